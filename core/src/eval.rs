@@ -1,0 +1,336 @@
+//! Evaluation: DESIGN §3 step by step, over a compiled snapshot.
+//!
+//! The hot path allocates nothing: attributes come from context slots, literals were parsed at
+//! compile time, results borrow from the snapshot. Depth guards make cycles that slipped past
+//! validation (or a snapshot built by hand) end in `GENERAL` instead of a stack overflow.
+
+use crate::MAX_DEPTH;
+use crate::context::{Attr, Context};
+use crate::detail::{Detail, EvalError, Reason, ValueType};
+use crate::snapshot::{
+    Body, Clause, FlagEntry, NOW, Rollout, Serve, Settings, Snapshot, Test, VariantRef,
+};
+use crate::time::parse_rfc3339;
+
+/// Result of testing one candidate value: `None` when its type does not suit the operator.
+type Check = Option<bool>;
+
+fn any_str(values: &[alloc::boxed::Box<str>], f: impl Fn(&str) -> bool) -> bool {
+    values.iter().any(|v| f(v))
+}
+
+impl Test {
+    fn check(&self, candidate: &Attr) -> Check {
+        match (self, candidate) {
+            (Test::In(set), Attr::Str(s)) => Some(set.contains_str(s)),
+            (Test::In(set), Attr::Num(n)) => Some(set.contains_num(*n)),
+            (Test::In(set), Attr::Bool(b)) => Some(set.contains_bool(*b)),
+            (Test::StartsWith(vs), Attr::Str(s)) => Some(any_str(vs, |v| s.starts_with(v))),
+            (Test::EndsWith(vs), Attr::Str(s)) => Some(any_str(vs, |v| s.ends_with(v))),
+            (Test::Contains(vs), Attr::Str(s)) => Some(any_str(vs, |v| s.contains(v))),
+            (Test::Number(cmp, vs), Attr::Num(n)) => Some(
+                vs.iter()
+                    .any(|v| n.partial_cmp(v).is_some_and(|o| cmp.holds(o))),
+            ),
+            (Test::Semver(cmp, vs), Attr::Str(s)) => {
+                let version = crate::semver::Version::parse(s)?;
+                Some(vs.iter().any(|v| cmp.holds(version.precedence(&v.view()))))
+            }
+            (Test::Before(vs) | Test::After(vs), candidate) => {
+                let at = match candidate {
+                    Attr::Str(s) => parse_rfc3339(s)? as f64,
+                    Attr::Num(n) => *n,
+                    _ => return None,
+                };
+                let before = matches!(self, Test::Before(_));
+                Some(vs.iter().any(|&v| {
+                    let v = v as f64;
+                    if before { at < v } else { at > v }
+                }))
+            }
+            _ => None,
+        }
+    }
+}
+
+impl Snapshot {
+    /// Evaluates one flag. `expected` is the type the caller asks for, if it asks for one.
+    pub fn evaluate<'s>(
+        &'s self,
+        key: &str,
+        context: &'s Context,
+        now: i64,
+        expected: Option<ValueType>,
+    ) -> Detail<'s> {
+        let Some(index) = self.find(key) else {
+            return Detail::error(EvalError::FlagNotFound);
+        };
+        self.evaluate_index(index, context, now, expected)
+    }
+
+    /// Evaluates every flag for one context, in key order.
+    pub fn evaluate_all<'s>(
+        &'s self,
+        context: &'s Context,
+        now: i64,
+    ) -> impl Iterator<Item = (&'s str, Detail<'s>)> + 's {
+        (0..self.flags.len()).filter_map(move |i| {
+            let flag = self.flags.get(i)?;
+            Some((&*flag.key, self.evaluate_index(i, context, now, None)))
+        })
+    }
+
+    fn evaluate_index<'s>(
+        &'s self,
+        index: usize,
+        context: &'s Context,
+        now: i64,
+        expected: Option<ValueType>,
+    ) -> Detail<'s> {
+        let Some(flag) = self.flags.get(index) else {
+            return Detail::error(EvalError::FlagNotFound);
+        };
+        if let Body::Broken(why) = &flag.body {
+            return Detail::error(EvalError::Parse(why));
+        }
+        if let (Some(expected), Some(kind)) = (expected, flag.kind) {
+            let actual = ValueType::of(kind);
+            if actual != expected {
+                return Detail::error(EvalError::TypeMismatch { expected, actual });
+            }
+        }
+        if let Some(why) = &context.invalid {
+            return Detail::error(EvalError::InvalidContext(why));
+        }
+        if !context.fits(self) {
+            return Detail::error(EvalError::General(
+                "the context was bound to a snapshot with other attributes",
+            ));
+        }
+        self.flag(flag, context, now, 0)
+    }
+
+    fn variant<'s>(&'s self, flag: &'s FlagEntry, index: u32) -> Option<VariantRef<'s>> {
+        flag.variants
+            .get(index as usize)
+            .map(|variant| VariantRef { index, variant })
+    }
+
+    fn flag<'s>(
+        &'s self,
+        flag: &'s FlagEntry,
+        context: &'s Context,
+        now: i64,
+        depth: usize,
+    ) -> Detail<'s> {
+        let settings = match &flag.body {
+            Body::Live(settings) => settings,
+            Body::Broken(why) => return Detail::error(EvalError::Parse(why)),
+            Body::Forced(v) => return Detail::served(self.variant(flag, *v), Reason::Static),
+        };
+        let off = || settings.off.and_then(|v| self.variant(flag, v));
+        if !settings.enabled {
+            return Detail::served(off(), Reason::Disabled);
+        }
+        for prerequisite in &settings.prerequisites {
+            let Some(required) = self.flags.get(prerequisite.flag as usize) else {
+                continue;
+            };
+            if depth >= MAX_DEPTH {
+                return Detail::error(EvalError::General(
+                    "prerequisites nest deeper than 32 flags",
+                ));
+            }
+            let got = self.flag(required, context, now, depth + 1);
+            if let Some(EvalError::General(_)) = got.error {
+                return got;
+            }
+            if got.variant.map(|v| v.index) != Some(prerequisite.variant) {
+                let mut detail = Detail::served(off(), Reason::PrerequisiteFailed);
+                detail.prerequisite = Some(&required.key);
+                return detail;
+            }
+        }
+        for target in &settings.targets {
+            if self.matches_target(target, context) {
+                return Detail::served(self.variant(flag, target.variant), Reason::TargetingMatch);
+            }
+        }
+        for rule in &settings.rules {
+            let mut matched = true;
+            for clause in &rule.clauses {
+                match self.clause(clause, context, now, 0) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        matched = false;
+                        break;
+                    }
+                    Err(e) => return Detail::error(e),
+                }
+            }
+            if !matched {
+                continue;
+            }
+            let (variant, reason) = match &rule.serve {
+                Serve::Variant(v) => (*v, Reason::TargetingMatch),
+                Serve::Rollout(rollout) => match self.roll(rollout, context) {
+                    Some(v) => (v, Reason::Split),
+                    // No bucketBy value: this rule cannot place the user; try the next one.
+                    None => continue,
+                },
+            };
+            let mut detail = Detail::served(self.variant(flag, variant), reason);
+            detail.rule_id = rule.id.as_deref();
+            return detail;
+        }
+        self.default_serve(flag, settings, context, now)
+    }
+
+    fn default_serve<'s>(
+        &'s self,
+        flag: &'s FlagEntry,
+        settings: &'s Settings,
+        context: &'s Context,
+        now: i64,
+    ) -> Detail<'s> {
+        let active = settings
+            .schedule
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= now)
+            .map(|(_, serve)| serve);
+        match active.or(settings.default.as_ref()) {
+            Some(Serve::Variant(v)) => {
+                let reason = if settings.is_static() {
+                    Reason::Static
+                } else {
+                    Reason::Default
+                };
+                Detail::served(self.variant(flag, *v), reason)
+            }
+            Some(Serve::Rollout(rollout)) => match self.roll(rollout, context) {
+                Some(v) => Detail::served(self.variant(flag, v), Reason::Split),
+                None => Detail::error(EvalError::TargetingKeyMissing {
+                    attribute: self
+                        .attributes
+                        .get(rollout.slot as usize)
+                        .map_or("targetingKey", |a| a.name()),
+                }),
+            },
+            None => Detail::error(EvalError::General("the flag has no default serve")),
+        }
+    }
+
+    fn roll(&self, rollout: &Rollout, context: &Context) -> Option<u32> {
+        match context.slot(rollout.slot) {
+            Attr::Str(value) => rollout.pick(value),
+            _ => None,
+        }
+    }
+
+    fn matches_target(&self, target: &crate::snapshot::Target, context: &Context) -> bool {
+        let one = |a: &Attr| match a {
+            Attr::Str(s) => target.values.contains_str(s),
+            Attr::Num(n) => target.values.contains_num(*n),
+            Attr::Bool(b) => target.values.contains_bool(*b),
+            _ => false,
+        };
+        match context.slot(target.slot) {
+            Attr::List(items) => items.iter().any(one),
+            other => one(other),
+        }
+    }
+
+    /// Whether a clause holds. `depth` counts segments nested around it; `Err` only when that
+    /// guard trips.
+    fn clause<'s>(
+        &'s self,
+        clause: &Clause,
+        context: &Context,
+        now: i64,
+        depth: usize,
+    ) -> Result<bool, EvalError<'s>> {
+        let now_attr;
+        let attr = if clause.slot == NOW {
+            now_attr = Attr::Num(now as f64);
+            &now_attr
+        } else {
+            context.slot(clause.slot)
+        };
+        match &clause.test {
+            Test::Never => return Ok(false),
+            Test::InSegment(segments) => {
+                let mut member = false;
+                for &s in segments {
+                    if self.in_segment(s, context, now, depth)? {
+                        member = true;
+                        break;
+                    }
+                }
+                return Ok(member != clause.negate);
+            }
+            Test::Exists => return Ok(!matches!(attr, Attr::Missing) != clause.negate),
+            _ => {}
+        }
+        let matched = match attr {
+            Attr::Missing => return Ok(false),
+            Attr::List(items) => {
+                let mut typed = items.is_empty();
+                let mut matched = false;
+                for item in items {
+                    if let Some(m) = clause.test.check(item) {
+                        typed = true;
+                        if m {
+                            matched = true;
+                            break;
+                        }
+                    }
+                }
+                if !typed {
+                    return Ok(false);
+                }
+                matched
+            }
+            scalar => match clause.test.check(scalar) {
+                Some(m) => m,
+                None => return Ok(false),
+            },
+        };
+        Ok(matched != clause.negate)
+    }
+
+    fn in_segment<'s>(
+        &'s self,
+        index: u32,
+        context: &Context,
+        now: i64,
+        depth: usize,
+    ) -> Result<bool, EvalError<'s>> {
+        if depth > MAX_DEPTH {
+            return Err(EvalError::General("segments nest deeper than 32 levels"));
+        }
+        let Some(segment) = self.segments.get(index as usize) else {
+            return Ok(false);
+        };
+        if segment.broken {
+            return Ok(false);
+        }
+        if let Some(key) = context.targeting_key() {
+            if segment.exclude.contains_str(key) {
+                return Ok(false);
+            }
+            if segment.include.contains_str(key) {
+                return Ok(true);
+            }
+        }
+        'rules: for rule in &segment.rules {
+            for clause in rule {
+                if !self.clause(clause, context, now, depth + 1)? {
+                    continue 'rules;
+                }
+            }
+            return Ok(true);
+        }
+        Ok(false)
+    }
+}

@@ -1,0 +1,105 @@
+//! The corpus through burgee-core natively: the reference every other host is compared with.
+
+use std::collections::HashMap;
+
+use burgee_core::{Loaded, Snapshot, ValueType, load_value, murmur3, time::parse_rfc3339};
+use burgee_tests::{Case, EvalFile, eval_files, murmur3 as vectors, run_cases, run_distributions};
+use serde_json::Value;
+
+/// Compiles each (document, environment) once.
+#[derive(Default)]
+struct Native {
+    snapshots: HashMap<(String, String), Snapshot>,
+}
+
+impl Native {
+    fn snapshot(&mut self, file: &EvalFile, env: &str) -> &Snapshot {
+        let key = (file.document.to_string(), env.to_string());
+        self.snapshots.entry(key).or_insert_with(|| {
+            let loaded = load_value(file.document.clone()).expect("corpus documents are objects");
+            loaded.compile(env).snapshot
+        })
+    }
+
+    fn evaluate(&mut self, file: &EvalFile, case: &Case) -> Result<Value, String> {
+        let now = parse_rfc3339(case.now()).ok_or_else(|| format!("bad now {:?}", case.now))?;
+        let expected = match &case.value_type {
+            Some(t) => Some(ValueType::parse(t).ok_or_else(|| format!("bad type {t}"))?),
+            None => None,
+        };
+        let snapshot = self.snapshot(file, &case.env);
+        let context = snapshot.context(&case.context);
+        let detail = snapshot.evaluate(&case.flag, &context, now, expected);
+        let mut out = String::new();
+        detail.write_json(&mut out, &case.flag, true, &case.default.to_string());
+        serde_json::from_str(&out).map_err(|e| format!("result is not JSON ({e}): {out}"))
+    }
+}
+
+#[test]
+fn every_case_matches() {
+    let mut native = Native::default();
+    let report = run_cases(|_, file, case| native.evaluate(file, case));
+    report.assert_clean("native");
+    assert!(report.passed >= 150, "only {} cases", report.passed);
+}
+
+#[test]
+fn distributions_hold() {
+    let mut native = Native::default();
+    let report = run_distributions(|file, dist, i| {
+        let now = parse_rfc3339(dist.now()).ok_or("bad now")?;
+        let snapshot = native.snapshot(file, &dist.env);
+        let context = snapshot.context(&dist.context(i));
+        let detail = snapshot.evaluate(&dist.flag, &context, now, None);
+        Ok(detail.variant_name().map(String::from))
+    });
+    report.assert_clean("native distributions");
+    assert!(report.passed >= 4, "only {} distributions", report.passed);
+}
+
+#[test]
+fn corpus_documents_are_valid_unless_marked() {
+    for (name, file) in eval_files() {
+        let loaded: Loaded = load_value(file.document.clone()).expect("an object");
+        let errors: Vec<String> = loaded
+            .validate()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(ToString::to_string)
+            .collect();
+        if file.document_has_errors {
+            assert!(!errors.is_empty(), "{name} says its document is broken, but it validates");
+        } else {
+            assert!(errors.is_empty(), "{name}: {}", errors.join("\n"));
+        }
+    }
+}
+
+#[test]
+fn ids_are_unique_and_named() {
+    let mut seen = std::collections::BTreeSet::new();
+    for (name, file) in eval_files() {
+        for id in file
+            .cases
+            .iter()
+            .map(|c| &c.id)
+            .chain(file.distributions.iter().map(|d| &d.id))
+        {
+            assert!(seen.insert(id.clone()), "{name}: duplicate id {id}");
+            assert!(id.contains('.'), "{name}: id {id} does not name a rule");
+        }
+    }
+}
+
+#[test]
+fn murmur3_golden_vectors() {
+    let v = vectors();
+    assert!(v.hashes.len() >= 20 && v.buckets.len() >= 20);
+    for h in &v.hashes {
+        assert_eq!(murmur3::murmur3_x86_32(&[h.input.as_bytes()], 0), h.hash, "{}", h.id);
+    }
+    for b in &v.buckets {
+        assert_eq!(murmur3::bucket(&b.salt, &b.value, b.total), b.bucket, "{}", b.id);
+    }
+}
