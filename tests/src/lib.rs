@@ -283,7 +283,7 @@ pub fn run_cases(mut host: impl FnMut(&str, &EvalFile, &Case) -> Result<Value, S
 /// Runs every distribution through `host` (which returns the variant name, if any) and checks
 /// each variant's share against the expected percentages.
 pub fn run_distributions(
-    mut host: impl FnMut(&EvalFile, &Distribution, u32) -> Result<Option<String>, String>,
+    mut host: impl FnMut(&str, &EvalFile, &Distribution, u32) -> Result<Option<String>, String>,
 ) -> Report {
     let mut report = Report::default();
     for (name, file) in eval_files() {
@@ -291,7 +291,7 @@ pub fn run_distributions(
             let mut counts = std::collections::BTreeMap::<String, u32>::new();
             let mut error = None;
             for i in 0..dist.count {
-                match host(&file, dist, i) {
+                match host(name, &file, dist, i) {
                     Ok(Some(v)) => *counts.entry(v).or_default() += 1,
                     Ok(None) => *counts.entry("(default)".into()).or_default() += 1,
                     Err(e) => {

@@ -13,21 +13,21 @@ struct Native {
 }
 
 impl Native {
-    fn snapshot(&mut self, file: &EvalFile, env: &str) -> &Snapshot {
-        let key = (file.document.to_string(), env.to_string());
+    fn snapshot(&mut self, name: &str, file: &EvalFile, env: &str) -> &Snapshot {
+        let key = (name.to_string(), env.to_string());
         self.snapshots.entry(key).or_insert_with(|| {
             let loaded = load_value(file.document.clone()).expect("corpus documents are objects");
             loaded.compile(env).snapshot
         })
     }
 
-    fn evaluate(&mut self, file: &EvalFile, case: &Case) -> Result<Value, String> {
+    fn evaluate(&mut self, name: &str, file: &EvalFile, case: &Case) -> Result<Value, String> {
         let now = parse_rfc3339(case.now()).ok_or_else(|| format!("bad now {:?}", case.now))?;
         let expected = match &case.value_type {
             Some(t) => Some(ValueType::parse(t).ok_or_else(|| format!("bad type {t}"))?),
             None => None,
         };
-        let snapshot = self.snapshot(file, &case.env);
+        let snapshot = self.snapshot(name, file, &case.env);
         let context = snapshot.context(&case.context);
         let detail = snapshot.evaluate(&case.flag, &context, now, expected);
         let mut out = String::new();
@@ -39,7 +39,7 @@ impl Native {
 #[test]
 fn every_case_matches() {
     let mut native = Native::default();
-    let report = run_cases(|_, file, case| native.evaluate(file, case));
+    let report = run_cases(|name, file, case| native.evaluate(name, file, case));
     report.assert_clean("native");
     assert!(report.passed >= 150, "only {} cases", report.passed);
 }
@@ -47,9 +47,9 @@ fn every_case_matches() {
 #[test]
 fn distributions_hold() {
     let mut native = Native::default();
-    let report = run_distributions(|file, dist, i| {
+    let report = run_distributions(|name, file, dist, i| {
         let now = parse_rfc3339(dist.now()).ok_or("bad now")?;
-        let snapshot = native.snapshot(file, &dist.env);
+        let snapshot = native.snapshot(name, file, &dist.env);
         let context = snapshot.context(&dist.context(i));
         let detail = snapshot.evaluate(&dist.flag, &context, now, None);
         Ok(detail.variant_name().map(String::from))
