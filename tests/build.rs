@@ -17,7 +17,9 @@ fn main() {
         })
         .unwrap_or_default();
     names.sort();
-    let mut out = String::from("/// Every corpus file: (file name, contents).\npub const FILES: &[(&str, &str)] = &[\n");
+    let mut out = String::from(
+        "/// Every corpus file: (file name, contents).\npub const FILES: &[(&str, &str)] = &[\n",
+    );
     for name in &names {
         println!("cargo:rerun-if-changed={}", dir.join(name).display());
         let _ = writeln!(
@@ -27,7 +29,8 @@ fn main() {
         );
     }
     out.push_str("];\n");
-    let target = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("files.rs");
+    let target =
+        Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("files.rs");
     if let Err(e) = std::fs::write(&target, out) {
         println!("cargo:warning=cannot write {}: {e}", target.display());
     }

@@ -198,8 +198,9 @@ fn eval(args: &Args, out: &mut impl Write) -> Result<ExitCode> {
     }
     let context: Value = match args.context.as_deref() {
         None => Value::Object(serde_json::Map::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| Fail(format!("--context is not JSON: {e}")))?,
+        Some(text) => {
+            serde_json::from_str(text).map_err(|e| Fail(format!("--context is not JSON: {e}")))?
+        }
     };
     let now = match args.now.as_deref() {
         None => now_millis(),
@@ -215,11 +216,17 @@ fn eval(args: &Args, out: &mut impl Write) -> Result<ExitCode> {
     let expected = match args.value_type.as_deref() {
         None => None,
         Some(t) => Some(ValueType::parse(t).ok_or_else(|| {
-            Fail(format!("--type {t:?} is not one of boolean, string, number, object"))
+            Fail(format!(
+                "--type {t:?} is not one of boolean, string, number, object"
+            ))
         })?),
     };
     let compilation = loaded.compile(env);
-    let errors = compilation.diagnostics.iter().filter(|d| d.is_error()).count();
+    let errors = compilation
+        .diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .count();
     if errors > 0 {
         eprintln!(
             "burgee: warning: {file} has {errors} errors (see burgee validate); broken flags answer PARSE_ERROR"

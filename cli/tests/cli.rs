@@ -45,7 +45,10 @@ fn validate_accepts_the_example() {
     let out = burgee(&["validate", EXAMPLE]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains(": ok: 13 flags, 1 segment, 3 environments; 0 errors"), "{stdout}");
+    assert!(
+        stdout.contains(": ok: 13 flags, 1 segment, 3 environments; 0 errors"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -57,9 +60,20 @@ fn validate_lists_every_diagnostic_and_exits_1() {
     let out = burgee_stdin(&["validate", "-"], doc);
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("error[unknown-variant] /flags/a/environments/prod/offVariant: unknown variant `of`"), "{stdout}");
-    assert!(stdout.contains("error[wrong-kind] /flags/b/variants/on:"), "{stdout}");
-    assert!(stdout.contains("invalid: 2 flags, 0 segments, 1 environment; 2 errors"), "{stdout}");
+    assert!(
+        stdout.contains(
+            "error[unknown-variant] /flags/a/environments/prod/offVariant: unknown variant `of`"
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("error[wrong-kind] /flags/b/variants/on:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("invalid: 2 flags, 0 segments, 1 environment; 2 errors"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -74,8 +88,16 @@ fn validate_json_format() {
 #[test]
 fn eval_one_flag() {
     let out = burgee(&[
-        "eval", EXAMPLE, "--env", "production", "--flag", "outbound_calling",
-        "--context", r#"{"targetingKey":"u1","role":"admin"}"#, "--now", "2026-12-10T00:00:00Z",
+        "eval",
+        EXAMPLE,
+        "--env",
+        "production",
+        "--flag",
+        "outbound_calling",
+        "--context",
+        r#"{"targetingKey":"u1","role":"admin"}"#,
+        "--now",
+        "2026-12-10T00:00:00Z",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let results = lines(&out);
@@ -88,22 +110,43 @@ fn eval_one_flag() {
 
 #[test]
 fn eval_all_flags_in_key_order() {
-    let out = burgee(&["eval", EXAMPLE, "--env=staging", "--context={\"userId\":\"u2\"}", "--now=2026-12-10T00:00:00Z"]);
+    let out = burgee(&[
+        "eval",
+        EXAMPLE,
+        "--env=staging",
+        "--context={\"userId\":\"u2\"}",
+        "--now=2026-12-10T00:00:00Z",
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let results = lines(&out);
     assert_eq!(results.len(), 13);
-    let keys: Vec<&str> = results.iter().map(|r| r["flag"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = results
+        .iter()
+        .map(|r| r["flag"].as_str().unwrap())
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort_unstable();
     assert_eq!(keys, sorted);
     for r in &results {
-        assert!(r.get("value").is_some() && r.get("variant").is_some() && r.get("reason").is_some(), "{r}");
+        assert!(
+            r.get("value").is_some() && r.get("variant").is_some() && r.get("reason").is_some(),
+            "{r}"
+        );
     }
 }
 
 #[test]
 fn eval_unknown_flag_is_a_result_not_a_failure() {
-    let out = burgee(&["eval", EXAMPLE, "--env", "production", "--flag", "nope", "--default", "false"]);
+    let out = burgee(&[
+        "eval",
+        EXAMPLE,
+        "--env",
+        "production",
+        "--flag",
+        "nope",
+        "--default",
+        "false",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let r = &lines(&out)[0];
     assert_eq!(r["value"], false);
@@ -114,7 +157,18 @@ fn eval_unknown_flag_is_a_result_not_a_failure() {
 
 #[test]
 fn eval_type_mismatch() {
-    let out = burgee(&["eval", EXAMPLE, "--env", "production", "--flag", "max-upload-mb", "--type", "boolean", "--default", "true"]);
+    let out = burgee(&[
+        "eval",
+        EXAMPLE,
+        "--env",
+        "production",
+        "--flag",
+        "max-upload-mb",
+        "--type",
+        "boolean",
+        "--default",
+        "true",
+    ]);
     let r = &lines(&out)[0];
     assert_eq!(r["errorCode"], "TYPE_MISMATCH");
     assert_eq!(r["value"], true);

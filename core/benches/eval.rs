@@ -1,1 +1,79 @@
-fn main() {}
+//! Criterion benchmarks of the core, natively (`cargo xtask bench`).
+//!
+//! The document is `burgee_tests::benchmark_document`: the same flags the Node and wrk
+//! benchmarks use. Evaluations take a context already bound to the snapshot, which is how hosts
+//! use the core ("set the context once, evaluate many"); binding is measured on its own.
+
+#![allow(clippy::expect_used)]
+
+use std::hint::black_box;
+
+use burgee_core::{compile, load};
+use burgee_tests::{benchmark_context, benchmark_document};
+use criterion::{Criterion, criterion_group, criterion_main};
+
+const NOW: i64 = 1_796_115_600_000;
+
+fn benches(c: &mut Criterion) {
+    let doc = benchmark_document(100);
+    let text = doc.to_string();
+    let snapshot = load(&text).expect("loads").compile("production").snapshot;
+    let context_json = benchmark_context();
+    let context = snapshot.context(&context_json);
+    let vip = snapshot.context(&serde_json::json!({"targetingKey": "vip-7-19"}));
+
+    let mut eval = c.benchmark_group("evaluate");
+    eval.bench_function("targeted flag (miss → 25 % rollout)", |b| {
+        b.iter(|| black_box(snapshot.evaluate(black_box("flag-042"), &context, NOW, None)))
+    });
+    eval.bench_function("targeted flag (target hit)", |b| {
+        b.iter(|| black_box(snapshot.evaluate(black_box("flag-007"), &vip, NOW, None)))
+    });
+    eval.bench_function("3-way split", |b| {
+        b.iter(|| black_box(snapshot.evaluate(black_box("split"), &context, NOW, None)))
+    });
+    eval.bench_function("bulk: 101 flags for one context", |b| {
+        b.iter(|| {
+            let mut on = 0u32;
+            for (_, detail) in snapshot.evaluate_all(&context, NOW) {
+                on += u32::from(detail.variant_name() == Some("on"));
+            }
+            black_box(on)
+        })
+    });
+    eval.finish();
+
+    let mut parts = c.benchmark_group("parts");
+    parts.bench_function("murmur3 of a 16-byte salt+id", |b| {
+        b.iter(|| {
+            black_box(burgee_core::murmur3::bucket(
+                black_box("split"),
+                black_box("user-123456"),
+                100,
+            ))
+        })
+    });
+    parts.bench_function("criterion floor (empty iteration)", |b| {
+        b.iter(|| black_box(1u32))
+    });
+    parts.bench_function("find + unknown flag", |b| {
+        b.iter(|| black_box(snapshot.evaluate(black_box("flag-0421"), &context, NOW, None)))
+    });
+    parts.finish();
+
+    let mut setup = c.benchmark_group("set up");
+    setup.bench_function("bind a context", |b| {
+        b.iter(|| black_box(snapshot.context(black_box(&context_json))))
+    });
+    setup.bench_function("load + compile 100 flags (from JSON text)", |b| {
+        b.iter(|| black_box(load(black_box(&text)).expect("loads").compile("production")))
+    });
+    let document = load(&text).expect("loads").document;
+    setup.bench_function("compile 100 flags (parsed document)", |b| {
+        b.iter(|| black_box(compile(black_box(&document), "production")))
+    });
+    setup.finish();
+}
+
+criterion_group!(benchmarks, benches);
+criterion_main!(benchmarks);

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::MAX_DEPTH;
 use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::hash::hash_str;
 use crate::load::Loaded;
 use crate::model::{self, Document, Op};
 use crate::pointer::Path;
@@ -24,7 +25,7 @@ use crate::semver::Version;
 use crate::snapshot::{
     AttrPath, Body, Clause, Cmp, FlagEntry, Kind, Lit, LitSet, NOW, Prerequisite, Rollout, Rule,
     SegmentEntry, SemverLit, Serve, Settings, Snapshot, TARGETING_KEY, Target, Test, Variant,
-    layout_of,
+    index_of, layout_of,
 };
 use crate::time::parse_rfc3339;
 
@@ -182,18 +183,16 @@ fn components(edges: &[Vec<usize>]) -> Vec<Vec<usize>> {
         // (node, position in its edge list)
         let mut work = vec![(root, 0usize)];
         while let Some(&mut (v, ref mut pos)) = work.last_mut() {
-            if *pos == 0 {
-                if let (Some(i), Some(l), Some(s)) =
+            if *pos == 0
+                && let (Some(i), Some(l), Some(s)) =
                     (index.get_mut(v), low.get_mut(v), on_stack.get_mut(v))
-                {
-                    if *i == usize::MAX {
-                        *i = next;
-                        *l = next;
-                        *s = true;
-                        next += 1;
-                        stack.push(v);
-                    }
-                }
+                && *i == usize::MAX
+            {
+                *i = next;
+                *l = next;
+                *s = true;
+                next += 1;
+                stack.push(v);
             }
             let out_edges = edges.get(v).map_or(&[][..], Vec::as_slice);
             if let Some(&w) = out_edges.get(*pos) {
@@ -281,7 +280,10 @@ struct FlagScope<'d> {
 
 impl FlagScope<'_> {
     fn variant(&self, name: &str) -> Option<u32> {
-        self.variants.keys().position(|k| k == name).map(|i| i as u32)
+        self.variants
+            .keys()
+            .position(|k| k == name)
+            .map(|i| i as u32)
     }
 }
 
@@ -390,6 +392,7 @@ impl<'d> Compiler<'d> {
                 }
                 (None, Some(why)) => FlagEntry {
                     key: key.into(),
+                    hash: hash_str(key),
                     kind: None,
                     variants: Vec::new(),
                     body: Body::Broken(why.as_str().into()),
@@ -399,6 +402,7 @@ impl<'d> Compiler<'d> {
             flags.push(entry);
         }
         let layout = layout_of(&self.attributes);
+        let index = index_of(&flags);
         Compilation {
             snapshot: Snapshot {
                 environment: environment.unwrap_or("").into(),
@@ -406,6 +410,7 @@ impl<'d> Compiler<'d> {
                 attributes: self.attributes,
                 layout,
                 flags,
+                index,
                 segments,
             },
             diagnostics: self.diagnostics,
@@ -437,18 +442,18 @@ impl<'d> Compiler<'d> {
                 );
             }
         }
-        if let Some(env) = environment {
-            if !doc.environments.iter().any(|e| e == env) {
-                self.report(
-                    Severity::Error,
-                    Code::UnknownEnvironment,
-                    &envs,
-                    format!(
-                        "environment `{env}` is not one of the document's environments: {}",
-                        list(doc.environments.iter())
-                    ),
-                );
-            }
+        if let Some(env) = environment
+            && !doc.environments.iter().any(|e| e == env)
+        {
+            self.report(
+                Severity::Error,
+                Code::UnknownEnvironment,
+                &envs,
+                format!(
+                    "environment `{env}` is not one of the document's environments: {}",
+                    list(doc.environments.iter())
+                ),
+            );
         }
     }
 
@@ -511,7 +516,11 @@ impl<'d> Compiler<'d> {
             self.unknown(&flag.extra, model::Flag::FIELDS, &at);
             let prerequisites = at.key("prerequisites");
             for (i, p) in flag.prerequisites.iter().enumerate() {
-                self.unknown(&p.extra, model::Prerequisite::FIELDS, &prerequisites.index(i));
+                self.unknown(
+                    &p.extra,
+                    model::Prerequisite::FIELDS,
+                    &prerequisites.index(i),
+                );
             }
             let envs = at.key("environments");
             for (env, settings) in &flag.environments {
@@ -702,7 +711,8 @@ impl<'d> Compiler<'d> {
                 let rule_at = rules_at.index(r);
                 rules.push(self.clauses(&rule.clauses, &rule_at, &mut broken));
             }
-            let strings = |ids: &[String]| LitSet::from_lits(ids.iter().map(|s| Lit::Str(s.as_str().into())));
+            let strings =
+                |ids: &[String]| LitSet::from_lits(ids.iter().map(|s| Lit::Str(s.as_str().into())));
             out.push(SegmentEntry {
                 key: (*key).into(),
                 broken: broken.is_some(),
@@ -804,24 +814,26 @@ impl<'d> Compiler<'d> {
                         broken,
                         Code::InvalidValue,
                         &value_at,
-                        format!("`{}` needs string values, not {}", op.as_str(), describe(other)),
+                        format!(
+                            "`{}` needs string values, not {}",
+                            op.as_str(),
+                            describe(other)
+                        ),
                     ),
                 },
-                Op::Eq | Op::Lt | Op::Lte | Op::Gt | Op::Gte => {
-                    match value.as_f64() {
-                        Some(n) => numbers.push(n),
-                        None => self.fatal(
-                            broken,
-                            Code::InvalidValue,
-                            &value_at,
-                            format!(
-                                "`{}` compares numbers; {} is not one",
-                                op.as_str(),
-                                describe(value)
-                            ),
+                Op::Eq | Op::Lt | Op::Lte | Op::Gt | Op::Gte => match value.as_f64() {
+                    Some(n) => numbers.push(n),
+                    None => self.fatal(
+                        broken,
+                        Code::InvalidValue,
+                        &value_at,
+                        format!(
+                            "`{}` compares numbers; {} is not one",
+                            op.as_str(),
+                            describe(value)
                         ),
-                    }
-                }
+                    ),
+                },
                 Op::SemverEq | Op::SemverLt | Op::SemverLte | Op::SemverGt | Op::SemverGte => {
                     match value.as_str().and_then(Version::parse) {
                         Some(v) => versions.push(SemverLit {
@@ -1002,12 +1014,12 @@ impl<'d> Compiler<'d> {
         }
         let slot = self.slot(rollout.bucket_by.as_deref().unwrap_or("targetingKey"));
         ok.then(|| {
-            Serve::Rollout(Rollout {
+            Serve::Rollout(Rollout::new(
                 slot,
-                salt: rollout.salt.as_deref().unwrap_or(scope.key).into(),
+                rollout.salt.as_deref().unwrap_or(scope.key),
                 steps,
                 total,
-            })
+            ))
         })
     }
 
@@ -1110,25 +1122,23 @@ impl<'d> Compiler<'d> {
                 continue;
             };
             let variant = match doc.flags.get(&p.flag) {
-                Some(required) => {
-                    match required.variants.keys().position(|k| *k == p.variant) {
-                        Some(v) => v as u32,
-                        None => {
-                            self.fatal(
-                                &mut scope.broken,
-                                Code::UnknownVariant,
-                                &p_at.key("variant"),
-                                format!(
-                                    "`{}` has no variant `{}`; its variants are {}",
-                                    p.flag,
-                                    p.variant,
-                                    list(required.variants.keys())
-                                ),
-                            );
-                            continue;
-                        }
+                Some(required) => match required.variants.keys().position(|k| *k == p.variant) {
+                    Some(v) => v as u32,
+                    None => {
+                        self.fatal(
+                            &mut scope.broken,
+                            Code::UnknownVariant,
+                            &p_at.key("variant"),
+                            format!(
+                                "`{}` has no variant `{}`; its variants are {}",
+                                p.flag,
+                                p.variant,
+                                list(required.variants.keys())
+                            ),
+                        );
+                        continue;
                     }
-                }
+                },
                 // The prerequisite could not be read: its own diagnostic says why, and the
                 // requirement can never hold.
                 None => u32::MAX,
@@ -1174,6 +1184,7 @@ impl<'d> Compiler<'d> {
         };
         FlagEntry {
             key: key.into(),
+            hash: hash_str(key),
             kind,
             variants,
             body,
@@ -1225,7 +1236,10 @@ impl<'d> Compiler<'d> {
                         &mut scope.broken,
                         Code::InvalidValue,
                         &values_at.index(j),
-                        format!("target values are ids (strings, numbers or booleans), not {}", describe(other)),
+                        format!(
+                            "target values are ids (strings, numbers or booleans), not {}",
+                            describe(other)
+                        ),
                     ),
                 }
             }
@@ -1253,7 +1267,12 @@ impl<'d> Compiler<'d> {
                         format!("rule id {id:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-`"),
                     );
                 }
-                if settings.rules.iter().take(i).any(|r| r.id.as_ref() == Some(id)) {
+                if settings
+                    .rules
+                    .iter()
+                    .take(i)
+                    .any(|r| r.id.as_ref() == Some(id))
+                {
                     self.report(
                         Severity::Error,
                         Code::DuplicateRuleId,
@@ -1299,7 +1318,10 @@ impl<'d> Compiler<'d> {
                     &mut scope.broken,
                     Code::InvalidTimestamp,
                     &s_at.key("at"),
-                    format!("{:?} is not an RFC 3339 time such as `2026-12-01T09:00:00Z`", step.at),
+                    format!(
+                        "{:?} is not an RFC 3339 time such as `2026-12-01T09:00:00Z`",
+                        step.at
+                    ),
                 ),
                 Some(t) if times.contains(&t) => self.fatal(
                     &mut scope.broken,
@@ -1310,10 +1332,10 @@ impl<'d> Compiler<'d> {
                 Some(t) => times.push(t),
             }
             let serve = self.serve(&step.default_serve, scope, &s_at.key("defaultServe"));
-            if let (Some(t), Some(serve)) = (when, serve) {
-                if !schedule.iter().any(|(at, _)| *at == t) {
-                    schedule.push((t, serve));
-                }
+            if let (Some(t), Some(serve)) = (when, serve)
+                && !schedule.iter().any(|(at, _)| *at == t)
+            {
+                schedule.push((t, serve));
             }
         }
         schedule.sort_by_key(|(t, _)| *t);

@@ -8,6 +8,7 @@
 use alloc::boxed::Box;
 use alloc::vec::Vec;
 
+use crate::hash::Text;
 use crate::snapshot::Snapshot;
 
 /// One attribute value, as the evaluator sees it.
@@ -17,7 +18,7 @@ pub enum Attr {
     Missing,
     Bool(bool),
     Num(f64),
-    Str(Box<str>),
+    Str(Text),
     /// An array; its elements are matched one by one.
     List(Vec<Attr>),
     /// Present, but of a type no operator compares (an object, or a nested array).
@@ -60,11 +61,12 @@ impl Context {
         self.layout == snapshot.layout
     }
 
+    #[inline]
     pub(crate) fn slot(&self, slot: u32) -> &Attr {
         self.slots.get(slot as usize).unwrap_or(&Attr::Missing)
     }
 
-    pub(crate) fn targeting_key(&self) -> Option<&str> {
+    pub(crate) fn targeting_key(&self) -> Option<&Text> {
         match self.slot(crate::snapshot::TARGETING_KEY) {
             Attr::Str(s) => Some(s),
             _ => None,
@@ -83,7 +85,7 @@ mod json {
             Value::Null => Attr::Missing,
             Value::Bool(b) => Attr::Bool(*b),
             Value::Number(n) => n.as_f64().map_or(Attr::Other, Attr::Num),
-            Value::String(s) => Attr::Str(s.as_str().into()),
+            Value::String(s) => Attr::Str(Text::new(s)),
             Value::Array(items) if depth == 0 => {
                 Attr::List(items.iter().map(|v| convert(v, depth + 1)).collect())
             }
@@ -91,7 +93,10 @@ mod json {
         }
     }
 
-    fn lookup<'v>(object: &'v serde_json::Map<alloc::string::String, Value>, name: &str) -> Option<&'v Value> {
+    fn lookup<'v>(
+        object: &'v serde_json::Map<alloc::string::String, Value>,
+        name: &str,
+    ) -> Option<&'v Value> {
         if let Some(v) = object.get(name) {
             return Some(v);
         }
@@ -118,7 +123,7 @@ mod json {
             };
             let key = match key {
                 None | Some(Value::Null) => Attr::Missing,
-                Some(Value::String(s)) => Attr::Str(s.as_str().into()),
+                Some(Value::String(s)) => Attr::Str(Text::new(s)),
                 Some(_) => {
                     return Context::invalid(
                         self,
@@ -130,7 +135,9 @@ mod json {
             for path in &self.attributes {
                 slots.push(match path {
                     AttrPath::TargetingKey => key.clone(),
-                    AttrPath::Named(name) => lookup(object, name).map_or(Attr::Missing, |v| convert(v, 0)),
+                    AttrPath::Named(name) => {
+                        lookup(object, name).map_or(Attr::Missing, |v| convert(v, 0))
+                    }
                 });
             }
             Context {

@@ -84,11 +84,20 @@ impl Diagnostic {
 
 impl core::fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        let pointer = if self.pointer.is_empty() { "(document)" } else { &self.pointer };
+        let pointer = if self.pointer.is_empty() {
+            "(document)"
+        } else {
+            &self.pointer
+        };
         let severity = match self.severity {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
-        write!(f, "{severity}[{}] {pointer}: {}", self.code.as_str(), self.message)
+        write!(
+            f,
+            "{severity}[{}] {pointer}: {}",
+            self.code.as_str(),
+            self.message
+        )
     }
 }

@@ -19,38 +19,65 @@ fn any_str(values: &[alloc::boxed::Box<str>], f: impl Fn(&str) -> bool) -> bool 
     values.iter().any(|v| f(v))
 }
 
+/// A clause's verdict, one byte so the rule loop stays in registers.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Verdict {
+    No,
+    Yes,
+    /// Segments nest deeper than `MAX_DEPTH`.
+    TooDeep,
+}
+
+impl Verdict {
+    #[inline]
+    fn of(b: bool) -> Verdict {
+        if b { Verdict::Yes } else { Verdict::No }
+    }
+}
+
+const TOO_DEEP: EvalError<'static> = EvalError::General("segments nest deeper than 32 levels");
+
 impl Test {
+    #[inline]
     fn check(&self, candidate: &Attr) -> Check {
-        match (self, candidate) {
-            (Test::In(set), Attr::Str(s)) => Some(set.contains_str(s)),
-            (Test::In(set), Attr::Num(n)) => Some(set.contains_num(*n)),
-            (Test::In(set), Attr::Bool(b)) => Some(set.contains_bool(*b)),
-            (Test::StartsWith(vs), Attr::Str(s)) => Some(any_str(vs, |v| s.starts_with(v))),
-            (Test::EndsWith(vs), Attr::Str(s)) => Some(any_str(vs, |v| s.ends_with(v))),
-            (Test::Contains(vs), Attr::Str(s)) => Some(any_str(vs, |v| s.contains(v))),
-            (Test::Number(cmp, vs), Attr::Num(n)) => Some(
-                vs.iter()
-                    .any(|v| n.partial_cmp(v).is_some_and(|o| cmp.holds(o))),
-            ),
-            (Test::Semver(cmp, vs), Attr::Str(s)) => {
-                let version = crate::semver::Version::parse(s)?;
-                Some(vs.iter().any(|v| cmp.holds(version.precedence(&v.view()))))
-            }
-            (Test::Before(vs) | Test::After(vs), candidate) => {
-                let at = match candidate {
-                    Attr::Str(s) => parse_rfc3339(s)? as f64,
-                    Attr::Num(n) => *n,
-                    _ => return None,
-                };
-                let before = matches!(self, Test::Before(_));
-                Some(vs.iter().any(|&v| {
-                    let v = v as f64;
-                    if before { at < v } else { at > v }
-                }))
-            }
-            _ => None,
+        match candidate {
+            Attr::Str(s) => match self {
+                Test::In(set) => Some(set.contains_str(s)),
+                Test::StartsWith(vs) => Some(any_str(vs, |v| s.as_str().starts_with(v))),
+                Test::EndsWith(vs) => Some(any_str(vs, |v| s.as_str().ends_with(v))),
+                Test::Contains(vs) => Some(any_str(vs, |v| s.as_str().contains(v))),
+                Test::Semver(cmp, vs) => {
+                    let version = crate::semver::Version::parse(s.as_str())?;
+                    Some(vs.iter().any(|v| cmp.holds(version.precedence(&v.view()))))
+                }
+                Test::Before(vs) => Some(before_after(parse_rfc3339(s.as_str())? as f64, vs, true)),
+                Test::After(vs) => Some(before_after(parse_rfc3339(s.as_str())? as f64, vs, false)),
+                _ => None,
+            },
+            Attr::Num(n) => match self {
+                Test::In(set) => Some(set.contains_num(*n)),
+                Test::Number(cmp, vs) => Some(
+                    vs.iter()
+                        .any(|v| n.partial_cmp(v).is_some_and(|o| cmp.holds(o))),
+                ),
+                Test::Before(vs) => Some(before_after(*n, vs, true)),
+                Test::After(vs) => Some(before_after(*n, vs, false)),
+                _ => None,
+            },
+            Attr::Bool(b) => match self {
+                Test::In(set) => Some(set.contains_bool(*b)),
+                _ => None,
+            },
+            Attr::Missing | Attr::List(_) | Attr::Other => None,
         }
     }
+}
+
+fn before_after(at: f64, values: &[i64], before: bool) -> bool {
+    values.iter().any(|&v| {
+        let v = v as f64;
+        if before { at < v } else { at > v }
+    })
 }
 
 impl Snapshot {
@@ -160,12 +187,12 @@ impl Snapshot {
             let mut matched = true;
             for clause in &rule.clauses {
                 match self.clause(clause, context, now, 0) {
-                    Ok(true) => {}
-                    Ok(false) => {
+                    Verdict::Yes => {}
+                    Verdict::No => {
                         matched = false;
                         break;
                     }
-                    Err(e) => return Detail::error(e),
+                    Verdict::TooDeep => return Detail::error(TOO_DEEP),
                 }
             }
             if !matched {
@@ -221,13 +248,15 @@ impl Snapshot {
         }
     }
 
+    #[inline]
     fn roll(&self, rollout: &Rollout, context: &Context) -> Option<u32> {
         match context.slot(rollout.slot) {
-            Attr::Str(value) => rollout.pick(value),
+            Attr::Str(value) => rollout.pick(value.as_str()),
             _ => None,
         }
     }
 
+    #[inline]
     fn matches_target(&self, target: &crate::snapshot::Target, context: &Context) -> bool {
         let one = |a: &Attr| match a {
             Attr::Str(s) => target.values.contains_str(s),
@@ -241,15 +270,9 @@ impl Snapshot {
         }
     }
 
-    /// Whether a clause holds. `depth` counts segments nested around it; `Err` only when that
-    /// guard trips.
-    fn clause<'s>(
-        &'s self,
-        clause: &Clause,
-        context: &Context,
-        now: i64,
-        depth: usize,
-    ) -> Result<bool, EvalError<'s>> {
+    /// Whether a clause holds. `depth` counts segments nested around it.
+    #[inline]
+    fn clause(&self, clause: &Clause, context: &Context, now: i64, depth: usize) -> Verdict {
         let now_attr;
         let attr = if clause.slot == NOW {
             now_attr = Attr::Num(now as f64);
@@ -258,22 +281,15 @@ impl Snapshot {
             context.slot(clause.slot)
         };
         match &clause.test {
-            Test::Never => return Ok(false),
+            Test::Never => return Verdict::No,
             Test::InSegment(segments) => {
-                let mut member = false;
-                for &s in segments {
-                    if self.in_segment(s, context, now, depth)? {
-                        member = true;
-                        break;
-                    }
-                }
-                return Ok(member != clause.negate);
+                return self.in_segments(segments, clause.negate, context, now, depth);
             }
-            Test::Exists => return Ok(!matches!(attr, Attr::Missing) != clause.negate),
+            Test::Exists => return Verdict::of(!matches!(attr, Attr::Missing) != clause.negate),
             _ => {}
         }
         let matched = match attr {
-            Attr::Missing => return Ok(false),
+            Attr::Missing => return Verdict::No,
             Attr::List(items) => {
                 let mut typed = items.is_empty();
                 let mut matched = false;
@@ -287,50 +303,69 @@ impl Snapshot {
                     }
                 }
                 if !typed {
-                    return Ok(false);
+                    return Verdict::No;
                 }
                 matched
             }
             scalar => match clause.test.check(scalar) {
                 Some(m) => m,
-                None => return Ok(false),
+                None => return Verdict::No,
             },
         };
-        Ok(matched != clause.negate)
+        Verdict::of(matched != clause.negate)
     }
 
-    fn in_segment<'s>(
-        &'s self,
-        index: u32,
+    #[inline(never)]
+    fn in_segments(
+        &self,
+        segments: &[u32],
+        negate: bool,
         context: &Context,
         now: i64,
         depth: usize,
-    ) -> Result<bool, EvalError<'s>> {
+    ) -> Verdict {
+        let mut member = false;
+        for &s in segments {
+            match self.in_segment(s, context, now, depth) {
+                Verdict::Yes => {
+                    member = true;
+                    break;
+                }
+                Verdict::No => {}
+                Verdict::TooDeep => return Verdict::TooDeep,
+            }
+        }
+        Verdict::of(member != negate)
+    }
+
+    fn in_segment(&self, index: u32, context: &Context, now: i64, depth: usize) -> Verdict {
         if depth > MAX_DEPTH {
-            return Err(EvalError::General("segments nest deeper than 32 levels"));
+            return Verdict::TooDeep;
         }
         let Some(segment) = self.segments.get(index as usize) else {
-            return Ok(false);
+            return Verdict::No;
         };
         if segment.broken {
-            return Ok(false);
+            return Verdict::No;
         }
         if let Some(key) = context.targeting_key() {
             if segment.exclude.contains_str(key) {
-                return Ok(false);
+                return Verdict::No;
             }
             if segment.include.contains_str(key) {
-                return Ok(true);
+                return Verdict::Yes;
             }
         }
         'rules: for rule in &segment.rules {
             for clause in rule {
-                if !self.clause(clause, context, now, depth + 1)? {
-                    continue 'rules;
+                match self.clause(clause, context, now, depth + 1) {
+                    Verdict::Yes => {}
+                    Verdict::No => continue 'rules,
+                    Verdict::TooDeep => return Verdict::TooDeep,
                 }
             }
-            return Ok(true);
+            return Verdict::Yes;
         }
-        Ok(false)
+        Verdict::No
     }
 }

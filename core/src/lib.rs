@@ -21,6 +21,7 @@ extern crate alloc;
 mod context;
 mod detail;
 mod eval;
+mod hash;
 pub mod murmur3;
 pub mod semver;
 mod snapshot;
@@ -39,6 +40,7 @@ mod pointer;
 
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Reason, ValueType};
+pub use hash::Text;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 
 #[cfg(feature = "json")]

@@ -1,9 +1,10 @@
 //! Reading a document tolerantly: one flag with a wrong-typed field must not fail the others.
 //!
-//! The document is read as JSON once, then each flag and segment is deserialized on its own,
-//! with the path of any type error turned into a JSON Pointer. A flag that cannot be read is kept
-//! by key as "broken", so it evaluates to `PARSE_ERROR` instead of vanishing into
-//! `FLAG_NOT_FOUND`.
+//! Each flag and segment is deserialized on its own, with the path of any type error turned
+//! into a JSON Pointer. A flag that cannot be read is kept by key as "broken", so it evaluates
+//! to `PARSE_ERROR` instead of vanishing into `FLAG_NOT_FOUND`. From text, each entry is read
+//! straight from its slice of the input (no intermediate `Value` tree), which keeps loading a
+//! large document cheap.
 
 use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
@@ -11,6 +12,7 @@ use alloc::vec::Vec;
 
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::model::Document;
@@ -37,21 +39,27 @@ impl Loaded {
 
 /// Reads a document from JSON text. `Err` only when the text is not a JSON object at all.
 pub fn load(text: &str) -> Result<Loaded, Diagnostic> {
-    let value: Value = serde_json::from_str(text).map_err(|e| Diagnostic {
+    let invalid = |e: serde_json::Error| Diagnostic {
         severity: Severity::Error,
         code: Code::InvalidJson,
         pointer: String::new(),
-        message: alloc::format!("the document is not valid JSON: {e}"),
-    })?;
-    load_value(value)
-}
-
-fn wrong_type(pointer: String, message: &str) -> Diagnostic {
-    Diagnostic {
-        severity: Severity::Error,
-        code: Code::WrongType,
-        pointer,
-        message: message.into(),
+        message: alloc::format!(
+            "the document is not valid JSON: {}",
+            strip_position(&e.to_string())
+        ),
+    };
+    match serde_json::from_str::<BTreeMap<String, &RawValue>>(text) {
+        Ok(mut parts) => {
+            let flags = parts.remove("flags").map(Member::Raw);
+            let segments = parts.remove("segments").map(Member::Raw);
+            let mut rest = serde_json::Map::new();
+            for (key, raw) in parts {
+                rest.insert(key, serde_json::from_str(raw.get()).map_err(invalid)?);
+            }
+            Ok(assemble(rest, flags, segments))
+        }
+        // Not an object of members: say whether it is JSON at all.
+        Err(_) => load_value(serde_json::from_str(text).map_err(invalid)?),
     }
 }
 
@@ -63,9 +71,32 @@ pub fn load_value(value: Value) -> Result<Loaded, Diagnostic> {
             "a Burgee document is a JSON object with `environments` and `flags`",
         ));
     };
+    let flags = root.remove("flags").map(Member::Parsed);
+    let segments = root.remove("segments").map(Member::Parsed);
+    Ok(assemble(root, flags, segments))
+}
+
+/// The `flags` or `segments` member of a document, as text or already parsed.
+enum Member<'a> {
+    Raw(&'a RawValue),
+    Parsed(Value),
+}
+
+fn wrong_type(pointer: String, message: &str) -> Diagnostic {
+    Diagnostic {
+        severity: Severity::Error,
+        code: Code::WrongType,
+        pointer,
+        message: message.into(),
+    }
+}
+
+fn assemble(
+    mut root: serde_json::Map<String, Value>,
+    flags: Option<Member<'_>>,
+    segments: Option<Member<'_>>,
+) -> Loaded {
     let mut loaded = Loaded::default();
-    let flags = root.remove("flags");
-    let segments = root.remove("segments");
     if flags.is_none() {
         loaded.diagnostics.push(Diagnostic {
             severity: Severity::Error,
@@ -83,50 +114,64 @@ pub fn load_value(value: Value) -> Result<Loaded, Diagnostic> {
             salvage_top_level(&root)
         }
     };
+    if let Some(segments) = segments {
+        let (good, broken) = read_entries(segments, "/segments", "segments", &mut loaded);
+        loaded.document.segments = good;
+        loaded.broken_segments = broken;
+    }
+    if let Some(flags) = flags {
+        let (good, broken) = read_entries(flags, "/flags", "flags", &mut loaded);
+        loaded.document.flags = good;
+        loaded.broken_flags = broken;
+    }
+    loaded
+}
 
-    match segments {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(segments)) => {
-            for (key, value) in segments {
-                let base = pointer_to("/segments/", &key);
-                match read(value, &base) {
-                    Ok(segment) => {
-                        loaded.document.segments.insert(key, segment);
-                    }
-                    Err(d) => {
-                        loaded.broken_segments.insert(key, first_line(&d));
-                        loaded.diagnostics.push(d);
-                    }
+/// Deserializes every entry of an object member on its own: `(read, broken)`.
+fn read_entries<T: DeserializeOwned>(
+    member: Member<'_>,
+    at: &str,
+    what: &str,
+    loaded: &mut Loaded,
+) -> (BTreeMap<String, T>, BTreeMap<String, String>) {
+    let mut good = BTreeMap::new();
+    let mut broken = BTreeMap::new();
+    let mut take = |key: String, result: Result<T, Diagnostic>, loaded: &mut Loaded| match result {
+        Ok(v) => {
+            good.insert(key, v);
+        }
+        Err(d) => {
+            broken.insert(key, first_line(&d));
+            loaded.diagnostics.push(d);
+        }
+    };
+    let not_object = || {
+        wrong_type(
+            at.into(),
+            &alloc::format!("`{}` must be an object of {what} by key", &at[1..]),
+        )
+    };
+    match member {
+        Member::Parsed(Value::Null) => {}
+        Member::Raw(raw) if raw.get() == "null" => {}
+        Member::Raw(raw) => match serde_json::from_str::<BTreeMap<String, &RawValue>>(raw.get()) {
+            Ok(entries) => {
+                for (key, text) in entries {
+                    let result = read_text(text.get(), &pointer_to(at, &key));
+                    take(key, result, loaded);
                 }
             }
-        }
-        Some(_) => loaded.diagnostics.push(wrong_type(
-            "/segments".into(),
-            "`segments` must be an object of segments by key",
-        )),
-    }
-    match flags {
-        None => {}
-        Some(Value::Object(flags)) => {
-            for (key, value) in flags {
-                let base = pointer_to("/flags/", &key);
-                match read(value, &base) {
-                    Ok(flag) => {
-                        loaded.document.flags.insert(key, flag);
-                    }
-                    Err(d) => {
-                        loaded.broken_flags.insert(key, first_line(&d));
-                        loaded.diagnostics.push(d);
-                    }
-                }
+            Err(_) => loaded.diagnostics.push(not_object()),
+        },
+        Member::Parsed(Value::Object(entries)) => {
+            for (key, value) in entries {
+                let result = read(value, &pointer_to(at, &key));
+                take(key, result, loaded);
             }
         }
-        Some(_) => loaded.diagnostics.push(wrong_type(
-            "/flags".into(),
-            "`flags` must be an object of flags by key",
-        )),
+        Member::Parsed(_) => loaded.diagnostics.push(not_object()),
     }
-    Ok(loaded)
+    (good, broken)
 }
 
 /// When the top level does not read, keep whatever environments can be read so that flags
@@ -147,8 +192,9 @@ fn salvage_top_level(root: &Value) -> Document {
     }
 }
 
-fn pointer_to(prefix: &str, key: &str) -> String {
-    let mut p = String::from(prefix);
+fn pointer_to(at: &str, key: &str) -> String {
+    let mut p = String::from(at);
+    p.push('/');
     push_escaped(&mut p, key);
     p
 }
@@ -157,32 +203,45 @@ fn first_line(d: &Diagnostic) -> String {
     alloc::format!("{}: {}", d.pointer, d.message)
 }
 
-/// Deserializes one part, turning a failure into a diagnostic that points at the bad field.
+/// serde_json appends " at line L column C" when it reads text; pointers say where instead.
+fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i) if message.get(i..).is_some_and(|t| t.contains(" column ")) => {
+            message.get(..i).unwrap_or(message)
+        }
+        _ => message,
+    }
+}
+
+fn read_text<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Diagnostic> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| diagnose(e, base))
+}
+
 fn read<T: DeserializeOwned>(value: Value, base: &str) -> Result<T, Diagnostic> {
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let mut pointer = String::from(base);
-        for segment in error.path().iter() {
-            pointer.push('/');
-            match segment {
-                serde_path_to_error::Segment::Seq { index } => {
-                    pointer.push_str(&index.to_string());
-                }
-                serde_path_to_error::Segment::Map { key } => push_escaped(&mut pointer, key),
-                serde_path_to_error::Segment::Enum { variant } => {
-                    push_escaped(&mut pointer, variant);
-                }
-                serde_path_to_error::Segment::Unknown => pointer.push('?'),
-            }
+    serde_path_to_error::deserialize(value).map_err(|e| diagnose(e, base))
+}
+
+/// Turns a deserialization failure into a diagnostic that points at the bad field.
+fn diagnose(error: serde_path_to_error::Error<serde_json::Error>, base: &str) -> Diagnostic {
+    let mut pointer = String::from(base);
+    for segment in error.path().iter() {
+        pointer.push('/');
+        match segment {
+            serde_path_to_error::Segment::Seq { index } => pointer.push_str(&index.to_string()),
+            serde_path_to_error::Segment::Map { key } => push_escaped(&mut pointer, key),
+            serde_path_to_error::Segment::Enum { variant } => push_escaped(&mut pointer, variant),
+            serde_path_to_error::Segment::Unknown => pointer.push('?'),
         }
-        let raw = error.into_inner().to_string();
-        let (code, message) = explain(&raw);
-        Diagnostic {
-            severity: Severity::Error,
-            code,
-            pointer,
-            message,
-        }
-    })
+    }
+    let raw = error.into_inner().to_string();
+    let (code, message) = explain(strip_position(&raw));
+    Diagnostic {
+        severity: Severity::Error,
+        code,
+        pointer,
+        message,
+    }
 }
 
 /// Rewords serde's messages ("invalid type: string \"yes\", expected a boolean") into the
@@ -195,13 +254,13 @@ fn explain(raw: &str) -> (Code, String) {
         );
     }
     for prefix in ["invalid type: ", "invalid value: ", "invalid length "] {
-        if let Some(rest) = raw.strip_prefix(prefix) {
-            if let Some((found, expected)) = rest.rsplit_once(", expected ") {
-                return (
-                    Code::WrongType,
-                    alloc::format!("expected {expected}, found {found}"),
-                );
-            }
+        if let Some(rest) = raw.strip_prefix(prefix)
+            && let Some((found, expected)) = rest.rsplit_once(", expected ")
+        {
+            return (
+                Code::WrongType,
+                alloc::format!("expected {expected}, found {found}"),
+            );
         }
     }
     (Code::WrongType, raw.into())

@@ -20,65 +20,112 @@ fn mix_h(h: u32, k: u32) -> u32 {
         .wrapping_add(0xe654_6b64)
 }
 
+#[inline]
+fn word(block: &[u8]) -> u32 {
+    <[u8; 4]>::try_from(block).map_or(0, u32::from_le_bytes)
+}
+
+/// MurmurHash3 x86_32 as a stream: hash a rollout's salt once, at compile time, then each
+/// evaluation only feeds in the user's id.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Murmur3 {
+    h: u32,
+    len: u32,
+    /// 0 to 3 bytes carried over from earlier input, little-endian in the low `bits` of `k`.
+    k: u32,
+    bits: u32,
+}
+
+impl Murmur3 {
+    pub fn new(seed: u32) -> Self {
+        Murmur3 {
+            h: seed,
+            ..Murmur3::default()
+        }
+    }
+
+    /// Feeds bytes. A part that starts mid-block is read a word at a time and shifted into
+    /// place, never byte by byte.
+    #[inline]
+    pub fn update(&mut self, part: &[u8]) {
+        let Murmur3 {
+            mut h,
+            mut k,
+            mut bits,
+            ..
+        } = *self;
+        self.len = self.len.wrapping_add(part.len() as u32);
+        let mut blocks = part.chunks_exact(4);
+        if bits == 0 {
+            for block in &mut blocks {
+                h = mix_h(h, word(block));
+            }
+        } else {
+            for block in &mut blocks {
+                let w = word(block);
+                h = mix_h(h, k | (w << bits));
+                k = w >> (32 - bits);
+            }
+        }
+        let tail = blocks.remainder();
+        if !tail.is_empty() {
+            // Up to 3 bytes join the carried ones; a full word is mixed, the rest carried.
+            let mut t: u64 = 0;
+            for (i, &b) in tail.iter().enumerate() {
+                t |= u64::from(b) << (8 * i);
+            }
+            let merged = u64::from(k) | (t << bits);
+            bits += 8 * tail.len() as u32;
+            if bits >= 32 {
+                h = mix_h(h, merged as u32);
+                k = (merged >> 32) as u32;
+                bits -= 32;
+            } else {
+                k = merged as u32;
+            }
+        }
+        self.h = h;
+        self.k = k;
+        self.bits = bits;
+    }
+
+    #[inline]
+    pub fn finish(&self) -> u32 {
+        let mut h = self.h;
+        if self.bits != 0 {
+            h ^= mix_k(self.k);
+        }
+        h ^= self.len;
+        h ^= h >> 16;
+        h = h.wrapping_mul(0x85eb_ca6b);
+        h ^= h >> 13;
+        h = h.wrapping_mul(0xc2b2_ae35);
+        h ^ (h >> 16)
+    }
+}
+
 /// MurmurHash3 x86_32 of the concatenation of `parts`, as if they were one byte string.
 pub fn murmur3_x86_32(parts: &[&[u8]], seed: u32) -> u32 {
-    let mut h = seed;
-    let mut len: u32 = 0;
-    // Bytes left over from the previous part, waiting to complete a 4-byte block.
-    let mut carry = [0u8; 4];
-    let mut carried = 0usize;
+    let mut m = Murmur3::new(seed);
     for part in parts {
-        len = len.wrapping_add(part.len() as u32);
-        let mut rest: &[u8] = part;
-        while carried > 0 && carried < 4 {
-            match rest.split_first() {
-                Some((&b, tail)) => {
-                    if let Some(slot) = carry.get_mut(carried) {
-                        *slot = b;
-                    }
-                    carried += 1;
-                    rest = tail;
-                }
-                None => break,
-            }
-        }
-        if carried == 4 {
-            h = mix_h(h, u32::from_le_bytes(carry));
-            carried = 0;
-        }
-        let mut blocks = rest.chunks_exact(4);
-        for block in &mut blocks {
-            let mut word = [0u8; 4];
-            word.copy_from_slice(block);
-            h = mix_h(h, u32::from_le_bytes(word));
-        }
-        for &b in blocks.remainder() {
-            if let Some(slot) = carry.get_mut(carried) {
-                *slot = b;
-            }
-            carried += 1;
-        }
+        m.update(part);
     }
-    if carried > 0 {
-        let mut k: u32 = 0;
-        for (i, &b) in carry.iter().take(carried).enumerate() {
-            k |= u32::from(b) << (8 * i);
-        }
-        h ^= mix_k(k);
-    }
-    h ^= len;
-    h ^= h >> 16;
-    h = h.wrapping_mul(0x85eb_ca6b);
-    h ^= h >> 13;
-    h = h.wrapping_mul(0xc2b2_ae35);
-    h ^ (h >> 16)
+    m.finish()
+}
+
+/// `(h × total) >> 32`: the bucket of a hash among `total`.
+#[inline]
+pub fn scale(h: u32, total: u32) -> u32 {
+    ((u64::from(h) * u64::from(total)) >> 32) as u32
 }
 
 /// The bucket of `value` under `salt` among `total` buckets: `(h × total) >> 32`, integers only.
 /// Always `< total` when `total > 0`.
 pub fn bucket(salt: &str, value: &str, total: u32) -> u32 {
-    let h = murmur3_x86_32(&[salt.as_bytes(), value.as_bytes()], 0);
-    ((u64::from(h) * u64::from(total)) >> 32) as u32
+    scale(
+        murmur3_x86_32(&[salt.as_bytes(), value.as_bytes()], 0),
+        total,
+    )
 }
 
 #[cfg(test)]

@@ -25,9 +25,8 @@ fn number(s: &str) -> Option<u64> {
 }
 
 fn identifiers_ok(s: &str) -> bool {
-    s.split('.').all(|id| {
-        !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    })
+    s.split('.')
+        .all(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
 }
 
 impl<'a> Version<'a> {
@@ -41,10 +40,10 @@ impl<'a> Version<'a> {
             Some((t, b)) => (t, Some(b)),
             None => (text, None),
         };
-        if let Some(build) = build {
-            if !identifiers_ok(build) {
-                return None;
-            }
+        if let Some(build) = build
+            && !identifiers_ok(build)
+        {
+            return None;
         }
         let (core, pre) = match text.split_once('-') {
             Some((c, p)) => {
@@ -157,7 +156,16 @@ mod tests {
     #[test]
     fn rejects_garbage() {
         for bad in [
-            "", "v", "1.", "1..2", "1.2.3.4", "a.b.c", "1.2.3-", "1.2.3-a..b", "1.2.3+", "-1.0.0",
+            "",
+            "v",
+            "1.",
+            "1..2",
+            "1.2.3.4",
+            "a.b.c",
+            "1.2.3-",
+            "1.2.3-a..b",
+            "1.2.3+",
+            "-1.0.0",
             "1.2.x",
         ] {
             assert!(Version::parse(bad).is_none(), "{bad}");

@@ -9,7 +9,8 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 
-use crate::murmur3::murmur3_x86_32;
+use crate::hash::{Text, hash_str};
+use crate::murmur3::{Murmur3, murmur3_x86_32, scale};
 
 /// The type of a flag's variants.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,20 +92,36 @@ pub(crate) enum Lit {
     Bool(bool),
 }
 
-/// A set of literals, strings sorted for binary search (target lists run to thousands of ids).
+/// A set of literals. Strings are kept sorted by hash, hashes in their own dense array: a lookup
+/// starts at the position the (uniform) hash predicts, compares integers in one or two cache
+/// lines, and reads string bytes only on a hit. Target lists run to thousands of ids.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct LitSet {
+    /// Two bits per member (sets of up to `FILTERED` members): most lookups are misses, and
+    /// this answers nearly all of them with one predictable test instead of a search.
+    pub(crate) filter: [u64; 4],
+    pub(crate) hashes: Vec<u64>,
     pub(crate) strs: Vec<Box<str>>,
     pub(crate) nums: Vec<f64>,
     pub(crate) bools: [bool; 2],
 }
 
+/// Sets larger than this skip the filter (it would be mostly ones).
+const FILTERED: usize = 96;
+
+/// The two filter bits of a hash, from bits the sorted order does not use first.
+#[inline]
+fn filter_bits(h: u64) -> [usize; 2] {
+    [(h & 0xff) as usize, ((h >> 8) & 0xff) as usize]
+}
+
 impl LitSet {
     pub(crate) fn from_lits(lits: impl IntoIterator<Item = Lit>) -> Self {
         let mut set = LitSet::default();
+        let mut strs: Vec<(u64, Box<str>)> = Vec::new();
         for lit in lits {
             match lit {
-                Lit::Str(s) => set.strs.push(s),
+                Lit::Str(s) => strs.push((hash_str(&s), s)),
                 Lit::Num(n) => set.nums.push(n),
                 Lit::Bool(b) => {
                     if let Some(slot) = set.bools.get_mut(usize::from(b)) {
@@ -113,17 +130,94 @@ impl LitSet {
                 }
             }
         }
-        set.strs.sort_unstable();
-        set.strs.dedup();
+        strs.sort_unstable();
+        strs.dedup();
+        set.hashes = strs.iter().map(|(h, _)| *h).collect();
+        set.strs = strs.into_iter().map(|(_, s)| s).collect();
+        set.filter = if set.hashes.len() <= FILTERED {
+            let mut filter = [0u64; 4];
+            for &h in &set.hashes {
+                for bit in filter_bits(h) {
+                    if let Some(word) = filter.get_mut(bit >> 6) {
+                        *word |= 1 << (bit & 63);
+                    }
+                }
+            }
+            filter
+        } else {
+            [u64::MAX; 4]
+        };
         set
     }
 
-    pub(crate) fn contains_str(&self, s: &str) -> bool {
-        self.strs.binary_search_by(|x| (**x).cmp(s)).is_ok()
+    #[inline]
+    fn may_contain(&self, h: u64) -> bool {
+        filter_bits(h).iter().all(|&bit| {
+            self.filter
+                .get(bit >> 6)
+                .is_some_and(|word| word & (1 << (bit & 63)) != 0)
+        })
     }
 
+    /// The first position whose hash is not below `h`.
+    fn lower_bound(&self, h: u64) -> usize {
+        let hashes = &self.hashes;
+        let n = hashes.len();
+        if n <= 8 {
+            return hashes.iter().take_while(|&&x| x < h).count();
+        }
+        // Interpolate, then gallop towards the answer and finish with a binary search.
+        let guess = ((u128::from(h) * n as u128) >> 64) as usize;
+        let below = |i: usize| hashes.get(i).is_some_and(|&x| x < h);
+        let (mut lo, mut hi) = if below(guess) {
+            let mut step = 1;
+            let mut lo = guess + 1;
+            while lo + step <= n && below(lo + step - 1) {
+                lo += step;
+                step *= 2;
+            }
+            (lo, (lo + step).min(n))
+        } else {
+            let mut step = 1;
+            let mut hi = guess;
+            while hi >= step && !below(hi - step) {
+                hi -= step;
+                step *= 2;
+            }
+            (hi.saturating_sub(step), hi)
+        };
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if below(mid) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    #[inline]
+    pub(crate) fn contains_str(&self, s: &Text) -> bool {
+        self.may_contain(s.hash()) && self.search(s)
+    }
+
+    #[inline(never)]
+    fn search(&self, s: &Text) -> bool {
+        let h = s.hash();
+        let mut i = self.lower_bound(h);
+        while self.hashes.get(i) == Some(&h) {
+            if self.strs.get(i).is_some_and(|x| **x == *s.as_str()) {
+                return true;
+            }
+            i += 1;
+        }
+        false
+    }
+
+    #[inline]
     pub(crate) fn contains_num(&self, n: f64) -> bool {
-        self.nums.iter().any(|&x| x == n)
+        self.nums.contains(&n)
     }
 
     pub(crate) fn contains_bool(&self, b: bool) -> bool {
@@ -200,6 +294,8 @@ pub(crate) struct Clause {
 pub(crate) struct Rollout {
     pub(crate) slot: u32,
     pub(crate) salt: Box<str>,
+    /// The hash state after the salt, so evaluation only hashes the bucketBy value.
+    pub(crate) salted: Murmur3,
     /// `(running sum of weights, variant)`; the variant is the first whose sum exceeds the
     /// bucket. Zero-weight entries are dropped at compile time.
     pub(crate) steps: Vec<(u32, u32)>,
@@ -208,9 +304,23 @@ pub(crate) struct Rollout {
 
 impl Rollout {
     /// The variant for a bucketBy value.
+    pub(crate) fn new(slot: u32, salt: &str, steps: Vec<(u32, u32)>, total: u32) -> Rollout {
+        let mut salted = Murmur3::new(0);
+        salted.update(salt.as_bytes());
+        Rollout {
+            slot,
+            salt: salt.into(),
+            salted,
+            steps,
+            total,
+        }
+    }
+
+    #[inline]
     pub(crate) fn pick(&self, value: &str) -> Option<u32> {
-        let h = murmur3_x86_32(&[self.salt.as_bytes(), value.as_bytes()], 0);
-        let bucket = ((u64::from(h) * u64::from(self.total)) >> 32) as u32;
+        let mut m = self.salted;
+        m.update(value.as_bytes());
+        let bucket = scale(m.finish(), self.total);
         self.steps
             .iter()
             .find(|(sum, _)| *sum > bucket)
@@ -283,6 +393,8 @@ pub(crate) enum Body {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct FlagEntry {
     pub(crate) key: Box<str>,
+    /// `hash_str(key)`.
+    pub(crate) hash: u64,
     /// `None` when the flag could not be loaded at all.
     pub(crate) kind: Option<Kind>,
     pub(crate) variants: Vec<Variant>,
@@ -309,6 +421,8 @@ pub struct Snapshot {
     pub(crate) layout: u64,
     /// Sorted by key.
     pub(crate) flags: Vec<FlagEntry>,
+    /// Open-addressing table of indices into `flags` (`u32::MAX` is empty), by key hash.
+    pub(crate) index: Vec<u32>,
     pub(crate) segments: Vec<SegmentEntry>,
 }
 
@@ -318,6 +432,24 @@ pub enum ForceError {
     UnknownFlag,
     /// The value is neither `true`/`false` for a boolean flag nor a variant name.
     UnknownVariant,
+}
+
+/// Builds the key table of [`Snapshot::index`]: at most half full, so a lookup probes one or
+/// two slots.
+pub(crate) fn index_of(flags: &[FlagEntry]) -> Vec<u32> {
+    let size = (flags.len() * 2).next_power_of_two().max(2);
+    let mask = size - 1;
+    let mut table = alloc::vec![u32::MAX; size];
+    for (i, flag) in flags.iter().enumerate() {
+        let mut at = (flag.hash as usize) & mask;
+        while table.get(at).is_some_and(|&x| x != u32::MAX) {
+            at = (at + 1) & mask;
+        }
+        if let Some(slot) = table.get_mut(at) {
+            *slot = i as u32;
+        }
+    }
+    table
 }
 
 pub(crate) fn layout_of(attributes: &[AttrPath]) -> u64 {
@@ -365,7 +497,20 @@ impl Snapshot {
     }
 
     pub(crate) fn find(&self, key: &str) -> Option<usize> {
-        self.flags.binary_search_by(|f| (*f.key).cmp(key)).ok()
+        let mask = self.index.len().checked_sub(1)?;
+        let h = hash_str(key);
+        let mut at = (h as usize) & mask;
+        loop {
+            let i = *self.index.get(at)?;
+            if i == u32::MAX {
+                return None;
+            }
+            let flag = self.flags.get(i as usize)?;
+            if flag.hash == h && *flag.key == *key {
+                return Some(i as usize);
+            }
+            at = (at + 1) & mask;
+        }
     }
 
     /// The kind of a flag, if it exists and could be loaded.
@@ -389,5 +534,31 @@ impl Snapshot {
         let index = by_name.or(by_value).ok_or(ForceError::UnknownVariant)?;
         flag.body = Body::Forced(index as u32);
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::format;
+
+    #[test]
+    fn lit_set_lookup_agrees_with_a_scan() {
+        for n in [0usize, 1, 2, 7, 8, 9, 20, 100, 1000, 5000] {
+            let members: Vec<alloc::string::String> = (0..n).map(|i| format!("user-{i}")).collect();
+            let set = LitSet::from_lits(members.iter().map(|m| Lit::Str(m.as_str().into())));
+            assert!(set.hashes.windows(2).all(|w| w[0] <= w[1]));
+            for probe in 0..(n + 50) {
+                let text = Text::new(&format!("user-{probe}"));
+                assert_eq!(set.contains_str(&text), probe < n, "n={n} probe={probe}");
+                let h = text.hash();
+                let naive = set.hashes.iter().take_while(|&&x| x < h).count();
+                assert_eq!(set.lower_bound(h), naive, "n={n} probe={probe}");
+            }
+            for h in [0u64, 1, u64::MAX / 2, u64::MAX - 1, u64::MAX] {
+                let naive = set.hashes.iter().take_while(|&&x| x < h).count();
+                assert_eq!(set.lower_bound(h), naive, "n={n} h={h}");
+            }
+        }
     }
 }

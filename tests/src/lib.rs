@@ -218,7 +218,10 @@ fn same_json(a: &Value, b: &Value) -> bool {
 pub fn check(expect: &Expect, actual: &Value) -> Result<(), String> {
     let mut problems = Vec::new();
     let field = |name: &str| actual.get(name).filter(|v| !v.is_null());
-    if !actual.get("value").is_some_and(|v| same_json(v, &expect.value)) {
+    if !actual
+        .get("value")
+        .is_some_and(|v| same_json(v, &expect.value))
+    {
         problems.push(format!(
             "value: expected {}, got {}",
             expect.value,
@@ -311,7 +314,10 @@ pub fn run_distributions(
                 let got = f64::from(counts.get(v).copied().unwrap_or(0)) * 100.0
                     / f64::from(dist.count.max(1));
                 if (got - want).abs() > dist.tolerance {
-                    problems.push(format!("{v}: expected {want}% ± {}, got {got:.3}%", dist.tolerance));
+                    problems.push(format!(
+                        "{v}: expected {want}% ± {}, got {got:.3}%",
+                        dist.tolerance
+                    ));
                 }
             }
             if problems.is_empty() {
@@ -324,6 +330,65 @@ pub fn run_distributions(
         }
     }
     report
+}
+
+/// The benchmark document every benchmark uses (criterion, Node, wrk): `flags` targeted
+/// boolean flags `flag-000…` (a 20-id target list, a role rule, an environment rule and a 25 %
+/// rollout) plus `split`, a string flag with a 34/33/33 split. One environment, `production`.
+pub fn benchmark_document(flags: usize) -> Value {
+    let mut all = serde_json::Map::new();
+    for i in 0..flags {
+        let ids: Vec<Value> = (0..20)
+            .map(|j| Value::String(format!("vip-{i}-{j}")))
+            .collect();
+        all.insert(
+            format!("flag-{i:03}"),
+            serde_json::json!({
+                "name": format!("Targeted flag {i}"),
+                "kind": "boolean",
+                "clientSide": true,
+                "variants": { "on": true, "off": false },
+                "environments": { "production": {
+                    "enabled": true,
+                    "offVariant": "off",
+                    "targets": [{ "values": ids, "variant": "on" }],
+                    "rules": [
+                        { "id": "roles", "clauses": [{ "attribute": "role", "op": "in", "values": ["admin", "beta"] }], "serve": { "variant": "on" } },
+                        { "id": "environment", "clauses": [{ "attribute": "environment", "op": "in", "values": ["staging", "development"] }], "serve": { "variant": "on" } }
+                    ],
+                    "defaultServe": { "rollout": { "weights": [{ "variant": "on", "weight": 25 }, { "variant": "off", "weight": 75 }] } }
+                }}
+            }),
+        );
+    }
+    all.insert(
+        "split".into(),
+        serde_json::json!({
+            "kind": "string",
+            "clientSide": true,
+            "variants": { "a": "control", "b": "treatment-1", "c": "treatment-2" },
+            "environments": { "production": {
+                "enabled": true,
+                "offVariant": "a",
+                "defaultServe": { "rollout": { "weights": [
+                    { "variant": "a", "weight": 34 }, { "variant": "b", "weight": 33 }, { "variant": "c", "weight": 33 }
+                ] } }
+            }}
+        }),
+    );
+    serde_json::json!({ "environments": ["production"], "flags": all })
+}
+
+/// The context the benchmarks evaluate for: in no target list and no rule, so every targeted
+/// flag runs all the way to its rollout (the slowest path).
+pub fn benchmark_context() -> Value {
+    serde_json::json!({
+        "targetingKey": "user-123456",
+        "role": "member",
+        "environment": "production",
+        "plan": "pro",
+        "email": "someone@example.com"
+    })
 }
 
 #[cfg(test)]
@@ -342,11 +407,19 @@ mod tests {
 
     #[test]
     fn absent_optional_fields_must_be_absent() {
-        let expect: Expect =
-            serde_json::from_value(serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"}))
-                .unwrap();
-        assert!(check(&expect, &serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"})).is_ok());
-        let extra = serde_json::json!({"value": true, "variant": "on", "reason": "STATIC", "ruleId": "r"});
+        let expect: Expect = serde_json::from_value(
+            serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"}),
+        )
+        .unwrap();
+        assert!(
+            check(
+                &expect,
+                &serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"})
+            )
+            .is_ok()
+        );
+        let extra =
+            serde_json::json!({"value": true, "variant": "on", "reason": "STATIC", "ruleId": "r"});
         assert!(check(&expect, &extra).is_err());
         let wrong = serde_json::json!({"value": false, "variant": "on", "reason": "STATIC"});
         assert!(check(&expect, &wrong).is_err());

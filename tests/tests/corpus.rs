@@ -69,7 +69,10 @@ fn corpus_documents_are_valid_unless_marked() {
             .map(ToString::to_string)
             .collect();
         if file.document_has_errors {
-            assert!(!errors.is_empty(), "{name} says its document is broken, but it validates");
+            assert!(
+                !errors.is_empty(),
+                "{name} says its document is broken, but it validates"
+            );
         } else {
             assert!(errors.is_empty(), "{name}: {}", errors.join("\n"));
         }
@@ -97,9 +100,19 @@ fn murmur3_golden_vectors() {
     let v = vectors();
     assert!(v.hashes.len() >= 20 && v.buckets.len() >= 20);
     for h in &v.hashes {
-        assert_eq!(murmur3::murmur3_x86_32(&[h.input.as_bytes()], 0), h.hash, "{}", h.id);
+        assert_eq!(
+            murmur3::murmur3_x86_32(&[h.input.as_bytes()], 0),
+            h.hash,
+            "{}",
+            h.id
+        );
     }
     for b in &v.buckets {
-        assert_eq!(murmur3::bucket(&b.salt, &b.value, b.total), b.bucket, "{}", b.id);
+        assert_eq!(
+            murmur3::bucket(&b.salt, &b.value, b.total),
+            b.bucket,
+            "{}",
+            b.id
+        );
     }
 }

@@ -48,10 +48,13 @@ fn clean_validation_documents_conform() {
     let (schemas, index) = validator();
     for case in validation().cases {
         let clean = case.expect.iter().all(|d| d.severity == "warning");
-        if let (true, Some(doc)) = (clean, &case.document) {
-            if let Err(e) = check(&schemas, index, doc) {
-                panic!("{}: a document the validator accepts is refused by the schema: {e}", case.id);
-            }
+        if let (true, Some(doc)) = (clean, &case.document)
+            && let Err(e) = check(&schemas, index, doc)
+        {
+            panic!(
+                "{}: a document the validator accepts is refused by the schema: {e}",
+                case.id
+            );
         }
     }
 }
@@ -63,14 +66,25 @@ fn structural_mistakes_are_refused() {
     let bad = [
         base(json!({"kind": "bool", "variants": {"on": true}})),
         base(json!({"variants": {"on": true}})),
-        base(json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"enabled": "yes"}}})),
-        base(json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"rules": [{"clauses": [{"attribute": "a", "op": "like", "values": ["x"]}], "serve": {"variant": "on"}}]}}})),
-        base(json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"defaultServe": {"variant": "on", "rollout": {"weights": [{"variant": "on", "weight": 1}]}}}}})),
-        base(json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"defaultServe": {"rollout": {"weights": [{"variant": "on", "weight": -1}]}}}}})),
+        base(
+            json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"enabled": "yes"}}}),
+        ),
+        base(
+            json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"rules": [{"clauses": [{"attribute": "a", "op": "like", "values": ["x"]}], "serve": {"variant": "on"}}]}}}),
+        ),
+        base(
+            json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"defaultServe": {"variant": "on", "rollout": {"weights": [{"variant": "on", "weight": 1}]}}}}}),
+        ),
+        base(
+            json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"defaultServe": {"rollout": {"weights": [{"variant": "on", "weight": -1}]}}}}}),
+        ),
         json!({"environments": ["prod"], "flags": {"bad key": {"kind": "boolean", "variants": {"on": true}}}}),
         json!({"flags": {}}),
     ];
     for doc in bad {
-        assert!(check(&schemas, index, &doc).is_err(), "schema accepted {doc}");
+        assert!(
+            check(&schemas, index, &doc).is_err(),
+            "schema accepted {doc}"
+        );
     }
 }

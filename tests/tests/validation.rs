@@ -35,12 +35,22 @@ fn every_validation_case() {
             failures.push(format!(
                 "{}:\n  expected {:?}\n  got      {:?}",
                 case.id,
-                want.iter().map(|d| format!("{} {} {}", d.severity, d.code, d.pointer)).collect::<Vec<_>>(),
-                got.iter().map(|d| format!("{} {} {}", d.severity, d.code, d.pointer)).collect::<Vec<_>>(),
+                want.iter()
+                    .map(|d| format!("{} {} {}", d.severity, d.code, d.pointer))
+                    .collect::<Vec<_>>(),
+                got.iter()
+                    .map(|d| format!("{} {} {}", d.severity, d.code, d.pointer))
+                    .collect::<Vec<_>>(),
             ));
         }
     }
-    assert!(failures.is_empty(), "{} of {} validation cases failed:\n{}", failures.len(), file.cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} validation cases failed:\n{}",
+        failures.len(),
+        file.cases.len(),
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -56,5 +66,23 @@ fn every_code_is_exercised() {
         .map(|c| c.as_str())
         .filter(|c| !used.contains(*c))
         .collect();
-    assert!(missing.is_empty(), "no validation case exercises {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "no validation case exercises {missing:?}"
+    );
+}
+
+#[test]
+fn text_and_value_loading_agree() {
+    use burgee_core::load_value;
+    let mut documents: Vec<serde_json::Value> = burgee_tests::eval_files()
+        .into_iter()
+        .map(|(_, f)| f.document)
+        .collect();
+    documents.extend(validation().cases.into_iter().filter_map(|c| c.document));
+    for doc in documents {
+        let from_text = load(&doc.to_string());
+        let from_value = load_value(doc.clone());
+        assert_eq!(from_text, from_value, "{doc}");
+    }
 }

@@ -180,14 +180,22 @@ fn dev() -> Result {
     ];
     for (env, context) in samples {
         eprintln!("\n# {env}, context {context}");
-        run(&burgee, &["eval", example, "--env", env, "--context", context])?;
+        run(
+            &burgee,
+            &["eval", example, "--env", env, "--context", context],
+        )?;
     }
-    eprintln!("\nTry: {burgee} eval {example} --env production --flag daily-planning --context '{{\"targetingKey\":\"me\"}}'");
+    eprintln!(
+        "\nTry: {burgee} eval {example} --env production --flag daily-planning --context '{{\"targetingKey\":\"me\"}}'"
+    );
     Ok(())
 }
 
 fn bench() -> Result {
-    run(&cargo(), &["bench", "--locked", "-p", "burgee-core", "--bench", "eval"])
+    run(
+        &cargo(),
+        &["bench", "--locked", "-p", "burgee-core", "--bench", "eval"],
+    )
 }
 
 fn main() -> ExitCode {

@@ -1,0 +1,84 @@
+//! A fast 64-bit string hash for lookups (flag keys, target lists, `in` sets).
+//!
+//! Context strings are hashed once when the context is bound and literals once at compile
+//! time, so a lookup compares integers and touches string bytes only to confirm a hit. This is
+//! not the bucketing hash (that is murmur3, a public contract); it may change between versions.
+
+const K: u64 = 0x517c_c1b7_2722_0a95;
+
+#[inline]
+fn mix(h: u64, word: u64) -> u64 {
+    (h.rotate_left(5) ^ word).wrapping_mul(K)
+}
+
+pub(crate) fn hash_str(s: &str) -> u64 {
+    let bytes = s.as_bytes();
+    let mut h = mix(0, bytes.len() as u64);
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        h = mix(h, u64::from_le_bytes(word));
+    }
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut word = [0u8; 8];
+        if let Some(dst) = word.get_mut(..rest.len()) {
+            dst.copy_from_slice(rest);
+        }
+        h = mix(h, u64::from_le_bytes(word));
+    }
+    // Final avalanche, so that sorted order spreads short keys.
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+/// A string with its hash, computed once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Text {
+    hash: u64,
+    text: alloc::boxed::Box<str>,
+}
+
+impl Text {
+    pub fn new(text: &str) -> Text {
+        Text {
+            hash: hash_str(text),
+            text: text.into(),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    pub(crate) fn hash(&self) -> u64 {
+        self.hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinguishes_lengths_and_tails() {
+        let words = [
+            "",
+            "a",
+            "a\0",
+            "ab",
+            "abcdefgh",
+            "abcdefgh\0",
+            "abcdefghi",
+            "vip-7-19",
+            "vip-7-1",
+        ];
+        for (i, a) in words.iter().enumerate() {
+            for b in words.iter().skip(i + 1) {
+                assert_ne!(hash_str(a), hash_str(b), "{a:?} vs {b:?}");
+            }
+        }
+    }
+}
