@@ -1,5 +1,8 @@
 //! The `burgee` binary's contract: exit codes, output shapes, one-line errors.
 
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 

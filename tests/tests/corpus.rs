@@ -1,5 +1,8 @@
 //! The corpus through burgee-core natively: the reference every other host is compared with.
 
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::collections::HashMap;
 
 use burgee_core::{Loaded, Snapshot, ValueType, load_value, murmur3, time::parse_rfc3339};

@@ -1,6 +1,9 @@
 //! The published JSON Schema accepts the example and every corpus document, and rejects what
 //! the validator calls structurally wrong.
 
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use burgee_tests::{eval_files, validation};
 use serde_json::{Value, json};
 

@@ -1,6 +1,9 @@
 //! `tests/vectors/validation.json`: every diagnostic code, with the exact pointers the store,
 //! the CLI and the admin app report.
 
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
+
 use std::collections::BTreeSet;
 
 use burgee_core::{Code, load};
