@@ -354,6 +354,20 @@ impl<'d> Compiler<'d> {
         });
     }
 
+    /// Keys of flags, segments, environments, variants and rule ids share one syntax.
+    fn check_key(&mut self, what: &str, key: &str, at: &Path<'_>) {
+        if !valid_key(key) {
+            self.report(
+                Severity::Error,
+                Code::InvalidKey,
+                at,
+                format!(
+                    "{what} {key:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-` (at most {KEY_MAX} characters)"
+                ),
+            );
+        }
+    }
+
     fn slot(&mut self, name: &'d str) -> u32 {
         match name {
             "targetingKey" => TARGETING_KEY,
@@ -423,16 +437,7 @@ impl<'d> Compiler<'d> {
         let envs = root.key("environments");
         for (i, env) in doc.environments.iter().enumerate() {
             let at = envs.index(i);
-            if !valid_key(env) {
-                self.report(
-                    Severity::Error,
-                    Code::InvalidKey,
-                    &at,
-                    format!(
-                        "environment name {env:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-` (at most {KEY_MAX} characters)"
-                    ),
-                );
-            }
+            self.check_key("environment name", env, &at);
             if doc.environments.iter().take(i).any(|e| e == env) {
                 self.report(
                     Severity::Error,
@@ -668,16 +673,7 @@ impl<'d> Compiler<'d> {
                 continue;
             };
             let mut broken = None;
-            if !valid_key(key) {
-                self.report(
-                    Severity::Error,
-                    Code::InvalidKey,
-                    &at,
-                    format!(
-                        "segment key {key:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-` (at most {KEY_MAX} characters)"
-                    ),
-                );
-            }
+            self.check_key("segment key", key, &at);
             let rules_at = at.key("rules");
             if cyclic.get(i).copied().unwrap_or(false) {
                 let mine = component_of(i);
@@ -1034,16 +1030,7 @@ impl<'d> Compiler<'d> {
         let root = Path::ROOT;
         let flags_at = root.key("flags");
         let at = flags_at.key(key);
-        if !valid_key(key) {
-            self.report(
-                Severity::Error,
-                Code::InvalidKey,
-                &at,
-                format!(
-                    "flag key {key:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-` (at most {KEY_MAX} characters)"
-                ),
-            );
-        }
+        self.check_key("flag key", key, &at);
         let kind = match &flag.kind {
             model::Kind::Boolean => Some(Kind::Boolean),
             model::Kind::String => Some(Kind::String),
@@ -1074,14 +1061,7 @@ impl<'d> Compiler<'d> {
         let mut variants = Vec::with_capacity(flag.variants.len());
         for (name, value) in &flag.variants {
             let v_at = variants_at.key(name);
-            if !valid_key(name) {
-                self.report(
-                    Severity::Error,
-                    Code::InvalidKey,
-                    &v_at,
-                    format!("variant name {name:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-`"),
-                );
-            }
+            self.check_key("variant name", name, &v_at);
             let fits = match kind {
                 Some(Kind::Boolean) => value.is_boolean(),
                 Some(Kind::String) => value.is_string(),
@@ -1259,14 +1239,7 @@ impl<'d> Compiler<'d> {
             let r_at = rules_at.index(i);
             if let Some(id) = &rule.id {
                 let id_at = r_at.key("id");
-                if !valid_key(id) {
-                    self.report(
-                        Severity::Error,
-                        Code::InvalidKey,
-                        &id_at,
-                        format!("rule id {id:?} must start with a letter or digit and use only letters, digits, `.`, `_` and `-`"),
-                    );
-                }
+                self.check_key("rule id", id, &id_at);
                 if settings
                     .rules
                     .iter()

@@ -369,3 +369,134 @@ impl Snapshot {
         Verdict::No
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::{Prerequisite, Settings, TARGETING_KEY};
+    use alloc::format;
+    use alloc::vec;
+    use serde_json::json;
+
+    fn snapshot(doc: serde_json::Value, env: &str) -> Snapshot {
+        crate::load_value(doc).unwrap().compile(env).snapshot
+    }
+
+    #[test]
+    fn force_pins_a_variant_with_reason_static() {
+        let mut s = snapshot(
+            json!({"environments": ["prod"], "flags": {
+                "a": {"kind": "boolean", "variants": {"on": true, "off": false},
+                      "environments": {"prod": {"enabled": false, "offVariant": "off"}}},
+                "c": {"kind": "string", "variants": {"red": "#f00", "blue": "#00f"},
+                      "environments": {"prod": {"enabled": true, "offVariant": "red",
+                          "rules": [{"id": "x", "clauses": [], "serve": {"variant": "red"}}],
+                          "defaultServe": {"variant": "red"}}}}}}),
+            "prod",
+        );
+        assert_eq!(s.force("a", "true"), Ok(()));
+        assert_eq!(s.force("c", "blue"), Ok(()));
+        assert_eq!(
+            s.force("c", "green"),
+            Err(crate::ForceError::UnknownVariant)
+        );
+        assert_eq!(s.force("zz", "true"), Err(crate::ForceError::UnknownFlag));
+        let ctx = s.context(&json!({}));
+        let a = s.evaluate("a", &ctx, 0, None);
+        assert_eq!((a.value_json(), a.reason), (Some("true"), Reason::Static));
+        let c = s.evaluate("c", &ctx, 0, None);
+        assert_eq!((c.variant_name(), c.reason), (Some("blue"), Reason::Static));
+    }
+
+    #[test]
+    fn prerequisite_depth_guard_answers_general() {
+        // A 40-long chain the validator would refuse, built by marking the broken flags live.
+        let mut flags = serde_json::Map::new();
+        for i in 0..40 {
+            let mut f = json!({"kind": "boolean", "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off", "defaultServe": {"variant": "on"}}}});
+            if i < 39 {
+                f["prerequisites"] = json!([{"flag": format!("f{:02}", i + 1), "variant": "on"}]);
+            }
+            flags.insert(format!("f{i:02}"), f);
+        }
+        let mut s = snapshot(json!({"environments": ["prod"], "flags": flags}), "prod");
+        assert!(
+            matches!(s.flags[0].body, Body::Broken(_)),
+            "validation refuses the chain"
+        );
+        for i in 0..40 {
+            s.flags[i].body = Body::Live(Settings {
+                enabled: true,
+                off: Some(0),
+                prerequisites: if i < 39 {
+                    vec![Prerequisite {
+                        flag: i as u32 + 1,
+                        variant: 1,
+                    }]
+                } else {
+                    vec![]
+                },
+                targets: vec![],
+                rules: vec![],
+                default: Some(crate::snapshot::Serve::Variant(1)),
+                schedule: vec![],
+            });
+        }
+        let ctx = s.context(&json!({}));
+        let deep = s.evaluate("f00", &ctx, 0, None);
+        assert_eq!(deep.error_code(), Some(crate::ErrorCode::General));
+        let shallow = s.evaluate("f10", &ctx, 0, None);
+        assert_eq!(
+            (shallow.variant_name(), shallow.reason),
+            (Some("on"), Reason::Default)
+        );
+    }
+
+    #[test]
+    fn segment_depth_guard_answers_general() {
+        let mut s = snapshot(
+            json!({"environments": ["prod"], "segments": {"s": {"rules": [{"clauses": []}]}},
+                   "flags": {"a": {"kind": "boolean", "variants": {"on": true, "off": false},
+                   "environments": {"prod": {"enabled": true, "offVariant": "off",
+                       "rules": [{"id": "r", "clauses": [{"op": "inSegment", "values": ["s"]}], "serve": {"variant": "on"}}],
+                       "defaultServe": {"variant": "off"}}}}}}),
+            "prod",
+        );
+        // Make the segment contain itself, as a hand-built snapshot could.
+        s.segments[0].rules = vec![vec![crate::snapshot::Clause {
+            slot: TARGETING_KEY,
+            negate: false,
+            test: Test::InSegment(vec![0]),
+        }]];
+        let ctx = s.context(&json!({"targetingKey": "u"}));
+        assert_eq!(
+            s.evaluate("a", &ctx, 0, None).error_code(),
+            Some(crate::ErrorCode::General)
+        );
+    }
+
+    #[test]
+    fn a_context_bound_elsewhere_is_refused_unless_the_layout_matches() {
+        let doc = |attr: &str| {
+            json!({"environments": ["prod"], "flags": {"a": {"kind": "boolean",
+            "variants": {"on": true, "off": false}, "environments": {"prod": {"enabled": true, "offVariant": "off",
+            "rules": [{"id": "r", "clauses": [{"attribute": attr, "op": "in", "values": ["x"]}], "serve": {"variant": "on"}}],
+            "defaultServe": {"variant": "off"}}}}}})
+        };
+        let one = snapshot(doc("plan"), "prod");
+        let same_layout = snapshot(doc("plan"), "prod");
+        let other = snapshot(doc("role"), "prod");
+        let ctx = one.context(&json!({"plan": "x"}));
+        assert!(ctx.fits(&same_layout));
+        assert_eq!(
+            same_layout.evaluate("a", &ctx, 0, None).variant_name(),
+            Some("on")
+        );
+        assert!(!ctx.fits(&other));
+        assert_eq!(
+            other.evaluate("a", &ctx, 0, None).error_code(),
+            Some(crate::ErrorCode::General)
+        );
+    }
+}
