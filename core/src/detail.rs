@@ -5,10 +5,12 @@
 use alloc::format;
 use alloc::string::String;
 
-use crate::snapshot::{Kind, VariantRef};
+use crate::context::Context;
+use crate::snapshot::{Body, FlagEntry, Kind, Snapshot, VariantRef};
 
 /// Why a result is what it is (OpenFeature's names, plus `PREREQUISITE_FAILED`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Reason {
     Static,
     Default,
@@ -20,6 +22,16 @@ pub enum Reason {
 }
 
 impl Reason {
+    pub const ALL: [Reason; 7] = [
+        Reason::Static,
+        Reason::Default,
+        Reason::TargetingMatch,
+        Reason::Split,
+        Reason::Disabled,
+        Reason::PrerequisiteFailed,
+        Reason::Error,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Reason::Static => "STATIC",
@@ -35,6 +47,7 @@ impl Reason {
 
 /// OpenFeature's error codes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum ErrorCode {
     FlagNotFound,
     TypeMismatch,
@@ -45,6 +58,15 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
+    pub const ALL: [ErrorCode; 6] = [
+        ErrorCode::FlagNotFound,
+        ErrorCode::TypeMismatch,
+        ErrorCode::ParseError,
+        ErrorCode::TargetingKeyMissing,
+        ErrorCode::InvalidContext,
+        ErrorCode::General,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorCode::FlagNotFound => "FLAG_NOT_FOUND",
@@ -59,6 +81,7 @@ impl ErrorCode {
 
 /// The type a caller expects, as OpenFeature's typed resolvers name it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum ValueType {
     Boolean,
     String,
@@ -84,6 +107,15 @@ impl ValueType {
             "object" => ValueType::Object,
             _ => return None,
         })
+    }
+
+    pub(crate) fn from_index(i: u32) -> ValueType {
+        match i {
+            0 => ValueType::Boolean,
+            1 => ValueType::String,
+            2 => ValueType::Number,
+            _ => ValueType::Object,
+        }
     }
 
     pub(crate) fn of(kind: Kind) -> ValueType {
@@ -143,50 +175,161 @@ impl EvalError<'_> {
     }
 }
 
-/// The outcome of one evaluation. `variant == None` means the caller's default is served.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Detail<'s> {
-    pub variant: Option<VariantRef<'s>>,
-    pub reason: Reason,
-    /// The id of the rule that decided, when a rule did.
-    pub rule_id: Option<&'s str>,
-    /// The prerequisite that failed, for `PREREQUISITE_FAILED`.
-    pub prerequisite: Option<&'s str>,
-    pub error: Option<EvalError<'s>>,
+/// Why evaluation stopped with `GENERAL`: fixed messages, so an outcome stays a few integers.
+pub(crate) const GENERAL_PREREQUISITES_TOO_DEEP: u32 = 0;
+pub(crate) const GENERAL_SEGMENTS_TOO_DEEP: u32 = 1;
+pub(crate) const GENERAL_OTHER_LAYOUT: u32 = 2;
+pub(crate) const GENERAL_NO_DEFAULT: u32 = 3;
+
+fn general_message(code: u32) -> &'static str {
+    match code {
+        GENERAL_PREREQUISITES_TOO_DEEP => "prerequisites nest deeper than 32 flags",
+        GENERAL_SEGMENTS_TOO_DEEP => "segments nest deeper than 32 levels",
+        GENERAL_OTHER_LAYOUT => "the context was bound to a snapshot with other attributes",
+        _ => "the flag has no default serve",
+    }
 }
 
-impl<'s> Detail<'s> {
-    pub(crate) fn error(error: EvalError<'s>) -> Self {
-        Detail {
-            variant: None,
-            reason: Reason::Error,
-            rule_id: None,
-            prerequisite: None,
-            error: Some(error),
-        }
-    }
+/// What an evaluation decided, in 12 bytes: small enough to be returned in registers through
+/// the evaluator, and to cross a wasm boundary as integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The variant's index in its flag, or [`Outcome::NO_VARIANT`] for "the caller's default".
+    pub variant: u32,
+    /// Depends on the reason: the rule's index (a rule decided), the prerequisite flag's index
+    /// (`PREREQUISITE_FAILED`), the bucketBy attribute's slot (`TARGETING_KEY_MISSING`), the
+    /// requested type (`TYPE_MISMATCH`), a message number (`GENERAL`); else `NONE`.
+    pub aux: u32,
+    pub reason: Reason,
+    pub error: Option<ErrorCode>,
+}
 
-    pub(crate) fn served(variant: Option<VariantRef<'s>>, reason: Reason) -> Self {
-        Detail {
-            variant,
+impl Outcome {
+    pub const NO_VARIANT: u32 = u32::MAX;
+    pub const NONE: u32 = u32::MAX;
+
+    #[inline]
+    pub(crate) fn served(variant: Option<u32>, reason: Reason) -> Outcome {
+        Outcome {
+            variant: variant.unwrap_or(Outcome::NO_VARIANT),
+            aux: Outcome::NONE,
             reason,
-            rule_id: None,
-            prerequisite: None,
             error: None,
         }
     }
 
+    #[inline]
+    pub(crate) fn rule(variant: u32, reason: Reason, rule: usize) -> Outcome {
+        Outcome {
+            variant,
+            aux: rule as u32,
+            reason,
+            error: None,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn error(code: ErrorCode, aux: u32) -> Outcome {
+        Outcome {
+            variant: Outcome::NO_VARIANT,
+            aux,
+            reason: Reason::Error,
+            error: Some(code),
+        }
+    }
+}
+
+/// The outcome of one evaluation, with what it refers to: names and messages are looked up
+/// only when asked for. `variant() == None` means the caller's default is served.
+#[derive(Clone, Copy, Debug)]
+pub struct Detail<'s> {
+    pub(crate) snapshot: &'s Snapshot,
+    pub(crate) context: &'s Context,
+    /// The flag's index, when the flag exists.
+    pub(crate) flag: Option<u32>,
+    pub(crate) outcome: Outcome,
+}
+
+impl<'s> Detail<'s> {
+    fn entry(&self) -> Option<&'s FlagEntry> {
+        self.snapshot.flags.get(self.flag? as usize)
+    }
+
+    pub fn outcome(&self) -> Outcome {
+        self.outcome
+    }
+
+    pub fn reason(&self) -> Reason {
+        self.outcome.reason
+    }
+
+    pub fn variant(&self) -> Option<VariantRef<'s>> {
+        let index = self.outcome.variant;
+        let variant = self.entry()?.variants.get(index as usize)?;
+        Some(VariantRef { index, variant })
+    }
+
     pub fn variant_name(&self) -> Option<&'s str> {
-        self.variant.map(|v| v.name())
+        self.variant().map(|v| v.name())
     }
 
     /// The value as JSON text, or `None` for "the caller's default".
     pub fn value_json(&self) -> Option<&'s str> {
-        self.variant.map(|v| v.json())
+        self.variant().map(|v| v.json())
+    }
+
+    /// The id of the rule that decided, when a rule with an id did.
+    pub fn rule_id(&self) -> Option<&'s str> {
+        if self.outcome.error.is_some()
+            || !matches!(self.outcome.reason, Reason::TargetingMatch | Reason::Split)
+        {
+            return None;
+        }
+        match &self.entry()?.body {
+            Body::Live(settings) => settings.rules.get(self.outcome.aux as usize)?.id.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// The prerequisite that failed, for `PREREQUISITE_FAILED`.
+    pub fn prerequisite(&self) -> Option<&'s str> {
+        if self.outcome.reason != Reason::PrerequisiteFailed {
+            return None;
+        }
+        Some(&self.snapshot.flags.get(self.outcome.aux as usize)?.key)
     }
 
     pub fn error_code(&self) -> Option<ErrorCode> {
-        self.error.map(|e| e.code())
+        self.outcome.error
+    }
+
+    pub fn error(&self) -> Option<EvalError<'s>> {
+        let aux = self.outcome.aux;
+        Some(match self.outcome.error? {
+            ErrorCode::FlagNotFound => EvalError::FlagNotFound,
+            ErrorCode::TypeMismatch => EvalError::TypeMismatch {
+                expected: ValueType::from_index(aux),
+                actual: self
+                    .entry()
+                    .and_then(|f| f.kind)
+                    .map_or(ValueType::Object, ValueType::of),
+            },
+            ErrorCode::ParseError => match self.entry().map(|f| &f.body) {
+                Some(Body::Broken(why)) => EvalError::Parse(why),
+                _ => EvalError::Parse("the flag could not be read"),
+            },
+            ErrorCode::TargetingKeyMissing => EvalError::TargetingKeyMissing {
+                attribute: self
+                    .snapshot
+                    .attributes
+                    .get(aux as usize)
+                    .map_or("targetingKey", |a| a.name()),
+            },
+            ErrorCode::InvalidContext => EvalError::InvalidContext(
+                self.context.invalid.as_deref().unwrap_or("invalid context"),
+            ),
+            ErrorCode::General => EvalError::General(general_message(aux)),
+        })
     }
 
     /// Writes `{"flag"?,"value","variant","reason","ruleId"?,"errorCode"?,"errorMessage"?,
@@ -207,19 +350,19 @@ impl<'s> Detail<'s> {
             None => out.push_str("null"),
         }
         out.push_str(",\"reason\":\"");
-        out.push_str(self.reason.as_str());
+        out.push_str(self.reason().as_str());
         out.push('"');
-        if let Some(rule) = self.rule_id {
+        if let Some(rule) = self.rule_id() {
             out.push_str(",\"ruleId\":");
             write_json_string(out, rule);
         }
-        if let Some(error) = &self.error {
+        if let Some(error) = self.error() {
             out.push_str(",\"errorCode\":\"");
             out.push_str(error.code().as_str());
             out.push_str("\",\"errorMessage\":");
             write_json_string(out, &error.message(flag));
         }
-        if let Some(p) = self.prerequisite {
+        if let Some(p) = self.prerequisite() {
             out.push_str(",\"prerequisite\":");
             write_json_string(out, p);
         }

@@ -6,10 +6,11 @@
 
 use crate::MAX_DEPTH;
 use crate::context::{Attr, Context};
-use crate::detail::{Detail, EvalError, Reason, ValueType};
-use crate::snapshot::{
-    Body, Clause, FlagEntry, NOW, Rollout, Serve, Settings, Snapshot, Test, VariantRef,
+use crate::detail::{
+    Detail, ErrorCode, GENERAL_NO_DEFAULT, GENERAL_OTHER_LAYOUT, GENERAL_PREREQUISITES_TOO_DEEP,
+    GENERAL_SEGMENTS_TOO_DEEP, Outcome, Reason, ValueType,
 };
+use crate::snapshot::{Body, Clause, FlagEntry, NOW, Rollout, Serve, Snapshot, Target, Test};
 use crate::time::parse_rfc3339;
 
 /// Result of testing one candidate value: `None` when its type does not suit the operator.
@@ -35,10 +36,30 @@ impl Verdict {
     }
 }
 
-const TOO_DEEP: EvalError<'static> = EvalError::General("segments nest deeper than 32 levels");
+#[inline]
+fn roll(rollout: &Rollout, context: &Context) -> Option<u32> {
+    match context.slot(rollout.slot) {
+        Attr::Str(value) => rollout.pick(value.as_str()),
+        _ => None,
+    }
+}
+
+#[inline]
+fn matches_target(target: &Target, context: &Context) -> bool {
+    let one = |a: &Attr| match a {
+        Attr::Str(s) => target.values.contains_str(s),
+        Attr::Num(n) => target.values.contains_num(*n),
+        Attr::Bool(b) => target.values.contains_bool(*b),
+        _ => false,
+    };
+    match context.slot(target.slot) {
+        Attr::List(items) => items.iter().any(one),
+        other => one(other),
+    }
+}
 
 impl Test {
-    #[inline]
+    #[inline(always)]
     fn check(&self, candidate: &Attr) -> Check {
         match candidate {
             Attr::Str(s) => match self {
@@ -89,10 +110,17 @@ impl Snapshot {
         now: i64,
         expected: Option<ValueType>,
     ) -> Detail<'s> {
-        let Some(index) = self.find(key) else {
-            return Detail::error(EvalError::FlagNotFound);
+        let flag = self.find(key);
+        let outcome = match flag {
+            Some(index) => self.outcome(index, context, now, expected),
+            None => Outcome::error(ErrorCode::FlagNotFound, Outcome::NONE),
         };
-        self.evaluate_index(index, context, now, expected)
+        Detail {
+            snapshot: self,
+            context,
+            flag: flag.map(|i| i as u32),
+            outcome,
+        }
     }
 
     /// Evaluates every flag for one context, in key order.
@@ -101,177 +129,127 @@ impl Snapshot {
         context: &'s Context,
         now: i64,
     ) -> impl Iterator<Item = (&'s str, Detail<'s>)> + 's {
-        (0..self.flags.len()).filter_map(move |i| {
-            let flag = self.flags.get(i)?;
-            Some((&*flag.key, self.evaluate_index(i, context, now, None)))
+        self.flags.iter().enumerate().map(move |(i, flag)| {
+            let detail = Detail {
+                snapshot: self,
+                context,
+                flag: Some(i as u32),
+                outcome: self.outcome(i, context, now, None),
+            };
+            (&*flag.key, detail)
         })
     }
 
-    fn evaluate_index<'s>(
-        &'s self,
+    /// The index of a flag, for hosts that evaluate by index ([`Snapshot::outcome`]).
+    pub fn index_of(&self, key: &str) -> Option<usize> {
+        self.find(key)
+    }
+
+    /// The compact outcome of the flag at `index`: what bindings pass across as integers.
+    pub fn outcome(
+        &self,
         index: usize,
-        context: &'s Context,
+        context: &Context,
         now: i64,
         expected: Option<ValueType>,
-    ) -> Detail<'s> {
+    ) -> Outcome {
         let Some(flag) = self.flags.get(index) else {
-            return Detail::error(EvalError::FlagNotFound);
+            return Outcome::error(ErrorCode::FlagNotFound, Outcome::NONE);
         };
-        if let Body::Broken(why) = &flag.body {
-            return Detail::error(EvalError::Parse(why));
+        if let Body::Broken(_) = &flag.body {
+            return Outcome::error(ErrorCode::ParseError, Outcome::NONE);
         }
-        if let (Some(expected), Some(kind)) = (expected, flag.kind) {
-            let actual = ValueType::of(kind);
-            if actual != expected {
-                return Detail::error(EvalError::TypeMismatch { expected, actual });
-            }
+        if let (Some(expected), Some(kind)) = (expected, flag.kind)
+            && ValueType::of(kind) != expected
+        {
+            return Outcome::error(ErrorCode::TypeMismatch, expected as u32);
         }
-        if let Some(why) = &context.invalid {
-            return Detail::error(EvalError::InvalidContext(why));
+        if context.invalid.is_some() {
+            return Outcome::error(ErrorCode::InvalidContext, Outcome::NONE);
         }
         if !context.fits(self) {
-            return Detail::error(EvalError::General(
-                "the context was bound to a snapshot with other attributes",
-            ));
+            return Outcome::error(ErrorCode::General, GENERAL_OTHER_LAYOUT);
         }
         self.flag(flag, context, now, 0)
     }
 
-    fn variant<'s>(&'s self, flag: &'s FlagEntry, index: u32) -> Option<VariantRef<'s>> {
-        flag.variants
-            .get(index as usize)
-            .map(|variant| VariantRef { index, variant })
-    }
-
-    fn flag<'s>(
-        &'s self,
-        flag: &'s FlagEntry,
-        context: &'s Context,
-        now: i64,
-        depth: usize,
-    ) -> Detail<'s> {
+    fn flag(&self, flag: &FlagEntry, context: &Context, now: i64, depth: usize) -> Outcome {
         let settings = match &flag.body {
             Body::Live(settings) => settings,
-            Body::Broken(why) => return Detail::error(EvalError::Parse(why)),
-            Body::Forced(v) => return Detail::served(self.variant(flag, *v), Reason::Static),
+            Body::Broken(_) => return Outcome::error(ErrorCode::ParseError, Outcome::NONE),
+            Body::Forced(v) => return Outcome::served(Some(*v), Reason::Static),
         };
-        let off = || settings.off.and_then(|v| self.variant(flag, v));
         if !settings.enabled {
-            return Detail::served(off(), Reason::Disabled);
+            return Outcome::served(settings.off, Reason::Disabled);
         }
         for prerequisite in &settings.prerequisites {
             let Some(required) = self.flags.get(prerequisite.flag as usize) else {
                 continue;
             };
             if depth >= MAX_DEPTH {
-                return Detail::error(EvalError::General(
-                    "prerequisites nest deeper than 32 flags",
-                ));
+                return Outcome::error(ErrorCode::General, GENERAL_PREREQUISITES_TOO_DEEP);
             }
             let got = self.flag(required, context, now, depth + 1);
-            if let Some(EvalError::General(_)) = got.error {
+            if got.error == Some(ErrorCode::General) {
                 return got;
             }
-            if got.variant.map(|v| v.index) != Some(prerequisite.variant) {
-                let mut detail = Detail::served(off(), Reason::PrerequisiteFailed);
-                detail.prerequisite = Some(&required.key);
-                return detail;
+            if got.variant == Outcome::NO_VARIANT || got.variant != prerequisite.variant {
+                let mut outcome = Outcome::served(settings.off, Reason::PrerequisiteFailed);
+                outcome.aux = prerequisite.flag;
+                return outcome;
             }
         }
         for target in &settings.targets {
-            if self.matches_target(target, context) {
-                return Detail::served(self.variant(flag, target.variant), Reason::TargetingMatch);
+            if matches_target(target, context) {
+                return Outcome::served(Some(target.variant), Reason::TargetingMatch);
             }
         }
-        for rule in &settings.rules {
-            let mut matched = true;
+        'rules: for (i, rule) in settings.rules.iter().enumerate() {
             for clause in &rule.clauses {
                 match self.clause(clause, context, now, 0) {
                     Verdict::Yes => {}
-                    Verdict::No => {
-                        matched = false;
-                        break;
+                    Verdict::No => continue 'rules,
+                    Verdict::TooDeep => {
+                        return Outcome::error(ErrorCode::General, GENERAL_SEGMENTS_TOO_DEEP);
                     }
-                    Verdict::TooDeep => return Detail::error(TOO_DEEP),
                 }
             }
-            if !matched {
-                continue;
-            }
-            let (variant, reason) = match &rule.serve {
-                Serve::Variant(v) => (*v, Reason::TargetingMatch),
-                Serve::Rollout(rollout) => match self.roll(rollout, context) {
-                    Some(v) => (v, Reason::Split),
+            match &rule.serve {
+                Serve::Variant(v) => return Outcome::rule(*v, Reason::TargetingMatch, i),
+                Serve::Rollout(rollout) => {
+                    if let Some(v) = roll(rollout, context) {
+                        return Outcome::rule(v, Reason::Split, i);
+                    }
                     // No bucketBy value: this rule cannot place the user; try the next one.
-                    None => continue,
-                },
-            };
-            let mut detail = Detail::served(self.variant(flag, variant), reason);
-            detail.rule_id = rule.id.as_deref();
-            return detail;
+                }
+            }
         }
-        self.default_serve(flag, settings, context, now)
-    }
-
-    fn default_serve<'s>(
-        &'s self,
-        flag: &'s FlagEntry,
-        settings: &'s Settings,
-        context: &'s Context,
-        now: i64,
-    ) -> Detail<'s> {
-        let active = settings
-            .schedule
-            .iter()
-            .rev()
-            .find(|(at, _)| *at <= now)
-            .map(|(_, serve)| serve);
-        match active.or(settings.default.as_ref()) {
-            Some(Serve::Variant(v)) => {
+        let serve = match settings.schedule.iter().rev().find(|(at, _)| *at <= now) {
+            Some((_, step)) => step,
+            None => match &settings.default {
+                Some(serve) => serve,
+                None => return Outcome::error(ErrorCode::General, GENERAL_NO_DEFAULT),
+            },
+        };
+        match serve {
+            Serve::Variant(v) => {
                 let reason = if settings.is_static() {
                     Reason::Static
                 } else {
                     Reason::Default
                 };
-                Detail::served(self.variant(flag, *v), reason)
+                Outcome::served(Some(*v), reason)
             }
-            Some(Serve::Rollout(rollout)) => match self.roll(rollout, context) {
-                Some(v) => Detail::served(self.variant(flag, v), Reason::Split),
-                None => Detail::error(EvalError::TargetingKeyMissing {
-                    attribute: self
-                        .attributes
-                        .get(rollout.slot as usize)
-                        .map_or("targetingKey", |a| a.name()),
-                }),
+            Serve::Rollout(rollout) => match roll(rollout, context) {
+                Some(v) => Outcome::served(Some(v), Reason::Split),
+                None => Outcome::error(ErrorCode::TargetingKeyMissing, rollout.slot),
             },
-            None => Detail::error(EvalError::General("the flag has no default serve")),
         }
     }
 
-    #[inline]
-    fn roll(&self, rollout: &Rollout, context: &Context) -> Option<u32> {
-        match context.slot(rollout.slot) {
-            Attr::Str(value) => rollout.pick(value.as_str()),
-            _ => None,
-        }
-    }
-
-    #[inline]
-    fn matches_target(&self, target: &crate::snapshot::Target, context: &Context) -> bool {
-        let one = |a: &Attr| match a {
-            Attr::Str(s) => target.values.contains_str(s),
-            Attr::Num(n) => target.values.contains_num(*n),
-            Attr::Bool(b) => target.values.contains_bool(*b),
-            _ => false,
-        };
-        match context.slot(target.slot) {
-            Attr::List(items) => items.iter().any(one),
-            other => one(other),
-        }
-    }
-
-    /// Whether a clause holds. `depth` counts segments nested around it.
-    #[inline]
+    /// Whether a clause holds. `depth` counts segments nested around it. Always inlined: it
+    /// runs for every clause of every rule, and a call costs more than most tests.
+    #[inline(always)]
     fn clause(&self, clause: &Clause, context: &Context, now: i64, depth: usize) -> Verdict {
         let now_attr;
         let attr = if clause.slot == NOW {
@@ -403,9 +381,12 @@ mod tests {
         assert_eq!(s.force("zz", "true"), Err(crate::ForceError::UnknownFlag));
         let ctx = s.context(&json!({}));
         let a = s.evaluate("a", &ctx, 0, None);
-        assert_eq!((a.value_json(), a.reason), (Some("true"), Reason::Static));
+        assert_eq!((a.value_json(), a.reason()), (Some("true"), Reason::Static));
         let c = s.evaluate("c", &ctx, 0, None);
-        assert_eq!((c.variant_name(), c.reason), (Some("blue"), Reason::Static));
+        assert_eq!(
+            (c.variant_name(), c.reason()),
+            (Some("blue"), Reason::Static)
+        );
     }
 
     #[test]
@@ -448,7 +429,7 @@ mod tests {
         assert_eq!(deep.error_code(), Some(crate::ErrorCode::General));
         let shallow = s.evaluate("f10", &ctx, 0, None);
         assert_eq!(
-            (shallow.variant_name(), shallow.reason),
+            (shallow.variant_name(), shallow.reason()),
             (Some("on"), Reason::Default)
         );
     }

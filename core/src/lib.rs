@@ -39,7 +39,7 @@ pub mod model;
 mod pointer;
 
 pub use context::{Attr, Context};
-pub use detail::{Detail, ErrorCode, EvalError, Reason, ValueType};
+pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 

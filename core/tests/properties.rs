@@ -270,7 +270,10 @@ fn exercise(doc: &Value, contexts: &[Value], now: i64) {
             for key in &keys {
                 for expected in [None, Some(ValueType::Boolean), Some(ValueType::Object)] {
                     let detail = snapshot.evaluate(key, &context, now, expected);
-                    assert_eq!(detail.error.is_some(), detail.reason.as_str() == "ERROR");
+                    assert_eq!(
+                        detail.error().is_some(),
+                        detail.reason().as_str() == "ERROR"
+                    );
                     let mut out = String::new();
                     detail.write_json(&mut out, key, true, "{\"d\":[1]}");
                     let parsed: Value = serde_json::from_str(&out)
