@@ -23,9 +23,9 @@ use crate::model::{self, Document, Op};
 use crate::pointer::Path;
 use crate::semver::Version;
 use crate::snapshot::{
-    AttrPath, Body, Clause, Cmp, FlagEntry, Kind, Lit, LitSet, NOW, Prerequisite, Rollout, Rule,
-    SegmentEntry, SemverLit, Serve, Settings, Snapshot, TARGETING_KEY, Target, Test, Variant,
-    index_of, layout_of,
+    AttrPath, Body, Clause, ClauseId, Cmp, FlagEntry, Kind, Lit, LitSet, NOW, Prerequisite,
+    Rollout, Rule, SegmentEntry, SemverLit, Serve, Settings, Snapshot, TARGETING_KEY, Target, Test,
+    Variant, index_of, layout_of,
 };
 use crate::time::parse_rfc3339;
 
@@ -295,6 +295,9 @@ struct Compiler<'d> {
     segment_keys: Vec<&'d str>,
     attributes: Vec<AttrPath>,
     slots: BTreeMap<&'d str, u32>,
+    /// The distinct clauses seen so far, and where to find equal ones.
+    clauses: Vec<Clause>,
+    clause_ids: BTreeMap<(u32, bool, u8), Vec<u32>>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -327,6 +330,8 @@ impl<'d> Compiler<'d> {
             segment_keys,
             attributes: vec![AttrPath::TargetingKey],
             slots: BTreeMap::new(),
+            clauses: Vec::new(),
+            clause_ids: BTreeMap::new(),
             diagnostics: Vec::new(),
         }
     }
@@ -424,6 +429,7 @@ impl<'d> Compiler<'d> {
                 attributes: self.attributes,
                 layout,
                 flags,
+                clauses: self.clauses,
                 index,
                 segments,
             },
@@ -725,13 +731,31 @@ impl<'d> Compiler<'d> {
         clauses: &'d [model::Clause],
         rule_at: &Path<'_>,
         broken: &mut Option<String>,
-    ) -> Vec<Clause> {
+    ) -> Vec<ClauseId> {
         let clauses_at = rule_at.key("clauses");
         clauses
             .iter()
             .enumerate()
-            .map(|(i, c)| self.clause(c, &clauses_at.index(i), broken))
+            .map(|(i, c)| {
+                let clause = self.clause(c, &clauses_at.index(i), broken);
+                self.intern(clause)
+            })
             .collect()
+    }
+
+    /// The id of an equal clause already in the table, or of this one, added.
+    fn intern(&mut self, clause: Clause) -> ClauseId {
+        let key = (clause.slot, clause.negate, clause.test.tag());
+        let candidates = self.clause_ids.entry(key).or_default();
+        for &id in candidates.iter() {
+            if self.clauses.get(id as usize) == Some(&clause) {
+                return id;
+            }
+        }
+        let id = self.clauses.len() as ClauseId;
+        candidates.push(id);
+        self.clauses.push(clause);
+        id
     }
 
     fn clause(

@@ -10,8 +10,12 @@ use crate::detail::{
     Detail, ErrorCode, GENERAL_NO_DEFAULT, GENERAL_OTHER_LAYOUT, GENERAL_PREREQUISITES_TOO_DEEP,
     GENERAL_SEGMENTS_TOO_DEEP, Outcome, Reason, ValueType,
 };
-use crate::snapshot::{Body, Clause, FlagEntry, NOW, Rollout, Serve, Snapshot, Target, Test};
+use crate::snapshot::{
+    Body, Clause, ClauseId, FlagEntry, NOW, Rollout, Serve, Snapshot, Target, Test,
+};
 use crate::time::parse_rfc3339;
+use alloc::vec::Vec;
+use core::cell::Cell;
 
 /// Result of testing one candidate value: `None` when its type does not suit the operator.
 type Check = Option<bool>;
@@ -19,6 +23,10 @@ type Check = Option<bool>;
 fn any_str(values: &[alloc::boxed::Box<str>], f: impl Fn(&str) -> bool) -> bool {
     values.iter().any(|v| f(v))
 }
+
+const UNKNOWN: u8 = 0;
+const NO: u8 = 1;
+const YES: u8 = 2;
 
 /// A clause's verdict, one byte so the rule loop stays in registers.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -129,15 +137,29 @@ impl Snapshot {
         context: &'s Context,
         now: i64,
     ) -> impl Iterator<Item = (&'s str, Detail<'s>)> + 's {
+        let memo = self.memo();
         self.flags.iter().enumerate().map(move |(i, flag)| {
             let detail = Detail {
                 snapshot: self,
                 context,
                 flag: Some(i as u32),
-                outcome: self.outcome(i, context, now, None),
+                outcome: self.outcome_with(i, context, now, None, &memo),
             };
             (&*flag.key, detail)
         })
+    }
+
+    /// Every flag's outcome for one context, in key order, into `out` (cleared first): the
+    /// bulk call for bindings, deciding each distinct clause once.
+    pub fn outcomes(&self, context: &Context, now: i64, out: &mut Vec<Outcome>) {
+        let memo = self.memo();
+        out.clear();
+        out.extend((0..self.flags.len()).map(|i| self.outcome_with(i, context, now, None, &memo)));
+    }
+
+    /// One cell per distinct clause: unknown until a rule first needs it in this call.
+    fn memo(&self) -> Vec<Cell<u8>> {
+        alloc::vec![Cell::new(UNKNOWN); self.clauses.len()]
     }
 
     /// The index of a flag, for hosts that evaluate by index ([`Snapshot::outcome`]).
@@ -152,6 +174,17 @@ impl Snapshot {
         context: &Context,
         now: i64,
         expected: Option<ValueType>,
+    ) -> Outcome {
+        self.outcome_with(index, context, now, expected, &[])
+    }
+
+    fn outcome_with(
+        &self,
+        index: usize,
+        context: &Context,
+        now: i64,
+        expected: Option<ValueType>,
+        memo: &[Cell<u8>],
     ) -> Outcome {
         let Some(flag) = self.flags.get(index) else {
             return Outcome::error(ErrorCode::FlagNotFound, Outcome::NONE);
@@ -170,10 +203,17 @@ impl Snapshot {
         if !context.fits(self) {
             return Outcome::error(ErrorCode::General, GENERAL_OTHER_LAYOUT);
         }
-        self.flag(flag, context, now, 0)
+        self.flag(flag, context, now, 0, memo)
     }
 
-    fn flag(&self, flag: &FlagEntry, context: &Context, now: i64, depth: usize) -> Outcome {
+    fn flag(
+        &self,
+        flag: &FlagEntry,
+        context: &Context,
+        now: i64,
+        depth: usize,
+        memo: &[Cell<u8>],
+    ) -> Outcome {
         let settings = match &flag.body {
             Body::Live(settings) => settings,
             Body::Broken(_) => return Outcome::error(ErrorCode::ParseError, Outcome::NONE),
@@ -189,7 +229,7 @@ impl Snapshot {
             if depth >= MAX_DEPTH {
                 return Outcome::error(ErrorCode::General, GENERAL_PREREQUISITES_TOO_DEEP);
             }
-            let got = self.flag(required, context, now, depth + 1);
+            let got = self.flag(required, context, now, depth + 1, memo);
             if got.error == Some(ErrorCode::General) {
                 return got;
             }
@@ -205,8 +245,8 @@ impl Snapshot {
             }
         }
         'rules: for (i, rule) in settings.rules.iter().enumerate() {
-            for clause in &rule.clauses {
-                match self.clause(clause, context, now, 0) {
+            for &id in &rule.clauses {
+                match self.remembered(id, context, now, memo) {
                     Verdict::Yes => {}
                     Verdict::No => continue 'rules,
                     Verdict::TooDeep => {
@@ -245,6 +285,29 @@ impl Snapshot {
                 None => Outcome::error(ErrorCode::TargetingKeyMissing, rollout.slot),
             },
         }
+    }
+
+    /// A flag rule's clause, decided once per bulk call (`memo` is empty for single calls).
+    #[inline(always)]
+    fn remembered(&self, id: ClauseId, context: &Context, now: i64, memo: &[Cell<u8>]) -> Verdict {
+        let cell = memo.get(id as usize);
+        match cell.map(Cell::get) {
+            Some(YES) => return Verdict::Yes,
+            Some(NO) => return Verdict::No,
+            _ => {}
+        }
+        let Some(clause) = self.clauses.get(id as usize) else {
+            return Verdict::No;
+        };
+        let verdict = self.clause(clause, context, now, 0);
+        if let Some(cell) = cell {
+            match verdict {
+                Verdict::Yes => cell.set(YES),
+                Verdict::No => cell.set(NO),
+                Verdict::TooDeep => {}
+            }
+        }
+        verdict
     }
 
     /// Whether a clause holds. `depth` counts segments nested around it. Always inlined: it
@@ -335,7 +398,10 @@ impl Snapshot {
             }
         }
         'rules: for rule in &segment.rules {
-            for clause in rule {
+            for &id in rule {
+                let Some(clause) = self.clauses.get(id as usize) else {
+                    continue 'rules;
+                };
                 match self.clause(clause, context, now, depth + 1) {
                     Verdict::Yes => {}
                     Verdict::No => continue 'rules,
@@ -445,11 +511,12 @@ mod tests {
             "prod",
         );
         // Make the segment contain itself, as a hand-built snapshot could.
-        s.segments[0].rules = vec![vec![crate::snapshot::Clause {
+        s.clauses.push(crate::snapshot::Clause {
             slot: TARGETING_KEY,
             negate: false,
             test: Test::InSegment(vec![0]),
-        }]];
+        });
+        s.segments[0].rules = vec![vec![s.clauses.len() as u32 - 1]];
         let ctx = s.context(&json!({"targetingKey": "u"}));
         assert_eq!(
             s.evaluate("a", &ctx, 0, None).error_code(),

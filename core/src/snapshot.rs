@@ -283,6 +283,25 @@ pub(crate) enum Test {
     Never,
 }
 
+impl Test {
+    /// A small number per kind of test (also its tag in the binary snapshot format).
+    pub(crate) fn tag(&self) -> u8 {
+        match self {
+            Test::In(_) => 0,
+            Test::StartsWith(_) => 1,
+            Test::EndsWith(_) => 2,
+            Test::Contains(_) => 3,
+            Test::Number(..) => 4,
+            Test::Semver(..) => 5,
+            Test::Before(_) => 6,
+            Test::After(_) => 7,
+            Test::InSegment(_) => 8,
+            Test::Exists => 9,
+            Test::Never => 10,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Clause {
     pub(crate) slot: u32,
@@ -341,10 +360,15 @@ pub(crate) struct Target {
     pub(crate) variant: u32,
 }
 
+/// Clauses are stored once per snapshot ([`Snapshot::clauses`]) and referred to by index:
+/// flags repeat the same rules ("admins", "beta testers"), and a bulk evaluation then decides
+/// each distinct clause once per context.
+pub(crate) type ClauseId = u32;
+
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Rule {
     pub(crate) id: Option<Box<str>>,
-    pub(crate) clauses: Vec<Clause>,
+    pub(crate) clauses: Vec<ClauseId>,
     pub(crate) serve: Serve,
 }
 
@@ -407,7 +431,7 @@ pub(crate) struct SegmentEntry {
     pub(crate) broken: bool,
     pub(crate) include: LitSet,
     pub(crate) exclude: LitSet,
-    pub(crate) rules: Vec<Vec<Clause>>,
+    pub(crate) rules: Vec<Vec<ClauseId>>,
 }
 
 /// One environment of one document version, compiled for evaluation.
@@ -421,6 +445,8 @@ pub struct Snapshot {
     pub(crate) layout: u64,
     /// Sorted by key.
     pub(crate) flags: Vec<FlagEntry>,
+    /// Every distinct clause of every rule (flags' and segments'), referred to by index.
+    pub(crate) clauses: Vec<Clause>,
     /// Open-addressing table of indices into `flags` (`u32::MAX` is empty), by key hash.
     pub(crate) index: Vec<u32>,
     pub(crate) segments: Vec<SegmentEntry>,

@@ -281,7 +281,19 @@ fn exercise(doc: &Value, contexts: &[Value], now: i64) {
                     assert!(parsed.get("value").is_some() && parsed.get("reason").is_some());
                 }
             }
-            assert_eq!(snapshot.evaluate_all(&context, now).count(), snapshot.len());
+            // Bulk evaluation (which remembers clause verdicts) agrees with one-by-one.
+            let bulk: Vec<_> = snapshot
+                .evaluate_all(&context, now)
+                .map(|(k, d)| (k.to_string(), d.outcome()))
+                .collect();
+            assert_eq!(bulk.len(), snapshot.len());
+            for (key, outcome) in bulk {
+                assert_eq!(
+                    outcome,
+                    snapshot.evaluate(&key, &context, now, None).outcome(),
+                    "{key}"
+                );
+            }
         }
     }
 }

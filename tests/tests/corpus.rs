@@ -33,6 +33,19 @@ impl Native {
         let snapshot = self.snapshot(name, file, &case.env);
         let context = snapshot.context(&case.context);
         let detail = snapshot.evaluate(&case.flag, &context, now, expected);
+        // Bulk evaluation remembers clause verdicts across flags: it must agree.
+        if expected.is_none()
+            && let Some((_, bulk)) = snapshot
+                .evaluate_all(&context, now)
+                .find(|(k, _)| *k == case.flag)
+            && bulk.outcome() != detail.outcome()
+        {
+            return Err(format!(
+                "bulk {:?} != single {:?}",
+                bulk.outcome(),
+                detail.outcome()
+            ));
+        }
         let mut out = String::new();
         detail.write_json(&mut out, &case.flag, true, &case.default.to_string());
         serde_json::from_str(&out).map_err(|e| format!("result is not JSON ({e}): {out}"))
