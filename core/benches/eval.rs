@@ -9,6 +9,7 @@
 use std::hint::black_box;
 
 use burgee_core::{compile, load};
+
 use burgee_tests::{benchmark_context, benchmark_document};
 use criterion::{Criterion, criterion_group, criterion_main};
 
@@ -71,6 +72,15 @@ fn benches(c: &mut Criterion) {
     let document = load(&text).expect("loads").document;
     setup.bench_function("compile 100 flags (parsed document)", |b| {
         b.iter(|| black_box(compile(black_box(&document), "production")))
+    });
+    let bytes = snapshot.encode();
+    println!(
+        "binary snapshot of the benchmark document: {} bytes (JSON document: {} bytes)",
+        bytes.len(),
+        text.len()
+    );
+    setup.bench_function("decode the 101-flag binary snapshot", |b| {
+        b.iter(|| black_box(burgee_core::Snapshot::decode(black_box(&bytes)).expect("decodes")))
     });
     setup.finish();
 }

@@ -18,6 +18,7 @@
 
 extern crate alloc;
 
+mod codec;
 mod context;
 mod detail;
 mod eval;
@@ -38,6 +39,7 @@ pub mod model;
 #[cfg(feature = "json")]
 mod pointer;
 
+pub use codec::DecodeError;
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;

@@ -4,7 +4,7 @@
 // Test code: a failed expectation should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
 
-use burgee_core::{ValueType, load, load_value, murmur3, validate};
+use burgee_core::{Snapshot, ValueType, load, load_value, murmur3, validate};
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 
@@ -263,6 +263,12 @@ fn exercise(doc: &Value, contexts: &[Value], now: i64) {
     for env in &envs {
         let compilation = loaded.compile(env);
         let snapshot = &compilation.snapshot;
+        let bytes = snapshot.encode();
+        assert_eq!(
+            Snapshot::decode(&bytes).as_ref(),
+            Ok(snapshot),
+            "binary round trip"
+        );
         let mut keys: Vec<String> = snapshot.flag_keys().map(String::from).collect();
         keys.push("no-such-flag".into());
         for ctx in contexts {
@@ -300,6 +306,42 @@ fn exercise(doc: &Value, contexts: &[Value], now: i64) {
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+
+    /// Decoding never panics: not on noise, not on a real snapshot with bytes flipped, cut or
+    /// appended.
+    #[test]
+    fn decoding_garbage_never_panics(
+        doc in document(),
+        noise in prop::collection::vec(any::<u8>(), 0..200),
+        flips in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..6),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let _ = Snapshot::decode(&noise);
+        let mut magic_noise = b"BRG1".to_vec();
+        magic_noise.extend_from_slice(&noise);
+        let _ = Snapshot::decode(&magic_noise);
+        if let Ok(loaded) = load_value(doc) {
+            let env = loaded.document.environments.first().cloned().unwrap_or_default();
+            let bytes = loaded.compile(&env).snapshot.encode();
+            let mut flipped = bytes.clone();
+            for (i, b) in &flips {
+                let at = i.index(flipped.len());
+                flipped[at] ^= b | 1;
+            }
+            if let Ok(s) = Snapshot::decode(&flipped) {
+                // Whatever decodes must evaluate without panicking.
+                let ctx = s.context(&json!({"targetingKey": "u", "role": "admin"}));
+                for (_, d) in s.evaluate_all(&ctx, 0) {
+                    let mut out = String::new();
+                    d.write_json(&mut out, "k", true, "null");
+                }
+            }
+            let _ = Snapshot::decode(&bytes[..cut.index(bytes.len() + 1)]);
+            let mut longer = bytes.clone();
+            longer.push(0);
+            prop_assert!(Snapshot::decode(&longer).is_err());
+        }
+    }
 
     /// Arbitrary documents, contexts and times: loading, validation, compilation and
     /// evaluation never panic, and every result is well-formed JSON.

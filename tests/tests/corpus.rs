@@ -9,18 +9,28 @@ use burgee_core::{Loaded, Snapshot, ValueType, load_value, murmur3, time::parse_
 use burgee_tests::{Case, EvalFile, eval_files, murmur3 as vectors, run_cases, run_distributions};
 use serde_json::Value;
 
-/// Compiles each (document, environment) once.
+/// Compiles each (document, environment) once; with `via_binary`, evaluates the snapshot after
+/// a trip through its binary form, as the worker and the npm package receive it.
 #[derive(Default)]
 struct Native {
     snapshots: HashMap<(String, String), Snapshot>,
+    via_binary: bool,
 }
 
 impl Native {
     fn snapshot(&mut self, name: &str, file: &EvalFile, env: &str) -> &Snapshot {
         let key = (name.to_string(), env.to_string());
+        let via_binary = self.via_binary;
         self.snapshots.entry(key).or_insert_with(|| {
             let loaded = load_value(file.document.clone()).expect("corpus documents are objects");
-            loaded.compile(env).snapshot
+            let snapshot = loaded.compile(env).snapshot;
+            if via_binary {
+                let decoded = Snapshot::decode(&snapshot.encode()).expect("decodes");
+                assert_eq!(decoded, snapshot, "binary round trip changed the snapshot");
+                decoded
+            } else {
+                snapshot
+            }
         })
     }
 
@@ -58,6 +68,16 @@ fn every_case_matches() {
     let report = run_cases(|name, file, case| native.evaluate(name, file, case));
     report.assert_clean("native");
     assert!(report.passed >= 150, "only {} cases", report.passed);
+}
+
+#[test]
+fn every_case_matches_through_the_binary_snapshot() {
+    let mut native = Native {
+        via_binary: true,
+        ..Native::default()
+    };
+    let report = run_cases(|name, file, case| native.evaluate(name, file, case));
+    report.assert_clean("native (binary snapshot)");
 }
 
 #[test]

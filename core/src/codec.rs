@@ -1,0 +1,641 @@
+//! The binary form of a compiled snapshot: what the control plane publishes to KV, what
+//! `GET /v1/snapshot/{env}` serves, and what the npm package evaluates locally.
+//!
+//! Decoding needs neither serde nor the compiler, so the evaluator-only build (no `json`
+//! feature) can load snapshots in a small wasm. It is built for untrusted input: every count is
+//! checked against the bytes left before anything is allocated, every index is checked against
+//! what it refers to, and garbage is an `Err`, never a panic.
+//!
+//! Layout (all integers LEB128 varints unless noted; `str` = varint length + UTF-8):
+//! `"BRG1"`, version, environment: str, attributes after the targeting key: count × str,
+//! clauses: count × clause, segments: count × (key, broken: u8, include: litset,
+//! exclude: litset, rules: count × (count × clause id)), flags: count × (key, kind: u8,
+//! variants: count × (name, json), body). A `body` is `0` live settings, `1` broken (message) or
+//! `2` forced (variant). Floats are 8 bytes little-endian; times are zigzag varints.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
+use crate::snapshot::{
+    AttrPath, Body, Clause, ClauseId, Cmp, FlagEntry, Kind, Lit, LitSet, NOW, Prerequisite,
+    Rollout, Rule, SegmentEntry, SemverLit, Serve, Settings, Snapshot, Target, Test, Variant,
+    index_of, layout_of,
+};
+
+const MAGIC: &[u8; 4] = b"BRG1";
+
+/// Why bytes are not a snapshot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecodeError {
+    /// Not a Burgee snapshot, or one of another format version.
+    BadMagic,
+    /// The bytes end in the middle of something.
+    Truncated,
+    /// A value that cannot be (an unknown tag, a bad index, text that is not UTF-8).
+    Invalid(&'static str),
+    /// Bytes left over after the snapshot.
+    TrailingBytes,
+}
+
+impl core::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            DecodeError::BadMagic => f.write_str("not a Burgee snapshot (bad magic)"),
+            DecodeError::Truncated => f.write_str("the snapshot is truncated"),
+            DecodeError::Invalid(what) => write!(f, "the snapshot is corrupt: {what}"),
+            DecodeError::TrailingBytes => f.write_str("the snapshot has trailing bytes"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding
+
+struct Writer {
+    out: Vec<u8>,
+}
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.out.push(v);
+    }
+
+    fn varint(&mut self, mut v: u64) {
+        loop {
+            let byte = (v & 0x7f) as u8;
+            v >>= 7;
+            if v == 0 {
+                self.out.push(byte);
+                return;
+            }
+            self.out.push(byte | 0x80);
+        }
+    }
+
+    fn count(&mut self, n: usize) {
+        self.varint(n as u64);
+    }
+
+    fn i64(&mut self, v: i64) {
+        self.varint(((v << 1) ^ (v >> 63)) as u64);
+    }
+
+    fn f64(&mut self, v: f64) {
+        self.out.extend_from_slice(&v.to_le_bytes());
+    }
+
+    fn str(&mut self, s: &str) {
+        self.count(s.len());
+        self.out.extend_from_slice(s.as_bytes());
+    }
+
+    fn lit_set(&mut self, set: &LitSet) {
+        self.count(set.strs.len());
+        for s in &set.strs {
+            self.str(s);
+        }
+        self.count(set.nums.len());
+        for &n in &set.nums {
+            self.f64(n);
+        }
+        self.u8(u8::from(set.bools[0]) | (u8::from(set.bools[1]) << 1));
+    }
+
+    fn strs(&mut self, strs: &[Box<str>]) {
+        self.count(strs.len());
+        for s in strs {
+            self.str(s);
+        }
+    }
+
+    fn clause(&mut self, clause: &Clause) {
+        self.varint(if clause.slot == NOW {
+            0
+        } else {
+            u64::from(clause.slot) + 1
+        });
+        self.u8(u8::from(clause.negate));
+        self.u8(clause.test.tag());
+        match &clause.test {
+            Test::In(set) => self.lit_set(set),
+            Test::StartsWith(v) | Test::EndsWith(v) | Test::Contains(v) => self.strs(v),
+            Test::Number(cmp, values) => {
+                self.u8(*cmp as u8);
+                self.count(values.len());
+                for &v in values {
+                    self.f64(v);
+                }
+            }
+            Test::Semver(cmp, values) => {
+                self.u8(*cmp as u8);
+                self.count(values.len());
+                for v in values {
+                    self.varint(v.major);
+                    self.varint(v.minor);
+                    self.varint(v.patch);
+                    self.str(&v.pre);
+                }
+            }
+            Test::Before(times) | Test::After(times) => {
+                self.count(times.len());
+                for &t in times {
+                    self.i64(t);
+                }
+            }
+            Test::InSegment(segments) => {
+                self.count(segments.len());
+                for &s in segments {
+                    self.varint(u64::from(s));
+                }
+            }
+            Test::Exists | Test::Never => {}
+        }
+    }
+
+    fn ids(&mut self, ids: &[ClauseId]) {
+        self.count(ids.len());
+        for &id in ids {
+            self.varint(u64::from(id));
+        }
+    }
+
+    fn serve(&mut self, serve: &Serve) {
+        match serve {
+            Serve::Variant(v) => {
+                self.u8(0);
+                self.varint(u64::from(*v));
+            }
+            Serve::Rollout(r) => {
+                self.u8(1);
+                self.varint(u64::from(r.slot));
+                self.str(&r.salt);
+                self.count(r.steps.len());
+                for &(sum, variant) in &r.steps {
+                    self.varint(u64::from(sum));
+                    self.varint(u64::from(variant));
+                }
+                self.varint(u64::from(r.total));
+            }
+        }
+    }
+
+    fn settings(&mut self, s: &Settings) {
+        self.u8(u8::from(s.enabled));
+        self.varint(s.off.map_or(0, |v| u64::from(v) + 1));
+        self.count(s.prerequisites.len());
+        for p in &s.prerequisites {
+            self.varint(u64::from(p.flag));
+            self.varint(u64::from(p.variant));
+        }
+        self.count(s.targets.len());
+        for t in &s.targets {
+            self.varint(u64::from(t.slot));
+            self.lit_set(&t.values);
+            self.varint(u64::from(t.variant));
+        }
+        self.count(s.rules.len());
+        for r in &s.rules {
+            match &r.id {
+                Some(id) => {
+                    self.u8(1);
+                    self.str(id);
+                }
+                None => self.u8(0),
+            }
+            self.ids(&r.clauses);
+            self.serve(&r.serve);
+        }
+        match &s.default {
+            Some(serve) => {
+                self.u8(1);
+                self.serve(serve);
+            }
+            None => self.u8(0),
+        }
+        self.count(s.schedule.len());
+        for (at, serve) in &s.schedule {
+            self.i64(*at);
+            self.serve(serve);
+        }
+    }
+}
+
+impl Snapshot {
+    /// The snapshot in the binary format [`Snapshot::decode`] reads.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer { out: Vec::new() };
+        w.out.extend_from_slice(MAGIC);
+        w.varint(self.version);
+        w.str(&self.environment);
+        w.count(self.attributes.len().saturating_sub(1));
+        for a in self.attributes.iter().skip(1) {
+            w.str(a.name());
+        }
+        w.count(self.clauses.len());
+        for c in &self.clauses {
+            w.clause(c);
+        }
+        w.count(self.segments.len());
+        for s in &self.segments {
+            w.str(&s.key);
+            w.u8(u8::from(s.broken));
+            w.lit_set(&s.include);
+            w.lit_set(&s.exclude);
+            w.count(s.rules.len());
+            for rule in &s.rules {
+                w.ids(rule);
+            }
+        }
+        w.count(self.flags.len());
+        for f in &self.flags {
+            w.str(&f.key);
+            w.u8(match f.kind {
+                Some(Kind::Boolean) => 0,
+                Some(Kind::String) => 1,
+                Some(Kind::Number) => 2,
+                Some(Kind::Json) => 3,
+                None => 4,
+            });
+            w.count(f.variants.len());
+            for v in &f.variants {
+                w.str(&v.name);
+                w.str(&v.json);
+            }
+            match &f.body {
+                Body::Live(s) => {
+                    w.u8(0);
+                    w.settings(s);
+                }
+                Body::Broken(why) => {
+                    w.u8(1);
+                    w.str(why);
+                }
+                Body::Forced(v) => {
+                    w.u8(2);
+                    w.varint(u64::from(*v));
+                }
+            }
+        }
+        w.out
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Decoding
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+type Result<T> = core::result::Result<T, DecodeError>;
+
+impl<'a> Reader<'a> {
+    fn u8(&mut self) -> Result<u8> {
+        let b = *self.bytes.get(self.at).ok_or(DecodeError::Truncated)?;
+        self.at += 1;
+        Ok(b)
+    }
+
+    fn bool(&mut self) -> Result<bool> {
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(DecodeError::Invalid("a flag byte is neither 0 nor 1")),
+        }
+    }
+
+    fn varint(&mut self) -> Result<u64> {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8()?;
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(DecodeError::Invalid("a number is too long"))
+    }
+
+    fn u32(&mut self) -> Result<u32> {
+        u32::try_from(self.varint()?).map_err(|_| DecodeError::Invalid("a number is too large"))
+    }
+
+    /// A count of items that each take at least one byte: never more than the bytes left, so
+    /// garbage cannot make us allocate.
+    fn count(&mut self) -> Result<usize> {
+        let n = self.varint()?;
+        let left = (self.bytes.len() - self.at.min(self.bytes.len())) as u64;
+        if n > left {
+            return Err(DecodeError::Truncated);
+        }
+        Ok(n as usize)
+    }
+
+    fn i64(&mut self) -> Result<i64> {
+        let v = self.varint()?;
+        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    }
+
+    fn f64(&mut self) -> Result<f64> {
+        let bytes = self
+            .bytes
+            .get(self.at..self.at + 8)
+            .ok_or(DecodeError::Truncated)?;
+        self.at += 8;
+        let mut raw = [0u8; 8];
+        raw.copy_from_slice(bytes);
+        Ok(f64::from_le_bytes(raw))
+    }
+
+    fn str(&mut self) -> Result<&'a str> {
+        let n = self.count()?;
+        let bytes = self
+            .bytes
+            .get(self.at..self.at + n)
+            .ok_or(DecodeError::Truncated)?;
+        self.at += n;
+        core::str::from_utf8(bytes).map_err(|_| DecodeError::Invalid("text is not UTF-8"))
+    }
+
+    fn boxed(&mut self) -> Result<Box<str>> {
+        self.str().map(Into::into)
+    }
+
+    fn many<T>(&mut self, mut item: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
+        let n = self.count()?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(item(self)?);
+        }
+        Ok(out)
+    }
+
+    fn lit_set(&mut self) -> Result<LitSet> {
+        let mut lits: Vec<Lit> = self.many(|r| r.boxed().map(Lit::Str))?;
+        lits.extend(self.many(|r| r.f64().map(Lit::Num))?);
+        let bools = self.u8()?;
+        if bools > 3 {
+            return Err(DecodeError::Invalid("a boolean set has unknown bits"));
+        }
+        if bools & 1 != 0 {
+            lits.push(Lit::Bool(false));
+        }
+        if bools & 2 != 0 {
+            lits.push(Lit::Bool(true));
+        }
+        Ok(LitSet::from_lits(lits))
+    }
+
+    fn cmp(&mut self) -> Result<Cmp> {
+        Ok(match self.u8()? {
+            0 => Cmp::Eq,
+            1 => Cmp::Lt,
+            2 => Cmp::Lte,
+            3 => Cmp::Gt,
+            4 => Cmp::Gte,
+            _ => return Err(DecodeError::Invalid("unknown comparison")),
+        })
+    }
+
+    fn clause(&mut self) -> Result<Clause> {
+        let slot = match self.u32()? {
+            0 => NOW,
+            n => n - 1,
+        };
+        let negate = self.bool()?;
+        let test = match self.u8()? {
+            0 => Test::In(self.lit_set()?),
+            1 => Test::StartsWith(self.many(Self::boxed)?),
+            2 => Test::EndsWith(self.many(Self::boxed)?),
+            3 => Test::Contains(self.many(Self::boxed)?),
+            4 => {
+                let cmp = self.cmp()?;
+                Test::Number(cmp, self.many(Self::f64)?)
+            }
+            5 => {
+                let cmp = self.cmp()?;
+                Test::Semver(
+                    cmp,
+                    self.many(|r| {
+                        Ok(SemverLit {
+                            major: r.varint()?,
+                            minor: r.varint()?,
+                            patch: r.varint()?,
+                            pre: r.boxed()?,
+                        })
+                    })?,
+                )
+            }
+            6 => Test::Before(self.many(Self::i64)?),
+            7 => Test::After(self.many(Self::i64)?),
+            8 => Test::InSegment(self.many(Self::u32)?),
+            9 => Test::Exists,
+            10 => Test::Never,
+            _ => return Err(DecodeError::Invalid("unknown clause operator")),
+        };
+        Ok(Clause { slot, negate, test })
+    }
+
+    fn serve(&mut self) -> Result<Serve> {
+        Ok(match self.u8()? {
+            0 => Serve::Variant(self.u32()?),
+            1 => {
+                let slot = self.u32()?;
+                let salt = self.str()?;
+                let steps = self.many(|r| Ok((r.u32()?, r.u32()?)))?;
+                let total = self.u32()?;
+                if total == 0 || steps.windows(2).any(|w| w[0].0 > w[1].0) {
+                    return Err(DecodeError::Invalid(
+                        "a rollout's weights are not increasing",
+                    ));
+                }
+                Serve::Rollout(Rollout::new(slot, salt, steps, total))
+            }
+            _ => return Err(DecodeError::Invalid("unknown serve")),
+        })
+    }
+
+    fn settings(&mut self) -> Result<Settings> {
+        let enabled = self.bool()?;
+        let off = match self.u32()? {
+            0 => None,
+            n => Some(n - 1),
+        };
+        let prerequisites = self.many(|r| {
+            Ok(Prerequisite {
+                flag: r.u32()?,
+                variant: r.u32()?,
+            })
+        })?;
+        let targets = self.many(|r| {
+            Ok(Target {
+                slot: r.u32()?,
+                values: r.lit_set()?,
+                variant: r.u32()?,
+            })
+        })?;
+        let rules = self.many(|r| {
+            let id = if r.bool()? { Some(r.boxed()?) } else { None };
+            Ok(Rule {
+                id,
+                clauses: r.many(Self::u32)?,
+                serve: r.serve()?,
+            })
+        })?;
+        let default = if self.bool()? {
+            Some(self.serve()?)
+        } else {
+            None
+        };
+        let schedule = self.many(|r| Ok((r.i64()?, r.serve()?)))?;
+        if schedule.windows(2).any(|w| w[0].0 > w[1].0) {
+            return Err(DecodeError::Invalid("schedule steps are not in time order"));
+        }
+        Ok(Settings {
+            enabled,
+            off,
+            prerequisites,
+            targets,
+            rules,
+            default,
+            schedule,
+        })
+    }
+}
+
+/// Every index in a decoded snapshot points at something, so evaluation never meets a
+/// dangling reference (it would not panic either, but it would answer nonsense).
+fn check_references(s: &Snapshot) -> Result<()> {
+    let bad = DecodeError::Invalid;
+    let slot_ok = |slot: u32| slot == NOW || (slot as usize) < s.attributes.len();
+    let clause_ok = |id: &ClauseId| (*id as usize) < s.clauses.len();
+    let serve_ok = |serve: &Serve, variants: usize| match serve {
+        Serve::Variant(v) => (*v as usize) < variants,
+        Serve::Rollout(r) => {
+            (r.slot as usize) < s.attributes.len()
+                && r.steps.iter().all(|&(_, v)| (v as usize) < variants)
+                && r.steps.last().is_none_or(|&(sum, _)| sum <= r.total)
+        }
+    };
+    for c in &s.clauses {
+        if !slot_ok(c.slot) {
+            return Err(bad("a clause reads an unknown attribute"));
+        }
+        if let Test::InSegment(segments) = &c.test
+            && segments.iter().any(|&i| i as usize >= s.segments.len())
+        {
+            return Err(bad("a clause names an unknown segment"));
+        }
+    }
+    for seg in &s.segments {
+        if !seg.rules.iter().flatten().all(clause_ok) {
+            return Err(bad("a segment rule names an unknown clause"));
+        }
+    }
+    if s.flags.windows(2).any(|w| w[0].key >= w[1].key) {
+        return Err(bad("flags are not sorted by key"));
+    }
+    for f in &s.flags {
+        let n = f.variants.len();
+        match &f.body {
+            Body::Live(st) => {
+                let ok = st.off.is_none_or(|v| (v as usize) < n)
+                    && st
+                        .prerequisites
+                        .iter()
+                        .all(|p| (p.flag as usize) < s.flags.len())
+                    && st
+                        .targets
+                        .iter()
+                        .all(|t| slot_ok(t.slot) && (t.variant as usize) < n)
+                    && st
+                        .rules
+                        .iter()
+                        .all(|r| r.clauses.iter().all(clause_ok) && serve_ok(&r.serve, n))
+                    && st.default.as_ref().is_none_or(|d| serve_ok(d, n))
+                    && st.schedule.iter().all(|(_, d)| serve_ok(d, n));
+                if !ok {
+                    return Err(bad("a flag refers to something that does not exist"));
+                }
+            }
+            Body::Forced(v) if (*v as usize) >= n => {
+                return Err(bad("a forced flag names an unknown variant"));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+impl Snapshot {
+    /// Reads a snapshot written by [`Snapshot::encode`]. Never panics, whatever the bytes.
+    pub fn decode(bytes: &[u8]) -> Result<Snapshot> {
+        if bytes.get(..4) != Some(MAGIC.as_slice()) {
+            return Err(DecodeError::BadMagic);
+        }
+        let mut r = Reader { bytes, at: 4 };
+        let version = r.varint()?;
+        let environment = r.boxed()?;
+        let mut attributes = alloc::vec![AttrPath::TargetingKey];
+        attributes.extend(r.many(|r| r.boxed().map(AttrPath::Named))?);
+        let clauses = r.many(Reader::clause)?;
+        let segments = r.many(|r| {
+            Ok(SegmentEntry {
+                key: r.boxed()?,
+                broken: r.bool()?,
+                include: r.lit_set()?,
+                exclude: r.lit_set()?,
+                rules: r.many(|r| r.many(Reader::u32))?,
+            })
+        })?;
+        let flags = r.many(|r| {
+            let key = r.boxed()?;
+            let kind = match r.u8()? {
+                0 => Some(Kind::Boolean),
+                1 => Some(Kind::String),
+                2 => Some(Kind::Number),
+                3 => Some(Kind::Json),
+                4 => None,
+                _ => return Err(DecodeError::Invalid("unknown flag kind")),
+            };
+            let variants = r.many(|r| {
+                Ok(Variant {
+                    name: r.boxed()?,
+                    json: r.boxed()?,
+                })
+            })?;
+            let body = match r.u8()? {
+                0 => Body::Live(r.settings()?),
+                1 => Body::Broken(r.boxed()?),
+                2 => Body::Forced(r.u32()?),
+                _ => return Err(DecodeError::Invalid("unknown flag body")),
+            };
+            Ok(FlagEntry {
+                hash: crate::hash::hash_str(&key),
+                key,
+                kind,
+                variants,
+                body,
+            })
+        })?;
+        if r.at != bytes.len() {
+            return Err(DecodeError::TrailingBytes);
+        }
+        let layout = layout_of(&attributes);
+        let index = index_of(&flags);
+        let snapshot = Snapshot {
+            environment,
+            version,
+            attributes,
+            layout,
+            flags,
+            clauses,
+            index,
+            segments,
+        };
+        check_references(&snapshot)?;
+        Ok(snapshot)
+    }
+}
