@@ -99,7 +99,8 @@ impl Writer {
         for &n in &set.nums {
             self.f64(n);
         }
-        self.u8(u8::from(set.bools[0]) | (u8::from(set.bools[1]) << 1));
+        let [no, yes] = set.bools;
+        self.u8(u8::from(no) | (u8::from(yes) << 1));
     }
 
     fn strs(&mut self, strs: &[Box<str>]) {
@@ -446,7 +447,7 @@ impl<'a> Reader<'a> {
                 let salt = self.str()?;
                 let steps = self.many(|r| Ok((r.u32()?, r.u32()?)))?;
                 let total = self.u32()?;
-                if total == 0 || steps.windows(2).any(|w| w[0].0 > w[1].0) {
+                if total == 0 || !steps.is_sorted_by_key(|step| step.0) {
                     return Err(DecodeError::Invalid(
                         "a rollout's weights are not increasing",
                     ));
@@ -490,7 +491,7 @@ impl<'a> Reader<'a> {
             None
         };
         let schedule = self.many(|r| Ok((r.i64()?, r.serve()?)))?;
-        if schedule.windows(2).any(|w| w[0].0 > w[1].0) {
+        if !schedule.is_sorted_by_key(|step| step.0) {
             return Err(DecodeError::Invalid("schedule steps are not in time order"));
         }
         Ok(Settings {
@@ -534,7 +535,7 @@ fn check_references(s: &Snapshot) -> Result<()> {
             return Err(bad("a segment rule names an unknown clause"));
         }
     }
-    if s.flags.windows(2).any(|w| w[0].key >= w[1].key) {
+    if !s.flags.is_sorted_by(|a, b| a.key < b.key) {
         return Err(bad("flags are not sorted by key"));
     }
     for f in &s.flags {
