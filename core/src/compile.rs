@@ -45,7 +45,15 @@ impl Compilation {
 /// Compiles one environment of a document.
 pub fn compile(document: &Document, environment: &str) -> Compilation {
     let none = BTreeMap::new();
-    Compiler::new(document, &none, &none).run(Some(environment))
+    Compiler::new(document, &none, &none, false).run(Some(environment))
+}
+
+/// Compiles the public snapshot of one environment: only flags marked `clientSide`, the
+/// segments they use and the attributes they read. This is what may ship to browsers; a flag
+/// whose rules name customers stays at the edge.
+pub fn compile_client_side(document: &Document, environment: &str) -> Compilation {
+    let none = BTreeMap::new();
+    Compiler::new(document, &none, &none, true).run(Some(environment))
 }
 
 /// Every diagnostic of a document, across all its environments.
@@ -57,9 +65,13 @@ pub fn validate(document: &Document) -> Vec<Diagnostic> {
 impl Loaded {
     /// Compiles one environment, keeping flags that could not be read as broken entries.
     pub fn compile(&self, environment: &str) -> Compilation {
-        let mut compilation =
-            Compiler::new(&self.document, &self.broken_flags, &self.broken_segments)
-                .run(Some(environment));
+        let mut compilation = Compiler::new(
+            &self.document,
+            &self.broken_flags,
+            &self.broken_segments,
+            false,
+        )
+        .run(Some(environment));
         let mut diagnostics = self.diagnostics.clone();
         diagnostics.append(&mut compilation.diagnostics);
         compilation.diagnostics = diagnostics;
@@ -97,7 +109,7 @@ fn validate_with(
         environments.push(None);
     }
     for env in environments {
-        let compilation = Compiler::new(document, broken_flags, broken_segments).run(env);
+        let compilation = Compiler::new(document, broken_flags, broken_segments, false).run(env);
         for d in compilation.diagnostics {
             if seen.insert((d.code, d.pointer.clone(), d.message.clone())) {
                 out.push(d);
@@ -270,6 +282,36 @@ fn heights(edges: &[Vec<usize>]) -> (Vec<bool>, Vec<usize>) {
     (cyclic, height)
 }
 
+/// The segments the given flags use, directly or through other segments.
+fn used_segments<'d>(doc: &'d Document, flags: &[&str]) -> Vec<&'d str> {
+    let mut used: BTreeSet<&'d str> = BTreeSet::new();
+    let mut todo: Vec<&'d str> = Vec::new();
+    let visit = |clauses: &'d [model::Clause], todo: &mut Vec<&'d str>| {
+        for c in clauses.iter().filter(|c| c.op == Op::InSegment) {
+            for v in c.values.iter().filter_map(Value::as_str) {
+                if let Some((key, _)) = doc.segments.get_key_value(v) {
+                    todo.push(key);
+                }
+            }
+        }
+    };
+    for flag in flags.iter().filter_map(|k| doc.flags.get(*k)) {
+        for settings in flag.environments.values() {
+            for rule in &settings.rules {
+                visit(&rule.clauses, &mut todo);
+            }
+        }
+    }
+    while let Some(key) = todo.pop() {
+        if used.insert(key) {
+            for rule in doc.segments.get(key).map_or(&[][..], |s| &s.rules[..]) {
+                visit(&rule.clauses, &mut todo);
+            }
+        }
+    }
+    used.into_iter().collect()
+}
+
 /// Per-flag context while compiling it.
 struct FlagScope<'d> {
     key: &'d str,
@@ -306,21 +348,32 @@ impl<'d> Compiler<'d> {
         doc: &'d Document,
         broken_flags: &'d BTreeMap<String, String>,
         broken_segments: &'d BTreeMap<String, String>,
+        client_side_only: bool,
     ) -> Self {
-        let mut flag_keys: Vec<&str> = doc
-            .flags
-            .keys()
-            .chain(broken_flags.keys())
-            .map(String::as_str)
-            .collect();
+        let mut flag_keys: Vec<&str> = if client_side_only {
+            doc.flags
+                .iter()
+                .filter(|(_, f)| f.is_client_side())
+                .map(|(k, _)| k.as_str())
+                .collect()
+        } else {
+            doc.flags
+                .keys()
+                .chain(broken_flags.keys())
+                .map(String::as_str)
+                .collect()
+        };
         flag_keys.sort_unstable();
         flag_keys.dedup();
-        let mut segment_keys: Vec<&str> = doc
-            .segments
-            .keys()
-            .chain(broken_segments.keys())
-            .map(String::as_str)
-            .collect();
+        let mut segment_keys: Vec<&str> = if client_side_only {
+            used_segments(doc, &flag_keys)
+        } else {
+            doc.segments
+                .keys()
+                .chain(broken_segments.keys())
+                .map(String::as_str)
+                .collect()
+        };
         segment_keys.sort_unstable();
         segment_keys.dedup();
         Compiler {
@@ -1116,6 +1169,19 @@ impl<'d> Compiler<'d> {
         let mut prerequisites = Vec::with_capacity(flag.prerequisites.len());
         for (i, p) in flag.prerequisites.iter().enumerate() {
             let p_at = prerequisites_at.index(i);
+            if flag.is_client_side() && doc.flags.get(&p.flag).is_some_and(|r| !r.is_client_side())
+            {
+                self.fatal(
+                    &mut scope.broken,
+                    Code::ServerOnlyPrerequisite,
+                    &p_at.key("flag"),
+                    format!(
+                        "`{key}` is client-side but its prerequisite `{}` is not, so browsers could not evaluate it as the edge does; mark `{}` clientSide too",
+                        p.flag, p.flag
+                    ),
+                );
+                continue;
+            }
             let Ok(index) = self.flag_keys.binary_search(&p.flag.as_str()) else {
                 self.fatal(
                     &mut scope.broken,
@@ -1382,5 +1448,56 @@ mod tests {
         assert_eq!(height[1], 1);
         assert_eq!(height[2], 0);
         assert_eq!(height[6], 0);
+    }
+}
+
+#[cfg(test)]
+mod client_side_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn the_public_snapshot_holds_client_side_flags_and_their_segments_only() {
+        let doc = json!({"environments": ["prod"],
+        "segments": {
+            "beta": {"include": ["user-beta"], "rules": [{"clauses": [{"op": "inSegment", "values": ["staff"]}]}]},
+            "staff": {"rules": [{"clauses": [{"attribute": "email", "op": "endsWith", "values": ["@us.example"]}]}]},
+            "vip-customers": {"include": ["org-secret-customer"]}
+        },
+        "flags": {
+            "public": {"kind": "boolean", "clientSide": true, "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off",
+                    "rules": [{"id": "beta", "clauses": [{"op": "inSegment", "values": ["beta"]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}},
+            "private": {"kind": "boolean", "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off",
+                    "targets": [{"attribute": "orgId", "values": ["org-secret-customer"], "variant": "on"}],
+                    "rules": [{"id": "vip", "clauses": [{"op": "inSegment", "values": ["vip-customers"]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}}
+        }});
+        let loaded = crate::load_value(doc).unwrap();
+        let public = compile_client_side(&loaded.document, "prod").snapshot;
+        assert_eq!(public.flag_keys().collect::<Vec<_>>(), ["public"]);
+        let segments: Vec<&str> = public.segments.iter().map(|s| &*s.key).collect();
+        assert_eq!(segments, ["beta", "staff"]);
+        assert!(!public.attributes().any(|a| a == "orgId"));
+        let bytes = public.encode();
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in ["org-secret-customer", "vip-customers", "private", "orgId"] {
+            assert!(!text.contains(secret), "the public snapshot leaks {secret}");
+        }
+        // It evaluates exactly as the full snapshot does.
+        let full = compile(&loaded.document, "prod").snapshot;
+        for ctx in [
+            json!({"targetingKey": "user-beta"}),
+            json!({"targetingKey": "x", "email": "a@us.example"}),
+            json!({"targetingKey": "y"}),
+        ] {
+            let (a, b) = (public.context(&ctx), full.context(&ctx));
+            assert_eq!(
+                public.evaluate("public", &a, 0, None).outcome(),
+                full.evaluate("public", &b, 0, None).outcome()
+            );
+        }
     }
 }

@@ -45,6 +45,7 @@ codes! {
     InvalidWeight = "invalid-weight",
     ZeroTotalWeight = "zero-total-weight",
     UnknownPrerequisite = "unknown-prerequisite",
+    ServerOnlyPrerequisite = "server-only-prerequisite",
     PrerequisiteCycle = "prerequisite-cycle",
     PrerequisiteTooDeep = "prerequisite-too-deep",
     UnknownSegment = "unknown-segment",
