@@ -213,9 +213,13 @@ fn strip_position(message: &str) -> &str {
     }
 }
 
+/// Path tracking costs on every field and is only needed to explain a failure, so parse
+/// plainly first and track the path only when that fails.
 fn read_text<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Diagnostic> {
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| diagnose(e, base))
+    serde_json::from_str(text).or_else(|_| {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| diagnose(e, base))
+    })
 }
 
 fn read<T: DeserializeOwned>(value: Value, base: &str) -> Result<T, Diagnostic> {
