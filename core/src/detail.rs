@@ -209,7 +209,7 @@ impl Outcome {
     pub const NONE: u32 = u32::MAX;
 
     #[inline]
-    pub(crate) fn served(variant: Option<u32>, reason: Reason) -> Outcome {
+    pub fn served(variant: Option<u32>, reason: Reason) -> Outcome {
         Outcome {
             variant: variant.unwrap_or(Outcome::NO_VARIANT),
             aux: Outcome::NONE,
@@ -229,7 +229,7 @@ impl Outcome {
     }
 
     #[inline]
-    pub(crate) fn error(code: ErrorCode, aux: u32) -> Outcome {
+    pub fn error(code: ErrorCode, aux: u32) -> Outcome {
         Outcome {
             variant: Outcome::NO_VARIANT,
             aux,

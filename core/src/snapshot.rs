@@ -563,6 +563,101 @@ impl Snapshot {
     }
 }
 
+/// What bindings need to know about a snapshot without calling into it for every evaluation.
+impl Snapshot {
+    /// The outcome of the flag at `index` when it cannot depend on the context or the time
+    /// (forced, disabled, broken, or a single-variant default with no targeting), for a
+    /// context that is valid. Bindings answer such flags without evaluating.
+    pub fn static_outcome(&self, index: usize) -> Option<crate::Outcome> {
+        use crate::{ErrorCode, Outcome, Reason};
+        let flag = self.flags.get(index)?;
+        match &flag.body {
+            Body::Forced(v) => Some(Outcome::served(Some(*v), Reason::Static)),
+            Body::Broken(_) => Some(Outcome::error(ErrorCode::ParseError, Outcome::NONE)),
+            Body::Live(s) if !s.enabled => Some(Outcome::served(s.off, Reason::Disabled)),
+            Body::Live(s) if s.is_static() => match s.default {
+                Some(Serve::Variant(v)) => Some(Outcome::served(Some(v), Reason::Static)),
+                _ => None,
+            },
+            Body::Live(_) => None,
+        }
+    }
+
+    /// Writes the snapshot's manifest as JSON, for bindings that resolve names and values on
+    /// their side of a boundary:
+    /// `{"version","environment","attributes":[…],"flags":[{"key","kind","variants":[[name,value]…],
+    /// "rules":[id|null…],"static":[variant,reason,error]|null}…]}` — values are the variants'
+    /// JSON verbatim, `static` is [`Snapshot::static_outcome`] as integers (see [`crate::Outcome`]).
+    pub fn write_manifest(&self, out: &mut alloc::string::String) {
+        use crate::detail::write_json_string;
+        use core::fmt::Write;
+        let _ = write!(out, "{{\"version\":{},\"environment\":", self.version);
+        write_json_string(out, &self.environment);
+        out.push_str(",\"attributes\":[");
+        for (i, a) in self.attributes.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            write_json_string(out, a.name());
+        }
+        out.push_str("],\"flags\":[");
+        for (i, f) in self.flags.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"key\":");
+            write_json_string(out, &f.key);
+            out.push_str(",\"kind\":");
+            match f.kind {
+                Some(kind) => write_json_string(out, kind.as_str()),
+                None => out.push_str("null"),
+            }
+            out.push_str(",\"variants\":[");
+            for (j, v) in f.variants.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                out.push('[');
+                write_json_string(out, &v.name);
+                out.push(',');
+                out.push_str(&v.json);
+                out.push(']');
+            }
+            out.push_str("],\"rules\":[");
+            if let Body::Live(s) = &f.body {
+                for (j, r) in s.rules.iter().enumerate() {
+                    if j > 0 {
+                        out.push(',');
+                    }
+                    match &r.id {
+                        Some(id) => write_json_string(out, id),
+                        None => out.push_str("null"),
+                    }
+                }
+            }
+            out.push_str("],\"static\":");
+            match self.static_outcome(i) {
+                Some(o) => {
+                    let _ = write!(
+                        out,
+                        "[{},{},{}]",
+                        if o.variant == crate::Outcome::NO_VARIANT {
+                            -1
+                        } else {
+                            i64::from(o.variant)
+                        },
+                        o.reason as u8,
+                        o.error.map_or(-1, |e| i32::from(e as u8))
+                    );
+                }
+                None => out.push_str("null"),
+            }
+            out.push('}');
+        }
+        out.push_str("]}");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

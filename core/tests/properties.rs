@@ -263,6 +263,13 @@ fn exercise(doc: &Value, contexts: &[Value], now: i64) {
     for env in &envs {
         let compilation = loaded.compile(env);
         let snapshot = &compilation.snapshot;
+        let mut manifest = String::new();
+        snapshot.write_manifest(&mut manifest);
+        let manifest: Value = serde_json::from_str(&manifest).expect("the manifest is JSON");
+        assert_eq!(
+            manifest["flags"].as_array().map(Vec::len),
+            Some(snapshot.len())
+        );
         let bytes = snapshot.encode();
         assert_eq!(
             Snapshot::decode(&bytes).as_ref(),
@@ -285,6 +292,15 @@ fn exercise(doc: &Value, contexts: &[Value], now: i64) {
                     let parsed: Value = serde_json::from_str(&out)
                         .unwrap_or_else(|e| panic!("result is not JSON ({e}): {out}"));
                     assert!(parsed.get("value").is_some() && parsed.get("reason").is_some());
+                }
+            }
+            // A flag bindings answer without evaluating answers what evaluation would.
+            for (i, key) in snapshot.flag_keys().enumerate() {
+                let detail = snapshot.evaluate(key, &context, now, None);
+                if let Some(fixed) = snapshot.static_outcome(i)
+                    && detail.error_code() != Some(burgee_core::ErrorCode::InvalidContext)
+                {
+                    assert_eq!(fixed, detail.outcome(), "{key}");
                 }
             }
             // Bulk evaluation (which remembers clause verdicts) agrees with one-by-one.
