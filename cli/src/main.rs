@@ -18,6 +18,7 @@ USAGE:
     burgee validate FILE [--format text|json]
     burgee eval FILE --env ENV [--flag KEY] [--context JSON] [--now RFC3339]
                      [--default JSON] [--type boolean|string|number|object]
+    burgee compile FILE --env ENV [--client-side] [--out PATH]
 
 FILE may be `-` for standard input.
 
@@ -29,6 +30,10 @@ eval      one JSON result per line:
           evaluation context (default {}); --now the evaluation time (default: the clock);
           --default the caller's default value (default null); --type the type the caller
           expects (a flag of another kind answers TYPE_MISMATCH).
+
+compile   the binary snapshot of one environment (what the edge publishes and the npm package
+          loads), to --out or standard output; --client-side keeps only clientSide flags and
+          the segments they use. Exit 1 (and the diagnostics) when the document has errors.
 
 Exit 2 with a one-line error for a missing file, text that is not JSON, an unknown
 environment or a bad option.";
@@ -53,6 +58,8 @@ struct Args {
     default: Option<String>,
     value_type: Option<String>,
     format: Option<String>,
+    out: Option<String>,
+    client_side: bool,
 }
 
 fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args> {
@@ -71,6 +78,11 @@ fn parse_args(raw: impl Iterator<Item = String>) -> Result<Args> {
             "--default" => &mut args.default,
             "--type" => &mut args.value_type,
             "--format" => &mut args.format,
+            "--out" => &mut args.out,
+            "--client-side" => {
+                args.client_side = true;
+                continue;
+            }
             "-h" | "--help" | "help" => {
                 args.command = Some("help".into());
                 continue;
@@ -251,6 +263,42 @@ fn eval(args: &Args, out: &mut impl Write) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn compile(args: &Args) -> Result<ExitCode> {
+    let (file, loaded) = read_document(args.file.as_deref())?;
+    let Some(env) = args.env.as_deref() else {
+        return fail("compile needs --env ENV");
+    };
+    if !loaded.document.environments.iter().any(|e| e == env) {
+        return fail(format!(
+            "unknown environment {env:?}; {file} has: {}",
+            loaded.document.environments.join(", ")
+        ));
+    }
+    let diagnostics = loaded.validate();
+    if diagnostics.iter().any(|d| d.is_error()) {
+        for d in diagnostics.iter().filter(|d| d.is_error()) {
+            eprintln!("{d}");
+        }
+        eprintln!("burgee: {file} has errors; no snapshot written");
+        return Ok(ExitCode::from(1));
+    }
+    let compilation = if args.client_side {
+        burgee_core::compile_client_side(&loaded.document, env)
+    } else {
+        loaded.compile(env)
+    };
+    let bytes = compilation.snapshot.encode();
+    match args.out.as_deref() {
+        Some(path) => {
+            std::fs::write(path, &bytes).map_err(|e| Fail(format!("cannot write {path}: {e}")))?
+        }
+        None => std::io::stdout()
+            .write_all(&bytes)
+            .map_err(|e| Fail(format!("cannot write output: {e}")))?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 fn run() -> Result<ExitCode> {
     let args = parse_args(std::env::args().skip(1))?;
     let stdout = std::io::stdout();
@@ -258,6 +306,7 @@ fn run() -> Result<ExitCode> {
     let code = match args.command.as_deref() {
         Some("validate") => validate(&args, &mut out)?,
         Some("eval") => eval(&args, &mut out)?,
+        Some("compile") => compile(&args)?,
         Some("version") => {
             let _ = writeln!(out, "burgee {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
@@ -270,7 +319,11 @@ fn run() -> Result<ExitCode> {
                 ExitCode::SUCCESS
             }
         }
-        Some(other) => return fail(format!("unknown command {other:?} (validate or eval)")),
+        Some(other) => {
+            return fail(format!(
+                "unknown command {other:?} (validate, eval or compile)"
+            ));
+        }
     };
     out.flush()
         .map_err(|e| Fail(format!("cannot write output: {e}")))?;

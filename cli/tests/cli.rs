@@ -222,3 +222,42 @@ fn broken_flags_answer_parse_error_and_others_still_work() {
     assert_eq!(good["reason"], "STATIC");
     assert_eq!(good["value"], true);
 }
+
+#[test]
+fn compile_writes_a_snapshot_that_evaluates_like_the_document() {
+    let dir = std::env::temp_dir().join(format!("burgee-cli-compile-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let full = dir.join("production.bin");
+    let public = dir.join("production-public.bin");
+    let out = burgee(&[
+        "compile",
+        EXAMPLE,
+        "--env",
+        "production",
+        "--out",
+        full.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = burgee(&[
+        "compile",
+        EXAMPLE,
+        "--env",
+        "production",
+        "--client-side",
+        "--out",
+        public.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let full = burgee_core::Snapshot::decode(&std::fs::read(&full).unwrap()).unwrap();
+    let public = burgee_core::Snapshot::decode(&std::fs::read(&public).unwrap()).unwrap();
+    assert_eq!(full.len(), 13);
+    assert!(public.len() < full.len(), "server-only flags are left out");
+    assert!(public.flag_keys().all(|k| full.flag_keys().any(|f| f == k)));
+    assert!(!public.flag_keys().any(|k| k == "ai_voice_cloning"));
+    let to_stdout = burgee(&["compile", EXAMPLE, "--env", "production"]);
+    assert_eq!(
+        burgee_core::Snapshot::decode(&to_stdout.stdout).unwrap(),
+        full
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
