@@ -1,0 +1,63 @@
+//! Names of the worker's bindings, mirroring `wrangler.toml` (one place to rename them).
+//!
+//! A test below reads `wrangler.toml` and fails when the two drift apart.
+
+/// Workers KV namespace that holds the compiled snapshots (`snapshot:<env>`), read by every
+/// isolate.
+pub const FLAGS: &str = "FLAGS";
+
+/// Durable Object namespace of the control plane (the single writer of the flag document).
+pub const STORE: &str = "STORE";
+
+/// The Rust type / JavaScript class bound to [`STORE`]; its local state is keyed by this name
+/// and the worker's name, so renaming it orphans stored data (add a migration instead).
+pub const FLAG_STORE_CLASS: &str = "FlagStore";
+
+/// Variable: the environment evaluated when a request names none.
+pub const ENVIRONMENT_DEFAULT: &str = "ENVIRONMENT_DEFAULT";
+
+/// Variable: seconds an isolate serves its in-memory snapshot before revalidating it from KV.
+pub const SNAPSHOT_TTL_SECONDS: &str = "SNAPSHOT_TTL_SECONDS";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const WRANGLER_TOML: &str = include_str!("../wrangler.toml");
+
+    fn declares(line: &str) -> bool {
+        WRANGLER_TOML.lines().any(|l| l.trim() == line)
+    }
+
+    #[test]
+    fn wrangler_toml_declares_every_binding() {
+        assert!(declares(&format!(r#"binding = "{FLAGS}""#)), "KV {FLAGS}");
+        assert!(declares(&format!(r#"name = "{STORE}""#)), "DO {STORE}");
+        assert!(
+            declares(&format!(r#"class_name = "{FLAG_STORE_CLASS}""#)),
+            "DO class {FLAG_STORE_CLASS}"
+        );
+        assert!(
+            declares(&format!(r#"new_sqlite_classes = ["{FLAG_STORE_CLASS}"]"#)),
+            "migration for {FLAG_STORE_CLASS}"
+        );
+        assert!(
+            WRANGLER_TOML
+                .lines()
+                .any(|l| l.trim().starts_with(&format!("{ENVIRONMENT_DEFAULT} = "))),
+            "var {ENVIRONMENT_DEFAULT}"
+        );
+        assert!(
+            WRANGLER_TOML
+                .lines()
+                .any(|l| l.trim().starts_with(&format!("{SNAPSHOT_TTL_SECONDS} = "))),
+            "var {SNAPSHOT_TTL_SECONDS}"
+        );
+    }
+
+    #[test]
+    fn wrangler_toml_has_no_build_section() {
+        // wrangler 4.86 runs a [build] command twice at start (~23 s); `cargo xtask` builds first.
+        assert!(!declares("[build]"));
+    }
+}
