@@ -3,10 +3,24 @@
 //! One Rust program instead of make/just/shell so that it runs the same on every machine that
 //! has cargo. Every set-up step is idempotent (it checks before it installs), so the first run
 //! on a fresh machine installs everything and later runs go straight to the work.
+//!
+//! - [`setup`]: wasm targets, wasm-bindgen-cli and worker-build (into `.tools/`), `npm ci`.
+//! - [`worker`]: building the edge worker (worker-build, then wasm-opt) into `edge-worker/build`.
+//! - [`wrangler`]: running it in workerd (`wrangler dev`) and always stopping it again.
+//! - [`e2e`]: the end-to-end checks against it, over [`http`].
 
+mod e2e;
+mod http;
+mod setup;
+mod worker;
+mod wrangler;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Instant;
+
+use wrangler::Wrangler;
 
 const USAGE: &str = "\
 cargo xtask <command>
@@ -31,13 +45,29 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".into())
 }
 
-/// Runs a command in the repository root; fails with its rendering when it does not succeed.
-fn run(program: &str, args: &[&str]) -> Result {
-    let shown = format!("{program} {}", args.join(" "));
+/// A command run in the repository root, with the project's tools first on `PATH` and the
+/// variables that keep worker-build from downloading anything ([`setup::tool_env`]).
+fn command(program: impl AsRef<OsStr>) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.current_dir(root()).envs(setup::tool_env());
+    cmd
+}
+
+/// Runs a command to completion; fails with its rendering when it does not succeed.
+fn run_cmd(cmd: &mut Command) -> Result {
+    let mut shown = cmd.get_program().to_string_lossy().into_owned();
+    for arg in cmd.get_args() {
+        shown.push(' ');
+        shown.push_str(&arg.to_string_lossy());
+    }
+    if let Some(dir) = cmd.get_current_dir()
+        && let Ok(rel) = dir.strip_prefix(root())
+        && !rel.as_os_str().is_empty()
+    {
+        shown = format!("(cd {} && {shown})", rel.display());
+    }
     eprintln!("$ {shown}");
-    let status = Command::new(program)
-        .args(args)
-        .current_dir(root())
+    let status = cmd
         .status()
         .map_err(|e| Failed(format!("cannot start `{shown}`: {e}")))?;
     if status.success() {
@@ -45,6 +75,23 @@ fn run(program: &str, args: &[&str]) -> Result {
     } else {
         Err(Failed(format!("`{shown}` failed ({status})")))
     }
+}
+
+/// Runs `program args` in the repository root ([`command`]).
+fn run(program: &str, args: &[&str]) -> Result {
+    run_cmd(command(program).args(args))
+}
+
+/// Cargo's target directory (honours `CARGO_TARGET_DIR` and cargo config).
+fn target_dir() -> Result<PathBuf> {
+    let metadata = output(
+        &cargo(),
+        &["metadata", "--format-version", "1", "--no-deps", "--locked"],
+    )?;
+    serde_json::from_str::<serde_json::Value>(&metadata)
+        .ok()
+        .and_then(|m| m.get("target_directory")?.as_str().map(PathBuf::from))
+        .ok_or_else(|| Failed("`cargo metadata` did not name a target directory".into()))
 }
 
 fn output(program: &str, args: &[&str]) -> Result<String> {
@@ -83,31 +130,12 @@ impl Steps {
     }
 }
 
-/// The wasm targets from rust-toolchain.toml; rustup does not add them to an installed
-/// toolchain by itself.
-fn ensure_targets() -> Result {
-    let wanted = ["wasm32-unknown-unknown", "wasm32v1-none"];
-    let installed = output("rustup", &["target", "list", "--installed"])?;
-    let missing: Vec<&str> = wanted
-        .iter()
-        .copied()
-        .filter(|t| !installed.lines().any(|l| l.trim() == *t))
-        .collect();
-    if missing.is_empty() {
-        eprintln!("wasm targets already installed");
-        return Ok(());
-    }
-    let mut args = vec!["target", "add"];
-    args.extend(missing);
-    run("rustup", &args)
-}
-
 fn test() -> Result {
     let cargo = cargo();
     let mut steps = Steps { done: Vec::new() };
     let all = Instant::now();
     let result = (|| {
-        steps.step("set up: wasm targets", ensure_targets)?;
+        setup::all(&mut steps)?;
         steps.step("format", || run(&cargo, &["fmt", "--all", "--check"]))?;
         steps.step("clippy (whole workspace, all targets)", || {
             run(
@@ -153,6 +181,8 @@ fn test() -> Result {
         steps.step("unit, property, corpus, schema and CLI tests", || {
             run(&cargo, &["test", "--workspace", "--locked"])
         })?;
+        steps.step("edge worker: build", worker::build)?;
+        steps.step("edge worker: end-to-end", e2e::run)?;
         Ok(())
     })();
     steps.summary();
@@ -162,13 +192,40 @@ fn test() -> Result {
 
 fn dev() -> Result {
     let cargo = cargo();
-    ensure_targets()?;
-    run(&cargo, &["build", "--locked", "-p", "burgee-cli"])?;
+    let mut steps = Steps { done: Vec::new() };
+    setup::all(&mut steps)?;
+    steps.step("CLI: build", || {
+        run(&cargo, &["build", "--locked", "-p", "burgee-cli"])
+    })?;
+    cli_demo()?;
+    steps.step("edge worker: build", worker::build)?;
+    eprintln!("\n==> edge worker: wrangler dev");
+    let mut server = Wrangler::dev()?;
+    server.wait_healthy(wrangler::READY_TIMEOUT)?;
+    steps.summary();
+    let url = server.url();
+    eprintln!("\nBurgee is running (Ctrl-C stops it):");
+    eprintln!("  edge worker  {url}");
+    eprintln!("  health       {url}/health");
+    eprintln!(
+        "  local state  edge-worker/.wrangler/state (KV and Durable Objects, kept across restarts)"
+    );
+    let status = server.wait()?;
+    if wrangler::interrupted() {
+        server.stop();
+        eprintln!("\nwrangler stopped");
+        return Ok(());
+    }
+    Err(Failed(format!("wrangler dev exited by itself ({status})")))
+}
+
+/// The CLI on the example document: validation, then every flag for a few sample users.
+fn cli_demo() -> Result {
     let example = "examples/tasks-app.json";
-    let burgee = root().join("target/debug/burgee");
+    let burgee = target_dir()?.join("debug/burgee");
     let burgee = burgee.to_string_lossy();
-    eprintln!("\nBurgee (development): the edge worker and the admin app are not built yet;");
-    eprintln!("this runs what exists: the CLI on the example document {example}.\n");
+    eprintln!("\nBurgee (development): the CLI on the example document {example},");
+    eprintln!("then the edge worker in workerd. (The admin app joins when it lands.)\n");
     run(&burgee, &["validate", example])?;
     let samples = [
         (
@@ -199,6 +256,10 @@ fn bench() -> Result {
 }
 
 fn main() -> ExitCode {
+    if let Err(Failed(why)) = wrangler::install_signal_handler() {
+        eprintln!("xtask: {why}");
+        return ExitCode::FAILURE;
+    }
     let command = std::env::args().nth(1);
     let result = match command.as_deref() {
         Some("test") => test(),
@@ -209,6 +270,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if wrangler::interrupted() {
+        eprintln!("\nxtask: interrupted");
+        return ExitCode::from(130);
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failed(why)) => {

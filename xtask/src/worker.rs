@@ -1,0 +1,98 @@
+//! Building the edge worker: `edge-worker/build/index.js` + `index_bg.wasm`, what `wrangler dev`
+//! (and `wrangler deploy`) serve.
+//!
+//! 1. `worker-build --profile wasm-release --locked` in `edge-worker/`: `cargo build` for
+//!    wasm32-unknown-unknown with the workspace's `[profile.wasm-release]` (opt-level "z", LTO,
+//!    one codegen unit, panic=abort; the native `release` profile stays as the benchmarks want
+//!    it), then wasm-bindgen and esbuild for the JS shim. Its own wasm-opt pass is off
+//!    (`[package.metadata.wasm-pack.profile.custom]` in edge-worker/Cargo.toml), since it
+//!    always keeps the name section.
+//! 2. One `wasm-opt -Oz --strip-debug` pass with the explicit feature list workerd accepts.
+//! 3. The raw and gzip sizes of the final wasm, printed (Cloudflare's limit counts gzip).
+
+use std::io::Write;
+use std::path::Path;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::setup::{wasm_opt_bin, worker_build_bin};
+use crate::{Failed, Result, command, root, run_cmd};
+
+/// The cargo profile the worker's wasm is built with (defined in the root Cargo.toml).
+pub const PROFILE: &str = "wasm-release";
+
+/// wasm features to allow (the rustc wasm32-unknown-unknown defaults plus exception handling
+/// for wasm-bindgen's catch wrappers). Explicit rather than `--all-features`, so wasm-opt never
+/// emits an encoding the pinned workerd cannot load (TOOLCHAIN.md).
+const WASM_FEATURES: &[&str] = &[
+    "--enable-mutable-globals",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-reference-types",
+    "--enable-exception-handling",
+];
+
+pub fn build() -> Result {
+    let dir = root().join("edge-worker");
+    run_cmd(command(worker_build_bin()).current_dir(&dir).args([
+        "--profile",
+        PROFILE,
+        "--locked",
+    ]))?;
+
+    let wasm = dir.join("build/index_bg.wasm");
+    for file in [&wasm, &dir.join("build/index.js")] {
+        if !file.is_file() {
+            return Err(Failed(format!(
+                "worker-build succeeded but {} is missing",
+                file.display()
+            )));
+        }
+    }
+    let before = sizes(&wasm)?;
+    let optimized = wasm.with_extension("opt.wasm");
+    run_cmd(
+        command(wasm_opt_bin())
+            .arg(&wasm)
+            .arg("-o")
+            .arg(&optimized)
+            .args(["-Oz", "--strip-debug"])
+            .args(WASM_FEATURES),
+    )?;
+    std::fs::rename(&optimized, &wasm).map_err(|e| {
+        Failed(format!(
+            "cannot move {} to {}: {e}",
+            optimized.display(),
+            wasm.display()
+        ))
+    })?;
+    let after = sizes(&wasm)?;
+    eprintln!(
+        "worker wasm (edge-worker/build/index_bg.wasm): {} raw, {} gzip \
+         (after wasm-bindgen: {} raw, {} gzip)",
+        kib(after.0),
+        kib(after.1),
+        kib(before.0),
+        kib(before.1)
+    );
+    Ok(())
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{bytes} B = {:.1} KiB", bytes as f64 / 1024.0)
+}
+
+/// Raw size and gzip size (level 9) of a file.
+fn sizes(path: &Path) -> Result<(u64, u64)> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let compressed = gz
+        .write_all(&bytes)
+        .and_then(|()| gz.finish())
+        .map_err(|e| Failed(format!("cannot gzip {}: {e}", path.display())))?;
+    Ok((bytes.len() as u64, compressed.len() as u64))
+}
