@@ -1,1 +1,401 @@
-//! Placeholder
+//! The wasm side of the `burgee` npm package: glue, no decisions.
+//!
+//! What crosses the boundary decides the speed (TOOLCHAIN.md measured ~4 µs for a JS object
+//! through serde, ~0.2 µs for raw exports), so the design keeps every hot call to a few
+//! integers: one [`Engine`] holds one decoded snapshot and one bound context; JavaScript reads
+//! the snapshot's manifest once (flag keys, variant values, rule ids, static outcomes), hands a
+//! context across once as flat typed arrays of only the attributes the snapshot reads, and then
+//! asks for outcomes by flag index. An outcome comes back as one packed `u32`
+//! ([`pack`]); the auxiliary field (rule, prerequisite) only when asked for. Names, values and
+//! result objects are built on the JavaScript side from the manifest.
+//!
+//! The lean build (default features) is the evaluator and the binary snapshot decoder only,
+//! for browsers and workers. The `full` feature (the Node build) adds compiling a flag document
+//! (JSON text, or a JS object through serde-wasm-bindgen) and validation.
+
+// The lean wasm leaves std out: std's panic machinery formats messages, which drags in
+// `core::fmt` (~10 % of the binary). Evaluation never panics; should anything else, the wasm
+// traps and JavaScript turns that into an `ERROR` result.
+#![cfg_attr(all(target_arch = "wasm32", not(feature = "full")), no_std)]
+
+extern crate alloc;
+
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use burgee_core::{Attr, Context, DecodeError, Outcome, Snapshot, Text, ValueType};
+use wasm_bindgen::prelude::*;
+
+#[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
+
+#[cfg(all(target_arch = "wasm32", not(feature = "full")))]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::LockedAllocator<lol_alloc::FreeListAllocator> =
+    lol_alloc::LockedAllocator::new(lol_alloc::FreeListAllocator::new());
+
+/// Slot kinds in [`Engine::set_context`]'s `kinds` array. Mirrored in `ts/context.ts`.
+pub mod kind {
+    pub const MISSING: u8 = 0;
+    pub const FALSE: u8 = 1;
+    pub const TRUE: u8 = 2;
+    /// The value is the next entry of `nums`.
+    pub const NUMBER: u8 = 3;
+    /// The next entry of `nums` is its length in UTF-16 code units, taken from `text`.
+    pub const STRING: u8 = 4;
+    /// Present, but of a type no operator compares (an object, a nested array).
+    pub const OTHER: u8 = 5;
+    /// The next entry of `nums` is the element count; that many scalar kinds follow.
+    pub const LIST: u8 = 6;
+}
+
+/// An outcome in one `u32`: `variant + 1` in bits 0–23 (0: the caller's default), the reason
+/// in bits 24–27 (`Reason as u8`), `errorCode + 1` in bits 28–31 (0: no error).
+pub fn pack(outcome: Outcome) -> u32 {
+    let variant = outcome.variant.wrapping_add(1) & 0x00ff_ffff;
+    let reason = u32::from(outcome.reason as u8 & 0x0f) << 24;
+    let error = outcome.error.map_or(0, |e| u32::from(e as u8) + 1) << 28;
+    variant | reason | error
+}
+
+/// The type a caller expects, as JavaScript passes it: `ValueType as u8`, anything else none.
+fn value_type(expected: u32) -> Option<ValueType> {
+    Some(match expected {
+        0 => ValueType::Boolean,
+        1 => ValueType::String,
+        2 => ValueType::Number,
+        3 => ValueType::Object,
+        _ => return None,
+    })
+}
+
+fn decode_error(e: &DecodeError) -> JsError {
+    let mut message = String::from("cannot load the snapshot: ");
+    message.push_str(match e {
+        DecodeError::BadMagic => "not a Burgee snapshot (bad magic)",
+        DecodeError::Truncated => "the snapshot is truncated",
+        DecodeError::Invalid(what) => what,
+        DecodeError::TrailingBytes => "the snapshot has trailing bytes",
+        _ => "the snapshot is corrupt",
+    });
+    JsError::new(&message)
+}
+
+/// Reads [`Engine::set_context`]'s flat arrays back into slot values.
+struct Slots<'a> {
+    kinds: core::slice::Iter<'a, u8>,
+    nums: core::slice::Iter<'a, f64>,
+    text: &'a str,
+}
+
+impl<'a> Slots<'a> {
+    fn num(&mut self) -> f64 {
+        self.nums.next().copied().unwrap_or(0.0)
+    }
+
+    /// The next `units` UTF-16 code units of `text`: JavaScript measures strings in those.
+    fn text(&mut self, units: usize) -> &'a str {
+        let (mut seen, mut end) = (0, 0);
+        for c in self.text.chars() {
+            if seen >= units {
+                break;
+            }
+            seen += c.len_utf16();
+            end += c.len_utf8();
+        }
+        let (head, tail) = self.text.split_at_checked(end).unwrap_or((self.text, ""));
+        self.text = tail;
+        head
+    }
+
+    fn scalar(&mut self, kind: u8) -> Attr {
+        match kind {
+            kind::FALSE => Attr::Bool(false),
+            kind::TRUE => Attr::Bool(true),
+            kind::NUMBER => Attr::Num(self.num()),
+            kind::STRING => {
+                let units = self.num() as usize;
+                Attr::Str(Text::new(self.text(units)))
+            }
+            kind::OTHER => Attr::Other,
+            _ => Attr::Missing,
+        }
+    }
+
+    fn next(&mut self) -> Option<Attr> {
+        let kind = *self.kinds.next()?;
+        if kind != kind::LIST {
+            return Some(self.scalar(kind));
+        }
+        let count = self.num() as usize;
+        let mut items = Vec::with_capacity(count.min(self.kinds.len()));
+        for _ in 0..count {
+            let Some(&kind) = self.kinds.next() else {
+                break;
+            };
+            items.push(self.scalar(kind));
+        }
+        Some(Attr::List(items))
+    }
+}
+
+/// One loaded snapshot and the context bound to it.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Engine {
+    snapshot: Snapshot,
+    context: Context,
+    /// The auxiliary field of the last [`Engine::evaluate`].
+    aux: u32,
+    outcomes: Vec<Outcome>,
+    /// `[packed, aux]` per flag, filled by [`Engine::evaluate_all`] and read by JavaScript
+    /// through a view of wasm memory.
+    bulk: Vec<u32>,
+    #[cfg(feature = "full")]
+    diagnostics: String,
+}
+
+impl Engine {
+    fn with(snapshot: Snapshot) -> Engine {
+        let context = Context::from_slots(&snapshot, Vec::new());
+        Engine {
+            snapshot,
+            context,
+            aux: Outcome::NONE,
+            outcomes: Vec::new(),
+            bulk: Vec::new(),
+            #[cfg(feature = "full")]
+            diagnostics: String::from("[]"),
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Decodes a binary snapshot (`Snapshot::encode`, what `GET /v1/snapshot/{env}` serves).
+    #[wasm_bindgen(constructor)]
+    pub fn new(bytes: &[u8]) -> Result<Engine, JsError> {
+        Snapshot::decode(bytes)
+            .map(Engine::with)
+            .map_err(|e| decode_error(&e))
+    }
+
+    /// The snapshot's manifest (`Snapshot::write_manifest`), read once by JavaScript.
+    pub fn manifest(&self) -> String {
+        let mut out = String::new();
+        self.snapshot.write_manifest(&mut out);
+        out
+    }
+
+    /// Binds a context: one value per attribute the manifest lists, in its order (see [`kind`]
+    /// for the encoding). Evaluations use it until the next call.
+    #[wasm_bindgen(js_name = setContext)]
+    pub fn set_context(&mut self, kinds: &[u8], nums: &[f64], text: &str) {
+        let mut slots = Slots {
+            kinds: kinds.iter(),
+            nums: nums.iter(),
+            text,
+        };
+        let mut values = Vec::with_capacity(kinds.len());
+        while let Some(attr) = slots.next() {
+            values.push(attr);
+        }
+        self.context = Context::from_slots(&self.snapshot, values);
+    }
+
+    /// Binds a context that is unusable: every evaluation answers `INVALID_CONTEXT`.
+    #[wasm_bindgen(js_name = setInvalidContext)]
+    pub fn set_invalid_context(&mut self, why: &str) {
+        self.context = Context::invalid(&self.snapshot, why);
+    }
+
+    /// The packed outcome ([`pack`]) of the flag at `index` for the bound context. `expected`
+    /// is `ValueType as u8`, or anything larger for "no type expected"; `now` is epoch ms.
+    pub fn evaluate(&mut self, index: u32, expected: u32, now: f64) -> u32 {
+        let outcome = self.snapshot.outcome(
+            index as usize,
+            &self.context,
+            now as i64,
+            value_type(expected),
+        );
+        self.aux = outcome.aux;
+        pack(outcome)
+    }
+
+    /// The auxiliary field of the last [`Engine::evaluate`] (rule index, prerequisite flag
+    /// index, …; `u32::MAX` for none).
+    pub fn aux(&self) -> u32 {
+        self.aux
+    }
+
+    /// Evaluates every flag and returns the address of `[packed, aux]` × flag count in wasm
+    /// memory; valid until the next call into this engine.
+    #[wasm_bindgen(js_name = evaluateAll)]
+    pub fn evaluate_all(&mut self, now: f64) -> u32 {
+        self.snapshot
+            .outcomes(&self.context, now as i64, &mut self.outcomes);
+        self.bulk.clear();
+        for outcome in &self.outcomes {
+            self.bulk.push(pack(*outcome));
+            self.bulk.push(outcome.aux);
+        }
+        self.bulk.as_ptr() as usize as u32
+    }
+
+    /// The error message of one evaluation, when it is an error: only called on error paths.
+    pub fn message(&self, key: &str, expected: u32, now: f64) -> Option<String> {
+        let detail = self
+            .snapshot
+            .evaluate(key, &self.context, now as i64, value_type(expected));
+        detail.error().map(|e| e.message(key))
+    }
+}
+
+#[cfg(feature = "full")]
+mod full {
+    use super::*;
+
+    fn compile(loaded: burgee_core::Loaded, environment: &str) -> Result<Engine, JsError> {
+        if !loaded
+            .document
+            .environments
+            .iter()
+            .any(|e| e == environment)
+        {
+            let mut message = String::from("unknown environment \"");
+            message.push_str(environment);
+            message.push_str("\"; the document has: ");
+            message.push_str(&loaded.document.environments.join(", "));
+            return Err(JsError::new(&message));
+        }
+        let compilation = loaded.compile(environment);
+        let mut engine = Engine::with(compilation.snapshot);
+        engine.diagnostics =
+            serde_json::to_string(&compilation.diagnostics).unwrap_or_else(|_| "[]".into());
+        Ok(engine)
+    }
+
+    fn not_a_document(d: &burgee_core::Diagnostic) -> JsError {
+        JsError::new(&d.to_string())
+    }
+
+    #[wasm_bindgen]
+    impl Engine {
+        /// Loads and compiles one environment of a flag document given as JSON text. Flags
+        /// with errors evaluate to `PARSE_ERROR`; the diagnostics say why.
+        #[wasm_bindgen(js_name = fromJson)]
+        pub fn from_json(json: &str, environment: &str) -> Result<Engine, JsError> {
+            let loaded = burgee_core::load(json).map_err(|d| not_a_document(&d))?;
+            compile(loaded, environment)
+        }
+
+        /// The same from a JavaScript object (through serde-wasm-bindgen).
+        #[wasm_bindgen(js_name = fromObject)]
+        pub fn from_object(document: JsValue, environment: &str) -> Result<Engine, JsError> {
+            let value: serde_json::Value = serde_wasm_bindgen::from_value(document)
+                .map_err(|e| JsError::new(&e.to_string()))?;
+            let loaded = burgee_core::load_value(value).map_err(|d| not_a_document(&d))?;
+            compile(loaded, environment)
+        }
+
+        /// The compiler's diagnostics as JSON: `[{severity, code, pointer, message}]`.
+        pub fn diagnostics(&self) -> String {
+            self.diagnostics.clone()
+        }
+
+        /// The snapshot in its binary form, as the edge serves it to browsers.
+        pub fn encode(&self) -> Vec<u8> {
+            self.snapshot.encode()
+        }
+    }
+
+    /// Validates a flag document (JSON text): every diagnostic, as JSON.
+    #[wasm_bindgen]
+    pub fn validate(json: &str) -> String {
+        let diagnostics = match burgee_core::load(json) {
+            Ok(loaded) => loaded.validate(),
+            Err(d) => vec![d],
+        };
+        serde_json::to_string(&diagnostics).unwrap_or_else(|_| "[]".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burgee_core::{ErrorCode, Reason};
+
+    /// The TypeScript side decodes packed outcomes with these tables; they must follow the
+    /// core's `#[repr(u8)]` order.
+    #[test]
+    fn codes_match_the_typescript_tables() {
+        let ts = include_str!("../ts/codes.ts");
+        let list = |name: &str| -> Vec<String> {
+            let start = ts.find(&format!("export const {name} = [")).unwrap_or(0);
+            let body = &ts[start..];
+            let body = &body[body.find('[').unwrap_or(0) + 1..body.find(']').unwrap_or(0)];
+            body.split(',')
+                .map(|s| s.trim().trim_matches('"').to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        };
+        let reasons: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(list("REASONS"), reasons);
+        for (i, r) in Reason::ALL.iter().enumerate() {
+            assert_eq!(*r as usize, i);
+        }
+        let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(list("ERROR_CODES"), codes);
+        for (i, c) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(*c as usize, i);
+        }
+        let types: Vec<&str> = (0..4)
+            .filter_map(|i| value_type(i).map(ValueType::as_str))
+            .collect();
+        assert_eq!(list("VALUE_TYPES"), types);
+    }
+
+    #[test]
+    fn packs_outcomes() {
+        let none = Outcome::error(ErrorCode::FlagNotFound, Outcome::NONE);
+        assert_eq!(pack(none), (6 << 24) | (1 << 28));
+        let served = Outcome::served(Some(2), Reason::Split);
+        assert_eq!(pack(served), 3 | (3 << 24));
+        let default = Outcome::served(None, Reason::Disabled);
+        assert_eq!(pack(default), 4 << 24);
+    }
+
+    #[test]
+    fn reads_flat_slots() {
+        let kinds = [
+            kind::STRING,
+            kind::NUMBER,
+            kind::LIST,
+            kind::STRING,
+            kind::TRUE,
+            kind::OTHER,
+        ];
+        let nums = [4.0, 1.5, 2.0, 3.0];
+        // "u-ü1" is 4 UTF-16 units; "a😀" is 3 (the emoji is a surrogate pair).
+        let text = "u-ü1a😀";
+        let mut slots = Slots {
+            kinds: kinds.iter(),
+            nums: nums.iter(),
+            text,
+        };
+        assert_eq!(slots.next(), Some(Attr::Str(Text::new("u-ü1"))));
+        assert_eq!(slots.next(), Some(Attr::Num(1.5)));
+        assert_eq!(
+            slots.next(),
+            Some(Attr::List(vec![
+                Attr::Str(Text::new("a😀")),
+                Attr::Bool(true)
+            ]))
+        );
+        assert_eq!(slots.next(), Some(Attr::Other));
+        assert_eq!(slots.next(), None);
+    }
+}
