@@ -1,0 +1,67 @@
+/**
+ * The Node entry: the full wasm build, instantiated at import, so everything is synchronous.
+ * Besides the client and binary snapshots it loads flag documents (JSON text or objects) and
+ * validates them, with the same compiler as the edge and the CLI.
+ */
+import { readFileSync } from "node:fs";
+import { Engine, initSync, validate as validateJson } from "../pkg/full/burgee_npm.js";
+import { makeClient } from "./client.js";
+import { loadWith, localSupport } from "./local.js";
+import { flagSnapshot, Loaded, type Backend, type WasmEngine } from "./snapshot.js";
+import type { Client, ClientOptions, FlagSnapshot } from "./types.js";
+
+export * from "./types.js";
+
+const { memory } = initSync({ module: readFileSync(new URL("../pkg/full/burgee_npm_bg.wasm", import.meta.url)) });
+
+const backend: Backend = {
+  engine: (bytes) => new Engine(bytes) as WasmEngine,
+  memory: () => memory,
+};
+
+/** Nothing to wait for in Node; here so that code shared with browsers can `await init()`. */
+export function init(): Promise<void> {
+  return Promise.resolve();
+}
+
+export function createClient(options: ClientOptions): Client {
+  return makeClient(options, localSupport(backend));
+}
+
+/** Loads a binary snapshot (what `GET /v1/snapshot/{env}` serves, or `burgee compile` writes). */
+export function loadSnapshot(bytes: Uint8Array | ArrayBuffer): FlagSnapshot {
+  return loadWith(backend, bytes);
+}
+
+/** A problem the compiler found, with a JSON Pointer to the field. */
+export interface Diagnostic {
+  severity: "error" | "warning";
+  code: string;
+  pointer: string;
+  message: string;
+}
+
+/** A snapshot compiled from a document here, with what the compiler said about it. */
+export interface CompiledSnapshot extends FlagSnapshot {
+  readonly diagnostics: Diagnostic[];
+  /** The binary snapshot, as the edge serves it to browsers. */
+  encode(): Uint8Array;
+}
+
+/**
+ * Compiles one environment of a flag document (JSON text or a parsed object). Flags with
+ * errors evaluate to `PARSE_ERROR` (see `diagnostics`); text that is not a document, or an
+ * unknown environment, throws.
+ */
+export function loadDocument(document: string | object, environment: string): CompiledSnapshot {
+  const engine =
+    typeof document === "string" ? Engine.fromJson(document, environment) : Engine.fromObject(document, environment);
+  const snapshot = flagSnapshot(new Loaded(backend, engine as WasmEngine));
+  const diagnostics = JSON.parse(engine.diagnostics()) as Diagnostic[];
+  return { ...snapshot, diagnostics, encode: () => engine.encode() };
+}
+
+/** Validates a flag document: every diagnostic (an empty list for a clean document). */
+export function validate(document: string | object): Diagnostic[] {
+  return JSON.parse(validateJson(typeof document === "string" ? document : JSON.stringify(document))) as Diagnostic[];
+}

@@ -1,0 +1,223 @@
+/**
+ * The JavaScript half of one wasm `Engine`: the manifest read once (keys, variant values, rule
+ * ids, static outcomes), contexts bound once, outcomes decoded from one packed integer.
+ *
+ * Packed outcome (npm/src/lib.rs `pack`): `variant + 1` in bits 0–23 (0: the caller's
+ * default), the reason in bits 24–27, `errorCode + 1` in bits 28–31 (0: none).
+ */
+import { ERROR_CODES, REASONS, VALUE_TYPES } from "./codes.js";
+import { marshal, type Marshalled } from "./context.js";
+import type { BoundContext, EvaluateOptions, EvaluationDetails, FlagSnapshot, ValueType } from "./types.js";
+
+/** The wasm exports this file uses (the lean and full builds both have them). */
+export interface WasmEngine {
+  manifest(): string;
+  setContext(kinds: Uint8Array, nums: Float64Array, text: string): void;
+  setInvalidContext(why: string): void;
+  evaluate(index: number, expected: number, now: number): number;
+  aux(): number;
+  evaluateAll(now: number): number;
+  message(key: string, expected: number, now: number): string | undefined;
+  free(): void;
+}
+
+/** How an entry point reaches its wasm build. */
+export interface Backend {
+  engine(bytes: Uint8Array): WasmEngine;
+  memory(): WebAssembly.Memory;
+}
+
+interface Flag {
+  key: string;
+  /** `ValueType` index of the flag's kind; -1 when it could not be loaded. */
+  type: number;
+  names: string[];
+  values: unknown[];
+  rules: (string | null)[];
+  /** The packed static outcome, or -1 when the flag must be evaluated. */
+  fixed: number;
+}
+
+interface Manifest {
+  version: number;
+  environment: string;
+  attributes: string[];
+  flags: {
+    key: string;
+    kind: string | null;
+    variants: [string, unknown][];
+    rules: (string | null)[];
+    static: [number, number, number] | null;
+  }[];
+}
+
+const NO_TYPE = 4;
+const KIND_TYPES: Record<string, number> = { boolean: 0, string: 1, number: 2, json: 3 };
+
+function freeze<T>(v: T): T {
+  if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
+    for (const k of Object.keys(v)) freeze((v as Record<string, unknown>)[k]);
+    Object.freeze(v);
+  }
+  return v;
+}
+
+export function typeIndex(type: ValueType | undefined): number {
+  const i = type === undefined ? -1 : VALUE_TYPES.indexOf(type);
+  return i < 0 ? NO_TYPE : i;
+}
+
+export function toMillis(now: number | Date | string | undefined): number {
+  if (now === undefined) return Date.now();
+  if (typeof now === "number") return now;
+  return typeof now === "string" ? Date.parse(now) : now.getTime();
+}
+
+/** One loaded snapshot. Not exported from the package: `FlagSnapshot` and the client wrap it. */
+export class Loaded {
+  readonly version: number;
+  readonly environment: string;
+  readonly attributes: string[];
+  readonly flags: Flag[];
+  readonly index = new Map<string, number>();
+  /** The marshalled context the engine holds now. */
+  private bound: Marshalled | undefined;
+  private view: Uint32Array | undefined;
+
+  constructor(
+    private readonly backend: Backend,
+    readonly engine: WasmEngine,
+  ) {
+    const m = JSON.parse(engine.manifest()) as Manifest;
+    this.version = m.version;
+    this.environment = m.environment;
+    this.attributes = m.attributes;
+    this.flags = m.flags.map((f, i) => {
+      this.index.set(f.key, i);
+      const s = f.static;
+      return {
+        key: f.key,
+        type: f.kind === null ? -1 : KIND_TYPES[f.kind],
+        names: f.variants.map((v) => v[0]),
+        values: f.variants.map((v) => freeze(v[1])),
+        rules: f.rules,
+        fixed: s ? (((s[0] + 1) & 0xffffff) | (s[1] << 24) | ((s[2] + 1) << 28)) >>> 0 : -1,
+      };
+    });
+  }
+
+  /** Reads a context for this snapshot's attributes. */
+  marshal(context: unknown): Marshalled {
+    return marshal(this.attributes, context === undefined ? {} : context);
+  }
+
+  /** Makes `m` the engine's context (a no-op when it already is). */
+  bind(m: Marshalled): void {
+    if (this.bound === m) return;
+    if (m.invalid !== undefined) this.engine.setInvalidContext(m.invalid);
+    else this.engine.setContext(m.kinds, m.nums, m.text);
+    this.bound = m;
+  }
+
+  /** The packed outcome of flag `i` for the bound context; `now` is only read when needed. */
+  packed(i: number, type: number, now: () => number): number {
+    const f = this.flags[i];
+    if (f.fixed >= 0 && this.bound?.invalid === undefined && (type === NO_TYPE || f.type < 0 || f.type === type)) {
+      return f.fixed;
+    }
+    return this.engine.evaluate(i, type, now());
+  }
+
+  /** The value for a packed outcome: the variant's, or the caller's default. */
+  value<T>(i: number, packed: number, fallback: T): T {
+    const v = (packed & 0xffffff) - 1;
+    return v < 0 ? fallback : (this.flags[i].values[v] as T);
+  }
+
+  /** The full result of flag `key` for the bound context. */
+  details<T>(key: string, fallback: T, type: number, now: () => number): EvaluationDetails<T> {
+    const i = this.index.get(key);
+    if (i === undefined) return this.error(key, fallback, 0, type, now());
+    const packed = this.packed(i, type, now);
+    const aux = packed === this.flags[i].fixed ? undefined : () => this.engine.aux();
+    return this.result(i, packed, aux, fallback, type, now);
+  }
+
+  /** Every flag's result for the bound context (one wasm call for all of them). */
+  all(now: number): Record<string, EvaluationDetails> {
+    const n = this.flags.length;
+    const at = this.engine.evaluateAll(now) >>> 2;
+    const buffer = this.backend.memory().buffer;
+    if (this.view?.buffer !== buffer) this.view = new Uint32Array(buffer);
+    const view = this.view;
+    const out: Record<string, EvaluationDetails> = {};
+    const words = view.slice(at, at + 2 * n);
+    for (let i = 0; i < n; i++) {
+      out[this.flags[i].key] = this.result(i, words[2 * i], () => words[2 * i + 1], null, NO_TYPE, () => now);
+    }
+    return out;
+  }
+
+  private error<T>(key: string, fallback: T, code: number, type: number, now: number): EvaluationDetails<T> {
+    return {
+      value: fallback,
+      variant: null,
+      reason: "ERROR",
+      errorCode: ERROR_CODES[code],
+      errorMessage: this.engine.message(key, type, now) ?? "",
+    };
+  }
+
+  private result<T>(
+    i: number,
+    packed: number,
+    aux: (() => number) | undefined,
+    fallback: T,
+    type: number,
+    now: () => number,
+  ): EvaluationDetails<T> {
+    const f = this.flags[i];
+    const error = packed >>> 28;
+    if (error) return this.error(f.key, fallback, error - 1, type, now());
+    const v = (packed & 0xffffff) - 1;
+    const reason = (packed >>> 24) & 15;
+    const out: EvaluationDetails<T> = {
+      value: v < 0 ? fallback : (f.values[v] as T),
+      variant: v < 0 ? null : f.names[v],
+      reason: REASONS[reason],
+    };
+    if (aux && (reason === 2 || reason === 3) && f.rules.length) {
+      const id = f.rules[aux()];
+      if (id != null) out.ruleId = id;
+    } else if (aux && reason === 5) {
+      const p = this.flags[aux()];
+      if (p) out.prerequisite = p.key;
+    }
+    return out;
+  }
+}
+
+/** The pure API over a loaded snapshot. */
+export function flagSnapshot(loaded: Loaded): FlagSnapshot {
+  const bound = (m: Marshalled): BoundContext => ({
+    evaluate<T>(key: string, options: EvaluateOptions<T> = {}) {
+      loaded.bind(m);
+      const fallback = (options.default === undefined ? null : options.default) as T;
+      const now = toMillis(options.now);
+      return loaded.details(key, fallback, typeIndex(options.type), () => now);
+    },
+    evaluateAll(options: { now?: number | Date | string } = {}) {
+      loaded.bind(m);
+      return loaded.all(toMillis(options.now));
+    },
+  });
+  return {
+    version: loaded.version,
+    environment: loaded.environment,
+    keys: loaded.flags.map((f) => f.key),
+    evaluate: (key, context, options) => bound(loaded.marshal(context)).evaluate(key, options),
+    evaluateAll: (context, options) => bound(loaded.marshal(context)).evaluateAll(options),
+    bind: (context) => bound(loaded.marshal(context)),
+    free: () => loaded.engine.free(),
+  };
+}

@@ -1,0 +1,137 @@
+import type { ErrorCode, Reason, ValueType } from "./codes.js";
+
+export type { ErrorCode, Reason, ValueType };
+
+/**
+ * An OpenFeature evaluation context: `targetingKey` (or its alias `userId`) plus any attributes.
+ * Nested objects are addressed by dotted names (`org.id`) in flag rules.
+ */
+export type EvaluationContext = Record<string, unknown>;
+
+/**
+ * One evaluation, in the shape every Burgee host returns (the CLI, the edge worker, this
+ * package). `variant` is `null` when the caller's default is served.
+ */
+export interface EvaluationDetails<T = unknown> {
+  value: T;
+  variant: string | null;
+  reason: Reason;
+  ruleId?: string;
+  errorCode?: ErrorCode;
+  errorMessage?: string;
+  prerequisite?: string;
+}
+
+/** Evaluated flags, as the edge injects them into a page or OFREP returns them. */
+export interface EvaluatedFlag {
+  value: unknown;
+  variant?: string | null;
+  reason?: string;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+/**
+ * What a client starts from without a network round trip: evaluated flags (what the edge
+ * injects in `<script id="burgee-bootstrap" type="application/json">`), or a binary snapshot
+ * in base64 (local mode).
+ */
+export type Bootstrap = { flags: Record<string, EvaluatedFlag> } | { snapshot: string };
+
+export interface RefreshOptions {
+  /** Revalidate every this many milliseconds (default 30 000; 0 turns polling off). */
+  interval?: number;
+  /** Revalidate when the window regains focus or the page becomes visible (default true). */
+  focus?: boolean;
+  /** Listen to the server's change stream (Server-Sent Events) where `EventSource` exists (default true). */
+  stream?: boolean;
+}
+
+export interface ClientOptions {
+  /** The Burgee edge worker, e.g. `https://flags.example.com`. */
+  url?: string;
+  environment: string;
+  context?: EvaluationContext;
+  /**
+   * `local` (default): fetch the environment's snapshot and evaluate in wasm, here.
+   * `remote`: ask the edge for evaluated flags (OFREP); no targeting data reaches the page.
+   */
+  mode?: "local" | "remote";
+  /** Start from this instead of the network. `null`: do not read the page's bootstrap script. */
+  bootstrap?: Bootstrap | null;
+  /** Revalidation: options, a polling interval in ms, or `false` for none. */
+  refresh?: RefreshOptions | number | false;
+  /** Extra request headers (for example an API key). */
+  headers?: Record<string, string>;
+  /** `fetch` to use (default: the global one). */
+  fetch?: typeof fetch;
+  /** Where the last good snapshot (or remote result) is kept for offline starts; `null` for nowhere. Default: `localStorage` when there is one. */
+  storage?: Pick<Storage, "getItem" | "setItem"> | null;
+  /** The evaluation time in epoch ms (default `Date.now`). */
+  now?: () => number;
+}
+
+export type ClientStatus = "loading" | "ready" | "error";
+
+export interface ChangeEvent {
+  /** The keys of the flags whose value, variant or reason changed. */
+  flags: string[];
+}
+
+export interface ClientEvents {
+  change: ChangeEvent;
+  ready: void;
+  error: Error;
+}
+
+export interface Client {
+  readonly status: ClientStatus;
+  /** Resolves once the client has flags; rejects when the first load fails and it has none. */
+  ready(): Promise<void>;
+  isEnabled(key: string, defaultValue?: boolean): boolean;
+  /** The variant's name, or `null` when the caller's default would be served. */
+  variant(key: string): string | null;
+  /** The flag's value; `defaultValue` when the flag cannot be evaluated or has another type. */
+  value<T>(key: string, defaultValue: T): T;
+  details<T>(key: string, defaultValue?: T): EvaluationDetails<T>;
+  all(): Record<string, EvaluationDetails>;
+  /** Evaluates for a new context (local: at once; remote: after one request). */
+  setContext(context: EvaluationContext): Promise<void>;
+  getContext(): EvaluationContext;
+  /** Revalidates now. */
+  refresh(): Promise<void>;
+  on<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void;
+  off<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): void;
+  /** Stops timers, the change stream and requests in flight. Evaluations keep answering from the last flags. */
+  close(): void;
+}
+
+/** Options of one evaluation through the pure API. */
+export interface EvaluateOptions<T = unknown> {
+  /** The caller's default, served when the flag cannot be evaluated (default `null`). */
+  default?: T;
+  /** The type the caller expects; another kind of flag answers `TYPE_MISMATCH`. */
+  type?: ValueType;
+  /** The evaluation time: epoch ms, a `Date` or an RFC 3339 string (default: now). */
+  now?: number | Date | string;
+}
+
+/** A context bound to a snapshot once, for evaluating many flags without re-reading it. */
+export interface BoundContext {
+  evaluate<T = unknown>(key: string, options?: EvaluateOptions<T>): EvaluationDetails<T>;
+  evaluateAll(options?: Pick<EvaluateOptions, "now">): Record<string, EvaluationDetails>;
+}
+
+/** One environment's compiled flags, loaded once, evaluated many times. */
+export interface FlagSnapshot {
+  readonly version: number;
+  readonly environment: string;
+  /** Flag keys, sorted. */
+  readonly keys: readonly string[];
+  evaluate<T = unknown>(key: string, context?: unknown, options?: EvaluateOptions<T>): EvaluationDetails<T>;
+  evaluateAll(context?: unknown, options?: Pick<EvaluateOptions, "now">): Record<string, EvaluationDetails>;
+  /** Binds a context once; the returned evaluator is valid until the next `bind` on this snapshot. */
+  bind(context: unknown): BoundContext;
+  /** Releases the wasm memory now (otherwise the garbage collector does it). */
+  free(): void;
+}
