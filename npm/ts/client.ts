@@ -378,7 +378,8 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
       etag = undefined;
       return revalidateOnce(true);
     },
-    refresh: () => revalidateOnce(),
+    // After any revalidation in flight: that one may have been sent before the caller's reason.
+    refresh: () => (pending ?? Promise.resolve()).then(() => revalidateOnce()),
     on(event, listener) {
       (listeners[event] ??= new Set() as never).add(listener as never);
       if (event === "ready" && status === "ready") queueMicrotask(() => listeners.ready?.has(listener as never) && (listener as () => void)());

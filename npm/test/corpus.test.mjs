@@ -1,0 +1,129 @@
+// The behaviour corpus through the installed package in Node: the full build (loadDocument,
+// from each document) and the lean build (the `burgee/worker` entry with a precompiled
+// module, from the binary snapshots `burgee compile` wrote). Both must match every case.
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { test } from "node:test";
+
+import { loadDocument, loadSnapshot, validate } from "burgee";
+import * as lean from "burgee/worker";
+
+import { DEFAULT_NOW, isEvalFile, runCases } from "./check.mjs";
+
+const dir = process.env.BURGEE_TEST_DIR;
+const vectors = process.env.BURGEE_VECTORS;
+const fixtures = JSON.parse(readFileSync(join(dir, "fixtures/manifest.json"), "utf8"));
+const files = Object.fromEntries(
+  Object.keys(fixtures)
+    .filter(isEvalFile)
+    .map((name) => [name, JSON.parse(readFileSync(join(vectors, name), "utf8"))]),
+);
+
+const total = Object.values(files).reduce((n, f) => n + f.cases.length, 0);
+const options = (c) => ({ default: c.default ?? null, type: c.type, now: c.now ?? DEFAULT_NOW });
+
+function assertClean(host, report, min) {
+  assert.deepEqual(report.failures, [], `${host}: ${report.failures.length} of ${report.failures.length + report.passed} cases failed`);
+  assert.ok(report.passed === min && min >= 590, `${host}: ${report.passed} of ${min} cases`);
+  console.log(`${host}: ${report.passed} cases passed`);
+}
+
+/** One compiled snapshot per (file, environment), from `load(name, file, env)`. */
+function cached(load) {
+  const memo = new Map();
+  return (name, file, env) => {
+    const key = `${name}/${env}`;
+    if (!memo.has(key)) memo.set(key, load(name, file, env));
+    return memo.get(key);
+  };
+}
+
+test("every case matches through loadDocument (full build)", () => {
+  const snapshot = cached((name, file, env) => loadDocument(JSON.stringify(file.document), env));
+  const report = runCases(
+    files,
+    (name, file, c) => snapshot(name, file, c.env).evaluate(c.flag, c.context, options(c)),
+    (name, file, c) => snapshot(name, file, c.env).evaluateAll(c.context, { now: c.now ?? DEFAULT_NOW }),
+  );
+  assertClean("node, loadDocument", report, total);
+});
+
+test("documents load from JS objects as from JSON text", () => {
+  const snapshot = cached((name, file, env) => loadDocument(file.document, env));
+  const report = runCases(files, (name, file, c) => snapshot(name, file, c.env).evaluate(c.flag, c.context, options(c)));
+  assertClean("node, loadDocument(object)", report, total);
+});
+
+test("every case matches through binary snapshots in the lean build (worker entry)", () => {
+  const require = createRequire(join(dir, "package.json"));
+  // The exports map names the lean wasm; a worker gets it precompiled from its bundler.
+  const wasm = readFileSync(require.resolve("burgee/burgee.wasm"));
+  lean.init(new WebAssembly.Module(wasm));
+  const snapshot = cached((name, file, env) => {
+    const path = fixtures[name].snapshots[env];
+    // The CLI refuses documents with errors: encode those with the full build.
+    const bytes = path ? readFileSync(join(dir, "fixtures", path)) : loadDocument(file.document, env).encode();
+    return lean.loadSnapshot(bytes);
+  });
+  const report = runCases(
+    files,
+    (name, file, c) => snapshot(name, file, c.env).evaluate(c.flag, c.context, options(c)),
+    (name, file, c) => snapshot(name, file, c.env).evaluateAll(c.context, { now: c.now ?? DEFAULT_NOW }),
+  );
+  assertClean("node, lean wasm, binary snapshots", report, total);
+});
+
+test("binary snapshots load in the full build too, and bound contexts agree", () => {
+  const snapshot = cached((name, file, env) => {
+    const path = fixtures[name].snapshots[env];
+    return loadSnapshot(path ? readFileSync(join(dir, "fixtures", path)) : loadDocument(file.document, env).encode());
+  });
+  const report = runCases(files, (name, file, c) => snapshot(name, file, c.env).bind(c.context).evaluate(c.flag, options(c)));
+  assertClean("node, full wasm, binary snapshots, bind", report, total);
+});
+
+test("distributions hold", () => {
+  let checked = 0;
+  for (const [name, file] of Object.entries(files)) {
+    for (const d of file.distributions ?? []) {
+      const snapshot = loadDocument(file.document, d.env);
+      const counts = {};
+      for (let i = 0; i < d.count; i++) {
+        const context = { ...(d.context ?? {}), targetingKey: `${d.idPrefix}${i}` };
+        const r = snapshot.bind(context).evaluate(d.flag, { now: d.now ?? DEFAULT_NOW });
+        const v = r.variant ?? "(default)";
+        counts[v] = (counts[v] ?? 0) + 1;
+      }
+      for (const v of new Set([...Object.keys(counts), ...Object.keys(d.expect)])) {
+        const got = ((counts[v] ?? 0) * 100) / d.count;
+        const want = d.expect[v] ?? 0;
+        assert.ok(Math.abs(got - want) <= d.tolerance, `${name} ${d.id}: ${v} expected ${want}% ± ${d.tolerance}, got ${got}%`);
+      }
+      snapshot.free();
+      checked++;
+    }
+  }
+  assert.ok(checked >= 4, `only ${checked} distributions`);
+});
+
+test("validate reports diagnostics with pointers", () => {
+  const cases = JSON.parse(readFileSync(join(vectors, "validation.json"), "utf8")).cases;
+  const failures = [];
+  for (const c of cases) {
+    const text = c.text ?? JSON.stringify(c.document);
+    const got = validate(text).map((d) => `${d.severity} ${d.code} ${d.pointer}`).sort();
+    const want = c.expect.map((d) => `${d.severity} ${d.code} ${d.pointer}`).sort();
+    if (JSON.stringify(got) !== JSON.stringify(want)) failures.push(`${c.id}: expected ${want}, got ${got}`);
+  }
+  assert.deepEqual(failures, []);
+});
+
+test("loadDocument refuses an unknown environment and text that is not a document", () => {
+  const doc = files["rules.json"].document;
+  assert.throws(() => loadDocument(doc, "no-such-env"), /unknown environment/);
+  assert.throws(() => loadDocument("[1, 2", "production"));
+  assert.throws(() => loadSnapshot(new Uint8Array([1, 2, 3])), /snapshot/);
+});
