@@ -92,7 +92,7 @@ export async function startServer({ document = TEST_DOCUMENT, statics = {} } = {
     for await (const chunk of req) body += chunk;
     entry.body = body;
     try {
-      if (state.fail && !url.pathname.startsWith("/static")) {
+      if (state.fail && /^\/(v1|ofrep)\//.test(url.pathname)) {
         res.writeHead(503, { "Content-Type": "application/json" });
         return res.end(JSON.stringify({ error: { code: "unavailable", message: "failing on purpose" } }));
       }
