@@ -3,8 +3,9 @@
 //!
 //! Why a Rust module in xtask rather than a Node helper: xtask already owns every other process
 //! it starts (builds, installs), it is what CI runs, and the lifecycle is the hard part — a free
-//! port, a fresh state directory, waiting for readiness with a bound, and stopping all three
-//! processes (node → workerd, plus wrangler's proxy) on success, failure, panic and Ctrl-C. Doing
+//! port, a fresh state directory, waiting for readiness with a bound, and stopping every process
+//! it spawns (two node processes, esbuild, two workerd: the worker and wrangler's proxy) on
+//! success, failure, panic and Ctrl-C. Doing
 //! that once here means a test in any language only needs a base URL: Rust checks call
 //! [`Wrangler::addr`] directly, and a later Node suite (`tests/e2e/`) can be started by xtask
 //! with the URL in its environment.
