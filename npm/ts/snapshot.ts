@@ -52,6 +52,9 @@ interface Manifest {
 }
 
 const NO_TYPE = 4;
+/** Auxiliary-field markers: none (`u32::MAX`), or not fetched yet. */
+const NONE = 0xffffffff;
+const LAZY = -1;
 const KIND_TYPES: Record<string, number> = { boolean: 0, string: 1, number: 2, json: 3 };
 
 function freeze<T>(v: T): T {
@@ -89,6 +92,9 @@ export class Loaded {
     readonly engine: WasmEngine,
   ) {
     const m = JSON.parse(engine.manifest()) as Manifest;
+    // Keys as JSON.parse returns property names (internalized strings): `all()` stores them
+    // as property names, which is several times faster with these than with parsed values.
+    const intern = (key: string) => Object.keys({ [key]: 0 })[0];
     this.version = m.version;
     this.environment = m.environment;
     this.attributes = m.attributes;
@@ -96,7 +102,7 @@ export class Loaded {
       this.index.set(f.key, i);
       const s = f.static;
       return {
-        key: f.key,
+        key: intern(f.key),
         type: f.kind === null ? -1 : KIND_TYPES[f.kind],
         names: f.variants.map((v) => v[0]),
         values: f.variants.map((v) => freeze(v[1])),
@@ -139,8 +145,7 @@ export class Loaded {
     const i = this.index.get(key);
     if (i === undefined) return this.error(key, fallback, 0, type, now());
     const packed = this.packed(i, type, now);
-    const aux = packed === this.flags[i].fixed ? undefined : () => this.engine.aux();
-    return this.result(i, packed, aux, fallback, type, now);
+    return this.result(i, packed, packed === this.flags[i].fixed ? NONE : LAZY, fallback, type, now);
   }
 
   /** Every flag's result for the bound context (one wasm call for all of them). */
@@ -149,12 +154,11 @@ export class Loaded {
     const at = this.engine.evaluateAll(now) >>> 2;
     const buffer = this.backend.memory().buffer;
     if (this.view?.buffer !== buffer) this.view = new Uint32Array(buffer);
-    const view = this.view;
+    // A copy: building results may call into wasm (error messages), which can grow memory.
+    const words = this.view.slice(at, at + 2 * n);
     const out: Record<string, EvaluationDetails> = {};
-    const words = view.slice(at, at + 2 * n);
-    for (let i = 0; i < n; i++) {
-      out[this.flags[i].key] = this.result(i, words[2 * i], () => words[2 * i + 1], null, NO_TYPE, () => now);
-    }
+    const at_ = () => now;
+    for (let i = 0; i < n; i++) out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null, NO_TYPE, at_);
     return out;
   }
 
@@ -168,10 +172,11 @@ export class Loaded {
     };
   }
 
+  /** `aux` is the outcome's auxiliary field, or `LAZY` to ask the engine (last evaluate). */
   private result<T>(
     i: number,
     packed: number,
-    aux: (() => number) | undefined,
+    aux: number,
     fallback: T,
     type: number,
     now: () => number,
@@ -186,12 +191,13 @@ export class Loaded {
       variant: v < 0 ? null : f.names[v],
       reason: REASONS[reason],
     };
-    if (aux && (reason === 2 || reason === 3) && f.rules.length) {
-      const id = f.rules[aux()];
+    if ((reason === 2 || reason === 3) && f.rules.length) {
+      const r = aux === LAZY ? this.engine.aux() : aux;
+      const id = r < f.rules.length ? f.rules[r] : null;
       if (id != null) out.ruleId = id;
-    } else if (aux && reason === 5) {
-      const p = this.flags[aux()];
-      if (p) out.prerequisite = p.key;
+    } else if (reason === 5) {
+      const p = aux === LAZY ? this.engine.aux() : aux;
+      if (p < this.flags.length) out.prerequisite = this.flags[p].key;
     }
     return out;
   }

@@ -1,0 +1,228 @@
+//! The `burgee` npm package: building it, testing the packed package, its benchmark, and the
+//! browser its tests drive.
+//!
+//! The build makes two wasm files from the one glue crate (`npm/`), because the browser and
+//! Node need different things: the lean build (default features: the evaluator and the binary
+//! snapshot decoder, `no_std`) for browsers and workers, where every kilobyte is paid on page
+//! load, and the full build (`--features full`: the document compiler and validator) for Node,
+//! where speed matters more than bytes (see [`BUILDS`]). Each goes through `cargo build`,
+//! `wasm-bindgen --target web` (the one target that works in browsers and, through
+//! `initSync`, in Node and workers) and `wasm-opt` with `--strip-debug`. Then `tsc` compiles
+//! the TypeScript façade and the glue is copied next to it: `npm/dist/` is the package, and
+//! `npm pack` packs it.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+
+use crate::setup::{wasm_bindgen_bin, wasm_opt_bin};
+use crate::{Failed, Result, cargo, command, root, run_cmd};
+
+/// One wasm build of the glue crate.
+struct Build {
+    name: &'static str,
+    features: &'static [&'static str],
+    /// The cargo profile, and `--config` lines that define it when it is not in Cargo.toml.
+    profile: &'static str,
+    config: &'static [&'static str],
+    /// wasm-opt's optimization level.
+    opt: &'static str,
+}
+
+/// The lean build is built for size: the workspace's `wasm-release` profile (root Cargo.toml:
+/// opt-level "z", LTO, one codegen unit, panic=abort) and `wasm-opt -Oz`; it is what browsers
+/// download, under a budget. The full build is Node's, read from disk, where speed matters
+/// more than bytes: the same profile at opt-level 3 (defined here with `--config`, so the
+/// workspace's profiles stay as they are) and `wasm-opt -O3`. Measured: decoding a 100-flag
+/// snapshot takes 185 µs at opt-level 3 against 390 µs at "z".
+const BUILDS: &[Build] = &[
+    Build {
+        name: "lean",
+        features: &[],
+        profile: "wasm-release",
+        config: &[],
+        opt: "-Oz",
+    },
+    Build {
+        name: "full",
+        features: &["--features", "full"],
+        profile: "npm-node",
+        config: &[
+            "--config",
+            "profile.npm-node.inherits=\"wasm-release\"",
+            "--config",
+            "profile.npm-node.opt-level=3",
+        ],
+        opt: "-O3",
+    },
+];
+
+/// wasm features wasm-opt may assume: rustc's wasm32-unknown-unknown defaults plus exception
+/// handling for wasm-bindgen's wrappers, explicitly (TOOLCHAIN.md), as for the worker.
+const WASM_FEATURES: &[&str] = &[
+    "--enable-mutable-globals",
+    "--enable-sign-ext",
+    "--enable-nontrapping-float-to-int",
+    "--enable-bulk-memory",
+    "--enable-multivalue",
+    "--enable-reference-types",
+    "--enable-exception-handling",
+];
+
+/// The Debian package and binary the browser tests use (TOOLCHAIN.md: never a downloaded
+/// browser).
+pub const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn npm_dir() -> PathBuf {
+    root().join("npm")
+}
+
+/// The files of one wasm-bindgen output that the package ships.
+const GLUE_FILES: &[&str] = &["burgee_npm.js", "burgee_npm.d.ts", "burgee_npm_bg.wasm"];
+
+/// Installs Debian's chromium when `/usr/bin/chromium` is missing (root on these machines;
+/// `apt-get update` first, since a fresh machine's package lists may be empty or old).
+pub fn ensure_chromium() -> Result {
+    if Path::new(CHROMIUM).exists() {
+        eprintln!("{CHROMIUM} already installed");
+        return Ok(());
+    }
+    eprintln!("{CHROMIUM} is missing: installing Debian's chromium (about a minute)");
+    run_cmd(Command::new("apt-get").args(["update", "-qq"]))?;
+    run_cmd(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )?;
+    if Path::new(CHROMIUM).exists() {
+        Ok(())
+    } else {
+        Err(Failed(format!(
+            "apt-get installed chromium but {CHROMIUM} is missing"
+        )))
+    }
+}
+
+/// `npm ci` in `npm/` (the package's dev dependencies: TypeScript, esbuild, playwright-core,
+/// OpenFeature, React, flagd-core) unless `npm/node_modules` is newer than its lockfile.
+pub fn ensure_npm_deps() -> Result {
+    let dir = npm_dir();
+    let lock = dir.join("package-lock.json");
+    let installed = dir.join("node_modules/.package-lock.json");
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = matches!((modified(&installed), modified(&lock)), (Some(i), Some(l)) if i >= l)
+        && dir.join("node_modules/.bin/tsc").exists();
+    if fresh {
+        eprintln!("npm/node_modules is up to date with npm/package-lock.json");
+        return Ok(());
+    }
+    run_cmd(command("npm").current_dir(&dir).args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+    ]))
+}
+
+/// Builds the package into `npm/dist/` (both wasm builds, the TypeScript, the glue) and
+/// prints the wasm sizes.
+pub fn build_npm() -> Result {
+    let dir = npm_dir();
+    for build in BUILDS {
+        run_cmd(
+            command(cargo())
+                .args(build.config)
+                .args([
+                    "build",
+                    "--locked",
+                    "-p",
+                    "burgee-npm",
+                    "--target",
+                    "wasm32-unknown-unknown",
+                    "--profile",
+                    build.profile,
+                ])
+                .args(build.features),
+        )?;
+        let out = dir.join("pkg").join(build.name);
+        run_cmd(
+            command(wasm_bindgen_bin())
+                .args(["--target", "web", "--out-dir"])
+                .arg(&out)
+                .arg(
+                    root()
+                        .join("target/wasm32-unknown-unknown")
+                        .join(build.profile)
+                        .join("burgee_npm.wasm"),
+                ),
+        )?;
+        let wasm = out.join("burgee_npm_bg.wasm");
+        let optimized = out.join("burgee_npm_bg.opt.wasm");
+        run_cmd(
+            command(wasm_opt_bin())
+                .arg(&wasm)
+                .arg("-o")
+                .arg(&optimized)
+                .args([build.opt, "--strip-debug", "--strip-producers"])
+                .args(WASM_FEATURES),
+        )?;
+        std::fs::rename(&optimized, &wasm)
+            .map_err(|e| Failed(format!("cannot replace {}: {e}", wasm.display())))?;
+        let (raw, gzip) = sizes(&wasm)?;
+        eprintln!(
+            "npm {} wasm: {raw} B raw, {gzip} B gzip ({:.1} KiB)",
+            build.name,
+            gzip as f64 / 1024.0
+        );
+    }
+    let dist = dir.join("dist");
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)
+            .map_err(|e| Failed(format!("cannot clear {}: {e}", dist.display())))?;
+    }
+    run_cmd(
+        command(dir.join("node_modules/.bin/tsc"))
+            .current_dir(&dir)
+            .args(["-p", "tsconfig.json"]),
+    )?;
+    for Build { name, .. } in BUILDS {
+        let to = dist.join("pkg").join(name);
+        std::fs::create_dir_all(&to)
+            .map_err(|e| Failed(format!("cannot create {}: {e}", to.display())))?;
+        for file in GLUE_FILES {
+            let from = dir.join("pkg").join(name).join(file);
+            std::fs::copy(&from, to.join(file))
+                .map_err(|e| Failed(format!("cannot copy {}: {e}", from.display())))?;
+        }
+    }
+    Ok(())
+}
+
+/// The package's tests (`npm test` in `npm/`: packs the package, installs the tarball into a
+/// temporary directory and runs node:test there, in Node and in headless Chromium, plus the
+/// size budget). Needs [`build_npm`], [`ensure_chromium`] and the CLI (`target/debug/burgee`,
+/// which compiles the corpus into binary snapshots).
+pub fn test_npm() -> Result {
+    run_cmd(command(cargo()).args(["build", "--locked", "-p", "burgee-cli"]))?;
+    run_cmd(command("npm").current_dir(npm_dir()).args(["test"]))
+}
+
+/// The benchmark against `@openfeature/flagd-core` (`npm run bench` in `npm/`).
+pub fn bench_npm() -> Result {
+    run_cmd(command("npm").current_dir(npm_dir()).args(["run", "bench"]))
+}
+
+/// Raw size and gzip size (level 9) of a file.
+fn sizes(path: &Path) -> Result<(u64, u64)> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+    let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+    let compressed = gz
+        .write_all(&bytes)
+        .and_then(|()| gz.finish())
+        .map_err(|e| Failed(format!("cannot gzip {}: {e}", path.display())))?;
+    Ok((bytes.len() as u64, compressed.len() as u64))
+}
