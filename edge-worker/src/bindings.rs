@@ -19,6 +19,18 @@ pub const ENVIRONMENT_DEFAULT: &str = "ENVIRONMENT_DEFAULT";
 /// Variable: seconds an isolate serves its in-memory snapshot before revalidating it from KV.
 pub const SNAPSHOT_TTL_SECONDS: &str = "SNAPSHOT_TTL_SECONDS";
 
+/// Variable: the origin the worker gates and forwards to (edge gating is off without it).
+pub const ORIGIN_URL: &str = "ORIGIN_URL";
+
+/// Variable: the gating configuration, JSON (see `gate::Gates`).
+pub const GATES: &str = "GATES";
+
+/// Secret: the HMAC key that signs visitors' context tokens (HS256 JWTs).
+pub const CONTEXT_SECRET: &str = "CONTEXT_SECRET";
+
+/// Secret: the admin API's tokens, a JSON list of `{name, role, sha256}` (see `auth`).
+pub const ADMIN_TOKENS: &str = "ADMIN_TOKENS";
+
 #[cfg(test)]
 mod tests {
     use super::*;

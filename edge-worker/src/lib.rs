@@ -10,8 +10,12 @@
 //! The crate also builds natively (as an rlib) so that `cargo clippy/test --workspace` cover it;
 //! the JavaScript-facing parts then compile but are only ever called on wasm32.
 
+pub mod auth;
 pub mod bindings;
+pub mod gate;
+pub mod ofrep;
 pub mod routes;
+pub mod snapshots;
 pub mod store;
 
 use worker::{Context, Env, Request, Response, Result, event};

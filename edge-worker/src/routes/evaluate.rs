@@ -1,0 +1,311 @@
+//! Evaluation routes: OFREP (`/ofrep/v1/...`) and the REST shape (`/feature-flags...`).
+//!
+//! The environment is the path prefix `/env/{env}/…` when present, else the
+//! `X-Burgee-Environment` header, else `ENVIRONMENT_DEFAULT`. Bodies and statuses come from
+//! [`crate::ofrep`]; this module only reads the request and writes the response.
+
+use burgee_core::Snapshot;
+use serde_json::{Map, Value};
+use worker::{Env, Headers, Request, Response, Result, RouteContext};
+
+use super::{cors, error};
+use crate::ofrep::{self, Reply};
+use crate::{bindings, snapshots};
+
+/// Epoch milliseconds, from the runtime's clock (the core never reads one).
+pub fn now() -> f64 {
+    worker::Date::now().as_millis() as f64
+}
+
+fn valid_environment(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+/// The environment a request evaluates in, or the `400` that says why it cannot be read.
+pub fn environment(
+    req: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<String, Result<Response>> {
+    let chosen = match ctx.param("env") {
+        Some(env) => Some(env.clone()),
+        None => req.headers().get("X-Burgee-Environment").ok().flatten(),
+    };
+    let name = match chosen {
+        Some(name) => name,
+        None => ctx
+            .env
+            .var(bindings::ENVIRONMENT_DEFAULT)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| "production".into()),
+    };
+    if valid_environment(&name) {
+        Ok(name)
+    } else {
+        Err(error(
+            400,
+            "invalid_environment",
+            "the environment must be 1–128 letters, digits, `.`, `_` or `-`",
+        ))
+    }
+}
+
+async fn snapshot(env: &Env, environment: &str) -> Option<std::rc::Rc<Snapshot>> {
+    snapshots::full(env, environment, now(), false)
+        .await
+        .map(|l| l.snapshot)
+}
+
+fn reply(reply: Reply) -> Result<Response> {
+    let headers = Headers::new();
+    if reply.status != 304 {
+        headers.set("Content-Type", "application/json")?;
+    }
+    headers.set("Cache-Control", "private, no-cache")?;
+    if let Some(etag) = &reply.etag {
+        headers.set("ETag", etag)?;
+    }
+    if let Some(seconds) = reply.retry_after {
+        headers.set("Retry-After", &seconds.to_string())?;
+    }
+    let response = if reply.body.is_empty() {
+        Response::empty()?
+    } else {
+        Response::ok(reply.body)?
+    };
+    cors::allow(response.with_status(reply.status).with_headers(headers))
+}
+
+/// `POST [/env/{env}]/ofrep/v1/evaluate/flags/{key}`
+pub async fn ofrep_one(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let environment = match environment(&req, &ctx) {
+        Ok(e) => e,
+        Err(response) => return cors::allow(response?),
+    };
+    let key = ctx.param("key").cloned().unwrap_or_default();
+    let body = req.bytes().await.unwrap_or_default();
+    let snapshot = snapshot(&ctx.env, &environment).await;
+    reply(ofrep::evaluate_one(
+        snapshot.as_deref(),
+        &key,
+        &body,
+        now() as i64,
+    ))
+}
+
+/// `POST [/env/{env}]/ofrep/v1/evaluate/flags`
+pub async fn ofrep_bulk(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let environment = match environment(&req, &ctx) {
+        Ok(e) => e,
+        Err(response) => return cors::allow(response?),
+    };
+    let if_none_match = req.headers().get("If-None-Match").ok().flatten();
+    let body = req.bytes().await.unwrap_or_default();
+    let snapshot = snapshot(&ctx.env, &environment).await;
+    reply(ofrep::evaluate_bulk(
+        snapshot.as_deref(),
+        &body,
+        if_none_match.as_deref(),
+        now() as i64,
+        None,
+    ))
+}
+
+/// `GET /ofrep/v1/configuration`: what the OFREP providers may ask about us.
+pub fn ofrep_configuration(_req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let ttl = ctx
+        .env
+        .var(bindings::SNAPSHOT_TTL_SECONDS)
+        .map(|v| v.to_string())
+        .unwrap_or_else(|_| "5".into());
+    let min_ms = ttl.trim().parse::<f64>().unwrap_or(5.0) * 1000.0;
+    cors::allow(Response::from_json(&serde_json::json!({
+        "name": "burgee",
+        "capabilities": {
+            "cacheInvalidation": {"polling": {"enabled": true, "minPollingIntervalMs": min_ms}},
+            "flagEvaluation": {"supportedTypes": ["boolean", "string", "int", "float", "object"]}
+        }
+    }))?)
+}
+
+/// Query parameters that are not context attributes.
+const RESERVED: &[&str] = &["env", "context", "default", "type"];
+
+/// The context of a REST request: `userId` and any other query parameter as string
+/// attributes, merged over a `context` parameter holding JSON. A `context` that is JSON but
+/// not an object is passed on as it is (evaluation then answers `INVALID_CONTEXT`).
+pub fn query_context(pairs: &[(String, String)]) -> std::result::Result<Value, String> {
+    let mut context = Map::new();
+    for (name, value) in pairs {
+        if name == "context" {
+            match serde_json::from_str(value) {
+                Ok(Value::Object(fields)) => context.extend(fields),
+                Ok(other) => return Ok(other),
+                Err(e) => return Err(format!("the `context` parameter is not JSON: {e}")),
+            }
+        }
+    }
+    for (name, value) in pairs {
+        if !RESERVED.contains(&name.as_str()) {
+            context.insert(name.clone(), Value::String(value.clone()));
+        }
+    }
+    Ok(Value::Object(context))
+}
+
+/// The caller's default (`default`, JSON text) and expected type (`type`) of a REST request.
+fn default_and_type(
+    pairs: &[(String, String)],
+) -> std::result::Result<(String, Option<burgee_core::ValueType>), String> {
+    let mut default = "null".to_string();
+    let mut expected = None;
+    for (name, value) in pairs {
+        match name.as_str() {
+            "default" => {
+                let parsed: Value = serde_json::from_str(value)
+                    .map_err(|e| format!("the `default` parameter is not JSON: {e}"))?;
+                default = parsed.to_string();
+            }
+            "type" => {
+                expected = Some(burgee_core::ValueType::parse(value).ok_or_else(|| {
+                    format!("`type` must be boolean, string, number or object, not {value:?}")
+                })?);
+            }
+            _ => {}
+        }
+    }
+    Ok((default, expected))
+}
+
+fn rest_detail(key: &str, detail: &burgee_core::Detail<'_>, default: &str) -> Value {
+    let mut out = String::new();
+    detail.write_json(&mut out, key, true, default);
+    let mut value: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
+    if let (Some(v), Some(fields)) = (
+        value.get("value").and_then(Value::as_bool),
+        value.as_object_mut(),
+    ) {
+        fields.insert("enabled".into(), Value::Bool(v));
+    }
+    value
+}
+
+type Setup = (String, Value, Vec<(String, String)>, std::rc::Rc<Snapshot>);
+
+async fn rest_setup(
+    req: &Request,
+    ctx: &RouteContext<()>,
+) -> std::result::Result<Setup, Result<Response>> {
+    let environment = environment(req, ctx)?;
+    let url = req.url().map_err(Err)?;
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let context = query_context(&pairs).map_err(|why| error(400, "invalid_context", &why))?;
+    match snapshot(&ctx.env, &environment).await {
+        Some(s) => Ok((environment, context, pairs, s)),
+        None => Err(error(
+            503,
+            "no_snapshot",
+            &format!("no flag snapshot is available for `{environment}` yet"),
+        )),
+    }
+}
+
+/// `GET /feature-flags?userId=…`: every flag for one user.
+pub async fn rest_all(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let (environment, context, _, snapshot) = match rest_setup(&req, &ctx).await {
+        Ok(s) => s,
+        Err(response) => return cors::allow(response?),
+    };
+    let context = snapshot.context(&context);
+    let mut flags = Map::new();
+    let mut details = Map::new();
+    for (key, detail) in snapshot.evaluate_all(&context, now() as i64) {
+        let d = rest_detail(key, &detail, "null");
+        flags.insert(key.into(), d.get("value").cloned().unwrap_or(Value::Null));
+        details.insert(key.into(), d);
+    }
+    cors::allow(Response::from_json(&serde_json::json!({
+        "environment": environment,
+        "version": snapshot.version(),
+        "flags": flags,
+        "details": details,
+    }))?)
+}
+
+/// `GET /feature-flags/{KEY}?userId=…`: one flag for one user.
+pub async fn rest_one(req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let (_, context, pairs, snapshot) = match rest_setup(&req, &ctx).await {
+        Ok(s) => s,
+        Err(response) => return cors::allow(response?),
+    };
+    let (default, expected) = match default_and_type(&pairs) {
+        Ok(d) => d,
+        Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
+    };
+    let key = ctx.param("key").cloned().unwrap_or_default();
+    let context = snapshot.context(&context);
+    let detail = snapshot.evaluate(&key, &context, now() as i64, expected);
+    let status = if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
+        404
+    } else {
+        200
+    };
+    cors::allow(Response::from_json(&rest_detail(&key, &detail, &default))?.with_status(status))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn query_parameters_become_the_context() {
+        let ctx = query_context(&pairs(&[
+            ("userId", "u1"),
+            ("role", "admin"),
+            ("env", "staging"),
+            ("type", "boolean"),
+        ]))
+        .unwrap();
+        assert_eq!(ctx, json!({"userId": "u1", "role": "admin"}));
+        let ctx = query_context(&pairs(&[
+            ("userId", "u2"),
+            ("context", r#"{"plan":"pro","age":30}"#),
+        ]))
+        .unwrap();
+        assert_eq!(ctx, json!({"plan": "pro", "age": 30, "userId": "u2"}));
+        assert_eq!(
+            query_context(&pairs(&[("context", "[1]")])).unwrap(),
+            json!([1])
+        );
+        assert!(query_context(&pairs(&[("context", "{oops")])).is_err());
+        assert_eq!(
+            default_and_type(&pairs(&[("default", "true"), ("type", "boolean")]))
+                .unwrap()
+                .0,
+            "true"
+        );
+        assert!(default_and_type(&pairs(&[("type", "int")])).is_err());
+        assert!(default_and_type(&pairs(&[("default", "nope")])).is_err());
+    }
+
+    #[test]
+    fn environment_names() {
+        assert!(valid_environment("production"));
+        assert!(!valid_environment("prod/../x"));
+        assert!(!valid_environment(""));
+        assert!(!valid_environment("snapshot:prod"));
+    }
+}

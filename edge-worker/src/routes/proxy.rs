@@ -1,0 +1,187 @@
+//! Edge gating in front of an origin (`ORIGIN_URL`): every request that is not one of Burgee's
+//! own routes is evaluated, possibly refused, and forwarded.
+//!
+//! For each request: build the context ([`crate::gate::request_context`]), evaluate every flag
+//! of the environment, answer `403` JSON when the path is gated by a flag that is off for this
+//! visitor, otherwise forward to the origin with the evaluated flags in `X-Burgee-Flags`, and
+//! put them into `text/html` responses as the bootstrap script the npm package reads on first
+//! paint. With no snapshot, gated paths are refused (fail closed) and others pass through with
+//! no flags.
+
+use serde_json::{Map, Value, json};
+use worker::{Fetch, Headers, Method, Request, RequestInit, Response, Result, RouteContext};
+
+use super::error;
+use super::evaluate::{environment, now};
+use crate::gate::{Gates, ascii_json, inject_bootstrap, request_context};
+use crate::{bindings, snapshots};
+
+/// Pages larger than this are forwarded untouched rather than buffered for injection.
+const MAX_INJECT_BYTES: usize = 5 * 1024 * 1024;
+
+fn var(ctx: &RouteContext<()>, name: &str) -> Option<String> {
+    ctx.env
+        .var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| ctx.env.secret(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+/// Is edge gating configured? (Otherwise unknown paths are a plain JSON 404.)
+pub fn enabled(ctx: &RouteContext<()>) -> bool {
+    var(ctx, bindings::ORIGIN_URL).is_some()
+}
+
+pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
+    let Some(origin) = var(&ctx, bindings::ORIGIN_URL) else {
+        return error(
+            404,
+            "not_found",
+            &format!("no route for {} {}", req.method(), req.path()),
+        );
+    };
+    let gates = match Gates::parse(var(&ctx, bindings::GATES).as_deref()) {
+        Ok(g) => g,
+        Err(why) => {
+            worker::console_error!("{why}");
+            return error(500, "misconfigured", "edge gating is misconfigured (GATES)");
+        }
+    };
+    let environment = match environment(&req, &ctx) {
+        Ok(e) => e,
+        Err(response) => return response,
+    };
+    let now = now();
+    let secret = var(&ctx, bindings::CONTEXT_SECRET);
+    let headers = req.headers();
+    let context = request_context(
+        &gates,
+        headers.get("Cookie").ok().flatten().as_deref(),
+        headers.get("Authorization").ok().flatten().as_deref(),
+        headers.get(&gates.user_header).ok().flatten().as_deref(),
+        secret.as_deref().map(str::as_bytes),
+        (now / 1000.0) as i64,
+    );
+
+    let loaded = snapshots::full(&ctx.env, &environment, now, false).await;
+    let mut flags = Map::new();
+    let mut values = Map::new();
+    if let Some(loaded) = &loaded {
+        let snapshot = &loaded.snapshot;
+        let bound = snapshot.context(&context);
+        for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
+            let value: Value = detail
+                .value_json()
+                .and_then(|j| serde_json::from_str(j).ok())
+                .unwrap_or(Value::Null);
+            let mut entry = Map::new();
+            entry.insert("value".into(), value.clone());
+            entry.insert(
+                "variant".into(),
+                detail
+                    .variant_name()
+                    .map_or(Value::Null, |v| Value::String(v.into())),
+            );
+            entry.insert(
+                "reason".into(),
+                Value::String(detail.reason().as_str().into()),
+            );
+            if let Some(code) = detail.error_code() {
+                entry.insert("errorCode".into(), Value::String(code.as_str().into()));
+            }
+            flags.insert(key.into(), Value::Object(entry));
+            values.insert(key.into(), value);
+        }
+    }
+
+    let path = req.path();
+    if let Some(flag) = gates.gate_for(&path) {
+        let on = values.get(flag).and_then(Value::as_bool) == Some(true);
+        if !on {
+            let mut response = error(
+                403,
+                "feature_disabled",
+                &format!("`{path}` needs the feature `{flag}`, which is not on for you"),
+            )?;
+            response
+                .headers_mut()
+                .set("Cache-Control", "private, no-store")?;
+            return Ok(response);
+        }
+    }
+
+    // Forward, with the evaluated flags for the origin to use.
+    let url = req.url()?;
+    let mut target = format!("{}{}", origin.trim_end_matches('/'), url.path());
+    if let Some(query) = url.query() {
+        target.push('?');
+        target.push_str(query);
+    }
+    let forward = Headers::new();
+    for (name, value) in req.headers().entries() {
+        if !name.eq_ignore_ascii_case("host")
+            && !name.to_ascii_lowercase().starts_with("x-burgee-flags")
+        {
+            forward.append(&name, &value)?;
+        }
+    }
+    forward.set("X-Burgee-Flags", &ascii_json(&Value::Object(values)))?;
+    forward.set("X-Burgee-Environment", &environment)?;
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(forward);
+    if !matches!(req.method(), Method::Get | Method::Head) {
+        let body = req.bytes().await?;
+        init.with_body(Some(
+            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+        ));
+    }
+    let mut upstream = match Fetch::Request(Request::new_with_init(&target, &init)?)
+        .send()
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            worker::console_error!("origin {target}: {e}");
+            return error(502, "origin_unreachable", "the origin did not answer");
+        }
+    };
+
+    let is_html = upstream
+        .headers()
+        .get("Content-Type")
+        .ok()
+        .flatten()
+        .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/html"));
+    let small = upstream
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok())
+        .is_none_or(|l| l <= MAX_INJECT_BYTES);
+    if !(gates.bootstrap && is_html && small && loaded.is_some()) {
+        return Ok(upstream);
+    }
+    let status = upstream.status_code();
+    let html = upstream.text().await?;
+    let bootstrap = json!({
+        "environment": environment,
+        "version": loaded.as_ref().map(|l| l.snapshot.version()),
+        "context": context.get("targetingKey").map(|k| json!({"targetingKey": k})).unwrap_or(json!({})),
+        "flags": flags,
+    });
+    let page = inject_bootstrap(&html, &ascii_json(&bootstrap));
+    let headers = Headers::new();
+    for (name, value) in upstream.headers().entries() {
+        let lower = name.to_ascii_lowercase();
+        // The body changed: its length and encoding are ours now.
+        if lower != "content-length" && lower != "content-encoding" && lower != "etag" {
+            headers.append(&name, &value)?;
+        }
+    }
+    headers.set("Cache-Control", "private, no-cache")?;
+    Ok(Response::from_html(page)?
+        .with_status(status)
+        .with_headers(headers))
+}
