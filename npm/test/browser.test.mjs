@@ -159,6 +159,12 @@ test("a client in Chromium: server push through EventSource, then an offline sta
   assert.equal(await p.evaluate(() => window.__startBanner), "Sale!");
   assert.equal(await p.textContent("#banner"), "Sale!");
   await p.waitForFunction(() => window.__errors.length > 0, null, { timeout: 10_000 });
+
+  // The same without awaiting init(): the copy in storage starts as soon as the wasm is there.
+  await p.goto(`${page("client.html")}?noinit`);
+  await p.waitForFunction(() => window.__ready, null, { timeout: 20_000 });
+  assert.equal(await p.evaluate(() => window.__startStatus), "loading");
+  assert.equal(await p.textContent("#banner"), "Sale!");
   server.state.fail = false;
   await p.close();
   // The only console errors are the failed requests while "offline".

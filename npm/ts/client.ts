@@ -211,10 +211,11 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
     inflight?.abort();
     const controller = typeof AbortController === "function" ? new AbortController() : undefined;
     inflight = controller;
-    const headers: Record<string, string> = { ...options.headers };
-    if (etag) headers["If-None-Match"] = etag;
     try {
       if (!remote && local?.ready) await local.ready();
+      // After the wasm is there: a copy from storage may have started meanwhile (its ETag).
+      const headers: Record<string, string> = { ...options.headers };
+      if (etag) headers["If-None-Match"] = etag;
       let response: Response;
       if (remote) {
         headers["Content-Type"] = "application/json";
@@ -266,26 +267,42 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
     return pending;
   };
 
-  // Start: a bootstrap (explicit, or the edge's script element), else the last good copy.
-  const boot = options.bootstrap === undefined ? readScript() : (options.bootstrap ?? undefined);
-  if (boot && "flags" in boot && boot.flags) {
-    source = flagsSource(boot.flags);
-  } else if (boot && "snapshot" in boot && !remote) {
-    const bytes = fromBase64(boot.snapshot);
+  /**
+   * Starts from snapshot bytes (a bootstrap, or the copy in storage). In a browser the wasm may
+   * still be on its way: then this starts as soon as it is there. False when it cannot start.
+   */
+  const startFrom = (bytes: Uint8Array, tag?: string): boolean => {
     try {
       source = loadSnapshot(bytes);
+      etag = tag;
+      return true;
     } catch (e) {
-      // In a browser the wasm may still be on its way: start as soon as it is there.
-      if (local?.ready) {
-        local
-          .ready()
-          .then(() => source || replace(loadSnapshot(bytes)))
-          .catch(failed);
-      } else queueMicrotask(() => failed(e));
+      if (!local?.ready) {
+        queueMicrotask(() => failed(e));
+        return false;
+      }
+      local
+        .ready()
+        .then(() => {
+          if (source) return;
+          replace(loadSnapshot(bytes));
+          etag = tag;
+        })
+        .catch(failed);
+      return true;
     }
+  };
+
+  // Start: a bootstrap (explicit, or the edge's script element), else the last good copy.
+  const boot = options.bootstrap === undefined ? readScript() : (options.bootstrap ?? undefined);
+  let booted = false;
+  if (boot && "flags" in boot && boot.flags) {
+    source = flagsSource(boot.flags);
+    booted = true;
+  } else if (boot && "snapshot" in boot && !remote) {
+    booted = startFrom(fromBase64(boot.snapshot));
   }
-  const booted = !!boot && (!!source || !!local?.ready);
-  if (!source) {
+  if (!booted) {
     try {
       const saved = JSON.parse(storage?.getItem(storageKey) ?? "null") as {
         etag?: string;
@@ -293,11 +310,13 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
         context?: string;
         flags?: Record<string, EvaluatedFlag>;
       } | null;
-      if (saved?.snapshot && !remote) source = loadSnapshot(fromBase64(saved.snapshot));
-      else if (saved?.flags && remote && saved.context === JSON.stringify(context)) source = flagsSource(saved.flags);
-      if (source) etag = saved?.etag;
+      if (saved?.snapshot && !remote) startFrom(fromBase64(saved.snapshot), saved.etag);
+      else if (saved?.flags && remote && saved.context === JSON.stringify(context)) {
+        source = flagsSource(saved.flags);
+        etag = saved.etag;
+      }
     } catch {
-      source = undefined;
+      // An unreadable copy is no copy.
     }
   }
   if (source) {
