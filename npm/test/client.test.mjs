@@ -295,6 +295,15 @@ test("a server push (Server-Sent Events) makes a running client revalidate", asy
       const event = await Promise.race([changed, tick(3000).then(() => null)]);
       assert.deepEqual(event, { flags: ["banner"] });
       assert.equal(client.value("banner", ""), "Sale!");
+      // A push for a version the client already has (the documents here have version 0)
+      // fetches nothing; one it cannot read revalidates.
+      const before = server.requests("/v1/snapshot/production").length;
+      server.push(JSON.stringify({ version: 0, changed: ["banner"] }));
+      await tick(100);
+      assert.equal(server.requests("/v1/snapshot/production").length, before);
+      server.push("not json");
+      await tick(100);
+      assert.equal(server.requests("/v1/snapshot/production").length, before + 1);
       client.close();
     });
   } finally {

@@ -166,6 +166,10 @@ export async function startServer({ document = TEST_DOCUMENT, statics = {} } = {
       const changed = Object.keys(doc.flags);
       for (const s of streams) s.write(`data: ${JSON.stringify({ version, changed })}\n\n`);
     },
+    /** Pushes raw event data to every stream. */
+    push(data) {
+      for (const s of streams) s.write(`data: ${data}\n\n`);
+    },
     async close() {
       for (const s of streams) s.end();
       server.closeAllConnections?.();

@@ -28,6 +28,8 @@ export interface Source {
   all(): Record<string, EvaluationDetails>;
   /** Rebinds to a new context; false when this source cannot (evaluated flags). */
   rebind(context: EvaluationContext): boolean;
+  /** The document version of a snapshot. */
+  version?: number;
   free?(): void;
 }
 
@@ -346,7 +348,17 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
   if (refresh.stream !== false && options.url && g.EventSource) {
     try {
       const stream = new g.EventSource(`${base}/v1/stream/${env}`);
-      stream.onmessage = () => void revalidateOnce();
+      // `{"version": n, "changed": [...]}`: nothing to fetch when this snapshot is as new.
+      stream.onmessage = (event: MessageEvent) => {
+        let version: unknown;
+        try {
+          version = JSON.parse(event.data).version;
+        } catch {
+          // Not JSON: revalidate anyway.
+        }
+        if (typeof version === "number" && source?.version !== undefined && version <= source.version) return;
+        void revalidateOnce();
+      };
       cleanups.push(() => stream.close());
     } catch {
       // No stream: polling and focus still revalidate.

@@ -13,6 +13,7 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
       const loaded = new Loaded(backend, backend.engine(bytes));
       let bound = loaded.marshal(context);
       return {
+        version: loaded.version,
         details(key, fallback, type) {
           loaded.bind(bound);
           return loaded.details(key, fallback, typeIndex(type), now);
