@@ -91,13 +91,17 @@ test("a bootstrap snapshot evaluates locally at once, without any request", asyn
 
 test("the page's bootstrap script is read when no bootstrap is given", async () => {
   const flags = { banner: { value: "From the edge", variant: "sale", reason: "TARGETING_MATCH" } };
+  const context = { targetingKey: "visitor-9" };
   globalThis.document = {
-    getElementById: (id) => (id === "burgee-bootstrap" ? { textContent: JSON.stringify({ flags }) } : null),
+    // The edge's shape (edge-worker/src/routes/proxy.rs): environment, version, context, flags.
+    getElementById: (id) =>
+      id === "burgee-bootstrap" ? { textContent: JSON.stringify({ environment: "production", version: 3, context, flags }) } : null,
   };
   try {
     const f = spyFetch();
     const client = createClient({ url: "http://127.0.0.1:9", environment: "production", storage: null, fetch: f });
     assert.equal(client.value("banner", ""), "From the edge");
+    assert.deepEqual(client.getContext(), context, "the edge's visitor becomes the client's context");
     await tick(10);
     assert.equal(f.calls.length, 0);
     client.close();
@@ -239,6 +243,7 @@ test("remote mode: OFREP bulk with the environment header, ETag/304, setContext 
       assert.equal(client.isEnabled("new-checkout"), false);
       assert.deepEqual(client.value("limits", {}), { items: 10 });
       assert.equal(client.details("banner", "").reason, "STATIC");
+      assert.equal(client.details("new-checkout", false).ruleId, undefined);
       assert.equal(client.details("unknown", "d").errorCode, "FLAG_NOT_FOUND");
       assert.equal(server.requests("/v1/snapshot/production").length, 0, "remote mode never loads the snapshot");
 
@@ -252,6 +257,7 @@ test("remote mode: OFREP bulk with the environment header, ETag/304, setContext 
       assert.equal(third.status, 200);
       assert.equal(third.headers["if-none-match"], undefined, "a new context is a new question");
       assert.equal(client.isEnabled("new-checkout"), true);
+      assert.equal(client.details("new-checkout", false).ruleId, "admins", "OFREP metadata carries the rule id");
       assert.deepEqual(seen.change, [["new-checkout"]]);
       client.close();
     }

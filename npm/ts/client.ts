@@ -237,11 +237,16 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
       const tag = response.headers.get("ETag") ?? undefined;
       if (remote) {
         const sent = JSON.stringify(context);
-        const body = (await response.json()) as { flags?: (EvaluatedFlag & { key: string; errorDetails?: string })[] };
+        const body = (await response.json()) as {
+          flags?: (EvaluatedFlag & { key: string; errorDetails?: string; metadata?: Record<string, unknown> })[];
+        };
         if (closed || controller !== inflight) return;
         const flags: Record<string, EvaluatedFlag> = {};
         for (const f of body.flags ?? []) {
-          flags[f.key] = f.errorCode ? { value: null, errorCode: f.errorCode, errorMessage: f.errorDetails } : f;
+          const m = f.metadata ?? {};
+          flags[f.key] = f.errorCode
+            ? { value: null, errorCode: f.errorCode, errorMessage: f.errorDetails }
+            : { value: f.value, variant: f.variant, reason: f.reason, ruleId: m.ruleId as string, prerequisite: m.prerequisite as string };
         }
         replace(flagsSource(flags));
         etag = tag;
@@ -297,6 +302,8 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
 
   // Start: a bootstrap (explicit, or the edge's script element), else the last good copy.
   const boot = options.bootstrap === undefined ? readScript() : (options.bootstrap ?? undefined);
+  // The edge's visitor (its targeting key) stays the browser's, so both bucket alike.
+  if (!options.context && boot?.context && typeof boot.context === "object") context = boot.context;
   let booted = false;
   if (boot && "flags" in boot && boot.flags) {
     source = flagsSource(boot.flags);

@@ -27,6 +27,8 @@ export interface EvaluatedFlag {
   value: unknown;
   variant?: string | null;
   reason?: string;
+  ruleId?: string;
+  prerequisite?: string;
   errorCode?: string;
   errorMessage?: string;
 }
@@ -36,7 +38,10 @@ export interface EvaluatedFlag {
  * injects in `<script id="burgee-bootstrap" type="application/json">`), or a binary snapshot
  * in base64 (local mode).
  */
-export type Bootstrap = { flags: Record<string, EvaluatedFlag> } | { snapshot: string };
+export type Bootstrap = ({ flags: Record<string, EvaluatedFlag> } | { snapshot: string }) & {
+  /** The context the edge evaluated for; the client's context when `options.context` is not given. */
+  context?: EvaluationContext;
+};
 
 export interface RefreshOptions {
   /** Revalidate every this many milliseconds (default 30 000; 0 turns polling off). */
