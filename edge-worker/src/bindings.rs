@@ -31,6 +31,10 @@ pub const CONTEXT_SECRET: &str = "CONTEXT_SECRET";
 /// Secret: the admin API's tokens, a JSON list of `{name, role, sha256}` (see `auth`).
 pub const ADMIN_TOKENS: &str = "ADMIN_TOKENS";
 
+/// Variable: `true` lets REST requests set the evaluation time (`now=`); for tests and local
+/// development only, never in production (a visitor could start a scheduled rollout early).
+pub const ALLOW_NOW_OVERRIDE: &str = "ALLOW_NOW_OVERRIDE";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@
 
 mod e2e;
 mod http;
+mod seed;
 mod setup;
 mod worker;
 mod wrangler;
@@ -27,9 +28,11 @@ cargo xtask <command>
 
   dev     set up and run Burgee locally
   test    set up and run every check and test (what CI runs)
-  bench   run the benchmarks and print their numbers";
+  bench   run the benchmarks and print their numbers
+  e2e     build the edge worker and run only its end-to-end suites";
 
 /// A failed step: what failed, printed once.
+#[derive(Debug)]
 struct Failed(String);
 
 type Result<T = ()> = std::result::Result<T, Failed>;
@@ -200,7 +203,13 @@ fn dev() -> Result {
     cli_demo()?;
     steps.step("edge worker: build", worker::build)?;
     eprintln!("\n==> edge worker: wrangler dev");
-    let mut server = Wrangler::dev()?;
+    let example = std::fs::read_to_string(root().join("examples/tasks-app.json"))
+        .map_err(|e| Failed(format!("cannot read the example document: {e}")))?;
+    let options = wrangler::Options {
+        seed: seed::snapshots(&example, 1, str::to_string)?,
+        vars: Vec::new(),
+    };
+    let mut server = Wrangler::dev(&options)?;
     server.wait_healthy(wrangler::READY_TIMEOUT)?;
     steps.summary();
     let url = server.url();
@@ -265,6 +274,14 @@ fn main() -> ExitCode {
         Some("test") => test(),
         Some("dev") => dev(),
         Some("bench") => bench(),
+        Some("e2e") => {
+            let mut steps = Steps { done: Vec::new() };
+            let result = setup::all(&mut steps)
+                .and_then(|()| steps.step("edge worker: build", worker::build))
+                .and_then(|()| steps.step("edge worker: end-to-end", e2e::run));
+            steps.summary();
+            result
+        }
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);

@@ -26,8 +26,16 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::seed::{self, KvEntry};
 use crate::setup::{tool_env, wrangler_bin};
 use crate::{Failed, Result, http, root};
+
+/// What an instance starts with: KV entries written before it starts, and `--var`s.
+#[derive(Debug, Default, Clone)]
+pub struct Options {
+    pub seed: Vec<KvEntry>,
+    pub vars: Vec<(String, String)>,
+}
 
 /// The port `cargo xtask dev` serves on.
 pub const DEV_PORT: u16 = 8787;
@@ -118,8 +126,8 @@ pub struct Wrangler {
 
 impl Wrangler {
     /// The development instance: port 8787, state kept in `edge-worker/.wrangler/state` across
-    /// restarts, output on the terminal.
-    pub fn dev() -> Result<Self> {
+    /// restarts, output on the terminal, `options.seed` written into its KV first.
+    pub fn dev(options: &Options) -> Result<Self> {
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, DEV_PORT));
         // Something else answering on 8787 would pass our health check: refuse up front.
         TcpListener::bind(addr).map_err(|e| {
@@ -127,18 +135,19 @@ impl Wrangler {
                 "127.0.0.1:{DEV_PORT} is not free ({e}); is another `cargo xtask dev` running?"
             ))
         })?;
-        Self::spawn(
-            addr,
-            None,
-            Path::new(".wrangler/state"),
-            Output::Inherit,
-            None,
-        )
+        let state = root().join("edge-worker/.wrangler/state");
+        seed::put(&state, &options.seed)?;
+        Self::spawn(addr, None, &state, Output::Inherit, None, &options.vars)
     }
 
     /// A throw-away instance for tests: free ports (HTTP and inspector) on 127.0.0.1, a fresh
     /// state directory, output in a log file; all of it removed when stopped.
     pub fn ephemeral() -> Result<Self> {
+        Self::ephemeral_with(&Options::default())
+    }
+
+    /// [`Wrangler::ephemeral`], with KV entries written before it starts and `--var`s.
+    pub fn ephemeral_with(options: &Options) -> Result<Self> {
         let (port, inspector_port) = free_ports()?;
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -150,13 +159,23 @@ impl Wrangler {
             .map_err(|e| Failed(format!("cannot create {}: {e}", state.display())))?;
         let log = temp.join("wrangler.log");
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        if let Err(e) = seed::put(&state, &options.seed) {
+            let _ = std::fs::remove_dir_all(&temp);
+            return Err(e);
+        }
         Self::spawn(
             addr,
             Some(inspector_port),
             &state,
             Output::File(log),
             Some(temp),
+            &options.vars,
         )
+    }
+
+    /// The directory its KV and Durable Objects persist in.
+    pub fn state_dir(&self) -> Option<PathBuf> {
+        self.temp.as_ref().map(|t| t.join("state"))
     }
 
     fn spawn(
@@ -165,6 +184,7 @@ impl Wrangler {
         persist_to: &Path,
         output: Output,
         temp: Option<PathBuf>,
+        vars: &[(String, String)],
     ) -> Result<Self> {
         let dir = root().join("edge-worker");
         if !dir.join("build/index.js").exists() {
@@ -187,6 +207,9 @@ impl Wrangler {
             .process_group(0);
         if let Some(inspector) = inspector_port {
             cmd.args(["--inspector-port", &inspector.to_string()]);
+        }
+        for (name, value) in vars {
+            cmd.arg("--var").arg(format!("{name}:{value}"));
         }
         let log = match output {
             Output::Inherit => None,
@@ -232,8 +255,8 @@ impl Wrangler {
         format!("http://{}", self.addr)
     }
 
-    /// Waits until `GET /health` answers 200, for at most `timeout`; fails at once if wrangler
-    /// exits.
+    /// Waits until the worker answers `GET /health` (200, or 503 while it has no snapshot), for
+    /// at most `timeout`; fails at once if wrangler exits.
     pub fn wait_healthy(&mut self, timeout: Duration) -> Result {
         let start = Instant::now();
         let mut last = String::from("no answer yet");
@@ -245,7 +268,11 @@ impl Wrangler {
                 return Err(self.failed(&format!("wrangler exited ({status}) before it was ready")));
             }
             match http::get(self.addr, "/health") {
-                Ok(r) if r.status == 200 => {
+                Ok(r)
+                    if (r.status == 200 || r.status == 503)
+                        && r.header("content-type")
+                            .is_some_and(|c| c.starts_with("application/json")) =>
+                {
                     eprintln!(
                         "worker ready at {} after {:.1} s",
                         self.url(),

@@ -132,7 +132,7 @@ pub fn ofrep_configuration(_req: Request, ctx: RouteContext<()>) -> Result<Respo
 }
 
 /// Query parameters that are not context attributes.
-const RESERVED: &[&str] = &["env", "context", "default", "type"];
+const RESERVED: &[&str] = &["env", "context", "default", "type", "now"];
 
 /// The context of a REST request: `userId` and any other query parameter as string
 /// attributes, merged over a `context` parameter holding JSON. A `context` that is JSON but
@@ -193,6 +193,26 @@ fn rest_detail(key: &str, detail: &burgee_core::Detail<'_>, default: &str) -> Va
     value
 }
 
+/// The evaluation time: the clock, or a `now=` parameter (RFC 3339) where the deployment
+/// allows it ([`bindings::ALLOW_NOW_OVERRIDE`]).
+fn requested_now(
+    ctx: &RouteContext<()>,
+    pairs: &[(String, String)],
+) -> std::result::Result<i64, String> {
+    let Some((_, text)) = pairs.iter().find(|(k, _)| k == "now") else {
+        return Ok(now() as i64);
+    };
+    let allowed = ctx
+        .env
+        .var(bindings::ALLOW_NOW_OVERRIDE)
+        .is_ok_and(|v| v.to_string().trim() == "true");
+    if !allowed {
+        return Err("`now` is only accepted where ALLOW_NOW_OVERRIDE is true".into());
+    }
+    burgee_core::time::parse_rfc3339(text)
+        .ok_or_else(|| format!("`now` {text:?} is not an RFC 3339 time"))
+}
+
 type Setup = (String, Value, Vec<(String, String)>, std::rc::Rc<Snapshot>);
 
 async fn rest_setup(
@@ -248,15 +268,25 @@ pub async fn rest_one(req: Request, ctx: RouteContext<()>) -> Result<Response> {
         Ok(d) => d,
         Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
     };
+    let at = match requested_now(&ctx, &pairs) {
+        Ok(at) => at,
+        Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
+    };
     let key = ctx.param("key").cloned().unwrap_or_default();
     let context = snapshot.context(&context);
-    let detail = snapshot.evaluate(&key, &context, now() as i64, expected);
-    let status = if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
-        404
-    } else {
-        200
-    };
-    cors::allow(Response::from_json(&rest_detail(&key, &detail, &default))?.with_status(status))
+    let detail = snapshot.evaluate(&key, &context, at, expected);
+    let mut body = rest_detail(&key, &detail, &default);
+    if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
+        // The HTTP surface's error shape, beside the result (the caller's default) it stands for.
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert(
+                "error".into(),
+                serde_json::json!({"code": "flag_not_found", "message": format!("flag `{key}` does not exist")}),
+            );
+        }
+        return cors::allow(Response::from_json(&body)?.with_status(404));
+    }
+    cors::allow(Response::from_json(&body)?)
 }
 
 #[cfg(test)]

@@ -1,36 +1,54 @@
 //! End-to-end checks against the real worker in workerd (started by [`crate::wrangler`]).
 //!
-//! Each check is a named function of the server's address; all of them run, each is reported,
-//! and the step fails if any did. Add a check to [`CHECKS`] to extend the suite.
+//! Suites, each with its own worker instance (configuration differs): [`basics`] (an empty
+//! worker: health, JSON errors), [`evaluation`] (OFREP, REST, snapshots, overrides, fail-closed,
+//! the whole corpus over HTTP, the stock OpenFeature OFREP provider in Node) and [`gating`]
+//! (the worker in front of a real local origin). Each check is a named function; all of them
+//! run, each is reported, and the suite fails if any did.
 
-use std::net::SocketAddr;
+mod basics;
+mod evaluation;
+mod gating;
+mod origin;
 
 use serde_json::{Value, json};
 
-use crate::http::{self, Response};
-use crate::wrangler::{READY_TIMEOUT, Wrangler};
+use crate::http::Response;
+use crate::wrangler::Wrangler;
 use crate::{Failed, Result};
 
-type Check = fn(SocketAddr) -> Result;
+/// A check of a suite, given the suite's fixture.
+pub type Check<T> = fn(&T) -> Result;
 
-const CHECKS: &[(&str, Check)] = &[
-    ("GET /health answers 200 with status and version", health),
-    ("HEAD /health answers 200", health_head),
-    ("an unknown path answers a JSON 404 not_found", unknown_path),
-    ("GET / answers a JSON 404 not_found", root_path),
-    (
-        "a wrong method on a known path answers a JSON 405",
-        wrong_method,
-    ),
-];
-
-/// Starts a fresh worker, runs every check against it, stops it (always).
+/// Runs every suite; fails if any check failed.
 pub fn run() -> Result {
-    let mut server = Wrangler::ephemeral()?;
-    server.wait_healthy(READY_TIMEOUT)?;
+    let mut failed = Vec::new();
+    for (name, suite) in [
+        ("basics", basics::run as fn() -> Result),
+        ("evaluation", evaluation::run),
+        ("gating", gating::run),
+    ] {
+        eprintln!("\n-- suite: {name}");
+        if let Err(Failed(why)) = suite() {
+            eprintln!("suite {name} failed: {why}");
+            failed.push(name);
+        }
+    }
+    if failed.is_empty() {
+        Ok(())
+    } else {
+        Err(Failed(format!(
+            "end-to-end suites failed: {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+/// Runs `checks` against `fixture`; on failure, the error carries the end of wrangler's log.
+pub fn run_checks<T>(server: &Wrangler, fixture: &T, checks: &[(&str, Check<T>)]) -> Result {
     let mut failures = Vec::new();
-    for (name, check) in CHECKS {
-        match check(server.addr()) {
+    for (name, check) in checks {
+        match check(fixture) {
             Ok(()) => eprintln!("  ok      {name}"),
             Err(Failed(why)) => {
                 eprintln!("  FAILED  {name}: {why}");
@@ -39,23 +57,23 @@ pub fn run() -> Result {
         }
     }
     if failures.is_empty() {
-        eprintln!("{} end-to-end checks passed", CHECKS.len());
+        eprintln!("{} checks passed", checks.len());
         Ok(())
     } else {
         Err(server.failed(&format!(
-            "{} of {} end-to-end checks failed: {}",
+            "{} of {} checks failed: {}",
             failures.len(),
-            CHECKS.len(),
+            checks.len(),
             failures.join("; ")
         )))
     }
 }
 
-fn expect(cond: bool, what: impl FnOnce() -> String) -> Result {
+pub fn expect(cond: bool, what: impl FnOnce() -> String) -> Result {
     if cond { Ok(()) } else { Err(Failed(what())) }
 }
 
-fn expect_json(r: &Response, status: u16) -> Result<Value> {
+pub fn expect_json(r: &Response, status: u16) -> Result<Value> {
     expect(r.status == status, || {
         format!("status {}, want {status}: {}", r.status, r.text())
     })?;
@@ -67,7 +85,7 @@ fn expect_json(r: &Response, status: u16) -> Result<Value> {
 }
 
 /// `{"error":{"code":<code>,"message":<non-empty string>}}` (and nothing else at the top).
-fn expect_error(r: &Response, status: u16, code: &str) -> Result {
+pub fn expect_error(r: &Response, status: u16, code: &str) -> Result {
     let body = expect_json(r, status)?;
     let message = body.pointer("/error/message").and_then(Value::as_str);
     expect(
@@ -78,28 +96,15 @@ fn expect_error(r: &Response, status: u16, code: &str) -> Result {
     )
 }
 
-fn health(addr: SocketAddr) -> Result {
-    let r = http::get(addr, "/health")?;
-    let body = expect_json(&r, 200)?;
-    // The worker's version is the workspace's, like xtask's own.
-    let want = json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")});
-    expect(body == want, || format!("body {body}, want {want}"))
-}
-
-fn health_head(addr: SocketAddr) -> Result {
-    let r = http::request(addr, "HEAD", "/health", &[], None)?;
-    expect(r.status == 200, || format!("status {}, want 200", r.status))
-}
-
-fn unknown_path(addr: SocketAddr) -> Result {
-    expect_error(&http::get(addr, "/no/such/route")?, 404, "not_found")
-}
-
-fn root_path(addr: SocketAddr) -> Result {
-    expect_error(&http::get(addr, "/")?, 404, "not_found")
-}
-
-fn wrong_method(addr: SocketAddr) -> Result {
-    let r = http::request(addr, "POST", "/health", &[], Some(b"{}"))?;
-    expect_error(&r, 405, "method_not_allowed")
+/// Percent-encodes a query parameter value.
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len() * 3);
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }

@@ -1,0 +1,265 @@
+//! Edge gating against a real local origin: the worker evaluates each request's flags with a
+//! context from a signed token, a cookie or a header, refuses gated paths whose flag is off
+//! (403 JSON), forwards the flags to the origin, and injects them into HTML.
+//!
+//! The example document's `outbound_calling` is on in production for `role` admin or premium
+//! and off for others, so `/calls/` is gated by it.
+
+use std::net::SocketAddr;
+
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use super::origin::{Origin, PAGE};
+use super::{Check, expect, expect_error, run_checks};
+use crate::http;
+use crate::seed;
+use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
+use crate::{Failed, Result, root};
+
+const SECRET: &str = "test-context-secret";
+
+pub struct Fixture {
+    addr: SocketAddr,
+    origin: Origin,
+}
+
+const CHECKS: &[(&str, Check<Fixture>)] = &[
+    (
+        "an anonymous visitor gets 403 JSON on a gated path",
+        gated_anonymous,
+    ),
+    (
+        "a signed token with role admin opens the gated path",
+        gated_token,
+    ),
+    (
+        "a token with a bad signature is anonymous, never an error page",
+        bad_token,
+    ),
+    (
+        "the origin receives the evaluated flags in X-Burgee-Flags",
+        flags_header,
+    ),
+    (
+        "HTML gets the bootstrap script; the rest of the page is intact",
+        bootstrap,
+    ),
+    (
+        "the targeting key comes from the cookie when there is no token",
+        cookie_context,
+    ),
+    (
+        "non-HTML bodies and POST bodies pass through untouched",
+        pass_through,
+    ),
+];
+
+fn b64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            let index = ((n >> (18 - 6 * i)) & 63) as usize;
+            out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
+        }
+    }
+    out
+}
+
+fn token(claims: &Value, secret: &str) -> Result<String> {
+    let head = b64url(json!({"alg": "HS256", "typ": "JWT"}).to_string().as_bytes());
+    let body = b64url(claims.to_string().as_bytes());
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
+        .map_err(|e| Failed(format!("hmac: {e}")))?;
+    mac.update(format!("{head}.{body}").as_bytes());
+    Ok(format!(
+        "{head}.{body}.{}",
+        b64url(&mac.finalize().into_bytes())
+    ))
+}
+
+pub fn run() -> Result {
+    let origin = Origin::start()?;
+    let example = std::fs::read_to_string(root().join("examples/tasks-app.json"))
+        .map_err(|e| Failed(format!("cannot read the example: {e}")))?;
+    let options = Options {
+        seed: seed::snapshots(&example, 1, str::to_string)?,
+        vars: vec![
+            ("ORIGIN_URL".into(), origin.url()),
+            (
+                "GATES".into(),
+                r#"{"routes":[{"prefix":"/calls/","flag":"outbound_calling"}]}"#.into(),
+            ),
+            ("CONTEXT_SECRET".into(), SECRET.into()),
+        ],
+    };
+    let mut server = Wrangler::ephemeral_with(&options)?;
+    server.wait_healthy(READY_TIMEOUT)?;
+    let fixture = Fixture {
+        addr: server.addr(),
+        origin,
+    };
+    run_checks(&server, &fixture, CHECKS)
+}
+
+fn admin_token() -> Result<String> {
+    token(
+        &json!({"sub": "user-42", "role": "admin", "exp": 4_000_000_000u64}),
+        SECRET,
+    )
+}
+
+fn gated_anonymous(f: &Fixture) -> Result {
+    let r = http::get(f.addr, "/calls/dashboard")?;
+    expect_error(&r, 403, "feature_disabled")?;
+    expect(f.origin.last("/calls/dashboard").is_none(), || {
+        "the origin was called for a refused request".into()
+    })
+}
+
+fn gated_token(f: &Fixture) -> Result {
+    let auth = format!("Bearer {}", admin_token()?);
+    let r = http::request(
+        f.addr,
+        "GET",
+        "/calls/dashboard",
+        &[("Authorization", &auth)],
+        None,
+    )?;
+    expect(
+        r.status == 200 && r.text().contains("<h1>Tasks</h1>"),
+        || format!("{} {}", r.status, r.text()),
+    )
+}
+
+fn bad_token(f: &Fixture) -> Result {
+    let forged = token(
+        &json!({"sub": "user-42", "role": "admin"}),
+        "not-the-secret",
+    )?;
+    for auth in [format!("Bearer {forged}"), "Bearer garbage".to_string()] {
+        let r = http::request(
+            f.addr,
+            "GET",
+            "/calls/dashboard",
+            &[("Authorization", &auth)],
+            None,
+        )?;
+        expect_error(&r, 403, "feature_disabled")?;
+        let page = http::request(f.addr, "GET", "/page", &[("Authorization", &auth)], None)?;
+        expect(page.status == 200, || {
+            format!("an ungated page with a bad token: {}", page.status)
+        })?;
+    }
+    Ok(())
+}
+
+fn flags_header(f: &Fixture) -> Result {
+    let auth = format!("Bearer {}", admin_token()?);
+    let r = http::request(
+        f.addr,
+        "GET",
+        "/api/tasks",
+        &[("Authorization", &auth)],
+        None,
+    )?;
+    expect(r.status == 200, || format!("status {}", r.status))?;
+    let seen = f
+        .origin
+        .last("/api/tasks")
+        .ok_or_else(|| Failed("the origin saw nothing".into()))?;
+    let flags: Value = serde_json::from_str(seen.header("x-burgee-flags").unwrap_or("null"))
+        .map_err(|e| Failed(format!("X-Burgee-Flags is not JSON: {e}")))?;
+    expect(
+        flags["outbound_calling"] == true && flags.as_object().is_some_and(|m| m.len() == 13),
+        || format!("X-Burgee-Flags {flags}"),
+    )?;
+    expect(
+        seen.header("x-burgee-environment") == Some("production"),
+        || format!("{:?}", seen.headers),
+    )
+}
+
+fn bootstrap(f: &Fixture) -> Result {
+    let auth = format!("Bearer {}", admin_token()?);
+    let r = http::request(f.addr, "GET", "/page", &[("Authorization", &auth)], None)?;
+    let html = r.text();
+    expect(
+        r.status == 200
+            && r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+        || format!("{} {:?}", r.status, r.header("content-type")),
+    )?;
+    let start = html
+        .find("<script id=\"burgee-bootstrap\" type=\"application/json\">")
+        .ok_or_else(|| Failed(format!("no bootstrap script in {html}")))?;
+    let json_start = html[start..]
+        .find('>')
+        .map(|i| start + i + 1)
+        .unwrap_or(start);
+    let json_end = html[json_start..]
+        .find("</script>")
+        .map(|i| json_start + i)
+        .unwrap_or(json_start);
+    let data: Value = serde_json::from_str(&html[json_start..json_end])
+        .map_err(|e| Failed(format!("bootstrap is not JSON: {e}")))?;
+    expect(
+        data["flags"]["outbound_calling"]
+            == json!({"value": true, "variant": "on", "reason": "TARGETING_MATCH"})
+            && data["environment"] == "production"
+            && data["context"]["targetingKey"] == "user-42",
+        || format!("bootstrap {data}"),
+    )?;
+    let without = format!(
+        "{}{}",
+        &html[..start],
+        &html[json_end + "</script>".len()..]
+    );
+    expect(without == PAGE, || {
+        format!("the page changed beyond the script: {without}")
+    })
+}
+
+fn cookie_context(f: &Fixture) -> Result {
+    let r = http::request(
+        f.addr,
+        "GET",
+        "/page",
+        &[("Cookie", "theme=dark; burgee_uid=visitor-9")],
+        None,
+    )?;
+    expect(r.text().contains("\"targetingKey\":\"visitor-9\""), || {
+        r.text()
+    })
+}
+
+fn pass_through(f: &Fixture) -> Result {
+    let r = http::get(f.addr, "/api/other")?;
+    expect(r.text() == r#"{"origin":true,"path":"/api/other"}"#, || {
+        r.text()
+    })?;
+    let body = b"binary \x00\x01\x02 payload";
+    let r = http::request(
+        f.addr,
+        "POST",
+        "/echo",
+        &[("Content-Type", "application/octet-stream")],
+        Some(body),
+    )?;
+    expect(r.status == 200 && r.body == body, || {
+        format!("{} {:?}", r.status, r.body)
+    })?;
+    let seen = f
+        .origin
+        .last("/echo")
+        .ok_or_else(|| Failed("no echo".into()))?;
+    expect(seen.method == "POST" && seen.body == body, || {
+        format!("{seen:?}")
+    })
+}
