@@ -131,6 +131,51 @@ pub fn ofrep_configuration(_req: Request, ctx: RouteContext<()>) -> Result<Respo
     }))?)
 }
 
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+/// `application/x-www-form-urlencoded` decoding of one component (`+` is a space); invalid
+/// escapes are kept as written, invalid UTF-8 becomes U+FFFD.
+pub fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The decoded query parameters of a URL, in order. Read from the URL string directly: the
+/// `url` crate would bring Unicode tables into the worker for nothing (we never need a host).
+pub fn query_pairs(url: &str) -> Vec<(String, String)> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let query = query.split_once('#').map_or(query, |(q, _)| q);
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| match pair.split_once('=') {
+            Some((k, v)) => (percent_decode(k), percent_decode(v)),
+            None => (percent_decode(pair), String::new()),
+        })
+        .collect()
+}
+
 /// Query parameters that are not context attributes.
 const RESERVED: &[&str] = &["env", "context", "default", "type", "now"];
 
@@ -220,11 +265,7 @@ async fn rest_setup(
     ctx: &RouteContext<()>,
 ) -> std::result::Result<Setup, Result<Response>> {
     let environment = environment(req, ctx)?;
-    let url = req.url().map_err(Err)?;
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
+    let pairs = query_pairs(&req.inner().url());
     let context = query_context(&pairs).map_err(|why| error(400, "invalid_context", &why))?;
     match snapshot(&ctx.env, &environment).await {
         Some(s) => Ok((environment, context, pairs, s)),
@@ -329,6 +370,25 @@ mod tests {
         );
         assert!(default_and_type(&pairs(&[("type", "int")])).is_err());
         assert!(default_and_type(&pairs(&[("default", "nope")])).is_err());
+    }
+
+    #[test]
+    fn query_strings() {
+        assert_eq!(
+            query_pairs(
+                "http://x/feature-flags?userId=u%201&role=a+b&context=%7B%22k%22%3A%22%C3%BC%22%7D#frag"
+            ),
+            pairs(&[
+                ("userId", "u 1"),
+                ("role", "a b"),
+                ("context", "{\"k\":\"ü\"}")
+            ])
+        );
+        assert_eq!(query_pairs("http://x/p"), pairs(&[]));
+        assert_eq!(
+            query_pairs("http://x/p?a&b=&=c&d=%zz"),
+            pairs(&[("a", ""), ("b", ""), ("", "c"), ("d", "%zz")])
+        );
     }
 
     #[test]

@@ -112,12 +112,14 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
     }
 
     // Forward, with the evaluated flags for the origin to use.
-    let url = req.url()?;
-    let mut target = format!("{}{}", origin.trim_end_matches('/'), url.path());
-    if let Some(query) = url.query() {
-        target.push('?');
-        target.push_str(query);
-    }
+    // The path and query exactly as received (no `url` parsing: see evaluate::query_pairs).
+    let raw = req.inner().url();
+    let after_scheme = raw.split_once("://").map_or(raw.as_str(), |(_, rest)| rest);
+    let path_and_query = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
+    let path_and_query = path_and_query
+        .split_once('#')
+        .map_or(path_and_query, |(p, _)| p);
+    let target = format!("{}{}", origin.trim_end_matches('/'), path_and_query);
     let forward = Headers::new();
     for (name, value) in req.headers().entries() {
         if !name.eq_ignore_ascii_case("host")
