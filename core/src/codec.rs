@@ -17,9 +17,9 @@ use alloc::boxed::Box;
 use alloc::vec::Vec;
 
 use crate::snapshot::{
-    AttrPath, Body, Clause, ClauseId, Cmp, FlagEntry, Kind, Lit, LitSet, NOW, Prerequisite,
-    Rollout, Rule, SegmentEntry, SemverLit, Serve, Settings, Snapshot, Target, Test, Variant,
-    index_of, layout_of,
+    AttrPath, Body, Clause, ClauseId, Cmp, FlagEntry, Kind, LitSet, NOW, Prerequisite, Rollout,
+    Rule, SegmentEntry, SemverLit, Serve, Settings, Snapshot, Target, Test, Variant, index_of,
+    layout_of,
 };
 
 const MAGIC: &[u8; 4] = b"BRG1";
@@ -374,19 +374,14 @@ impl<'a> Reader<'a> {
     }
 
     fn lit_set(&mut self) -> Result<LitSet> {
-        let mut lits: Vec<Lit> = self.many(|r| r.boxed().map(Lit::Str))?;
-        lits.extend(self.many(|r| r.f64().map(Lit::Num))?);
+        let strs = self.many(Self::boxed)?;
+        let nums = self.many(Self::f64)?;
         let bools = self.u8()?;
         if bools > 3 {
             return Err(DecodeError::Invalid("a boolean set has unknown bits"));
         }
-        if bools & 1 != 0 {
-            lits.push(Lit::Bool(false));
-        }
-        if bools & 2 != 0 {
-            lits.push(Lit::Bool(true));
-        }
-        Ok(LitSet::from_lits(lits))
+        LitSet::from_sorted(strs, nums, [bools & 1 != 0, bools & 2 != 0])
+            .ok_or(DecodeError::Invalid("a set of literals is not in order"))
     }
 
     fn cmp(&mut self) -> Result<Cmp> {

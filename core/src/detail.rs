@@ -2,7 +2,6 @@
 //! error inside the reason. Every host serialises them with [`Detail::write_json`], so the CLI,
 //! the worker and the npm package return byte-for-byte the same shape.
 
-use alloc::format;
 use alloc::string::String;
 
 use crate::context::Context;
@@ -157,21 +156,47 @@ impl EvalError<'_> {
         }
     }
 
+    /// A sentence for people. Built by concatenation rather than `format!`, so the
+    /// evaluator-only build carries no formatting machinery.
     pub fn message(&self, flag: &str) -> String {
+        let mut out = String::new();
+        let quoted = |out: &mut String, text: &str| {
+            out.push('`');
+            out.push_str(text);
+            out.push('`');
+        };
         match self {
-            EvalError::FlagNotFound => format!("flag `{flag}` does not exist"),
-            EvalError::TypeMismatch { expected, actual } => format!(
-                "flag `{flag}` is a {} flag, but a {} was requested",
-                actual.as_str(),
-                expected.as_str()
-            ),
-            EvalError::Parse(why) => format!("flag `{flag}` has a configuration error: {why}"),
-            EvalError::TargetingKeyMissing { attribute } => format!(
-                "flag `{flag}` is rolled out by `{attribute}`, which the context lacks (or is not a string)"
-            ),
-            EvalError::InvalidContext(why) => String::from(*why),
-            EvalError::General(why) => String::from(*why),
+            EvalError::FlagNotFound => {
+                out.push_str("flag ");
+                quoted(&mut out, flag);
+                out.push_str(" does not exist");
+            }
+            EvalError::TypeMismatch { expected, actual } => {
+                out.push_str("flag ");
+                quoted(&mut out, flag);
+                out.push_str(" is a ");
+                out.push_str(actual.as_str());
+                out.push_str(" flag, but a ");
+                out.push_str(expected.as_str());
+                out.push_str(" was requested");
+            }
+            EvalError::Parse(why) => {
+                out.push_str("flag ");
+                quoted(&mut out, flag);
+                out.push_str(" has a configuration error: ");
+                out.push_str(why);
+            }
+            EvalError::TargetingKeyMissing { attribute } => {
+                out.push_str("flag ");
+                quoted(&mut out, flag);
+                out.push_str(" is rolled out by ");
+                quoted(&mut out, attribute);
+                out.push_str(", which the context lacks (or is not a string)");
+            }
+            EvalError::InvalidContext(why) => out.push_str(why),
+            EvalError::General(why) => out.push_str(why),
         }
+        out
     }
 }
 

@@ -134,19 +134,7 @@ impl LitSet {
         strs.dedup();
         set.hashes = strs.iter().map(|(h, _)| *h).collect();
         set.strs = strs.into_iter().map(|(_, s)| s).collect();
-        set.filter = if set.hashes.len() <= FILTERED {
-            let mut filter = [0u64; 4];
-            for &h in &set.hashes {
-                for bit in filter_bits(h) {
-                    if let Some(word) = filter.get_mut(bit >> 6) {
-                        *word |= 1 << (bit & 63);
-                    }
-                }
-            }
-            filter
-        } else {
-            [u64::MAX; 4]
-        };
+        set.filter = set.build_filter();
         set
     }
 
@@ -157,6 +145,48 @@ impl LitSet {
                 .get(bit >> 6)
                 .is_some_and(|word| word & (1 << (bit & 63)) != 0)
         })
+    }
+
+    /// A set from strings already in set order (sorted by hash, then text; no duplicates), as
+    /// the binary format stores them: no sorting at decode time. `None` if out of order.
+    pub(crate) fn from_sorted(
+        strs: Vec<Box<str>>,
+        nums: Vec<f64>,
+        bools: [bool; 2],
+    ) -> Option<Self> {
+        let hashes: Vec<u64> = strs.iter().map(|s| hash_str(s)).collect();
+        let ordered = hashes
+            .iter()
+            .zip(strs.iter())
+            .zip(hashes.iter().zip(strs.iter()).skip(1))
+            .all(|(a, b)| a < b);
+        if !ordered {
+            return None;
+        }
+        let mut set = LitSet {
+            filter: [u64::MAX; 4],
+            hashes,
+            strs,
+            nums,
+            bools,
+        };
+        set.filter = set.build_filter();
+        Some(set)
+    }
+
+    fn build_filter(&self) -> [u64; 4] {
+        if self.hashes.len() > FILTERED {
+            return [u64::MAX; 4];
+        }
+        let mut filter = [0u64; 4];
+        for &h in &self.hashes {
+            for bit in filter_bits(h) {
+                if let Some(word) = filter.get_mut(bit >> 6) {
+                    *word |= 1 << (bit & 63);
+                }
+            }
+        }
+        filter
     }
 
     /// The first position whose hash is not below `h`.
@@ -563,6 +593,29 @@ impl Snapshot {
     }
 }
 
+/// Appends a decimal integer (no `core::fmt`: see `EvalError::message`).
+fn push_int(out: &mut alloc::string::String, n: i128) {
+    if n < 0 {
+        out.push('-');
+    }
+    let mut digits = [0u8; 40];
+    let mut len = 0;
+    let mut rest = n.unsigned_abs();
+    loop {
+        if let Some(d) = digits.get_mut(len) {
+            *d = b'0' + (rest % 10) as u8;
+        }
+        len += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for &d in digits.iter().take(len).rev() {
+        out.push(char::from(d));
+    }
+}
+
 /// What bindings need to know about a snapshot without calling into it for every evaluation.
 impl Snapshot {
     /// The outcome of the flag at `index` when it cannot depend on the context or the time
@@ -590,8 +643,9 @@ impl Snapshot {
     /// JSON verbatim, `static` is [`Snapshot::static_outcome`] as integers (see [`crate::Outcome`]).
     pub fn write_manifest(&self, out: &mut alloc::string::String) {
         use crate::detail::write_json_string;
-        use core::fmt::Write;
-        let _ = write!(out, "{{\"version\":{},\"environment\":", self.version);
+        out.push_str("{\"version\":");
+        push_int(out, i128::from(self.version));
+        out.push_str(",\"environment\":");
         write_json_string(out, &self.environment);
         out.push_str(",\"attributes\":[");
         for (i, a) in self.attributes.iter().enumerate() {
@@ -638,17 +692,20 @@ impl Snapshot {
             out.push_str("],\"static\":");
             match self.static_outcome(i) {
                 Some(o) => {
-                    let _ = write!(
+                    out.push('[');
+                    push_int(
                         out,
-                        "[{},{},{}]",
                         if o.variant == crate::Outcome::NO_VARIANT {
                             -1
                         } else {
-                            i64::from(o.variant)
+                            i128::from(o.variant)
                         },
-                        o.reason as u8,
-                        o.error.map_or(-1, |e| i32::from(e as u8))
                     );
+                    out.push(',');
+                    push_int(out, i128::from(o.reason as u8));
+                    out.push(',');
+                    push_int(out, o.error.map_or(-1, |e| i128::from(e as u8)));
+                    out.push(']');
                 }
                 None => out.push_str("null"),
             }
@@ -662,6 +719,24 @@ impl Snapshot {
 mod tests {
     use super::*;
     use alloc::format;
+
+    #[test]
+    fn integers_are_written_like_format() {
+        for n in [
+            0i128,
+            7,
+            -1,
+            10,
+            -10,
+            4_294_967_295,
+            i128::from(i64::MIN),
+            i128::from(u64::MAX),
+        ] {
+            let mut out = alloc::string::String::new();
+            push_int(&mut out, n);
+            assert_eq!(out, format!("{n}"));
+        }
+    }
 
     #[test]
     fn lit_set_lookup_agrees_with_a_scan() {
