@@ -206,12 +206,24 @@ pub(crate) const GENERAL_SEGMENTS_TOO_DEEP: u32 = 1;
 pub(crate) const GENERAL_OTHER_LAYOUT: u32 = 2;
 pub(crate) const GENERAL_NO_DEFAULT: u32 = 3;
 
+impl EvalError<'_> {
+    /// The messages of `GENERAL` errors, by the number in the outcome's `aux` (larger numbers
+    /// read as the last). Bindings that compose messages on their side use this table.
+    pub const GENERAL_MESSAGES: [&'static str; 4] = [
+        "prerequisites nest deeper than 32 flags",
+        "segments nest deeper than 32 levels",
+        "the context was bound to a snapshot with other attributes",
+        "the flag has no default serve",
+    ];
+}
+
 fn general_message(code: u32) -> &'static str {
+    let [prerequisites, segments, layout, no_default] = EvalError::GENERAL_MESSAGES;
     match code {
-        GENERAL_PREREQUISITES_TOO_DEEP => "prerequisites nest deeper than 32 flags",
-        GENERAL_SEGMENTS_TOO_DEEP => "segments nest deeper than 32 levels",
-        GENERAL_OTHER_LAYOUT => "the context was bound to a snapshot with other attributes",
-        _ => "the flag has no default serve",
+        GENERAL_PREREQUISITES_TOO_DEEP => prerequisites,
+        GENERAL_SEGMENTS_TOO_DEEP => segments,
+        GENERAL_OTHER_LAYOUT => layout,
+        _ => no_default,
     }
 }
 

@@ -594,13 +594,10 @@ impl Snapshot {
 }
 
 /// Appends a decimal integer (no `core::fmt`: see `EvalError::message`).
-fn push_int(out: &mut alloc::string::String, n: i128) {
-    if n < 0 {
-        out.push('-');
-    }
-    let mut digits = [0u8; 40];
+fn push_int(out: &mut alloc::string::String, n: u64) {
+    let mut digits = [0u8; 20];
     let mut len = 0;
-    let mut rest = n.unsigned_abs();
+    let mut rest = n;
     loop {
         if let Some(d) = digits.get_mut(len) {
             *d = b'0' + (rest % 10) as u8;
@@ -613,6 +610,15 @@ fn push_int(out: &mut alloc::string::String, n: i128) {
     }
     for &d in digits.iter().take(len).rev() {
         out.push(char::from(d));
+    }
+}
+
+/// Appends a small integer, or `-1` for `u32::MAX` (the "none" of outcomes).
+fn push_index(out: &mut alloc::string::String, n: u32) {
+    if n == u32::MAX {
+        out.push_str("-1");
+    } else {
+        push_int(out, u64::from(n));
     }
 }
 
@@ -639,12 +645,14 @@ impl Snapshot {
     /// Writes the snapshot's manifest as JSON, for bindings that resolve names and values on
     /// their side of a boundary:
     /// `{"version","environment","attributes":[…],"flags":[{"key","kind","variants":[[name,value]…],
-    /// "rules":[id|null…],"static":[variant,reason,error]|null}…]}` — values are the variants'
-    /// JSON verbatim, `static` is [`Snapshot::static_outcome`] as integers (see [`crate::Outcome`]).
+    /// "rules":[id|null…],"static":[variant,reason,error]|null,"broken"?}…]}` — values are the
+    /// variants' JSON verbatim, `static` is [`Snapshot::static_outcome`] as integers (see
+    /// [`crate::Outcome`]), `broken` (only for flags with a document error) says what is wrong,
+    /// as the `PARSE_ERROR` message does.
     pub fn write_manifest(&self, out: &mut alloc::string::String) {
         use crate::detail::write_json_string;
         out.push_str("{\"version\":");
-        push_int(out, i128::from(self.version));
+        push_int(out, self.version);
         out.push_str(",\"environment\":");
         write_json_string(out, &self.environment);
         out.push_str(",\"attributes\":[");
@@ -693,21 +701,18 @@ impl Snapshot {
             match self.static_outcome(i) {
                 Some(o) => {
                     out.push('[');
-                    push_int(
-                        out,
-                        if o.variant == crate::Outcome::NO_VARIANT {
-                            -1
-                        } else {
-                            i128::from(o.variant)
-                        },
-                    );
+                    push_index(out, o.variant);
                     out.push(',');
-                    push_int(out, i128::from(o.reason as u8));
+                    push_index(out, u32::from(o.reason as u8));
                     out.push(',');
-                    push_int(out, o.error.map_or(-1, |e| i128::from(e as u8)));
+                    push_index(out, o.error.map_or(u32::MAX, |e| u32::from(e as u8)));
                     out.push(']');
                 }
                 None => out.push_str("null"),
+            }
+            if let Body::Broken(why) = &f.body {
+                out.push_str(",\"broken\":");
+                write_json_string(out, why);
             }
             out.push('}');
         }
@@ -722,19 +727,20 @@ mod tests {
 
     #[test]
     fn integers_are_written_like_format() {
-        for n in [
-            0i128,
-            7,
-            -1,
-            10,
-            -10,
-            4_294_967_295,
-            i128::from(i64::MIN),
-            i128::from(u64::MAX),
-        ] {
+        for n in [0u64, 7, 10, 99, 4_294_967_295, u64::MAX] {
             let mut out = alloc::string::String::new();
             push_int(&mut out, n);
             assert_eq!(out, format!("{n}"));
+        }
+        for (n, text) in [
+            (0u32, "0"),
+            (42, "42"),
+            (u32::MAX - 1, "4294967294"),
+            (u32::MAX, "-1"),
+        ] {
+            let mut out = alloc::string::String::new();
+            push_index(&mut out, n);
+            assert_eq!(out, text);
         }
     }
 

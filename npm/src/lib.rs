@@ -45,7 +45,8 @@ pub mod kind {
     pub const TRUE: u8 = 2;
     /// The value is the next entry of `nums`.
     pub const NUMBER: u8 = 3;
-    /// The next entry of `nums` is its length in UTF-16 code units, taken from `text`.
+    /// The next entry of `nums` is its length `n` in UTF-16 code units; the `n` entries after
+    /// it are the code units.
     pub const STRING: u8 = 4;
     /// Present, but of a type no operator compares (an object, a nested array).
     pub const OTHER: u8 = 5;
@@ -73,43 +74,39 @@ fn value_type(expected: u32) -> Option<ValueType> {
     })
 }
 
-fn decode_error(e: &DecodeError) -> JsError {
-    let mut message = String::from("cannot load the snapshot: ");
-    message.push_str(match e {
+/// Why the bytes are not a snapshot, as the manifest says it: `{"error":"…"}`.
+fn decode_error(e: &DecodeError) -> String {
+    let mut out = String::from("{\"error\":\"");
+    out.push_str(match e {
         DecodeError::BadMagic => "not a Burgee snapshot (bad magic)",
         DecodeError::Truncated => "the snapshot is truncated",
         DecodeError::Invalid(what) => what,
         DecodeError::TrailingBytes => "the snapshot has trailing bytes",
         _ => "the snapshot is corrupt",
     });
-    JsError::new(&message)
+    out.push_str("\"}");
+    out
 }
 
 /// Reads [`Engine::set_context`]'s flat arrays back into slot values.
 struct Slots<'a> {
     kinds: core::slice::Iter<'a, u8>,
     nums: core::slice::Iter<'a, f64>,
-    text: &'a str,
 }
 
-impl<'a> Slots<'a> {
+impl Slots<'_> {
     fn num(&mut self) -> f64 {
         self.nums.next().copied().unwrap_or(0.0)
     }
 
-    /// The next `units` UTF-16 code units of `text`: JavaScript measures strings in those.
-    fn text(&mut self, units: usize) -> &'a str {
-        let (mut seen, mut end) = (0, 0);
-        for c in self.text.chars() {
-            if seen >= units {
-                break;
-            }
-            seen += c.len_utf16();
-            end += c.len_utf8();
-        }
-        let (head, tail) = self.text.split_at_checked(end).unwrap_or((self.text, ""));
-        self.text = tail;
-        head
+    /// A string of `units` UTF-16 code units (lone surrogates become U+FFFD, as `TextEncoder`
+    /// makes them).
+    fn text(&mut self, units: usize) -> Text {
+        let units = (&mut self.nums).take(units).map(|&u| u as u16);
+        let text: String = char::decode_utf16(units)
+            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
+            .collect();
+        Text::new(&text)
     }
 
     fn scalar(&mut self, kind: u8) -> Attr {
@@ -119,7 +116,7 @@ impl<'a> Slots<'a> {
             kind::NUMBER => Attr::Num(self.num()),
             kind::STRING => {
                 let units = self.num() as usize;
-                Attr::Str(Text::new(self.text(units)))
+                Attr::Str(self.text(units))
             }
             kind::OTHER => Attr::Other,
             _ => Attr::Missing,
@@ -147,8 +144,9 @@ impl<'a> Slots<'a> {
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Engine {
-    snapshot: Snapshot,
-    context: Context,
+    /// The snapshot, or why the bytes were not one (the manifest says which).
+    snapshot: Result<Snapshot, DecodeError>,
+    context: Option<Context>,
     /// The auxiliary field of the last [`Engine::evaluate`].
     aux: u32,
     outcomes: Vec<Outcome>,
@@ -160,8 +158,11 @@ pub struct Engine {
 }
 
 impl Engine {
-    fn with(snapshot: Snapshot) -> Engine {
-        let context = Context::from_slots(&snapshot, Vec::new());
+    fn with(snapshot: Result<Snapshot, DecodeError>) -> Engine {
+        let context = snapshot
+            .as_ref()
+            .ok()
+            .map(|s| Context::from_slots(s, Vec::new()));
         Engine {
             snapshot,
             context,
@@ -177,51 +178,58 @@ impl Engine {
 #[wasm_bindgen]
 impl Engine {
     /// Decodes a binary snapshot (`Snapshot::encode`, what `GET /v1/snapshot/{env}` serves).
+    /// Never throws: when the bytes are not a snapshot, [`Engine::manifest`] says why.
     #[wasm_bindgen(constructor)]
-    pub fn new(bytes: &[u8]) -> Result<Engine, JsError> {
-        Snapshot::decode(bytes)
-            .map(Engine::with)
-            .map_err(|e| decode_error(&e))
+    pub fn new(bytes: &[u8]) -> Engine {
+        Engine::with(Snapshot::decode(bytes))
     }
 
-    /// The snapshot's manifest (`Snapshot::write_manifest`), read once by JavaScript.
+    /// The snapshot's manifest (`Snapshot::write_manifest`), read once by JavaScript; for bytes
+    /// that were not a snapshot, `{"error": why}`.
     pub fn manifest(&self) -> String {
-        let mut out = String::new();
-        self.snapshot.write_manifest(&mut out);
-        out
+        match &self.snapshot {
+            Ok(snapshot) => {
+                let mut out = String::new();
+                snapshot.write_manifest(&mut out);
+                out
+            }
+            Err(e) => decode_error(e),
+        }
     }
 
     /// Binds a context: one value per attribute the manifest lists, in its order (see [`kind`]
     /// for the encoding). Evaluations use it until the next call.
     #[wasm_bindgen(js_name = setContext)]
-    pub fn set_context(&mut self, kinds: &[u8], nums: &[f64], text: &str) {
+    pub fn set_context(&mut self, kinds: &[u8], nums: &[f64]) {
         let mut slots = Slots {
             kinds: kinds.iter(),
             nums: nums.iter(),
-            text,
         };
         let mut values = Vec::with_capacity(kinds.len());
         while let Some(attr) = slots.next() {
             values.push(attr);
         }
-        self.context = Context::from_slots(&self.snapshot, values);
+        self.context = self
+            .snapshot
+            .as_ref()
+            .ok()
+            .map(|s| Context::from_slots(s, values));
     }
 
-    /// Binds a context that is unusable: every evaluation answers `INVALID_CONTEXT`.
+    /// Binds a context that is unusable: every evaluation answers `INVALID_CONTEXT` (the
+    /// message is JavaScript's: it found the context invalid).
     #[wasm_bindgen(js_name = setInvalidContext)]
-    pub fn set_invalid_context(&mut self, why: &str) {
-        self.context = Context::invalid(&self.snapshot, why);
+    pub fn set_invalid_context(&mut self) {
+        self.context = self.snapshot.as_ref().ok().map(|s| Context::invalid(s, ""));
     }
 
     /// The packed outcome ([`pack`]) of the flag at `index` for the bound context. `expected`
     /// is `ValueType as u8`, or anything larger for "no type expected"; `now` is epoch ms.
     pub fn evaluate(&mut self, index: u32, expected: u32, now: f64) -> u32 {
-        let outcome = self.snapshot.outcome(
-            index as usize,
-            &self.context,
-            now as i64,
-            value_type(expected),
-        );
+        let (Ok(snapshot), Some(context)) = (&self.snapshot, &self.context) else {
+            return 0;
+        };
+        let outcome = snapshot.outcome(index as usize, context, now as i64, value_type(expected));
         self.aux = outcome.aux;
         pack(outcome)
     }
@@ -236,22 +244,15 @@ impl Engine {
     /// memory; valid until the next call into this engine.
     #[wasm_bindgen(js_name = evaluateAll)]
     pub fn evaluate_all(&mut self, now: f64) -> u32 {
-        self.snapshot
-            .outcomes(&self.context, now as i64, &mut self.outcomes);
         self.bulk.clear();
-        for outcome in &self.outcomes {
-            self.bulk.push(pack(*outcome));
-            self.bulk.push(outcome.aux);
+        if let (Ok(snapshot), Some(context)) = (&self.snapshot, &self.context) {
+            snapshot.outcomes(context, now as i64, &mut self.outcomes);
+            for outcome in &self.outcomes {
+                self.bulk.push(pack(*outcome));
+                self.bulk.push(outcome.aux);
+            }
         }
         self.bulk.as_ptr() as usize as u32
-    }
-
-    /// The error message of one evaluation, when it is an error: only called on error paths.
-    pub fn message(&self, key: &str, expected: u32, now: f64) -> Option<String> {
-        let detail = self
-            .snapshot
-            .evaluate(key, &self.context, now as i64, value_type(expected));
-        detail.error().map(|e| e.message(key))
     }
 }
 
@@ -273,7 +274,7 @@ mod full {
             return Err(JsError::new(&message));
         }
         let compilation = loaded.compile(environment);
-        let mut engine = Engine::with(compilation.snapshot);
+        let mut engine = Engine::with(Ok(compilation.snapshot));
         engine.diagnostics =
             serde_json::to_string(&compilation.diagnostics).unwrap_or_else(|_| "[]".into());
         Ok(engine)
@@ -309,7 +310,10 @@ mod full {
 
         /// The snapshot in its binary form, as the edge serves it to browsers.
         pub fn encode(&self) -> Vec<u8> {
-            self.snapshot.encode()
+            self.snapshot
+                .as_ref()
+                .map(Snapshot::encode)
+                .unwrap_or_default()
         }
     }
 
@@ -378,14 +382,19 @@ mod tests {
             kind::STRING,
             kind::TRUE,
             kind::OTHER,
+            kind::STRING,
         ];
-        let nums = [4.0, 1.5, 2.0, 3.0];
-        // "u-ü1" is 4 UTF-16 units; "a😀" is 3 (the emoji is a surrogate pair).
-        let text = "u-ü1a😀";
+        // "u-ü1" as UTF-16 code units; "a😀" is 3 (the emoji is a surrogate pair); a lone
+        // surrogate becomes U+FFFD, as TextEncoder makes it.
+        let utf16 = |s: &str| s.encode_utf16().map(f64::from).collect::<Vec<_>>();
+        let mut nums = vec![4.0];
+        nums.extend(utf16("u-ü1"));
+        nums.extend([1.5, 2.0, 3.0]);
+        nums.extend(utf16("a😀"));
+        nums.extend([2.0, f64::from(0xd800u16), 120.0]);
         let mut slots = Slots {
             kinds: kinds.iter(),
             nums: nums.iter(),
-            text,
         };
         assert_eq!(slots.next(), Some(Attr::Str(Text::new("u-ü1"))));
         assert_eq!(slots.next(), Some(Attr::Num(1.5)));
@@ -397,6 +406,65 @@ mod tests {
             ]))
         );
         assert_eq!(slots.next(), Some(Attr::Other));
+        assert_eq!(slots.next(), Some(Attr::Str(Text::new("\u{fffd}x"))));
         assert_eq!(slots.next(), None);
+    }
+
+    /// An array of string literals `export const NAME = [...]` in a TypeScript file.
+    fn ts_strings(ts: &str, name: &str) -> Vec<String> {
+        let start = ts.find(&format!("export const {name} = [")).unwrap_or(0);
+        let body = &ts[start..];
+        let body = &body[body.find('[').unwrap_or(0)..=body.find(']').unwrap_or(0)];
+        serde_json::from_str(body).unwrap_or_default()
+    }
+
+    /// JavaScript composes error messages from templates (`$0` the flag key, `$1`, `$2` the
+    /// details); they must say exactly what the core says.
+    #[test]
+    fn message_templates_match_the_core() {
+        use burgee_core::EvalError;
+        let ts = include_str!("../ts/codes.ts");
+        let templates = ts_strings(ts, "MESSAGES");
+        let fill = |code: ErrorCode, args: &[&str]| {
+            let mut out = templates[code as usize].clone();
+            for (i, a) in args.iter().enumerate() {
+                out = out.replace(&format!("${i}"), a);
+            }
+            out
+        };
+        let key = "new-checkout";
+        let cases = [
+            (EvalError::FlagNotFound, vec![key]),
+            (
+                EvalError::TypeMismatch {
+                    expected: ValueType::Number,
+                    actual: ValueType::Object,
+                },
+                vec![key, "object", "number"],
+            ),
+            (
+                EvalError::Parse("unknown variant `x`"),
+                vec![key, "unknown variant `x`"],
+            ),
+            (
+                EvalError::TargetingKeyMissing {
+                    attribute: "org.id",
+                },
+                vec![key, "org.id"],
+            ),
+            (
+                EvalError::InvalidContext("not an object"),
+                vec![key, "not an object"],
+            ),
+            (EvalError::General("too deep"), vec![key, "too deep"]),
+        ];
+        assert_eq!(templates.len(), ErrorCode::ALL.len());
+        for (error, args) in cases {
+            assert_eq!(fill(error.code(), &args), error.message(key), "{error:?}");
+        }
+        assert_eq!(
+            ts_strings(ts, "GENERAL"),
+            EvalError::GENERAL_MESSAGES.to_vec()
+        );
     }
 }

@@ -3,6 +3,7 @@
 // module, from the binary snapshots `burgee compile` wrote). Both must match every case.
 
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
@@ -83,6 +84,36 @@ test("binary snapshots load in the full build too, and bound contexts agree", ()
   });
   const report = runCases(files, (name, file, c) => snapshot(name, file, c.env).bind(c.context).evaluate(c.flag, options(c)));
   assertClean("node, full wasm, binary snapshots, bind", report, total);
+});
+
+// The package composes error messages in JavaScript from templates (ts/codes.ts, checked against
+// the core's by a Rust unit test); here the whole path is: every error case of the corpus, word
+// for word what the CLI (the core's own `write_json`) says.
+test("error messages are the core's, word for word", () => {
+  const cli = join(process.env.BURGEE_REPO, "target/debug/burgee");
+  lean.init(new WebAssembly.Module(readFileSync(createRequire(join(dir, "package.json")).resolve("burgee/burgee.wasm"))));
+  const leanSnapshot = cached((name, file, env) => {
+    const path = fixtures[name].snapshots[env];
+    return lean.loadSnapshot(path ? readFileSync(join(dir, "fixtures", path)) : loadDocument(file.document, env).encode());
+  });
+  const fullSnapshot = cached((name, file, env) => loadDocument(file.document, env));
+  const failures = [];
+  let checked = 0;
+  for (const [name, file] of Object.entries(files)) {
+    for (const c of file.cases.filter((c) => c.expect.errorCode)) {
+      const args = ["eval", join(dir, "fixtures", name), "--env", c.env, "--flag", c.flag, "--now", c.now ?? DEFAULT_NOW];
+      if (c.context !== undefined) args.push("--context", JSON.stringify(c.context));
+      if (c.type !== undefined) args.push("--type", c.type);
+      const want = JSON.parse(execFileSync(cli, args, { encoding: "utf8" })).errorMessage;
+      for (const [host, snapshot] of [["lean", leanSnapshot], ["full", fullSnapshot]]) {
+        const got = snapshot(name, file, c.env).evaluate(c.flag, c.context, options(c)).errorMessage;
+        if (got !== want) failures.push(`${name} ${c.id} (${host}): expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
+      }
+      checked++;
+    }
+  }
+  assert.deepEqual(failures, []);
+  assert.ok(checked >= 50, `only ${checked} error cases`);
 });
 
 test("distributions hold", () => {

@@ -19,6 +19,7 @@ import type {
   EvaluationDetails,
   ValueType,
 } from "./types.js";
+import { message } from "./codes.js";
 
 /** Something that answers evaluations for the current context. */
 export interface Source {
@@ -55,11 +56,11 @@ function fail<T>(fallback: T, errorCode: EvaluationDetails["errorCode"], errorMe
 export function flagsSource(flags: Record<string, EvaluatedFlag>): Source {
   const details = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
     const f = Object.prototype.hasOwnProperty.call(flags, key) ? flags[key] : undefined;
-    if (!f) return fail(fallback, "FLAG_NOT_FOUND", `flag \`${key}\` does not exist`);
+    if (!f) return fail(fallback, "FLAG_NOT_FOUND", message(0, key));
     if (f.errorCode) return fail(fallback, f.errorCode as EvaluationDetails["errorCode"], f.errorMessage ?? "");
     const t = typeOf(f.value);
     if (type && t && t !== type) {
-      return fail(fallback, "TYPE_MISMATCH", `flag \`${key}\` is a ${t} flag, but a ${type} was requested`);
+      return fail(fallback, "TYPE_MISMATCH", message(1, key, t, type));
     }
     const out: EvaluationDetails<T> = {
       value: f.value === undefined || f.value === null ? fallback : (f.value as T),

@@ -17,11 +17,13 @@ const STRING = 4;
 const OTHER = 5;
 const LIST = 6;
 
-/** A context ready to hand across: flat arrays, or why it is invalid. */
+/**
+ * A context ready to hand across: flat arrays (a string is its length and then its UTF-16
+ * code units in `nums`), or why it is invalid.
+ */
 export interface Marshalled {
   kinds: Uint8Array;
   nums: Float64Array;
-  text: string;
   invalid?: string;
 }
 
@@ -41,7 +43,7 @@ function lookup(object: Record<string, unknown>, name: string): unknown {
 }
 
 function invalid(why: string): Marshalled {
-  return { kinds: new Uint8Array(0), nums: new Float64Array(0), text: "", invalid: why };
+  return { kinds: new Uint8Array(0), nums: new Float64Array(0), invalid: why };
 }
 
 /** Reads `context` for the attribute slots `attributes` (slot 0 is the targeting key). */
@@ -54,7 +56,6 @@ export function marshal(attributes: readonly string[], context: unknown): Marsha
   }
   const kinds: number[] = [];
   const nums: number[] = [];
-  const text: string[] = [];
   const scalar = (v: unknown, top: boolean): void => {
     if (v != null && typeof (v as { toJSON?: unknown }).toJSON === "function") v = (v as { toJSON(): unknown }).toJSON();
     switch (typeof v) {
@@ -70,7 +71,7 @@ export function marshal(attributes: readonly string[], context: unknown): Marsha
       case "string":
         kinds.push(STRING);
         nums.push(v.length);
-        text.push(v);
+        for (let i = 0; i < v.length; i++) nums.push(v.charCodeAt(i));
         return;
       case "object":
         if (v === null) break;
@@ -90,5 +91,5 @@ export function marshal(attributes: readonly string[], context: unknown): Marsha
   };
   scalar(key, true);
   for (let i = 1; i < attributes.length; i++) scalar(lookup(context, attributes[i]), true);
-  return { kinds: Uint8Array.from(kinds), nums: Float64Array.from(nums), text: text.join("") };
+  return { kinds: Uint8Array.from(kinds), nums: Float64Array.from(nums) };
 }

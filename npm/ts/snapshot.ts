@@ -5,19 +5,18 @@
  * Packed outcome (npm/src/lib.rs `pack`): `variant + 1` in bits 0–23 (0: the caller's
  * default), the reason in bits 24–27, `errorCode + 1` in bits 28–31 (0: none).
  */
-import { ERROR_CODES, REASONS, VALUE_TYPES } from "./codes.js";
+import { ERROR_CODES, GENERAL, message, REASONS, VALUE_TYPES } from "./codes.js";
 import { marshal, type Marshalled } from "./context.js";
 import type { BoundContext, EvaluateOptions, EvaluationDetails, FlagSnapshot, ValueType } from "./types.js";
 
 /** The wasm exports this file uses (the lean and full builds both have them). */
 export interface WasmEngine {
   manifest(): string;
-  setContext(kinds: Uint8Array, nums: Float64Array, text: string): void;
-  setInvalidContext(why: string): void;
+  setContext(kinds: Uint8Array, nums: Float64Array): void;
+  setInvalidContext(): void;
   evaluate(index: number, expected: number, now: number): number;
   aux(): number;
   evaluateAll(now: number): number;
-  message(key: string, expected: number, now: number): string | undefined;
   free(): void;
 }
 
@@ -36,9 +35,13 @@ interface Flag {
   rules: (string | null)[];
   /** The packed static outcome, or -1 when the flag must be evaluated. */
   fixed: number;
+  /** What is wrong with a flag that has a document error. */
+  broken?: string;
 }
 
 interface Manifest {
+  /** Set instead of everything else when the bytes were not a snapshot. */
+  error?: string;
   version: number;
   environment: string;
   attributes: string[];
@@ -48,6 +51,7 @@ interface Manifest {
     variants: [string, unknown][];
     rules: (string | null)[];
     static: [number, number, number] | null;
+    broken?: string;
   }[];
 }
 
@@ -92,6 +96,10 @@ export class Loaded {
     readonly engine: WasmEngine,
   ) {
     const m = JSON.parse(engine.manifest()) as Manifest;
+    if (m.error !== undefined) {
+      engine.free();
+      throw new Error(`cannot load the snapshot: ${m.error}`);
+    }
     // Keys as JSON.parse returns property names (internalized strings): `all()` stores them
     // as property names, which is several times faster with these than with parsed values.
     const intern = (key: string) => Object.keys({ [key]: 0 })[0];
@@ -108,6 +116,7 @@ export class Loaded {
         values: f.variants.map((v) => freeze(v[1])),
         rules: f.rules,
         fixed: s ? (((s[0] + 1) & 0xffffff) | (s[1] << 24) | ((s[2] + 1) << 28)) >>> 0 : -1,
+        broken: f.broken,
       };
     });
   }
@@ -120,8 +129,8 @@ export class Loaded {
   /** Makes `m` the engine's context (a no-op when it already is). */
   bind(m: Marshalled): void {
     if (this.bound === m) return;
-    if (m.invalid !== undefined) this.engine.setInvalidContext(m.invalid);
-    else this.engine.setContext(m.kinds, m.nums, m.text);
+    if (m.invalid !== undefined) this.engine.setInvalidContext();
+    else this.engine.setContext(m.kinds, m.nums);
     this.bound = m;
   }
 
@@ -143,9 +152,9 @@ export class Loaded {
   /** The full result of flag `key` for the bound context. */
   details<T>(key: string, fallback: T, type: number, now: () => number): EvaluationDetails<T> {
     const i = this.index.get(key);
-    if (i === undefined) return this.error(key, fallback, 0, type, now());
+    if (i === undefined) return this.error(key, fallback, 0, -1, NONE);
     const packed = this.packed(i, type, now);
-    return this.result(i, packed, packed === this.flags[i].fixed ? NONE : LAZY, fallback, type, now);
+    return this.result(i, packed, packed === this.flags[i].fixed ? NONE : LAZY, fallback);
   }
 
   /** Every flag's result for the bound context (one wasm call for all of them). */
@@ -154,50 +163,55 @@ export class Loaded {
     const at = this.engine.evaluateAll(now) >>> 2;
     const buffer = this.backend.memory().buffer;
     if (this.view?.buffer !== buffer) this.view = new Uint32Array(buffer);
-    // A copy: building results may call into wasm (error messages), which can grow memory.
-    const words = this.view.slice(at, at + 2 * n);
+    // Nothing below calls into wasm, so the memory cannot grow under this view.
+    const words = this.view.subarray(at, at + 2 * n);
     const out: Record<string, EvaluationDetails> = {};
-    const at_ = () => now;
-    for (let i = 0; i < n; i++) out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null, NO_TYPE, at_);
+    for (let i = 0; i < n; i++) out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null);
     return out;
   }
 
-  private error<T>(key: string, fallback: T, code: number, type: number, now: number): EvaluationDetails<T> {
+  /**
+   * An error result, with the core's message (`ts/codes.ts`): `i` is the flag's index (-1
+   * when there is no such flag), `aux` the outcome's auxiliary field.
+   */
+  private error<T>(key: string, fallback: T, code: number, i: number, aux: number): EvaluationDetails<T> {
+    const f = this.flags[i];
+    const detail = [
+      undefined,
+      VALUE_TYPES[f?.type] ?? "object",
+      f?.broken ?? "the flag could not be read",
+      this.attributes[aux] ?? "targetingKey",
+      this.bound?.invalid ?? "invalid context",
+      GENERAL[aux] ?? GENERAL[3],
+    ][code];
     return {
       value: fallback,
       variant: null,
       reason: "ERROR",
       errorCode: ERROR_CODES[code],
-      errorMessage: this.engine.message(key, type, now) ?? "",
+      errorMessage: message(code, key, detail, VALUE_TYPES[aux]),
     };
   }
 
   /** `aux` is the outcome's auxiliary field, or `LAZY` to ask the engine (last evaluate). */
-  private result<T>(
-    i: number,
-    packed: number,
-    aux: number,
-    fallback: T,
-    type: number,
-    now: () => number,
-  ): EvaluationDetails<T> {
+  private result<T>(i: number, packed: number, aux: number, fallback: T): EvaluationDetails<T> {
     const f = this.flags[i];
     const error = packed >>> 28;
-    if (error) return this.error(f.key, fallback, error - 1, type, now());
-    const v = (packed & 0xffffff) - 1;
     const reason = (packed >>> 24) & 15;
+    // Only errors, rules and prerequisites need the auxiliary field.
+    if (aux === LAZY && (error || reason === 2 || reason === 3 || reason === 5)) aux = this.engine.aux();
+    if (error) return this.error(f.key, fallback, error - 1, i, aux);
+    const v = (packed & 0xffffff) - 1;
     const out: EvaluationDetails<T> = {
       value: v < 0 ? fallback : (f.values[v] as T),
       variant: v < 0 ? null : f.names[v],
       reason: REASONS[reason],
     };
     if ((reason === 2 || reason === 3) && f.rules.length) {
-      const r = aux === LAZY ? this.engine.aux() : aux;
-      const id = r < f.rules.length ? f.rules[r] : null;
+      const id = aux < f.rules.length ? f.rules[aux] : null;
       if (id != null) out.ruleId = id;
     } else if (reason === 5) {
-      const p = aux === LAZY ? this.engine.aux() : aux;
-      if (p < this.flags.length) out.prerequisite = this.flags[p].key;
+      if (aux < this.flags.length) out.prerequisite = this.flags[aux].key;
     }
     return out;
   }
