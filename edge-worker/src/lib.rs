@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod bindings;
+pub mod config;
 pub mod gate;
 pub mod ofrep;
 pub mod routes;

@@ -98,12 +98,7 @@ fn apply_overrides(
 }
 
 fn ttl_ms(env: &Env) -> f64 {
-    env.var(bindings::SNAPSHOT_TTL_SECONDS)
-        .ok()
-        .and_then(|v| v.to_string().trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .unwrap_or(5.0)
-        * 1000.0
+    crate::config::get(env).ttl_ms
 }
 
 /// The snapshot of `environment`, revalidated from KV when older than the TTL (or always,
@@ -139,7 +134,7 @@ pub async fn full(env: &Env, environment: &str, now: f64, fresh: bool) -> Option
                 _ => match Snapshot::decode(&bytes) {
                     Ok(mut snapshot) => {
                         let notes = apply_overrides(&mut snapshot, |name| {
-                            env.var(name).ok().map(|v| v.to_string())
+                            crate::config::variable(env, name)
                         });
                         let published = published.unwrap_or(Published {
                             version: snapshot.version(),

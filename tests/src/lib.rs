@@ -425,3 +425,39 @@ mod tests {
         assert!(check(&expect, &wrong).is_err());
     }
 }
+
+/// [`benchmark_document`] in flagd's format (JSON Logic: `in` for the target list and the two
+/// rules, `fractional` for the rollouts, which buckets exactly as Burgee does), for benchmarks
+/// that compare with `@openfeature/flagd-core`.
+pub fn benchmark_document_flagd(flags: usize) -> Value {
+    let mut all = serde_json::Map::new();
+    for i in 0..flags {
+        let ids: Vec<Value> = (0..20)
+            .map(|j| Value::String(format!("vip-{i}-{j}")))
+            .collect();
+        all.insert(
+            format!("flag-{i:03}"),
+            serde_json::json!({
+                "state": "ENABLED",
+                "variants": { "on": true, "off": false },
+                "defaultVariant": "off",
+                "targeting": { "if": [
+                    { "in": [{ "var": "targetingKey" }, ids] }, "on",
+                    { "in": [{ "var": "role" }, ["admin", "beta"]] }, "on",
+                    { "in": [{ "var": "environment" }, ["staging", "development"]] }, "on",
+                    { "fractional": [["on", 25], ["off", 75]] }
+                ] }
+            }),
+        );
+    }
+    all.insert(
+        "split".into(),
+        serde_json::json!({
+            "state": "ENABLED",
+            "variants": { "a": "control", "b": "treatment-1", "c": "treatment-2" },
+            "defaultVariant": "a",
+            "targeting": { "fractional": [["a", 34], ["b", 33], ["c", 33]] }
+        }),
+    );
+    serde_json::json!({ "flags": all })
+}

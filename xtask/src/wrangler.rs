@@ -83,20 +83,20 @@ fn running() -> Vec<(u32, Option<PathBuf>)> {
     RUNNING.lock().map(|r| r.clone()).unwrap_or_default()
 }
 
-fn register(pgid: u32, temp: Option<PathBuf>) {
+pub(crate) fn register(pgid: u32, temp: Option<PathBuf>) {
     if let Ok(mut r) = RUNNING.lock() {
         r.push((pgid, temp));
     }
 }
 
-fn unregister(pgid: u32) {
+pub(crate) fn unregister(pgid: u32) {
     if let Ok(mut r) = RUNNING.lock() {
         r.retain(|(p, _)| *p != pgid);
     }
 }
 
 /// `kill -SIG -- -PGID`; false when no process of the group is left (or kill failed).
-fn signal_group(pgid: u32, signal: &str) -> bool {
+pub(crate) fn signal_group(pgid: u32, signal: &str) -> bool {
     Command::new("kill")
         .args([&format!("-{signal}"), "--", &format!("-{pgid}")])
         .stdout(Stdio::null())
@@ -353,7 +353,7 @@ impl Drop for Wrangler {
 
 /// Two distinct free ports on 127.0.0.1 (HTTP and inspector): both listeners are held until
 /// both ports are known, then released for wrangler to bind.
-fn free_ports() -> Result<(u16, u16)> {
+pub(crate) fn free_ports() -> Result<(u16, u16)> {
     let bind = || {
         TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
             .and_then(|l| Ok((l.local_addr()?.port(), l)))

@@ -6,11 +6,13 @@
 
 use burgee_core::Snapshot;
 use serde_json::{Map, Value};
-use worker::{Env, Headers, Request, Response, Result, RouteContext};
+use worker::{Env, Headers, Request, Response, Result};
 
+use super::dispatch::Matched;
 use super::{cors, error};
+use crate::config::{self, Config};
 use crate::ofrep::{self, Reply};
-use crate::{bindings, snapshots};
+use crate::snapshots;
 
 /// Epoch milliseconds, from the runtime's clock (the core never reads one).
 pub fn now() -> f64 {
@@ -25,22 +27,22 @@ fn valid_environment(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
 }
 
-/// The environment a request evaluates in, or the `400` that says why it cannot be read.
+/// The environment a request evaluates in: the path's (`/env/{env}/…`), else the
+/// `X-Burgee-Environment` header, else the deployment's default; or the `400` that says why
+/// the name is not acceptable.
 pub fn environment(
     req: &Request,
-    ctx: &RouteContext<()>,
+    from_path: Option<&str>,
+    config: &Config,
 ) -> std::result::Result<String, Result<Response>> {
-    let chosen = match ctx.param("env") {
-        Some(env) => Some(env.clone()),
-        None => req.headers().get("X-Burgee-Environment").ok().flatten(),
-    };
-    let name = match chosen {
-        Some(name) => name,
-        None => ctx
-            .env
-            .var(bindings::ENVIRONMENT_DEFAULT)
-            .map(|v| v.to_string())
-            .unwrap_or_else(|_| "production".into()),
+    let name = match from_path {
+        Some(env) => env.to_string(),
+        None => req
+            .headers()
+            .get("X-Burgee-Environment")
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| config.default_environment.clone()),
     };
     if valid_environment(&name) {
         Ok(name)
@@ -80,31 +82,30 @@ fn reply(reply: Reply) -> Result<Response> {
 }
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags/{key}`
-pub async fn ofrep_one(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let environment = match environment(&req, &ctx) {
+pub async fn ofrep_one(mut req: Request, env: &Env, key: &str, m: &Matched) -> Result<Response> {
+    let environment = match environment(&req, m.environment.as_deref(), &config::get(env)) {
         Ok(e) => e,
         Err(response) => return cors::allow(response?),
     };
-    let key = ctx.param("key").cloned().unwrap_or_default();
     let body = req.bytes().await.unwrap_or_default();
-    let snapshot = snapshot(&ctx.env, &environment).await;
+    let snapshot = snapshot(env, &environment).await;
     reply(ofrep::evaluate_one(
         snapshot.as_deref(),
-        &key,
+        key,
         &body,
         now() as i64,
     ))
 }
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags`
-pub async fn ofrep_bulk(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let environment = match environment(&req, &ctx) {
+pub async fn ofrep_bulk(mut req: Request, env: &Env, m: &Matched) -> Result<Response> {
+    let environment = match environment(&req, m.environment.as_deref(), &config::get(env)) {
         Ok(e) => e,
         Err(response) => return cors::allow(response?),
     };
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     let body = req.bytes().await.unwrap_or_default();
-    let snapshot = snapshot(&ctx.env, &environment).await;
+    let snapshot = snapshot(env, &environment).await;
     reply(ofrep::evaluate_bulk(
         snapshot.as_deref(),
         &body,
@@ -115,13 +116,8 @@ pub async fn ofrep_bulk(mut req: Request, ctx: RouteContext<()>) -> Result<Respo
 }
 
 /// `GET /ofrep/v1/configuration`: what the OFREP providers may ask about us.
-pub fn ofrep_configuration(_req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let ttl = ctx
-        .env
-        .var(bindings::SNAPSHOT_TTL_SECONDS)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "5".into());
-    let min_ms = ttl.trim().parse::<f64>().unwrap_or(5.0) * 1000.0;
+pub fn ofrep_configuration(env: &Env) -> Result<Response> {
+    let min_ms = config::get(env).ttl_ms;
     cors::allow(Response::from_json(&serde_json::json!({
         "name": "burgee",
         "capabilities": {
@@ -201,18 +197,17 @@ pub fn query_context(pairs: &[(String, String)]) -> std::result::Result<Value, S
     Ok(Value::Object(context))
 }
 
-/// The caller's default (`default`, JSON text) and expected type (`type`) of a REST request.
+/// The caller's default (`default`, JSON) and expected type (`type`) of a REST request.
 fn default_and_type(
     pairs: &[(String, String)],
-) -> std::result::Result<(String, Option<burgee_core::ValueType>), String> {
-    let mut default = "null".to_string();
+) -> std::result::Result<(Value, Option<burgee_core::ValueType>), String> {
+    let mut default = Value::Null;
     let mut expected = None;
     for (name, value) in pairs {
         match name.as_str() {
             "default" => {
-                let parsed: Value = serde_json::from_str(value)
+                default = serde_json::from_str(value)
                     .map_err(|e| format!("the `default` parameter is not JSON: {e}"))?;
-                default = parsed.to_string();
             }
             "type" => {
                 expected = Some(burgee_core::ValueType::parse(value).ok_or_else(|| {
@@ -225,33 +220,49 @@ fn default_and_type(
     Ok((default, expected))
 }
 
-fn rest_detail(key: &str, detail: &burgee_core::Detail<'_>, default: &str) -> Value {
-    let mut out = String::new();
-    detail.write_json(&mut out, key, true, default);
-    let mut value: Value = serde_json::from_str(&out).unwrap_or(Value::Null);
-    if let (Some(v), Some(fields)) = (
-        value.get("value").and_then(Value::as_bool),
-        value.as_object_mut(),
-    ) {
-        fields.insert("enabled".into(), Value::Bool(v));
+/// One flag's result in the core's JSON shape (`Detail::write_json`), plus `enabled` for
+/// boolean values, built directly as a JSON value.
+fn rest_detail(key: &str, detail: &burgee_core::Detail<'_>, default: &Value) -> Value {
+    let value = match detail.value_json() {
+        Some(json) => serde_json::from_str(json).unwrap_or(Value::Null),
+        None => default.clone(),
+    };
+    let mut out = Map::new();
+    out.insert("flag".into(), Value::String(key.into()));
+    if let Value::Bool(b) = value {
+        out.insert("enabled".into(), Value::Bool(b));
     }
-    value
+    out.insert("value".into(), value);
+    out.insert(
+        "variant".into(),
+        detail
+            .variant_name()
+            .map_or(Value::Null, |v| Value::String(v.into())),
+    );
+    out.insert(
+        "reason".into(),
+        Value::String(detail.reason().as_str().into()),
+    );
+    if let Some(rule) = detail.rule_id() {
+        out.insert("ruleId".into(), Value::String(rule.into()));
+    }
+    if let Some(e) = detail.error() {
+        out.insert("errorCode".into(), Value::String(e.code().as_str().into()));
+        out.insert("errorMessage".into(), Value::String(e.message(key)));
+    }
+    if let Some(p) = detail.prerequisite() {
+        out.insert("prerequisite".into(), Value::String(p.into()));
+    }
+    Value::Object(out)
 }
 
 /// The evaluation time: the clock, or a `now=` parameter (RFC 3339) where the deployment
-/// allows it ([`bindings::ALLOW_NOW_OVERRIDE`]).
-fn requested_now(
-    ctx: &RouteContext<()>,
-    pairs: &[(String, String)],
-) -> std::result::Result<i64, String> {
+/// allows it (`ALLOW_NOW_OVERRIDE`).
+fn requested_now(config: &Config, pairs: &[(String, String)]) -> std::result::Result<i64, String> {
     let Some((_, text)) = pairs.iter().find(|(k, _)| k == "now") else {
         return Ok(now() as i64);
     };
-    let allowed = ctx
-        .env
-        .var(bindings::ALLOW_NOW_OVERRIDE)
-        .is_ok_and(|v| v.to_string().trim() == "true");
-    if !allowed {
+    if !config.allow_now {
         return Err("`now` is only accepted where ALLOW_NOW_OVERRIDE is true".into());
     }
     burgee_core::time::parse_rfc3339(text)
@@ -262,12 +273,13 @@ type Setup = (String, Value, Vec<(String, String)>, std::rc::Rc<Snapshot>);
 
 async fn rest_setup(
     req: &Request,
-    ctx: &RouteContext<()>,
+    env: &Env,
+    m: &Matched,
 ) -> std::result::Result<Setup, Result<Response>> {
-    let environment = environment(req, ctx)?;
+    let environment = environment(req, m.environment.as_deref(), &config::get(env))?;
     let pairs = query_pairs(&req.inner().url());
     let context = query_context(&pairs).map_err(|why| error(400, "invalid_context", &why))?;
-    match snapshot(&ctx.env, &environment).await {
+    match snapshot(env, &environment).await {
         Some(s) => Ok((environment, context, pairs, s)),
         None => Err(error(
             503,
@@ -277,9 +289,9 @@ async fn rest_setup(
     }
 }
 
-/// `GET /feature-flags?userId=…`: every flag for one user.
-pub async fn rest_all(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let (environment, context, _, snapshot) = match rest_setup(&req, &ctx).await {
+/// `GET [/env/{env}]/feature-flags?userId=…`: every flag for one user.
+pub async fn rest_all(req: Request, env: &Env, m: &Matched) -> Result<Response> {
+    let (environment, context, _, snapshot) = match rest_setup(&req, env, m).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
@@ -287,7 +299,7 @@ pub async fn rest_all(req: Request, ctx: RouteContext<()>) -> Result<Response> {
     let mut flags = Map::new();
     let mut details = Map::new();
     for (key, detail) in snapshot.evaluate_all(&context, now() as i64) {
-        let d = rest_detail(key, &detail, "null");
+        let d = rest_detail(key, &detail, &Value::Null);
         flags.insert(key.into(), d.get("value").cloned().unwrap_or(Value::Null));
         details.insert(key.into(), d);
     }
@@ -299,9 +311,10 @@ pub async fn rest_all(req: Request, ctx: RouteContext<()>) -> Result<Response> {
     }))?)
 }
 
-/// `GET /feature-flags/{KEY}?userId=…`: one flag for one user.
-pub async fn rest_one(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let (_, context, pairs, snapshot) = match rest_setup(&req, &ctx).await {
+/// `GET [/env/{env}]/feature-flags/{KEY}?userId=…`: one flag for one user (`default`, `type`
+/// and, where allowed, `now` parameters as the CLI has them).
+pub async fn rest_one(req: Request, env: &Env, key: &str, m: &Matched) -> Result<Response> {
+    let (_, context, pairs, snapshot) = match rest_setup(&req, env, m).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
@@ -309,14 +322,13 @@ pub async fn rest_one(req: Request, ctx: RouteContext<()>) -> Result<Response> {
         Ok(d) => d,
         Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
     };
-    let at = match requested_now(&ctx, &pairs) {
+    let at = match requested_now(&config::get(env), &pairs) {
         Ok(at) => at,
         Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
     };
-    let key = ctx.param("key").cloned().unwrap_or_default();
     let context = snapshot.context(&context);
-    let detail = snapshot.evaluate(&key, &context, at, expected);
-    let mut body = rest_detail(&key, &detail, &default);
+    let detail = snapshot.evaluate(key, &context, at, expected);
+    let mut body = rest_detail(key, &detail, &default);
     if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
         // The HTTP surface's error shape, beside the result (the caller's default) it stands for.
         if let Some(fields) = body.as_object_mut() {
@@ -366,7 +378,7 @@ mod tests {
             default_and_type(&pairs(&[("default", "true"), ("type", "boolean")]))
                 .unwrap()
                 .0,
-            "true"
+            json!(true)
         );
         assert!(default_and_type(&pairs(&[("type", "int")])).is_err());
         assert!(default_and_type(&pairs(&[("default", "nope")])).is_err());

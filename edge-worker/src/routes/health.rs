@@ -5,8 +5,9 @@
 //! and the status code is 503 so load balancers notice).
 
 use serde::Serialize;
-use worker::{Request, Response, Result, RouteContext};
+use worker::{Env, Request, Response, Result};
 
+use super::dispatch::Matched;
 use super::evaluate::{environment, now};
 use crate::snapshots::{self, Loaded};
 
@@ -76,13 +77,13 @@ pub fn health(
     }
 }
 
-pub async fn get(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let environment = match environment(&req, &ctx) {
+pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
+    let environment = match environment(&req, m.environment.as_deref(), &crate::config::get(env)) {
         Ok(e) => e,
         Err(response) => return response,
     };
     let now = now();
-    let current = snapshots::full(&ctx.env, &environment, now, false).await;
+    let current = snapshots::full(env, &environment, now, false).await;
     let body = health(&environment, current.as_ref(), &snapshots::cached(), now);
     let status = if body.status == "unavailable" {
         503

@@ -5,6 +5,7 @@
 //! `/env/{env}/…`, which picks the environment (see [`evaluate::environment`]).
 
 mod cors;
+mod dispatch;
 mod error;
 mod evaluate;
 mod health;
@@ -14,44 +15,12 @@ mod snapshot;
 pub use error::{ErrorBody, ErrorDetail, error};
 pub use health::{Health, VERSION};
 
+use dispatch::{Matched, Route};
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
-/// The routing table.
+/// The routing table for everything but the data plane (which [`dispatch`] matches first).
 pub fn router<'a>() -> Router<'a, ()> {
-    let mut router = Router::new()
-        .get_async("/health", health::get)
-        .head_async("/health", health::get)
-        .get_async("/feature-flags/health", health::get)
-        .get("/ofrep/v1/configuration", evaluate::ofrep_configuration)
-        .get_async("/v1/snapshot/:env", snapshot::get)
-        .options("/v1/snapshot/:env", |req, _| cors::preflight(req));
-    for prefix in ["", "/env/:env"] {
-        router = router
-            .post_async(
-                &format!("{prefix}/ofrep/v1/evaluate/flags"),
-                evaluate::ofrep_bulk,
-            )
-            .post_async(
-                &format!("{prefix}/ofrep/v1/evaluate/flags/:key"),
-                evaluate::ofrep_one,
-            )
-            .options(&format!("{prefix}/ofrep/v1/evaluate/flags"), |req, _| {
-                cors::preflight(req)
-            })
-            .options(
-                &format!("{prefix}/ofrep/v1/evaluate/flags/:key"),
-                |req, _| cors::preflight(req),
-            )
-            .get_async(&format!("{prefix}/feature-flags"), evaluate::rest_all)
-            .get_async(&format!("{prefix}/feature-flags/:key"), evaluate::rest_one)
-            .options(&format!("{prefix}/feature-flags"), |req, _| {
-                cors::preflight(req)
-            })
-            .options(&format!("{prefix}/feature-flags/:key"), |req, _| {
-                cors::preflight(req)
-            });
-    }
-    router
+    Router::new()
         // Everything else goes to the origin when edge gating is configured, else it is our
         // JSON 404 (the router's own is plain text).
         .or_else_any_method_async("/", fallback)
@@ -59,20 +28,43 @@ pub fn router<'a>() -> Router<'a, ()> {
 }
 
 async fn fallback(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if proxy::enabled(&ctx) {
-        proxy::handle(req, ctx).await
+    if proxy::enabled(&ctx.env) {
+        proxy::handle(req, &ctx.env).await
     } else {
         not_found(req, ctx)
     }
 }
 
-/// Routes one request. A handler error becomes a JSON `500 internal` (and is logged), and the
-/// router's own plain-text `405` becomes a JSON one. Only a failure to build a response at all
-/// is left to the `#[event(fetch)]` glue (its plain 500).
+async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
+    match &m.route {
+        Route::Health => health::get(req, env, &m).await,
+        Route::OfrepConfiguration => evaluate::ofrep_configuration(env),
+        Route::Snapshot => snapshot::get(req, env, &m).await,
+        Route::OfrepBulk => evaluate::ofrep_bulk(req, env, &m).await,
+        Route::OfrepOne { key } => evaluate::ofrep_one(req, env, key, &m).await,
+        Route::RestAll => evaluate::rest_all(req, env, &m).await,
+        Route::RestOne { key } => evaluate::rest_one(req, env, key, &m).await,
+        Route::Preflight => cors::preflight(req),
+    }
+}
+
+/// Routes one request: the data plane first, without building a router; the rest through the
+/// router. A handler error becomes a JSON `500 internal` (and is logged), and the router's own
+/// plain-text `405` becomes a JSON one. Only a failure to build a response at all is left to
+/// the `#[event(fetch)]` glue (its plain 500).
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let method = req.method();
     let path = req.path();
-    match router().run(req, env).await {
+    let result = match dispatch::route(&method, &path) {
+        Some(m) => data_plane(req, &env, m).await,
+        None if dispatch::known_path(&path) => error(
+            405,
+            "method_not_allowed",
+            &format!("{method} is not allowed on {path}"),
+        ),
+        None => router().run(req, env).await,
+    };
+    match result {
         Ok(response) if response.status_code() == 405 && !is_json(&response) => error(
             405,
             "method_not_allowed",

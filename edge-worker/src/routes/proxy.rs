@@ -9,51 +9,43 @@
 //! no flags.
 
 use serde_json::{Map, Value, json};
-use worker::{Fetch, Headers, Method, Request, RequestInit, Response, Result, RouteContext};
+use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::error;
 use super::evaluate::{environment, now};
-use crate::gate::{Gates, ascii_json, inject_bootstrap, request_context};
-use crate::{bindings, snapshots};
+use crate::gate::{ascii_json, inject_bootstrap, request_context};
+use crate::{config, snapshots};
 
 /// Pages larger than this are forwarded untouched rather than buffered for injection.
 const MAX_INJECT_BYTES: usize = 5 * 1024 * 1024;
 
-fn var(ctx: &RouteContext<()>, name: &str) -> Option<String> {
-    ctx.env
-        .var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| ctx.env.secret(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-}
-
 /// Is edge gating configured? (Otherwise unknown paths are a plain JSON 404.)
-pub fn enabled(ctx: &RouteContext<()>) -> bool {
-    var(ctx, bindings::ORIGIN_URL).is_some()
+pub fn enabled(env: &Env) -> bool {
+    config::get(env).origin.is_some()
 }
 
-pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let Some(origin) = var(&ctx, bindings::ORIGIN_URL) else {
+pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
+    let config = config::get(env);
+    let Some(origin) = config.origin.clone() else {
         return error(
             404,
             "not_found",
             &format!("no route for {} {}", req.method(), req.path()),
         );
     };
-    let gates = match Gates::parse(var(&ctx, bindings::GATES).as_deref()) {
-        Ok(g) => g,
+    let gates = match &config.gates {
+        Ok(g) => g.clone(),
         Err(why) => {
             worker::console_error!("{why}");
             return error(500, "misconfigured", "edge gating is misconfigured (GATES)");
         }
     };
-    let environment = match environment(&req, &ctx) {
+    let environment = match environment(&req, None, &config) {
         Ok(e) => e,
         Err(response) => return response,
     };
     let now = now();
-    let secret = var(&ctx, bindings::CONTEXT_SECRET);
+    let secret = config.context_secret.clone();
     let headers = req.headers();
     let context = request_context(
         &gates,
@@ -64,7 +56,7 @@ pub async fn handle(mut req: Request, ctx: RouteContext<()>) -> Result<Response>
         (now / 1000.0) as i64,
     );
 
-    let loaded = snapshots::full(&ctx.env, &environment, now, false).await;
+    let loaded = snapshots::full(env, &environment, now, false).await;
     let mut flags = Map::new();
     let mut values = Map::new();
     if let Some(loaded) = &loaded {

@@ -3,34 +3,34 @@
 //! It is public, so it is the `clientSide` compilation only (DESIGN §6). The bytes are served as
 //! published, with a strong `ETag` (version and hash) and a short public cache lifetime.
 
-use worker::{Headers, Request, Response, Result, RouteContext};
+use worker::{Env, Headers, Request, Response, Result};
 
+use super::dispatch::Matched;
 use super::evaluate::now;
 use super::{cors, error};
-use crate::{bindings, ofrep, snapshots};
+use crate::{config, ofrep, snapshots};
 
-pub async fn get(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    let environment = match super::evaluate::environment(&req, &ctx) {
+pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
+    let config = config::get(env);
+    let environment = match super::evaluate::environment(&req, m.environment.as_deref(), &config) {
         Ok(e) => e,
         Err(response) => return cors::allow(response?),
     };
-    let Some(public) = snapshots::public(&ctx.env, &environment, now()).await else {
+    let Some(public) = snapshots::public(env, &environment, now()).await else {
         return cors::allow(error(
             404,
             "no_snapshot",
             &format!("no client-side snapshot is published for `{environment}`"),
         )?);
     };
-    let ttl = ctx
-        .env
-        .var(bindings::SNAPSHOT_TTL_SECONDS)
-        .map(|v| v.to_string())
-        .unwrap_or_else(|_| "5".into());
     let headers = Headers::new();
     headers.set("ETag", &public.etag)?;
     headers.set(
         "Cache-Control",
-        &format!("public, max-age={}, stale-while-revalidate=60", ttl.trim()),
+        &format!(
+            "public, max-age={}, stale-while-revalidate=60",
+            (config.ttl_ms / 1000.0).floor()
+        ),
     )?;
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     if ofrep::matches(if_none_match.as_deref(), &public.etag) {

@@ -3,13 +3,15 @@
 //! Suites, each with its own worker instance (configuration differs): [`basics`] (an empty
 //! worker: health, JSON errors), [`evaluation`] (OFREP, REST, snapshots, overrides, fail-closed,
 //! the whole corpus over HTTP, the stock OpenFeature OFREP provider in Node) and [`gating`]
-//! (the worker in front of a real local origin). Each check is a named function; all of them
+//! (the worker in front of a real local origin) and [`selfhosted`] (`edge-worker/workerd.capnp`
+//! on a bare workerd, as users self-host it). Each check is a named function; all of them
 //! run, each is reported, and the suite fails if any did.
 
 mod basics;
 mod evaluation;
 mod gating;
 mod origin;
+mod selfhosted;
 
 use serde_json::{Value, json};
 
@@ -27,6 +29,7 @@ pub fn run() -> Result {
         ("basics", basics::run as fn() -> Result),
         ("evaluation", evaluation::run),
         ("gating", gating::run),
+        ("self-hosted workerd", selfhosted::run),
     ] {
         eprintln!("\n-- suite: {name}");
         if let Err(Failed(why)) = suite() {
@@ -44,8 +47,25 @@ pub fn run() -> Result {
     }
 }
 
-/// Runs `checks` against `fixture`; on failure, the error carries the end of wrangler's log.
-pub fn run_checks<T>(server: &Wrangler, fixture: &T, checks: &[(&str, Check<T>)]) -> Result {
+/// Something whose failures carry the end of its log (wrangler, workerd).
+pub trait Server {
+    fn failed(&self, why: &str) -> Failed;
+}
+
+impl Server for Wrangler {
+    fn failed(&self, why: &str) -> Failed {
+        Wrangler::failed(self, why)
+    }
+}
+
+impl Server for crate::workerd::Workerd {
+    fn failed(&self, why: &str) -> Failed {
+        crate::workerd::Workerd::failed(self, why)
+    }
+}
+
+/// Runs `checks` against `fixture`; on failure, the error carries the end of the server's log.
+pub fn run_checks<T>(server: &impl Server, fixture: &T, checks: &[(&str, Check<T>)]) -> Result {
     let mut failures = Vec::new();
     for (name, check) in checks {
         match check(fixture) {

@@ -1,0 +1,67 @@
+//! The deployment's configuration, read from vars and secrets once per isolate.
+//!
+//! Vars and secrets cannot change under a running isolate (a new deployment starts new ones),
+//! and each read is a call into JavaScript, so every request uses this cached copy instead of
+//! reading them again.
+
+use std::cell::OnceCell;
+use std::rc::Rc;
+
+use worker::Env;
+
+use crate::bindings;
+use crate::gate::Gates;
+
+#[derive(Debug)]
+pub struct Config {
+    /// The environment of requests that name none.
+    pub default_environment: String,
+    /// How long an isolate serves a snapshot before revalidating it, in milliseconds.
+    pub ttl_ms: f64,
+    /// Whether REST requests may set the evaluation time (tests and development only).
+    pub allow_now: bool,
+    /// Edge gating: the origin, and the gates (or why they do not parse).
+    pub origin: Option<String>,
+    pub gates: Result<Gates, String>,
+    pub context_secret: Option<String>,
+}
+
+fn text(env: &Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn read(env: &Env) -> Config {
+        let ttl_seconds = text(env, bindings::SNAPSHOT_TTL_SECONDS)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 0.0)
+            .unwrap_or(5.0);
+        Config {
+            default_environment: text(env, bindings::ENVIRONMENT_DEFAULT)
+                .unwrap_or_else(|| "production".into()),
+            ttl_ms: ttl_seconds * 1000.0,
+            allow_now: text(env, bindings::ALLOW_NOW_OVERRIDE).is_some_and(|v| v.trim() == "true"),
+            origin: text(env, bindings::ORIGIN_URL),
+            gates: Gates::parse(text(env, bindings::GATES).as_deref()),
+            context_secret: text(env, bindings::CONTEXT_SECRET),
+        }
+    }
+}
+
+thread_local! {
+    static CONFIG: OnceCell<Rc<Config>> = const { OnceCell::new() };
+}
+
+/// This isolate's configuration (read on first use).
+pub fn get(env: &Env) -> Rc<Config> {
+    CONFIG.with(|c| c.get_or_init(|| Rc::new(Config::read(env))).clone())
+}
+
+/// A variable this module does not cache (the `FF_*` overrides, read once per snapshot).
+pub fn variable(env: &Env, name: &str) -> Option<String> {
+    text(env, name)
+}

@@ -1,0 +1,44 @@
+# Burgee's edge worker on a self-hosted workerd, without Cloudflare.
+#
+#   cargo xtask test     # builds edge-worker/build/ (or: cargo xtask e2e)
+#   mkdir -p data/kv data/do
+#   node_modules/@cloudflare/workerd-linux-64/bin/workerd serve edge-worker/workerd.capnp \
+#       --directory-path kv=$PWD/data/kv --directory-path do=$PWD/data/do \
+#       --socket-addr http=127.0.0.1:8080
+#
+# Workers KV becomes a directory: each key is a file of that name (`snapshot:production`,
+# `public:production`), written by the control plane through the same KV binding, or by hand
+# (`burgee compile flags.json --env production --out data/kv/snapshot:production`). The Durable
+# Object keeps its SQLite storage under `do`. Everything else behaves as on Cloudflare; see the
+# README's "Self-hosting on workerd". Tested by `cargo xtask test` (the "self-hosted" suite).
+
+using Workerd = import "/workerd/workerd.capnp";
+
+const config :Workerd.Config = (
+  services = [
+    (name = "burgee", worker = .burgee),
+    # Paths come from --directory-path on the command line.
+    (name = "kv", disk = (writable = true)),
+    (name = "do", disk = (writable = true)),
+  ],
+  sockets = [ (name = "http", address = "*:8080", http = (), service = "burgee") ],
+);
+
+const burgee :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed "build/index.js"),
+    (name = "index_bg.wasm", wasm = embed "build/index_bg.wasm"),
+  ],
+  # The same date as wrangler.toml.
+  compatibilityDate = "2026-04-26",
+  bindings = [
+    (name = "FLAGS", kvNamespace = "kv"),
+    (name = "STORE", durableObjectNamespace = "FlagStore"),
+    (name = "ENVIRONMENT_DEFAULT", text = "production"),
+    (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
+  ],
+  durableObjectNamespaces = [
+    (className = "FlagStore", uniqueKey = "burgee-flag-store", enableSql = true),
+  ],
+  durableObjectStorage = (localDisk = "do"),
+);
