@@ -9,11 +9,14 @@
 //! - [`wrangler`]: running it in workerd (`wrangler dev`) and always stopping it again.
 //! - [`e2e`]: the end-to-end checks against it, over [`http`].
 
+mod bench_worker;
 mod e2e;
 mod http;
+mod npm;
 mod seed;
 mod setup;
 mod worker;
+mod workerd;
 mod wrangler;
 
 use std::ffi::OsStr;
@@ -28,8 +31,9 @@ cargo xtask <command>
 
   dev     set up and run Burgee locally
   test    set up and run every check and test (what CI runs)
-  bench   run the benchmarks and print their numbers
-  e2e     build the edge worker and run only its end-to-end suites";
+  bench   run the benchmarks and print their numbers (or one: core, npm, worker)
+  e2e     build the edge worker and run only its end-to-end suites
+  npm     build the npm package and run only its tests";
 
 /// A failed step: what failed, printed once.
 #[derive(Debug)]
@@ -184,6 +188,16 @@ fn test() -> Result {
         steps.step("unit, property, corpus, schema and CLI tests", || {
             run(&cargo, &["test", "--workspace", "--locked"])
         })?;
+        steps.step("npm: Chromium (Debian)", npm::ensure_chromium)?;
+        steps.step(
+            "npm: dev dependencies (npm ci in npm/)",
+            npm::ensure_npm_deps,
+        )?;
+        steps.step("npm: build (lean + full wasm, TypeScript)", npm::build_npm)?;
+        steps.step(
+            "npm: tests of the packed package (Node, Chromium, workerd, size)",
+            npm::test_npm,
+        )?;
         steps.step("edge worker: build", worker::build)?;
         steps.step("edge worker: end-to-end", e2e::run)?;
         Ok(())
@@ -257,11 +271,33 @@ fn cli_demo() -> Result {
     Ok(())
 }
 
-fn bench() -> Result {
-    run(
-        &cargo(),
-        &["bench", "--locked", "-p", "burgee-core", "--bench", "eval"],
-    )
+/// `cargo xtask bench [core|npm|worker]`: every benchmark, or one of them.
+fn bench(which: Option<&str>) -> Result {
+    let mut steps = Steps { done: Vec::new() };
+    let all = which.is_none();
+    setup::all(&mut steps)?;
+    if all || which == Some("core") {
+        run(
+            &cargo(),
+            &["bench", "--locked", "-p", "burgee-core", "--bench", "eval"],
+        )?;
+    }
+    if all || which == Some("npm") {
+        npm::ensure_npm_deps()?;
+        npm::build_npm()?;
+        npm::bench_npm()?;
+    }
+    if all || which == Some("worker") {
+        npm::ensure_npm_deps()?;
+        worker::build()?;
+        bench_worker::run()?;
+    }
+    if !matches!(which, None | Some("core" | "npm" | "worker")) {
+        return Err(Failed(format!(
+            "unknown benchmark {which:?}: core, npm or worker"
+        )));
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {
@@ -273,7 +309,17 @@ fn main() -> ExitCode {
     let result = match command.as_deref() {
         Some("test") => test(),
         Some("dev") => dev(),
-        Some("bench") => bench(),
+        Some("bench") => bench(std::env::args().nth(2).as_deref()),
+        Some("npm") => {
+            let mut steps = Steps { done: Vec::new() };
+            let result = setup::all(&mut steps)
+                .and_then(|()| steps.step("npm: Chromium (Debian)", npm::ensure_chromium))
+                .and_then(|()| steps.step("npm: dev dependencies", npm::ensure_npm_deps))
+                .and_then(|()| steps.step("npm: build", npm::build_npm))
+                .and_then(|()| steps.step("npm: tests", npm::test_npm));
+            steps.summary();
+            result
+        }
         Some("e2e") => {
             let mut steps = Steps { done: Vec::new() };
             let result = setup::all(&mut steps)
