@@ -91,9 +91,9 @@ impl Writer {
     }
 
     fn lit_set(&mut self, set: &LitSet) {
-        self.count(set.strs.len());
-        for s in &set.strs {
-            self.str(s);
+        self.count(set.str_count());
+        for i in 0..set.str_count() {
+            self.str(set.str_at(i).unwrap_or_default());
         }
         self.count(set.nums.len());
         for &n in &set.nums {
@@ -285,211 +285,291 @@ impl Snapshot {
 // ---------------------------------------------------------------------------------------------
 // Decoding
 
+/// Reads the binary format. A failed read records the first error, moves to the end of the
+/// input and answers a default (zero, empty), so every read after it fails at once and every
+/// count reads zero: decoding never branches on errors item by item, and the first error is
+/// what [`Snapshot::decode`] reports. (One error path instead of one per `?` keeps the
+/// decoder small in the browser's wasm.)
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
+    error: Option<DecodeError>,
 }
 
-type Result<T> = core::result::Result<T, DecodeError>;
-
 impl<'a> Reader<'a> {
-    fn u8(&mut self) -> Result<u8> {
-        let b = *self.bytes.get(self.at).ok_or(DecodeError::Truncated)?;
-        self.at += 1;
-        Ok(b)
+    #[cold]
+    fn fail(&mut self, error: DecodeError) {
+        if self.error.is_none() {
+            self.error = Some(error);
+        }
+        self.at = self.bytes.len();
     }
 
-    fn bool(&mut self) -> Result<bool> {
-        match self.u8()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            _ => Err(DecodeError::Invalid("a flag byte is neither 0 nor 1")),
+    /// Fails with `Invalid(what)` unless `ok`.
+    fn check(&mut self, ok: bool, what: &'static str) {
+        if !ok {
+            self.fail(DecodeError::Invalid(what));
         }
     }
 
-    fn varint(&mut self) -> Result<u64> {
-        let mut v: u64 = 0;
-        for shift in (0..64).step_by(7) {
-            let b = self.u8()?;
-            v |= u64::from(b & 0x7f) << shift;
-            if b & 0x80 == 0 {
-                return Ok(v);
+    /// The next `n` bytes.
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let bytes = self.bytes;
+        match self
+            .at
+            .checked_add(n)
+            .and_then(|end| bytes.get(self.at..end))
+        {
+            Some(taken) => {
+                self.at += n;
+                taken
+            }
+            None => {
+                self.fail(DecodeError::Truncated);
+                &[]
             }
         }
-        Err(DecodeError::Invalid("a number is too long"))
     }
 
-    fn u32(&mut self) -> Result<u32> {
-        u32::try_from(self.varint()?).map_err(|_| DecodeError::Invalid("a number is too large"))
+    fn u8(&mut self) -> u8 {
+        match self.bytes.get(self.at) {
+            Some(&b) => {
+                self.at += 1;
+                b
+            }
+            None => {
+                self.fail(DecodeError::Truncated);
+                0
+            }
+        }
+    }
+
+    fn bool(&mut self) -> bool {
+        let b = self.u8();
+        self.check(b <= 1, "a flag byte is neither 0 nor 1");
+        b == 1
+    }
+
+    fn varint(&mut self) -> u64 {
+        let mut v: u64 = 0;
+        for shift in (0..64).step_by(7) {
+            let b = self.u8();
+            v |= u64::from(b & 0x7f) << shift;
+            if b & 0x80 == 0 {
+                return v;
+            }
+        }
+        self.fail(DecodeError::Invalid("a number is too long"));
+        0
+    }
+
+    fn u32(&mut self) -> u32 {
+        let v = self.varint();
+        let small = u32::try_from(v).ok();
+        self.check(small.is_some(), "a number is too large");
+        small.unwrap_or(0)
     }
 
     /// A count of items that each take at least one byte: never more than the bytes left, so
     /// garbage cannot make us allocate.
-    fn count(&mut self) -> Result<usize> {
-        let n = self.varint()?;
+    fn count(&mut self) -> usize {
+        let n = self.varint();
         let left = (self.bytes.len() - self.at.min(self.bytes.len())) as u64;
         if n > left {
-            return Err(DecodeError::Truncated);
+            self.fail(DecodeError::Truncated);
+            return 0;
         }
-        Ok(n as usize)
+        n as usize
     }
 
-    fn i64(&mut self) -> Result<i64> {
-        let v = self.varint()?;
-        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+    fn i64(&mut self) -> i64 {
+        let v = self.varint();
+        ((v >> 1) as i64) ^ -((v & 1) as i64)
     }
 
-    fn f64(&mut self) -> Result<f64> {
-        let bytes = self
-            .bytes
-            .get(self.at..self.at + 8)
-            .ok_or(DecodeError::Truncated)?;
-        self.at += 8;
-        let mut raw = [0u8; 8];
-        raw.copy_from_slice(bytes);
-        Ok(f64::from_le_bytes(raw))
+    fn f64(&mut self) -> f64 {
+        let raw: [u8; 8] = self.take(8).try_into().unwrap_or_default();
+        f64::from_le_bytes(raw)
     }
 
-    fn str(&mut self) -> Result<&'a str> {
-        let n = self.count()?;
-        let bytes = self
-            .bytes
-            .get(self.at..self.at + n)
-            .ok_or(DecodeError::Truncated)?;
-        self.at += n;
-        core::str::from_utf8(bytes).map_err(|_| DecodeError::Invalid("text is not UTF-8"))
+    fn str(&mut self) -> &'a str {
+        let n = self.count();
+        let bytes = self.take(n);
+        let text = core::str::from_utf8(bytes).ok();
+        self.check(text.is_some(), "text is not UTF-8");
+        text.unwrap_or_default()
     }
 
-    fn boxed(&mut self) -> Result<Box<str>> {
-        self.str().map(Into::into)
+    fn boxed(&mut self) -> Box<str> {
+        self.str().into()
     }
 
-    fn many<T>(&mut self, mut item: impl FnMut(&mut Self) -> Result<T>) -> Result<Vec<T>> {
-        let n = self.count()?;
+    fn many<T>(&mut self, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
+        let n = self.count();
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
-            out.push(item(self)?);
+            out.push(item(self));
         }
-        Ok(out)
+        out
     }
 
-    fn lit_set(&mut self) -> Result<LitSet> {
-        let strs = self.many(Self::boxed)?;
-        let nums = self.many(Self::f64)?;
-        let bools = self.u8()?;
-        if bools > 3 {
-            return Err(DecodeError::Invalid("a boolean set has unknown bits"));
+    /// A list of strings as one text cut at `ends` (see [`LitSet`]): the lengths first, then
+    /// the bytes, so the text is allocated once, at its size, and validated in one go.
+    fn joined(&mut self) -> (Box<str>, Vec<u32>) {
+        let clean = self.error.is_none();
+        let start = self.at;
+        let n = self.count();
+        let mut ends = Vec::with_capacity(n);
+        let mut total: usize = 0;
+        for _ in 0..n {
+            let len = self.count();
+            self.take(len);
+            total += len;
+            ends.push(total as u32);
         }
-        LitSet::from_sorted(strs, nums, [bools & 1 != 0, bools & 2 != 0])
-            .ok_or(DecodeError::Invalid("a set of literals is not in order"))
+        let mut again = Reader {
+            bytes: self.bytes,
+            at: start,
+            error: None,
+        };
+        again.count();
+        if clean && self.error.is_some() {
+            // Cut short: report what reading string by string would have met first.
+            for _ in 0..n {
+                let len = again.count();
+                if again.error.is_none() && core::str::from_utf8(again.take(len)).is_err() {
+                    self.error = Some(DecodeError::Invalid("text is not UTF-8"));
+                    break;
+                }
+            }
+            return (Box::default(), Vec::new());
+        }
+        let mut bytes = Vec::with_capacity(total);
+        for _ in 0..n {
+            let len = again.count();
+            bytes.extend_from_slice(again.take(len));
+        }
+        let text = alloc::string::String::from_utf8(bytes).unwrap_or_default();
+        // Valid as a whole and cut at character boundaries: every string is valid.
+        let valid =
+            text.len() == total && ends.iter().all(|&end| text.is_char_boundary(end as usize));
+        self.check(valid, "text is not UTF-8");
+        (text.into_boxed_str(), ends)
     }
 
-    fn cmp(&mut self) -> Result<Cmp> {
-        Ok(match self.u8()? {
+    fn lit_set(&mut self) -> LitSet {
+        let (text, ends) = self.joined();
+        let nums = self.many(Self::f64);
+        let bools = self.u8();
+        self.check(bools <= 3, "a boolean set has unknown bits");
+        let set = LitSet::from_sorted(text, ends, nums, [bools & 1 != 0, bools & 2 != 0]);
+        self.check(set.is_some(), "a set of literals is not in order");
+        set.unwrap_or_default()
+    }
+
+    fn cmp(&mut self) -> Cmp {
+        match self.u8() {
             0 => Cmp::Eq,
             1 => Cmp::Lt,
             2 => Cmp::Lte,
             3 => Cmp::Gt,
             4 => Cmp::Gte,
-            _ => return Err(DecodeError::Invalid("unknown comparison")),
-        })
+            _ => {
+                self.fail(DecodeError::Invalid("unknown comparison"));
+                Cmp::Eq
+            }
+        }
     }
 
-    fn clause(&mut self) -> Result<Clause> {
-        let slot = match self.u32()? {
+    fn clause(&mut self) -> Clause {
+        let slot = match self.u32() {
             0 => NOW,
             n => n - 1,
         };
-        let negate = self.bool()?;
-        let test = match self.u8()? {
-            0 => Test::In(self.lit_set()?),
-            1 => Test::StartsWith(self.many(Self::boxed)?),
-            2 => Test::EndsWith(self.many(Self::boxed)?),
-            3 => Test::Contains(self.many(Self::boxed)?),
+        let negate = self.bool();
+        let test = match self.u8() {
+            0 => Test::In(self.lit_set()),
+            1 => Test::StartsWith(self.many(Self::boxed)),
+            2 => Test::EndsWith(self.many(Self::boxed)),
+            3 => Test::Contains(self.many(Self::boxed)),
             4 => {
-                let cmp = self.cmp()?;
-                Test::Number(cmp, self.many(Self::f64)?)
+                let cmp = self.cmp();
+                Test::Number(cmp, self.many(Self::f64))
             }
             5 => {
-                let cmp = self.cmp()?;
+                let cmp = self.cmp();
                 Test::Semver(
                     cmp,
-                    self.many(|r| {
-                        Ok(SemverLit {
-                            major: r.varint()?,
-                            minor: r.varint()?,
-                            patch: r.varint()?,
-                            pre: r.boxed()?,
-                        })
-                    })?,
+                    self.many(|r| SemverLit {
+                        major: r.varint(),
+                        minor: r.varint(),
+                        patch: r.varint(),
+                        pre: r.boxed(),
+                    }),
                 )
             }
-            6 => Test::Before(self.many(Self::i64)?),
-            7 => Test::After(self.many(Self::i64)?),
-            8 => Test::InSegment(self.many(Self::u32)?),
+            6 => Test::Before(self.many(Self::i64)),
+            7 => Test::After(self.many(Self::i64)),
+            8 => Test::InSegment(self.many(Self::u32)),
             9 => Test::Exists,
             10 => Test::Never,
-            _ => return Err(DecodeError::Invalid("unknown clause operator")),
+            _ => {
+                self.fail(DecodeError::Invalid("unknown clause operator"));
+                Test::Never
+            }
         };
-        Ok(Clause { slot, negate, test })
+        Clause { slot, negate, test }
     }
 
-    fn serve(&mut self) -> Result<Serve> {
-        Ok(match self.u8()? {
-            0 => Serve::Variant(self.u32()?),
+    fn serve(&mut self) -> Serve {
+        match self.u8() {
+            0 => Serve::Variant(self.u32()),
             1 => {
-                let slot = self.u32()?;
-                let salt = self.str()?;
-                let steps = self.many(|r| Ok((r.u32()?, r.u32()?)))?;
-                let total = self.u32()?;
-                if total == 0 || !steps.is_sorted_by_key(|step| step.0) {
-                    return Err(DecodeError::Invalid(
-                        "a rollout's weights are not increasing",
-                    ));
-                }
+                let slot = self.u32();
+                let salt = self.str();
+                let steps = self.many(|r| (r.u32(), r.u32()));
+                let total = self.u32();
+                self.check(
+                    total != 0 && steps.is_sorted_by_key(|step| step.0),
+                    "a rollout's weights are not increasing",
+                );
                 Serve::Rollout(Rollout::new(slot, salt, steps, total))
             }
-            _ => return Err(DecodeError::Invalid("unknown serve")),
-        })
+            _ => {
+                self.fail(DecodeError::Invalid("unknown serve"));
+                Serve::Variant(0)
+            }
+        }
     }
 
-    fn settings(&mut self) -> Result<Settings> {
-        let enabled = self.bool()?;
-        let off = match self.u32()? {
-            0 => None,
-            n => Some(n - 1),
-        };
-        let prerequisites = self.many(|r| {
-            Ok(Prerequisite {
-                flag: r.u32()?,
-                variant: r.u32()?,
-            })
-        })?;
-        let targets = self.many(|r| {
-            Ok(Target {
-                slot: r.u32()?,
-                values: r.lit_set()?,
-                variant: r.u32()?,
-            })
-        })?;
-        let rules = self.many(|r| {
-            let id = if r.bool()? { Some(r.boxed()?) } else { None };
-            Ok(Rule {
-                id,
-                clauses: r.many(Self::u32)?,
-                serve: r.serve()?,
-            })
-        })?;
-        let default = if self.bool()? {
-            Some(self.serve()?)
+    fn settings(&mut self) -> Settings {
+        let enabled = self.bool();
+        let off = self.u32().checked_sub(1);
+        let prerequisites = self.many(|r| Prerequisite {
+            flag: r.u32(),
+            variant: r.u32(),
+        });
+        let targets = self.many(|r| Target {
+            slot: r.u32(),
+            values: r.lit_set(),
+            variant: r.u32(),
+        });
+        let rules = self.many(|r| Rule {
+            id: if r.bool() { Some(r.boxed()) } else { None },
+            clauses: r.many(Self::u32),
+            serve: r.serve(),
+        });
+        let default = if self.bool() {
+            Some(self.serve())
         } else {
             None
         };
-        let schedule = self.many(|r| Ok((r.i64()?, r.serve()?)))?;
-        if !schedule.is_sorted_by_key(|step| step.0) {
-            return Err(DecodeError::Invalid("schedule steps are not in time order"));
-        }
-        Ok(Settings {
+        let schedule = self.many(|r| (r.i64(), r.serve()));
+        self.check(
+            schedule.is_sorted_by_key(|step| step.0),
+            "schedule steps are not in time order",
+        );
+        Settings {
             enabled,
             off,
             prerequisites,
@@ -497,9 +577,46 @@ impl<'a> Reader<'a> {
             rules,
             default,
             schedule,
-        })
+        }
+    }
+
+    fn flag(&mut self) -> FlagEntry {
+        let key = self.boxed();
+        let kind = match self.u8() {
+            0 => Some(Kind::Boolean),
+            1 => Some(Kind::String),
+            2 => Some(Kind::Number),
+            3 => Some(Kind::Json),
+            4 => None,
+            _ => {
+                self.fail(DecodeError::Invalid("unknown flag kind"));
+                None
+            }
+        };
+        let variants = self.many(|r| Variant {
+            name: r.boxed(),
+            json: r.boxed(),
+        });
+        let body = match self.u8() {
+            0 => Body::Live(self.settings()),
+            1 => Body::Broken(self.boxed()),
+            2 => Body::Forced(self.u32()),
+            _ => {
+                self.fail(DecodeError::Invalid("unknown flag body"));
+                Body::Forced(0)
+            }
+        };
+        FlagEntry {
+            hash: crate::hash::hash_str(&key),
+            key,
+            kind,
+            variants,
+            body,
+        }
     }
 }
+
+type Result<T> = core::result::Result<T, DecodeError>;
 
 /// Every index in a decoded snapshot points at something, so evaluation never meets a
 /// dangling reference (it would not panic either, but it would answer nonsense).
@@ -571,51 +688,27 @@ impl Snapshot {
         if bytes.get(..4) != Some(MAGIC.as_slice()) {
             return Err(DecodeError::BadMagic);
         }
-        let mut r = Reader { bytes, at: 4 };
-        let version = r.varint()?;
-        let environment = r.boxed()?;
+        let mut r = Reader {
+            bytes,
+            at: 4,
+            error: None,
+        };
+        let version = r.varint();
+        let environment = r.boxed();
         let mut attributes = alloc::vec![AttrPath::TargetingKey];
-        attributes.extend(r.many(|r| r.boxed().map(AttrPath::Named))?);
-        let clauses = r.many(Reader::clause)?;
-        let segments = r.many(|r| {
-            Ok(SegmentEntry {
-                key: r.boxed()?,
-                broken: r.bool()?,
-                include: r.lit_set()?,
-                exclude: r.lit_set()?,
-                rules: r.many(|r| r.many(Reader::u32))?,
-            })
-        })?;
-        let flags = r.many(|r| {
-            let key = r.boxed()?;
-            let kind = match r.u8()? {
-                0 => Some(Kind::Boolean),
-                1 => Some(Kind::String),
-                2 => Some(Kind::Number),
-                3 => Some(Kind::Json),
-                4 => None,
-                _ => return Err(DecodeError::Invalid("unknown flag kind")),
-            };
-            let variants = r.many(|r| {
-                Ok(Variant {
-                    name: r.boxed()?,
-                    json: r.boxed()?,
-                })
-            })?;
-            let body = match r.u8()? {
-                0 => Body::Live(r.settings()?),
-                1 => Body::Broken(r.boxed()?),
-                2 => Body::Forced(r.u32()?),
-                _ => return Err(DecodeError::Invalid("unknown flag body")),
-            };
-            Ok(FlagEntry {
-                hash: crate::hash::hash_str(&key),
-                key,
-                kind,
-                variants,
-                body,
-            })
-        })?;
+        attributes.extend(r.many(|r| AttrPath::Named(r.boxed())));
+        let clauses = r.many(Reader::clause);
+        let segments = r.many(|r| SegmentEntry {
+            key: r.boxed(),
+            broken: r.bool(),
+            include: r.lit_set(),
+            exclude: r.lit_set(),
+            rules: r.many(|r| r.many(Reader::u32)),
+        });
+        let flags = r.many(Reader::flag);
+        if let Some(error) = r.error {
+            return Err(error);
+        }
         if r.at != bytes.len() {
             return Err(DecodeError::TrailingBytes);
         }
