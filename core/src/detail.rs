@@ -407,25 +407,80 @@ impl<'s> Detail<'s> {
     }
 }
 
-/// Appends `s` as a JSON string literal.
+/// Appends `s` as a JSON string literal. Runs without anything to escape are copied whole
+/// (escapes are ASCII, so every cut falls on a character boundary).
 pub(crate) fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                let n = c as usize;
-                out.push_str("\\u00");
-                out.push(char::from(HEX.get(n >> 4).copied().unwrap_or(b'0')));
-                out.push(char::from(HEX.get(n & 15).copied().unwrap_or(b'0')));
-            }
-            c => out.push(c),
+    let mut start = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        let escape = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(s.get(start..i).unwrap_or_default());
+        start = i + 1;
+        if escape.is_empty() {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            let n = usize::from(b);
+            out.push_str("\\u00");
+            out.push(char::from(HEX.get(n >> 4).copied().unwrap_or(b'0')));
+            out.push(char::from(HEX.get(n & 15).copied().unwrap_or(b'0')));
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The escaping as it was written first, one character at a time.
+    fn reference(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                c if (c as u32) < 0x20 => {
+                    out.push_str("\\u00");
+                    out.push_str(&alloc::format!("{:02x}", c as u32));
+                }
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    #[test]
+    fn json_strings_escape_as_before() {
+        let mut all_controls = String::new();
+        for c in 0u8..0x80 {
+            all_controls.push(char::from(c));
+        }
+        for s in [
+            "",
+            "plain",
+            "quote \" and \\ backslash",
+            "ü-42 😀 \u{7f}\u{80}\u{2028}",
+            "\"\"\n",
+            "end\t",
+            all_controls.as_str(),
+        ] {
+            let mut out = String::new();
+            write_json_string(&mut out, s);
+            assert_eq!(out, reference(s), "{s:?}");
+        }
+    }
 }

@@ -39,27 +39,30 @@ interface Flag {
   broken?: string;
 }
 
+/** One flag in the manifest (`Snapshot::write_manifest`). */
+type ManifestFlag = [
+  key: string,
+  type: number,
+  names: string[],
+  values: unknown[],
+  rules: (string | null)[],
+  fixed: [number, number, number] | null,
+  broken: string | null,
+];
+
 interface Manifest {
   /** Set instead of everything else when the bytes were not a snapshot. */
   error?: string;
   version: number;
   environment: string;
   attributes: string[];
-  flags: {
-    key: string;
-    kind: string | null;
-    variants: [string, unknown][];
-    rules: (string | null)[];
-    static: [number, number, number] | null;
-    broken?: string;
-  }[];
+  flags: ManifestFlag[];
 }
 
 const NO_TYPE = 4;
 /** Auxiliary-field markers: none (`u32::MAX`), or not fetched yet. */
 const NONE = 0xffffffff;
 const LAZY = -1;
-const KIND_TYPES: Record<string, number> = { boolean: 0, string: 1, number: 2, json: 3 };
 
 function freeze<T>(v: T): T {
   if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
@@ -100,23 +103,20 @@ export class Loaded {
       engine.free();
       throw new Error(`cannot load the snapshot: ${m.error}`);
     }
-    // Keys as JSON.parse returns property names (internalized strings): `all()` stores them
-    // as property names, which is several times faster with these than with parsed values.
-    const intern = (key: string) => Object.keys({ [key]: 0 })[0];
     this.version = m.version;
     this.environment = m.environment;
     this.attributes = m.attributes;
-    this.flags = m.flags.map((f, i) => {
-      this.index.set(f.key, i);
-      const s = f.static;
+    this.flags = m.flags.map(([key, type, names, values, rules, s, broken], i) => {
+      this.index.set(key, i);
+      values.forEach(freeze);
       return {
-        key: intern(f.key),
-        type: f.kind === null ? -1 : KIND_TYPES[f.kind],
-        names: f.variants.map((v) => v[0]),
-        values: f.variants.map((v) => freeze(v[1])),
-        rules: f.rules,
+        key,
+        type,
+        names,
+        values,
+        rules,
         fixed: s ? (((s[0] + 1) & 0xffffff) | (s[1] << 24) | ((s[2] + 1) << 28)) >>> 0 : -1,
-        broken: f.broken,
+        broken: broken ?? undefined,
       };
     });
   }
