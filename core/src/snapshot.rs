@@ -659,6 +659,17 @@ fn push_index(out: &mut alloc::string::String, n: u32) {
 
 /// What bindings need to know about a snapshot without calling into it for every evaluation.
 impl Snapshot {
+    /// True when some evaluation can depend on the time (a schedule, or a clause on `$now`);
+    /// otherwise outcomes depend on the context alone, and bindings may keep them for as long
+    /// as the context stays the same.
+    pub fn reads_clock(&self) -> bool {
+        self.clauses.iter().any(|c| c.slot == NOW)
+            || self
+                .flags
+                .iter()
+                .any(|f| matches!(&f.body, Body::Live(s) if !s.schedule.is_empty()))
+    }
+
     /// The outcome of the flag at `index` when it cannot depend on the context or the time
     /// (forced, disabled, broken, or a single-variant default with no targeting), for a
     /// context that is valid. Bindings answer such flags without evaluating.
@@ -679,7 +690,8 @@ impl Snapshot {
 
     /// Writes the snapshot's manifest as JSON, for bindings that resolve names and values on
     /// their side of a boundary:
-    /// `{"version","environment","attributes":[…],"flags":[[…]…]}` where each flag is an array
+    /// `{"version","environment","clock","attributes":[…],"flags":[[…]…]}` (`clock` is
+    /// [`Snapshot::reads_clock`]) where each flag is an array
     /// (arrays parse faster than objects) of seven entries: the key; the type
     /// of its variants as a [`crate::ValueType`] index (a `json` flag is `3`, object), or `-1`
     /// when the flag could not be loaded; the variants' names; their values (the variants' JSON
@@ -694,7 +706,11 @@ impl Snapshot {
         push_int(out, self.version);
         out.push_str(",\"environment\":");
         write_json_string(out, &self.environment);
-        out.push_str(",\"attributes\":[");
+        out.push_str(if self.reads_clock() {
+            ",\"clock\":true,\"attributes\":["
+        } else {
+            ",\"clock\":false,\"attributes\":["
+        });
         for (i, a) in self.attributes.iter().enumerate() {
             if i > 0 {
                 out.push(',');
@@ -803,5 +819,48 @@ mod tests {
                 assert_eq!(set.lower_bound(h), naive, "n={n} h={h}");
             }
         }
+    }
+
+    /// Over the whole corpus: a snapshot that says it does not read the clock gives the same
+    /// outcomes at any time, for every context of its cases; and the corpus has both kinds.
+    #[test]
+    fn snapshots_that_do_not_read_the_clock_are_timeless() {
+        extern crate std;
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/vectors");
+        let (mut timeless, mut clocked) = (0, 0);
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if !name.ends_with(".json") || name == "murmur3.json" || name == "validation.json" {
+                continue;
+            }
+            let file: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let loaded = crate::load_value(file["document"].clone()).unwrap();
+            for env in loaded.document.environments.clone() {
+                let snapshot = loaded.compile(&env).snapshot;
+                if snapshot.reads_clock() {
+                    clocked += 1;
+                    continue;
+                }
+                timeless += 1;
+                for case in file["cases"].as_array().unwrap() {
+                    let context = snapshot.context(&case["context"]);
+                    let at = |now: i64| {
+                        let mut out = Vec::new();
+                        snapshot.outcomes(&context, now, &mut out);
+                        out
+                    };
+                    let reference = at(1_767_225_600_000);
+                    for now in [i64::MIN, -1, 0, 1_800_000_000_000, i64::MAX] {
+                        assert_eq!(at(now), reference, "{name} {env} at {now}");
+                    }
+                }
+            }
+        }
+        assert!(
+            timeless > 5 && clocked > 0,
+            "{timeless} timeless, {clocked} clocked"
+        );
     }
 }

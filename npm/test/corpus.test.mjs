@@ -116,6 +116,42 @@ test("error messages are the core's, word for word", () => {
   assert.ok(checked >= 50, `only ${checked} error cases`);
 });
 
+// evaluateAll/all() keep the outcomes of a snapshot that does not read the clock for as long as
+// the bound context is the same: through one bound context, evaluated at each case's time in
+// turn, every answer must equal a fresh evaluation, and the result objects are new each time.
+test("bulk results kept per context are never stale", () => {
+  lean.init(new WebAssembly.Module(readFileSync(createRequire(join(dir, "package.json")).resolve("burgee/burgee.wasm"))));
+  const failures = [];
+  let compared = 0;
+  for (const [name, file] of Object.entries(files)) {
+    for (const env of new Set(file.cases.map((c) => c.env))) {
+      const path = fixtures[name].snapshots[env];
+      const bytes = path ? readFileSync(join(dir, "fixtures", path)) : loadDocument(file.document, env).encode();
+      // One snapshot keeps a bound context; another evaluates afresh (binding anew each time).
+      const snapshot = lean.loadSnapshot(bytes);
+      const reference = lean.loadSnapshot(bytes);
+      const times = [...new Set(file.cases.filter((c) => c.env === env).map((c) => c.now ?? DEFAULT_NOW))];
+      for (const c of file.cases.filter((c) => c.env === env)) {
+        const bound = snapshot.bind(c.context);
+        let last;
+        for (const now of [...times, ...times]) {
+          const kept = bound.evaluateAll({ now });
+          const fresh = reference.evaluateAll(c.context, { now });
+          if (JSON.stringify(kept) !== JSON.stringify(fresh)) failures.push(`${name} ${c.id} at ${now}: ${JSON.stringify(kept)} != ${JSON.stringify(fresh)}`);
+          const key = Object.keys(kept)[0];
+          if (last && key !== undefined && (last === kept || last[key] === kept[key])) failures.push(`${name} ${c.id}: a result object was reused`);
+          last = kept;
+          compared++;
+        }
+      }
+      snapshot.free();
+      reference.free();
+    }
+  }
+  assert.deepEqual(failures.slice(0, 5), []);
+  assert.ok(compared > 1000, `only ${compared} comparisons`);
+});
+
 test("distributions hold", () => {
   let checked = 0;
   for (const [name, file] of Object.entries(files)) {
