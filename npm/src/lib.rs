@@ -45,13 +45,16 @@ pub mod kind {
     pub const TRUE: u8 = 2;
     /// The value is the next entry of `nums`.
     pub const NUMBER: u8 = 3;
-    /// The next entry of `nums` is its length `n` in UTF-16 code units; the `n` entries after
-    /// it are the code units.
+    /// The next entry of `nums` is its length `n` in bytes; the next `n` entries of `kinds`
+    /// are its UTF-8 (what `TextEncoder` makes of it).
     pub const STRING: u8 = 4;
     /// Present, but of a type no operator compares (an object, a nested array).
     pub const OTHER: u8 = 5;
     /// The next entry of `nums` is the element count; that many scalar kinds follow.
     pub const LIST: u8 = 6;
+    /// Alone in `kinds`: the context is unusable, every evaluation answers `INVALID_CONTEXT`
+    /// (JavaScript found it invalid and keeps the message).
+    pub const INVALID: u8 = 7;
 }
 
 /// An outcome in one `u32`: `variant + 1` in bits 0–23 (0: the caller's default), the reason
@@ -99,14 +102,12 @@ impl Slots<'_> {
         self.nums.next().copied().unwrap_or(0.0)
     }
 
-    /// A string of `units` UTF-16 code units (lone surrogates become U+FFFD, as `TextEncoder`
-    /// makes them).
-    fn text(&mut self, units: usize) -> Text {
-        let units = (&mut self.nums).take(units).map(|&u| u as u16);
-        let text: String = char::decode_utf16(units)
-            .map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect();
-        Text::new(&text)
+    /// A string of `len` bytes of UTF-8, from `kinds`.
+    fn text(&mut self, len: usize) -> Text {
+        let rest = self.kinds.as_slice();
+        let (bytes, rest) = rest.split_at_checked(len).unwrap_or((rest, &[]));
+        self.kinds = rest.iter();
+        Text::new(core::str::from_utf8(bytes).unwrap_or_default())
     }
 
     fn scalar(&mut self, kind: u8) -> Attr {
@@ -115,8 +116,8 @@ impl Slots<'_> {
             kind::TRUE => Attr::Bool(true),
             kind::NUMBER => Attr::Num(self.num()),
             kind::STRING => {
-                let units = self.num() as usize;
-                Attr::Str(self.text(units))
+                let len = self.num() as usize;
+                Attr::Str(self.text(len))
             }
             kind::OTHER => Attr::Other,
             _ => Attr::Missing,
@@ -198,9 +199,17 @@ impl Engine {
     }
 
     /// Binds a context: one value per attribute the manifest lists, in its order (see [`kind`]
-    /// for the encoding). Evaluations use it until the next call.
+    /// for the encoding), or an invalid one (`[kind::INVALID]`). Evaluations use it until the
+    /// next call.
     #[wasm_bindgen(js_name = setContext)]
     pub fn set_context(&mut self, kinds: &[u8], nums: &[f64]) {
+        let Ok(snapshot) = &self.snapshot else {
+            return;
+        };
+        if kinds == [kind::INVALID] {
+            self.context = Some(Context::invalid(snapshot, ""));
+            return;
+        }
         let mut slots = Slots {
             kinds: kinds.iter(),
             nums: nums.iter(),
@@ -209,18 +218,7 @@ impl Engine {
         while let Some(attr) = slots.next() {
             values.push(attr);
         }
-        self.context = self
-            .snapshot
-            .as_ref()
-            .ok()
-            .map(|s| Context::from_slots(s, values));
-    }
-
-    /// Binds a context that is unusable: every evaluation answers `INVALID_CONTEXT` (the
-    /// message is JavaScript's: it found the context invalid).
-    #[wasm_bindgen(js_name = setInvalidContext)]
-    pub fn set_invalid_context(&mut self) {
-        self.context = self.snapshot.as_ref().ok().map(|s| Context::invalid(s, ""));
+        self.context = Some(Context::from_slots(snapshot, values));
     }
 
     /// The packed outcome ([`pack`]) of the flag at `index` for the bound context. `expected`
@@ -375,23 +373,12 @@ mod tests {
 
     #[test]
     fn reads_flat_slots() {
-        let kinds = [
-            kind::STRING,
-            kind::NUMBER,
-            kind::LIST,
-            kind::STRING,
-            kind::TRUE,
-            kind::OTHER,
-            kind::STRING,
-        ];
-        // "u-ü1" as UTF-16 code units; "a😀" is 3 (the emoji is a surrogate pair); a lone
-        // surrogate becomes U+FFFD, as TextEncoder makes it.
-        let utf16 = |s: &str| s.encode_utf16().map(f64::from).collect::<Vec<_>>();
-        let mut nums = vec![4.0];
-        nums.extend(utf16("u-ü1"));
-        nums.extend([1.5, 2.0, 3.0]);
-        nums.extend(utf16("a😀"));
-        nums.extend([2.0, f64::from(0xd800u16), 120.0]);
+        let mut kinds = vec![kind::STRING];
+        kinds.extend("u-ü1".bytes());
+        kinds.extend([kind::NUMBER, kind::LIST, kind::STRING]);
+        kinds.extend("a😀".bytes());
+        kinds.extend([kind::TRUE, kind::OTHER, kind::STRING]);
+        let nums = [5.0, 1.5, 2.0, 5.0, 0.0];
         let mut slots = Slots {
             kinds: kinds.iter(),
             nums: nums.iter(),
@@ -406,7 +393,7 @@ mod tests {
             ]))
         );
         assert_eq!(slots.next(), Some(Attr::Other));
-        assert_eq!(slots.next(), Some(Attr::Str(Text::new("\u{fffd}x"))));
+        assert_eq!(slots.next(), Some(Attr::Str(Text::new(""))));
         assert_eq!(slots.next(), None);
     }
 

@@ -16,10 +16,13 @@ const NUMBER = 3;
 const STRING = 4;
 const OTHER = 5;
 const LIST = 6;
+const INVALID = 7;
+
+const encoder = new TextEncoder();
 
 /**
- * A context ready to hand across: flat arrays (a string is its length and then its UTF-16
- * code units in `nums`), or why it is invalid.
+ * A context ready to hand across as flat arrays (a string's UTF-8 follows its kind in `kinds`,
+ * its length is in `nums`); `invalid` says why when it is unusable (`kinds` is `[INVALID]`).
  */
 export interface Marshalled {
   kinds: Uint8Array;
@@ -43,7 +46,7 @@ function lookup(object: Record<string, unknown>, name: string): unknown {
 }
 
 function invalid(why: string): Marshalled {
-  return { kinds: new Uint8Array(0), nums: new Float64Array(0), invalid: why };
+  return { kinds: new Uint8Array([INVALID]), nums: new Float64Array(0), invalid: why };
 }
 
 /** Reads `context` for the attribute slots `attributes` (slot 0 is the targeting key). */
@@ -68,11 +71,13 @@ export function marshal(attributes: readonly string[], context: unknown): Marsha
           nums.push(v);
         } else kinds.push(MISSING);
         return;
-      case "string":
+      case "string": {
+        const bytes = encoder.encode(v);
         kinds.push(STRING);
-        nums.push(v.length);
-        for (let i = 0; i < v.length; i++) nums.push(v.charCodeAt(i));
+        for (const b of bytes) kinds.push(b);
+        nums.push(bytes.length);
         return;
+      }
       case "object":
         if (v === null) break;
         if (top && Array.isArray(v)) {

@@ -13,7 +13,6 @@ import type { BoundContext, EvaluateOptions, EvaluationDetails, FlagSnapshot, Va
 export interface WasmEngine {
   manifest(): string;
   setContext(kinds: Uint8Array, nums: Float64Array): void;
-  setInvalidContext(): void;
   evaluate(index: number, expected: number, now: number): number;
   aux(): number;
   evaluateAll(now: number): number;
@@ -139,8 +138,7 @@ export class Loaded {
   /** Makes `m` the engine's context (a no-op when it already is). */
   bind(m: Marshalled): void {
     if (this.bound === m) return;
-    if (m.invalid !== undefined) this.engine.setInvalidContext();
-    else this.engine.setContext(m.kinds, m.nums);
+    this.engine.setContext(m.kinds, m.nums);
     this.bound = m;
   }
 
