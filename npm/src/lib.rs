@@ -6,8 +6,13 @@
 //! the snapshot's manifest once (flag keys, variant values, rule ids, static outcomes), hands a
 //! context across once as flat typed arrays of only the attributes the snapshot reads, and then
 //! asks for outcomes by flag index. An outcome comes back as one packed `u32`
-//! ([`pack`]); the auxiliary field (rule, prerequisite) only when asked for. Names, values and
-//! result objects are built on the JavaScript side from the manifest.
+//! ([`pack`]); the auxiliary field (rule, prerequisite) only when asked for. Names, values,
+//! result objects and error messages are built on the JavaScript side from the manifest (the
+//! message templates in `ts/codes.ts` are the core's: a test below compares them word for word).
+//!
+//! Only numbers and byte/number arrays go in, and only numbers and the manifest's text come
+//! out: every other type that crosses (strings in, `JsError`, `Option`) adds code to the
+//! wasm-bindgen glue that every page downloads (see the size test).
 //!
 //! The lean build (default features) is the evaluator and the binary snapshot decoder only,
 //! for browsers and workers. The `full` feature (the Node build) adds compiling a flag document
@@ -147,6 +152,7 @@ impl Slots<'_> {
 pub struct Engine {
     /// The snapshot, or why the bytes were not one (the manifest says which).
     snapshot: Result<Snapshot, DecodeError>,
+    /// The bound context (`None` only when there is no snapshot).
     context: Option<Context>,
     /// The auxiliary field of the last [`Engine::evaluate`].
     aux: u32,
