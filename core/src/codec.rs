@@ -414,55 +414,52 @@ impl<'a> Reader<'a> {
     }
 
     /// A list of strings as one text cut at `ends` (see [`LitSet`]): the lengths first, then
-    /// the bytes, so the text is allocated once, at its size, and validated in one go.
-    fn joined(&mut self) -> (Box<str>, Vec<u32>) {
+    /// the bytes, so the text is allocated once, at its size, and validated in one go. The
+    /// third vector holds where each string starts in the input (the set reuses it for hashes).
+    fn joined(&mut self) -> (Box<str>, Vec<u32>, Vec<u64>) {
         let clean = self.error.is_none();
-        let start = self.at;
         let n = self.count();
         let mut ends = Vec::with_capacity(n);
+        let mut starts: Vec<u64> = Vec::with_capacity(n);
         let mut total: usize = 0;
         for _ in 0..n {
             let len = self.count();
+            starts.push(self.at as u64);
             self.take(len);
             total += len;
             ends.push(total as u32);
         }
-        let mut again = Reader {
-            bytes: self.bytes,
-            at: start,
-            error: None,
-        };
-        again.count();
-        if clean && self.error.is_some() {
-            // Cut short: report what reading string by string would have met first.
-            for _ in 0..n {
-                let len = again.count();
-                if again.error.is_none() && core::str::from_utf8(again.take(len)).is_err() {
+        let mut bytes = Vec::with_capacity(total);
+        let mut from = 0;
+        for (&start, &end) in starts.iter().zip(&ends) {
+            let (start, end) = (start as usize, end as usize);
+            let piece = self.bytes.get(start..start + (end - from));
+            from = end;
+            if clean && self.error.is_some() {
+                // Cut short: report what reading string by string would have met first.
+                let Some(piece) = piece else { break };
+                if core::str::from_utf8(piece).is_err() {
                     self.error = Some(DecodeError::Invalid("text is not UTF-8"));
                     break;
                 }
+            } else {
+                bytes.extend_from_slice(piece.unwrap_or_default());
             }
-            return (Box::default(), Vec::new());
-        }
-        let mut bytes = Vec::with_capacity(total);
-        for _ in 0..n {
-            let len = again.count();
-            bytes.extend_from_slice(again.take(len));
         }
         let text = alloc::string::String::from_utf8(bytes).unwrap_or_default();
         // Valid as a whole and cut at character boundaries: every string is valid.
         let valid =
             text.len() == total && ends.iter().all(|&end| text.is_char_boundary(end as usize));
         self.check(valid, "text is not UTF-8");
-        (text.into_boxed_str(), ends)
+        (text.into_boxed_str(), ends, starts)
     }
 
     fn lit_set(&mut self) -> LitSet {
-        let (text, ends) = self.joined();
+        let (text, ends, buffer) = self.joined();
         let nums = self.many(Self::f64);
         let bools = self.u8();
         self.check(bools <= 3, "a boolean set has unknown bits");
-        let set = LitSet::from_sorted(text, ends, nums, [bools & 1 != 0, bools & 2 != 0]);
+        let set = LitSet::from_sorted(text, ends, buffer, nums, [bools & 1 != 0, bools & 2 != 0]);
         self.check(set.is_some(), "a set of literals is not in order");
         set.unwrap_or_default()
     }

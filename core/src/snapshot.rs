@@ -174,14 +174,16 @@ impl LitSet {
 
     /// A set from strings already in set order (sorted by hash, then text; no duplicates), as
     /// the binary format stores them, given as `text` cut at `ends`: no sorting at decode
-    /// time. `None` if out of order, or if a cut is not at a character boundary.
+    /// time. `None` if out of order, or if a cut is not at a character boundary. `hashes` is
+    /// any vector to fill (its contents are dropped), so a decoder can lend one it is done with.
     pub(crate) fn from_sorted(
         text: Box<str>,
         ends: Vec<u32>,
+        mut hashes: Vec<u64>,
         nums: Vec<f64>,
         bools: [bool; 2],
     ) -> Option<Self> {
-        let mut hashes = Vec::with_capacity(ends.len());
+        hashes.clear();
         let mut start = 0;
         let mut last: Option<(u64, &str)> = None;
         for &end in &ends {
