@@ -1,1 +1,38 @@
-//! Placeholder
+//! burgee-admin-ui: the Leptos admin app, served by the edge worker at `/admin/`.
+//!
+//! It runs burgee-core in the browser, so the validation shown while editing, "evaluate as"
+//! and the change preview are exactly what the store and the edge will do. Code map:
+//! [`state`] holds the domain state as plain structs (tested natively), [`api`] the typed calls
+//! to the control plane, [`app`] the router and shared context, and `components/` one
+//! component per file.
+
+pub mod api;
+pub mod app;
+pub mod components;
+pub mod context;
+pub mod lens;
+pub mod state;
+
+/// The time evaluations use: now, in epoch milliseconds.
+pub fn now_ms() -> i64 {
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::Date::now() as i64
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// Mounts the app on `<body>` (the binary's whole `main`).
+pub fn start() {
+    #[cfg(target_arch = "wasm32")]
+    {
+        console_error_panic_hook::set_once();
+        leptos::mount::mount_to_body(app::App);
+    }
+}

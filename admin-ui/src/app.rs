@@ -1,0 +1,170 @@
+//! The root: shared context, sign-in, and the router (routes are URL fragments, see
+//! [`Route`]).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+use crate::components::{
+    attribute_list::AttributeList, confirm_dialog::ConfirmDialog, evaluate_page::EvaluatePage,
+    flag_editor::FlagEditor, flags_page::FlagsPage, history_page::HistoryPage, login::Login,
+    notices::NoticeList, segment_editor::SegmentEditor, segments_page::SegmentsPage, shell::Shell,
+};
+use crate::context::{Confirm, ListPrefs, Nav, Notices, Session, Store};
+use crate::state::catalog::Filter;
+use crate::state::document::DocState;
+use crate::state::route::Route;
+
+fn current_route() -> Route {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Route::parse(&location_hash().unwrap_or_default())
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        Route::Flags
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    let session = Session::restore();
+    let store = Store::new(session);
+    let nav = Nav {
+        route: RwSignal::new(current_route()),
+    };
+    provide_context(session);
+    provide_context(store);
+    provide_context(nav);
+    provide_context(Notices::new());
+    provide_context(Confirm {
+        question: RwSignal::new(None),
+    });
+    provide_context(ListPrefs {
+        filter: RwSignal::new(Filter::default()),
+    });
+
+    #[cfg(target_arch = "wasm32")]
+    {
+        let handle = window_event_listener_untyped("hashchange", move |_| {
+            let next = current_route();
+            if nav.route.get_untracked() != next {
+                nav.route.set(next);
+            }
+        });
+        on_cleanup(move || handle.remove());
+    }
+
+    // A token from this tab's session: find out who it is (or forget it).
+    if let Some(token) = session.token.get_untracked() {
+        let api = session.api();
+        leptos::task::spawn_local(async move {
+            match api.whoami().await {
+                Ok(identity) => session.sign_in(token, identity),
+                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                Err(_) => {} // offline: the page shows the load error and a retry
+            }
+        });
+    }
+
+    // A token revoked while signed in: back to the sign-in form.
+    Effect::new(move |_| {
+        if let Some(Err(ApiError::Unauthenticated(_))) = store.doc.get()
+            && session.token.get_untracked().is_some()
+            && session.identity.get_untracked().is_some()
+        {
+            session.sign_out();
+        }
+    });
+
+    let signed_in = move || session.identity.with(Option::is_some);
+    let restoring = move || session.token.with(Option::is_some) && !signed_in();
+
+    view! {
+        <Show
+            when=signed_in
+            fallback=move || {
+                view! {
+                    <Show when=restoring fallback=|| view! { <Login/> }>
+                        <div class="boot" role="status">"Signing in…"</div>
+                    </Show>
+                }
+            }
+        >
+            <Shell>
+                <Routed/>
+            </Shell>
+        </Show>
+        <ConfirmDialog/>
+        <NoticeList/>
+    }
+}
+
+/// The page for the current route, once the document is loaded. The document is awaited
+/// under `<Transition>`, so a reload keeps the page on screen until the new version is in.
+#[component]
+fn Routed() -> impl IntoView {
+    let store = expect_context::<Store>();
+    let nav = expect_context::<Nav>();
+    let page = move || {
+        let route = nav.route.get();
+        Suspend::new(async move {
+            let doc = store.doc.await?;
+            Ok::<_, ApiError>(view! {
+                <AttributeList doc=doc.clone()/>
+                {page_for(route, doc)}
+            })
+        })
+    };
+    view! {
+        <Transition
+            fallback=|| view! { <div class="loading" role="status" aria-live="polite">"Loading the document…"</div> }
+            set_pending=store.pending.write_only()
+        >
+            <ErrorBoundary fallback=|errors| {
+                view! { <LoadError errors/> }
+            }>{page}</ErrorBoundary>
+        </Transition>
+    }
+}
+
+fn page_for(route: Route, doc: Arc<DocState>) -> AnyView {
+    match route {
+        Route::Flags => view! { <FlagsPage doc/> }.into_any(),
+        Route::NewFlag => view! { <FlagEditor doc key=None/> }.into_any(),
+        Route::Flag(key) => view! { <FlagEditor doc key=Some(key)/> }.into_any(),
+        Route::Segments => view! { <SegmentsPage doc/> }.into_any(),
+        Route::NewSegment => view! { <SegmentEditor doc key=None/> }.into_any(),
+        Route::Segment(key) => view! { <SegmentEditor doc key=Some(key)/> }.into_any(),
+        Route::Evaluate => view! { <EvaluatePage doc/> }.into_any(),
+        Route::History => view! { <HistoryPage doc/> }.into_any(),
+        Route::NotFound(path) => view! {
+            <section class="page">
+                <h1>"Not found"</h1>
+                <p>"Nothing lives at " <code>{path}</code> ". " <a href="#/flags">"Back to the flags"</a></p>
+            </section>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn LoadError(errors: ArcRwSignal<Errors>) -> impl IntoView {
+    let store = expect_context::<Store>();
+    view! {
+        <section class="page load-error" role="alert">
+            <h1>"The document could not be loaded"</h1>
+            <ul>
+                {move || {
+                    errors
+                        .get()
+                        .into_iter()
+                        .map(|(_, e)| view! { <li>{e.to_string()}</li> })
+                        .collect_view()
+                }}
+            </ul>
+            <button class="button" on:click=move |_| store.reload()>"Try again"</button>
+        </section>
+    }
+}

@@ -1,0 +1,91 @@
+//! The audit log of one flag: who did what, when, in which version.
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+use crate::context::Session;
+use crate::state::history::AuditEntry;
+use crate::state::values::display_stamp;
+
+const PAGE: u32 = 50;
+
+#[component]
+pub fn AuditLog(key: String) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let key = StoredValue::new(key);
+    let more = RwSignal::new(Vec::<AuditEntry>::new());
+    let exhausted = RwSignal::new(false);
+    let first = LocalResource::new(move || {
+        let api = session.api();
+        let key = key.get_value();
+        async move { api.audit(Some(&key), PAGE, None).await }
+    });
+    let load_more = move |_| {
+        let api = session.api();
+        let key = key.get_value();
+        let cursor = more
+            .with_untracked(|m| m.last().map(AuditEntry::cursor))
+            .or_else(|| {
+                first
+                    .get_untracked()
+                    .and_then(|r| r.ok())
+                    .and_then(|e| e.last().map(AuditEntry::cursor))
+            });
+        leptos::task::spawn_local(async move {
+            if let Ok(entries) = api.audit(Some(&key), PAGE, cursor.as_deref()).await {
+                exhausted.try_set(entries.len() < PAGE as usize);
+                more.try_update(|m| m.extend(entries));
+            }
+        });
+    };
+    let row = |e: AuditEntry| {
+        view! {
+            <tr data-action=e.action.clone()>
+                <td>{display_stamp(&e.at)}</td>
+                <td>{e.actor.clone()}</td>
+                <td><span class="tag">{e.action.clone()}</span></td>
+                <td>{e.summary.clone()}</td>
+                <td class="num">{e.version.map(|v| v.to_string()).unwrap_or_default()}</td>
+            </tr>
+        }
+    };
+    view! {
+        <section class="card" aria-labelledby="audit-title">
+            <h2 id="audit-title">"Audit log"</h2>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the audit log…"</p> }>
+                <ErrorBoundary fallback=|errors| view! {
+                    <p class="form-error" role="alert">
+                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
+                    </p>
+                }>
+                    {move || Suspend::new(async move {
+                        let entries = first.await?;
+                        let short = entries.len() < PAGE as usize;
+                        Ok::<_, ApiError>(view! {
+                            <div class="table-wrap">
+                                <table class="audit" data-testid="audit">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"When"</th>
+                                            <th scope="col">"Who"</th>
+                                            <th scope="col">"Action"</th>
+                                            <th scope="col">"Summary"</th>
+                                            <th scope="col" class="num">"Version"</th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {entries.into_iter().map(row).collect_view()}
+                                        {move || more.get().into_iter().map(row).collect_view()}
+                                    </tbody>
+                                </table>
+                            </div>
+                            <Show when=move || !short && !exhausted.get()>
+                                <button type="button" class="button" on:click=load_more>"Older entries"</button>
+                            </Show>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}

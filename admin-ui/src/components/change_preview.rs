@@ -1,0 +1,143 @@
+//! Before saving: how many contexts would get a different variant, and from what to what,
+//! evaluated by the core over generated or pasted contexts.
+
+use leptos::prelude::*;
+
+use super::transition_chart::TransitionChart;
+use crate::lens::FlagEdit;
+use crate::state::catalog::is_production;
+use crate::state::preview::{Preview, parse_json_lines, preview, sample_for};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Source {
+    Generated,
+    Pasted,
+}
+
+#[component]
+pub fn ChangePreview() -> impl IntoView {
+    let edit = expect_context::<FlagEdit>();
+    let envs: Vec<String> = edit.doc.with_value(|d| d.document.environments.clone());
+    let first = envs
+        .iter()
+        .find(|e| is_production(e))
+        .or(envs.first())
+        .cloned()
+        .unwrap_or_default();
+    let env = RwSignal::new(first);
+    let source = RwSignal::new(Source::Generated);
+    let size = RwSignal::new("1000".to_string());
+    let pasted = RwSignal::new(String::new());
+    let result = RwSignal::new(None::<Result<Preview, String>>);
+
+    let run = move |_| {
+        let (flag, _) = edit.draft.with_untracked(|d| d.to_flag());
+        let key = edit.draft.with_untracked(|d| d.key.clone());
+        let env = env.get_untracked();
+        let outcome = edit.doc.with_value(|doc| {
+            let old = &doc.document;
+            let new = doc.with_flag(&key, flag);
+            let contexts = match source.get_untracked() {
+                Source::Generated => {
+                    let n = size
+                        .get_untracked()
+                        .trim()
+                        .parse::<usize>()
+                        .unwrap_or(1000)
+                        .clamp(1, 100_000);
+                    Ok(sample_for(old, &new, &key, &env, n))
+                }
+                Source::Pasted => parse_json_lines(&pasted.get_untracked()).and_then(|c| {
+                    if c.is_empty() {
+                        Err("Paste at least one context (one JSON object per line).".into())
+                    } else {
+                        Ok(c)
+                    }
+                }),
+            };
+            contexts.map(|c| preview(old, &new, &key, &env, &c, crate::now_ms()))
+        });
+        result.set(Some(outcome));
+    };
+
+    view! {
+        <section class="card" aria-labelledby="preview-title">
+            <h2 id="preview-title">"Preview the change"</h2>
+            <p class="hint">
+                "Evaluates the saved version and your edited version with the same core the edge runs, over the same contexts, and counts who would get a different variant."
+            </p>
+            <div class="grid three">
+                <div class="field">
+                    <label for="preview-env">"Environment"</label>
+                    <select id="preview-env" on:change=move |ev| env.set(event_target_value(&ev))>
+                        {envs
+                            .iter()
+                            .map(|e| {
+                                let e2 = e.clone();
+                                view! { <option value=e.clone() selected=move || env.with(|x| *x == e2)>{e.clone()}</option> }
+                            })
+                            .collect_view()}
+                    </select>
+                </div>
+                <fieldset class="field">
+                    <legend>"Contexts"</legend>
+                    <span class="radio">
+                        <input
+                            type="radio"
+                            id="preview-generated"
+                            name="preview-source"
+                            prop:checked=move || source.get() == Source::Generated
+                            on:change=move |_| source.set(Source::Generated)
+                        />
+                        <label for="preview-generated">"Generated from what the rules read"</label>
+                    </span>
+                    <span class="radio">
+                        <input
+                            type="radio"
+                            id="preview-pasted"
+                            name="preview-source"
+                            prop:checked=move || source.get() == Source::Pasted
+                            on:change=move |_| source.set(Source::Pasted)
+                        />
+                        <label for="preview-pasted">"Pasted (JSON lines)"</label>
+                    </span>
+                </fieldset>
+                <Show when=move || source.get() == Source::Generated>
+                    <div class="field">
+                        <label for="preview-size">"How many"</label>
+                        <input
+                            id="preview-size"
+                            type="number"
+                            min="1"
+                            max="100000"
+                            prop:value=move || size.get()
+                            on:input=move |ev| size.set(event_target_value(&ev))
+                        />
+                    </div>
+                </Show>
+            </div>
+            <Show when=move || source.get() == Source::Pasted>
+                <div class="field">
+                    <label for="preview-contexts">"Contexts, one JSON object per line"</label>
+                    <textarea
+                        id="preview-contexts"
+                        class="code"
+                        rows="6"
+                        spellcheck="false"
+                        placeholder=r#"{"targetingKey":"user-1","plan":"pro"}"#
+                        prop:value=move || pasted.get()
+                        on:input=move |ev| pasted.set(event_target_value(&ev))
+                    ></textarea>
+                </div>
+            </Show>
+            <button type="button" class="button primary" data-testid="run-preview" on:click=run>
+                "Run preview"
+            </button>
+            {move || match result.get() {
+                None => view! { <p class="muted">"No preview yet."</p> }.into_any(),
+                Some(Err(e)) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
+                Some(Ok(p)) => view! { <TransitionChart preview=p/> }.into_any(),
+            }}
+        </section>
+    }
+}

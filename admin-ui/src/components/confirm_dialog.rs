@@ -1,0 +1,69 @@
+//! The app's one confirmation dialog (a modal `<dialog>`: focus stays inside, Escape cancels).
+
+use leptos::prelude::*;
+
+use crate::context::Confirm;
+
+#[component]
+pub fn ConfirmDialog() -> impl IntoView {
+    let confirm = expect_context::<Confirm>();
+    let dialog = NodeRef::<leptos::html::Dialog>::new();
+    let cancel_button = NodeRef::<leptos::html::Button>::new();
+
+    Effect::new(move |_| {
+        let open = confirm.question.with(Option::is_some);
+        if let Some(d) = dialog.get() {
+            if open && !d.open() {
+                let _ = d.show_modal();
+                if let Some(b) = cancel_button.get() {
+                    let _ = b.focus();
+                }
+            } else if !open && d.open() {
+                d.close();
+            }
+        }
+    });
+
+    let close = move || confirm.question.set(None);
+    let accept = move || {
+        if let Some(q) = confirm.question.get_untracked() {
+            confirm.question.set(None);
+            q.on_confirm.run(());
+        }
+    };
+    let text = move |f: fn(&crate::context::Question) -> String| {
+        confirm
+            .question
+            .with(|q| q.as_ref().map(f).unwrap_or_default())
+    };
+    let danger = move || {
+        confirm
+            .question
+            .with(|q| q.as_ref().is_some_and(|q| q.danger))
+    };
+
+    view! {
+        <dialog
+            node_ref=dialog
+            class="confirm"
+            aria-labelledby="confirm-title"
+            aria-describedby="confirm-body"
+            on:close=move |_| close()
+        >
+            <h2 id="confirm-title">{move || text(|q| q.title.clone())}</h2>
+            <p id="confirm-body">{move || text(|q| q.body.clone())}</p>
+            <div class="actions">
+                <button type="button" class="button" node_ref=cancel_button on:click=move |_| close()>
+                    "Cancel"
+                </button>
+                <button
+                    type="button"
+                    class=move || if danger() { "button danger" } else { "button primary" }
+                    on:click=move |_| accept()
+                >
+                    {move || text(|q| q.confirm.clone())}
+                </button>
+            </div>
+        </dialog>
+    }
+}

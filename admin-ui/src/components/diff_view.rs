@@ -1,0 +1,51 @@
+//! A structural diff between two versions, grouped by flag and segment.
+
+use leptos::prelude::*;
+
+use crate::state::history::{Diff, group, relative, show};
+
+#[component]
+pub fn DiffView(diff: Diff) -> impl IntoView {
+    let groups = group(&diff.changes);
+    let empty = groups.is_empty();
+    view! {
+        <div class="diff-view" data-testid="diff" data-from=diff.from data-to=diff.to>
+            <h3>{format!("From version {} to version {}", diff.from, diff.to)}</h3>
+            {empty.then(|| view! { <p class="muted">"No differences."</p> })}
+            {groups
+                .into_iter()
+                .map(|g| {
+                    let prefix = g.prefix.clone();
+                    view! {
+                        <section class="diff-group">
+                            <h4>{g.label.clone()}</h4>
+                            <table class="diff">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Field"</th>
+                                        <th scope="col">"Change"</th>
+                                        <th scope="col">"Before"</th>
+                                        <th scope="col">"After"</th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {g.changes
+                                        .into_iter()
+                                        .map(|c| view! {
+                                            <tr class=format!("op-{}", c.op) data-pointer=c.pointer.clone()>
+                                                <td><code>{relative(&c.pointer, &prefix)}</code></td>
+                                                <td>{c.op.clone()}</td>
+                                                <td class="before"><code>{show(&c.before)}</code></td>
+                                                <td class="after"><code>{show(&c.after)}</code></td>
+                                            </tr>
+                                        })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }
+                })
+                .collect_view()}
+        </div>
+    }
+}

@@ -1,0 +1,252 @@
+//! "Evaluate as": a context (form or JSON) in, every flag's value, variant and reason out, for
+//! one environment, computed here by the core; optionally checked against the store's own
+//! evaluation.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use serde_json::Value;
+
+use crate::context::{Notices, Session, Tone};
+use crate::state::catalog::is_production;
+use crate::state::document::DocState;
+use crate::state::evaluate::{
+    Field, Outcome, context_from_fields, differences, evaluate_all, fields_from_context,
+};
+use crate::state::route::Route;
+use crate::state::values::short_json;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Form,
+    Json,
+}
+
+#[component]
+pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let notices = expect_context::<Notices>();
+    let envs = doc.document.environments.clone();
+    let first = envs
+        .iter()
+        .find(|e| is_production(e))
+        .or(envs.first())
+        .cloned()
+        .unwrap_or_default();
+    let env = RwSignal::new(first);
+    let mode = RwSignal::new(Mode::Form);
+    let targeting_key = RwSignal::new("user-1".to_string());
+    let fields = RwSignal::new(vec![Field::default()]);
+    let json = RwSignal::new(String::from("{\n  \"targetingKey\": \"user-1\"\n}"));
+    let filter = RwSignal::new(String::new());
+    let server = RwSignal::new(None::<BTreeMap<String, Outcome>>);
+    let comparing = RwSignal::new(false);
+    let docs = StoredValue::new(doc.clone());
+
+    let context = Memo::new(move |_| -> Result<Value, String> {
+        match mode.get() {
+            Mode::Form => Ok(fields.with(|f| context_from_fields(&targeting_key.get(), f))),
+            Mode::Json => serde_json::from_str::<Value>(&json.get()).map_err(|e| {
+                let m = e.to_string();
+                format!(
+                    "not valid JSON: {}",
+                    m.rfind(" at line ").and_then(|i| m.get(..i)).unwrap_or(&m)
+                )
+            }),
+        }
+    });
+    let results = Memo::new(move |_| {
+        let env = env.get();
+        context.with(|c| match c {
+            Ok(ctx) => docs.with_value(|d| evaluate_all(&d.document, &env, ctx, crate::now_ms())),
+            Err(_) => BTreeMap::new(),
+        })
+    });
+    // A new context or environment makes the store's answer stale.
+    Effect::new(move |_| {
+        context.track();
+        env.track();
+        server.set(None);
+    });
+    let switch_mode = move |m: Mode| {
+        if m == mode.get_untracked() {
+            return;
+        }
+        match m {
+            Mode::Json => {
+                let ctx = fields
+                    .with_untracked(|f| context_from_fields(&targeting_key.get_untracked(), f));
+                json.set(serde_json::to_string_pretty(&ctx).unwrap_or_default());
+            }
+            Mode::Form => {
+                if let Ok(ctx) = serde_json::from_str::<Value>(&json.get_untracked()) {
+                    let (k, mut f) = fields_from_context(&ctx);
+                    if f.is_empty() {
+                        f.push(Field::default());
+                    }
+                    targeting_key.set(k);
+                    fields.set(f);
+                }
+            }
+        }
+        mode.set(m);
+    };
+    let compare = move |_| {
+        let Ok(ctx) = context.get_untracked() else {
+            return;
+        };
+        let api = session.api();
+        let env = env.get_untracked();
+        comparing.set(true);
+        leptos::task::spawn_local(async move {
+            match api.evaluate(&env, &ctx).await {
+                Ok(e) => {
+                    server.try_set(Some(e.results));
+                }
+                Err(e) => notices.push(Tone::Error, format!("The store could not evaluate: {e}")),
+            }
+            comparing.try_set(false);
+        });
+    };
+    let diffs = Memo::new(move |_| {
+        server.with(|s| s.as_ref().map(|s| results.with(|r| differences(r, s))))
+    });
+
+    view! {
+        <section class="page evaluate-page">
+            <div class="page-head"><h1>"Evaluate as"</h1></div>
+            <p class="hint">
+                "Every flag for one context, computed in this browser by the same core the edge runs, on the loaded version."
+            </p>
+            <div class="grid two">
+                <div class="card">
+                    <div class="grid two">
+                        <div class="field">
+                            <label for="eval-env">"Environment"</label>
+                            <select id="eval-env" on:change=move |ev| env.set(event_target_value(&ev))>
+                                {envs
+                                    .iter()
+                                    .map(|e| {
+                                        let e2 = e.clone();
+                                        view! { <option value=e.clone() selected=move || env.with(|x| *x == e2)>{e.clone()}</option> }
+                                    })
+                                    .collect_view()}
+                            </select>
+                        </div>
+                        <div class="field" role="radiogroup" aria-label="Context as">
+                            <span class="label">"Context as"</span>
+                            <div class="segmented">
+                                <button type="button" aria-pressed=move || (mode.get() == Mode::Form).to_string() on:click=move |_| switch_mode(Mode::Form)>"Form"</button>
+                                <button type="button" aria-pressed=move || (mode.get() == Mode::Json).to_string() on:click=move |_| switch_mode(Mode::Json)>"JSON"</button>
+                            </div>
+                        </div>
+                    </div>
+                    <Show when=move || mode.get() == Mode::Form>
+                        <div class="field">
+                            <label for="eval-key">"Targeting key"</label>
+                            <input id="eval-key" type="text" spellcheck="false" prop:value=move || targeting_key.get() on:input=move |ev| targeting_key.set(event_target_value(&ev))/>
+                        </div>
+                        <fieldset class="attributes">
+                            <legend>"Attributes (values read as JSON when they parse: 42, true, [\"a\"])"</legend>
+                            <For
+                                each=move || 0..fields.with(Vec::len)
+                                key=|i| *i
+                                children=move |i| {
+                                    let name_id = format!("eval-attr-{i}");
+                                    let value_id = format!("eval-value-{i}");
+                                    view! {
+                                        <div class="attr-row">
+                                            <label class="sr-only" for=name_id.clone()>{format!("Attribute {} name", i + 1)}</label>
+                                            <input id=name_id.clone() type="text" list="attributes" placeholder="attribute" spellcheck="false"
+                                                prop:value=move || fields.with(|f| f.get(i).map(|x| x.name.clone()).unwrap_or_default())
+                                                on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.name = v }) }/>
+                                            <label class="sr-only" for=value_id.clone()>{format!("Attribute {} value", i + 1)}</label>
+                                            <input id=value_id.clone() type="text" placeholder="value" spellcheck="false"
+                                                prop:value=move || fields.with(|f| f.get(i).map(|x| x.value.clone()).unwrap_or_default())
+                                                on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.value = v }) }/>
+                                            <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
+                                                on:click=move |_| fields.update(|f| { if i < f.len() { f.remove(i); } })>"×"</button>
+                                        </div>
+                                    }
+                                }
+                            />
+                            <button type="button" class="button small" on:click=move |_| fields.update(|f| f.push(Field::default()))>"Add attribute"</button>
+                        </fieldset>
+                    </Show>
+                    <Show when=move || mode.get() == Mode::Json>
+                        <div class="field">
+                            <label for="eval-json">"Context (JSON)"</label>
+                            <textarea id="eval-json" class="code" rows="10" spellcheck="false"
+                                aria-invalid=move || context.with(|c| c.is_err()).to_string()
+                                aria-describedby="eval-json-error"
+                                prop:value=move || json.get() on:input=move |ev| json.set(event_target_value(&ev))></textarea>
+                            <p class="form-error" id="eval-json-error" role="alert">{move || context.with(|c| c.clone().err())}</p>
+                        </div>
+                    </Show>
+                    <div class="row">
+                        <button type="button" class="button" disabled=move || comparing.get() || context.with(|c| c.is_err()) on:click=compare>
+                            {move || if comparing.get() { "Asking the store…" } else { "Compare with the store" }}
+                        </button>
+                        <span class="muted" data-testid="compare-result">
+                            {move || diffs.get().map(|d| {
+                                if d.is_empty() { "The store agrees on every flag.".to_string() } else { format!("The store differs on {}: {}", d.len(), d.join(", ")) }
+                            })}
+                        </span>
+                    </div>
+                </div>
+                <div class="card">
+                    <div class="field">
+                        <label for="eval-filter">"Filter results"</label>
+                        <input id="eval-filter" type="search" prop:value=move || filter.get() on:input=move |ev| filter.set(event_target_value(&ev))/>
+                    </div>
+                    <div class="table-wrap">
+                        <table class="results" data-testid="results">
+                            <thead>
+                                <tr>
+                                    <th scope="col">"Flag"</th>
+                                    <th scope="col">"Value"</th>
+                                    <th scope="col">"Variant"</th>
+                                    <th scope="col">"Reason"</th>
+                                    <th scope="col">"Detail"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {move || {
+                                    let f = filter.get().to_lowercase();
+                                    let different = diffs.get().unwrap_or_default();
+                                    results
+                                        .get()
+                                        .into_iter()
+                                        .filter(|(k, _)| f.is_empty() || k.to_lowercase().contains(&f))
+                                        .map(|(k, r)| {
+                                            let detail = [
+                                                r.rule_id.as_ref().map(|x| format!("rule {x}")),
+                                                r.prerequisite.as_ref().map(|x| format!("prerequisite {x}")),
+                                                r.error_code.as_ref().map(|x| format!("{x}: {}", r.error_message.clone().unwrap_or_default())),
+                                            ]
+                                            .into_iter()
+                                            .flatten()
+                                            .collect::<Vec<_>>()
+                                            .join("; ");
+                                            let differs = different.contains(&k);
+                                            view! {
+                                                <tr data-flag=k.clone() data-reason=r.reason.clone() data-variant=r.variant.clone().unwrap_or_default() class:differs=differs>
+                                                    <th scope="row"><a href=Route::Flag(k.clone()).href()>{k.clone()}</a></th>
+                                                    <td><code>{short_json(&r.value, 60)}</code></td>
+                                                    <td>{r.variant.clone().unwrap_or_else(|| "—".into())}</td>
+                                                    <td><span class=format!("reason reason-{}", r.reason.to_lowercase())>{r.reason.clone()}</span></td>
+                                                    <td>{detail}</td>
+                                                </tr>
+                                            }
+                                        })
+                                        .collect_view()
+                                }}
+                            </tbody>
+                        </table>
+                    </div>
+                </div>
+            </div>
+        </section>
+    }
+}

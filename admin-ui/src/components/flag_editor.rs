@@ -1,0 +1,390 @@
+//! The flag editor: details, variants and prerequisites, then one tab per environment, the
+//! change preview and the audit log. Validation by the core runs on every change and shows at
+//! each field; saving sends the flag with the version it was based on, and a `412` opens the
+//! conflict panel.
+
+use std::sync::Arc;
+
+use burgee_core::model::{Flag, Kind};
+use leptos::prelude::*;
+
+use super::audit_log::AuditLog;
+use super::change_preview::ChangePreview;
+use super::conflict_panel::ConflictPanel;
+use super::env_editor::EnvEditor;
+use super::flag_details::FlagDetails;
+use super::focus_pointer;
+use super::prerequisites_editor::PrerequisitesEditor;
+use super::problem_summary::ProblemSummary;
+use super::variants_editor::VariantsEditor;
+use crate::api::ApiError;
+use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
+use crate::lens::FlagEdit;
+use crate::state::catalog;
+use crate::state::document::DocState;
+use crate::state::draft::FlagDraft;
+use crate::state::fields::{Problem, Problems, is_within, pointer};
+use crate::state::graph::Graph;
+use crate::state::route::Route;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Tab {
+    Settings,
+    Env(String),
+    Preview,
+    Audit,
+}
+
+/// Pseudo-pointer of the key input of a new flag (its problems have no place in the
+/// document yet).
+pub const KEY_FIELD: &str = "#key";
+
+#[component]
+pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let store = expect_context::<Store>();
+    let nav = expect_context::<Nav>();
+    let notices = expect_context::<Notices>();
+    let confirm = expect_context::<Confirm>();
+
+    let envs = doc.document.environments.clone();
+    let original: Option<Flag> = key
+        .as_ref()
+        .and_then(|k| doc.document.flags.get(k).cloned());
+    if let (Some(k), None) = (&key, &original) {
+        return view! {
+            <section class="page">
+                <h1>"No flag " <code>{k.clone()}</code></h1>
+                <p>
+                    "It may have been deleted or renamed. "
+                    <a href=Route::Flags.href()>"Back to the flags"</a>
+                </p>
+            </section>
+        }
+        .into_any();
+    }
+    let is_new = original.is_none();
+    let initial = match (&key, &original) {
+        (Some(k), Some(f)) => FlagDraft::from_flag(k, f, &envs),
+        _ => FlagDraft::new_flag("", Kind::Boolean, &envs),
+    };
+    let initial = StoredValue::new(initial);
+    let original = StoredValue::new(original);
+    let draft = RwSignal::new(initial.get_value());
+    let base_version = RwSignal::new(doc.version);
+    let server_problems = RwSignal::new(Problems::default());
+    let conflict = RwSignal::new(None::<(u64, Option<u64>)>);
+    let saving = RwSignal::new(false);
+    let tab = RwSignal::new(Tab::Settings);
+    let docs = StoredValue::new(doc.clone());
+
+    let built = Memo::new(move |_| draft.with(FlagDraft::to_flag));
+    // A change makes the store's last answer stale.
+    Effect::new(move |prev: Option<()>| {
+        draft.track();
+        if prev.is_some() {
+            server_problems.set(Problems::default());
+        }
+    });
+    let problems = Memo::new(move |_| {
+        let (flag, local) = built.get();
+        let key = draft.with(|d| d.key.clone());
+        let mut p = Problems::default();
+        if is_new {
+            let taken = docs.with_value(|d| d.document.flags.contains_key(&key));
+            if key.trim().is_empty() {
+                p.extend([Problem::error(
+                    KEY_FIELD,
+                    "missing-key",
+                    "a new flag needs a key",
+                )]);
+            } else if taken {
+                p.extend([Problem::error(
+                    KEY_FIELD,
+                    "duplicate-key",
+                    format!("a flag called `{key}` exists already"),
+                )]);
+            }
+        }
+        if !key.trim().is_empty() {
+            p.extend(
+                docs.with_value(|d| d.validate_flag(&key, &flag))
+                    .all()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        p.extend(local.all().iter().cloned());
+        p.extend(server_problems.get().all().iter().cloned());
+        p
+    });
+    let dirty = Memo::new(move |_| {
+        is_new || original.with_value(|o| built.with(|(f, _)| Some(f) != o.as_ref()))
+    });
+    let can_edit = Signal::derive(move || session.can_edit());
+    let edit = FlagEdit {
+        draft,
+        problems: problems.into(),
+        can_edit,
+        doc: docs,
+    };
+    provide_context(edit);
+
+    let save = move || {
+        if problems.with(Problems::has_errors) {
+            notices.push(Tone::Error, "Fix the errors listed above before saving.");
+            return;
+        }
+        let (flag, _) = built.get_untracked();
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let version = base_version.get_untracked();
+        let api = session.api();
+        saving.set(true);
+        leptos::task::spawn_local(async move {
+            match api.put_flag(&key, &flag, version).await {
+                Ok(w) => {
+                    notices.push(
+                        Tone::Success,
+                        format!("Saved {key} as version {}", w.version),
+                    );
+                    if is_new {
+                        nav.go(&Route::Flag(key));
+                    }
+                    store.reload();
+                }
+                Err(ApiError::Conflict { current, .. }) => {
+                    conflict.try_set(Some((version, current)));
+                }
+                Err(ApiError::Invalid { problems, message }) => {
+                    notices.push(
+                        Tone::Error,
+                        format!("The store refused the change: {message}"),
+                    );
+                    server_problems.try_set(Problems::new(problems));
+                }
+                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                Err(e) => notices.push(Tone::Error, e.to_string()),
+            }
+            saving.try_set(false);
+        });
+    };
+
+    let dependents = StoredValue::new(match &key {
+        Some(k) => Graph::new(&doc.document).dependents(k),
+        None => Vec::new(),
+    });
+    let delete = move |_| {
+        let key = draft.with_untracked(|d| d.key.clone());
+        confirm.ask(Question {
+            title: format!("Delete {key}?"),
+            body: format!(
+                "{key} disappears from every environment; callers get their own defaults. History keeps the old versions."
+            ),
+            confirm: "Delete".into(),
+            danger: true,
+            on_confirm: Callback::new(move |_| {
+                let key = key.clone();
+                let api = session.api();
+                let version = base_version.get_untracked();
+                leptos::task::spawn_local(async move {
+                    match api.delete_flag(&key, version).await {
+                        Ok(w) => {
+                            notices.push(Tone::Success, format!("Deleted {key} (version {})", w.version));
+                            nav.go(&Route::Flags);
+                            store.reload();
+                        }
+                        Err(ApiError::Conflict { current, .. }) => {
+                            conflict.try_set(Some((version, current)));
+                        }
+                        Err(e) => notices.push(Tone::Error, format!("{key} was not deleted: {e}")),
+                    }
+                });
+            }),
+        });
+    };
+
+    let pick = Callback::new(move |p: String| {
+        let flag = draft.with_untracked(|d| d.pointer());
+        let envs_base = pointer(&flag, &["environments"]);
+        let env = p
+            .strip_prefix(&envs_base)
+            .and_then(|rest| rest.split('/').nth(1))
+            .map(String::from);
+        match env {
+            Some(e) if is_within(&p, &pointer(&envs_base, &[&e])) => tab.set(Tab::Env(e)),
+            _ => tab.set(Tab::Settings),
+        }
+        focus_pointer(p);
+    });
+
+    let title = {
+        let key = key.clone();
+        move || match &key {
+            Some(k) => k.clone(),
+            None => "New flag".into(),
+        }
+    };
+    let tab_button = move |t: Tab, label: String, badge: Signal<usize>, env: Option<String>| {
+        let t2 = t.clone();
+        let t3 = t.clone();
+        view! {
+            <button
+                type="button"
+                role="tab"
+                class="tab"
+                aria-selected=move || (tab.with(|x| *x == t2)).to_string()
+                data-env=env
+                on:click=move |_| tab.set(t3.clone())
+            >
+                {label}
+                <Show when=move || { badge.get() > 0 }>
+                    <span class="badge error" aria-label="errors">{move || badge.get()}</span>
+                </Show>
+            </button>
+        }
+    };
+    let settings_badge = Signal::derive(move || {
+        let flag = draft.with(|d| d.pointer());
+        let envs_p = pointer(&flag, &["environments"]);
+        problems.with(|p| {
+            p.all()
+                .iter()
+                .filter(|x| x.is_error() && !is_within(&x.pointer, &envs_p))
+                .count()
+        })
+    });
+    let env_tabs = envs
+        .iter()
+        .chain(
+            initial
+                .with_value(|d| {
+                    d.environments
+                        .iter()
+                        .map(|e| e.name.clone())
+                        .collect::<Vec<_>>()
+                })
+                .iter()
+                .filter(|e| !envs.contains(e)),
+        )
+        .cloned()
+        .collect::<Vec<String>>();
+    let env_tabs_view = env_tabs
+        .iter()
+        .map(|e| {
+            let e2 = e.clone();
+            let badge = Signal::derive(move || {
+                let p = draft.with(|d| d.at(&["environments", &e2]));
+                problems.with(|all| all.errors_under(&p))
+            });
+            let label = if catalog::is_production(e) {
+                format!("{e} ⚑")
+            } else {
+                e.clone()
+            };
+            tab_button(Tab::Env(e.clone()), label, badge, Some(e.clone()))
+        })
+        .collect_view();
+    let none = Signal::derive(|| 0usize);
+
+    view! {
+        <section class="page editor" aria-labelledby="editor-title">
+            <div class="page-head sticky">
+                <div>
+                    <p class="crumbs"><a href=Route::Flags.href()>"Flags"</a> " / "</p>
+                    <h1 id="editor-title">{title}</h1>
+                </div>
+                <div class="actions">
+                    <span class="dirty" aria-live="polite">
+                        {move || if dirty.get() && !is_new { "Unsaved changes" } else { "" }}
+                    </span>
+                    <Show when=move || can_edit.get() && !is_new>
+                        <button
+                            type="button"
+                            class="button"
+                            disabled=move || !dependents.with_value(Vec::is_empty)
+                            title=move || {
+                                dependents.with_value(|d| {
+                                    if d.is_empty() { String::new() } else { format!("Required by {}", d.join(", ")) }
+                                })
+                            }
+                            on:click=delete
+                        >
+                            "Delete"
+                        </button>
+                    </Show>
+                    <Show when=move || can_edit.get()>
+                        <button
+                            type="button"
+                            class="button"
+                            disabled=move || !dirty.get() || saving.get()
+                            on:click=move |_| {
+                                draft.set(initial.get_value());
+                                server_problems.set(Problems::default());
+                            }
+                        >
+                            "Discard changes"
+                        </button>
+                        <button
+                            type="button"
+                            class="button primary"
+                            data-testid="save"
+                            disabled=move || !dirty.get() || saving.get()
+                            on:click=move |_| save()
+                        >
+                            {move || if saving.get() { "Saving…" } else if is_new { "Create flag" } else { "Save" }}
+                        </button>
+                    </Show>
+                    <Show when=move || !can_edit.get()>
+                        <span class="readonly-note">"Read only: your role is viewer"</span>
+                    </Show>
+                </div>
+            </div>
+            {move || {
+                conflict
+                    .get()
+                    .map(|(base, current)| {
+                        let prefix = draft.with_untracked(|d| d.pointer());
+                        view! {
+                            <ConflictPanel
+                                base
+                                current
+                                prefix
+                                on_reload=Callback::new(move |_| {
+                                    conflict.set(None);
+                                    store.reload();
+                                })
+                                on_overwrite=Callback::new(move |v: u64| {
+                                    conflict.set(None);
+                                    base_version.set(v);
+                                    save();
+                                })
+                            />
+                        }
+                    })
+            }}
+            <ProblemSummary problems=problems prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=pick/>
+            <div class="tabs" role="tablist" aria-label="Parts of the flag">
+                {tab_button(Tab::Settings, "Settings".into(), settings_badge, None)}
+                {env_tabs_view}
+                {tab_button(Tab::Preview, "Preview change".into(), none, None)}
+                {(!is_new).then(|| tab_button(Tab::Audit, "Audit log".into(), none, None))}
+            </div>
+            <div class="tab-panel" role="tabpanel">
+                {move || match tab.get() {
+                    Tab::Settings => view! {
+                        <FlagDetails is_new/>
+                        <VariantsEditor/>
+                        <PrerequisitesEditor/>
+                    }.into_any(),
+                    Tab::Env(e) => view! { <EnvEditor env=e/> }.into_any(),
+                    Tab::Preview => view! { <ChangePreview/> }.into_any(),
+                    Tab::Audit => {
+                        let key = draft.with_untracked(|d| d.key.clone());
+                        view! { <AuditLog key/> }.into_any()
+                    }
+                }}
+            </div>
+        </section>
+    }
+    .into_any()
+}

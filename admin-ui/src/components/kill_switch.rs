@@ -1,0 +1,113 @@
+//! A flag's kill switch in one environment: on or off, with a confirmation on production.
+//!
+//! The switch sets an absolute state ("off in production"), so when someone else saved in the
+//! meantime (`412`) it is applied again on top of their version instead of failing: an
+//! operator turning a flag off must not lose a race.
+
+use leptos::prelude::*;
+
+use crate::api::ApiError;
+use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
+use crate::state::catalog::{Status, is_production};
+
+#[component]
+pub fn KillSwitch(key: String, env: String, status: Status) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let store = expect_context::<Store>();
+    let notices = expect_context::<Notices>();
+    let confirm = expect_context::<Confirm>();
+    let busy = RwSignal::new(false);
+    let on = status.is_on();
+    let key = StoredValue::new(key);
+    let env = StoredValue::new(env);
+
+    let run = move || {
+        let (key, env) = (key.get_value(), env.get_value());
+        let api = session.api();
+        let Some(version) = store.current().map(|d| d.version) else {
+            return;
+        };
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            let mut result = api.toggle(&key, &env, !on, version).await;
+            if let Err(ApiError::Conflict {
+                current: Some(current),
+                ..
+            }) = result
+            {
+                notices.push(
+                    Tone::Info,
+                    format!("Someone saved version {current} meanwhile; applying on top of it."),
+                );
+                result = api.toggle(&key, &env, !on, current).await;
+            }
+            match result {
+                Ok(w) => {
+                    notices.push(
+                        Tone::Success,
+                        format!(
+                            "{key} is now {} in {env} (version {})",
+                            if on { "off" } else { "on" },
+                            w.version
+                        ),
+                    );
+                    store.reload();
+                }
+                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                Err(e) => notices.push(Tone::Error, format!("{key} in {env}: {e}")),
+            }
+            busy.try_set(false);
+        });
+    };
+
+    let click = move |_| {
+        if is_production(&env.get_value()) {
+            let (k, e) = (key.get_value(), env.get_value());
+            confirm.ask(Question {
+                title: if on {
+                    format!("Turn {k} off in {e}?")
+                } else {
+                    format!("Turn {k} on in {e}?")
+                },
+                body: if on {
+                    format!("Every context in {e} gets the flag's off variant within seconds.")
+                } else {
+                    format!("{e} starts serving {k}'s targeting and default within seconds.")
+                },
+                confirm: if on {
+                    "Turn off".into()
+                } else {
+                    "Turn on".into()
+                },
+                danger: on,
+                on_confirm: Callback::new(move |_| run()),
+            });
+        } else {
+            run();
+        }
+    };
+
+    let label = format!("{} in {}", key.get_value(), env.get_value());
+    view! {
+        <span class="switch-cell">
+            <button
+                type="button"
+                role="switch"
+                class="switch"
+                class:on=on
+                aria-checked=on.to_string()
+                aria-label=label
+                aria-busy=move || busy.get().to_string()
+                data-env=env.get_value()
+                title=move || {
+                    if session.can_edit() { String::new() } else { "Viewers cannot change flags".into() }
+                }
+                disabled=move || busy.get() || !session.can_edit()
+                on:click=click
+            >
+                <span class="knob" aria-hidden="true"></span>
+            </button>
+            <span class=format!("status status-{}", status.as_str())>{status.as_str()}</span>
+        </span>
+    }
+}

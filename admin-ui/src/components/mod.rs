@@ -1,0 +1,83 @@
+//! One component per file. Pages take the loaded document as a prop; editors keep a draft from
+//! [`crate::state`] in a signal and change it only through its methods.
+
+pub mod attribute_list;
+pub mod audit_log;
+pub mod change_preview;
+pub mod clause_editor;
+pub mod confirm_dialog;
+pub mod conflict_panel;
+pub mod diff_view;
+pub mod env_editor;
+pub mod evaluate_page;
+pub mod field_problems;
+pub mod flag_details;
+pub mod flag_editor;
+pub mod flag_row;
+pub mod flags_page;
+pub mod history_page;
+pub mod kill_switch;
+pub mod login;
+pub mod notices;
+pub mod prerequisites_editor;
+pub mod problem_summary;
+pub mod rule_card;
+pub mod rules_builder;
+pub mod schedule_editor;
+pub mod segment_editor;
+pub mod segments_page;
+pub mod serve_editor;
+pub mod shell;
+pub mod split_bar;
+pub mod status_counts;
+pub mod targets_editor;
+pub mod transition_chart;
+pub mod variants_editor;
+
+/// A DOM id derived from a JSON Pointer (for `aria-describedby` and the problem summary).
+pub fn field_id(pointer: &str) -> String {
+    let mut id = String::from("f");
+    for c in pointer.chars() {
+        if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+            id.push(c);
+        } else {
+            id.push_str(&format!("_{:x}_", c as u32));
+        }
+    }
+    id
+}
+
+/// Moves keyboard focus to the input that edits `pointer` (or the nearest enclosing field),
+/// after the next frame so that a tab switched to show it has rendered.
+pub fn focus_pointer(pointer: String) {
+    #[cfg(target_arch = "wasm32")]
+    leptos::prelude::request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let document = leptos::prelude::document();
+        let mut p = pointer.as_str();
+        loop {
+            let selector = format!("[data-pointer=\"{}\"]", p.replace('"', "\\\""));
+            if let Ok(Some(el)) = document.query_selector(&selector)
+                && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
+            {
+                let _ = el.focus();
+                el.scroll_into_view_with_bool(false);
+                return;
+            }
+            match p.rfind('/') {
+                Some(i) if i > 0 => p = &p[..i],
+                _ => return,
+            }
+        }
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = pointer;
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn field_ids_are_safe() {
+        assert_eq!(super::field_id("/flags/a.b/x"), "f_2f_flags_2f_a_2e_b_2f_x");
+    }
+}

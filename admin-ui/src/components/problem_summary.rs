@@ -1,0 +1,73 @@
+//! Every problem of a draft in one list, each a button that shows its field.
+
+use leptos::prelude::*;
+
+use crate::state::fields::{Problems, Severity};
+
+#[component]
+pub fn ProblemSummary(
+    #[prop(into)] problems: Signal<Problems>,
+    /// Pointers are shown relative to this (the flag's or segment's pointer).
+    #[prop(into)]
+    prefix: Signal<String>,
+    on_pick: Callback<String>,
+) -> impl IntoView {
+    let counts = move || {
+        problems.with(|p| {
+            let errors = p.all().iter().filter(|x| x.is_error()).count();
+            (errors, p.all().len() - errors)
+        })
+    };
+    view! {
+        <Show when=move || !problems.with(Problems::is_empty)>
+            <section class="summary" aria-labelledby="summary-title">
+                <h2 id="summary-title">
+                    {move || {
+                        let (e, w) = counts();
+                        match (e, w) {
+                            (0, w) => format!("{w} warning(s)"),
+                            (e, 0) => format!("{e} error(s) to fix before saving"),
+                            (e, w) => format!("{e} error(s) to fix before saving, {w} warning(s)"),
+                        }
+                    }}
+                </h2>
+                <ul>
+                    {move || {
+                        problems
+                            .get()
+                            .all()
+                            .iter()
+                            .map(|p| {
+                                let pointer = p.pointer.clone();
+                                let shown = prefix.with(|prefix| {
+                                    match p.pointer.strip_prefix(prefix.as_str()) {
+                                        Some("") => "(this entry)".to_string(),
+                                        Some(rest) => rest.trim_start_matches('/').replace('/', " › "),
+                                        None => p.pointer.clone(),
+                                    }
+                                });
+                                let class = match p.severity {
+                                    Severity::Error => "problem error",
+                                    Severity::Warning => "problem warning",
+                                };
+                                view! {
+                                    <li class=class>
+                                        <button
+                                            type="button"
+                                            class="link"
+                                            on:click=move |_| on_pick.run(pointer.clone())
+                                        >
+                                            <code>{shown}</code>
+                                        </button>
+                                        " " {p.message.clone()}
+                                        " " <span class="code">{format!("[{}]", p.code)}</span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </section>
+        </Show>
+    }
+}

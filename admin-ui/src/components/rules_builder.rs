@@ -1,0 +1,42 @@
+//! Rules: conditions (all must hold) and what to serve, tried in order; add, remove, reorder.
+
+use leptos::prelude::*;
+
+use super::rule_card::RuleCard;
+use crate::lens::EnvLens;
+
+#[component]
+pub fn RulesBuilder(lens: EnvLens) -> impl IntoView {
+    let edit = lens.edit;
+    let count = move || lens.with(|e| e.rules.len()).unwrap_or(0);
+    let segments: Vec<String> = edit
+        .doc
+        .with_value(|d| d.document.segments.keys().cloned().collect());
+    let segments = StoredValue::new(segments);
+
+    view! {
+        <section class="card" aria-labelledby="rules-title">
+            <h2 id="rules-title">"Rules"</h2>
+            <p class="hint">"Tried in order after the targets; the first rule whose conditions all hold decides."</p>
+            <Show when=move || { count() == 0 }>
+                <p class="muted">"No rules."</p>
+            </Show>
+            <ol class="rules">
+                <For
+                    each=move || 0..count()
+                    key=|i| *i
+                    children=move |i| view! { <RuleCard lens i segments/> }
+                />
+            </ol>
+            <Show when=move || edit.can_edit.get()>
+                <button
+                    type="button"
+                    class="button"
+                    on:click=move |_| lens.update(|e, vs| e.add_rule(vs.first().map(String::as_str).unwrap_or_default()))
+                >
+                    "Add rule"
+                </button>
+            </Show>
+        </section>
+    }
+}

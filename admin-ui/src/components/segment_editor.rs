@@ -1,0 +1,314 @@
+//! A segment: who is always in, who is never in, and rules that make the rest members.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use super::clause_editor::ClauseEditor;
+use super::conflict_panel::ConflictPanel;
+use super::field_problems::FieldProblems;
+use super::focus_pointer;
+use super::problem_summary::ProblemSummary;
+use crate::api::ApiError;
+use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
+use crate::state::document::DocState;
+use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
+use crate::state::fields::{Problem, Problems};
+use crate::state::route::Route;
+use crate::state::segment_draft::{SegmentDraft, SegmentRuleDraft};
+
+const KEY_FIELD: &str = "#segment-key";
+
+#[component]
+pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let store = expect_context::<Store>();
+    let nav = expect_context::<Nav>();
+    let notices = expect_context::<Notices>();
+    let confirm = expect_context::<Confirm>();
+
+    let original = key
+        .as_ref()
+        .and_then(|k| doc.document.segments.get(k).cloned());
+    if let (Some(k), None) = (&key, &original) {
+        return view! {
+            <section class="page">
+                <h1>"No segment " <code>{k.clone()}</code></h1>
+                <p><a href=Route::Segments.href()>"Back to the segments"</a></p>
+            </section>
+        }
+        .into_any();
+    }
+    let is_new = original.is_none();
+    let initial = match (&key, &original) {
+        (Some(k), Some(s)) => SegmentDraft::from_segment(k, s),
+        _ => SegmentDraft::new_segment(""),
+    };
+    let initial = StoredValue::new(initial);
+    let original = StoredValue::new(original);
+    let draft = RwSignal::new(initial.get_value());
+    let base_version = RwSignal::new(doc.version);
+    let server_problems = RwSignal::new(Problems::default());
+    let conflict = RwSignal::new(None::<(u64, Option<u64>)>);
+    let saving = RwSignal::new(false);
+    let docs = StoredValue::new(doc.clone());
+    let can_edit = Signal::derive(move || session.can_edit());
+    let ro = move || !can_edit.get();
+    let users = StoredValue::new(
+        key.as_ref()
+            .map(|k| doc.segment_users(k))
+            .unwrap_or_default(),
+    );
+    let segment_keys: Vec<String> = doc.document.segments.keys().cloned().collect();
+    let segment_keys = StoredValue::new(segment_keys);
+
+    let built = Memo::new(move |_| draft.with(SegmentDraft::to_segment));
+    Effect::new(move |prev: Option<()>| {
+        draft.track();
+        if prev.is_some() {
+            server_problems.set(Problems::default());
+        }
+    });
+    let problems = Memo::new(move |_| {
+        let key = draft.with(|d| d.key.clone());
+        let mut p = Problems::default();
+        if is_new {
+            if key.trim().is_empty() {
+                p.extend([Problem::error(
+                    KEY_FIELD,
+                    "missing-key",
+                    "a new segment needs a key",
+                )]);
+            } else if docs.with_value(|d| d.document.segments.contains_key(&key)) {
+                p.extend([Problem::error(
+                    KEY_FIELD,
+                    "duplicate-key",
+                    format!("a segment called `{key}` exists already"),
+                )]);
+            }
+        }
+        if !key.trim().is_empty() {
+            let segment = built.get();
+            let mine = draft.with(|d| d.pointer());
+            p.extend(
+                docs.with_value(|d| d.validate_segment(&key, &segment))
+                    .within(&mine)
+                    .all()
+                    .iter()
+                    .cloned(),
+            );
+        }
+        p.extend(server_problems.get().all().iter().cloned());
+        p
+    });
+    let problems_signal: Signal<Problems> = problems.into();
+    let dirty = Memo::new(move |_| {
+        is_new || original.with_value(|o| built.with(|s| Some(s) != o.as_ref()))
+    });
+
+    let save = move || {
+        if problems.with_untracked(Problems::has_errors) {
+            notices.push(Tone::Error, "Fix the errors listed above before saving.");
+            return;
+        }
+        let segment = built.get_untracked();
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let version = base_version.get_untracked();
+        let api = session.api();
+        saving.set(true);
+        leptos::task::spawn_local(async move {
+            match api.put_segment(&key, &segment, version).await {
+                Ok(w) => {
+                    notices.push(
+                        Tone::Success,
+                        format!("Saved segment {key} as version {}", w.version),
+                    );
+                    if is_new {
+                        nav.go(&Route::Segment(key));
+                    }
+                    store.reload();
+                }
+                Err(ApiError::Conflict { current, .. }) => {
+                    conflict.try_set(Some((version, current)));
+                }
+                Err(ApiError::Invalid { problems, message }) => {
+                    notices.push(
+                        Tone::Error,
+                        format!("The store refused the change: {message}"),
+                    );
+                    server_problems.try_set(Problems::new(problems));
+                }
+                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                Err(e) => notices.push(Tone::Error, e.to_string()),
+            }
+            saving.try_set(false);
+        });
+    };
+    let delete = move |_| {
+        let key = draft.with_untracked(|d| d.key.clone());
+        confirm.ask(Question {
+            title: format!("Delete segment {key}?"),
+            body: "Rules that use it would be left pointing at nothing, so the store refuses while any does.".into(),
+            confirm: "Delete".into(),
+            danger: true,
+            on_confirm: Callback::new(move |_| {
+                let key = key.clone();
+                let api = session.api();
+                let version = base_version.get_untracked();
+                leptos::task::spawn_local(async move {
+                    match api.delete_segment(&key, version).await {
+                        Ok(w) => {
+                            notices.push(Tone::Success, format!("Deleted segment {key} (version {})", w.version));
+                            nav.go(&Route::Segments);
+                            store.reload();
+                        }
+                        Err(e) => notices.push(Tone::Error, format!("{key} was not deleted: {e}")),
+                    }
+                });
+            }),
+        });
+    };
+
+    let list_field = move |id: &'static str,
+                           label: &'static str,
+                           token: &'static str,
+                           get: fn(&SegmentDraft) -> String,
+                           set: fn(&mut SegmentDraft, String)| {
+        let pointer = Signal::derive(move || draft.with(|d| d.at(&[token])));
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <textarea id=id rows="3" spellcheck="false" readonly=ro data-pointer=move || pointer.get()
+                    prop:value=move || draft.with(get)
+                    on:input=move |ev| draft.update(|d| set(d, event_target_value(&ev)))></textarea>
+                <FieldProblems problems=problems_signal pointer under=true/>
+            </div>
+        }
+    };
+    let rules = move || draft.with(|d| d.rules.len());
+
+    view! {
+        <section class="page editor" aria-labelledby="segment-title">
+            <div class="page-head sticky">
+                <div>
+                    <p class="crumbs"><a href=Route::Segments.href()>"Segments"</a> " / "</p>
+                    <h1 id="segment-title">{key.clone().unwrap_or_else(|| "New segment".into())}</h1>
+                </div>
+                <div class="actions">
+                    <Show when=move || can_edit.get() && !is_new>
+                        <button type="button" class="button"
+                            disabled=move || !users.with_value(Vec::is_empty)
+                            title=move || users.with_value(|u| if u.is_empty() { String::new() } else { format!("Used by {}", u.join(", ")) })
+                            on:click=delete>"Delete"</button>
+                    </Show>
+                    <Show when=move || can_edit.get()>
+                        <button type="button" class="button" disabled=move || !dirty.get() || saving.get()
+                            on:click=move |_| draft.set(initial.get_value())>"Discard changes"</button>
+                        <button type="button" class="button primary" data-testid="save" disabled=move || !dirty.get() || saving.get()
+                            on:click=move |_| save()>
+                            {move || if saving.get() { "Saving…" } else if is_new { "Create segment" } else { "Save" }}
+                        </button>
+                    </Show>
+                    <Show when=move || !can_edit.get()>
+                        <span class="readonly-note">"Read only: your role is viewer"</span>
+                    </Show>
+                </div>
+            </div>
+            {move || conflict.get().map(|(base, current)| view! {
+                <ConflictPanel base current prefix=draft.with_untracked(|d| d.pointer())
+                    on_reload=Callback::new(move |_| { conflict.set(None); store.reload(); })
+                    on_overwrite=Callback::new(move |v: u64| { conflict.set(None); base_version.set(v); save(); })/>
+            })}
+            <ProblemSummary problems=problems_signal prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=Callback::new(focus_pointer)/>
+            <section class="card">
+                <Show when=move || is_new>
+                    <div class="field">
+                        <label for="segment-key">"Key"</label>
+                        <input id="segment-key" type="text" spellcheck="false" data-pointer=KEY_FIELD
+                            prop:value=move || draft.with(|d| d.key.clone())
+                            on:input=move |ev| draft.update(|d| d.key = event_target_value(&ev))/>
+                        <FieldProblems problems=problems_signal pointer=KEY_FIELD.to_string()/>
+                        <FieldProblems problems=problems_signal pointer=Signal::derive(move || draft.with(|d| d.pointer()))/>
+                    </div>
+                </Show>
+                <div class="field">
+                    <label for="segment-description">"Description"</label>
+                    <input id="segment-description" type="text" readonly=ro
+                        prop:value=move || draft.with(|d| d.description.clone())
+                        on:input=move |ev| draft.update(|d| d.description = event_target_value(&ev))/>
+                </div>
+                <div class="grid two">
+                    {list_field("segment-include", "Always in (targeting keys)", "include", |d| d.include.clone(), |d, v| d.include = v)}
+                    {list_field("segment-exclude", "Never in (targeting keys, checked first)", "exclude", |d| d.exclude.clone(), |d, v| d.exclude = v)}
+                </div>
+                {move || {
+                    let u = users.get_value();
+                    (!u.is_empty()).then(|| view! { <p class="hint">{format!("Used by {}.", u.join(", "))}</p> })
+                }}
+            </section>
+            <section class="card" aria-labelledby="segment-rules-title">
+                <h2 id="segment-rules-title">"Rules"</h2>
+                <p class="hint">"Anyone else is a member when all the conditions of any rule hold."</p>
+                <ol class="rules">
+                    <For each=move || 0..rules() key=|i| *i children=move |i| {
+                        let rule_pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string()])));
+                        let clauses = move || draft.with(|d| d.rules.get(i).map(|r| r.clauses.len()).unwrap_or(0));
+                        let id_input = format!("segment-rule-id-{i}");
+                        view! {
+                            <li class="rule card inner" data-pointer=move || rule_pointer.get()>
+                                <div class="rule-head">
+                                    <h3>{format!("Rule {}", i + 1)}</h3>
+                                    <div class="row">
+                                        <button type="button" class="button small" aria-label=format!("Move rule {} up", i + 1)
+                                            disabled=move || ro() || i == 0
+                                            on:click=move |_| draft.update(|d| { move_item(&mut d.rules, i, -1); })>"↑"</button>
+                                        <button type="button" class="button small" aria-label=format!("Move rule {} down", i + 1)
+                                            disabled=move || { ro() || i + 1 >= rules() }
+                                            on:click=move |_| draft.update(|d| { move_item(&mut d.rules, i, 1); })>"↓"</button>
+                                        <button type="button" class="button small" aria-label=format!("Remove rule {}", i + 1) disabled=ro
+                                            on:click=move |_| draft.update(|d| { if i < d.rules.len() { d.rules.remove(i); } })>"Remove"</button>
+                                    </div>
+                                </div>
+                                <div class="field">
+                                    <label for=id_input.clone()>"Rule id"</label>
+                                    <input id=id_input.clone() type="text" readonly=ro
+                                        prop:value=move || draft.with(|d| d.rules.get(i).map(|r| r.id.clone()).unwrap_or_default())
+                                        on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.id = v }) }/>
+                                </div>
+                                <FieldProblems problems=problems_signal pointer=rule_pointer/>
+                                <fieldset class="clauses">
+                                    <legend>"All of these hold"</legend>
+                                    <For each=move || 0..clauses() key=|j| *j children=move |j| {
+                                        let clause = Signal::derive(move || draft.with(|d| d.rules.get(i).and_then(|r| r.clauses.get(j)).cloned()));
+                                        let on_edit = Callback::new(move |ed: ClauseEdit| draft.update(|d| {
+                                            if let Some(c) = d.rules.get_mut(i).and_then(|r| r.clauses.get_mut(j)) { c.apply(ed) }
+                                        }));
+                                        let on_remove = Callback::new(move |_| draft.update(|d| {
+                                            if let Some(r) = d.rules.get_mut(i) && j < r.clauses.len() { r.clauses.remove(j); }
+                                        }));
+                                        let pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string(), "clauses", &j.to_string()])));
+                                        let own = draft.with_untracked(|d| d.key.clone());
+                                        let segments: Vec<String> = segment_keys.get_value().into_iter().filter(|k| *k != own).collect();
+                                        view! {
+                                            <ClauseEditor id_prefix=format!("s{i}c{j}") clause on_edit on_remove pointer problems=problems_signal can_edit segments/>
+                                        }
+                                    }/>
+                                    <Show when=move || can_edit.get()>
+                                        <button type="button" class="button small"
+                                            on:click=move |_| draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.clauses.push(ClauseDraft::new()) })>
+                                            "Add condition"
+                                        </button>
+                                    </Show>
+                                </fieldset>
+                            </li>
+                        }
+                    }/>
+                </ol>
+                <Show when=move || can_edit.get()>
+                    <button type="button" class="button" on:click=move |_| draft.update(|d| d.rules.push(SegmentRuleDraft::new()))>"Add rule"</button>
+                </Show>
+            </section>
+        </section>
+    }
+    .into_any()
+}

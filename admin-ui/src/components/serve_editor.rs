@@ -1,0 +1,235 @@
+//! What to serve: one variant, or a percentage rollout whose weights always add up (moving one
+//! weight moves the others), with the split drawn.
+
+use leptos::prelude::*;
+
+use super::field_id;
+use super::field_problems::{FieldProblems, invalid};
+use super::split_bar::SplitBar;
+use crate::lens::FlagEdit;
+use crate::state::draft::{ServeDraft, ServeEdit, ServeMode};
+use crate::state::fields::pointer as join;
+use crate::state::weights;
+
+#[component]
+pub fn ServeEditor(
+    /// Makes the ids of this editor's inputs unique on the page.
+    id_prefix: String,
+    #[prop(into)] serve: Signal<ServeDraft>,
+    on_edit: Callback<ServeEdit>,
+    #[prop(into)] variants: Signal<Vec<String>>,
+    #[prop(into)] pointer: Signal<String>,
+    /// May serve nothing (an environment's default; rules and steps must serve something).
+    allow_none: bool,
+) -> impl IntoView {
+    let edit = expect_context::<FlagEdit>();
+    let problems = edit.problems;
+    let ro = move || !edit.can_edit.get();
+    let mode = move || serve.with(|s| s.mode);
+    let prefix = StoredValue::new(id_prefix.clone());
+    let name = format!("{id_prefix}-mode");
+    let radio = move |m: ServeMode, label: &'static str| {
+        let id = format!("{}-mode-{label}", prefix.get_value());
+        view! {
+            <span class="radio">
+                <input
+                    type="radio"
+                    id=id.clone()
+                    name=name.clone()
+                    disabled=ro
+                    prop:checked=move || mode() == m
+                    on:change=move |_| on_edit.run(ServeEdit::Mode(m))
+                />
+                <label for=id>{label}</label>
+            </span>
+        }
+    };
+    let variant_id = format!("{id_prefix}-variant");
+    let variant_pointer = Signal::derive(move || join(&pointer.get(), &["variant"]));
+    let weights_pointer = Signal::derive(move || join(&pointer.get(), &["rollout", "weights"]));
+    let total = move || serve.with(|s| weights::total(&s.weights()));
+    let count = move || serve.with(|s| s.rollout.weights.len());
+    let bucket_id = format!("{id_prefix}-bucket");
+    let salt_id = format!("{id_prefix}-salt");
+
+    view! {
+        <div class="serve" data-pointer=move || pointer.get()>
+            <div class="radios" role="radiogroup" aria-label="What to serve">
+                {allow_none.then(|| radio(ServeMode::None, "nothing"))}
+                {radio(ServeMode::Variant, "a variant")}
+                {radio(ServeMode::Rollout, "a percentage rollout")}
+            </div>
+            <FieldProblems problems pointer/>
+            <Show when=move || mode() == ServeMode::Variant>
+                <div class="field">
+                    <label for=variant_id.clone()>"Variant"</label>
+                    <select
+                        id=variant_id.clone()
+                        data-pointer=move || variant_pointer.get()
+                        disabled=ro
+                        on:change=move |ev| on_edit.run(ServeEdit::Variant(event_target_value(&ev)))
+                    >
+                        {move || {
+                            let current = serve.with(|s| s.variant.clone());
+                            let mut names = variants.get();
+                            if !current.is_empty() && !names.contains(&current) {
+                                names.push(current.clone());
+                            }
+                            names
+                                .into_iter()
+                                .map(|v| {
+                                    let s = v == current;
+                                    view! { <option value=v.clone() selected=s>{v.clone()}</option> }
+                                })
+                                .collect_view()
+                        }}
+                    </select>
+                    <FieldProblems problems pointer=variant_pointer/>
+                </div>
+            </Show>
+            <Show when=move || mode() == ServeMode::Rollout>
+                <SplitBar serve/>
+                <p class="hint">
+                    {move || format!("The weights always add up to {}; moving one moves the others.", total())}
+                </p>
+                <FieldProblems problems pointer=weights_pointer/>
+                <ol class="weights">
+                    <For
+                        each=move || 0..count()
+                        key=|i| *i
+                        children=move |i| {
+                            let weight = move || serve.with(|s| s.rollout.weights.get(i).map(|w| w.weight).unwrap_or(0));
+                            let variant = move || serve.with(|s| s.rollout.weights.get(i).map(|w| w.variant.clone()).unwrap_or_default());
+                            let w_pointer = Signal::derive(move || join(&pointer.get(), &["rollout", "weights", &i.to_string()]));
+                            let p = prefix.get_value();
+                            let slider_id = format!("{p}-w{i}-slider");
+                            let number_id = format!("{p}-w{i}-number");
+                            let select_id = format!("{p}-w{i}-variant");
+                            let set = move |text: String| {
+                                if let Ok(v) = text.trim().parse::<u64>() {
+                                    on_edit.run(ServeEdit::Weight(i, v));
+                                }
+                            };
+                            view! {
+                                <li class="weight-row" data-pointer=move || w_pointer.get() data-weight-variant=variant>
+                                    <label class="sr-only" for=select_id.clone()>{move || format!("Variant of share {}", i + 1)}</label>
+                                    <select
+                                        id=select_id.clone()
+                                        disabled=ro
+                                        on:change=move |ev| on_edit.run(ServeEdit::WeightVariant(i, event_target_value(&ev)))
+                                    >
+                                        {move || {
+                                            let current = variant();
+                                            let mut names = variants.get();
+                                            if !names.contains(&current) {
+                                                names.push(current.clone());
+                                            }
+                                            names
+                                                .into_iter()
+                                                .map(|v| {
+                                                    let s = v == current;
+                                                    view! { <option value=v.clone() selected=s>{v.clone()}</option> }
+                                                })
+                                                .collect_view()
+                                        }}
+                                    </select>
+                                    <label class="sr-only" for=slider_id.clone()>{move || format!("Weight of {}", variant())}</label>
+                                    <input
+                                        id=slider_id.clone()
+                                        type="range"
+                                        min="0"
+                                        max=move || total().to_string()
+                                        step="1"
+                                        disabled=move || ro() || count() < 2
+                                        prop:value=move || weight().to_string()
+                                        on:input=move |ev| set(event_target_value(&ev))
+                                    />
+                                    <label class="sr-only" for=number_id.clone()>{move || format!("Weight of {} (number)", variant())}</label>
+                                    <input
+                                        id=number_id.clone()
+                                        class="weight-number"
+                                        type="number"
+                                        min="0"
+                                        max=move || total().to_string()
+                                        step="1"
+                                        data-testid="weight"
+                                        readonly=move || ro() || count() < 2
+                                        aria-describedby=move || field_id(&w_pointer.get())
+                                        aria-invalid=move || invalid(problems, &w_pointer.get(), true).to_string()
+                                        prop:value=move || weight().to_string()
+                                        on:change=move |ev| set(event_target_value(&ev))
+                                    />
+                                    <span class="percent">{move || weights::percent(weight(), total())}</span>
+                                    <button
+                                        type="button"
+                                        class="button small"
+                                        aria-label=move || format!("Remove {} from the split", variant())
+                                        disabled=move || ro() || count() < 2
+                                        on:click=move |_| on_edit.run(ServeEdit::RemoveWeight(i))
+                                    >
+                                        "Remove"
+                                    </button>
+                                    <FieldProblems problems pointer=w_pointer under=true/>
+                                </li>
+                            }
+                        }
+                    />
+                </ol>
+                <Show when=move || edit.can_edit.get()>
+                    <div class="row">
+                        <label class="sr-only" for=move || format!("{}-add", prefix.get_value())>"Add a variant to the split"</label>
+                        <select
+                            id=move || format!("{}-add", prefix.get_value())
+                            on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                if !v.is_empty() {
+                                    on_edit.run(ServeEdit::AddWeight(v));
+                                }
+                            }
+                        >
+                            <option value="" selected=true>"Add a variant to the split…"</option>
+                            {move || {
+                                let used: Vec<String> = serve.with(|s| s.rollout.weights.iter().map(|w| w.variant.clone()).collect());
+                                variants
+                                    .get()
+                                    .into_iter()
+                                    .filter(|v| !used.contains(v))
+                                    .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
+                                    .collect_view()
+                            }}
+                        </select>
+                    </div>
+                </Show>
+                <details class="advanced">
+                    <summary>"Bucketing"</summary>
+                    <div class="grid two">
+                        <div class="field">
+                            <label for=bucket_id.clone()>"Bucket by attribute"</label>
+                            <input
+                                id=bucket_id.clone()
+                                type="text"
+                                list="attributes"
+                                placeholder="targetingKey"
+                                readonly=ro
+                                prop:value=move || serve.with(|s| s.rollout.bucket_by.clone())
+                                on:input=move |ev| on_edit.run(ServeEdit::BucketBy(event_target_value(&ev)))
+                            />
+                        </div>
+                        <div class="field">
+                            <label for=salt_id.clone()>"Salt"</label>
+                            <input
+                                id=salt_id.clone()
+                                type="text"
+                                placeholder=move || edit.draft.with(|d| d.key.clone())
+                                readonly=ro
+                                prop:value=move || serve.with(|s| s.rollout.salt.clone())
+                                on:input=move |ev| on_edit.run(ServeEdit::Salt(event_target_value(&ev)))
+                            />
+                            <p class="hint">"Changing the salt reshuffles everyone: leave it empty to use the flag key."</p>
+                        </div>
+                    </div>
+                </details>
+            </Show>
+        </div>
+    }
+}

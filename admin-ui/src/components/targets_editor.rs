@@ -1,0 +1,132 @@
+//! Individual targets: lists of users (targeting keys), orgs or any attribute's values that
+//! get a variant before any rule is looked at.
+
+use leptos::prelude::*;
+
+use super::field_id;
+use super::field_problems::{FieldProblems, invalid};
+use crate::lens::EnvLens;
+
+#[component]
+pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
+    let edit = lens.edit;
+    let problems = edit.problems;
+    let ro = move || !edit.can_edit.get();
+    let count = move || lens.with(|e| e.targets.len()).unwrap_or(0);
+    let first_variant = move || edit.variants().first().cloned().unwrap_or_default();
+
+    view! {
+        <section class="card" aria-labelledby="targets-title">
+            <h2 id="targets-title">"Individual targets"</h2>
+            <p class="hint">"Checked first: a context whose attribute is in a list gets that list's variant."</p>
+            <Show when=move || { count() == 0 }>
+                <p class="muted">"No targets."</p>
+            </Show>
+            <ol class="targets">
+                <For
+                    each=move || 0..count()
+                    key=|i| *i
+                    children=move |i| {
+                        let pointer = Signal::derive(move || lens.at(&["targets", &i.to_string()]));
+                        let values_pointer = Signal::derive(move || lens.at(&["targets", &i.to_string(), "values"]));
+                        let variant_pointer = Signal::derive(move || lens.at(&["targets", &i.to_string(), "variant"]));
+                        let get = move |f: fn(&crate::state::draft::TargetDraft) -> String| {
+                            lens.with(|e| e.targets.get(i).map(f)).flatten().unwrap_or_default()
+                        };
+                        let attr_id = format!("target-attr-{i}");
+                        let values_id = format!("target-values-{i}");
+                        let variant_id = format!("target-variant-{i}");
+                        let count_of = move || lens.with(|e| e.targets.get(i).map(|t| t.count())).flatten().unwrap_or(0);
+                        view! {
+                            <li class="target-row card inner" data-pointer=move || pointer.get()>
+                                <div class="grid three">
+                                    <div class="field">
+                                        <label for=attr_id.clone()>"Attribute"</label>
+                                        <input
+                                            id=attr_id.clone()
+                                            type="text"
+                                            list="attributes"
+                                            placeholder="targetingKey"
+                                            readonly=ro
+                                            prop:value=move || get(|t| t.attribute.clone())
+                                            on:input=move |ev| {
+                                                let v = event_target_value(&ev);
+                                                lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.attribute = v })
+                                            }
+                                        />
+                                    </div>
+                                    <div class="field">
+                                        <label for=variant_id.clone()>"Serve"</label>
+                                        <select
+                                            id=variant_id.clone()
+                                            data-pointer=move || variant_pointer.get()
+                                            disabled=ro
+                                            on:change=move |ev| {
+                                                let v = event_target_value(&ev);
+                                                lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.variant = v })
+                                            }
+                                        >
+                                            {move || {
+                                                let current = get(|t| t.variant.clone());
+                                                edit.variants()
+                                                    .into_iter()
+                                                    .map(|v| {
+                                                        let s = v == current;
+                                                        view! { <option value=v.clone() selected=s>{v.clone()}</option> }
+                                                    })
+                                                    .collect_view()
+                                            }}
+                                        </select>
+                                        <FieldProblems problems pointer=variant_pointer/>
+                                    </div>
+                                    <div class="field end">
+                                        <button
+                                            type="button"
+                                            class="button small"
+                                            aria-label=format!("Remove target list {}", i + 1)
+                                            disabled=ro
+                                            on:click=move |_| lens.update(|e, _| { if i < e.targets.len() { e.targets.remove(i); } })
+                                        >
+                                            "Remove"
+                                        </button>
+                                    </div>
+                                </div>
+                                <div class="field">
+                                    <label for=values_id.clone()>
+                                        {move || format!("Values ({}), comma or line separated", count_of())}
+                                    </label>
+                                    <textarea
+                                        id=values_id.clone()
+                                        rows="2"
+                                        spellcheck="false"
+                                        data-pointer=move || values_pointer.get()
+                                        aria-describedby=move || field_id(&values_pointer.get())
+                                        aria-invalid=move || invalid(problems, &values_pointer.get(), true).to_string()
+                                        readonly=ro
+                                        prop:value=move || get(|t| t.values.clone())
+                                        on:input=move |ev| {
+                                            let v = event_target_value(&ev);
+                                            lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.values = v })
+                                        }
+                                    ></textarea>
+                                    <FieldProblems problems pointer=values_pointer under=true/>
+                                </div>
+                                <FieldProblems problems pointer/>
+                            </li>
+                        }
+                    }
+                />
+            </ol>
+            <Show when=move || edit.can_edit.get()>
+                <div class="row">
+                    <button type="button" class="button" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("", &v)) }>
+                        "Add users"
+                    </button>
+                    <button type="button" class="button" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("orgId", &v)) }>
+                        "Add orgs"
+                    </button>
+                </div>
+            </Show>
+        </section>
+    }
+}

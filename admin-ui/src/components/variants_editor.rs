@@ -1,0 +1,121 @@
+//! Typed variants: a name and a value of the flag's kind, checked as you type.
+
+use burgee_core::model::Kind;
+use leptos::prelude::*;
+
+use super::field_id;
+use super::field_problems::{FieldProblems, invalid};
+use crate::lens::FlagEdit;
+
+#[component]
+pub fn VariantsEditor() -> impl IntoView {
+    let edit = expect_context::<FlagEdit>();
+    let draft = edit.draft;
+    let problems = edit.problems;
+    let ro = move || !edit.can_edit.get();
+    let count = move || draft.with(|d| d.variants.len());
+    let list_pointer = Signal::derive(move || edit.at(&["variants"]));
+
+    view! {
+        <section class="card" aria-labelledby="variants-title">
+            <h2 id="variants-title">"Variants"</h2>
+            <p class="hint">
+                {move || match draft.with(|d| d.kind.clone()) {
+                    Kind::Boolean => "Values are true or false.",
+                    Kind::String => "Values are text, used as typed.",
+                    Kind::Number => "Values are numbers.",
+                    _ => "Values are JSON (objects, arrays, anything).",
+                }}
+            </p>
+            <FieldProblems problems pointer=list_pointer/>
+            <ol class="variants">
+                <For
+                    each=move || 0..count()
+                    key=|i| *i
+                    children=move |i| {
+                        let name_of = move || draft.with(|d| d.variants.get(i).map(|v| v.name.clone()).unwrap_or_default());
+                        let pointer = Signal::derive(move || edit.at(&["variants", &name_of()]));
+                        let name_id = format!("variant-name-{i}");
+                        let value_id = format!("variant-value-{i}");
+                        let kind = move || draft.with(|d| d.kind.clone());
+                        let text = move || draft.with(|d| d.variants.get(i).map(|v| v.text.clone()).unwrap_or_default());
+                        let set_text = move |v: String| draft.update(|d| if let Some(x) = d.variants.get_mut(i) { x.text = v });
+                        view! {
+                            <li class="variant-row" data-variant=name_of>
+                                <div class="field">
+                                    <label for=name_id.clone()>"Name"</label>
+                                    <input
+                                        id=name_id.clone()
+                                        type="text"
+                                        spellcheck="false"
+                                        readonly=ro
+                                        data-pointer=move || pointer.get()
+                                        aria-describedby=move || field_id(&pointer.get())
+                                        aria-invalid=move || invalid(problems, &pointer.get(), false).to_string()
+                                        prop:value=name_of
+                                        on:input=move |ev| draft.update(|d| d.rename_variant(i, &event_target_value(&ev)))
+                                    />
+                                </div>
+                                <div class="field grow">
+                                    <label for=value_id.clone()>"Value"</label>
+                                    {move || match kind() {
+                                        Kind::Boolean => view! {
+                                            <select
+                                                id=value_id.clone()
+                                                disabled=ro
+                                                on:change=move |ev| set_text(event_target_value(&ev))
+                                            >
+                                                <option value="true" selected=move || text().trim() == "true">"true"</option>
+                                                <option value="false" selected=move || text().trim() == "false">"false"</option>
+                                            </select>
+                                        }.into_any(),
+                                        Kind::Json | Kind::Unknown(_) => view! {
+                                            <textarea
+                                                id=value_id.clone()
+                                                rows="2"
+                                                class="code"
+                                                spellcheck="false"
+                                                readonly=ro
+                                                aria-describedby=move || field_id(&pointer.get())
+                                                aria-invalid=move || invalid(problems, &pointer.get(), false).to_string()
+                                                prop:value=text
+                                                on:input=move |ev| set_text(event_target_value(&ev))
+                                            ></textarea>
+                                        }.into_any(),
+                                        _ => view! {
+                                            <input
+                                                id=value_id.clone()
+                                                type="text"
+                                                spellcheck="false"
+                                                readonly=ro
+                                                aria-describedby=move || field_id(&pointer.get())
+                                                aria-invalid=move || invalid(problems, &pointer.get(), false).to_string()
+                                                prop:value=text
+                                                on:input=move |ev| set_text(event_target_value(&ev))
+                                            />
+                                        }.into_any(),
+                                    }}
+                                </div>
+                                <button
+                                    type="button"
+                                    class="button small"
+                                    aria-label=move || format!("Remove variant {}", name_of())
+                                    disabled=move || ro() || count() <= 1
+                                    on:click=move |_| draft.update(|d| d.remove_variant(i))
+                                >
+                                    "Remove"
+                                </button>
+                                <FieldProblems problems pointer/>
+                            </li>
+                        }
+                    }
+                />
+            </ol>
+            <Show when=move || edit.can_edit.get()>
+                <button type="button" class="button" on:click=move |_| { draft.update(|d| { d.add_variant(); }); }>
+                    "Add variant"
+                </button>
+            </Show>
+        </section>
+    }
+}

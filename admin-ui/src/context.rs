@@ -1,0 +1,235 @@
+//! Handles shared through Leptos context (`provide_context` in [`crate::app`]): who is signed
+//! in, the loaded document, notices, the confirmation dialog, and the list's filter (kept here
+//! so it survives reloads of the document).
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+
+use crate::api::{Api, ApiError};
+use crate::state::catalog::Filter;
+use crate::state::document::DocState;
+use crate::state::route::Route;
+use crate::state::session::Identity;
+
+const TOKEN_KEY: &str = "burgee-admin-token";
+
+fn session_storage() -> Option<web_sys::Storage> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        web_sys::window()?.session_storage().ok()?
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
+    }
+}
+
+/// The token (kept for this tab's session only, in `sessionStorage`) and who it is.
+#[derive(Clone, Copy, Debug)]
+pub struct Session {
+    pub token: RwSignal<Option<String>>,
+    pub identity: RwSignal<Option<Identity>>,
+}
+
+impl Session {
+    pub fn restore() -> Session {
+        let token = session_storage()
+            .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
+            .filter(|t| !t.is_empty());
+        Session {
+            token: RwSignal::new(token),
+            identity: RwSignal::new(None),
+        }
+    }
+
+    pub fn sign_in(&self, token: String, identity: Identity) {
+        if let Some(s) = session_storage() {
+            let _ = s.set_item(TOKEN_KEY, &token);
+        }
+        self.identity.set(Some(identity));
+        self.token.set(Some(token));
+    }
+
+    pub fn sign_out(&self) {
+        if let Some(s) = session_storage() {
+            let _ = s.remove_item(TOKEN_KEY);
+        }
+        self.identity.set(None);
+        self.token.set(None);
+    }
+
+    /// A client for the current token (not tracked: for event handlers).
+    pub fn api(&self) -> Api {
+        Api::new(self.token.get_untracked().unwrap_or_default())
+    }
+
+    pub fn can_edit(&self) -> bool {
+        self.identity
+            .with(|i| i.as_ref().is_some_and(Identity::can_edit))
+    }
+
+    pub fn can_admin(&self) -> bool {
+        self.identity
+            .with(|i| i.as_ref().is_some_and(Identity::can_admin))
+    }
+}
+
+pub type DocResult = Result<Arc<DocState>, ApiError>;
+
+/// The project's document, loaded once and reloaded after every write.
+#[derive(Clone, Copy)]
+pub struct Store {
+    pub doc: LocalResource<DocResult>,
+    /// True while a reload is under way (the old document stays on screen meanwhile).
+    pub pending: RwSignal<bool>,
+}
+
+impl Store {
+    pub fn new(session: Session) -> Store {
+        let doc = LocalResource::new(move || {
+            let token = session.token.get();
+            async move {
+                match token {
+                    Some(token) => Api::new(token).document().await.map(Arc::new),
+                    None => Err(ApiError::Unauthenticated("sign in first".into())),
+                }
+            }
+        });
+        Store {
+            doc,
+            pending: RwSignal::new(false),
+        }
+    }
+
+    pub fn reload(&self) {
+        self.doc.refetch();
+    }
+
+    /// The loaded document, if any (not tracked).
+    pub fn current(&self) -> Option<Arc<DocState>> {
+        self.doc.get_untracked().and_then(|r: DocResult| r.ok())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    Info,
+    Success,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub id: u64,
+    pub tone: Tone,
+    pub text: String,
+}
+
+/// Short messages after actions ("Saved as version 12"), announced politely.
+#[derive(Clone, Copy, Debug)]
+pub struct Notices {
+    pub list: RwSignal<Vec<Notice>>,
+    next: RwSignal<u64>,
+}
+
+impl Notices {
+    pub fn new() -> Notices {
+        Notices {
+            list: RwSignal::new(Vec::new()),
+            next: RwSignal::new(1),
+        }
+    }
+
+    pub fn push(&self, tone: Tone, text: impl Into<String>) {
+        let id = self.next.get_untracked();
+        self.next.set(id + 1);
+        self.list.update(|l| {
+            l.push(Notice {
+                id,
+                tone,
+                text: text.into(),
+            });
+            if l.len() > 4 {
+                l.remove(0);
+            }
+        });
+        let list = self.list;
+        #[cfg(target_arch = "wasm32")]
+        set_timeout(
+            move || list.update(|l| l.retain(|n| n.id != id)),
+            std::time::Duration::from_secs(if tone == Tone::Error { 12 } else { 6 }),
+        );
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = list;
+    }
+
+    pub fn dismiss(&self, id: u64) {
+        self.list.update(|l| l.retain(|n| n.id != id));
+    }
+}
+
+impl Default for Notices {
+    fn default() -> Self {
+        Notices::new()
+    }
+}
+
+/// A question the confirmation dialog is asking.
+#[derive(Clone)]
+pub struct Question {
+    pub title: String,
+    pub body: String,
+    pub confirm: String,
+    pub danger: bool,
+    pub on_confirm: Callback<()>,
+}
+
+/// The one confirmation dialog of the app.
+#[derive(Clone, Copy)]
+pub struct Confirm {
+    pub question: RwSignal<Option<Question>>,
+}
+
+impl Confirm {
+    pub fn ask(&self, question: Question) {
+        self.question.set(Some(question));
+    }
+}
+
+/// The current route and how to go elsewhere.
+#[derive(Clone, Copy, Debug)]
+pub struct Nav {
+    pub route: RwSignal<Route>,
+}
+
+impl Nav {
+    pub fn go(&self, route: &Route) {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let _ = window()
+                .location()
+                .set_hash(route.href().trim_start_matches('#'));
+        }
+        self.route.set(route.clone());
+    }
+}
+
+/// The flag list's filter, kept across reloads and navigation.
+#[derive(Clone, Copy, Debug)]
+pub struct ListPrefs {
+    pub filter: RwSignal<Filter>,
+}
+
+macro_rules! opaque_debug {
+    ($($t:ty),*) => {$(
+        impl std::fmt::Debug for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.debug_struct(stringify!($t)).finish_non_exhaustive()
+            }
+        }
+    )*};
+}
+pub(crate) use opaque_debug;
+
+opaque_debug!(Store, Question, Confirm);

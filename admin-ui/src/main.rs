@@ -1,0 +1,3 @@
+fn main() {
+    burgee_admin_ui::start();
+}

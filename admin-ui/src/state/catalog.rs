@@ -1,0 +1,343 @@
+//! The flag list: one summary row per flag, search, filters, sort and counts.
+//!
+//! Rows are computed once per loaded document; typing in the search box then only filters
+//! precomputed lowercase text, which keeps it responsive with hundreds of flags.
+
+use burgee_core::model::{Document, Flag};
+
+/// What a flag does in one environment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    /// Disabled (the kill switch is off), or no settings there.
+    Off,
+    /// On, serving one variant to everyone.
+    On,
+    /// On, with targets or rules.
+    Targeted,
+    /// On, with a percentage rollout somewhere.
+    Rollout,
+    /// On, with scheduled steps.
+    Scheduled,
+}
+
+impl Status {
+    pub const ALL: [Status; 5] = [
+        Status::Off,
+        Status::On,
+        Status::Targeted,
+        Status::Rollout,
+        Status::Scheduled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Off => "off",
+            Status::On => "on",
+            Status::Targeted => "targeted",
+            Status::Rollout => "rollout",
+            Status::Scheduled => "scheduled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    pub fn is_on(self) -> bool {
+        self != Status::Off
+    }
+}
+
+pub fn status(flag: &Flag, env: &str) -> Status {
+    let Some(settings) = flag.environments.get(env) else {
+        return Status::Off;
+    };
+    if !settings.is_enabled() {
+        return Status::Off;
+    }
+    if !settings.schedule.is_empty() {
+        return Status::Scheduled;
+    }
+    let rollout = settings
+        .default_serve
+        .as_ref()
+        .is_some_and(|s| s.rollout.is_some())
+        || settings.rules.iter().any(|r| r.serve.rollout.is_some());
+    if rollout {
+        Status::Rollout
+    } else if !settings.targets.is_empty() || !settings.rules.is_empty() {
+        Status::Targeted
+    } else {
+        Status::On
+    }
+}
+
+/// One line of the flag list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub kind: String,
+    pub client_side: bool,
+    pub updated_at: String,
+    pub updated_by: String,
+    /// One per environment of the document, in its order.
+    pub statuses: Vec<Status>,
+    /// Key, name, description and tags, lowercased, for search.
+    haystack: String,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sort {
+    #[default]
+    Key,
+    Name,
+    /// Most recently changed first.
+    Updated,
+}
+
+impl Sort {
+    pub const ALL: [Sort; 3] = [Sort::Key, Sort::Name, Sort::Updated];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Key => "key",
+            Sort::Name => "name",
+            Sort::Updated => "updated",
+        }
+    }
+
+    pub fn parse(text: &str) -> Sort {
+        Sort::ALL
+            .into_iter()
+            .find(|s| s.as_str() == text)
+            .unwrap_or_default()
+    }
+}
+
+/// What the list shows. Empty strings mean "any".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filter {
+    pub query: String,
+    pub tag: String,
+    /// The environment that `status` is about; with no environment, a flag matches a status
+    /// when any environment has it.
+    pub env: String,
+    pub status: Option<Status>,
+    pub sort: Sort,
+}
+
+pub fn rows(document: &Document) -> Vec<Row> {
+    document
+        .flags
+        .iter()
+        .map(|(key, flag)| {
+            let name = flag.name.clone().unwrap_or_default();
+            let description = flag.description.clone().unwrap_or_default();
+            let haystack =
+                format!("{key}\n{name}\n{description}\n{}", flag.tags.join("\n")).to_lowercase();
+            Row {
+                key: key.clone(),
+                name,
+                description,
+                tags: flag.tags.clone(),
+                kind: flag.kind.as_str().to_string(),
+                client_side: flag.is_client_side(),
+                updated_at: flag.updated_at.clone().unwrap_or_default(),
+                updated_by: flag.updated_by.clone().unwrap_or_default(),
+                statuses: document
+                    .environments
+                    .iter()
+                    .map(|e| status(flag, e))
+                    .collect(),
+                haystack,
+            }
+        })
+        .collect()
+}
+
+impl Row {
+    /// Every word of the query appears somewhere in the key, name, description or tags.
+    pub fn matches_query(&self, words: &[String]) -> bool {
+        words.iter().all(|w| self.haystack.contains(w.as_str()))
+    }
+}
+
+/// The rows the filter lets through, in its order (indices into `rows`).
+pub fn apply(rows: &[Row], environments: &[String], filter: &Filter) -> Vec<usize> {
+    let words: Vec<String> = filter
+        .query
+        .to_lowercase()
+        .split_whitespace()
+        .map(String::from)
+        .collect();
+    let env_index = environments.iter().position(|e| *e == filter.env);
+    let mut out: Vec<usize> = rows
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| r.matches_query(&words))
+        .filter(|(_, r)| filter.tag.is_empty() || r.tags.contains(&filter.tag))
+        .filter(|(_, r)| match (filter.status, env_index) {
+            (None, _) => true,
+            (Some(s), Some(i)) => r.statuses.get(i) == Some(&s),
+            (Some(s), None) => r.statuses.contains(&s),
+        })
+        .map(|(i, _)| i)
+        .collect();
+    match filter.sort {
+        Sort::Key => {} // the document's map is ordered by key already
+        Sort::Name => out.sort_by(|&a, &b| {
+            let (ra, rb) = (&rows[a], &rows[b]);
+            let name = |r: &Row| {
+                if r.name.is_empty() {
+                    r.key.to_lowercase()
+                } else {
+                    r.name.to_lowercase()
+                }
+            };
+            name(ra).cmp(&name(rb)).then_with(|| ra.key.cmp(&rb.key))
+        }),
+        Sort::Updated => out.sort_by(|&a, &b| {
+            let (ra, rb) = (&rows[a], &rows[b]);
+            rb.updated_at
+                .cmp(&ra.updated_at)
+                .then_with(|| ra.key.cmp(&rb.key))
+        }),
+    }
+    out
+}
+
+/// For each environment, how many flags are in each status (in [`Status::ALL`] order).
+pub fn counts(rows: &[Row], environments: &[String]) -> Vec<(String, [usize; 5])> {
+    environments
+        .iter()
+        .enumerate()
+        .map(|(i, env)| {
+            let mut c = [0usize; 5];
+            for r in rows {
+                if let Some(s) = r.statuses.get(i)
+                    && let Some(k) = Status::ALL.iter().position(|x| x == s)
+                    && let Some(slot) = c.get_mut(k)
+                {
+                    *slot += 1;
+                }
+            }
+            (env.clone(), c)
+        })
+        .collect()
+}
+
+/// Every tag in use, sorted.
+pub fn tags(document: &Document) -> Vec<String> {
+    let mut out: Vec<String> = document
+        .flags
+        .values()
+        .flat_map(|f| f.tags.iter().cloned())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Environments that ask for confirmation before their kill switch moves.
+pub fn is_production(env: &str) -> bool {
+    matches!(
+        env.to_ascii_lowercase().as_str(),
+        "production" | "prod" | "live"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> Document {
+        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
+            .unwrap()
+            .document
+    }
+
+    #[test]
+    fn statuses_follow_the_settings() {
+        let doc = example();
+        let flags = &doc.flags;
+        for (key, flag) in flags {
+            for env in &doc.environments {
+                let s = status(flag, env);
+                let settings = flag.environments.get(env);
+                assert_eq!(
+                    s == Status::Off,
+                    !settings.is_some_and(|e| e.is_enabled()),
+                    "{key} in {env}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn search_filters_and_sorts() {
+        let doc = example();
+        let rows = rows(&doc);
+        let envs = doc.environments.clone();
+        let all = apply(&rows, &envs, &Filter::default());
+        assert_eq!(all.len(), doc.flags.len());
+        let found = apply(
+            &rows,
+            &envs,
+            &Filter {
+                query: "PLANNING daily".into(),
+                ..Filter::default()
+            },
+        );
+        assert!(found.iter().any(|&i| rows[i].key == "daily-planning"));
+        assert!(found.iter().all(|&i| rows[i].haystack.contains("daily")));
+        let tag = &rows[0].tags[0];
+        let tagged = apply(
+            &rows,
+            &envs,
+            &Filter {
+                tag: tag.clone(),
+                ..Filter::default()
+            },
+        );
+        assert!(tagged.iter().all(|&i| rows[i].tags.contains(tag)));
+        let off_in_prod = apply(
+            &rows,
+            &envs,
+            &Filter {
+                env: "production".into(),
+                status: Some(Status::Off),
+                ..Filter::default()
+            },
+        );
+        let prod = envs.iter().position(|e| e == "production").unwrap();
+        assert!(
+            off_in_prod
+                .iter()
+                .all(|&i| rows[i].statuses[prod] == Status::Off)
+        );
+        let by_name = apply(
+            &rows,
+            &envs,
+            &Filter {
+                sort: Sort::Name,
+                ..Filter::default()
+            },
+        );
+        assert_eq!(by_name.len(), rows.len());
+    }
+
+    #[test]
+    fn counts_add_up() {
+        let doc = example();
+        let rows = rows(&doc);
+        for (_, c) in counts(&rows, &doc.environments) {
+            assert_eq!(c.iter().sum::<usize>(), rows.len());
+        }
+        assert!(is_production("Production") && !is_production("staging"));
+        assert_eq!(Status::parse("rollout"), Some(Status::Rollout));
+        assert_eq!(Sort::parse("updated"), Sort::Updated);
+    }
+}

@@ -1,0 +1,195 @@
+//! The document as loaded from the store, and what the editors ask of it: validation of a
+//! draft in the context of everything else, and who uses what.
+
+use std::collections::BTreeSet;
+
+use burgee_core::model::{Document, Flag, Op, Segment};
+
+use super::fields::Problems;
+use super::graph::Graph;
+
+/// One version of the project's document (`GET /api/v1/document`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocState {
+    pub version: u64,
+    pub document: Document,
+}
+
+impl DocState {
+    /// The document with one flag replaced (or added).
+    pub fn with_flag(&self, key: &str, flag: Flag) -> Document {
+        let mut document = self.document.clone();
+        document.flags.insert(key.to_string(), flag);
+        document
+    }
+
+    pub fn with_segment(&self, key: &str, segment: Segment) -> Document {
+        let mut document = self.document.clone();
+        document.segments.insert(key.to_string(), segment);
+        document
+    }
+
+    /// Just what validating one flag needs: the flag, every flag that requires it (their
+    /// prerequisite checks see the draft), and everything those require, plus all segments.
+    /// Validating 500 flags on every keystroke would be wasted work; the store validates the
+    /// whole document when it saves.
+    pub fn scope_for_flag(&self, key: &str, flag: &Flag) -> Document {
+        let graph =
+            Graph::new(&self.document).with(key, flag.prerequisites.iter().map(|p| p.flag.clone()));
+        let mut keep: BTreeSet<String> = graph.all_dependents(key);
+        keep.insert(key.to_string());
+        let mut more = BTreeSet::new();
+        for k in &keep {
+            more.extend(graph.all_prerequisites(k));
+        }
+        keep.extend(more);
+        let mut document = Document {
+            flags: Default::default(),
+            ..self.document.clone()
+        };
+        for k in keep {
+            if k == key {
+                document.flags.insert(k, flag.clone());
+            } else if let Some(f) = self.document.flags.get(&k) {
+                document.flags.insert(k, f.clone());
+            }
+        }
+        document
+    }
+
+    /// The core's diagnostics for a flag draft, with pointers into the whole document.
+    pub fn validate_flag(&self, key: &str, flag: &Flag) -> Problems {
+        Problems::from_diagnostics(&burgee_core::validate(&self.scope_for_flag(key, flag)))
+    }
+
+    /// The core's diagnostics for a segment draft (segments only: a segment's problems never
+    /// break a flag).
+    pub fn validate_segment(&self, key: &str, segment: &Segment) -> Problems {
+        let mut document = Document {
+            flags: Default::default(),
+            ..self.document.clone()
+        };
+        document.segments.insert(key.to_string(), segment.clone());
+        Problems::from_diagnostics(&burgee_core::validate(&document))
+    }
+
+    /// Flags and segments whose clauses name segment `key` (`flag:x`, `segment:y`).
+    pub fn segment_users(&self, key: &str) -> Vec<String> {
+        let names = |clauses: &[burgee_core::model::Clause]| {
+            clauses
+                .iter()
+                .any(|c| c.op == Op::InSegment && c.values.iter().any(|v| v.as_str() == Some(key)))
+        };
+        let mut out = Vec::new();
+        for (k, flag) in &self.document.flags {
+            if flag
+                .environments
+                .values()
+                .any(|e| e.rules.iter().any(|r| names(&r.clauses)))
+            {
+                out.push(format!("flag {k}"));
+            }
+        }
+        for (k, segment) in &self.document.segments {
+            if k != key && segment.rules.iter().any(|r| names(&r.clauses)) {
+                out.push(format!("segment {k}"));
+            }
+        }
+        out
+    }
+
+    /// Every attribute any clause or target of the document reads, for suggestions.
+    pub fn attributes(&self) -> Vec<String> {
+        let mut out = BTreeSet::new();
+        out.insert("targetingKey".to_string());
+        for flag in self.document.flags.values() {
+            for env in flag.environments.values() {
+                for t in &env.targets {
+                    out.insert(t.attribute.clone().unwrap_or_else(|| "targetingKey".into()));
+                }
+                for r in &env.rules {
+                    for c in &r.clauses {
+                        if let Some(a) = &c.attribute {
+                            out.insert(a.clone());
+                        }
+                    }
+                }
+            }
+        }
+        for segment in self.document.segments.values() {
+            for r in &segment.rules {
+                for c in &r.clauses {
+                    if let Some(a) = &c.attribute {
+                        out.insert(a.clone());
+                    }
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example() -> DocState {
+        let text = include_str!("../../../examples/tasks-app.json");
+        DocState {
+            version: 3,
+            document: burgee_core::load(text).unwrap().document,
+        }
+    }
+
+    #[test]
+    fn the_scope_holds_dependents_and_their_prerequisites() {
+        let state = example();
+        let key = "enhanced-task-metadata";
+        let flag = state.document.flags[key].clone();
+        let scope = state.scope_for_flag(key, &flag);
+        assert!(scope.flags.contains_key("daily-planning"), "a dependent");
+        assert!(scope.flags.len() < state.document.flags.len());
+        assert!(
+            state
+                .validate_flag(key, &flag)
+                .all()
+                .iter()
+                .all(|p| !p.is_error())
+        );
+    }
+
+    #[test]
+    fn dependents_see_a_removed_variant() {
+        let state = example();
+        let key = "enhanced-task-metadata";
+        let mut flag = state.document.flags[key].clone();
+        flag.variants.remove("on");
+        for env in flag.environments.values_mut() {
+            env.rules.clear();
+            env.default_serve = Some(burgee_core::model::Serve::variant("off"));
+        }
+        let problems = state.validate_flag(key, &flag);
+        assert!(
+            problems
+                .all()
+                .iter()
+                .any(|p| p.is_error()
+                    && p.pointer.starts_with("/flags/daily-planning/prerequisites")),
+            "{problems:?}"
+        );
+    }
+
+    #[test]
+    fn segment_users_and_attributes() {
+        let state = example();
+        let users = state.segment_users("beta-testers");
+        assert!(
+            users
+                .iter()
+                .any(|u| u == "flag daily-planning" || u.starts_with("flag "))
+        );
+        let attributes = state.attributes();
+        assert!(attributes.contains(&"targetingKey".to_string()));
+        assert!(attributes.len() > 1);
+    }
+}

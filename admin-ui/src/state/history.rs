@@ -1,0 +1,196 @@
+//! Versions, diffs and audit entries as the store returns them (API.md, "History and audit"),
+//! and how the app groups them for people.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::fields::is_within;
+
+/// One entry of `GET /api/v1/history`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Version {
+    pub version: u64,
+    #[serde(default)]
+    pub at: Value,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub summary: String,
+}
+
+/// One change of `GET /api/v1/diff`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Change {
+    pub pointer: String,
+    pub op: String,
+    #[serde(default)]
+    pub before: Option<Value>,
+    #[serde(default)]
+    pub after: Option<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct Diff {
+    pub from: u64,
+    pub to: u64,
+    pub changes: Vec<Change>,
+}
+
+/// One entry of `GET /api/v1/audit`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+pub struct AuditEntry {
+    #[serde(default)]
+    pub id: Value,
+    #[serde(default)]
+    pub at: Value,
+    #[serde(default)]
+    pub actor: String,
+    #[serde(default)]
+    pub action: String,
+    #[serde(default)]
+    pub target: Value,
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub summary: String,
+}
+
+impl AuditEntry {
+    /// The `before=` cursor for the next page.
+    pub fn cursor(&self) -> String {
+        match &self.id {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// The changes about one flag, one segment, or the rest of the document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// `flag daily-planning`, `segment beta`, `document`.
+    pub label: String,
+    /// The pointer the changes are relative to.
+    pub prefix: String,
+    pub changes: Vec<Change>,
+}
+
+fn unescape(token: &str) -> String {
+    token.replace("~1", "/").replace("~0", "~")
+}
+
+/// Groups changes by the flag or segment they are in, keeping the diff's order.
+pub fn group(changes: &[Change]) -> Vec<Group> {
+    let mut groups: Vec<Group> = Vec::new();
+    for change in changes {
+        let mut tokens = change.pointer.split('/').skip(1);
+        let (label, prefix) = match (tokens.next(), tokens.next()) {
+            (Some("flags"), Some(key)) => {
+                (format!("flag {}", unescape(key)), format!("/flags/{key}"))
+            }
+            (Some("segments"), Some(key)) => (
+                format!("segment {}", unescape(key)),
+                format!("/segments/{key}"),
+            ),
+            _ => ("document".to_string(), String::new()),
+        };
+        match groups.iter_mut().find(|g| g.prefix == prefix) {
+            Some(g) => g.changes.push(change.clone()),
+            None => groups.push(Group {
+                label,
+                prefix,
+                changes: vec![change.clone()],
+            }),
+        }
+    }
+    groups
+}
+
+/// A pointer relative to its group, for people: `environments › production › enabled`
+/// (the whole entry when it is the group itself).
+pub fn relative(pointer: &str, prefix: &str) -> String {
+    let rest = pointer.strip_prefix(prefix).unwrap_or(pointer);
+    let parts: Vec<String> = rest.split('/').skip(1).map(unescape).collect();
+    if parts.is_empty() {
+        "(whole entry)".into()
+    } else {
+        parts.join(" › ")
+    }
+}
+
+/// The changes inside `prefix` (a flag's pointer, say).
+pub fn touching(changes: &[Change], prefix: &str) -> Vec<Change> {
+    changes
+        .iter()
+        .filter(|c| is_within(&c.pointer, prefix) || is_within(prefix, &c.pointer))
+        .cloned()
+        .collect()
+}
+
+/// A JSON value in a diff, shortened for a table cell.
+pub fn show(value: &Option<Value>) -> String {
+    match value {
+        None => String::new(),
+        Some(v) => super::values::short_json(v, 160),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn changes() -> Vec<Change> {
+        serde_json::from_value(json!([
+            {"pointer": "/flags/a/environments/production/enabled", "op": "replace", "before": true, "after": false},
+            {"pointer": "/segments/beta", "op": "add", "after": {"include": ["u1"]}},
+            {"pointer": "/flags/a/tags/0", "op": "remove", "before": "x"},
+            {"pointer": "/flags/a~1b", "op": "remove", "before": {}},
+            {"pointer": "/environments/3", "op": "add", "after": "qa"}
+        ]))
+        .unwrap()
+    }
+
+    #[test]
+    fn changes_group_by_entry() {
+        let groups = group(&changes());
+        let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(
+            labels,
+            vec!["flag a", "segment beta", "flag a/b", "document"]
+        );
+        assert_eq!(groups[0].changes.len(), 2);
+        assert_eq!(
+            relative(&groups[0].changes[0].pointer, &groups[0].prefix),
+            "environments › production › enabled"
+        );
+        assert_eq!(
+            relative("/segments/beta", "/segments/beta"),
+            "(whole entry)"
+        );
+    }
+
+    #[test]
+    fn changes_touching_a_flag() {
+        assert_eq!(touching(&changes(), "/flags/a").len(), 2);
+        // A whole-document replacement touches every flag.
+        let whole = vec![Change {
+            pointer: String::new(),
+            op: "replace".into(),
+            before: None,
+            after: None,
+        }];
+        assert_eq!(touching(&whole, "/flags/a").len(), 1);
+    }
+
+    #[test]
+    fn entries_deserialize_tolerantly() {
+        let v: Version = serde_json::from_value(json!({"version": 3, "at": "2026-01-01T00:00:00Z", "actor": "ci", "action": "toggle", "summary": "s"})).unwrap();
+        assert_eq!(v.version, 3);
+        let e: AuditEntry = serde_json::from_value(json!({"id": 12, "at": 1700000000000_i64, "actor": "ci", "action": "create", "target": "flag:a", "version": 4, "summary": "created"})).unwrap();
+        assert_eq!(e.cursor(), "12");
+        assert_eq!(show(&Some(json!({"a": 1}))), "{\"a\":1}");
+    }
+}

@@ -1,0 +1,18 @@
+//! The app's domain state: plain structs with methods, no Leptos, tested natively.
+//!
+//! Components hold these in signals and call their methods; everything that decides what the
+//! app shows or sends lives here (and, for anything about flags, in burgee-core).
+
+pub mod catalog;
+pub mod document;
+pub mod draft;
+pub mod evaluate;
+pub mod fields;
+pub mod graph;
+pub mod history;
+pub mod preview;
+pub mod route;
+pub mod segment_draft;
+pub mod session;
+pub mod values;
+pub mod weights;

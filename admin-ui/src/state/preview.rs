@@ -1,0 +1,441 @@
+//! The change preview: how many contexts would get a different variant if the draft were
+//! saved, and from what to what.
+//!
+//! Both versions of the document are compiled by the core and evaluated over the same sample
+//! of contexts, so the counts are exactly what the edge would do for those contexts. Samples
+//! are pasted (JSON lines) or generated from what the flag's targeting reads: every attribute
+//! its rules, targets, segments and prerequisites use, with the literals they compare against
+//! (and neighbours of numbers), plus a distinct targeting key per context so that rollouts
+//! spread. Generation is deterministic (hashes, not a random source), so a preview can be
+//! repeated.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use burgee_core::model::{Clause, Document, Op};
+use serde_json::{Map, Value};
+
+use super::graph::Graph;
+
+/// The label of "no variant" (the caller's default is served).
+pub const DEFAULT_LABEL: &str = "(caller's default)";
+
+/// Reads contexts pasted as JSON lines (blank lines ignored).
+pub fn parse_json_lines(text: &str) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let value: Value = serde_json::from_str(line).map_err(|e| {
+            let message = e.to_string();
+            let message = message
+                .rfind(" at line ")
+                .and_then(|k| message.get(..k))
+                .unwrap_or(&message)
+                .to_string();
+            format!("line {}: {message}", i + 1)
+        })?;
+        out.push(value);
+    }
+    Ok(out)
+}
+
+/// What the targeting of a flag reads: attributes with the literals it compares against.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Reads {
+    pub attributes: BTreeMap<String, Vec<Value>>,
+    /// Targeting keys named explicitly (targets, segment include/exclude).
+    pub keys: Vec<String>,
+    /// Attributes rollouts bucket by (other than `targetingKey`).
+    pub bucket_by: BTreeSet<String>,
+}
+
+impl Reads {
+    fn clause(&mut self, clause: &Clause, document: &Document, seen: &mut BTreeSet<String>) {
+        if clause.op == Op::InSegment {
+            for v in &clause.values {
+                if let Some(key) = v.as_str() {
+                    self.segment(key, document, seen);
+                }
+            }
+            return;
+        }
+        let Some(attribute) = clause.attribute.clone() else {
+            return;
+        };
+        if attribute == "$now" {
+            return;
+        }
+        if attribute == "targetingKey" || attribute == "userId" {
+            self.keys.extend(
+                clause
+                    .values
+                    .iter()
+                    .filter_map(|v| v.as_str().map(String::from)),
+            );
+            return;
+        }
+        let entry = self.attributes.entry(attribute).or_default();
+        for v in &clause.values {
+            let mut candidates = vec![v.clone()];
+            if let Some(n) = v.as_f64()
+                && matches!(clause.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Eq)
+            {
+                candidates.push(Value::from(n - 1.0));
+                candidates.push(Value::from(n + 1.0));
+            }
+            for c in candidates {
+                if !entry.contains(&c) {
+                    entry.push(c);
+                }
+            }
+        }
+        if clause.op == Op::Exists && entry.is_empty() {
+            entry.push(Value::Bool(true));
+        }
+    }
+
+    fn segment(&mut self, key: &str, document: &Document, seen: &mut BTreeSet<String>) {
+        if !seen.insert(format!("segment:{key}")) {
+            return;
+        }
+        let Some(segment) = document.segments.get(key) else {
+            return;
+        };
+        self.keys.extend(segment.include.iter().cloned());
+        self.keys.extend(segment.exclude.iter().cloned());
+        for rule in &segment.rules {
+            for clause in &rule.clauses {
+                self.clause(clause, document, seen);
+            }
+        }
+    }
+
+    /// Adds what flag `key` reads in `env`, and what its prerequisites read.
+    pub fn flag(&mut self, document: &Document, key: &str, env: &str) {
+        let mut seen = BTreeSet::new();
+        self.flag_inner(document, key, env, &mut seen);
+    }
+
+    fn flag_inner(
+        &mut self,
+        document: &Document,
+        key: &str,
+        env: &str,
+        seen: &mut BTreeSet<String>,
+    ) {
+        if !seen.insert(format!("flag:{key}")) {
+            return;
+        }
+        let Some(flag) = document.flags.get(key) else {
+            return;
+        };
+        for p in &flag.prerequisites {
+            self.flag_inner(document, &p.flag, env, seen);
+        }
+        let Some(settings) = flag.environments.get(env) else {
+            return;
+        };
+        for t in &settings.targets {
+            match t.attribute.as_deref() {
+                None | Some("targetingKey") | Some("userId") => self
+                    .keys
+                    .extend(t.values.iter().filter_map(|v| v.as_str().map(String::from))),
+                Some(a) => {
+                    let entry = self.attributes.entry(a.to_string()).or_default();
+                    for v in &t.values {
+                        if !entry.contains(v) {
+                            entry.push(v.clone());
+                        }
+                    }
+                }
+            }
+        }
+        let serves = settings
+            .rules
+            .iter()
+            .map(|r| &r.serve)
+            .chain(settings.default_serve.iter())
+            .chain(settings.schedule.iter().map(|s| &s.default_serve));
+        for serve in serves {
+            if let Some(r) = &serve.rollout
+                && let Some(b) = &r.bucket_by
+                && b != "targetingKey"
+            {
+                self.bucket_by.insert(b.clone());
+            }
+        }
+        for rule in &settings.rules {
+            for clause in &rule.clauses {
+                self.clause(clause, document, seen);
+            }
+        }
+    }
+}
+
+fn pick(i: usize, salt: &str, n: usize) -> usize {
+    if n == 0 {
+        return 0;
+    }
+    let text = format!("{salt}:{i}");
+    burgee_core::murmur3::murmur3_x86_32(&[text.as_bytes()], 0x5eed) as usize % n
+}
+
+/// `n` contexts exercising what `reads` lists.
+pub fn generate(reads: &Reads, n: usize) -> Vec<Value> {
+    let mut keys = reads.keys.clone();
+    keys.dedup();
+    (0..n)
+        .map(|i| {
+            let mut object = Map::new();
+            let key = keys
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("sample-{i}"));
+            object.insert("targetingKey".into(), Value::String(key));
+            for (attribute, literals) in &reads.attributes {
+                // One more choice than the literals: the attribute is missing.
+                let choice = pick(i, attribute, literals.len() + 2);
+                let value = match literals.get(choice) {
+                    Some(v) => Some(v.clone()),
+                    None if choice == literals.len() => Some(other_than(literals)),
+                    None => None,
+                };
+                if reads.bucket_by.contains(attribute) && i % 4 != 0 {
+                    object.insert(attribute.clone(), Value::String(format!("{attribute}-{i}")));
+                } else if let Some(v) = value {
+                    object.insert(attribute.clone(), v);
+                }
+            }
+            for attribute in &reads.bucket_by {
+                object
+                    .entry(attribute.clone())
+                    .or_insert_with(|| Value::String(format!("{attribute}-{i}")));
+            }
+            Value::Object(object)
+        })
+        .collect()
+}
+
+/// A value of the literals' type that none of them is.
+fn other_than(literals: &[Value]) -> Value {
+    match literals.first() {
+        Some(Value::Number(_)) => Value::from(-987_654.0),
+        Some(Value::Bool(b)) => Value::Bool(!b),
+        _ => Value::String("preview-other".into()),
+    }
+}
+
+/// Contexts for a preview of `key` in `env`: what the old and the new version read.
+pub fn sample_for(old: &Document, new: &Document, key: &str, env: &str, n: usize) -> Vec<Value> {
+    let mut reads = Reads::default();
+    reads.flag(old, key, env);
+    reads.flag(new, key, env);
+    generate(&reads, n)
+}
+
+/// How many contexts went from one variant to another.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Transition {
+    pub from: String,
+    pub to: String,
+    pub count: usize,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Preview {
+    pub total: usize,
+    pub changed: usize,
+    /// Only the changes, most frequent first.
+    pub transitions: Vec<Transition>,
+    /// Variant → count, before and after.
+    pub before: Vec<(String, usize)>,
+    pub after: Vec<(String, usize)>,
+    /// Flags that require this one (directly or not) and change for some contexts too.
+    pub dependents: Vec<(String, usize)>,
+}
+
+fn label(variant: Option<&str>) -> String {
+    variant.map_or_else(|| DEFAULT_LABEL.to_string(), String::from)
+}
+
+fn tally(map: BTreeMap<String, usize>) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = map.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// Evaluates `key` in `env` over `contexts` with both documents.
+pub fn preview(
+    old: &Document,
+    new: &Document,
+    key: &str,
+    env: &str,
+    contexts: &[Value],
+    now: i64,
+) -> Preview {
+    let before_snapshot = burgee_core::compile(old, env).snapshot;
+    let after_snapshot = burgee_core::compile(new, env).snapshot;
+    let mut dependents: BTreeSet<String> = Graph::new(old).all_dependents(key);
+    dependents.extend(Graph::new(new).all_dependents(key));
+    let mut moves: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut before: BTreeMap<String, usize> = BTreeMap::new();
+    let mut after: BTreeMap<String, usize> = BTreeMap::new();
+    let mut dependent_changes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut changed = 0;
+    for context in contexts {
+        let a = before_snapshot.context(context);
+        let b = after_snapshot.context(context);
+        let from = label(before_snapshot.evaluate(key, &a, now, None).variant_name());
+        let to = label(after_snapshot.evaluate(key, &b, now, None).variant_name());
+        *before.entry(from.clone()).or_default() += 1;
+        *after.entry(to.clone()).or_default() += 1;
+        if from != to {
+            changed += 1;
+            *moves.entry((from, to)).or_default() += 1;
+        }
+        for d in &dependents {
+            let x = before_snapshot.evaluate(d, &a, now, None).variant_name();
+            let y = after_snapshot.evaluate(d, &b, now, None).variant_name();
+            if x != y {
+                *dependent_changes.entry(d.clone()).or_default() += 1;
+            }
+        }
+    }
+    let mut transitions: Vec<Transition> = moves
+        .into_iter()
+        .map(|((from, to), count)| Transition { from, to, count })
+        .collect();
+    transitions.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then_with(|| a.from.cmp(&b.from))
+            .then_with(|| a.to.cmp(&b.to))
+    });
+    Preview {
+        total: contexts.len(),
+        changed,
+        transitions,
+        before: tally(before),
+        after: tally(after),
+        dependents: tally(dependent_changes),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn example() -> Document {
+        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
+            .unwrap()
+            .document
+    }
+
+    #[test]
+    fn json_lines_with_line_numbers() {
+        assert_eq!(
+            parse_json_lines("{\"targetingKey\":\"a\"}\n\n{\"x\":1}\n")
+                .unwrap()
+                .len(),
+            2
+        );
+        let err = parse_json_lines("{}\n{oops").unwrap_err();
+        assert!(err.starts_with("line 2: "), "{err}");
+        assert!(!err.contains("column"), "{err}");
+    }
+
+    #[test]
+    fn samples_read_what_the_rules_read() {
+        let doc = example();
+        let mut reads = Reads::default();
+        reads.flag(&doc, "daily-planning", "production");
+        assert!(!reads.attributes.is_empty(), "{reads:?}");
+        let sample = generate(&reads, 200);
+        assert_eq!(sample.len(), 200);
+        assert_eq!(sample, generate(&reads, 200), "deterministic");
+        // Every literal the rules compare against shows up in some context.
+        for (attribute, literals) in &reads.attributes {
+            if reads.bucket_by.contains(attribute) {
+                continue;
+            }
+            for l in literals {
+                assert!(
+                    sample.iter().any(|c| c.get(attribute) == Some(l)),
+                    "{attribute} = {l}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_change_no_transitions() {
+        let doc = example();
+        let contexts = sample_for(&doc, &doc, "daily-planning", "production", 300);
+        let p = preview(&doc, &doc, "daily-planning", "production", &contexts, 0);
+        assert_eq!(p.total, 300);
+        assert_eq!(p.changed, 0);
+        assert!(p.transitions.is_empty());
+        assert_eq!(p.before, p.after);
+    }
+
+    #[test]
+    fn switching_off_moves_everyone_on_to_off() {
+        let doc = example();
+        let key = "enhanced-task-metadata";
+        let mut new = doc.clone();
+        new.flags
+            .get_mut(key)
+            .unwrap()
+            .environments
+            .get_mut("production")
+            .unwrap()
+            .enabled = Some(false);
+        let contexts = sample_for(&doc, &new, key, "production", 400);
+        let p = preview(&doc, &new, key, "production", &contexts, 0);
+        let on_before = p
+            .before
+            .iter()
+            .find(|(v, _)| v == "on")
+            .map_or(0, |(_, c)| *c);
+        assert_eq!(p.changed, on_before);
+        assert!(
+            p.transitions.iter().all(|t| t.to == "off"),
+            "{:?}",
+            p.transitions
+        );
+        // daily-planning requires it: its users change too.
+        assert!(
+            p.dependents
+                .iter()
+                .any(|(k, n)| k == "daily-planning" && *n > 0),
+            "{:?}",
+            p.dependents
+        );
+    }
+
+    #[test]
+    fn a_rollout_change_moves_a_share() {
+        let doc: Document = serde_json::from_value(json!({
+            "environments": ["p"],
+            "flags": {"f": {"kind": "boolean", "variants": {"on": true, "off": false},
+                "environments": {"p": {"enabled": true, "offVariant": "off",
+                    "defaultServe": {"rollout": {"weights": [{"variant": "on", "weight": 10}, {"variant": "off", "weight": 90}]}}}}}}
+        }))
+        .unwrap();
+        let mut new = doc.clone();
+        new.flags.get_mut("f").unwrap().environments.get_mut("p").unwrap().default_serve =
+            serde_json::from_value(json!({"rollout": {"weights": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}})).unwrap();
+        let contexts = sample_for(&doc, &new, "f", "p", 2000);
+        let p = preview(&doc, &new, "f", "p", &contexts, 0);
+        // Buckets are sticky: growing "on" only moves people off → on.
+        assert_eq!(p.transitions.len(), 1);
+        assert_eq!(
+            (p.transitions[0].from.as_str(), p.transitions[0].to.as_str()),
+            ("off", "on")
+        );
+        assert!((700..=900).contains(&p.changed), "{}", p.changed);
+    }
+}

@@ -1,0 +1,140 @@
+//! Where the app is: the part of the URL after `#`.
+//!
+//! The app lives at `/admin/` with relative asset URLs, so every screen must be the same
+//! document: routes are fragments (`/admin/#/flags/daily-planning`), which need no fallback
+//! routing on the server and survive a reload.
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    Flags,
+    NewFlag,
+    Flag(String),
+    Segments,
+    NewSegment,
+    Segment(String),
+    Evaluate,
+    History,
+    NotFound(String),
+}
+
+fn decode(token: &str) -> String {
+    let bytes = token.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%'
+            && let Some(hex) = token.get(i + 1..i + 3)
+            && let Ok(v) = u8::from_str_radix(hex, 16)
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn encode(token: &str) -> String {
+    let mut out = String::new();
+    for b in token.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl Route {
+    /// Reads `#/flags/x` (or `/flags/x`, or nothing for the start page).
+    pub fn parse(hash: &str) -> Route {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let path = path.split('?').next().unwrap_or_default();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        match parts.as_slice() {
+            [] | ["flags"] => Route::Flags,
+            ["flags", "new"] => Route::NewFlag,
+            ["flags", key] => Route::Flag(decode(key)),
+            ["segments"] => Route::Segments,
+            ["segments", "new"] => Route::NewSegment,
+            ["segments", key] => Route::Segment(decode(key)),
+            ["evaluate"] => Route::Evaluate,
+            ["history"] => Route::History,
+            _ => Route::NotFound(path.to_string()),
+        }
+    }
+
+    /// The link to this route (`#/flags/x`).
+    pub fn href(&self) -> String {
+        match self {
+            Route::Flags => "#/flags".into(),
+            Route::NewFlag => "#/flags/new".into(),
+            Route::Flag(key) => format!("#/flags/{}", encode(key)),
+            Route::Segments => "#/segments".into(),
+            Route::NewSegment => "#/segments/new".into(),
+            Route::Segment(key) => format!("#/segments/{}", encode(key)),
+            Route::Evaluate => "#/evaluate".into(),
+            Route::History => "#/history".into(),
+            Route::NotFound(path) => format!("#/{path}"),
+        }
+    }
+
+    /// The navigation section the route belongs to.
+    pub fn section(&self) -> &'static str {
+        match self {
+            Route::Flags | Route::NewFlag | Route::Flag(_) => "flags",
+            Route::Segments | Route::NewSegment | Route::Segment(_) => "segments",
+            Route::Evaluate => "evaluate",
+            Route::History => "history",
+            Route::NotFound(_) => "",
+        }
+    }
+
+    /// The page title.
+    pub fn title(&self) -> String {
+        match self {
+            Route::Flags => "Flags".into(),
+            Route::NewFlag => "New flag".into(),
+            Route::Flag(key) => format!("Flag {key}"),
+            Route::Segments => "Segments".into(),
+            Route::NewSegment => "New segment".into(),
+            Route::Segment(key) => format!("Segment {key}"),
+            Route::Evaluate => "Evaluate as".into(),
+            Route::History => "History".into(),
+            Route::NotFound(_) => "Not found".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_round_trip() {
+        for route in [
+            Route::Flags,
+            Route::NewFlag,
+            Route::Flag("daily-planning".into()),
+            Route::Flag("a b/c".into()),
+            Route::Segments,
+            Route::NewSegment,
+            Route::Segment("beta".into()),
+            Route::Evaluate,
+            Route::History,
+        ] {
+            assert_eq!(Route::parse(&route.href()), route, "{}", route.href());
+        }
+        assert_eq!(Route::parse(""), Route::Flags);
+        assert_eq!(Route::parse("#/"), Route::Flags);
+        assert_eq!(
+            Route::parse("#/nope/x/y"),
+            Route::NotFound("nope/x/y".into())
+        );
+        assert_eq!(Route::Flag("x".into()).section(), "flags");
+    }
+}
