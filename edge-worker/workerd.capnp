@@ -17,6 +17,7 @@ using Workerd = import "/workerd/workerd.capnp";
 const config :Workerd.Config = (
   services = [
     (name = "burgee", worker = .burgee),
+    (name = "burgee-control", worker = .control),
     # Paths come from --directory-path on the command line.
     (name = "kv", disk = (writable = true)),
     (name = "do", disk = (writable = true)),
@@ -33,9 +34,28 @@ const burgee :Workerd.Worker = (
   compatibilityDate = "2026-04-26",
   bindings = [
     (name = "FLAGS", kvNamespace = "kv"),
-    (name = "STORE", durableObjectNamespace = "FlagStore"),
+    # The admin API's tokens (JSON `[{"name", "role", "sha256"}]`, edge-worker/API.md); without
+    # it every admin request is refused:
+    # (name = "ADMIN_TOKENS", fromEnvironment = "BURGEE_ADMIN_TOKENS"),
+    # The control plane's Durable Object, defined by the second worker below.
+    (name = "STORE", durableObjectNamespace = (className = "FlagStore", serviceName = "burgee-control")),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
     (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
+  ],
+);
+
+# The control plane (build-control/): the FlagStore Durable Object, reached only through the
+# edge worker's STORE binding (no socket of its own).
+const control :Workerd.Worker = (
+  modules = [
+    (name = "index.js", esModule = embed "build-control/index.js"),
+    (name = "index_bg.wasm", wasm = embed "build-control/index_bg.wasm"),
+  ],
+  compatibilityDate = "2026-04-26",
+  bindings = [
+    (name = "FLAGS", kvNamespace = "kv"),
+    (name = "STORE", durableObjectNamespace = "FlagStore"),
+    (name = "HISTORY_LIMIT", text = "1000"),
   ],
   durableObjectNamespaces = [
     (className = "FlagStore", uniqueKey = "burgee-flag-store", enableSql = true),

@@ -121,6 +121,15 @@ fn validate_with(
 
 const KEY_MAX: usize = 128;
 
+/// Flag fields that change evaluation: inside an environment they are an error, not ignored.
+const FLAG_ONLY: &[&str] = &[
+    "kind",
+    "variants",
+    "prerequisites",
+    "clientSide",
+    "environments",
+];
+
 fn valid_key(key: &str) -> bool {
     let mut bytes = key.bytes();
     key.len() <= KEY_MAX
@@ -522,8 +531,32 @@ impl<'d> Compiler<'d> {
     }
 
     fn unknown(&mut self, extra: &model::Extra, known: &[&str], at: &Path<'_>) {
+        self.unknown_or_misplaced(extra, known, None, at);
+    }
+
+    /// Like [`Self::unknown`], and a field that belongs one level up or down (`enabled` on the
+    /// flag, `variants` in an environment) is an error: ignoring it would silently do something
+    /// else than its author meant (a kill switch that does not switch anything off).
+    fn unknown_or_misplaced(
+        &mut self,
+        extra: &model::Extra,
+        known: &[&str],
+        elsewhere: Option<(&[&str], &str)>,
+        at: &Path<'_>,
+    ) {
         for key in extra.keys() {
             let field = at.key(key);
+            if let Some((fields, place)) = elsewhere
+                && fields.contains(&key.as_str())
+            {
+                self.report(
+                    Severity::Error,
+                    Code::MisplacedField,
+                    &field,
+                    format!("`{key}` belongs {place}, not here; here it would be ignored"),
+                );
+                continue;
+            }
             let hint = known
                 .iter()
                 .filter(|k| distance(key, k) <= 2)
@@ -558,7 +591,8 @@ impl<'d> Compiler<'d> {
         }
     }
 
-    /// Warns about every field this version does not know (they are kept, not used).
+    /// Warns about every field this version does not know (they are kept, not used); fields
+    /// that change evaluation and sit one level off are errors.
     fn unknown_fields(&mut self) {
         let doc = self.doc;
         let root = Path::ROOT;
@@ -577,7 +611,15 @@ impl<'d> Compiler<'d> {
         let flags = root.key("flags");
         for (key, flag) in &doc.flags {
             let at = flags.key(key);
-            self.unknown(&flag.extra, model::Flag::FIELDS, &at);
+            self.unknown_or_misplaced(
+                &flag.extra,
+                model::Flag::FIELDS,
+                Some((
+                    model::Environment::FIELDS,
+                    "in each environment (`environments.<name>`)",
+                )),
+                &at,
+            );
             let prerequisites = at.key("prerequisites");
             for (i, p) in flag.prerequisites.iter().enumerate() {
                 self.unknown(
@@ -589,7 +631,12 @@ impl<'d> Compiler<'d> {
             let envs = at.key("environments");
             for (env, settings) in &flag.environments {
                 let env_at = envs.key(env);
-                self.unknown(&settings.extra, model::Environment::FIELDS, &env_at);
+                self.unknown_or_misplaced(
+                    &settings.extra,
+                    model::Environment::FIELDS,
+                    Some((FLAG_ONLY, "on the flag, for all its environments")),
+                    &env_at,
+                );
                 let targets = env_at.key("targets");
                 for (i, t) in settings.targets.iter().enumerate() {
                     self.unknown(&t.extra, model::Target::FIELDS, &targets.index(i));

@@ -34,6 +34,7 @@ codes! {
     WrongType = "wrong-type",
     MissingField = "missing-field",
     UnknownField = "unknown-field",
+    MisplacedField = "misplaced-field",
     InvalidKey = "invalid-key",
     DuplicateEnvironment = "duplicate-environment",
     UnknownEnvironment = "unknown-environment",

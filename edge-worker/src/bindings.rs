@@ -1,6 +1,7 @@
 //! Names of the worker's bindings, mirroring `wrangler.toml` (one place to rename them).
 //!
-//! A test below reads `wrangler.toml` and fails when the two drift apart.
+//! Tests below read `wrangler.toml` (the data plane) and `wrangler.control.toml` (the control
+//! plane) and fail when they drift apart.
 
 /// Workers KV namespace that holds the compiled snapshots (`snapshot:<env>`), read by every
 /// isolate.
@@ -35,14 +36,64 @@ pub const ADMIN_TOKENS: &str = "ADMIN_TOKENS";
 /// development only, never in production (a visitor could start a scheduled rollout early).
 pub const ALLOW_NOW_OVERRIDE: &str = "ALLOW_NOW_OVERRIDE";
 
+/// Variable: how many versions the store keeps in history (default 1000).
+pub const HISTORY_LIMIT: &str = "HISTORY_LIMIT";
+
+/// Variable: the project (one Durable Object each); default `default`.
+pub const PROJECT: &str = "PROJECT";
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const WRANGLER_TOML: &str = include_str!("../wrangler.toml");
+    const CONTROL_TOML: &str = include_str!("../wrangler.control.toml");
 
     fn declares(line: &str) -> bool {
         WRANGLER_TOML.lines().any(|l| l.trim() == line)
+    }
+
+    fn control_declares(line: &str) -> bool {
+        CONTROL_TOML.lines().any(|l| l.trim() == line)
+    }
+
+    #[test]
+    fn the_control_plane_defines_the_store_the_edge_binds() {
+        let script = CONTROL_TOML
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("name = "))
+            .expect("wrangler.control.toml names its script");
+        assert!(
+            declares(&format!("script_name = {script}")),
+            "the edge binds {script}'s store"
+        );
+        assert!(
+            control_declares(&format!(r#"binding = "{FLAGS}""#)),
+            "control KV {FLAGS}"
+        );
+        assert!(
+            control_declares(&format!(r#"name = "{STORE}""#)),
+            "control DO {STORE}"
+        );
+        assert!(control_declares(&format!(
+            r#"class_name = "{FLAG_STORE_CLASS}""#
+        )));
+        assert!(control_declares(&format!(
+            r#"new_sqlite_classes = ["{FLAG_STORE_CLASS}"]"#
+        )));
+        let kv_id = |toml: &str| {
+            toml.lines()
+                .find_map(|l| l.trim().strip_prefix("id = ").map(str::to_string))
+        };
+        assert_eq!(
+            kv_id(WRANGLER_TOML),
+            kv_id(CONTROL_TOML),
+            "one KV namespace for both"
+        );
+        assert!(
+            !declares("[[migrations]]"),
+            "migrations belong to the script that defines the class"
+        );
     }
 
     #[test]
@@ -52,10 +103,6 @@ mod tests {
         assert!(
             declares(&format!(r#"class_name = "{FLAG_STORE_CLASS}""#)),
             "DO class {FLAG_STORE_CLASS}"
-        );
-        assert!(
-            declares(&format!(r#"new_sqlite_classes = ["{FLAG_STORE_CLASS}"]"#)),
-            "migration for {FLAG_STORE_CLASS}"
         );
         assert!(
             WRANGLER_TOML

@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use crate::auth::Tokens;
 use crate::bindings;
 use crate::gate::Gates;
 
@@ -24,6 +25,8 @@ pub struct Config {
     pub origin: Option<String>,
     pub gates: Result<Gates, String>,
     pub context_secret: Option<String>,
+    /// The admin API's tokens (hashes), or why they do not parse.
+    pub admin_tokens: Result<Tokens, String>,
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -48,6 +51,7 @@ impl Config {
             origin: text(env, bindings::ORIGIN_URL),
             gates: Gates::parse(text(env, bindings::GATES).as_deref()),
             context_secret: text(env, bindings::CONTEXT_SECRET),
+            admin_tokens: Tokens::parse(text(env, bindings::ADMIN_TOKENS).as_deref()),
         }
     }
 }

@@ -391,40 +391,6 @@ pub fn benchmark_context() -> Value {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_compare_as_numbers() {
-        assert!(same_json(&serde_json::json!(1), &serde_json::json!(1.0)));
-        assert!(!same_json(&serde_json::json!(1), &serde_json::json!("1")));
-        assert!(same_json(
-            &serde_json::json!({"a": [1, {"b": 2.0}]}),
-            &serde_json::json!({"a": [1.0, {"b": 2}]})
-        ));
-    }
-
-    #[test]
-    fn absent_optional_fields_must_be_absent() {
-        let expect: Expect = serde_json::from_value(
-            serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"}),
-        )
-        .unwrap();
-        assert!(
-            check(
-                &expect,
-                &serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"})
-            )
-            .is_ok()
-        );
-        let extra =
-            serde_json::json!({"value": true, "variant": "on", "reason": "STATIC", "ruleId": "r"});
-        assert!(check(&expect, &extra).is_err());
-        let wrong = serde_json::json!({"value": false, "variant": "on", "reason": "STATIC"});
-        assert!(check(&expect, &wrong).is_err());
-    }
-}
 
 /// [`benchmark_document`] in flagd's format (JSON Logic: `in` for the target list and the two
 /// rules, `fractional` for the rollouts, which buckets exactly as Burgee does), for benchmarks
@@ -460,4 +426,39 @@ pub fn benchmark_document_flagd(flags: usize) -> Value {
         }),
     );
     serde_json::json!({ "flags": all })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_compare_as_numbers() {
+        assert!(same_json(&serde_json::json!(1), &serde_json::json!(1.0)));
+        assert!(!same_json(&serde_json::json!(1), &serde_json::json!("1")));
+        assert!(same_json(
+            &serde_json::json!({"a": [1, {"b": 2.0}]}),
+            &serde_json::json!({"a": [1.0, {"b": 2}]})
+        ));
+    }
+
+    #[test]
+    fn absent_optional_fields_must_be_absent() {
+        let expect: Expect = serde_json::from_value(
+            serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"}),
+        )
+        .unwrap();
+        assert!(
+            check(
+                &expect,
+                &serde_json::json!({"value": true, "variant": "on", "reason": "STATIC"})
+            )
+            .is_ok()
+        );
+        let extra =
+            serde_json::json!({"value": true, "variant": "on", "reason": "STATIC", "ruleId": "r"});
+        assert!(check(&expect, &extra).is_err());
+        let wrong = serde_json::json!({"value": false, "variant": "on", "reason": "STATIC"});
+        assert!(check(&expect, &wrong).is_err());
+    }
 }

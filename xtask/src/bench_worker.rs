@@ -35,10 +35,6 @@ fn config(dir: &Path, burgee: bool, flagd: bool) -> String {
             r#"(name = "kv", disk = (path = "{}", writable = true))"#,
             dir.join("kv").display()
         ));
-        services.push(format!(
-            r#"(name = "do", disk = (path = "{}", writable = true))"#,
-            dir.join("do").display()
-        ));
         sockets.push(
             r#"(name = "burgee", address = "127.0.0.1:0", http = (), service = "burgee")"#
                 .to_string(),
@@ -53,12 +49,9 @@ const burgee :Workerd.Worker = (
   compatibilityDate = "2026-04-26",
   bindings = [
     (name = "FLAGS", kvNamespace = "kv"),
-    (name = "STORE", durableObjectNamespace = "FlagStore"),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
     (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
   ],
-  durableObjectNamespaces = [ (className = "FlagStore", uniqueKey = "burgee-bench", enableSql = true) ],
-  durableObjectStorage = (localDisk = "do"),
 );
 "#,
         );

@@ -9,6 +9,7 @@
 //! - [`wrangler`]: running it in workerd (`wrangler dev`) and always stopping it again.
 //! - [`e2e`]: the end-to-end checks against it, over [`http`].
 
+mod admin_api;
 mod bench_worker;
 mod e2e;
 mod http;
@@ -158,6 +159,25 @@ fn test() -> Result {
                 ],
             )
         })?;
+        steps.step(
+            "clippy: the edge worker's data plane alone (--no-default-features)",
+            || {
+                run(
+                    &cargo,
+                    &[
+                        "clippy",
+                        "-p",
+                        "burgee-edge-worker",
+                        "--no-default-features",
+                        "--all-targets",
+                        "--locked",
+                        "--",
+                        "-D",
+                        "warnings",
+                    ],
+                )
+            },
+        )?;
         steps.step("burgee-core alone on wasm32v1-none (no std at all)", || {
             run(
                 &cargo,
@@ -219,17 +239,39 @@ fn dev() -> Result {
     eprintln!("\n==> edge worker: wrangler dev");
     let example = std::fs::read_to_string(root().join("examples/tasks-app.json"))
         .map_err(|e| Failed(format!("cannot read the example document: {e}")))?;
+    let (token, made) = match std::env::var("BURGEE_ADMIN_TOKEN") {
+        Ok(t) if !t.trim().is_empty() => (t.trim().to_string(), false),
+        _ => (admin_api::random_token()?, true),
+    };
     let options = wrangler::Options {
-        seed: seed::snapshots(&example, 1, str::to_string)?,
-        vars: Vec::new(),
+        seed: Vec::new(),
+        vars: vec![(
+            "ADMIN_TOKENS".into(),
+            admin_api::tokens_config(&[("dev-admin", "admin", &token)]),
+        )],
     };
     let mut server = Wrangler::dev(&options)?;
     server.wait_healthy(wrangler::READY_TIMEOUT)?;
+    let version = admin_api::seed_if_empty(server.addr(), &token, &example)?;
     steps.summary();
     let url = server.url();
     eprintln!("\nBurgee is running (Ctrl-C stops it):");
-    eprintln!("  edge worker  {url}");
+    eprintln!("  admin app    {url}/admin/");
+    eprintln!("  admin API    {url}/api/v1/document   (edge-worker/API.md)");
+    eprintln!("  OFREP        {url}/ofrep/v1/evaluate/flags");
+    eprintln!("  REST         {url}/feature-flags?userId=user-1");
     eprintln!("  health       {url}/health");
+    eprintln!(
+        "  flags        version {version} (the example document was imported into an empty store)"
+    );
+    eprintln!(
+        "  admin token  {token}{}",
+        if made {
+            "   (made for this run; set BURGEE_ADMIN_TOKEN to choose one)"
+        } else {
+            "   (from BURGEE_ADMIN_TOKEN)"
+        }
+    );
     eprintln!(
         "  local state  edge-worker/.wrangler/state (KV and Durable Objects, kept across restarts)"
     );

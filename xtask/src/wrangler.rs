@@ -122,6 +122,9 @@ pub struct Wrangler {
     /// Removed on stop: the fresh state directory of an ephemeral instance.
     temp: Option<PathBuf>,
     stopped: bool,
+    /// How it was started, for [`Wrangler::restart`].
+    inspector_port: Option<u16>,
+    vars: Vec<(String, String)>,
 }
 
 impl Wrangler {
@@ -178,6 +181,28 @@ impl Wrangler {
         self.temp.as_ref().map(|t| t.join("state"))
     }
 
+    /// Stops an ephemeral instance and starts it again on the same port with the same state
+    /// (KV and Durable Objects), as a redeploy or a crash would.
+    pub fn restart(&mut self) -> Result {
+        let (Some(temp), Some(state)) = (self.temp.clone(), self.state_dir()) else {
+            return Err(Failed("only an ephemeral instance restarts".into()));
+        };
+        // Keep the state: stop without removing the directory.
+        self.temp = None;
+        self.stop();
+        let log = temp.join("wrangler-restarted.log");
+        let next = Self::spawn(
+            self.addr,
+            self.inspector_port,
+            &state,
+            Output::File(log),
+            Some(temp),
+            &self.vars.clone(),
+        )?;
+        *self = next;
+        self.wait_healthy(READY_TIMEOUT)
+    }
+
     fn spawn(
         addr: SocketAddr,
         inspector_port: Option<u16>,
@@ -187,10 +212,12 @@ impl Wrangler {
         vars: &[(String, String)],
     ) -> Result<Self> {
         let dir = root().join("edge-worker");
-        if !dir.join("build/index.js").exists() {
-            return Err(Failed(
-                "edge-worker/build/index.js is missing: build the worker first".into(),
-            ));
+        for script in ["build/index.js", "build-control/index.js"] {
+            if !dir.join(script).exists() {
+                return Err(Failed(format!(
+                    "edge-worker/{script} is missing: build the worker first"
+                )));
+            }
         }
         let port = addr.port().to_string();
         let mut cmd = Command::new(wrangler_bin());
@@ -199,7 +226,10 @@ impl Wrangler {
             .env("WRANGLER_SEND_METRICS", "false")
             .env("WRANGLER_HIDE_BANNER", "true")
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
-            .args(["dev", "--ip", "127.0.0.1", "--port", &port])
+            // The edge worker first (it answers on the port), then the control plane whose
+            // Durable Object it binds (a vars override reaches the first one only).
+            .args(["dev", "-c", "wrangler.toml", "-c", "wrangler.control.toml"])
+            .args(["--ip", "127.0.0.1", "--port", &port])
             .arg("--persist-to")
             .arg(persist_to)
             .args(["--show-interactive-dev-session=false"])
@@ -228,7 +258,7 @@ impl Wrangler {
             }
         };
         eprintln!(
-            "$ (cd edge-worker && wrangler dev --ip 127.0.0.1 --port {port}{} --persist-to {})",
+            "$ (cd edge-worker && wrangler dev -c wrangler.toml -c wrangler.control.toml --ip 127.0.0.1 --port {port}{} --persist-to {})",
             inspector_port
                 .map(|p| format!(" --inspector-port {p}"))
                 .unwrap_or_default(),
@@ -244,6 +274,8 @@ impl Wrangler {
             log,
             temp,
             stopped: false,
+            inspector_port,
+            vars: vars.to_vec(),
         })
     }
 

@@ -106,12 +106,13 @@ pub async fn ofrep_bulk(mut req: Request, env: &Env, m: &Matched) -> Result<Resp
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     let body = req.bytes().await.unwrap_or_default();
     let snapshot = snapshot(env, &environment).await;
+    let stream = format!("/v1/stream/{environment}");
     reply(ofrep::evaluate_bulk(
         snapshot.as_deref(),
         &body,
         if_none_match.as_deref(),
         now() as i64,
-        None,
+        Some(&stream),
     ))
 }
 

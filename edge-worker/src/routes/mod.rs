@@ -4,6 +4,7 @@
 //! ([`error`]). Evaluation routes are public and CORS-enabled ([`cors`]); each also exists under
 //! `/env/{env}/…`, which picks the environment (see [`evaluate::environment`]).
 
+mod admin;
 mod cors;
 mod dispatch;
 mod error;
@@ -13,6 +14,7 @@ mod proxy;
 mod snapshot;
 
 pub use error::{ErrorBody, ErrorDetail, error};
+pub use evaluate::{percent_decode, query_pairs};
 pub use health::{Health, VERSION};
 
 use dispatch::{Matched, Route};
@@ -57,6 +59,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let result = match dispatch::route(&method, &path) {
         Some(m) => data_plane(req, &env, m).await,
+        None if admin::matches(&method, &path) => admin::handle(req, &env).await,
         None if dispatch::known_path(&path) => error(
             405,
             "method_not_allowed",

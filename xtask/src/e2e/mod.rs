@@ -7,6 +7,7 @@
 //! on a bare workerd, as users self-host it). Each check is a named function; all of them
 //! run, each is reported, and the suite fails if any did.
 
+mod admin;
 mod basics;
 mod evaluation;
 mod gating;
@@ -25,12 +26,24 @@ pub type Check<T> = fn(&T) -> Result;
 /// Runs every suite; fails if any check failed.
 pub fn run() -> Result {
     let mut failed = Vec::new();
+    // `BURGEE_E2E_ONLY=admin,gating` runs only the suites whose names contain one of those.
+    let only = std::env::var("BURGEE_E2E_ONLY").unwrap_or_default();
+    let wanted = |name: &str| {
+        only.trim().is_empty()
+            || only
+                .split(',')
+                .any(|w| !w.is_empty() && name.contains(w.trim()))
+    };
     for (name, suite) in [
         ("basics", basics::run as fn() -> Result),
         ("evaluation", evaluation::run),
         ("gating", gating::run),
         ("self-hosted workerd", selfhosted::run),
+        ("control plane (admin API, Durable Object)", admin::run),
     ] {
+        if !wanted(name) {
+            continue;
+        }
         eprintln!("\n-- suite: {name}");
         if let Err(Failed(why)) = suite() {
             eprintln!("suite {name} failed: {why}");

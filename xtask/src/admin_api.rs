@@ -1,0 +1,91 @@
+//! Talking to a running worker's admin API from xtask: the dev admin token, and seeding a store
+//! with a document through the control plane (so history, audit and KV publishing happen as
+//! they do for every write).
+
+use std::io::Read;
+use std::net::SocketAddr;
+
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::{Failed, Result, http};
+
+/// Lowercase hex SHA-256, as `ADMIN_TOKENS` stores tokens.
+pub fn token_hash(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// A fresh random token (24 bytes from the OS, hex).
+pub fn random_token() -> Result<String> {
+    let mut bytes = [0u8; 24];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .map_err(|e| Failed(format!("cannot read /dev/urandom: {e}")))?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// The `ADMIN_TOKENS` value for `(name, role, token)` triples.
+pub fn tokens_config(tokens: &[(&str, &str, &str)]) -> String {
+    Value::Array(
+        tokens
+            .iter()
+            .map(|(name, role, token)| json!({"name": name, "role": role, "sha256": token_hash(token)}))
+            .collect(),
+    )
+    .to_string()
+}
+
+/// The store's current version.
+pub fn version(addr: SocketAddr, token: &str) -> Result<u64> {
+    let auth = format!("Bearer {token}");
+    let r = http::request(
+        addr,
+        "GET",
+        "/api/v1/document",
+        &[("Authorization", &auth)],
+        None,
+    )?;
+    if r.status != 200 {
+        return Err(Failed(format!(
+            "GET /api/v1/document: {} {}",
+            r.status,
+            r.text()
+        )));
+    }
+    r.json()?["version"]
+        .as_u64()
+        .ok_or_else(|| Failed("the document has no version".into()))
+}
+
+/// Imports `document` when the store is still empty (version 0); returns the version.
+pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<u64> {
+    let current = version(addr, token)?;
+    if current > 0 {
+        return Ok(current);
+    }
+    let auth = format!("Bearer {token}");
+    let r = http::request(
+        addr,
+        "POST",
+        "/api/v1/import",
+        &[
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+            ("If-Match", "\"0\""),
+        ],
+        Some(document.as_bytes()),
+    )?;
+    if r.status != 200 {
+        return Err(Failed(format!(
+            "importing the example: {} {}",
+            r.status,
+            r.text()
+        )));
+    }
+    r.json()?["version"]
+        .as_u64()
+        .ok_or_else(|| Failed("the import answered no version".into()))
+}
