@@ -391,7 +391,6 @@ pub fn benchmark_context() -> Value {
     })
 }
 
-
 /// [`benchmark_document`] in flagd's format (JSON Logic: `in` for the target list and the two
 /// rules, `fractional` for the rollouts, which buckets exactly as Burgee does), for benchmarks
 /// that compare with `@openfeature/flagd-core`.
