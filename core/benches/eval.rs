@@ -42,6 +42,15 @@ fn benches(c: &mut Criterion) {
             black_box(on)
         })
     });
+    // What the npm package and other bindings call: every flag's compact outcome into a
+    // reused buffer, without building a `Detail` or looking up variant names.
+    let mut outcomes = Vec::new();
+    eval.bench_function("bulk outcomes: 101 flags for one context", |b| {
+        b.iter(|| {
+            snapshot.outcomes(&context, NOW, &mut outcomes);
+            black_box(outcomes.len())
+        })
+    });
     eval.finish();
 
     let mut parts = c.benchmark_group("parts");

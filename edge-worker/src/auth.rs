@@ -61,7 +61,7 @@ pub enum Denied {
     Forbidden { needed: Role, has: Role },
 }
 
-fn hex32(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn hex32(text: &str) -> Option<[u8; 32]> {
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
         return None;
@@ -81,6 +81,30 @@ pub fn token_hash(token: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
+}
+
+/// The entry whose stored SHA-256 is that of `token`, comparing with every entry in constant
+/// time (no early exit), so timing reveals neither which entry matched nor how much of a hash.
+pub(crate) fn find<'a, T>(
+    entries: &'a [T],
+    token: &str,
+    hash: impl Fn(&T) -> &[u8; 32],
+) -> Option<&'a T> {
+    if token.is_empty() {
+        return None;
+    }
+    let digest = Sha256::digest(token.as_bytes());
+    let mut found = None;
+    for entry in entries {
+        let mut diff = 0u8;
+        for (a, b) in hash(entry).iter().zip(digest.iter()) {
+            diff |= a ^ b;
+        }
+        if diff == 0 && found.is_none() {
+            found = Some(entry);
+        }
+    }
+    found
 }
 
 impl Tokens {
@@ -109,21 +133,7 @@ impl Tokens {
     /// matches. Every entry is compared, whatever matched first.
     pub fn authenticate(&self, authorization: Option<&str>) -> Option<Caller> {
         let token = authorization?.strip_prefix("Bearer ")?.trim();
-        if token.is_empty() {
-            return None;
-        }
-        let digest = Sha256::digest(token.as_bytes());
-        let mut found: Option<&(/* hash */ [u8; 32], String, Role)> = None;
-        for entry in &self.entries {
-            let mut diff = 0u8;
-            for (a, b) in entry.0.iter().zip(digest.iter()) {
-                diff |= a ^ b;
-            }
-            if diff == 0 && found.is_none() {
-                found = Some(entry);
-            }
-        }
-        found.map(|(_, name, role)| Caller {
+        find(&self.entries, token, |e| &e.0).map(|(_, name, role)| Caller {
             name: name.clone(),
             role: *role,
         })

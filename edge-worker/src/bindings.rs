@@ -36,6 +36,14 @@ pub const ADMIN_TOKENS: &str = "ADMIN_TOKENS";
 /// development only, never in production (a visitor could start a scheduled rollout early).
 pub const ALLOW_NOW_OVERRIDE: &str = "ALLOW_NOW_OVERRIDE";
 
+/// Secret: the evaluation keys, a JSON list of `{name, sha256, environments?}` (see `keys`);
+/// without it the evaluation routes are public.
+pub const EVALUATION_KEYS: &str = "EVALUATION_KEYS";
+
+/// Rate-limit binding for evaluation requests (per evaluation key, else per client IP); the
+/// worker does not limit when it is absent (self-hosted workerd has no such binding).
+pub const EVALUATION_RATE_LIMIT: &str = "EVALUATION_RATE_LIMIT";
+
 /// Variable: how many versions the store keeps in history (default 1000).
 pub const HISTORY_LIMIT: &str = "HISTORY_LIMIT";
 
@@ -55,6 +63,17 @@ mod tests {
 
     fn control_declares(line: &str) -> bool {
         CONTROL_TOML.lines().any(|l| l.trim() == line)
+    }
+
+    #[test]
+    fn wrangler_toml_declares_the_rate_limit() {
+        assert!(declares(&format!(r#"name = "{EVALUATION_RATE_LIMIT}""#)));
+        // The 429's Retry-After (routes/guard.rs) is this period.
+        assert!(
+            WRANGLER_TOML
+                .lines()
+                .any(|l| l.trim().starts_with("simple = {") && l.contains("period = 10 }"))
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@ use worker::Env;
 use crate::auth::Tokens;
 use crate::bindings;
 use crate::gate::Gates;
+use crate::keys::EvaluationKeys;
 
 #[derive(Debug)]
 pub struct Config {
@@ -27,6 +28,10 @@ pub struct Config {
     pub context_secret: Option<String>,
     /// The admin API's tokens (hashes), or why they do not parse.
     pub admin_tokens: Result<Tokens, String>,
+    /// The evaluation keys (empty: public evaluation), or why they do not parse.
+    pub evaluation_keys: Result<EvaluationKeys, String>,
+    /// Whether the rate-limit binding exists.
+    pub rate_limited: bool,
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -52,6 +57,8 @@ impl Config {
             gates: Gates::parse(text(env, bindings::GATES).as_deref()),
             context_secret: text(env, bindings::CONTEXT_SECRET),
             admin_tokens: Tokens::parse(text(env, bindings::ADMIN_TOKENS).as_deref()),
+            evaluation_keys: EvaluationKeys::parse(text(env, bindings::EVALUATION_KEYS).as_deref()),
+            rate_limited: env.rate_limiter(bindings::EVALUATION_RATE_LIMIT).is_ok(),
         }
     }
 }

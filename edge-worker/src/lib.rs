@@ -26,6 +26,7 @@ pub mod auth;
 pub mod bindings;
 pub mod config;
 pub mod gate;
+pub mod keys;
 pub mod ofrep;
 pub mod routes;
 pub mod snapshots;

@@ -12,7 +12,11 @@ if (!baseUrl) throw new Error('BURGEE_URL is not set');
 let client;
 
 before(async () => {
-  const provider = new OFREPWebProvider({ baseUrl, headers: [['X-Burgee-Environment', 'production']] });
+  // BURGEE_KEY: the worker requires evaluation keys; the provider sends one as OFREP's
+  // ApiKeyAuth scheme does.
+  const headers = [['X-Burgee-Environment', 'production']];
+  if (process.env.BURGEE_KEY) headers.push(['X-API-Key', process.env.BURGEE_KEY]);
+  const provider = new OFREPWebProvider({ baseUrl, headers });
   await OpenFeature.setContext({ targetingKey: 'user-1', role: 'admin', orgId: 'org-1042', plan: 'pro', appVersion: '4.2.0' });
   await OpenFeature.setProviderAndWait(provider);
   client = OpenFeature.getClient();

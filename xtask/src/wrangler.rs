@@ -39,6 +39,8 @@ pub struct Options {
 
 /// The port `cargo xtask dev` serves on.
 pub const DEV_PORT: u16 = 8787;
+/// The edge worker's wrangler config (the control plane's is always `wrangler.control.toml`).
+const CONFIG: &str = "wrangler.toml";
 /// How long the worker may take to answer its first `/health` (2–3 s is usual when prebuilt).
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stopping group gets between SIGTERM and SIGKILL.
@@ -125,6 +127,9 @@ pub struct Wrangler {
     /// How it was started, for [`Wrangler::restart`].
     inspector_port: Option<u16>,
     vars: Vec<(String, String)>,
+    /// The edge worker's config file in `edge-worker/`: `wrangler.toml`, or an edited copy
+    /// (removed on stop).
+    config: String,
 }
 
 impl Wrangler {
@@ -140,7 +145,15 @@ impl Wrangler {
         })?;
         let state = root().join("edge-worker/.wrangler/state");
         seed::put(&state, &options.seed)?;
-        Self::spawn(addr, None, &state, Output::Inherit, None, &options.vars)
+        Self::spawn(
+            addr,
+            None,
+            &state,
+            Output::Inherit,
+            None,
+            &options.vars,
+            CONFIG,
+        )
     }
 
     /// A throw-away instance for tests: free ports (HTTP and inspector) on 127.0.0.1, a fresh
@@ -151,6 +164,45 @@ impl Wrangler {
 
     /// [`Wrangler::ephemeral`], with KV entries written before it starts and `--var`s.
     pub fn ephemeral_with(options: &Options) -> Result<Self> {
+        Self::ephemeral_config(options, CONFIG.to_string())
+    }
+
+    /// [`Wrangler::ephemeral_with`], with the evaluation rate limit set to `limit` requests
+    /// per client and window (so tests can reach it), through an edited copy of wrangler.toml.
+    pub fn ephemeral_rate_limited(options: &Options, limit: u32) -> Result<Self> {
+        let dir = root().join("edge-worker");
+        let original = std::fs::read_to_string(dir.join(CONFIG))
+            .map_err(|e| Failed(format!("cannot read edge-worker/{CONFIG}: {e}")))?;
+        let mut edited = 0;
+        let text: Vec<String> = original
+            .lines()
+            .map(
+                |line| match line.trim().strip_prefix("simple = { limit = ") {
+                    Some(rest) => {
+                        edited += 1;
+                        let period = rest.split_once(',').map_or("", |(_, p)| p);
+                        format!("simple = {{ limit = {limit},{period}")
+                    }
+                    None => line.to_string(),
+                },
+            )
+            .collect();
+        if edited != 1 {
+            return Err(Failed(format!(
+                "edge-worker/{CONFIG} has {edited} `simple = {{ limit = … }}` lines, want 1"
+            )));
+        }
+        let name = format!("wrangler.e2e-{}.toml", std::process::id());
+        std::fs::write(dir.join(&name), text.join("\n") + "\n")
+            .map_err(|e| Failed(format!("cannot write edge-worker/{name}: {e}")))?;
+        let started = Self::ephemeral_config(options, name.clone());
+        if started.is_err() {
+            let _ = std::fs::remove_file(dir.join(&name));
+        }
+        started
+    }
+
+    fn ephemeral_config(options: &Options, config: String) -> Result<Self> {
         let (port, inspector_port) = free_ports()?;
         let stamp = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -173,6 +225,7 @@ impl Wrangler {
             Output::File(log),
             Some(temp),
             &options.vars,
+            &config,
         )
     }
 
@@ -198,6 +251,7 @@ impl Wrangler {
             Output::File(log),
             Some(temp),
             &self.vars.clone(),
+            &self.config.clone(),
         )?;
         *self = next;
         self.wait_healthy(READY_TIMEOUT)
@@ -210,6 +264,7 @@ impl Wrangler {
         output: Output,
         temp: Option<PathBuf>,
         vars: &[(String, String)],
+        config: &str,
     ) -> Result<Self> {
         let dir = root().join("edge-worker");
         for script in ["build/index.js", "build-control/index.js"] {
@@ -228,7 +283,7 @@ impl Wrangler {
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             // The edge worker first (it answers on the port), then the control plane whose
             // Durable Object it binds (a vars override reaches the first one only).
-            .args(["dev", "-c", "wrangler.toml", "-c", "wrangler.control.toml"])
+            .args(["dev", "-c", config, "-c", "wrangler.control.toml"])
             .args(["--ip", "127.0.0.1", "--port", &port])
             .arg("--persist-to")
             .arg(persist_to)
@@ -258,7 +313,7 @@ impl Wrangler {
             }
         };
         eprintln!(
-            "$ (cd edge-worker && wrangler dev -c wrangler.toml -c wrangler.control.toml --ip 127.0.0.1 --port {port}{} --persist-to {})",
+            "$ (cd edge-worker && wrangler dev -c {config} -c wrangler.control.toml --ip 127.0.0.1 --port {port}{} --persist-to {})",
             inspector_port
                 .map(|p| format!(" --inspector-port {p}"))
                 .unwrap_or_default(),
@@ -276,6 +331,7 @@ impl Wrangler {
             stopped: false,
             inspector_port,
             vars: vars.to_vec(),
+            config: config.to_string(),
         })
     }
 
@@ -372,6 +428,9 @@ impl Wrangler {
         }
         if let Some(temp) = &self.temp {
             let _ = std::fs::remove_dir_all(temp);
+            if self.config != CONFIG {
+                let _ = std::fs::remove_file(root().join("edge-worker").join(&self.config));
+            }
         }
         unregister(pgid);
     }

@@ -62,6 +62,9 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     let method = req.method();
     let path = req.path();
     if let Some(environment) = stream_environment(&method, &path) {
+        if let Some(refusal) = super::guard::check(&req, env, environment).await? {
+            return Ok(refusal);
+        }
         let headers = Headers::new();
         headers.set("X-Burgee-Environment", environment)?;
         // The Durable Object sets the CORS headers: a fetched response's headers are immutable.

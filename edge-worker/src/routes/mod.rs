@@ -9,6 +9,7 @@ mod cors;
 mod dispatch;
 mod error;
 mod evaluate;
+mod guard;
 mod health;
 mod proxy;
 mod snapshot;
@@ -19,6 +20,8 @@ pub use health::{Health, VERSION};
 
 use dispatch::{Matched, Route};
 use worker::{Env, Request, Response, Result, RouteContext, Router};
+
+use crate::config;
 
 /// The routing table for everything but the data plane (which [`dispatch`] matches first).
 pub fn router<'a>() -> Router<'a, ()> {
@@ -38,6 +41,23 @@ async fn fallback(req: Request, ctx: RouteContext<()>) -> Result<Response> {
 }
 
 async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
+    let guarded = matches!(
+        m.route,
+        Route::Snapshot
+            | Route::OfrepBulk
+            | Route::OfrepOne { .. }
+            | Route::RestAll
+            | Route::RestOne { .. }
+    );
+    if guarded {
+        // An invalid environment is the handler's 400; keys are checked for valid ones.
+        if let Ok(environment) =
+            evaluate::environment(&req, m.environment.as_deref(), &config::get(env))
+            && let Some(refusal) = guard::check(&req, env, &environment).await?
+        {
+            return Ok(refusal);
+        }
+    }
     match &m.route {
         Route::Health => health::get(req, env, &m).await,
         Route::OfrepConfiguration => evaluate::ofrep_configuration(env),

@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use burgee_tests::{check, eval_files};
@@ -18,7 +17,6 @@ use serde_json::{Value, json};
 use super::{Check, encode, expect, expect_error, expect_json, run_checks};
 use crate::http;
 use crate::seed::{self, KvEntry};
-use crate::setup::tool_env;
 use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
 use crate::{Failed, Result, root};
 
@@ -479,23 +477,7 @@ fn corpus(f: &Fixture) -> Result {
 }
 
 fn ofrep_provider(f: &Fixture) -> Result {
-    let script = root().join("tests/e2e/ofrep-provider.test.mjs");
-    let output = Command::new("node")
-        .arg("--test")
-        .arg(&script)
-        .current_dir(root())
-        .envs(tool_env())
-        .env("BURGEE_URL", format!("http://{}", f.addr))
-        .output()
-        .map_err(|e| Failed(format!("cannot run node: {e}")))?;
-    expect(output.status.success(), || {
-        format!(
-            "node --test {} failed:\n{}{}",
-            script.display(),
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-    })
+    super::ofrep_provider(f.addr, None)
 }
 
 fn stale(f: &Fixture) -> Result {

@@ -7,6 +7,7 @@
 //! on a bare workerd, as users self-host it). Each check is a named function; all of them
 //! run, each is reported, and the suite fails if any did.
 
+mod access;
 mod admin;
 mod basics;
 mod evaluation;
@@ -14,11 +15,17 @@ mod gating;
 mod origin;
 mod selfhosted;
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
 use serde_json::{Value, json};
 
 use crate::http::Response;
+use crate::setup::tool_env;
 use crate::wrangler::Wrangler;
-use crate::{Failed, Result};
+use crate::{Failed, Result, root};
 
 /// A check of a suite, given the suite's fixture.
 pub type Check<T> = fn(&T) -> Result;
@@ -40,6 +47,7 @@ pub fn run() -> Result {
         ("gating", gating::run),
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
+        ("evaluation keys and rate limit", access::run),
     ] {
         if !wanted(name) {
             continue;
@@ -140,4 +148,138 @@ pub fn encode(value: &str) -> String {
         }
     }
     out
+}
+
+/// A Server-Sent Events connection over a raw socket: the HTTP head, then the chunked body
+/// decoded as it arrives (chunks need not align with events).
+pub struct EventStream {
+    socket: TcpStream,
+    raw: Vec<u8>,
+    head_done: bool,
+    body: Vec<u8>,
+}
+
+impl EventStream {
+    /// Connects to `/v1/stream/{environment}` (`query`, if any, appended: `?key=…`).
+    pub fn open(addr: SocketAddr, environment: &str) -> Result<Self> {
+        Self::open_path(addr, &format!("/v1/stream/{environment}"))
+    }
+
+    pub fn open_path(addr: SocketAddr, path: &str) -> Result<Self> {
+        let mut socket = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+            .map_err(|e| Failed(format!("connecting to the stream: {e}")))?;
+        write!(
+            socket,
+            "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+        )
+        .map_err(|e| Failed(e.to_string()))?;
+        Ok(Self {
+            socket,
+            raw: Vec::new(),
+            head_done: false,
+            body: Vec::new(),
+        })
+    }
+
+    /// Moves complete chunks from `raw` to `body`.
+    fn decode(&mut self) -> Result {
+        if !self.head_done {
+            let Some(end) = self.raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+                return Ok(());
+            };
+            let head = String::from_utf8_lossy(&self.raw[..end]).to_ascii_lowercase();
+            expect(
+                head.starts_with("http/1.1 200")
+                    && head.contains("text/event-stream")
+                    && head.contains("transfer-encoding: chunked"),
+                || format!("stream answered {head}"),
+            )?;
+            self.raw.drain(..end + 4);
+            self.head_done = true;
+        }
+        while let Some(line_end) = self.raw.windows(2).position(|w| w == b"\r\n") {
+            let size_text = String::from_utf8_lossy(&self.raw[..line_end]).to_string();
+            let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("").trim(), 16)
+                .map_err(|_| Failed(format!("bad chunk size {size_text:?}")))?;
+            let start = line_end + 2;
+            if self.raw.len() < start + size + 2 {
+                return Ok(());
+            }
+            self.body.extend_from_slice(&self.raw[start..start + size]);
+            self.raw.drain(..start + size + 2);
+            if size == 0 {
+                return Err(Failed("the stream ended".into()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The next event whose data is JSON that `want` accepts, within `timeout`.
+    pub fn next(&mut self, timeout: Duration, want: impl Fn(&Value) -> bool) -> Result<Value> {
+        let deadline = Instant::now() + timeout;
+        let mut chunk = [0u8; 4096];
+        let mut seen = String::new();
+        loop {
+            self.decode()?;
+            while let Some(end) = self.body.windows(2).position(|w| w == b"\n\n") {
+                let event: Vec<u8> = self.body.drain(..end + 2).collect();
+                let text = String::from_utf8_lossy(&event).to_string();
+                seen.push_str(&text);
+                for line in text.lines() {
+                    if let Some(data) = line.strip_prefix("data: ")
+                        && let Ok(value) = serde_json::from_str::<Value>(data)
+                        && want(&value)
+                    {
+                        return Ok(value);
+                    }
+                }
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Err(Failed(format!(
+                    "no matching event within {timeout:?}; read {seen:?}"
+                )));
+            }
+            self.socket
+                .set_read_timeout(Some(left))
+                .map_err(|e| Failed(e.to_string()))?;
+            match self.socket.read(&mut chunk) {
+                Ok(0) => return Err(Failed(format!("the stream closed; read {seen:?}"))),
+                Ok(n) => self.raw.extend_from_slice(&chunk[..n]),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => return Err(Failed(format!("reading the stream: {e}"))),
+            }
+        }
+    }
+}
+
+/// The stock `@openfeature/ofrep-web-provider` in Node against the worker at `addr`
+/// (`tests/e2e/ofrep-provider.test.mjs`), sending `key` as `X-API-Key` when given.
+pub fn ofrep_provider(addr: SocketAddr, key: Option<&str>) -> Result {
+    let script = root().join("tests/e2e/ofrep-provider.test.mjs");
+    let mut command = Command::new("node");
+    command
+        .arg("--test")
+        .arg(&script)
+        .current_dir(root())
+        .envs(tool_env())
+        .env("BURGEE_URL", format!("http://{addr}"));
+    if let Some(key) = key {
+        command.env("BURGEE_KEY", key);
+    }
+    let output = command
+        .output()
+        .map_err(|e| Failed(format!("cannot run node: {e}")))?;
+    expect(output.status.success(), || {
+        format!(
+            "node --test {} failed:\n{}{}",
+            script.display(),
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
 }
