@@ -1,4 +1,6 @@
-// The OpenFeature web provider with the real @openfeature/web-sdk, in Node.
+// The OpenFeature web provider with the real @openfeature/web-sdk, in Node, against the real
+// edge worker (test/worker.mjs): changes are made through the admin API, and a lost network is
+// the TCP relay refusing connections (test/relay.mjs).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -8,15 +10,18 @@ import { createClient } from "burgee";
 import { BurgeeProvider } from "burgee/openfeature";
 import { createClient as createRemoteClient } from "burgee/remote";
 
-import { startServer } from "./server.mjs";
+import { startRelay } from "./relay.mjs";
+import { WORKER, bannerFlag, patchFlag, published, putFlag, spyFetch, uniqueKey } from "./worker.mjs";
 
 const next = (client, event) => new Promise((resolve) => client.addHandler(event, resolve));
 
 test("OpenFeature: evaluations, context changes and configuration-changed events", async () => {
-  const server = await startServer();
+  const key = uniqueKey("of-banner");
+  await published(await putFlag(key, bannerFlag("hello")));
+  const relay = await startRelay(WORKER);
   try {
     await OpenFeature.setContext({ targetingKey: "u1", plan: "free" });
-    const provider = new BurgeeProvider(createClient({ url: server.url, environment: "production", refresh: false, storage: null }));
+    const provider = new BurgeeProvider(createClient({ url: relay.url, environment: "production", refresh: false, storage: null }));
     await OpenFeature.setProviderAndWait(provider);
     const client = OpenFeature.getClient();
 
@@ -43,65 +48,71 @@ test("OpenFeature: evaluations, context changes and configuration-changed events
     assert.deepEqual(checkout.flagMetadata, { ruleId: "admins" });
     assert.deepEqual(client.getObjectValue("limits", {}), { items: 1000 });
 
-    // A change at the server: PROVIDER_CONFIGURATION_CHANGED names the flags.
+    // A change through the admin API: PROVIDER_CONFIGURATION_CHANGED names the flag.
+    assert.equal(client.getStringValue(key, ""), "Hello");
     const changed = next(client, ProviderEvents.ConfigurationChanged);
-    server.update((doc) => (doc.flags.banner.environments.production.defaultServe = { variant: "sale" }));
+    await published(await patchFlag(key, { environments: { production: { defaultServe: { variant: "sale" } } } }));
     await provider.client.refresh();
     const event = await changed;
-    assert.deepEqual(event.flagsChanged, ["banner"]);
-    assert.equal(client.getStringValue("banner", ""), "Sale!");
+    assert.deepEqual(event.flagsChanged, [key]);
+    assert.equal(client.getStringValue(key, ""), "Sale!");
 
-    // A failed refresh: PROVIDER_STALE, the last flags keep serving; recovery: PROVIDER_READY.
+    // The network goes away: PROVIDER_STALE, the last flags keep serving; back, with a change
+    // made meanwhile: PROVIDER_READY and the new value.
     const stale = next(client, ProviderEvents.Stale);
-    server.state.fail = true;
+    relay.block();
     await provider.client.refresh();
     await stale;
-    assert.equal(client.getStringValue("banner", ""), "Sale!");
+    assert.equal(client.getStringValue(key, ""), "Sale!");
+    await published(await patchFlag(key, { environments: { production: { defaultServe: { variant: "hello" } } } }));
     const ready = next(client, ProviderEvents.Ready);
-    server.state.fail = false;
-    server.update((doc) => (doc.flags.banner.environments.production.defaultServe = { variant: "hello" }));
+    relay.unblock();
     await provider.client.refresh();
     await ready;
-    assert.equal(client.getStringValue("banner", ""), "Hello");
+    assert.equal(client.getStringValue(key, ""), "Hello");
   } finally {
     await OpenFeature.close();
     await OpenFeature.setContext({});
-    await server.close();
+    await relay.close();
   }
 });
 
 test("OpenFeature: remote mode (OFREP) through the same provider", async () => {
-  const server = await startServer();
+  const f = spyFetch();
   try {
     await OpenFeature.setContext({ targetingKey: "u7", role: "admin" });
     await OpenFeature.setProviderAndWait(
-      new BurgeeProvider(createRemoteClient({ url: server.url, environment: "production", refresh: false, storage: null })),
+      new BurgeeProvider(createRemoteClient({ url: WORKER, environment: "production", refresh: false, storage: null, fetch: f })),
     );
     const client = OpenFeature.getClient();
     assert.equal(client.getBooleanValue("new-checkout", false), true);
-    assert.equal(JSON.parse(server.requests("/ofrep/v1/evaluate/flags")[0].body).context.role, "admin");
+    assert.equal(client.getBooleanDetails("new-checkout", false).flagMetadata.ruleId, "admins");
+    assert.equal(client.getBooleanValue("internal-report", true), false, "the edge answers server-only flags");
+    // The provider's initialize() hands OpenFeature's context to the client: the edge was
+    // asked with it.
+    const asked = f.to("/ofrep/v1/evaluate/flags");
+    assert.deepEqual(JSON.parse(asked.at(-1).init.body).context, { targetingKey: "u7", role: "admin" });
     await OpenFeature.setContext({ targetingKey: "u7", role: "member" });
     assert.equal(client.getBooleanValue("new-checkout", true), false);
-    assert.equal(server.requests("/ofrep/v1/evaluate/flags").length, 2);
+    assert.equal(f.to("/ofrep/v1/evaluate/flags").length, asked.length + 1, "a context change asks the edge once");
+    assert.equal(f.calls.at(-1).status, 200);
   } finally {
     await OpenFeature.close();
     await OpenFeature.setContext({});
-    await server.close();
   }
 });
 
 test("OpenFeature: a provider without flags fails initialization with PROVIDER_ERROR", async () => {
-  const server = await startServer();
-  server.state.fail = true;
+  // An environment the worker has never published: its snapshot is a 404.
+  const provider = new BurgeeProvider(createClient({ url: WORKER, environment: uniqueKey("unpublished"), refresh: false, storage: null }));
+  const errored = next(OpenFeature.getClient(), ProviderEvents.Error);
   try {
-    const provider = new BurgeeProvider(createClient({ url: server.url, environment: "production", refresh: false, storage: null }));
-    await assert.rejects(OpenFeature.setProviderAndWait(provider));
-    const client = OpenFeature.getClient();
-    const details = client.getBooleanDetails("new-checkout", true);
+    await assert.rejects(OpenFeature.setProviderAndWait(provider), /404/);
+    await errored;
+    const details = OpenFeature.getClient().getBooleanDetails("new-checkout", true);
     assert.equal(details.value, true);
     assert.equal(details.reason, "ERROR");
   } finally {
     await OpenFeature.close();
-    await server.close();
   }
 });

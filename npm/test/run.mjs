@@ -76,7 +76,9 @@ writeFileSync(join(fixtures, "manifest.json"), JSON.stringify(manifest, null, 1)
 cpSync(join(npmDir, "test"), join(dir, "test"), { recursive: true });
 const only = process.argv.slice(2);
 const tests = only.length ? only.map((t) => join(dir, "test", t)) : readdirSync(join(dir, "test")).filter((n) => n.endsWith(".test.mjs")).map((n) => join(dir, "test", n));
-const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", ...tests], {
+// Bounded: a test gets two minutes, and a failed one that leaves a client (its change stream)
+// open does not keep the run waiting.
+const result = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-timeout=120000", "--test-force-exit", ...tests], {
   cwd: dir,
   stdio: "inherit",
   env: { ...process.env, BURGEE_REPO: repo, BURGEE_TEST_DIR: dir, BURGEE_VECTORS: vectors },

@@ -15,6 +15,7 @@ import type {
   ClientOptions,
   ClientStatus,
   EvaluatedFlag,
+  EventSourceConstructor,
   EvaluationContext,
   EvaluationDetails,
   ValueType,
@@ -52,8 +53,8 @@ function fail<T>(fallback: T, errorCode: EvaluationDetails["errorCode"], errorMe
   return { value: fallback, variant: null, reason: "ERROR", errorCode, errorMessage };
 }
 
-/** A source of already evaluated flags (a bootstrap, or an OFREP answer). */
-export function flagsSource(flags: Record<string, EvaluatedFlag>): Source {
+/** A source of already evaluated flags (a bootstrap, or an OFREP answer of that `version`). */
+export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: number): Source {
   const details = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
     const f = Object.prototype.hasOwnProperty.call(flags, key) ? flags[key] : undefined;
     if (!f) return fail(fallback, "FLAG_NOT_FOUND", message(0, key));
@@ -74,6 +75,7 @@ export function flagsSource(flags: Record<string, EvaluatedFlag>): Source {
     return out;
   };
   return {
+    version,
     details,
     value: (key, fallback, type) => details(key, fallback, type).value,
     all() {
@@ -115,8 +117,11 @@ function same(a: EvaluationDetails | undefined, b: EvaluationDetails | undefined
   return !!a && !!b && a.variant === b.variant && a.reason === b.reason && JSON.stringify(a.value) === JSON.stringify(b.value);
 }
 
-/** Creates a client; `local` is absent in the remote-only entry. */
-export function makeClient(options: ClientOptions, local?: LocalSupport): Client {
+/**
+ * Creates a client; `local` is absent in the remote-only entry. `stream` is the entry's
+ * `EventSource` for runtimes without a global one (Node's reader over fetch).
+ */
+export function makeClient(options: ClientOptions, local?: LocalSupport, stream?: EventSourceConstructor): Client {
   const remote = options.mode === "remote" || !local;
   const base = (options.url ?? "").replace(/\/+$/, "");
   const env = encodeURIComponent(options.environment);
@@ -127,7 +132,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
     addEventListener?: typeof addEventListener;
     removeEventListener?: typeof removeEventListener;
     document?: Document;
-    EventSource?: typeof EventSource;
+    EventSource?: EventSourceConstructor;
   };
   let storage: ClientOptions["storage"] = null;
   try {
@@ -232,14 +237,20 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
       } else {
         response = await doFetch(`${base}/v1/snapshot/${env}`, { headers, signal: controller?.signal });
       }
-      if (closed || controller !== inflight) return;
+      // A body nobody reads holds its connection (in Node, the process too): cancel it.
+      const discard = () => void response.body?.cancel().catch(() => undefined);
+      if (closed || controller !== inflight) return discard();
       if (response.status === 304 && source) return setReady();
-      if (!response.ok) throw new Error(`burgee: ${response.status} from ${response.url || base}`);
+      if (!response.ok) {
+        discard();
+        throw new Error(`burgee: ${response.status} from ${response.url || base}`);
+      }
       const tag = response.headers.get("ETag") ?? undefined;
       if (remote) {
         const sent = JSON.stringify(context);
         const body = (await response.json()) as {
           flags?: (EvaluatedFlag & { key: string; errorDetails?: string; metadata?: Record<string, unknown> })[];
+          metadata?: { version?: unknown };
         };
         if (closed || controller !== inflight) return;
         const flags: Record<string, EvaluatedFlag> = {};
@@ -249,9 +260,10 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
             ? { value: null, errorCode: f.errorCode, errorMessage: f.errorDetails }
             : { value: f.value, variant: f.variant, reason: f.reason, ruleId: m.ruleId as string, prerequisite: m.prerequisite as string };
         }
-        replace(flagsSource(flags));
+        const version = typeof body.metadata?.version === "number" ? body.metadata.version : undefined;
+        replace(flagsSource(flags, version));
         etag = tag;
-        save({ etag: tag, context: sent, flags });
+        save({ etag: tag, context: sent, flags, version });
       } else {
         const bytes = new Uint8Array(await response.arrayBuffer());
         if (closed || controller !== inflight) return;
@@ -319,10 +331,11 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
         snapshot?: string;
         context?: string;
         flags?: Record<string, EvaluatedFlag>;
+        version?: number;
       } | null;
       if (saved?.snapshot && !remote) startFrom(fromBase64(saved.snapshot), saved.etag);
       else if (saved?.flags && remote && saved.context === JSON.stringify(context)) {
-        source = flagsSource(saved.flags);
+        source = flagsSource(saved.flags, saved.version);
         etag = saved.etag;
       }
     } catch {
@@ -353,21 +366,41 @@ export function makeClient(options: ClientOptions, local?: LocalSupport): Client
       g.document?.removeEventListener?.("visibilitychange", onFocus);
     });
   }
-  if (refresh.stream !== false && options.url && g.EventSource) {
+  const Stream = options.EventSource === undefined ? (g.EventSource ?? stream) : options.EventSource;
+  if (refresh.stream !== false && options.url && Stream) {
+    // The stream announces a version as soon as it is written; the snapshot the edge serves
+    // may lag behind it (each isolate revalidates after its TTL; KV takes a while to spread on
+    // Cloudflare), so a revalidation that still brings an older version is retried, backing
+    // off from 250 ms to 16 s (about half a minute in all).
+    let wanted = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const chase = (delay: number) => {
+      clearTimeout(timer);
+      void revalidateOnce().then(() => {
+        if (!closed && (source?.version ?? 0) < wanted && delay <= 16000) timer = setTimeout(() => chase(delay * 2), delay);
+      });
+    };
     try {
-      const stream = new g.EventSource(`${base}/v1/stream/${env}`);
-      // `{"version": n, "changed": [...]}`: nothing to fetch when this snapshot is as new.
-      stream.onmessage = (event: MessageEvent) => {
+      const events = new Stream(`${base}/v1/stream/${env}`, { fetch: doFetch, headers: options.headers });
+      // `{"version": n, ...}` ("connected" on each (re)connection, then "refetchEvaluation" per
+      // change): nothing to fetch when the client's flags are as new.
+      events.onmessage = (event: MessageEvent) => {
         let version: unknown;
         try {
           version = JSON.parse(event.data).version;
         } catch {
           // Not JSON: revalidate anyway.
         }
-        if (typeof version === "number" && source?.version !== undefined && version <= source.version) return;
-        void revalidateOnce();
+        if (typeof version === "number") {
+          if (source?.version !== undefined && version <= source.version) return;
+          wanted = Math.max(wanted, version);
+        }
+        chase(250);
       };
-      cleanups.push(() => stream.close());
+      cleanups.push(() => {
+        clearTimeout(timer);
+        events.close();
+      });
     } catch {
       // No stream: polling and focus still revalidate.
     }

@@ -1,13 +1,15 @@
 /**
  * The Node entry: the full wasm build, instantiated at import, so everything is synchronous.
  * Besides the client and binary snapshots it loads flag documents (JSON text or objects) and
- * validates them, with the same compiler as the edge and the CLI.
+ * validates them, with the same compiler as the edge and the CLI. Clients hear the change
+ * stream through `EventSource` where Node has one, else through a reader over `fetch`.
  */
 import { readFileSync } from "node:fs";
 import { Engine, initSync, validate as validateJson } from "../pkg/full/burgee_npm.js";
 import { makeClient } from "./client.js";
 import { loadWith, localSupport } from "./local.js";
 import { flagSnapshot, Loaded, type Backend, type WasmEngine } from "./snapshot.js";
+import { FetchEventSource } from "./sse.js";
 import type { Client, ClientOptions, FlagSnapshot } from "./types.js";
 
 export * from "./types.js";
@@ -25,7 +27,7 @@ export function init(): Promise<void> {
 }
 
 export function createClient(options: ClientOptions): Client {
-  return makeClient(options, localSupport(backend));
+  return makeClient(options, localSupport(backend), FetchEventSource);
 }
 
 /** Loads a binary snapshot (what `GET /v1/snapshot/{env}` serves, or `burgee compile` writes). */

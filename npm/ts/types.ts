@@ -48,9 +48,29 @@ export interface RefreshOptions {
   interval?: number;
   /** Revalidate when the window regains focus or the page becomes visible (default true). */
   focus?: boolean;
-  /** Listen to the server's change stream (Server-Sent Events) where `EventSource` exists (default true). */
+  /**
+   * Listen to the edge's change stream, `GET /v1/stream/{env}` (Server-Sent Events), and
+   * revalidate when it announces a version newer than the client's (default true). Browsers
+   * use `EventSource`; Node uses it too where it exists, else a reader over `fetch`.
+   */
   stream?: boolean;
 }
+
+/** What the client needs of an `EventSource`. */
+export interface EventSourceLike {
+  onmessage: ((event: MessageEvent) => void) | null;
+  close(): void;
+}
+
+/** The second argument the client passes to an `EventSource` constructor. */
+export interface EventSourceOptions {
+  withCredentials?: boolean;
+  /** Honoured by the Node reader: the client's `fetch` and `headers` options. */
+  fetch?: typeof fetch;
+  headers?: Record<string, string>;
+}
+
+export type EventSourceConstructor = new (url: string, init?: EventSourceOptions) => EventSourceLike;
 
 export interface ClientOptions {
   /** The Burgee edge worker, e.g. `https://flags.example.com`. */
@@ -70,6 +90,11 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** `fetch` to use (default: the global one). */
   fetch?: typeof fetch;
+  /**
+   * The `EventSource` for the change stream (default: the global one; in Node without one, a
+   * reader over `fetch`). `null`: no stream.
+   */
+  EventSource?: EventSourceConstructor | null;
   /** Where the last good snapshot (or remote result) is kept for offline starts; `null` for nowhere. Default: `localStorage` when there is one. */
   storage?: Pick<Storage, "getItem" | "setItem"> | null;
   /** The evaluation time in epoch ms (default `Date.now`). */

@@ -38,6 +38,14 @@ pub fn tokens_config(tokens: &[(&str, &str, &str)]) -> String {
     .to_string()
 }
 
+/// The `--var`s that make a worker accept `token` as the admin token called `name`.
+pub fn admin_vars(name: &str, token: &str) -> Vec<(String, String)> {
+    vec![(
+        "ADMIN_TOKENS".into(),
+        tokens_config(&[(name, "admin", token)]),
+    )]
+}
+
 /// The store's current version.
 pub fn version(addr: SocketAddr, token: &str) -> Result<u64> {
     let auth = format!("Bearer {token}");
@@ -80,7 +88,7 @@ pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<u6
     )?;
     if r.status != 200 {
         return Err(Failed(format!(
-            "importing the example: {} {}",
+            "importing the document: {} {}",
             r.status,
             r.text()
         )));

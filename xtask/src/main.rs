@@ -34,7 +34,7 @@ cargo xtask <command>
   test    set up and run every check and test (what CI runs)
   bench   run the benchmarks and print their numbers (or one: core, npm, worker)
   e2e     build the edge worker and run only its end-to-end suites
-  npm     build the npm package and run only its tests";
+  npm     build the npm package and the edge worker, run only the package's tests";
 
 /// A failed step: what failed, printed once.
 #[derive(Debug)]
@@ -214,11 +214,12 @@ fn test() -> Result {
             npm::ensure_npm_deps,
         )?;
         steps.step("npm: build (lean + full wasm, TypeScript)", npm::build_npm)?;
+        // Before the npm tests: their clients talk to the real worker.
+        steps.step("edge worker: build", worker::build)?;
         steps.step(
             "npm: tests of the packed package (Node, Chromium, workerd, size)",
             npm::test_npm,
         )?;
-        steps.step("edge worker: build", worker::build)?;
         steps.step("edge worker: end-to-end", e2e::run)?;
         Ok(())
     })();
@@ -245,10 +246,7 @@ fn dev() -> Result {
     };
     let options = wrangler::Options {
         seed: Vec::new(),
-        vars: vec![(
-            "ADMIN_TOKENS".into(),
-            admin_api::tokens_config(&[("dev-admin", "admin", &token)]),
-        )],
+        vars: admin_api::admin_vars("dev-admin", &token),
     };
     let mut server = Wrangler::dev(&options)?;
     server.wait_healthy(wrangler::READY_TIMEOUT)?;
@@ -358,6 +356,7 @@ fn main() -> ExitCode {
                 .and_then(|()| steps.step("npm: Chromium (Debian)", npm::ensure_chromium))
                 .and_then(|()| steps.step("npm: dev dependencies", npm::ensure_npm_deps))
                 .and_then(|()| steps.step("npm: build", npm::build_npm))
+                .and_then(|()| steps.step("edge worker: build", worker::build))
                 .and_then(|()| steps.step("npm: tests", npm::test_npm));
             steps.summary();
             result

@@ -19,7 +19,8 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use crate::setup::{wasm_bindgen_bin, wasm_opt_bin};
-use crate::{Failed, Result, cargo, command, root, run_cmd};
+use crate::wrangler::{self, Wrangler};
+use crate::{Failed, Result, admin_api, cargo, command, root, run_cmd};
 
 /// One wasm build of the glue crate.
 struct Build {
@@ -210,11 +211,42 @@ pub fn build_npm() -> Result {
 
 /// The package's tests (`npm test` in `npm/`: packs the package, installs the tarball into a
 /// temporary directory and runs node:test there, in Node and in headless Chromium, plus the
-/// size budget). Needs [`build_npm`], [`ensure_chromium`] and the CLI (`target/debug/burgee`,
-/// which compiles the corpus into binary snapshots).
+/// size budget). Needs [`build_npm`], [`ensure_chromium`], the CLI (`target/debug/burgee`,
+/// which compiles the corpus into binary snapshots) and the built edge worker.
+///
+/// The client tests talk to the real worker: an ephemeral `wrangler dev` (both scripts, fresh
+/// state, free port on 127.0.0.1) with an admin token made for this run, seeded with
+/// `npm/test/document.json` through the admin API's import, so the snapshot, OFREP and change
+/// stream the clients see come from the same write path as production's. The tests get
+/// `BURGEE_WORKER_URL` and `BURGEE_ADMIN_TOKEN`; the worker is stopped afterwards, pass or fail.
 pub fn test_npm() -> Result {
     run_cmd(command(cargo()).args(["build", "--locked", "-p", "burgee-cli"]))?;
-    run_cmd(command("npm").current_dir(npm_dir()).args(["test"]))
+    let document = std::fs::read_to_string(npm_dir().join("test/document.json"))
+        .map_err(|e| Failed(format!("cannot read npm/test/document.json: {e}")))?;
+    let token = admin_api::random_token()?;
+    let options = wrangler::Options {
+        seed: Vec::new(),
+        vars: admin_api::admin_vars("npm-tests", &token),
+    };
+    let mut worker = Wrangler::ephemeral_with(&options)?;
+    let result = worker.wait_healthy(wrangler::READY_TIMEOUT).and_then(|()| {
+        let version = admin_api::seed_if_empty(worker.addr(), &token, &document)
+            .map_err(|Failed(why)| worker.failed(&format!("seeding the worker: {why}")))?;
+        eprintln!(
+            "worker at {} holds npm/test/document.json as version {version}",
+            worker.url()
+        );
+        run_cmd(
+            command("npm")
+                .current_dir(npm_dir())
+                .args(["test"])
+                .env("BURGEE_WORKER_URL", worker.url())
+                .env("BURGEE_ADMIN_TOKEN", &token),
+        )
+        .map_err(|Failed(why)| worker.failed(&why))
+    });
+    worker.stop();
+    result
 }
 
 /// The benchmark against `@openfeature/flagd-core` (`npm run bench` in `npm/`).

@@ -6,11 +6,15 @@ import { OpenFeatureProvider, useBooleanFlagValue, useStringFlagDetails } from "
 import { createClient } from "burgee";
 import { BurgeeProvider } from "burgee/openfeature";
 
+// ?worker=: the edge worker (another origin: CORS); ?flag=: the string flag shown.
+const params = new URLSearchParams(location.search);
+const flag = params.get("flag") ?? "banner";
+
 OpenFeature.setContext({ targetingKey: "u1", role: "admin" });
-OpenFeature.setProvider(new BurgeeProvider(createClient({ url: location.origin, environment: "production", refresh: { interval: 0 } })));
+OpenFeature.setProvider(new BurgeeProvider(createClient({ url: params.get("worker"), environment: "production", refresh: { interval: 0 } })));
 
 function Page() {
-  const banner = useStringFlagDetails("banner", "(default)");
+  const banner = useStringFlagDetails(flag, "(default)");
   const checkout = useBooleanFlagValue("new-checkout", false);
   return (
     <main>
