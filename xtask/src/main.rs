@@ -8,8 +8,11 @@
 //! - [`worker`]: building the edge worker (worker-build, then wasm-opt) into `edge-worker/build`.
 //! - [`wrangler`]: running it in workerd (`wrangler dev`) and always stopping it again.
 //! - [`e2e`]: the end-to-end checks against it, over [`http`].
+//! - [`admin_ui`]: the admin app (`admin-ui/dist`, served by the worker at `/admin/`) and its
+//!   browser tests.
 
 mod admin_api;
+mod admin_ui;
 mod bench_worker;
 mod e2e;
 mod http;
@@ -34,7 +37,8 @@ cargo xtask <command>
   test    set up and run every check and test (what CI runs)
   bench   run the benchmarks and print their numbers (or one: core, npm, worker)
   e2e     build the edge worker and run only its end-to-end suites
-  npm     build the npm package and the edge worker, run only the package's tests";
+  npm     build the npm package and the edge worker, run only the package's tests
+  admin   build the admin app and the edge worker, run only the app's browser tests";
 
 /// A failed step: what failed, printed once.
 #[derive(Debug)]
@@ -214,6 +218,8 @@ fn test() -> Result {
             npm::ensure_npm_deps,
         )?;
         steps.step("npm: build (lean + full wasm, TypeScript)", npm::build_npm)?;
+        // Before the edge worker's build: the worker serves admin-ui/dist at /admin/.
+        steps.step("admin app: build (wasm, wasm-opt, size)", admin_ui::build)?;
         // Before the npm tests: their clients talk to the real worker.
         steps.step("edge worker: build", worker::build)?;
         steps.step(
@@ -236,6 +242,7 @@ fn dev() -> Result {
         run(&cargo, &["build", "--locked", "-p", "burgee-cli"])
     })?;
     cli_demo()?;
+    steps.step("admin app: build", admin_ui::build)?;
     steps.step("edge worker: build", worker::build)?;
     eprintln!("\n==> edge worker: wrangler dev");
     let example = std::fs::read_to_string(root().join("examples/tasks-app.json"))
@@ -254,7 +261,7 @@ fn dev() -> Result {
     steps.summary();
     let url = server.url();
     eprintln!("\nBurgee is running (Ctrl-C stops it):");
-    eprintln!("  admin app    {url}/admin/");
+    eprintln!("  admin app    {url}/admin/   (sign in with the admin token below)");
     eprintln!("  admin API    {url}/api/v1/document   (edge-worker/API.md)");
     eprintln!("  OFREP        {url}/ofrep/v1/evaluate/flags");
     eprintln!("  REST         {url}/feature-flags?userId=user-1");
@@ -288,7 +295,7 @@ fn cli_demo() -> Result {
     let burgee = target_dir()?.join("debug/burgee");
     let burgee = burgee.to_string_lossy();
     eprintln!("\nBurgee (development): the CLI on the example document {example},");
-    eprintln!("then the edge worker in workerd. (The admin app joins when it lands.)\n");
+    eprintln!("then the edge worker in workerd, serving the admin app at /admin/.\n");
     run(&burgee, &["validate", example])?;
     let samples = [
         (
@@ -358,6 +365,17 @@ fn main() -> ExitCode {
                 .and_then(|()| steps.step("npm: build", npm::build_npm))
                 .and_then(|()| steps.step("edge worker: build", worker::build))
                 .and_then(|()| steps.step("npm: tests", npm::test_npm));
+            steps.summary();
+            result
+        }
+        Some("admin") => {
+            let mut steps = Steps { done: Vec::new() };
+            let result = setup::all(&mut steps)
+                .and_then(|()| steps.step("npm: Chromium (Debian)", npm::ensure_chromium))
+                .and_then(|()| steps.step("admin app: build", admin_ui::build))
+                .and_then(|()| steps.step("edge worker: build", worker::build))
+                .and_then(|()| steps.step("admin app: test deps", admin_ui::ensure_test_deps))
+                .and_then(|()| steps.step("admin app: browser tests", admin_ui::test));
             steps.summary();
             result
         }

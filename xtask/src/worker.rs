@@ -63,6 +63,8 @@ const SCRIPTS: [Script; 2] = [
 ];
 
 pub fn build() -> Result {
+    // wrangler.toml's [assets] directory must exist for `wrangler dev` to start.
+    crate::admin_ui::ensure_dist_dir()?;
     let mut data_plane_gzip = 0;
     for script in &SCRIPTS {
         let (_, gzip) = build_script(script)?;
@@ -104,22 +106,7 @@ fn build_script(script: &Script) -> Result<(u64, u64)> {
         }
     }
     let before = sizes(&wasm)?;
-    let optimized = wasm.with_extension("opt.wasm");
-    run_cmd(
-        command(wasm_opt_bin())
-            .arg(&wasm)
-            .arg("-o")
-            .arg(&optimized)
-            .args(["-O3", "--strip-debug"])
-            .args(WASM_FEATURES),
-    )?;
-    std::fs::rename(&optimized, &wasm).map_err(|e| {
-        Failed(format!(
-            "cannot move {} to {}: {e}",
-            optimized.display(),
-            wasm.display()
-        ))
-    })?;
+    wasm_opt_in_place(&wasm, &["-O3", "--strip-debug"])?;
     let after = sizes(&wasm)?;
     eprintln!(
         "{} wasm (edge-worker/{}/index_bg.wasm): {} raw, {} gzip \
@@ -134,12 +121,32 @@ fn build_script(script: &Script) -> Result<(u64, u64)> {
     Ok(after)
 }
 
+/// `wasm-opt` with `args` and [`WASM_FEATURES`], replacing the file with its output.
+pub(crate) fn wasm_opt_in_place(wasm: &Path, args: &[&str]) -> Result {
+    let optimized = wasm.with_extension("opt.wasm");
+    run_cmd(
+        command(wasm_opt_bin())
+            .arg(wasm)
+            .arg("-o")
+            .arg(&optimized)
+            .args(args)
+            .args(WASM_FEATURES),
+    )?;
+    std::fs::rename(&optimized, wasm).map_err(|e| {
+        Failed(format!(
+            "cannot move {} to {}: {e}",
+            optimized.display(),
+            wasm.display()
+        ))
+    })
+}
+
 fn kib(bytes: u64) -> String {
     format!("{bytes} B = {:.1} KiB", bytes as f64 / 1024.0)
 }
 
 /// Raw size and gzip size (level 9) of a file.
-fn sizes(path: &Path) -> Result<(u64, u64)> {
+pub(crate) fn sizes(path: &Path) -> Result<(u64, u64)> {
     let bytes =
         std::fs::read(path).map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
     let mut gz = GzEncoder::new(Vec::new(), Compression::best());

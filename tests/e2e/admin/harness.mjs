@@ -1,0 +1,159 @@
+// What every admin-app test needs: the worker's URL and tokens (from xtask), the admin API,
+// Debian's Chromium through playwright-core, sign-in, screenshots, and the console watched.
+//
+// Environment (set by `cargo xtask`, xtask/src/admin_ui.rs):
+//   BURGEE_URL            the worker (wrangler dev on 127.0.0.1)
+//   BURGEE_ADMIN_TOKEN, BURGEE_EDITOR_TOKEN, BURGEE_VIEWER_TOKEN
+//   BURGEE_ARTIFACTS      where screenshots and measurements go (target/admin-ui-e2e)
+//   BURGEE_EXAMPLE        examples/tasks-app.json
+
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+import { chromium } from "playwright-core";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../../..");
+
+export const worker = process.env.BURGEE_URL ?? "http://127.0.0.1:8787";
+export const tokens = {
+  admin: process.env.BURGEE_ADMIN_TOKEN ?? "",
+  editor: process.env.BURGEE_EDITOR_TOKEN ?? "",
+  viewer: process.env.BURGEE_VIEWER_TOKEN ?? "",
+};
+export const artifacts = process.env.BURGEE_ARTIFACTS ?? join(repo, "target/admin-ui-e2e");
+export const example = JSON.parse(readFileSync(process.env.BURGEE_EXAMPLE ?? join(repo, "examples/tasks-app.json"), "utf8"));
+mkdirSync(artifacts, { recursive: true });
+
+// TOOLCHAIN.md: Debian's chromium with these flags and a fresh profile; never a downloaded one.
+const CHROMIUM = "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+/** Calls the admin API: `{ status, body, etag }`. */
+export async function api(method, path, { token = tokens.admin, body, ifMatch } = {}) {
+  const headers = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (ifMatch !== undefined) headers["if-match"] = `"${ifMatch}"`;
+  const r = await fetch(`${worker}/api/v1${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await r.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: r.status, body: json, etag: r.headers.get("etag") };
+}
+
+export async function version() {
+  const r = await api("GET", "/document");
+  if (r.status !== 200) throw new Error(`GET /document: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.version;
+}
+
+/** Replaces the store's document (an audited import), whatever version it is at. */
+export async function importDocument(document) {
+  const r = await api("POST", "/import", { body: document, ifMatch: await version() });
+  if (r.status !== 200) throw new Error(`import: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.version;
+}
+
+/** The worker's OFREP answer for one flag (production, the default environment). */
+export async function ofrep(key, context) {
+  const r = await fetch(`${worker}/ofrep/v1/evaluate/flags/${key}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ context }),
+  });
+  return { status: r.status, body: await r.json() };
+}
+
+/** Polls `check` (async, returns truthy when done) for up to `ms`. */
+export async function eventually(check, ms = 15000, what = "condition") {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await check();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** Where the app is served: by the worker itself, at /admin/ (its static assets). */
+export async function appUrl() {
+  const r = await fetch(`${worker}/admin/`);
+  const html = r.ok ? await r.text() : "";
+  if (!html.includes("burgee_admin_ui.js")) {
+    throw new Error(`the worker does not serve the app at /admin/ (${r.status}): build admin-ui/dist first`);
+  }
+  return { url: `${worker}/admin/`, close: async () => {} };
+}
+
+/** A browser (playwright gives each launch a fresh temporary profile). */
+export async function launch() {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  return {
+    browser,
+    async context(options = {}) {
+      const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
+      // Everything here answers in well under a second on loopback: fail fast, not after 30 s.
+      context.setDefaultTimeout(10000);
+      return context;
+    },
+    close: () => browser.close(),
+  };
+}
+
+/**
+ * A page whose console is watched: uncaught errors and console errors are collected (failed
+ * requests that a test provokes on purpose, 4xx from the API, are expected and filtered).
+ */
+export async function watchedPage(context) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(`pageerror: ${e}`));
+  page.on("console", (m) => {
+    if (m.type() !== "error") return;
+    const text = m.text();
+    if (/Failed to load resource: the server responded with a status of (4\d\d)/.test(text)) return;
+    errors.push(`console: ${text}`);
+  });
+  page.errors = errors;
+  return page;
+}
+
+export async function signIn(page, url, token) {
+  await page.goto(url);
+  await page.getByLabel("Admin token").fill(token);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("header.topbar").waitFor();
+}
+
+export async function shot(page, name, options = {}) {
+  const path = join(artifacts, `${name}.png`);
+  await page.screenshot({ path, fullPage: true, ...options });
+  return path;
+}
+
+/** Appends a measurement line to the artifacts and prints it. */
+export function record(line) {
+  console.log(`# ${line}`);
+  const file = join(artifacts, "measurements.txt");
+  const old = existsSync(file) ? readFileSync(file, "utf8") : "";
+  writeFileSync(file, `${old}${line}\n`);
+}

@@ -1,0 +1,225 @@
+//! The admin app (`admin-ui/`): building `admin-ui/dist/` and running its browser tests.
+//!
+//! The build is `cargo build` for `wasm32-unknown-unknown`, `wasm-bindgen --target web` and
+//! `wasm-opt -Oz`, then the hand-written `admin-ui/static/` files (no trunk: TOOLCHAIN.md).
+//! The edge worker serves `admin-ui/dist/` as its static assets (`[assets]` in
+//! `edge-worker/wrangler.toml`), so the directory is laid out as the URLs are: the app in
+//! `dist/admin/`, and a copy of its `index.html` at the root, which is what wrangler's
+//! single-page-application fallback serves for a deep link under `/admin/` (it only ever looks
+//! for `/index.html`). `index.html` has `<base href="/admin/">`, so it works from any depth.
+//!
+//! Two settings keep the wasm small: the profile (opt-level "z" on top of the workspace's
+//! `wasm-release`: LTO, one codegen unit, panic=abort), defined here with `--config` like the
+//! npm package's, and Leptos's `erase_components` cfg, which turns every component's view into
+//! one type-erased `AnyView` instead of a nested generic type (measured: 596 → 497 KB gzip, and
+//! half the compile time). The cfg goes into the wasm target's rustflags only, so native builds
+//! (clippy, tests) are untouched.
+//!
+//! The browser tests (`tests/e2e/admin/`, node:test + playwright-core driving Debian's
+//! Chromium) load the app from the real worker's `/admin/` in workerd, started here with admin,
+//! editor and viewer tokens in `ADMIN_TOKENS`; they import `examples/tasks-app.json` through
+//! the API first. Screenshots and measurements go to `target/admin-ui-e2e/`. Sizes and
+//! timings are printed, not asserted.
+
+use std::path::{Path, PathBuf};
+
+use crate::admin_api::{random_token, tokens_config};
+use crate::setup::wasm_bindgen_bin;
+use crate::worker::{sizes, wasm_opt_in_place};
+use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
+use crate::{Failed, Result, cargo, command, root, run_cmd, target_dir};
+
+const PROFILE: &str = "admin-ui";
+const CONFIG: &[&str] = &[
+    "--config",
+    "profile.admin-ui.inherits=\"wasm-release\"",
+    "--config",
+    "profile.admin-ui.opt-level=\"z\"",
+    "--config",
+    "target.wasm32-unknown-unknown.rustflags=[\"--cfg\",\"erase_components\"]",
+];
+
+/// The app's wasm budget (issue 6), printed next to the measured size.
+const BUDGET_GZIP: u64 = 300 * 1000;
+/// Whether a build over [`BUDGET_GZIP`] fails. Off while the app is still over it (it was
+/// when this was written): turn it on once it is under, so it cannot grow back.
+const ENFORCE_BUDGET: bool = false;
+
+/// `[assets] directory` of the edge worker: what it serves from `/`.
+pub fn dist_dir() -> PathBuf {
+    root().join("admin-ui/dist")
+}
+
+/// Where the app itself goes: `/admin/` on the worker.
+fn app_dir() -> PathBuf {
+    dist_dir().join("admin")
+}
+
+/// `wrangler dev` refuses to start when its assets directory is missing: commands that run the
+/// worker without building the app (`cargo xtask e2e`, `npm`, `bench`) get an empty one.
+pub fn ensure_dist_dir() -> Result {
+    let dist = dist_dir();
+    std::fs::create_dir_all(&dist)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", dist.display())))
+}
+
+fn tests_dir() -> PathBuf {
+    root().join("tests/e2e/admin")
+}
+
+/// Builds the app into `admin-ui/dist/` and prints its wasm size, raw and gzip.
+pub fn build() -> Result {
+    run_cmd(command(cargo()).args(CONFIG).args([
+        "build",
+        "--locked",
+        "-p",
+        "burgee-admin-ui",
+        "--bin",
+        "burgee-admin-ui",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--profile",
+        PROFILE,
+    ]))?;
+    let dist = dist_dir();
+    if dist.exists() {
+        std::fs::remove_dir_all(&dist)
+            .map_err(|e| Failed(format!("cannot clear {}: {e}", dist.display())))?;
+    }
+    let app = app_dir();
+    run_cmd(
+        command(wasm_bindgen_bin())
+            .args([
+                "--target",
+                "web",
+                "--no-typescript",
+                "--out-name",
+                "burgee_admin_ui",
+            ])
+            .arg("--out-dir")
+            .arg(&app)
+            .arg(
+                root()
+                    .join("target/wasm32-unknown-unknown")
+                    .join(PROFILE)
+                    .join("burgee-admin-ui.wasm"),
+            ),
+    )?;
+    let wasm = app.join("burgee_admin_ui_bg.wasm");
+    wasm_opt_in_place(&wasm, &["-Oz", "--strip-debug", "--strip-producers"])?;
+    let statics = root().join("admin-ui/static");
+    let entries = std::fs::read_dir(&statics)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", statics.display())))?;
+    for entry in entries.flatten() {
+        let from = entry.path();
+        if let Some(name) = from.file_name() {
+            copy(&from, &app.join(name))?;
+        }
+    }
+    // The single-page-application fallback (see the module docs).
+    copy(&app.join("index.html"), &dist.join("index.html"))?;
+    let (raw, gzip) = sizes(&wasm)?;
+    let (js_raw, js_gzip) = sizes(&app.join("burgee_admin_ui.js"))?;
+    let over = gzip > BUDGET_GZIP;
+    eprintln!(
+        "admin app wasm (admin-ui/dist/admin/burgee_admin_ui_bg.wasm): {raw} B raw, {gzip} B gzip \
+         ({:.1} KB; budget {} KB gzip{})",
+        gzip as f64 / 1000.0,
+        BUDGET_GZIP / 1000,
+        match (over, ENFORCE_BUDGET) {
+            (false, _) => "",
+            (true, true) => ": OVER",
+            (true, false) => ": over, reported only (see ENFORCE_BUDGET)",
+        }
+    );
+    eprintln!("admin app JS glue: {js_raw} B raw, {js_gzip} B gzip");
+    if over && ENFORCE_BUDGET {
+        return Err(Failed(format!(
+            "the admin app is {gzip} B gzip, over its budget of {BUDGET_GZIP} B"
+        )));
+    }
+    Ok(())
+}
+
+fn copy(from: &Path, to: &Path) -> Result {
+    std::fs::copy(from, to).map(|_| ()).map_err(|e| {
+        Failed(format!(
+            "cannot copy {} to {}: {e}",
+            from.display(),
+            to.display()
+        ))
+    })
+}
+
+/// `npm ci` in `tests/e2e/admin/` (playwright-core) unless its `node_modules` is newer than
+/// its lockfile.
+pub fn ensure_test_deps() -> Result {
+    let dir = tests_dir();
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let fresh = matches!(
+        (modified(&dir.join("node_modules/.package-lock.json")), modified(&dir.join("package-lock.json"))),
+        (Some(i), Some(l)) if i >= l
+    );
+    if fresh {
+        eprintln!("tests/e2e/admin/node_modules is up to date");
+        return Ok(());
+    }
+    run_cmd(command("npm").current_dir(&dir).args([
+        "ci",
+        "--no-audit",
+        "--no-fund",
+        "--ignore-scripts",
+    ]))
+}
+
+/// The browser tests against a fresh worker: `node --test` in `tests/e2e/admin/`, one file
+/// after another (they share the store). Screenshots and measurements go to
+/// `target/admin-ui-e2e/`. Needs [`build`], the worker's build, [`ensure_test_deps`] and
+/// Chromium (`crate::npm::ensure_chromium`).
+pub fn test() -> Result {
+    let admin = random_token()?;
+    let editor = random_token()?;
+    let viewer = random_token()?;
+    let options = Options {
+        seed: Vec::new(),
+        vars: vec![(
+            "ADMIN_TOKENS".into(),
+            tokens_config(&[
+                ("e2e-admin", "admin", &admin),
+                ("e2e-editor", "editor", &editor),
+                ("e2e-viewer", "viewer", &viewer),
+            ]),
+        )],
+    };
+    let mut server = Wrangler::ephemeral_with(&options)?;
+    server.wait_healthy(READY_TIMEOUT)?;
+    let artifacts = target_dir()?.join("admin-ui-e2e");
+    if artifacts.exists() {
+        std::fs::remove_dir_all(&artifacts)
+            .map_err(|e| Failed(format!("cannot clear {}: {e}", artifacts.display())))?;
+    }
+    let result = run_cmd(
+        command("node")
+            .current_dir(tests_dir())
+            .args([
+                "--test",
+                "--test-concurrency=1",
+                "--test-reporter=spec",
+                "admin.test.mjs",
+                "perf.test.mjs",
+            ])
+            .env("BURGEE_URL", server.url())
+            .env("BURGEE_ADMIN_TOKEN", &admin)
+            .env("BURGEE_EDITOR_TOKEN", &editor)
+            .env("BURGEE_VIEWER_TOKEN", &viewer)
+            .env("BURGEE_ARTIFACTS", &artifacts)
+            .env("BURGEE_EXAMPLE", root().join("examples/tasks-app.json")),
+    );
+    match result {
+        Ok(()) => {
+            eprintln!("screenshots and measurements: {}", artifacts.display());
+            Ok(())
+        }
+        Err(Failed(why)) => Err(server.failed(&why)),
+    }
+}
