@@ -130,6 +130,9 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     };
     provide_context(edit);
 
+    // Saving a new flag navigates to it: the page is replaced while this one's view can still
+    // be notified (the document reload under `<Transition>`), so the view's closures read the
+    // editor's own signals with `try_get` (a disposed signal would abort the app).
     let save = move || {
         if problems.with(Problems::has_errors) {
             notices.push(Tone::Error, "Fix the errors listed above before saving.");
@@ -295,7 +298,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                 </div>
                 <div class="actions">
                     <span class="dirty" aria-live="polite">
-                        {move || if dirty.get() && !is_new { "Unsaved changes" } else { "" }}
+                        {move || if dirty.try_get().unwrap_or(false) && !is_new { "Unsaved changes" } else { "" }}
                     </span>
                     <Show when=move || can_edit.get() && !is_new>
                         <button
@@ -316,7 +319,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         <button
                             type="button"
                             class="button"
-                            disabled=move || !dirty.get() || saving.get()
+                            disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
                             on:click=move |_| {
                                 draft.set(initial.get_value());
                                 server_problems.set(Problems::default());
@@ -328,10 +331,10 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                             type="button"
                             class="button primary"
                             data-testid="save"
-                            disabled=move || !dirty.get() || saving.get()
+                            disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
                             on:click=move |_| save()
                         >
-                            {move || if saving.get() { "Saving…" } else if is_new { "Create flag" } else { "Save" }}
+                            {move || if saving.try_get().unwrap_or(false) { "Saving…" } else if is_new { "Create flag" } else { "Save" }}
                         </button>
                     </Show>
                     <Show when=move || !can_edit.get()>
@@ -341,7 +344,8 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             </div>
             {move || {
                 conflict
-                    .get()
+                    .try_get()
+                    .flatten()
                     .map(|(base, current)| {
                         let prefix = draft.with_untracked(|d| d.pointer());
                         view! {

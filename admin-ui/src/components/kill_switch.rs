@@ -18,51 +18,59 @@ pub fn KillSwitch(key: String, env: String, status: Status) -> impl IntoView {
     let confirm = expect_context::<Confirm>();
     let busy = RwSignal::new(false);
     let on = status.is_on();
-    let key = StoredValue::new(key);
-    let env = StoredValue::new(env);
+    let label = format!("{key} in {env}");
+    let data_env = env.clone();
 
-    let run = move || {
-        let (key, env) = (key.get_value(), env.get_value());
-        let api = session.api();
-        let Some(version) = store.current().map(|d| d.version) else {
-            return;
-        };
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let mut result = api.toggle(&key, &env, !on, version).await;
-            if let Err(ApiError::Conflict {
-                current: Some(current),
-                ..
-            }) = result
-            {
-                notices.push(
-                    Tone::Info,
-                    format!("Someone saved version {current} meanwhile; applying on top of it."),
-                );
-                result = api.toggle(&key, &env, !on, current).await;
-            }
-            match result {
-                Ok(w) => {
+    // The handlers hold their own copies of the key and environment rather than values owned by
+    // this component: a reload of the document re-renders the list, and a click that lands on
+    // the outgoing row while that happens must not touch a disposed value (it aborts the app).
+    let run = {
+        let (key, env) = (key.clone(), env.clone());
+        move || {
+            let (key, env) = (key.clone(), env.clone());
+            let api = session.api();
+            let Some(version) = store.current().map(|d| d.version) else {
+                return;
+            };
+            busy.try_set(true);
+            leptos::task::spawn_local(async move {
+                let mut result = api.toggle(&key, &env, !on, version).await;
+                if let Err(ApiError::Conflict {
+                    current: Some(current),
+                    ..
+                }) = result
+                {
                     notices.push(
-                        Tone::Success,
+                        Tone::Info,
                         format!(
-                            "{key} is now {} in {env} (version {})",
-                            if on { "off" } else { "on" },
-                            w.version
+                            "Someone saved version {current} meanwhile; applying on top of it."
                         ),
                     );
-                    store.reload();
+                    result = api.toggle(&key, &env, !on, current).await;
                 }
-                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
-                Err(e) => notices.push(Tone::Error, format!("{key} in {env}: {e}")),
-            }
-            busy.try_set(false);
-        });
+                match result {
+                    Ok(w) => {
+                        notices.push(
+                            Tone::Success,
+                            format!(
+                                "{key} is now {} in {env} (version {})",
+                                if on { "off" } else { "on" },
+                                w.version
+                            ),
+                        );
+                        store.reload();
+                    }
+                    Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                    Err(e) => notices.push(Tone::Error, format!("{key} in {env}: {e}")),
+                }
+                busy.try_set(false);
+            });
+        }
     };
 
     let click = move |_| {
-        if is_production(&env.get_value()) {
-            let (k, e) = (key.get_value(), env.get_value());
+        if is_production(&env) {
+            let (k, e) = (key.clone(), env.clone());
             confirm.ask(Question {
                 title: if on {
                     format!("Turn {k} off in {e}?")
@@ -80,14 +88,16 @@ pub fn KillSwitch(key: String, env: String, status: Status) -> impl IntoView {
                     "Turn on".into()
                 },
                 danger: on,
-                on_confirm: Callback::new(move |_| run()),
+                on_confirm: Callback::new({
+                    let run = run.clone();
+                    move |_| run()
+                }),
             });
         } else {
             run();
         }
     };
 
-    let label = format!("{} in {}", key.get_value(), env.get_value());
     view! {
         <span class="switch-cell">
             <button
@@ -97,12 +107,12 @@ pub fn KillSwitch(key: String, env: String, status: Status) -> impl IntoView {
                 class:on=on
                 aria-checked=on.to_string()
                 aria-label=label
-                aria-busy=move || busy.get().to_string()
-                data-env=env.get_value()
+                aria-busy=move || busy.try_get().unwrap_or(false).to_string()
+                data-env=data_env
                 title=move || {
                     if session.can_edit() { String::new() } else { "Viewers cannot change flags".into() }
                 }
-                disabled=move || busy.get() || !session.can_edit()
+                disabled=move || busy.try_get().unwrap_or(false) || !session.can_edit()
                 on:click=click
             >
                 <span class="knob" aria-hidden="true"></span>

@@ -202,11 +202,11 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                             on:click=delete>"Delete"</button>
                     </Show>
                     <Show when=move || can_edit.get()>
-                        <button type="button" class="button" disabled=move || !dirty.get() || saving.get()
+                        <button type="button" class="button" disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
                             on:click=move |_| draft.set(initial.get_value())>"Discard changes"</button>
-                        <button type="button" class="button primary" data-testid="save" disabled=move || !dirty.get() || saving.get()
+                        <button type="button" class="button primary" data-testid="save" disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
                             on:click=move |_| save()>
-                            {move || if saving.get() { "Saving…" } else if is_new { "Create segment" } else { "Save" }}
+                            {move || if saving.try_get().unwrap_or(false) { "Saving…" } else if is_new { "Create segment" } else { "Save" }}
                         </button>
                     </Show>
                     <Show when=move || !can_edit.get()>
@@ -214,7 +214,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     </Show>
                 </div>
             </div>
-            {move || conflict.get().map(|(base, current)| view! {
+            {move || conflict.try_get().flatten().map(|(base, current)| view! {
                 <ConflictPanel base current prefix=draft.with_untracked(|d| d.pointer())
                     on_reload=Callback::new(move |_| { conflict.set(None); store.reload(); })
                     on_overwrite=Callback::new(move |v: u64| { conflict.set(None); base_version.set(v); save(); })/>
