@@ -227,6 +227,14 @@ fn test() -> Result {
             npm::test_npm,
         )?;
         steps.step("edge worker: end-to-end", e2e::run)?;
+        steps.step(
+            "admin app: browser test dependencies (npm ci in tests/e2e/admin/)",
+            admin_ui::ensure_test_deps,
+        )?;
+        steps.step(
+            "admin app: browser tests (Chromium, the worker's /admin/ in workerd)",
+            admin_ui::test,
+        )?;
         Ok(())
     })();
     steps.summary();

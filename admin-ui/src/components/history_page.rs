@@ -70,13 +70,16 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
                             notices.push(Tone::Success, format!("Restored version {target} as version {}", w.version));
                             store.reload();
                         }
-                        Err(ApiError::Conflict { current: now, .. }) => notices.push(
-                            Tone::Error,
-                            format!(
-                                "Someone saved version {} meanwhile; reloaded. Review it, then restore again.",
-                                now.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
-                            ),
-                        ),
+                        Err(ApiError::Conflict { current: now, .. }) => {
+                            notices.push(
+                                Tone::Error,
+                                format!(
+                                    "Someone saved version {} meanwhile; reloaded. Review it, then restore again.",
+                                    now.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+                                ),
+                            );
+                            store.reload();
+                        }
                         Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
                     }
                 });
