@@ -56,6 +56,28 @@ struct Entry<T> {
     value: T,
     /// Hash of the bytes the value came from.
     hash: u64,
+    /// When a request of this isolate began revalidating this entry, until it finishes.
+    revalidating_since: Option<f64>,
+}
+
+/// How long other requests keep serving the cached value, without a KV read of their own,
+/// while one request revalidates it: one read per isolate and TTL instead of one per request
+/// in flight (a stampede of identical reads whenever the TTL runs out under load). A read
+/// slower than this lets the next request try too.
+const REVALIDATION_GRACE_MS: f64 = 2_000.0;
+
+/// Whether this request should read KV for `entry` (and, if so, claims the revalidation):
+/// not while another request of this isolate is already at it.
+fn claim<T>(entry: Option<&mut Entry<T>>, now: f64, exclusive: bool) -> bool {
+    let Some(entry) = entry else { return true };
+    if exclusive
+        && let Some(since) = entry.revalidating_since
+        && now - since < REVALIDATION_GRACE_MS
+    {
+        return false;
+    }
+    entry.revalidating_since = Some(now);
+    true
 }
 
 thread_local! {
@@ -116,6 +138,12 @@ pub async fn full(env: &Env, environment: &str, now: f64, fresh: bool) -> Option
     {
         return Some(loaded.clone());
     }
+    // Read-your-writes paths (`fresh`) always read; others leave it to the one already reading.
+    if let Some((loaded, _)) = &cached
+        && !FULL.with(|c| claim(c.borrow_mut().get_mut(environment), now, !fresh))
+    {
+        return Some(loaded.clone());
+    }
     let read = async {
         env.kv(bindings::FLAGS)
             .map_err(|e| e.to_string())?
@@ -163,6 +191,7 @@ pub async fn full(env: &Env, environment: &str, now: f64, fresh: bool) -> Option
                     Entry {
                         value: loaded.clone(),
                         hash: h,
+                        revalidating_since: None,
                     },
                 );
                 Some(loaded)
@@ -171,12 +200,14 @@ pub async fn full(env: &Env, environment: &str, now: f64, fresh: bool) -> Option
                 let entry = map.get_mut(environment)?;
                 entry.value.fetched_at = now;
                 entry.value.problem = None;
+                entry.revalidating_since = None;
                 Some(entry.value.clone())
             }
             Err(problem) => {
                 worker::console_warn!("snapshot {environment}: {problem}");
                 let entry = map.get_mut(environment)?;
                 entry.value.problem = Some(problem);
+                entry.revalidating_since = None;
                 Some(entry.value.clone())
             }
         }
@@ -191,7 +222,8 @@ pub async fn public(env: &Env, environment: &str, now: f64) -> Option<PublicByte
             .map(|e| (e.value.clone(), e.hash))
     });
     if let Some((bytes, _)) = &cached
-        && now - bytes.fetched_at < ttl_ms(env)
+        && (now - bytes.fetched_at < ttl_ms(env)
+            || !PUBLIC.with(|c| claim(c.borrow_mut().get_mut(environment), now, true)))
     {
         return Some(bytes.clone());
     }
@@ -215,6 +247,7 @@ pub async fn public(env: &Env, environment: &str, now: f64) -> Option<PublicByte
                     fetched_at: now,
                 },
                 hash: h,
+                revalidating_since: None,
             })
         }
         Ok(_) => None,
@@ -231,7 +264,10 @@ pub async fn public(env: &Env, environment: &str, now: f64) -> Option<PublicByte
                 map.insert(environment.into(), entry);
                 Some(value)
             }
-            None => map.get(environment).map(|e| e.value.clone()),
+            None => map.get_mut(environment).map(|e| {
+                e.revalidating_since = None;
+                e.value.clone()
+            }),
         }
     })
 }
@@ -252,6 +288,32 @@ pub fn cached() -> Vec<(String, Loaded)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_revalidation_at_a_time_unless_it_hangs_or_must_be_fresh() {
+        let mut entry = Entry {
+            value: (),
+            hash: 0,
+            revalidating_since: None,
+        };
+        assert!(
+            claim(Some(&mut entry), 1_000.0, true),
+            "the first request reads"
+        );
+        assert!(
+            !claim(Some(&mut entry), 1_001.0, true),
+            "the others serve the cache"
+        );
+        assert!(
+            claim(Some(&mut entry), 1_002.0, false),
+            "read-your-writes always reads"
+        );
+        assert!(
+            claim(Some(&mut entry), 1_002.0 + REVALIDATION_GRACE_MS, true),
+            "a read that hangs past the grace lets the next request try"
+        );
+        assert!(claim::<()>(None, 0.0, true), "nothing cached: read");
+    }
 
     #[test]
     fn override_variable_names() {

@@ -1483,25 +1483,42 @@ fn concurrent_writers(f: &Fixture) -> Result {
 fn concurrent_shortcuts(f: &Fixture) -> Result {
     let start = version(f.addr)?;
     let flag = "mem0-integration";
-    let results: Vec<Result> = std::thread::scope(|s| {
+    let results: Vec<Result<u64>> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..WRITERS)
             .map(|i| {
                 s.spawn(move || {
+                    let mut retried = 0u64;
                     for n in 0..10 {
                         let path = format!("/feature-flags/{flag}/user/op{i}-u{n}?env=staging");
-                        let r = call(
-                            f.addr,
-                            "POST",
-                            &path,
-                            Some(&writer_token(i)),
-                            None,
-                            Some(br#"{"enabled": true}"#),
-                        )?;
+                        // wrangler dev's proxy (not the worker) answers 503 "Your worker
+                        // restarted mid-request" when it loses a POST in flight, and never
+                        // retries one itself; seen in 2 of 5 local runs. Retry that answer
+                        // only (at most 3 times), and count it for the version check below.
+                        let mut attempt = 0;
+                        let r = loop {
+                            let r = call(
+                                f.addr,
+                                "POST",
+                                &path,
+                                Some(&writer_token(i)),
+                                None,
+                                Some(br#"{"enabled": true}"#),
+                            )?;
+                            if r.status == 503
+                                && r.text().contains("restarted mid-request")
+                                && attempt < 3
+                            {
+                                attempt += 1;
+                                retried += 1;
+                                continue;
+                            }
+                            break r;
+                        };
                         expect(r.status == 200, || {
                             format!("{path}: {} {}", r.status, r.text())
                         })?;
                     }
-                    Ok(())
+                    Ok(retried)
                 })
             })
             .collect();
@@ -1513,9 +1530,16 @@ fn concurrent_shortcuts(f: &Fixture) -> Result {
             })
             .collect()
     });
-    results.into_iter().collect::<Result<Vec<()>>>()?;
-    expect(version(f.addr)? == start + 80, || {
-        "80 shortcuts, 80 versions".into()
+    let retried: u64 = results
+        .into_iter()
+        .collect::<Result<Vec<u64>>>()?
+        .iter()
+        .sum();
+    // A retried request may have been applied before the proxy lost it: then its retry is a
+    // second version (the same target again), never a lost one.
+    let now = version(f.addr)?;
+    expect((start + 80..=start + 80 + retried).contains(&now), || {
+        format!("80 shortcuts ({retried} retried after a proxy 503): version went {start} → {now}")
     })?;
     let got = get_ok(f.addr, &format!("/api/v1/flags/{flag}"), VIEWER)?;
     let targets = &got["flag"]["environments"]["staging"]["targets"];
