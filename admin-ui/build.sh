@@ -4,9 +4,9 @@
 # (the single-page-application fallback for deep links).
 set -e
 cd "$(dirname "$0")/.."
-cargo build -p burgee-admin-ui --bin burgee-admin-ui --target wasm32-unknown-unknown \
+RUSTC_BOOTSTRAP=1 cargo build -Zbuild-std=std,panic_abort -p burgee-admin-ui --bin burgee-admin-ui --target wasm32-unknown-unknown \
   --config 'profile.admin-ui.inherits="wasm-release"' --config 'profile.admin-ui.opt-level="z"' \
-  --config 'target.wasm32-unknown-unknown.rustflags=["--cfg","erase_components"]' --profile admin-ui
+  --config 'target.wasm32-unknown-unknown.rustflags=["--cfg","erase_components","-Zunstable-options","-Cpanic=immediate-abort"]' --profile admin-ui
 rm -rf admin-ui/dist && mkdir -p admin-ui/dist/admin
 out=admin-ui/dist/admin
 .tools/bin/wasm-bindgen --target web --no-typescript --out-dir $out --out-name burgee_admin_ui \

@@ -28,11 +28,11 @@ pub fn now_ms() -> i64 {
     }
 }
 
-/// Mounts the app on `<body>` (the binary's whole `main`).
+/// Mounts the app on `<body>` (the binary's whole `main`). There is no panic hook: the app is
+/// built with `-Cpanic=immediate-abort` (xtask/src/admin_ui.rs), so a panic is a bare trap.
 pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
-        console_error_panic_hook::set_once();
         leptos::mount::mount_to_body(app::App);
     }
 }

@@ -71,6 +71,10 @@ pub fn tool_env() -> Vec<(&'static str, OsString)> {
 /// Every set-up step, each timed on its own.
 pub fn all(steps: &mut Steps) -> Result {
     steps.step("set up: wasm targets", ensure_targets)?;
+    steps.step(
+        "set up: rust-src (the admin app's build-std)",
+        ensure_rust_src,
+    )?;
     steps.step("set up: wasm-bindgen-cli", ensure_wasm_bindgen)?;
     steps.step("set up: worker-build", ensure_worker_build)?;
     steps.step("set up: npm packages", ensure_npm)
@@ -93,6 +97,18 @@ pub fn ensure_targets() -> Result {
     let mut args = vec!["target", "add"];
     args.extend(missing);
     run("rustup", &args)
+}
+
+/// The standard library's source, which the admin app's `-Zbuild-std` build compiles
+/// (`admin_ui::build`); listed in rust-toolchain.toml, added here for a toolchain that was
+/// installed without it.
+pub fn ensure_rust_src() -> Result {
+    let installed = output("rustup", &["component", "list", "--installed"])?;
+    if installed.lines().any(|l| l.trim() == "rust-src") {
+        eprintln!("rust-src already installed");
+        return Ok(());
+    }
+    run("rustup", &["component", "add", "rust-src"])
 }
 
 /// The version of the `wasm-bindgen` crate that Cargo.lock pins. The CLI must be exactly this
