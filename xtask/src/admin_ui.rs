@@ -194,6 +194,15 @@ pub fn ensure_test_deps() -> Result {
 /// `target/admin-ui-e2e/`. Needs [`build`], the worker's build, [`ensure_test_deps`] and
 /// Chromium (`crate::npm::ensure_chromium`).
 pub fn test() -> Result {
+    test_files(FILES)
+}
+
+/// The browser test files, in the order they run.
+pub const FILES: &[&str] = &["admin.test.mjs", "editing.test.mjs", "perf.test.mjs"];
+
+/// [`test`] for some of the files only (`cargo xtask admin editing perf`: by name, without
+/// `.test.mjs`).
+pub fn test_files(files: &[&str]) -> Result {
     let admin = random_token()?;
     let editor = random_token()?;
     let viewer = random_token()?;
@@ -218,13 +227,8 @@ pub fn test() -> Result {
     let result = run_cmd(
         command("node")
             .current_dir(tests_dir())
-            .args([
-                "--test",
-                "--test-concurrency=1",
-                "--test-reporter=spec",
-                "admin.test.mjs",
-                "perf.test.mjs",
-            ])
+            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            .args(files)
             .env("BURGEE_URL", server.url())
             .env("BURGEE_ADMIN_TOKEN", &admin)
             .env("BURGEE_EDITOR_TOKEN", &editor)

@@ -38,7 +38,8 @@ cargo xtask <command>
   bench   run the benchmarks and print their numbers (or one: core, npm, worker)
   e2e     build the edge worker and run only its end-to-end suites
   npm     build the npm package and the edge worker, run only the package's tests
-  admin   build the admin app and the edge worker, run only the app's browser tests";
+  admin   build the admin app and the edge worker, run only the app's browser tests
+          (or some of them: cargo xtask admin editing perf)";
 
 /// A failed step: what failed, printed once.
 #[derive(Debug)]
@@ -383,7 +384,19 @@ fn main() -> ExitCode {
                 .and_then(|()| steps.step("admin app: build", admin_ui::build))
                 .and_then(|()| steps.step("edge worker: build", worker::build))
                 .and_then(|()| steps.step("admin app: test deps", admin_ui::ensure_test_deps))
-                .and_then(|()| steps.step("admin app: browser tests", admin_ui::test));
+                .and_then(|()| {
+                    let chosen: Vec<String> = std::env::args()
+                        .skip(2)
+                        .map(|name| format!("{name}.test.mjs"))
+                        .collect();
+                    let chosen: Vec<&str> = chosen.iter().map(String::as_str).collect();
+                    let files = if chosen.is_empty() {
+                        admin_ui::FILES
+                    } else {
+                        &chosen
+                    };
+                    steps.step("admin app: browser tests", || admin_ui::test_files(files))
+                });
             steps.summary();
             result
         }

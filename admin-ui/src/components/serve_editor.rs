@@ -29,7 +29,13 @@ pub fn ServeEditor(
     let prefix = StoredValue::new(id_prefix.clone());
     let name = format!("{id_prefix}-mode");
     let radio = move |m: ServeMode, label: &'static str| {
-        let id = format!("{}-mode-{label}", prefix.get_value());
+        // An id holds no spaces (HTML): the mode's name, not its label.
+        let slug = match m {
+            ServeMode::None => "none",
+            ServeMode::Variant => "variant",
+            ServeMode::Rollout => "rollout",
+        };
+        let id = format!("{}-mode-{slug}", prefix.get_value());
         view! {
             <span class="radio">
                 <input

@@ -1,0 +1,271 @@
+// The editors' less travelled paths, end to end: reordering rules, individual targets, a
+// progressive rollout made from the schedule editor, a segment built in its editor and used by
+// a flag, the diff of what a save changed, and a flag's own audit log. Each test edits in the
+// app, then checks what the store kept (the admin API) and what the edge answers (OFREP), so
+// the app cannot pass by only looking right.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { api, appUrl, eventually, example, importDocument, launch, ofrep, shot, signIn, tokens, version, watchedPage } from "./harness.mjs";
+
+let browser;
+let app;
+let page;
+
+const ORDER = "e2e-order";
+const RAMP = "e2e-ramp";
+const SEGMENT = "e2e-staff";
+
+before(async () => {
+  // A known starting point whatever the earlier files did, plus two flags made for these tests.
+  await importDocument(example);
+  const order = {
+    name: "E2E rule order",
+    kind: "string",
+    variants: { admin: "admin", beta: "beta", rest: "rest", vip: "vip" },
+    environments: {
+      production: {
+        enabled: true,
+        offVariant: "rest",
+        rules: [
+          { id: "admins", clauses: [{ attribute: "role", op: "in", values: ["admin"] }], serve: { variant: "admin" } },
+          { id: "beta", clauses: [{ attribute: "email", op: "endsWith", values: ["@beta.example"] }], serve: { variant: "beta" } },
+        ],
+        defaultServe: { variant: "rest" },
+      },
+    },
+  };
+  const ramp = {
+    name: "E2E ramp",
+    kind: "boolean",
+    variants: { on: true, off: false },
+    environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "off" } } },
+  };
+  for (const [key, flag] of [[ORDER, order], [RAMP, ramp]]) {
+    const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
+  app = await appUrl();
+  browser = await launch();
+  page = await watchedPage(await browser.context());
+  await signIn(page, app.url, tokens.admin);
+});
+
+after(async () => {
+  if (page) assert.deepEqual(page.errors, [], "the page logged errors");
+  await browser?.close();
+  await app?.close();
+});
+
+async function openFlag(key, tab) {
+  await page.goto(`${app.url}#/flags/${key}`);
+  await page.locator("#editor-title").waitFor();
+  if (tab) await page.getByRole("tab", { name: tab }).click();
+}
+
+async function save() {
+  await page.getByTestId("save").click();
+  await page.locator(".notice.success, .notice.error").last().waitFor();
+  const text = await page.locator(".notice").last().innerText();
+  assert.match(text, /Saved|Created/, `the save was refused: ${text}`);
+}
+
+/** Rule ids as the editor shows them, top to bottom. */
+async function ruleIds() {
+  return page.locator("li.rule").evaluateAll((rules) => rules.map((r) => r.querySelector("input")?.value));
+}
+
+test("rules: moving a rule up changes which one decides, in the store and at the edge", async () => {
+  const both = { targetingKey: "order-1", role: "admin", email: "ada@beta.example" };
+  const edgeBefore = await ofrep(ORDER, both);
+  assert.equal(edgeBefore.body.variant, "admin", JSON.stringify(edgeBefore.body));
+
+  await openFlag(ORDER, /production/);
+  assert.deepEqual(await ruleIds(), ["admins", "beta"]);
+  assert.equal(await page.getByRole("button", { name: "Move rule 1 up" }).isDisabled(), true, "the first rule cannot go up");
+  assert.equal(await page.getByRole("button", { name: "Move rule 2 down" }).isDisabled(), true, "the last rule cannot go down");
+  await page.getByRole("button", { name: "Move rule 2 up" }).click();
+  assert.deepEqual(await ruleIds(), ["beta", "admins"], "the editor shows the new order");
+  await shot(page, "21-rules-reordered");
+  await save();
+
+  const stored = (await api("GET", `/flags/${ORDER}`)).body.flag.environments.production.rules.map((r) => r.id);
+  assert.deepEqual(stored, ["beta", "admins"]);
+  const answer = await eventually(async () => {
+    const a = await ofrep(ORDER, both);
+    return a.body.variant === "beta" ? a : null;
+  }, 15000, "the edge to follow the new rule order");
+  assert.equal(answer.body.reason, "TARGETING_MATCH");
+  // A context only one rule matches is unaffected by the order.
+  assert.equal((await ofrep(ORDER, { targetingKey: "order-2", role: "admin" })).body.variant, "admin");
+});
+
+test("targets: a user list overrides the rules, and removing it hands the user back", async () => {
+  await openFlag(ORDER, /production/);
+  const targets = page.getByRole("region", { name: "Individual targets" });
+  await targets.getByRole("button", { name: "Add users" }).click();
+  const row = targets.locator("li.target-row").first();
+  await row.getByLabel("Serve").selectOption("vip");
+  await row.getByLabel(/^Values/).fill("vip-1, vip-2");
+  await save();
+  const stored = (await api("GET", `/flags/${ORDER}`)).body.flag.environments.production.targets;
+  assert.equal(stored.length, 1, JSON.stringify(stored));
+  assert.deepEqual(stored[0].values, ["vip-1", "vip-2"]);
+  assert.equal(stored[0].variant, "vip");
+  assert.ok(stored[0].attribute === undefined || stored[0].attribute === "targetingKey", JSON.stringify(stored[0]));
+  // Targets come before rules: an admin on the list gets the list's variant.
+  const hit = await eventually(async () => {
+    const a = await ofrep(ORDER, { targetingKey: "vip-2", role: "admin" });
+    return a.body.variant === "vip" ? a : null;
+  }, 15000, "the target at the edge");
+  assert.equal(hit.body.reason, "TARGETING_MATCH");
+
+  await openFlag(ORDER, /production/);
+  await page.getByRole("button", { name: "Remove target list 1" }).click();
+  await save();
+  assert.deepEqual((await api("GET", `/flags/${ORDER}`)).body.flag.environments.production.targets ?? [], []);
+  await eventually(async () => (await ofrep(ORDER, { targetingKey: "vip-2", role: "admin" })).body.variant === "admin", 15000, "the user back under the rules");
+});
+
+test("schedule: a progressive rollout makes 5 → 25 → 50 → 100 % steps, and the edge serves the step that has started", async () => {
+  const hour = 3600 * 1000;
+  // Steps at -150, -90, -30 and +30 minutes: the 50 % step is the one in force now.
+  const start = new Date(Date.now() - 2.5 * hour);
+  start.setUTCSeconds(0, 0);
+  const local = start.toISOString().slice(0, 16); // the input is in UTC, as its label says
+
+  await openFlag(RAMP, /production/);
+  const schedule = page.getByRole("region", { name: "Schedule" });
+  await schedule.getByText("Progressive rollout…").click();
+  await schedule.getByLabel("First step (UTC)").fill(local);
+  await schedule.getByLabel("First step (UTC)").dispatchEvent("change");
+  await schedule.getByLabel("Hours between steps").fill("1");
+  await schedule.getByLabel("Percentages").fill("5, 25, 50, 100");
+  await schedule.getByLabel("Variant rolled out").selectOption("on");
+  await schedule.getByRole("button", { name: "Make the steps" }).click();
+  assert.equal(await schedule.locator("li.step").count(), 4, "one step per percentage");
+  await shot(page, "22-schedule-ramp");
+  await save();
+
+  const steps = (await api("GET", `/flags/${RAMP}`)).body.flag.environments.production.schedule;
+  assert.equal(steps.length, 4, JSON.stringify(steps));
+  const at = steps.map((s) => Date.parse(s.at));
+  assert.deepEqual(at.map((t) => t - at[0]), [0, hour, 2 * hour, 3 * hour], "an hour apart");
+  assert.equal(at[0], start.getTime(), "from the chosen start");
+  const onWeight = (s) => {
+    if (s.defaultServe.variant) return s.defaultServe.variant === "on" ? 100 : 0;
+    const w = s.defaultServe.rollout.weights;
+    const total = w.reduce((a, b) => a + b.weight, 0);
+    return (100 * (w.find((x) => x.variant === "on")?.weight ?? 0)) / total;
+  };
+  assert.deepEqual(steps.map(onWeight), [5, 25, 50, 100]);
+
+  // The edge: about half of 400 users get `on` now (the 50 % step), as a split.
+  let on = 0;
+  const n = 400;
+  await eventually(async () => (await ofrep(RAMP, { targetingKey: "ramp-0" })).body.reason === "SPLIT", 15000, "the schedule at the edge");
+  for (let i = 0; i < n; i++) {
+    const a = await ofrep(RAMP, { targetingKey: `ramp-${i}` });
+    assert.equal(a.body.reason, "SPLIT", JSON.stringify(a.body));
+    on += a.body.value === true ? 1 : 0;
+  }
+  // Binomial(400, 0.5) has a standard deviation of 10: 40–60 % is four of them on each side,
+  // and far from the 25 % step before it and the 100 % step after it.
+  assert.ok(on >= 160 && on <= 240, `${on} of ${n} on`);
+});
+
+test("segments: one built in its editor decides a flag's rule, exclusions first", async () => {
+  await page.goto(`${app.url}#/segments`);
+  await page.getByRole("link", { name: "New segment" }).click();
+  await page.getByLabel("Key", { exact: true }).fill(SEGMENT);
+  await page.getByLabel("Description", { exact: true }).fill("Staff, by e-mail");
+  await page.getByLabel("Always in (targeting keys)").fill("contractor-1");
+  await page.getByLabel("Never in (targeting keys, checked first)").fill("intern-9");
+  await page.getByRole("button", { name: "Add rule" }).click();
+  const rule = page.locator("li.rule").first();
+  await rule.getByLabel("Rule id").fill("staff-email");
+  assert.equal(await rule.locator(".clause").count(), 1, "a new rule starts with one condition");
+  await rule.getByLabel("Attribute").fill("email");
+  await rule.getByLabel("Operator").selectOption("endsWith");
+  await rule.getByLabel("Values").fill("@staff.example");
+  await shot(page, "23-segment-new");
+  await page.getByTestId("save").click();
+  await page.locator(".notice.success").last().waitFor();
+  const segment = (await api("GET", "/document")).body.document.segments[SEGMENT];
+  assert.ok(segment, "the store has the segment");
+  assert.deepEqual(segment.include, ["contractor-1"]);
+  assert.deepEqual(segment.exclude, ["intern-9"]);
+  assert.deepEqual(segment.rules.map((r) => r.clauses), [[{ attribute: "email", op: "endsWith", values: ["@staff.example"] }]]);
+
+  // A rule of e2e-order that serves `vip` to the segment, put first.
+  await openFlag(ORDER, /production/);
+  await page.getByRole("button", { name: "Add rule" }).click();
+  const added = page.locator("li.rule").last();
+  await added.getByLabel(/^Rule id/).fill("staff");
+  await added.getByLabel("Operator").selectOption("inSegment");
+  await added.getByLabel(SEGMENT).check();
+  await added.getByLabel("Variant", { exact: true }).selectOption("vip");
+  const last = await page.locator("li.rule").count();
+  for (let i = last; i > 1; i--) await page.getByRole("button", { name: `Move rule ${i} up` }).click();
+  assert.deepEqual(await ruleIds(), ["staff", "beta", "admins"]);
+  await save();
+  const first = (await api("GET", `/flags/${ORDER}`)).body.flag.environments.production.rules[0];
+  assert.deepEqual(first.clauses, [{ op: "inSegment", values: [SEGMENT] }]);
+
+  const variantOf = async (context) => (await ofrep(ORDER, context)).body;
+  await eventually(async () => (await variantOf({ targetingKey: "s-1", email: "bo@staff.example" })).variant === "vip", 15000, "the segment rule at the edge");
+  assert.equal((await variantOf({ targetingKey: "contractor-1" })).variant, "vip", "included by key");
+  assert.equal((await variantOf({ targetingKey: "intern-9", email: "intern@staff.example", role: "admin" })).variant, "admin", "excluded, whatever the rule says");
+  assert.equal((await variantOf({ targetingKey: "s-2", email: "bo@elsewhere.example" })).variant, "rest");
+
+  // Evaluate as, in the browser, agrees with the edge for the excluded key.
+  await page.goto(`${app.url}#/evaluate`);
+  await page.getByLabel("Environment").selectOption("production");
+  await page.getByLabel("Targeting key").fill("intern-9");
+  await page.getByLabel("Attribute 1 name").fill("email");
+  await page.getByLabel("Attribute 1 value").fill("intern@staff.example");
+  const row = page.locator(`table.results tr[data-flag="${ORDER}"]`);
+  await eventually(async () => (await row.getAttribute("data-variant")) === "rest", 5000, "evaluate-as: excluded from the segment");
+  await page.getByLabel("Targeting key").fill("intern-10");
+  await eventually(async () => (await row.getAttribute("data-variant")) === "vip", 5000, "evaluate-as: a member by the rule");
+  assert.equal(await row.getAttribute("data-reason"), "TARGETING_MATCH");
+});
+
+test("history and audit: the diff of the last save names what changed; a flag's audit log is its own", async () => {
+  await page.goto(`${app.url}#/history`);
+  const rows = page.locator("table.versions tbody tr");
+  await rows.first().waitFor();
+  const current = await version();
+  await rows.first().getByRole("button", { name: "What changed" }).click();
+  const diff = page.getByTestId("diff");
+  await diff.waitFor();
+  assert.equal(Number(await diff.getAttribute("data-from")), current - 1);
+  assert.equal(Number(await diff.getAttribute("data-to")), current);
+  const pointers = await diff.locator("tr[data-pointer]").evaluateAll((trs) => trs.map((t) => t.dataset.pointer));
+  assert.ok(pointers.length > 0, "the diff lists changes");
+  assert.ok(pointers.every((p) => p.startsWith(`/flags/${ORDER}/`)), `only ${ORDER} changed: ${pointers.join(", ")}`);
+  assert.ok(pointers.some((p) => p.includes("/rules")), pointers.join(", "));
+  // The server's diff is the same list.
+  const server = await api("GET", `/diff?from=${current - 1}&to=${current}`);
+  assert.equal(server.status, 200, JSON.stringify(server.body));
+  assert.deepEqual(pointers.slice().sort(), server.body.changes.map((c) => c.pointer).sort());
+  // A diff across several saves, from the form.
+  await page.getByLabel("From version").fill(String(current - 4));
+  await page.getByLabel("To version").fill(String(current));
+  await page.getByRole("button", { name: "Show the diff" }).click();
+  await eventually(async () => Number(await diff.getAttribute("data-from")) === current - 4, 5000, "the wider diff");
+  const wider = await diff.locator("tr[data-pointer]").evaluateAll((trs) => trs.map((t) => t.dataset.pointer));
+  assert.ok(wider.some((p) => p.startsWith(`/segments/${SEGMENT}`)), `the segment is in the wider diff: ${wider.join(", ")}`);
+
+  await openFlag(ORDER, "Audit log");
+  const audit = page.getByTestId("audit").locator("tbody tr");
+  await audit.first().waitFor();
+  const own = await api("GET", `/audit?flag=${ORDER}&limit=100`);
+  assert.equal(own.status, 200, JSON.stringify(own.body));
+  const entries = own.body.entries;
+  assert.equal(await audit.count(), entries.length, "the app lists the store's entries for this flag");
+  assert.ok(entries.length >= 5, `create and four saves: ${entries.length}`);
+  for (const e of entries) assert.match(JSON.stringify(e), new RegExp(ORDER));
+  await shot(page, "24-audit-own");
+});
