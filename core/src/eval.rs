@@ -326,7 +326,7 @@ impl Snapshot {
             Test::InSegment(segments) => {
                 return self.in_segments(segments, clause.negate, context, now, depth);
             }
-            Test::Exists => return Verdict::of(!matches!(attr, Attr::Missing) != clause.negate),
+            Test::Exists => return Verdict::of(matches!(attr, Attr::Missing) == clause.negate),
             _ => {}
         }
         let matched = match attr {

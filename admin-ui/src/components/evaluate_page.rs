@@ -8,6 +8,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use super::rows::{Rows, indices};
 use crate::context::{Notices, Session, Tone};
 use crate::state::catalog::is_production;
 use crate::state::document::DocState;
@@ -149,10 +150,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                         </div>
                         <fieldset class="attributes">
                             <legend>"Attributes (values read as JSON when they parse: 42, true, [\"a\"])"</legend>
-                            <For
-                                each=move || 0..fields.with(Vec::len)
-                                key=|i| *i
-                                children=move |i| {
+                            <Rows keys=indices(move || fields.with(Vec::len)) row=Callback::new(move |i: usize| {
                                     let name_id = format!("eval-attr-{i}");
                                     let value_id = format!("eval-value-{i}");
                                     view! {
@@ -168,9 +166,8 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                                             <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
                                                 on:click=move |_| fields.update(|f| { if i < f.len() { f.remove(i); } })>"×"</button>
                                         </div>
-                                    }
-                                }
-                            />
+                                    }.into_any()
+                                })/>
                             <button type="button" class="button small" on:click=move |_| fields.update(|f| f.push(Field::default()))>"Add attribute"</button>
                         </fieldset>
                     </Show>

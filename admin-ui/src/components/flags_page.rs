@@ -5,6 +5,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::flag_row::FlagRow;
+use super::rows::Rows;
 use super::status_counts::StatusCounts;
 use crate::context::{ListPrefs, Session};
 use crate::state::catalog::{self, Sort, Status};
@@ -162,15 +163,11 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
                         </tr>
                     </thead>
                     <tbody>
-                        <For
-                            each=move || visible.get()
-                            key=|i| *i
-                            children=move |i| {
+                        <Rows keys=Signal::derive(move || visible.get()) row=Callback::new(move |i: usize| {
                                 let row = rows.get(i).cloned();
                                 let envs = row_envs.clone();
-                                row.map(|row| view! { <FlagRow row envs version/> })
-                            }
-                        />
+                                row.map(|row| view! { <FlagRow row envs version/> }).into_any()
+                            })/>
                     </tbody>
                 </table>
                 <Show when=move || visible.with(Vec::is_empty)>

@@ -21,6 +21,7 @@ pub mod login;
 pub mod notices;
 pub mod prerequisites_editor;
 pub mod problem_summary;
+pub mod rows;
 pub mod rule_card;
 pub mod rules_builder;
 pub mod schedule_editor;

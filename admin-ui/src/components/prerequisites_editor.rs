@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::field_problems::FieldProblems;
+use super::rows::{Rows, indices};
 use crate::lens::FlagEdit;
 use crate::state::graph::{Eligibility, Graph};
 use crate::state::route::Route;
@@ -74,10 +75,7 @@ pub fn PrerequisitesEditor() -> impl IntoView {
                 <p class="muted">"None."</p>
             </Show>
             <ul class="prereqs">
-                <For
-                    each=move || 0..count()
-                    key=|i| *i
-                    children=move |i| {
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| {
                         let flag = move || draft.with(|d| d.prerequisites.get(i).map(|p| p.flag.clone()).unwrap_or_default());
                         let variant = move || draft.with(|d| d.prerequisites.get(i).map(|p| p.variant.clone()).unwrap_or_default());
                         let pointer = Signal::derive(move || edit.at(&["prerequisites", &i.to_string()]));
@@ -115,9 +113,8 @@ pub fn PrerequisitesEditor() -> impl IntoView {
                                 </button>
                                 <FieldProblems problems pointer under=true/>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })/>
             </ul>
             <Show when=move || edit.can_edit.get()>
                 <div class="inline-form">

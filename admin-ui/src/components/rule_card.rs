@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::clause_editor::ClauseEditor;
 use super::field_problems::FieldProblems;
+use super::rows::{Rows, indices};
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
 use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item};
@@ -121,10 +122,7 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                 <Show when=move || { clauses() == 0 }>
                     <p class="muted">"No conditions: this rule matches everyone."</p>
                 </Show>
-                <For
-                    each=move || 0..clauses()
-                    key=|j| *j
-                    children=move |j| {
+                <Rows keys=indices(clauses) row=Callback::new(move |j: usize| {
                         let clause = Signal::derive(move || {
                             lens.with(|e| e.rules.get(i).and_then(|r| r.clauses.get(j)).cloned()).flatten()
                         });
@@ -154,9 +152,8 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                                 can_edit=edit.can_edit
                                 segments=segments.get_value()
                             />
-                        }
-                    }
-                />
+                        }.into_any()
+                    })/>
                 <Show when=move || edit.can_edit.get()>
                     <button
                         type="button"

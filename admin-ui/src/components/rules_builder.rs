@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::rows::{Rows, indices};
 use super::rule_card::RuleCard;
 use crate::lens::EnvLens;
 
@@ -22,11 +23,7 @@ pub fn RulesBuilder(lens: EnvLens) -> impl IntoView {
                 <p class="muted">"No rules."</p>
             </Show>
             <ol class="rules">
-                <For
-                    each=move || 0..count()
-                    key=|i| *i
-                    children=move |i| view! { <RuleCard lens i segments/> }
-                />
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| { view! { <RuleCard lens i segments/> }.into_any() })/>
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <button

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 
 use super::field_problems::FieldProblems;
+use super::rows::{Rows, indices};
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
 use crate::state::draft::{ServeDraft, ServeEdit, StepDraft};
@@ -73,10 +74,7 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                 <p class="muted">"No scheduled steps."</p>
             </Show>
             <ol class="steps">
-                <For
-                    each=move || 0..count()
-                    key=|i| *i
-                    children=move |i| {
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| {
                         let at = move || lens.with(|e| e.schedule.get(i).map(|s| s.at.clone())).flatten().unwrap_or_default();
                         let at_pointer = Signal::derive(move || lens.at(&["schedule", &i.to_string(), "at"]));
                         let step_pointer = Signal::derive(move || lens.at(&["schedule", &i.to_string()]));
@@ -136,9 +134,8 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                                 />
                                 <FieldProblems problems pointer=step_pointer/>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })/>
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <div class="row">

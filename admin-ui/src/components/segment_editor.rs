@@ -9,6 +9,7 @@ use super::conflict_panel::ConflictPanel;
 use super::field_problems::FieldProblems;
 use super::focus_pointer;
 use super::problem_summary::ProblemSummary;
+use super::rows::{Rows, indices};
 use crate::api::ApiError;
 use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
 use crate::state::document::DocState;
@@ -250,7 +251,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                 <h2 id="segment-rules-title">"Rules"</h2>
                 <p class="hint">"Anyone else is a member when all the conditions of any rule hold."</p>
                 <ol class="rules">
-                    <For each=move || 0..rules() key=|i| *i children=move |i| {
+                    <Rows keys=indices(rules) row=Callback::new(move |i: usize| {
                         let rule_pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string()])));
                         let clauses = move || draft.with(|d| d.rules.get(i).map(|r| r.clauses.len()).unwrap_or(0));
                         let id_input = format!("segment-rule-id-{i}");
@@ -278,7 +279,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                 <FieldProblems problems=problems_signal pointer=rule_pointer/>
                                 <fieldset class="clauses">
                                     <legend>"All of these hold"</legend>
-                                    <For each=move || 0..clauses() key=|j| *j children=move |j| {
+                                    <Rows keys=indices(clauses) row=Callback::new(move |j: usize| {
                                         let clause = Signal::derive(move || draft.with(|d| d.rules.get(i).and_then(|r| r.clauses.get(j)).cloned()));
                                         let on_edit = Callback::new(move |ed: ClauseEdit| draft.update(|d| {
                                             if let Some(c) = d.rules.get_mut(i).and_then(|r| r.clauses.get_mut(j)) { c.apply(ed) }
@@ -291,8 +292,8 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                         let segments: Vec<String> = segment_keys.get_value().into_iter().filter(|k| *k != own).collect();
                                         view! {
                                             <ClauseEditor id_prefix=format!("s{i}c{j}") clause on_edit on_remove pointer problems=problems_signal can_edit segments/>
-                                        }
-                                    }/>
+                                        }.into_any()
+                                    })/>
                                     <Show when=move || can_edit.get()>
                                         <button type="button" class="button small"
                                             on:click=move |_| draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.clauses.push(ClauseDraft::new()) })>
@@ -301,8 +302,8 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                     </Show>
                                 </fieldset>
                             </li>
-                        }
-                    }/>
+                        }.into_any()
+                    })/>
                 </ol>
                 <Show when=move || can_edit.get()>
                     <button type="button" class="button" on:click=move |_| draft.update(|d| d.rules.push(SegmentRuleDraft::new()))>"Add rule"</button>

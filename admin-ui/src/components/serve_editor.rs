@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::rows::{Rows, indices};
 use super::split_bar::SplitBar;
 use crate::lens::FlagEdit;
 use crate::state::draft::{ServeDraft, ServeEdit, ServeMode};
@@ -100,10 +101,7 @@ pub fn ServeEditor(
                 </p>
                 <FieldProblems problems pointer=weights_pointer/>
                 <ol class="weights">
-                    <For
-                        each=move || 0..count()
-                        key=|i| *i
-                        children=move |i| {
+                    <Rows keys=indices(count) row=Callback::new(move |i: usize| {
                             let weight = move || serve.with(|s| s.rollout.weights.get(i).map(|w| w.weight).unwrap_or(0));
                             let variant = move || serve.with(|s| s.rollout.weights.get(i).map(|w| w.variant.clone()).unwrap_or_default());
                             let w_pointer = Signal::derive(move || join(&pointer.get(), &["rollout", "weights", &i.to_string()]));
@@ -177,9 +175,8 @@ pub fn ServeEditor(
                                     </button>
                                     <FieldProblems problems pointer=w_pointer under=true/>
                                 </li>
-                            }
-                        }
-                    />
+                            }.into_any()
+                        })/>
                 </ol>
                 <Show when=move || edit.can_edit.get()>
                     <div class="row">

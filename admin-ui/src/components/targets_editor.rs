@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::rows::{Rows, indices};
 use crate::lens::EnvLens;
 
 #[component]
@@ -23,10 +24,7 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                 <p class="muted">"No targets."</p>
             </Show>
             <ol class="targets">
-                <For
-                    each=move || 0..count()
-                    key=|i| *i
-                    children=move |i| {
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| {
                         let pointer = Signal::derive(move || lens.at(&["targets", &i.to_string()]));
                         let values_pointer = Signal::derive(move || lens.at(&["targets", &i.to_string(), "values"]));
                         let variant_pointer = Signal::derive(move || lens.at(&["targets", &i.to_string(), "variant"]));
@@ -113,9 +111,8 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                                 </div>
                                 <FieldProblems problems pointer/>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })/>
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <div class="row">

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::rows::{Rows, indices};
 use crate::lens::FlagEdit;
 
 #[component]
@@ -29,10 +30,7 @@ pub fn VariantsEditor() -> impl IntoView {
             </p>
             <FieldProblems problems pointer=list_pointer/>
             <ol class="variants">
-                <For
-                    each=move || 0..count()
-                    key=|i| *i
-                    children=move |i| {
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| {
                         let name_of = move || draft.with(|d| d.variants.get(i).map(|v| v.name.clone()).unwrap_or_default());
                         let pointer = Signal::derive(move || edit.at(&["variants", &name_of()]));
                         let name_id = format!("variant-name-{i}");
@@ -107,9 +105,8 @@ pub fn VariantsEditor() -> impl IntoView {
                                 </button>
                                 <FieldProblems problems pointer/>
                             </li>
-                        }
-                    }
-                />
+                        }.into_any()
+                    })/>
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <button type="button" class="button" on:click=move |_| { draft.update(|d| { d.add_variant(); }); }>
