@@ -17,7 +17,7 @@ use super::focus_pointer;
 use super::prerequisites_editor::PrerequisitesEditor;
 use super::problem_summary::ProblemSummary;
 use super::variants_editor::VariantsEditor;
-use crate::api::ApiError;
+use super::write_flow::WriteFlow;
 use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
 use crate::lens::FlagEdit;
 use crate::state::catalog;
@@ -71,10 +71,14 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let initial = StoredValue::new(initial);
     let original = StoredValue::new(original);
     let draft = RwSignal::new(initial.get_value());
-    let base_version = RwSignal::new(doc.version);
-    let server_problems = RwSignal::new(Problems::default());
-    let conflict = RwSignal::new(None::<(u64, Option<u64>)>);
-    let saving = RwSignal::new(false);
+    let flow = WriteFlow::new(doc.version);
+    let WriteFlow {
+        base_version,
+        server_problems,
+        conflict,
+        saving,
+        ..
+    } = flow;
     let tab = RwSignal::new(Tab::Settings);
     let docs = StoredValue::new(doc.clone());
 
@@ -134,42 +138,23 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     // be notified (the document reload under `<Transition>`), so the view's closures read the
     // editor's own signals with `try_get` (a disposed signal would abort the app).
     let save = move || {
-        if problems.with(Problems::has_errors) {
-            notices.push(Tone::Error, "Fix the errors listed above before saving.");
-            return;
-        }
         let (flag, _) = built.get_untracked();
         let key = draft.with_untracked(|d| d.key.trim().to_string());
-        let version = base_version.get_untracked();
-        let api = session.api();
-        saving.set(true);
-        leptos::task::spawn_local(async move {
-            match api.put_flag(&key, &flag, version).await {
-                Ok(w) => {
-                    notices.push(
-                        Tone::Success,
-                        format!("Saved {key} as version {}", w.version),
-                    );
-                    if is_new {
-                        nav.go(&Route::Flag(key));
-                    }
-                    store.reload();
+        let k = key.clone();
+        flow.save(
+            problems.with_untracked(Problems::has_errors),
+            move |api, version| async move { api.put_flag(&k, &flag, version).await },
+            move |w| {
+                notices.push(
+                    Tone::Success,
+                    format!("Saved {key} as version {}", w.version),
+                );
+                if is_new {
+                    nav.go(&Route::Flag(key));
                 }
-                Err(ApiError::Conflict { current, .. }) => {
-                    conflict.try_set(Some((version, current)));
-                }
-                Err(ApiError::Invalid { problems, message }) => {
-                    notices.push(
-                        Tone::Error,
-                        format!("The store refused the change: {message}"),
-                    );
-                    server_problems.try_set(Problems::new(problems));
-                }
-                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
-                Err(e) => notices.push(Tone::Error, e.to_string()),
-            }
-            saving.try_set(false);
-        });
+                store.reload();
+            },
+        );
     };
 
     let dependents = StoredValue::new(match &key {
@@ -187,21 +172,16 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             danger: true,
             on_confirm: Callback::new(move |_| {
                 let key = key.clone();
-                let api = session.api();
-                let version = base_version.get_untracked();
-                leptos::task::spawn_local(async move {
-                    match api.delete_flag(&key, version).await {
-                        Ok(w) => {
-                            notices.push(Tone::Success, format!("Deleted {key} (version {})", w.version));
-                            nav.go(&Route::Flags);
-                            store.reload();
-                        }
-                        Err(ApiError::Conflict { current, .. }) => {
-                            conflict.try_set(Some((version, current)));
-                        }
-                        Err(e) => notices.push(Tone::Error, format!("{key} was not deleted: {e}")),
-                    }
-                });
+                let k = key.clone();
+                flow.delete(
+                    key.clone(),
+                    move |api, version| async move { api.delete_flag(&k, version).await },
+                    move |w| {
+                        notices.push(Tone::Success, format!("Deleted {key} (version {})", w.version));
+                        nav.go(&Route::Flags);
+                        store.reload();
+                    },
+                );
             }),
         });
     };
@@ -319,7 +299,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         <button
                             type="button"
                             class="button"
-                            disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
+                            disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| {
                                 draft.set(initial.get_value());
                                 server_problems.set(Problems::default());
@@ -331,7 +311,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                             type="button"
                             class="button primary"
                             data-testid="save"
-                            disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
+                            disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| save()
                         >
                             {move || if saving.try_get().unwrap_or(false) { "Saving…" } else if is_new { "Create flag" } else { "Save" }}

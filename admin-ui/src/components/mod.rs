@@ -34,6 +34,7 @@ pub mod status_counts;
 pub mod targets_editor;
 pub mod transition_chart;
 pub mod variants_editor;
+pub mod write_flow;
 
 /// A DOM id derived from a JSON Pointer (for `aria-describedby` and the problem summary).
 pub fn field_id(pointer: &str) -> String {

@@ -10,7 +10,7 @@ use super::field_problems::FieldProblems;
 use super::focus_pointer;
 use super::problem_summary::ProblemSummary;
 use super::rows::{Rows, indices};
-use crate::api::ApiError;
+use super::write_flow::WriteFlow;
 use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
 use crate::state::document::DocState;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
@@ -48,10 +48,14 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let initial = StoredValue::new(initial);
     let original = StoredValue::new(original);
     let draft = RwSignal::new(initial.get_value());
-    let base_version = RwSignal::new(doc.version);
-    let server_problems = RwSignal::new(Problems::default());
-    let conflict = RwSignal::new(None::<(u64, Option<u64>)>);
-    let saving = RwSignal::new(false);
+    let flow = WriteFlow::new(doc.version);
+    let WriteFlow {
+        base_version,
+        server_problems,
+        conflict,
+        saving,
+        ..
+    } = flow;
     let docs = StoredValue::new(doc.clone());
     let can_edit = Signal::derive(move || session.can_edit());
     let ro = move || !can_edit.get();
@@ -108,42 +112,23 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     });
 
     let save = move || {
-        if problems.with_untracked(Problems::has_errors) {
-            notices.push(Tone::Error, "Fix the errors listed above before saving.");
-            return;
-        }
         let segment = built.get_untracked();
         let key = draft.with_untracked(|d| d.key.trim().to_string());
-        let version = base_version.get_untracked();
-        let api = session.api();
-        saving.set(true);
-        leptos::task::spawn_local(async move {
-            match api.put_segment(&key, &segment, version).await {
-                Ok(w) => {
-                    notices.push(
-                        Tone::Success,
-                        format!("Saved segment {key} as version {}", w.version),
-                    );
-                    if is_new {
-                        nav.go(&Route::Segment(key));
-                    }
-                    store.reload();
+        let k = key.clone();
+        flow.save(
+            problems.with_untracked(Problems::has_errors),
+            move |api, version| async move { api.put_segment(&k, &segment, version).await },
+            move |w| {
+                notices.push(
+                    Tone::Success,
+                    format!("Saved segment {key} as version {}", w.version),
+                );
+                if is_new {
+                    nav.go(&Route::Segment(key));
                 }
-                Err(ApiError::Conflict { current, .. }) => {
-                    conflict.try_set(Some((version, current)));
-                }
-                Err(ApiError::Invalid { problems, message }) => {
-                    notices.push(
-                        Tone::Error,
-                        format!("The store refused the change: {message}"),
-                    );
-                    server_problems.try_set(Problems::new(problems));
-                }
-                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
-                Err(e) => notices.push(Tone::Error, e.to_string()),
-            }
-            saving.try_set(false);
-        });
+                store.reload();
+            },
+        );
     };
     let delete = move |_| {
         let key = draft.with_untracked(|d| d.key.clone());
@@ -154,18 +139,16 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             danger: true,
             on_confirm: Callback::new(move |_| {
                 let key = key.clone();
-                let api = session.api();
-                let version = base_version.get_untracked();
-                leptos::task::spawn_local(async move {
-                    match api.delete_segment(&key, version).await {
-                        Ok(w) => {
-                            notices.push(Tone::Success, format!("Deleted segment {key} (version {})", w.version));
-                            nav.go(&Route::Segments);
-                            store.reload();
-                        }
-                        Err(e) => notices.push(Tone::Error, format!("{key} was not deleted: {e}")),
-                    }
-                });
+                let k = key.clone();
+                flow.delete(
+                    format!("segment {key}"),
+                    move |api, version| async move { api.delete_segment(&k, version).await },
+                    move |w| {
+                        notices.push(Tone::Success, format!("Deleted segment {key} (version {})", w.version));
+                        nav.go(&Route::Segments);
+                        store.reload();
+                    },
+                );
             }),
         });
     };
@@ -203,9 +186,9 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                             on:click=delete>"Delete"</button>
                     </Show>
                     <Show when=move || can_edit.get()>
-                        <button type="button" class="button" disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
+                        <button type="button" class="button" disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| draft.set(initial.get_value())>"Discard changes"</button>
-                        <button type="button" class="button primary" data-testid="save" disabled=move || !dirty.try_get().unwrap_or(false) || saving.try_get().unwrap_or(true)
+                        <button type="button" class="button primary" data-testid="save" disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| save()>
                             {move || if saving.try_get().unwrap_or(false) { "Saving…" } else if is_new { "Create segment" } else { "Save" }}
                         </button>
