@@ -51,6 +51,12 @@ pub enum ApiError {
     Decode(String),
 }
 
+impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
+    fn from(e: leptos::wasm_split::SplitLoaderError) -> ApiError {
+        ApiError::Network(e.to_string())
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

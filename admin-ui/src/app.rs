@@ -111,9 +111,10 @@ fn Routed() -> impl IntoView {
         let route = nav.route.get();
         Suspend::new(async move {
             let doc = store.doc.await?;
+            let page = page_for(route, doc.clone()).await?;
             Ok::<_, ApiError>(view! {
-                <AttributeList doc=doc.clone()/>
-                {page_for(route, doc)}
+                <AttributeList doc/>
+                {page}
             })
         })
     };
@@ -129,16 +130,48 @@ fn Routed() -> impl IntoView {
     }
 }
 
-fn page_for(route: Route, doc: Arc<DocState>) -> AnyView {
-    match route {
+/// The pages that load on first use: each `wasm_split` function below ends up in its own wasm
+/// module (cut out by `wasm-split-cli` in `cargo xtask`, see xtask/src/admin_ui.rs), fetched
+/// the first time its page opens. What every visit needs, the shell, sign-in, the flag list and
+/// its kill switches, stays in the main module. A module that fails to load is an error of the
+/// page (`fallible`), shown with a retry, never a trap; natively these are plain calls.
+///
+/// The macro writes the `extern "C"` glue that the split links through, hence the `allow`.
+#[allow(unsafe_code, improper_ctypes, improper_ctypes_definitions)]
+mod lazy {
+    use super::*;
+
+    #[leptos::wasm_split::wasm_split(flag_editor, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn flag_editor(doc: Arc<DocState>, key: Option<String>) -> Result<AnyView, ApiError> {
+        Ok(view! { <FlagEditor doc key/> }.into_any())
+    }
+
+    #[leptos::wasm_split::wasm_split(segment_editor, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn segment_editor(doc: Arc<DocState>, key: Option<String>) -> Result<AnyView, ApiError> {
+        Ok(view! { <SegmentEditor doc key/> }.into_any())
+    }
+
+    #[leptos::wasm_split::wasm_split(evaluate, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn evaluate(doc: Arc<DocState>) -> Result<AnyView, ApiError> {
+        Ok(view! { <EvaluatePage doc/> }.into_any())
+    }
+
+    #[leptos::wasm_split::wasm_split(history, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn history(doc: Arc<DocState>) -> Result<AnyView, ApiError> {
+        Ok(view! { <HistoryPage doc/> }.into_any())
+    }
+}
+
+async fn page_for(route: Route, doc: Arc<DocState>) -> Result<AnyView, ApiError> {
+    Ok(match route {
         Route::Flags => view! { <FlagsPage doc/> }.into_any(),
-        Route::NewFlag => view! { <FlagEditor doc key=None/> }.into_any(),
-        Route::Flag(key) => view! { <FlagEditor doc key=Some(key)/> }.into_any(),
+        Route::NewFlag => lazy::flag_editor(doc, None).await?,
+        Route::Flag(key) => lazy::flag_editor(doc, Some(key)).await?,
         Route::Segments => view! { <SegmentsPage doc/> }.into_any(),
-        Route::NewSegment => view! { <SegmentEditor doc key=None/> }.into_any(),
-        Route::Segment(key) => view! { <SegmentEditor doc key=Some(key)/> }.into_any(),
-        Route::Evaluate => view! { <EvaluatePage doc/> }.into_any(),
-        Route::History => view! { <HistoryPage doc/> }.into_any(),
+        Route::NewSegment => lazy::segment_editor(doc, None).await?,
+        Route::Segment(key) => lazy::segment_editor(doc, Some(key)).await?,
+        Route::Evaluate => lazy::evaluate(doc).await?,
+        Route::History => lazy::history(doc).await?,
         Route::NotFound(path) => view! {
             <section class="page">
                 <h1>"Not found"</h1>
@@ -146,7 +179,7 @@ fn page_for(route: Route, doc: Arc<DocState>) -> AnyView {
             </section>
         }
         .into_any(),
-    }
+    })
 }
 
 #[component]
@@ -154,7 +187,7 @@ fn LoadError(errors: ArcRwSignal<Errors>) -> impl IntoView {
     let store = expect_context::<Store>();
     view! {
         <section class="page load-error" role="alert">
-            <h1>"The document could not be loaded"</h1>
+            <h1>"This page could not be loaded"</h1>
             <ul>
                 {move || {
                     errors

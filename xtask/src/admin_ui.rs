@@ -22,6 +22,18 @@
 //! one did, the browser tests see the trap as a page error. The flags go into the wasm
 //! target's rustflags only, so native builds (clippy, tests) are untouched.
 //!
+//! The app is split: `wasm-split-cli` (installed by `setup`) cuts the linked wasm (built with
+//! `--emit-relocs`, which it needs to see the call graph) into the main module, one module per
+//! page that `admin-ui/src/app.rs` marks `wasm_split` (the flag editor, the segment editor,
+//! evaluate-as, history) and `chunk_<n>.wasm` for code several of them share, plus
+//! `__wasm_split.js`, which fetches them. Only the main module goes through wasm-bindgen
+//! (`--keep-lld-exports`: the pages call through its function table); every module is then
+//! wasm-opt'ed. The budget applies to the main module, which is all a visit to the flag list
+//! (and its kill switches) downloads; the total of every module is printed beside it.
+//! Measured: main 204.7 KB gzip, all modules 523.5 KB (the unsplit app was 459.0 KB: the cut
+//! costs 14 % in total, and a first visit to the flag editor fetches about what the unsplit app
+//! weighed).
+//!
 //! The browser tests (`tests/e2e/admin/`, node:test + playwright-core driving Debian's
 //! Chromium) load the app from the real worker's `/admin/` in workerd, started here with admin,
 //! editor and viewer tokens in `ADMIN_TOKENS`; they import `examples/tasks-app.json` through
@@ -31,7 +43,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::admin_api::{random_token, tokens_config};
-use crate::setup::wasm_bindgen_bin;
+use crate::setup::{wasm_bindgen_bin, wasm_split_bin};
 use crate::worker::{sizes, wasm_opt_in_place};
 use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
 use crate::{Failed, Result, cargo, command, root, run_cmd, target_dir};
@@ -43,17 +55,16 @@ const CONFIG: &[&str] = &[
     "--config",
     "profile.admin-ui.opt-level=\"z\"",
     "--config",
-    "target.wasm32-unknown-unknown.rustflags=[\"--cfg\",\"erase_components\",\"-Zunstable-options\",\"-Cpanic=immediate-abort\"]",
+    "target.wasm32-unknown-unknown.rustflags=[\"--cfg\",\"erase_components\",\"-Zunstable-options\",\"-Cpanic=immediate-abort\",\"-Clink-args=--emit-relocs\"]",
     // The standard library rebuilt with the same panic strategy (needs rust-src, which
     // `setup::ensure_rust_src` adds): no panic messages, locations or formatting for them.
     "-Zbuild-std=std,panic_abort",
 ];
 
-/// The app's wasm budget (issue 6), printed next to the measured size.
+/// The budget of the app's main wasm module (issue 6), printed next to the measured size.
 const BUDGET_GZIP: u64 = 300 * 1000;
-/// Whether a build over [`BUDGET_GZIP`] fails. Off while the app is still over it (it was
-/// when this was written): turn it on once it is under, so it cannot grow back.
-const ENFORCE_BUDGET: bool = false;
+/// Whether a build over [`BUDGET_GZIP`] fails: on, so that the main module cannot grow back.
+const ENFORCE_BUDGET: bool = true;
 
 /// `[assets] directory` of the edge worker: what it serves from `/`.
 pub fn dist_dir() -> PathBuf {
@@ -104,6 +115,24 @@ pub fn build() -> Result {
             .map_err(|e| Failed(format!("cannot clear {}: {e}", dist.display())))?;
     }
     let app = app_dir();
+    // The split: a main module (everything the shell, the sign-in and the flag list need)
+    // and one module per page that `app.rs` marks `wasm_split`, fetched on first use.
+    let split = root().join("target").join("admin-ui-split");
+    if split.exists() {
+        std::fs::remove_dir_all(&split)
+            .map_err(|e| Failed(format!("cannot clear {}: {e}", split.display())))?;
+    }
+    run_cmd(
+        command(wasm_split_bin())
+            .arg(
+                root()
+                    .join("target/wasm32-unknown-unknown")
+                    .join(PROFILE)
+                    .join("burgee-admin-ui.wasm"),
+            )
+            .arg(&split)
+            .args(["--target", "web", "--out-name", "burgee_admin_ui"]),
+    )?;
     run_cmd(
         command(wasm_bindgen_bin())
             .args([
@@ -113,17 +142,37 @@ pub fn build() -> Result {
                 "--out-name",
                 "burgee_admin_ui",
             ])
+            // The page modules use the main module's function table.
+            .arg("--keep-lld-exports")
             .arg("--out-dir")
             .arg(&app)
-            .arg(
-                root()
-                    .join("target/wasm32-unknown-unknown")
-                    .join(PROFILE)
-                    .join("burgee-admin-ui.wasm"),
-            ),
+            .arg(split.join("burgee_admin_ui.wasm")),
     )?;
     let wasm = app.join("burgee_admin_ui_bg.wasm");
-    wasm_opt_in_place(&wasm, &["-Oz", "--strip-debug", "--strip-producers"])?;
+    let mut pages = Vec::new();
+    let entries = std::fs::read_dir(&split)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", split.display())))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Besides the main module: `split_<page>.wasm` per page, `chunk_<n>.wasm` for code
+        // that several pages share, and the JS that loads them.
+        let module = name.ends_with(".wasm") && name != "burgee_admin_ui.wasm";
+        if name == "__wasm_split.js" || module {
+            copy(&entry.path(), &app.join(&name))?;
+            if name.ends_with(".wasm") {
+                pages.push(app.join(&name));
+            }
+        }
+    }
+    if pages.is_empty() {
+        return Err(Failed(
+            "wasm-split made no page modules: the app's lazy pages are gone".into(),
+        ));
+    }
+    pages.sort();
+    for module in std::iter::once(&wasm).chain(&pages) {
+        wasm_opt_in_place(module, &["-Oz", "--strip-debug", "--strip-producers"])?;
+    }
     let statics = root().join("admin-ui/static");
     let entries = std::fs::read_dir(&statics)
         .map_err(|e| Failed(format!("cannot read {}: {e}", statics.display())))?;
@@ -136,10 +185,26 @@ pub fn build() -> Result {
     // The single-page-application fallback (see the module docs).
     copy(&app.join("index.html"), &dist.join("index.html"))?;
     let (raw, gzip) = sizes(&wasm)?;
+    let (mut all_raw, mut all_gzip) = (raw, gzip);
+    for page in &pages {
+        let (r, g) = sizes(page)?;
+        all_raw += r;
+        all_gzip += g;
+        eprintln!(
+            "admin app page module {}: {r} B raw, {g} B gzip (fetched when a page that needs it first opens)",
+            page.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+    }
+    eprintln!(
+        "admin app wasm, every module together: {all_raw} B raw, {all_gzip} B gzip ({:.1} KB)",
+        all_gzip as f64 / 1000.0
+    );
     let (js_raw, js_gzip) = sizes(&app.join("burgee_admin_ui.js"))?;
     let over = gzip > BUDGET_GZIP;
     eprintln!(
-        "admin app wasm (admin-ui/dist/admin/burgee_admin_ui_bg.wasm): {raw} B raw, {gzip} B gzip \
+        "admin app main wasm (admin-ui/dist/admin/burgee_admin_ui_bg.wasm, what every visit loads): {raw} B raw, {gzip} B gzip \
          ({:.1} KB; budget {} KB gzip{})",
         gzip as f64 / 1000.0,
         BUDGET_GZIP / 1000,

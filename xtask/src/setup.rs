@@ -20,6 +20,15 @@ pub fn tools_bin() -> PathBuf {
     root().join(".tools").join("bin")
 }
 
+/// The splitter for the admin app, pinned to the release that matches the
+/// `wasm_split_helpers` runtime Leptos brings (Cargo.lock).
+const WASM_SPLIT_CRATE: &str = "wasm_split_cli_support";
+const WASM_SPLIT_VERSION: &str = "0.2.4";
+
+pub fn wasm_split_bin() -> PathBuf {
+    tools_bin().join("wasm-split-cli")
+}
+
 pub fn wasm_bindgen_bin() -> PathBuf {
     tools_bin().join("wasm-bindgen")
 }
@@ -77,6 +86,7 @@ pub fn all(steps: &mut Steps) -> Result {
     )?;
     steps.step("set up: wasm-bindgen-cli", ensure_wasm_bindgen)?;
     steps.step("set up: worker-build", ensure_worker_build)?;
+    steps.step("set up: wasm-split-cli", ensure_wasm_split)?;
     steps.step("set up: npm packages", ensure_npm)
 }
 
@@ -182,19 +192,41 @@ fn ensure_cargo_tool(krate: &str, bin: &Path, version: &str) -> Result {
         }
         _ => eprintln!("{name} {version} is not in .tools yet: installing (takes minutes)"),
     }
-    run(
-        &cargo(),
-        &[
-            "install",
-            krate,
-            "--version",
-            version,
-            "--root",
-            ".tools",
-            "--force",
-        ],
-    )?;
-    Ok(())
+    cargo_install(krate, version, &[])
+}
+
+fn cargo_install(krate: &str, version: &str, extra: &[&str]) -> Result {
+    let mut args = vec![
+        "install",
+        krate,
+        "--version",
+        version,
+        "--root",
+        ".tools",
+        "--force",
+    ];
+    args.extend(extra);
+    run(&cargo(), &args)
+}
+
+/// wasm-split, which cuts the admin app's wasm into a main module and one module per page
+/// loaded on first use (`admin_ui::build`). It prints no version, so the check is cargo's own
+/// record of what it installed into `.tools`.
+pub fn ensure_wasm_split() -> Result {
+    let record = std::fs::read_to_string(root().join(".tools/.crates.toml")).unwrap_or_default();
+    let wanted = format!("\"{WASM_SPLIT_CRATE} {WASM_SPLIT_VERSION} ");
+    if wasm_split_bin().exists() && record.contains(&wanted) {
+        eprintln!("wasm-split-cli {WASM_SPLIT_VERSION} already installed in .tools");
+        return Ok(());
+    }
+    eprintln!(
+        "wasm-split-cli {WASM_SPLIT_VERSION} is not in .tools yet: installing (takes minutes)"
+    );
+    cargo_install(
+        WASM_SPLIT_CRATE,
+        WASM_SPLIT_VERSION,
+        &["--features", "build-binary"],
+    )
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

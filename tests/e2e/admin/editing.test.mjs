@@ -269,3 +269,40 @@ test("history and audit: the diff of the last save names what changed; a flag's 
   for (const e of entries) assert.match(JSON.stringify(e), new RegExp(ORDER));
   await shot(page, "24-audit-own");
 });
+
+test("a page whose module cannot be fetched says so and offers a retry that loads it", async () => {
+  // The flag list is in the main module; history is fetched when it first opens. A fresh
+  // browser context has fetched nothing yet.
+  const context = await browser.context();
+  const other = await watchedPage(context);
+  await signIn(other, app.url, tokens.admin);
+  await other.locator("table.flags tbody tr").first().waitFor();
+  let refused = 0;
+  const pattern = "**/split_history.wasm";
+  await other.route(pattern, (route) => {
+    refused += 1;
+    return route.abort();
+  });
+  await other.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "History", exact: true }).click();
+  const alert = other.getByRole("alert");
+  await alert.getByText("This page could not be loaded").waitFor();
+  assert.ok(refused >= 1, "the module was asked for");
+  assert.match(await alert.innerText(), /could not be reached|failed to load/i);
+  await shot(other, "25-page-module-unreachable");
+  // The flag list still works meanwhile: it needs nothing more.
+  const nav = (name) => other.getByRole("navigation", { name: "Sections" }).getByRole("link", { name, exact: true }).click();
+  await nav("Flags");
+  await other.locator("table.flags tbody tr").first().waitFor();
+  // A failure is not remembered: opening the page again asks again.
+  const before = refused;
+  await nav("History");
+  await alert.getByText("This page could not be loaded").waitFor();
+  await eventually(async () => refused > before, 5000, "a second request for the module");
+  // Once the module can be fetched, the retry button loads the page.
+  await other.unroute(pattern);
+  await other.getByRole("button", { name: "Try again" }).click();
+  await other.locator("table.versions tbody tr").first().waitFor();
+  // The only errors logged are the refused fetch's.
+  for (const e of other.errors) assert.match(e, /split_history|fetch|ERR_FAILED|load/i, e);
+  await context.close();
+});
