@@ -292,7 +292,14 @@ pub fn test_files(files: &[&str]) -> Result {
     let result = run_cmd(
         command("node")
             .current_dir(tests_dir())
-            .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
+            // `--test-force-exit`: a file whose tests are done ends even if something it
+            // opened (a browser after a failed hook) would keep it alive.
+            .args([
+                "--test",
+                "--test-concurrency=1",
+                "--test-force-exit",
+                "--test-reporter=spec",
+            ])
             .args(files)
             .env("BURGEE_URL", server.url())
             .env("BURGEE_ADMIN_TOKEN", &admin)

@@ -18,7 +18,7 @@ use super::prerequisites_editor::PrerequisitesEditor;
 use super::problem_summary::ProblemSummary;
 use super::variants_editor::VariantsEditor;
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
+use crate::context::{Confirm, Question, Session, Store};
 use crate::lens::FlagEdit;
 use crate::state::catalog;
 use crate::state::document::DocState;
@@ -43,8 +43,6 @@ pub const KEY_FIELD: &str = "#key";
 pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
-    let nav = expect_context::<Nav>();
-    let notices = expect_context::<Notices>();
     let confirm = expect_context::<Confirm>();
 
     let envs = doc.document.environments.clone();
@@ -143,17 +141,9 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         let k = key.clone();
         flow.save(
             problems.with_untracked(Problems::has_errors),
+            key.clone(),
+            is_new.then_some(Route::Flag(key)),
             move |api, version| async move { api.put_flag(&k, &flag, version).await },
-            move |w| {
-                notices.push(
-                    Tone::Success,
-                    format!("Saved {key} as version {}", w.version),
-                );
-                if is_new {
-                    nav.go(&Route::Flag(key));
-                }
-                store.reload();
-            },
         );
     };
 
@@ -173,15 +163,9 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             on_confirm: Callback::new(move |_| {
                 let key = key.clone();
                 let k = key.clone();
-                flow.delete(
-                    key.clone(),
-                    move |api, version| async move { api.delete_flag(&k, version).await },
-                    move |w| {
-                        notices.push(Tone::Success, format!("Deleted {key} (version {})", w.version));
-                        nav.go(&Route::Flags);
-                        store.reload();
-                    },
-                );
+                flow.delete(key, Route::Flags, move |api, version| async move {
+                    api.delete_flag(&k, version).await
+                });
             }),
         });
     };

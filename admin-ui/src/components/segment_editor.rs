@@ -11,7 +11,7 @@ use super::focus_pointer;
 use super::problem_summary::ProblemSummary;
 use super::rows::{Rows, indices};
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Nav, Notices, Question, Session, Store, Tone};
+use crate::context::{Confirm, Question, Session, Store};
 use crate::state::document::DocState;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
 use crate::state::fields::{Problem, Problems};
@@ -24,8 +24,6 @@ const KEY_FIELD: &str = "#segment-key";
 pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
-    let nav = expect_context::<Nav>();
-    let notices = expect_context::<Notices>();
     let confirm = expect_context::<Confirm>();
 
     let original = key
@@ -117,17 +115,9 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         let k = key.clone();
         flow.save(
             problems.with_untracked(Problems::has_errors),
+            format!("segment {key}"),
+            is_new.then_some(Route::Segment(key)),
             move |api, version| async move { api.put_segment(&k, &segment, version).await },
-            move |w| {
-                notices.push(
-                    Tone::Success,
-                    format!("Saved segment {key} as version {}", w.version),
-                );
-                if is_new {
-                    nav.go(&Route::Segment(key));
-                }
-                store.reload();
-            },
         );
     };
     let delete = move |_| {
@@ -140,15 +130,9 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             on_confirm: Callback::new(move |_| {
                 let key = key.clone();
                 let k = key.clone();
-                flow.delete(
-                    format!("segment {key}"),
-                    move |api, version| async move { api.delete_segment(&k, version).await },
-                    move |w| {
-                        notices.push(Tone::Success, format!("Deleted segment {key} (version {})", w.version));
-                        nav.go(&Route::Segments);
-                        store.reload();
-                    },
-                );
+                flow.delete(format!("segment {key}"), Route::Segments, move |api, version| async move {
+                    api.delete_segment(&k, version).await
+                });
             }),
         });
     };

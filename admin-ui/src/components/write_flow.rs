@@ -4,9 +4,10 @@
 
 use leptos::prelude::*;
 
-use crate::api::{ApiError, Written};
-use crate::context::{Notices, Session, Tone};
+use crate::api::{Api, ApiError, Written};
+use crate::context::{Nav, Notices, Session, Store, Tone};
 use crate::state::fields::Problems;
+use crate::state::route::Route;
 
 /// The signals of one editor's writes (`Copy`: the editor's closures each hold one).
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +21,8 @@ pub struct WriteFlow {
     pub saving: RwSignal<bool>,
     session: Session,
     notices: Notices,
+    nav: Nav,
+    store: Store,
 }
 
 impl WriteFlow {
@@ -31,19 +34,23 @@ impl WriteFlow {
             saving: RwSignal::new(false),
             session: expect_context::<Session>(),
             notices: expect_context::<Notices>(),
+            nav: expect_context::<Nav>(),
+            store: expect_context::<Store>(),
         }
     }
 
-    /// Whether a save is running (false once the editor is gone).
+    /// Whether the buttons that write wait: a save is running (or the editor is gone).
     pub fn busy(&self) -> bool {
         self.saving.try_get().unwrap_or(true)
     }
 
-    /// Saves, unless the draft has errors: `write` gets the API and the base version; on
-    /// success `done` gets the new version. A refusal is shown where it belongs.
-    pub fn save<W, F>(self, has_errors: bool, write: W, done: impl FnOnce(Written) + 'static)
+    /// Saves `what` ("daily-planning", "segment staff"), unless the draft has errors: `write`
+    /// gets the API and the base version. Once the store has it: a notice with the new
+    /// version, the page of a new thing (`created`), and the document reloaded. A refusal is
+    /// shown where it belongs.
+    pub fn save<W, F>(self, has_errors: bool, what: String, created: Option<Route>, write: W)
     where
-        W: FnOnce(crate::api::Api, u64) -> F,
+        W: FnOnce(Api, u64) -> F,
         F: Future<Output = Result<Written, ApiError>> + 'static,
     {
         if has_errors {
@@ -55,29 +62,40 @@ impl WriteFlow {
         let request = write(self.session.api(), version);
         self.saving.set(true);
         leptos::task::spawn_local(async move {
-            let result = request.await;
-            if let Some(written) = self.settle(version, result, "") {
-                done(written);
+            if let Some(w) = self.settle(version, request.await, "") {
+                let message = format!("Saved {what} as version {}", w.version);
+                self.done(message, created.as_ref());
             }
             self.saving.try_set(false);
         });
     }
 
-    /// Deletes: the same as [`WriteFlow::save`] without the draft's errors; `what` names the
-    /// deleted thing in a failure ("daily-planning was not deleted: …").
-    pub fn delete<W, F>(self, what: String, write: W, done: impl FnOnce(Written) + 'static)
+    /// Deletes `what`, then goes to `after` (the list it was in). A failure names it
+    /// ("daily-planning was not deleted: …").
+    pub fn delete<W, F>(self, what: String, after: Route, write: W)
     where
-        W: FnOnce(crate::api::Api, u64) -> F,
+        W: FnOnce(Api, u64) -> F,
         F: Future<Output = Result<Written, ApiError>> + 'static,
     {
         let version = self.base_version.get_untracked();
         let request = write(self.session.api(), version);
         leptos::task::spawn_local(async move {
             let prefix = format!("{what} was not deleted: ");
-            if let Some(written) = self.settle(version, request.await, &prefix) {
-                done(written);
+            if let Some(w) = self.settle(version, request.await, &prefix) {
+                self.done(
+                    format!("Deleted {what} (version {})", w.version),
+                    Some(&after),
+                );
             }
         });
+    }
+
+    fn done(self, message: String, go: Option<&Route>) {
+        self.notices.push(Tone::Success, message);
+        if let Some(route) = go {
+            self.nav.go(route);
+        }
+        self.store.reload();
     }
 
     /// The store's answer to a write based on `version`: `Some` when it was accepted;

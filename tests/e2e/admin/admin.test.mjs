@@ -23,9 +23,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (page) assert.deepEqual(page.errors, [], "the main page logged errors");
+  // Close first: a browser left open keeps this process alive after a failure.
+  const errors = page?.errors ?? [];
   await browser?.close();
   await app?.close();
+  assert.deepEqual(errors, [], "the main page logged errors");
 });
 
 async function openFlag(p, key, tab) {

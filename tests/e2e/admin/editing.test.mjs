@@ -53,9 +53,11 @@ before(async () => {
 });
 
 after(async () => {
-  if (page) assert.deepEqual(page.errors, [], "the page logged errors");
+  // Close first: a browser left open keeps this process alive after a failure.
+  const errors = page?.errors ?? [];
   await browser?.close();
   await app?.close();
+  assert.deepEqual(errors, [], "the page logged errors");
 });
 
 async function openFlag(key, tab) {
