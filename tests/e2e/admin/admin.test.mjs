@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, appUrl, eventually, example, importDocument, launch, ofrep, record, shot, signIn, tokens, version, watchedPage } from "./harness.mjs";
+import { api, appUrl, closeAll, eventually, example, importDocument, launch, ofrep, record, shot, signIn, tokens, version, watchedPage } from "./harness.mjs";
 
 let browser;
 let app;
@@ -23,11 +23,7 @@ before(async () => {
 });
 
 after(async () => {
-  // Close first: a browser left open keeps this process alive after a failure.
-  const errors = page?.errors ?? [];
-  await browser?.close();
-  await app?.close();
-  assert.deepEqual(errors, [], "the main page logged errors");
+  assert.deepEqual(await closeAll(browser, app, page), [], "the main page logged errors");
 });
 
 async function openFlag(p, key, tab) {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, appUrl, eventually, example, importDocument, launch, ofrep, shot, signIn, tokens, version, watchedPage } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, signIn, tokens, version, watchedPage } from "./harness.mjs";
 
 let browser;
 let app;
@@ -46,18 +46,11 @@ before(async () => {
     const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
     assert.equal(r.status, 201, JSON.stringify(r.body));
   }
-  app = await appUrl();
-  browser = await launch();
-  page = await watchedPage(await browser.context());
-  await signIn(page, app.url, tokens.admin);
+  ({ app, browser, page } = await signedIn(tokens.admin));
 });
 
 after(async () => {
-  // Close first: a browser left open keeps this process alive after a failure.
-  const errors = page?.errors ?? [];
-  await browser?.close();
-  await app?.close();
-  assert.deepEqual(errors, [], "the page logged errors");
+  assert.deepEqual(await closeAll(browser, app, page), [], "the page logged errors");
 });
 
 async function openFlag(key, tab) {

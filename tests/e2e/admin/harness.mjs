@@ -157,3 +157,23 @@ export function record(line) {
   const old = existsSync(file) ? readFileSync(file, "utf8") : "";
   writeFileSync(file, `${old}${line}\n`);
 }
+
+/** The app in a new browser, signed in with `token`: `{ app, browser, page }` (a watched page). */
+export async function signedIn(token) {
+  const app = await appUrl();
+  const browser = await launch();
+  const page = await watchedPage(await browser.context());
+  await signIn(page, app.url, token);
+  return { app, browser, page };
+}
+
+/**
+ * Closes the browser (first: one left open keeps the test process alive after a failure) and
+ * returns what the page logged, for the caller to assert on.
+ */
+export async function closeAll(browser, app, page) {
+  const errors = page?.errors ?? [];
+  await browser?.close();
+  await app?.close();
+  return errors;
+}

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { appUrl, example, importDocument, launch, record, shot, signIn, tokens, watchedPage } from "./harness.mjs";
+import { closeAll, example, importDocument, record, shot, signedIn, tokens } from "./harness.mjs";
 
 const FLAGS = 500;
 let browser;
@@ -42,17 +42,11 @@ function bigDocument(n) {
 
 before(async () => {
   await importDocument(bigDocument(FLAGS));
-  app = await appUrl();
-  browser = await launch();
-  page = await watchedPage(await browser.context());
-  await signIn(page, app.url, tokens.admin);
+  ({ app, browser, page } = await signedIn(tokens.admin));
 });
 
 after(async () => {
-  // Close first: a browser left open keeps this process alive after a failure.
-  const errors = page?.errors ?? [];
-  await browser?.close();
-  await app?.close();
+  const errors = await closeAll(browser, app, page);
   // Leave the store as the other tests expect to find it.
   await importDocument(example);
   assert.deepEqual(errors, []);
