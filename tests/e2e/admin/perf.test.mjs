@@ -80,9 +80,17 @@ test(`${FLAGS} flags: the list renders from navigation`, async () => {
     await page.locator("table.segments").waitFor();
   }
   // A cold load: navigation start → wasm, document fetched and parsed, every row painted.
-  await page.goto(`${app.url}#/flags`);
-  await page.waitForFunction((n) => document.querySelectorAll("table.flags tbody tr").length === n, FLAGS, { polling: "raf", timeout: 30000 });
-  const cold = await page.evaluate(() => performance.now());
+  // The page leaves the app first: a `goto` that changes only the fragment would be an
+  // in-app navigation, and `performance.now()` would count from the earlier load.
+  const cold = [];
+  for (let i = 0; i < 3; i++) {
+    await page.goto("about:blank");
+    await page.goto(`${app.url}#/flags`);
+    await page.waitForFunction((n) => document.querySelectorAll("table.flags tbody tr").length === n, FLAGS, { polling: "raf", timeout: 30000 });
+    const { ms, type } = await page.evaluate(() => ({ ms: performance.now(), type: performance.getEntriesByType("navigation")[0]?.type }));
+    assert.equal(type, "navigate", "a new document, not a fragment change");
+    cold.push(ms);
+  }
   // Where the cold load's time goes: when each request the page made had its answer.
   const timings = await page.evaluate(() =>
     performance.getEntriesByType("resource").map((r) => ({ name: new URL(r.name).pathname, start: r.startTime, end: r.responseEnd })),
@@ -91,7 +99,7 @@ test(`${FLAGS} flags: the list renders from navigation`, async () => {
   assert.equal(await page.evaluate(rows), FLAGS);
   await shot(page, "20-flags-500", { fullPage: false });
   record(`flag list, ${FLAGS} flags, in-app navigation to painted rows: ${inApp.map((m) => m.toFixed(0)).join(", ")} ms (budget 1000 ms)`);
-  record(`flag list, ${FLAGS} flags, cold page load (navigation start to painted rows, wasm + document included): ${cold.toFixed(0)} ms`);
+  record(`flag list, ${FLAGS} flags, cold page load (navigation start to painted rows, wasm + document included): ${cold.map((m) => m.toFixed(0)).join(", ")} ms (budget 1000 ms)`);
   const parts = timings
     .filter((t) => /\.wasm$|\.js$|\/api\/v1\//.test(t.name))
     .map((t) => `${t.name.replace(/^.*\//, "")} ${t.start.toFixed(0)}–${t.end.toFixed(0)}`);
