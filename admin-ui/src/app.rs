@@ -11,10 +11,18 @@ use crate::components::{
     flag_editor::FlagEditor, flags_page::FlagsPage, history_page::HistoryPage, login::Login,
     notices::NoticeList, segment_editor::SegmentEditor, segments_page::SegmentsPage, shell::Shell,
 };
-use crate::context::{Confirm, ListPrefs, Nav, Notices, Session, Store};
+use crate::context::{Confirm, ListPrefs, Nav, Notices, Session, Store, Unsaved};
 use crate::state::catalog::Filter;
 use crate::state::document::DocState;
 use crate::state::route::Route;
+
+/// Changes the address without a `hashchange` event or a new history entry.
+#[cfg(target_arch = "wasm32")]
+fn replace_hash(href: &str) {
+    if let Ok(history) = window().history() {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+    }
+}
 
 fn current_route() -> Route {
     #[cfg(target_arch = "wasm32")]
@@ -38,22 +46,47 @@ pub fn App() -> impl IntoView {
     provide_context(store);
     provide_context(nav);
     provide_context(Notices::new());
-    provide_context(Confirm {
+    let confirm = Confirm {
         question: RwSignal::new(None),
-    });
+    };
+    provide_context(confirm);
     provide_context(ListPrefs {
         filter: RwSignal::new(Filter::default()),
     });
+    let unsaved = Unsaved {
+        edits: RwSignal::new(false),
+    };
+    provide_context(unsaved);
 
     #[cfg(target_arch = "wasm32")]
     {
-        let handle = window_event_listener_untyped("hashchange", move |_| {
+        // A link, Back or Forward. The app's own `Nav::go` sets the route before the event
+        // arrives, so only the user's navigation is checked for unsaved edits.
+        let hash = window_event_listener_untyped("hashchange", move |_| {
             let next = current_route();
-            if nav.route.get_untracked() != next {
+            let here = nav.route.get_untracked();
+            if here == next {
+                return;
+            }
+            if unsaved.edits.get_untracked() {
+                // The page on screen is still `here`: the address says so while we ask.
+                replace_hash(&here.href());
+                unsaved.leave(confirm, "Leaving this page", move || nav.go(&next));
+            } else {
                 nav.route.set(next);
             }
         });
-        on_cleanup(move || handle.remove());
+        // Closing the tab or reloading the page: the browser's own question.
+        let unload = window_event_listener_untyped("beforeunload", move |ev| {
+            if unsaved.edits.get_untracked() {
+                ev.prevent_default();
+                let _ = js_sys::Reflect::set(&ev, &"returnValue".into(), &"unsaved".into());
+            }
+        });
+        on_cleanup(move || {
+            hash.remove();
+            unload.remove();
+        });
     }
 
     // A token from this tab's session: find out who it is (or forget it).

@@ -69,6 +69,14 @@ impl Session {
             .with(|i| i.as_ref().is_some_and(Identity::can_edit))
     }
 
+    /// [`Session::can_edit`] without tracking: a page's role, fixed for as long as it is on
+    /// screen (signing in again mounts every page anew). A page that tracked the identity
+    /// would have its views re-run by a sign-out while the page is being torn down.
+    pub fn can_edit_untracked(&self) -> bool {
+        self.identity
+            .with_untracked(|i| i.as_ref().is_some_and(Identity::can_edit))
+    }
+
     pub fn can_admin(&self) -> bool {
         self.identity
             .with(|i| i.as_ref().is_some_and(Identity::can_admin))
@@ -141,15 +149,15 @@ impl Notices {
         }
     }
 
+    /// Shows `text` for a few seconds (errors longer). The same message again replaces the
+    /// one on screen instead of stacking a copy, and starts its time anew.
     pub fn push(&self, tone: Tone, text: impl Into<String>) {
+        let text = text.into();
         let id = self.next.get_untracked();
         self.next.set(id + 1);
         self.list.update(|l| {
-            l.push(Notice {
-                id,
-                tone,
-                text: text.into(),
-            });
+            l.retain(|n| n.text != text);
+            l.push(Notice { id, tone, text });
             if l.len() > 4 {
                 l.remove(0);
             }
@@ -197,6 +205,51 @@ impl Confirm {
     }
 }
 
+/// Whether the editor on screen holds edits that are not saved. While it does, leaving (a link,
+/// Back, the top bar's Reload or Sign out, closing the tab) asks first; the app's own
+/// navigation after a save or delete does not.
+#[derive(Clone, Copy, Debug)]
+pub struct Unsaved {
+    pub edits: RwSignal<bool>,
+}
+
+impl Unsaved {
+    /// Keeps [`Unsaved::edits`] in step with an editor's `changed` for as long as the editor
+    /// is on screen.
+    pub fn track(&self, changed: impl Fn() -> bool + Send + Sync + 'static) {
+        let edits = self.edits;
+        Effect::new(move |_| {
+            let now = changed();
+            if edits.get_untracked() != now {
+                edits.set(now);
+            }
+        });
+        on_cleanup(move || {
+            edits.try_set(false);
+        });
+    }
+
+    /// Runs `go` now if nothing is unsaved; otherwise asks first, and runs it (the edits
+    /// dropped) only if the user agrees.
+    pub fn leave(&self, confirm: Confirm, action: &str, go: impl Fn() + Send + Sync + 'static) {
+        if !self.edits.get_untracked() {
+            go();
+            return;
+        }
+        let edits = self.edits;
+        confirm.ask(Question {
+            title: "Drop your unsaved changes?".into(),
+            body: format!("You have changes that are not saved. {action} drops them."),
+            confirm: "Drop changes".into(),
+            danger: true,
+            on_confirm: Callback::new(move |_| {
+                edits.set(false);
+                go();
+            }),
+        });
+    }
+}
+
 /// The current route and how to go elsewhere.
 #[derive(Clone, Copy, Debug)]
 pub struct Nav {
@@ -233,3 +286,33 @@ macro_rules! opaque_debug {
 pub(crate) use opaque_debug;
 
 opaque_debug!(Store, Question, Confirm);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_same_notice_again_replaces_the_one_on_screen() {
+        let owner = Owner::new();
+        owner.with(|| {
+            let notices = Notices::new();
+            notices.push(Tone::Error, "Fix the errors listed above before saving.");
+            notices.push(Tone::Success, "Saved a as version 2");
+            notices.push(Tone::Error, "Fix the errors listed above before saving.");
+            let texts = notices
+                .list
+                .with(|l| l.iter().map(|n| n.text.clone()).collect::<Vec<_>>());
+            assert_eq!(
+                texts,
+                [
+                    "Saved a as version 2",
+                    "Fix the errors listed above before saving."
+                ]
+            );
+            for i in 0..6 {
+                notices.push(Tone::Info, format!("n{i}"));
+            }
+            assert_eq!(notices.list.with(Vec::len), 4, "at most four at once");
+        });
+    }
+}

@@ -28,11 +28,14 @@ pub fn now_ms() -> i64 {
     }
 }
 
-/// Mounts the app on `<body>` (the binary's whole `main`). There is no panic hook: the app is
-/// built with `-Cpanic=immediate-abort` (xtask/src/admin_ui.rs), so a panic is a bare trap.
+/// Mounts the app on `<body>` (the binary's whole `main`). There is no panic hook in the
+/// shipped build: it is built with `-Cpanic=immediate-abort` (xtask/src/admin_ui.rs), so a
+/// panic is a bare trap; the `panic-hook` feature (`BURGEE_ADMIN_DEBUG=1`) logs it instead.
 pub fn start() {
     #[cfg(target_arch = "wasm32")]
     {
+        #[cfg(feature = "panic-hook")]
+        std::panic::set_hook(Box::new(|info| leptos::logging::error!("panic: {info}")));
         leptos::mount::mount_to_body(app::App);
     }
 }

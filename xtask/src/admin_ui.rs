@@ -60,6 +60,21 @@ const CONFIG: &[&str] = &[
     // `setup::ensure_rust_src` adds): no panic messages, locations or formatting for them.
     "-Zbuild-std=std,panic_abort",
 ];
+/// `BURGEE_ADMIN_DEBUG=1`: the same build, but a panic prints its message and location to the
+/// browser console (the `panic-hook` feature, std as shipped) instead of a bare `unreachable`
+/// trap. For finding a trap the browser tests see; never the build that ships or is measured.
+const DEBUG_CONFIG: &[&str] = &[
+    "--config",
+    "profile.admin-ui.inherits=\"wasm-release\"",
+    "--config",
+    "profile.admin-ui.opt-level=\"z\"",
+    "--config",
+    "target.wasm32-unknown-unknown.rustflags=[\"--cfg\",\"erase_components\",\"-Clink-args=--emit-relocs\"]",
+];
+
+fn debug_build() -> bool {
+    std::env::var("BURGEE_ADMIN_DEBUG").is_ok_and(|v| !v.is_empty() && v != "0")
+}
 
 /// The budget of the app's main wasm module (issue 6), printed next to the measured size.
 const BUDGET_GZIP: u64 = 300 * 1000;
@@ -95,7 +110,7 @@ pub fn build() -> Result {
     run_cmd(
         command(cargo())
             .env("RUSTC_BOOTSTRAP", "1")
-            .args(CONFIG)
+            .args(if debug_build() { DEBUG_CONFIG } else { CONFIG })
             .args([
                 "build",
                 "--locked",
@@ -107,7 +122,12 @@ pub fn build() -> Result {
                 "wasm32-unknown-unknown",
                 "--profile",
                 PROFILE,
-            ]),
+            ])
+            .args(if debug_build() {
+                &["--features", "panic-hook"][..]
+            } else {
+                &[]
+            }),
     )?;
     let dist = dist_dir();
     if dist.exists() {
@@ -171,7 +191,12 @@ pub fn build() -> Result {
     }
     pages.sort();
     for module in std::iter::once(&wasm).chain(&pages) {
-        wasm_opt_in_place(module, &["-Oz", "--strip-debug", "--strip-producers"])?;
+        if debug_build() {
+            // Function names kept: a panic's stack in the console names its frames.
+            wasm_opt_in_place(module, &["-Oz"])?;
+        } else {
+            wasm_opt_in_place(module, &["-Oz", "--strip-debug", "--strip-producers"])?;
+        }
     }
     let statics = root().join("admin-ui/static");
     let entries = std::fs::read_dir(&statics)
@@ -215,7 +240,7 @@ pub fn build() -> Result {
         }
     );
     eprintln!("admin app JS glue: {js_raw} B raw, {js_gzip} B gzip");
-    if over && ENFORCE_BUDGET {
+    if over && ENFORCE_BUDGET && !debug_build() {
         return Err(Failed(format!(
             "the admin app is {gzip} B gzip, over its budget of {BUDGET_GZIP} B"
         )));
@@ -263,7 +288,12 @@ pub fn test() -> Result {
 }
 
 /// The browser test files, in the order they run.
-pub const FILES: &[&str] = &["admin.test.mjs", "editing.test.mjs", "perf.test.mjs"];
+pub const FILES: &[&str] = &[
+    "admin.test.mjs",
+    "editing.test.mjs",
+    "navigation.test.mjs",
+    "perf.test.mjs",
+];
 
 /// [`test`] for some of the files only (`cargo xtask admin editing perf`: by name, without
 /// `.test.mjs`).

@@ -1,9 +1,14 @@
-//! A save refused with `412`: who saved what since this editor's version, and what to do.
+//! A save refused with `412`: who saved what since this editor's version, and what to do:
+//! take their version, or put this draft's changes on top of it (a three-way merge,
+//! `state::merge`) and save that.
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 
 use crate::api::ApiError;
 use crate::context::Session;
+use crate::state::document::DocState;
 use crate::state::history::{relative, show, touching};
 use crate::state::values::display_stamp;
 
@@ -16,28 +21,30 @@ pub fn ConflictPanel(
     /// The flag's (or segment's) pointer.
     prefix: String,
     on_reload: Callback<()>,
-    /// Save this draft over the newer version.
-    on_overwrite: Callback<u64>,
+    /// The fields (pointers relative to the entry) that this draft and the current version
+    /// both changed, where the draft's value would replace theirs.
+    both_changed: Callback<Arc<DocState>, Vec<String>>,
+    /// Put the draft's changes on top of the current version and save.
+    on_overwrite: Callback<Arc<DocState>>,
 ) -> impl IntoView {
     let session = expect_context::<Session>();
     let prefix = StoredValue::new(prefix);
     let details = LocalResource::new(move || {
         let api = session.api();
         async move {
+            let theirs = Arc::new(api.document().await?);
+            let now = theirs.version;
             let versions: Vec<_> = api
                 .history(50, None)
                 .await?
                 .into_iter()
-                .filter(|v| v.version > base)
+                .filter(|v| v.version > base && v.version <= now)
                 .collect();
-            let now = current
-                .or_else(|| versions.first().map(|v| v.version))
-                .unwrap_or(base);
             let changes = match api.diff(base, now).await {
                 Ok(diff) => touching(&diff.changes, &prefix.get_value()),
                 Err(_) => Vec::new(),
             };
-            Ok::<_, ApiError>((now, versions, changes))
+            Ok::<_, ApiError>((theirs, versions, changes))
         }
     });
     view! {
@@ -51,7 +58,8 @@ pub fn ConflictPanel(
             <Transition fallback=|| view! { <p class="loading">"Finding out who changed what…"</p> }>
                 <ErrorBoundary fallback=|_| view! { <p class="muted">"The history could not be loaded."</p> }>
                     {move || Suspend::new(async move {
-                        let (now, versions, changes) = details.await?;
+                        let (theirs, versions, changes) = details.await?;
+                        let both = both_changed.run(theirs.clone());
                         Ok::<_, ApiError>(view! {
                             <ul class="versions">
                                 {versions
@@ -66,7 +74,7 @@ pub fn ConflictPanel(
                                     .collect_view()}
                             </ul>
                             {if changes.is_empty() {
-                                view! { <p>"They did not change this entry; saving over their version keeps their other changes."</p> }.into_any()
+                                view! { <p>"They did not change this entry: saving yours keeps their other changes."</p> }.into_any()
                             } else {
                                 let p = prefix.get_value();
                                 view! {
@@ -89,12 +97,31 @@ pub fn ConflictPanel(
                                 }
                                 .into_any()
                             }}
+                            {if both.is_empty() {
+                                view! {
+                                    <p data-testid="merge-note">
+                                        "Saving yours applies only the fields you changed; everything else stays as they left it."
+                                    </p>
+                                }.into_any()
+                            } else {
+                                let fields = both
+                                    .iter()
+                                    .map(|f| if f.is_empty() { "the whole entry (they deleted it)".to_string() } else { relative(f, "") })
+                                    .collect::<Vec<_>>()
+                                    .join(", ");
+                                view! {
+                                    <p class="warn" data-testid="merge-note">
+                                        "You both changed " <strong>{fields}</strong>
+                                        ": saving yours replaces their value there. Everything else you did not change stays as they left it."
+                                    </p>
+                                }.into_any()
+                            }}
                             <div class="actions">
                                 <button type="button" class="button primary" on:click=move |_| on_reload.run(())>
                                     "Reload their version (drop my changes)"
                                 </button>
-                                <button type="button" class="button danger" on:click=move |_| on_overwrite.run(now)>
-                                    "Save mine over theirs"
+                                <button type="button" class="button danger" on:click=move |_| on_overwrite.run(theirs.clone())>
+                                    "Save my changes on top of theirs"
                                 </button>
                             </div>
                         })

@@ -18,13 +18,14 @@ use super::prerequisites_editor::PrerequisitesEditor;
 use super::problem_summary::ProblemSummary;
 use super::variants_editor::VariantsEditor;
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Question, Session, Store};
+use crate::context::{Confirm, Question, Session, Store, Unsaved};
 use crate::lens::FlagEdit;
 use crate::state::catalog;
 use crate::state::document::DocState;
 use crate::state::draft::FlagDraft;
 use crate::state::fields::{Problem, Problems, is_within, pointer};
 use crate::state::graph::Graph;
+use crate::state::merge::three_way;
 use crate::state::route::Route;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +76,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         server_problems,
         conflict,
         saving,
+        tried,
         ..
     } = flow;
     let tab = RwSignal::new(Tab::Settings);
@@ -95,11 +97,13 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         if is_new {
             let taken = docs.with_value(|d| d.document.flags.contains_key(&key));
             if key.trim().is_empty() {
-                p.extend([Problem::error(
-                    KEY_FIELD,
-                    "missing-key",
-                    "a new flag needs a key",
-                )]);
+                if tried.get() {
+                    p.extend([Problem::error(
+                        KEY_FIELD,
+                        "missing-key",
+                        "a new flag needs a key",
+                    )]);
+                }
             } else if taken {
                 p.extend([Problem::error(
                     KEY_FIELD,
@@ -123,7 +127,17 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let dirty = Memo::new(move |_| {
         is_new || original.with_value(|o| built.with(|(f, _)| Some(f) != o.as_ref()))
     });
-    let can_edit = Signal::derive(move || session.can_edit());
+    // What leaving would lose: for a new one, anything typed at all.
+    expect_context::<Unsaved>().track(move || {
+        if is_new {
+            draft
+                .try_with(|d| initial.with_value(|i| d != i))
+                .unwrap_or(false)
+        } else {
+            dirty.try_get().unwrap_or(false)
+        }
+    });
+    let can_edit = Signal::stored(session.can_edit_untracked());
     let edit = FlagEdit {
         draft,
         problems: problems.into(),
@@ -140,11 +154,37 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         let key = draft.with_untracked(|d| d.key.trim().to_string());
         let k = key.clone();
         flow.save(
-            problems.with_untracked(Problems::has_errors),
+            problems.with_untracked(Problems::has_errors) || key.is_empty(),
             key.clone(),
             is_new.then_some(Route::Flag(key)),
             move |api, version| async move { api.put_flag(&k, &flag, version).await },
         );
+    };
+
+    // After a `412`: this draft's changes on top of the version the store has now.
+    let merge_onto = move |theirs: &DocState| {
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let (mine, _) = built.get_untracked();
+        original
+            .with_value(|o| three_way(o.as_ref(), &mine, theirs.document.flags.get(&key)))
+            .ok()
+    };
+    // The editor continues from their version: it is what the draft is now based on,
+    // validated against and discarded back to.
+    let rebase = move |theirs: Arc<DocState>| {
+        let Some(merged) = merge_onto(&theirs) else {
+            return;
+        };
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let envs = &theirs.document.environments;
+        let now = theirs.document.flags.get(&key).cloned();
+        if let Some(flag) = &now {
+            initial.set_value(FlagDraft::from_flag(&key, flag, envs));
+        }
+        original.set_value(now);
+        draft.set(FlagDraft::from_flag(&key, &merged.value, envs));
+        base_version.set(theirs.version);
+        docs.set_value(theirs);
     };
 
     let dependents = StoredValue::new(match &key {
@@ -321,9 +361,12 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                     conflict.set(None);
                                     store.reload();
                                 })
-                                on_overwrite=Callback::new(move |v: u64| {
+                                both_changed=Callback::new(move |theirs: Arc<DocState>| {
+                                    merge_onto(&theirs).map(|m| m.both_changed).unwrap_or_default()
+                                })
+                                on_overwrite=Callback::new(move |theirs: Arc<DocState>| {
                                     conflict.set(None);
-                                    base_version.set(v);
+                                    rebase(theirs);
                                     save();
                                 })
                             />

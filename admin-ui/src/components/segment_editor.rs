@@ -11,10 +11,11 @@ use super::focus_pointer;
 use super::problem_summary::ProblemSummary;
 use super::rows::{Rows, indices};
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Question, Session, Store};
+use crate::context::{Confirm, Question, Session, Store, Unsaved};
 use crate::state::document::DocState;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
 use crate::state::fields::{Problem, Problems};
+use crate::state::merge::three_way;
 use crate::state::route::Route;
 use crate::state::segment_draft::{SegmentDraft, SegmentRuleDraft};
 
@@ -52,10 +53,11 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         server_problems,
         conflict,
         saving,
+        tried,
         ..
     } = flow;
     let docs = StoredValue::new(doc.clone());
-    let can_edit = Signal::derive(move || session.can_edit());
+    let can_edit = Signal::stored(session.can_edit_untracked());
     let ro = move || !can_edit.get();
     let users = StoredValue::new(
         key.as_ref()
@@ -77,11 +79,13 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         let mut p = Problems::default();
         if is_new {
             if key.trim().is_empty() {
-                p.extend([Problem::error(
-                    KEY_FIELD,
-                    "missing-key",
-                    "a new segment needs a key",
-                )]);
+                if tried.get() {
+                    p.extend([Problem::error(
+                        KEY_FIELD,
+                        "missing-key",
+                        "a new segment needs a key",
+                    )]);
+                }
             } else if docs.with_value(|d| d.document.segments.contains_key(&key)) {
                 p.extend([Problem::error(
                     KEY_FIELD,
@@ -108,17 +112,50 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let dirty = Memo::new(move |_| {
         is_new || original.with_value(|o| built.with(|s| Some(s) != o.as_ref()))
     });
+    // What leaving would lose: for a new one, anything typed at all.
+    expect_context::<Unsaved>().track(move || {
+        if is_new {
+            draft
+                .try_with(|d| initial.with_value(|i| d != i))
+                .unwrap_or(false)
+        } else {
+            dirty.try_get().unwrap_or(false)
+        }
+    });
 
     let save = move || {
         let segment = built.get_untracked();
         let key = draft.with_untracked(|d| d.key.trim().to_string());
         let k = key.clone();
         flow.save(
-            problems.with_untracked(Problems::has_errors),
+            problems.with_untracked(Problems::has_errors) || key.is_empty(),
             format!("segment {key}"),
             is_new.then_some(Route::Segment(key)),
             move |api, version| async move { api.put_segment(&k, &segment, version).await },
         );
+    };
+    // After a `412`: this draft's changes on top of the version the store has now, which
+    // the editor then continues from (as the flag editor does).
+    let merge_onto = move |theirs: &DocState| {
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let mine = built.get_untracked();
+        original
+            .with_value(|o| three_way(o.as_ref(), &mine, theirs.document.segments.get(&key)))
+            .ok()
+    };
+    let rebase = move |theirs: Arc<DocState>| {
+        let Some(merged) = merge_onto(&theirs) else {
+            return;
+        };
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let now = theirs.document.segments.get(&key).cloned();
+        if let Some(segment) = &now {
+            initial.set_value(SegmentDraft::from_segment(&key, segment));
+        }
+        original.set_value(now);
+        draft.set(SegmentDraft::from_segment(&key, &merged.value));
+        base_version.set(theirs.version);
+        docs.set_value(theirs);
     };
     let delete = move |_| {
         let key = draft.with_untracked(|d| d.key.clone());
@@ -185,7 +222,10 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             {move || conflict.try_get().flatten().map(|(base, current)| view! {
                 <ConflictPanel base current prefix=draft.with_untracked(|d| d.pointer())
                     on_reload=Callback::new(move |_| { conflict.set(None); store.reload(); })
-                    on_overwrite=Callback::new(move |v: u64| { conflict.set(None); base_version.set(v); save(); })/>
+                    both_changed=Callback::new(move |theirs: Arc<DocState>| {
+                        merge_onto(&theirs).map(|m| m.both_changed).unwrap_or_default()
+                    })
+                    on_overwrite=Callback::new(move |theirs: Arc<DocState>| { conflict.set(None); rebase(theirs); save(); })/>
             })}
             <ProblemSummary problems=problems_signal prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=Callback::new(focus_pointer)/>
             <section class="card">

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::context::{Nav, Session, Store};
+use crate::context::{Confirm, Nav, Session, Store, Unsaved};
 use crate::state::route::Route;
 
 #[component]
@@ -10,6 +10,8 @@ pub fn Shell(children: Children) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
     let nav = expect_context::<Nav>();
+    let unsaved = expect_context::<Unsaved>();
+    let confirm = expect_context::<Confirm>();
 
     let link = move |route: Route, label: &'static str| {
         let section = route.section();
@@ -60,13 +62,13 @@ pub fn Shell(children: Children) -> impl IntoView {
                     {version}
                     <span class="spinner" aria-hidden="true" class:on=move || store.pending.get()></span>
                 </span>
-                <button type="button" class="button small" on:click=move |_| store.reload() title="Load the latest version">
+                <button type="button" class="button small" on:click=move |_| unsaved.leave(confirm, "Reloading", move || store.reload()) title="Load the latest version">
                     "Reload"
                 </button>
                 <span class="who" data-testid="who">
                     {move || who().0} " " <span class="role">{move || who().1}</span>
                 </span>
-                <button type="button" class="button small" on:click=move |_| session.sign_out()>
+                <button type="button" class="button small" on:click=move |_| unsaved.leave(confirm, "Signing out", move || session.sign_out())>
                     "Sign out"
                 </button>
             </div>

@@ -19,6 +19,9 @@ pub struct WriteFlow {
     /// `(based on, current)` after a `412`: the conflict panel is open.
     pub conflict: RwSignal<Option<(u64, Option<u64>)>>,
     pub saving: RwSignal<bool>,
+    /// Whether a save was tried: problems a blank form has from the start (a new flag's
+    /// missing key) show only from then on, not before the user has typed anything.
+    pub tried: RwSignal<bool>,
     session: Session,
     notices: Notices,
     nav: Nav,
@@ -32,6 +35,7 @@ impl WriteFlow {
             server_problems: RwSignal::new(Problems::default()),
             conflict: RwSignal::new(None),
             saving: RwSignal::new(false),
+            tried: RwSignal::new(false),
             session: expect_context::<Session>(),
             notices: expect_context::<Notices>(),
             nav: expect_context::<Nav>(),
@@ -53,6 +57,7 @@ impl WriteFlow {
         W: FnOnce(Api, u64) -> F,
         F: Future<Output = Result<Written, ApiError>> + 'static,
     {
+        self.tried.set(true);
         if has_errors {
             self.notices
                 .push(Tone::Error, "Fix the errors listed above before saving.");

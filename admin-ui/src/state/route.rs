@@ -2,7 +2,8 @@
 //!
 //! The app lives at `/admin/` with relative asset URLs, so every screen must be the same
 //! document: routes are fragments (`/admin/#/flags/daily-planning`), which need no fallback
-//! routing on the server and survive a reload.
+//! routing on the server and survive a reload. Creating is `#/new/flag`, outside `#/flags/`, so
+//! that every key, `new` included, has its own page.
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -57,10 +58,10 @@ impl Route {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         match parts.as_slice() {
             [] | ["flags"] => Route::Flags,
-            ["flags", "new"] => Route::NewFlag,
+            ["new", "flag"] => Route::NewFlag,
             ["flags", key] => Route::Flag(decode(key)),
             ["segments"] => Route::Segments,
-            ["segments", "new"] => Route::NewSegment,
+            ["new", "segment"] => Route::NewSegment,
             ["segments", key] => Route::Segment(decode(key)),
             ["evaluate"] => Route::Evaluate,
             ["history"] => Route::History,
@@ -72,10 +73,10 @@ impl Route {
     pub fn href(&self) -> String {
         match self {
             Route::Flags => "#/flags".into(),
-            Route::NewFlag => "#/flags/new".into(),
+            Route::NewFlag => "#/new/flag".into(),
             Route::Flag(key) => format!("#/flags/{}", encode(key)),
             Route::Segments => "#/segments".into(),
-            Route::NewSegment => "#/segments/new".into(),
+            Route::NewSegment => "#/new/segment".into(),
             Route::Segment(key) => format!("#/segments/{}", encode(key)),
             Route::Evaluate => "#/evaluate".into(),
             Route::History => "#/history".into(),
@@ -121,6 +122,9 @@ mod tests {
             Route::NewFlag,
             Route::Flag("daily-planning".into()),
             Route::Flag("a b/c".into()),
+            // Any key is a flag's page, `new` too: creating lives elsewhere.
+            Route::Flag("new".into()),
+            Route::Segment("new".into()),
             Route::Segments,
             Route::NewSegment,
             Route::Segment("beta".into()),

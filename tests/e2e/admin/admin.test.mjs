@@ -208,7 +208,7 @@ test("a save the store refuses shows its problems, by pointer", async () => {
   const localErrors = await page.locator(".summary li.problem.error").count();
   if (localErrors === 0) {
     await page.getByTestId("save").click();
-    await page.getByTestId("conflict").getByRole("button", { name: "Save mine over theirs" }).click();
+    await page.getByTestId("conflict").getByRole("button", { name: "Save my changes on top of theirs" }).click();
     const item = page.locator(".summary li", { hasText: "/flags/e2e-dependent/prerequisites/0" });
     await item.first().waitFor();
     assert.match(await item.first().innerText(), /unknown-variant|variant/);

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, signIn, tokens, version, watchedPage } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -300,4 +300,44 @@ test("a page whose module cannot be fetched says so and offers a retry that load
   // The only errors logged are the refused fetch's.
   for (const e of other.errors) assert.match(e, /split_history|fetch|ERR_FAILED|load/i, e);
   await context.close();
+});
+
+test("a conflict saved on top of theirs keeps their kill switch and names what we both changed", async () => {
+  // This page edits only the description; meanwhile an operator switches production off
+  // with the shortcut and someone renames the flag.
+  await importDocument(example);
+  await openFlag("daily-planning");
+  await page.getByLabel("Description").fill("Edited while production was switched off");
+  await page.locator("#flag-name").fill("Daily planning (mine)");
+  const off = await fetch(`${worker}/feature-flags/daily-planning?env=production`, {
+    method: "PUT",
+    headers: { authorization: `Bearer ${tokens.admin}`, "content-type": "application/json" },
+    body: JSON.stringify({ enabled: false }),
+  });
+  assert.equal(off.status, 200, await off.text());
+  const current = (await api("GET", "/flags/daily-planning")).body.flag;
+  const renamed = await api("PUT", "/flags/daily-planning", { body: { ...current, name: "Daily planning (theirs)" }, ifMatch: await version() });
+  assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+
+  await page.getByTestId("save").click();
+  const conflict = page.getByTestId("conflict");
+  await conflict.waitFor();
+  const note = conflict.getByTestId("merge-note");
+  await note.waitFor();
+  assert.match(await note.innerText(), /You both changed name/);
+  assert.doesNotMatch(await note.innerText(), /enabled|description/);
+  await conflict.getByRole("button", { name: "Save my changes on top of theirs" }).click();
+  await page.locator(".notice.success").last().waitFor();
+
+  const stored = (await api("GET", "/flags/daily-planning")).body.flag;
+  assert.equal(stored.description, "Edited while production was switched off");
+  assert.equal(stored.name, "Daily planning (mine)", "where both changed, the saver's value");
+  assert.equal(stored.environments.production.enabled, false, "their kill switch stays off");
+  const edge = await ofrep("daily-planning", { targetingKey: "user-1", role: "admin" });
+  assert.equal(edge.body.reason, "DISABLED");
+  // The editor now shows what was saved, based on the new version: nothing unsaved.
+  await page.getByText("Unsaved changes").waitFor({ state: "hidden" });
+  await page.getByRole("tab", { name: /production/ }).click();
+  assert.equal(await page.getByLabel(/Enabled \(the kill switch\)/).isChecked(), false);
+  await importDocument(example);
 });

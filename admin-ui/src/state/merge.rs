@@ -1,0 +1,248 @@
+//! Putting an editor's changes on top of a version someone else saved meanwhile (after a
+//! `412`): a three-way merge of the JSON of one flag or segment.
+//!
+//! `base` is what the editor started from, `mine` the draft, `theirs` what the store has now.
+//! A field only one side changed takes that side's value, so saving a description never turns
+//! back on an environment someone switched off meanwhile. Objects merge field by field; any
+//! other value (arrays included: rules and weights are ordered wholes) is one field. Where both
+//! sides changed the same field differently, the draft's value is kept and the field is named in
+//! the answer, so the editor can say whose change it replaced.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// The merge and the fields (JSON Pointers, relative to the entry) both sides changed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Merged<T> {
+    pub value: T,
+    pub both_changed: Vec<String>,
+}
+
+/// Fields the store sets on every write: never a conflict, and the store's value is kept.
+const STAMPS: [&str; 4] = ["createdAt", "createdBy", "updatedAt", "updatedBy"];
+
+/// Merges `mine` onto `theirs` given their common `base`. `None` is an entry that does not
+/// exist (a new draft's base, or one deleted meanwhile): a draft always survives, and a
+/// deletion of something the draft changed is reported at the root (`""`).
+pub fn three_way<T: Serialize + DeserializeOwned>(
+    base: Option<&T>,
+    mine: &T,
+    theirs: Option<&T>,
+) -> Result<Merged<T>, String> {
+    let json = |v: &T| serde_json::to_value(v).map_err(|e| e.to_string());
+    let mine_v = json(mine)?;
+    let base_v = base.map(json).transpose()?;
+    let theirs_v = theirs.map(json).transpose()?;
+    let mut both_changed = Vec::new();
+    let merged = match (&base_v, &theirs_v) {
+        (Some(b), Some(t)) => merge(b, &mine_v, t, "", &mut both_changed),
+        // Deleted meanwhile: the draft comes back, which replaces their deletion.
+        (Some(b), None) => {
+            if *b != mine_v {
+                both_changed.push(String::new());
+            }
+            mine_v
+        }
+        // New on both sides: the same key was created meanwhile.
+        (None, Some(t)) => {
+            let empty = Value::Object(Map::new());
+            merge(&empty, &mine_v, t, "", &mut both_changed)
+        }
+        (None, None) => mine_v,
+    };
+    let value = serde_json::from_value(merged).map_err(|e| e.to_string())?;
+    Ok(Merged {
+        value,
+        both_changed,
+    })
+}
+
+fn escape(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+fn merge(base: &Value, mine: &Value, theirs: &Value, at: &str, out: &mut Vec<String>) -> Value {
+    if mine == base || mine == theirs {
+        return theirs.clone();
+    }
+    if theirs == base {
+        return mine.clone();
+    }
+    match (base, mine, theirs) {
+        (Value::Object(b), Value::Object(m), Value::Object(t)) => {
+            let mut keys: Vec<&String> = m.keys().chain(t.keys()).chain(b.keys()).collect();
+            keys.sort_unstable();
+            keys.dedup();
+            let mut result = Map::new();
+            for key in keys {
+                let here = format!("{at}/{}", escape(key));
+                if at.is_empty() && STAMPS.contains(&key.as_str()) {
+                    if let Some(v) = t.get(key) {
+                        result.insert(key.clone(), v.clone());
+                    }
+                    continue;
+                }
+                let merged = field(b.get(key), m.get(key), t.get(key), &here, out);
+                if let Some(v) = merged {
+                    result.insert(key.clone(), v);
+                }
+            }
+            Value::Object(result)
+        }
+        _ => {
+            out.push(at.to_string());
+            mine.clone()
+        }
+    }
+}
+
+/// One field, each side possibly without it.
+fn field(
+    base: Option<&Value>,
+    mine: Option<&Value>,
+    theirs: Option<&Value>,
+    at: &str,
+    out: &mut Vec<String>,
+) -> Option<Value> {
+    if mine == base || mine == theirs {
+        return theirs.cloned();
+    }
+    if theirs == base {
+        return mine.cloned();
+    }
+    match (base, mine, theirs) {
+        (Some(b), Some(m), Some(t)) => Some(merge(b, m, t, at, out)),
+        // Added on both sides, differently: merge what they have in common (nothing).
+        (None, Some(m), Some(t)) => Some(merge(&Value::Object(Map::new()), m, t, at, out)),
+        // One side removed it, the other changed it: the draft wins either way.
+        _ => {
+            out.push(at.to_string());
+            mine.cloned()
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burgee_core::model::Flag;
+    use serde_json::json;
+
+    fn flag(v: Value) -> Flag {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn base() -> Flag {
+        flag(json!({
+            "name": "Daily planning", "description": "Old", "kind": "boolean",
+            "variants": { "on": true, "off": false },
+            "environments": {
+                "production": { "enabled": true, "offVariant": "off", "defaultServe": { "variant": "on" } },
+                "staging": { "enabled": true, "offVariant": "off", "defaultServe": { "variant": "off" } }
+            },
+            "updatedAt": "2026-12-01T00:00:00Z", "updatedBy": "maya"
+        }))
+    }
+
+    #[test]
+    fn a_description_saved_over_a_kill_switch_keeps_the_switch_off() {
+        let mut mine = base();
+        mine.description = Some("New".into());
+        let mut theirs = base();
+        theirs.environments.get_mut("production").unwrap().enabled = Some(false);
+        theirs.updated_by = Some("priya".into());
+        let merged = three_way(Some(&base()), &mine, Some(&theirs)).unwrap();
+        assert_eq!(merged.value.description.as_deref(), Some("New"));
+        assert_eq!(merged.value.environments["production"].enabled, Some(false));
+        assert_eq!(merged.value.updated_by.as_deref(), Some("priya"));
+        assert!(merged.both_changed.is_empty(), "{:?}", merged.both_changed);
+    }
+
+    #[test]
+    fn the_same_field_changed_on_both_sides_keeps_mine_and_says_so() {
+        let mut mine = base();
+        mine.environments.get_mut("production").unwrap().enabled = Some(false);
+        mine.name = Some("Mine".into());
+        let mut theirs = base();
+        theirs.name = Some("Theirs".into());
+        theirs.environments.get_mut("staging").unwrap().enabled = Some(false);
+        let merged = three_way(Some(&base()), &mine, Some(&theirs)).unwrap();
+        assert_eq!(merged.value.name.as_deref(), Some("Mine"));
+        assert_eq!(merged.value.environments["production"].enabled, Some(false));
+        assert_eq!(merged.value.environments["staging"].enabled, Some(false));
+        assert_eq!(merged.both_changed, ["/name"]);
+    }
+
+    #[test]
+    fn the_same_change_on_both_sides_is_no_conflict_and_removals_merge() {
+        let mut mine = base();
+        mine.description = None;
+        mine.name = Some("Same".into());
+        let mut theirs = base();
+        theirs.name = Some("Same".into());
+        theirs.environments.remove("staging");
+        let merged = three_way(Some(&base()), &mine, Some(&theirs)).unwrap();
+        assert_eq!(merged.value.description, None);
+        assert!(!merged.value.environments.contains_key("staging"));
+        assert!(merged.both_changed.is_empty());
+        // A field they removed and I changed: mine, named.
+        let mut mine = base();
+        mine.environments.get_mut("staging").unwrap().enabled = Some(false);
+        let merged = three_way(Some(&base()), &mine, Some(&theirs)).unwrap();
+        assert_eq!(merged.value.environments["staging"].enabled, Some(false));
+        assert_eq!(merged.both_changed, ["/environments/staging"]);
+    }
+
+    #[test]
+    fn deleted_meanwhile_or_created_meanwhile() {
+        let mut mine = base();
+        mine.description = Some("New".into());
+        let gone = three_way(Some(&base()), &mine, None).unwrap();
+        assert_eq!(gone.value, mine);
+        assert_eq!(gone.both_changed, [""]);
+        // A new draft whose key someone else created: fields they set differently are named.
+        let created = three_way(None, &mine, Some(&base())).unwrap();
+        assert_eq!(created.value.description.as_deref(), Some("New"));
+        assert_eq!(created.both_changed, ["/description"]);
+        let untouched = three_way(Some(&base()), &base(), None).unwrap();
+        assert!(untouched.both_changed.is_empty());
+    }
+
+    #[test]
+    fn arrays_are_whole_values() {
+        let rules = |id: &str| json!([{ "id": id, "clauses": [], "serve": { "variant": "on" } }]);
+        let with_rules = |r: Value| {
+            let mut v = serde_json::to_value(base()).unwrap();
+            v["environments"]["production"]["rules"] = r;
+            flag(v)
+        };
+        let merged = three_way(
+            Some(&base()),
+            &with_rules(rules("mine")),
+            Some(&with_rules(rules("theirs"))),
+        )
+        .unwrap();
+        assert_eq!(
+            merged.value.environments["production"].rules[0]
+                .id
+                .as_deref(),
+            Some("mine")
+        );
+        assert_eq!(merged.both_changed, ["/environments/production/rules"]);
+    }
+
+    #[test]
+    fn keys_with_slashes_and_tildes_are_escaped() {
+        let mut out = Vec::new();
+        let b = json!({ "a/b~c": 1 });
+        merge(
+            &b,
+            &json!({ "a/b~c": 2 }),
+            &json!({ "a/b~c": 3 }),
+            "",
+            &mut out,
+        );
+        assert_eq!(out, ["/a~1b~0c"]);
+    }
+}

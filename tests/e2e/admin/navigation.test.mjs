@@ -1,0 +1,157 @@
+// Leaving pages: signing out from an editor and back in, unsaved edits that ask before they
+// are dropped (links, Back, the top bar's Reload and Sign out, closing the tab), and routes that
+// give every key its own page, `new` included.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { api, closeAll, example, importDocument, signedIn, signIn, tokens, version } from "./harness.mjs";
+
+let browser;
+let app;
+let page;
+
+before(async () => {
+  await importDocument(example);
+  ({ app, browser, page } = await signedIn(tokens.admin));
+});
+
+after(async () => {
+  assert.deepEqual(await closeAll(browser, app, page), [], "the page logged errors");
+});
+
+async function openFlag(key) {
+  await page.goto(`${app.url}#/flags/${key}`);
+  await page.locator("#editor-title").waitFor();
+}
+
+/** Types into the flag's description: an unsaved edit. */
+async function editDescription(text) {
+  const description = page.getByLabel("Description");
+  await description.fill(text);
+  await page.getByText("Unsaved changes").waitFor();
+}
+
+const dialog = () => page.locator("dialog.confirm[open]");
+
+test("signing out from an editor and back in leaves a working app", async () => {
+  for (const route of ["#/flags/daily-planning", "#/new/flag", "#/segments/beta-testers"]) {
+    await page.goto(`${app.url}${route}`);
+    await page.locator("#editor-title, #segment-title").first().waitFor();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Admin token").fill(tokens.admin);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("header.topbar").waitFor();
+    await page.locator("#editor-title, #segment-title").first().waitFor();
+    assert.deepEqual(page.errors, [], `after signing out from ${route}`);
+  }
+});
+
+test("unsaved edits: a link asks first, Cancel keeps them, Drop leaves", async () => {
+  await openFlag("daily-planning");
+  await editDescription("Edited, not saved");
+  await page.getByRole("link", { name: "Segments" }).click();
+  await dialog().waitFor();
+  assert.match(await dialog().innerText(), /Drop your unsaved changes\?/);
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  await dialog().waitFor({ state: "detached" }).catch(() => {});
+  assert.equal(await page.getByLabel("Description").inputValue(), "Edited, not saved");
+  assert.match(page.url(), /#\/flags\/daily-planning$/, "the address stays on the editor");
+  assert.equal(await page.locator("#editor-title").innerText(), "daily-planning");
+
+  await page.getByRole("link", { name: "Segments" }).click();
+  await dialog().getByRole("button", { name: "Drop changes" }).click();
+  await page.locator("table.segments").waitFor();
+  assert.match(page.url(), /#\/segments$/);
+  // Nothing was saved.
+  const stored = await api("GET", "/flags/daily-planning");
+  assert.notEqual(stored.body.flag.description, "Edited, not saved");
+});
+
+test("unsaved edits: Back, Reload and Sign out ask too; a saved edit leaves freely", async () => {
+  await page.goto(`${app.url}#/flags`);
+  await page.locator("table.flags").waitFor();
+  await page.getByRole("link", { name: "daily-planning" }).click();
+  await page.locator("#editor-title").waitFor();
+  await editDescription("Back button test");
+
+  await page.goBack();
+  await dialog().waitFor();
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await page.getByLabel("Description").inputValue(), "Back button test");
+  assert.equal(await page.locator("#editor-title").innerText(), "daily-planning");
+
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await dialog().waitFor();
+  assert.match(await dialog().innerText(), /Reloading drops them/);
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await page.getByLabel("Description").inputValue(), "Back button test");
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await dialog().waitFor();
+  assert.match(await dialog().innerText(), /Signing out drops them/);
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await page.locator("header.topbar").count(), 1, "still signed in");
+
+  // Saved: nothing is lost by leaving, so nothing asks.
+  await page.getByTestId("save").click();
+  await page.locator(".notice.success").last().waitFor();
+  await page.getByText("Unsaved changes").waitFor({ state: "hidden" });
+  await page.getByRole("link", { name: "Segments" }).click();
+  await page.locator("table.segments").waitFor();
+  assert.equal(await dialog().count(), 0);
+  assert.equal((await api("GET", "/flags/daily-planning")).body.flag.description, "Back button test");
+});
+
+test("unsaved edits: closing the tab gets the browser's own question", async () => {
+  // A tab of its own (the token is kept per tab, so it signs in).
+  const other = await page.context().newPage();
+  await signIn(other, `${app.url}#/flags/daily-planning`, tokens.admin);
+  await other.locator("#editor-title").waitFor();
+  await other.getByLabel("Description").fill("Closing the tab");
+  await other.getByText("Unsaved changes").waitFor();
+  const asked = new Promise((resolve) => other.once("dialog", (d) => resolve(d)));
+  await other.close({ runBeforeUnload: true });
+  const question = await asked;
+  assert.equal(question.type(), "beforeunload");
+  await question.dismiss();
+  assert.equal(other.isClosed(), false, "dismissing the question keeps the tab");
+  // Without edits, the tab closes without a question.
+  await other.getByRole("button", { name: "Discard changes" }).click();
+  await other.getByText("Unsaved changes").waitFor({ state: "hidden" });
+  let questioned = false;
+  other.once("dialog", async (d) => {
+    questioned = true;
+    await d.accept();
+  });
+  await other.close({ runBeforeUnload: true });
+  await other.waitForEvent("close");
+  assert.equal(questioned, false);
+});
+
+test("a flag keyed `new` has its own page; creating is elsewhere", async () => {
+  const flag = { name: "Called new", kind: "boolean", variants: { on: true, off: false }, environments: {} };
+  const r = await api("PUT", "/flags/new", { body: flag, ifMatch: await version() });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.locator('tr[data-key="new"] a').first().click();
+  await page.locator("#editor-title").waitFor();
+  assert.equal(await page.locator("#editor-title").innerText(), "new");
+  assert.equal(await page.locator("#flag-name").inputValue(), "Called new");
+
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("link", { name: "New flag" }).click();
+  await page.locator("#editor-title").waitFor();
+  assert.equal(await page.locator("#editor-title").innerText(), "New flag");
+  assert.match(page.url(), /#\/new\/flag$/);
+  // A blank form is not wrong yet: the missing key is only an error once a save is tried.
+  assert.equal(await page.locator(".summary li.problem").count(), 0);
+  await page.getByRole("button", { name: "Create flag" }).click();
+  await page.locator(".summary li.problem", { hasText: "a new flag needs a key" }).waitFor();
+  assert.equal(await page.getByLabel("Key", { exact: true }).getAttribute("aria-invalid"), "true");
+  // Leaving a blank form asks nothing: nothing would be lost.
+  await page.getByRole("link", { name: "Segments" }).click();
+  await page.locator("table.segments").waitFor();
+  await importDocument(example);
+});
