@@ -13,8 +13,9 @@ use crate::context::{Notices, Session, Tone};
 use crate::state::catalog::is_production;
 use crate::state::document::DocState;
 use crate::state::evaluate::{
-    Field, Outcome, context_from_fields, differences, evaluate_all, fields_from_context,
+    Field, FieldKind, Outcome, context_from_fields, differences, evaluate_all, fields_from_context,
 };
+use crate::state::json_errors::describe;
 use crate::state::route::Route;
 use crate::state::values::short_json;
 
@@ -45,16 +46,22 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
     let comparing = RwSignal::new(false);
     let docs = StoredValue::new(doc.clone());
 
+    let form = Memo::new(move |_| fields.with(|f| context_from_fields(&targeting_key.get(), f)));
+    let row_error = move |i: usize| {
+        form.with(|r| match r {
+            Err(errors) => errors
+                .iter()
+                .find(|e| e.row == i)
+                .map(|e| e.message.clone()),
+            Ok(_) => None,
+        })
+    };
     let context = Memo::new(move |_| -> Result<Value, String> {
         match mode.get() {
-            Mode::Form => Ok(fields.with(|f| context_from_fields(&targeting_key.get(), f))),
-            Mode::Json => serde_json::from_str::<Value>(&json.get()).map_err(|e| {
-                let m = e.to_string();
-                format!(
-                    "not valid JSON: {}",
-                    m.rfind(" at line ").and_then(|i| m.get(..i)).unwrap_or(&m)
-                )
-            }),
+            Mode::Form => form
+                .get()
+                .map_err(|_| "fix the attributes marked below".to_string()),
+            Mode::Json => serde_json::from_str::<Value>(&json.get()).map_err(|e| describe(&e)),
         }
     });
     let results = Memo::new(move |_| {
@@ -76,12 +83,14 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
         }
         match m {
             Mode::Json => {
-                let ctx = fields
-                    .with_untracked(|f| context_from_fields(&targeting_key.get_untracked(), f));
+                let Ok(ctx) = form.get_untracked() else {
+                    notices.push(Tone::Error, "Fix the attributes marked below first.");
+                    return;
+                };
                 json.set(serde_json::to_string_pretty(&ctx).unwrap_or_default());
             }
-            Mode::Form => {
-                if let Ok(ctx) = serde_json::from_str::<Value>(&json.get_untracked()) {
+            Mode::Form => match serde_json::from_str::<Value>(&json.get_untracked()) {
+                Ok(ctx) if ctx.is_object() => {
                     let (k, mut f) = fields_from_context(&ctx);
                     if f.is_empty() {
                         f.push(Field::default());
@@ -89,7 +98,16 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                     targeting_key.set(k);
                     fields.set(f);
                 }
-            }
+                Ok(_) => {
+                    notices.push(
+                        Tone::Error,
+                        "The form holds a JSON object only: this context stays in JSON.",
+                    );
+                    return;
+                }
+                // Not JSON (yet): the form keeps what it had.
+                Err(_) => {}
+            },
         }
         mode.set(m);
     };
@@ -120,7 +138,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
             <p class="hint">
                 "Every flag for one context, computed in this browser by the same core the edge runs, on the loaded version."
             </p>
-            <div class="grid two">
+            <div class="evaluate-layout">
                 <div class="card">
                     <div class="grid two">
                         <div class="field">
@@ -149,22 +167,41 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                             <input id="eval-key" type="text" spellcheck="false" prop:value=move || targeting_key.get() on:input=move |ev| targeting_key.set(event_target_value(&ev))/>
                         </div>
                         <fieldset class="attributes">
-                            <legend>"Attributes (values read as JSON when they parse: 42, true, [\"a\"])"</legend>
+                            <legend>"Attributes"</legend>
                             <Rows keys=indices(move || fields.with(Vec::len)) row=Callback::new(move |i: usize| {
                                     let name_id = format!("eval-attr-{i}");
+                                    let kind_id = format!("eval-kind-{i}");
                                     let value_id = format!("eval-value-{i}");
+                                    let error_id = format!("eval-error-{i}");
+                                    let kind = move || fields.with(|f| f.get(i).map(|x| x.kind).unwrap_or_default());
                                     view! {
                                         <div class="attr-row">
                                             <label class="sr-only" for=name_id.clone()>{format!("Attribute {} name", i + 1)}</label>
                                             <input id=name_id.clone() type="text" list="attributes" placeholder="attribute" spellcheck="false"
                                                 prop:value=move || fields.with(|f| f.get(i).map(|x| x.name.clone()).unwrap_or_default())
                                                 on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.name = v }) }/>
+                                            <label class="sr-only" for=kind_id.clone()>{format!("Attribute {} type", i + 1)}</label>
+                                            <select id=kind_id.clone()
+                                                on:change=move |ev| { let k = FieldKind::parse(&event_target_value(&ev)); fields.update(|f| if let Some(x) = f.get_mut(i) { x.kind = k }) }>
+                                                {FieldKind::ALL.into_iter().map(|k| view! {
+                                                    <option value=k.as_str() selected=move || kind() == k>{k.as_str()}</option>
+                                                }).collect_view()}
+                                            </select>
                                             <label class="sr-only" for=value_id.clone()>{format!("Attribute {} value", i + 1)}</label>
-                                            <input id=value_id.clone() type="text" placeholder="value" spellcheck="false"
+                                            <input id=value_id.clone() type="text" spellcheck="false"
+                                                placeholder=move || match kind() {
+                                                    FieldKind::Text => "value",
+                                                    FieldKind::Number => "42",
+                                                    FieldKind::Boolean => "true",
+                                                    FieldKind::Json => "[\"a\", \"b\"]",
+                                                }
+                                                aria-invalid=move || row_error(i).is_some().to_string()
+                                                aria-describedby=error_id.clone()
                                                 prop:value=move || fields.with(|f| f.get(i).map(|x| x.value.clone()).unwrap_or_default())
                                                 on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.value = v }) }/>
                                             <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
                                                 on:click=move |_| fields.update(|f| { if i < f.len() { f.remove(i); } })>"×"</button>
+                                            <p class="form-error attr-error" id=error_id>{move || row_error(i)}</p>
                                         </div>
                                     }.into_any()
                                 })/>

@@ -305,15 +305,17 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         {move || if dirty.try_get().unwrap_or(false) && !is_new { "Unsaved changes" } else { "" }}
                     </span>
                     <Show when=move || can_edit.get() && !is_new>
+                        // Why Delete is off, in words everyone gets (not only a mouse's tooltip).
+                        <Show when=move || !dependents.with_value(Vec::is_empty)>
+                            <span class="muted delete-note" id="delete-note">
+                                {move || dependents.with_value(|d| format!("Required by {}: it cannot be deleted", d.join(", ")))}
+                            </span>
+                        </Show>
                         <button
                             type="button"
                             class="button"
                             disabled=move || !dependents.with_value(Vec::is_empty)
-                            title=move || {
-                                dependents.with_value(|d| {
-                                    if d.is_empty() { String::new() } else { format!("Required by {}", d.join(", ")) }
-                                })
-                            }
+                            aria-describedby=move || (!dependents.with_value(Vec::is_empty)).then_some("delete-note")
                             on:click=delete
                         >
                             "Delete"

@@ -30,6 +30,8 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
     let from = RwSignal::new(current.saturating_sub(1).to_string());
     let to = RwSignal::new(current.to_string());
     let shown = RwSignal::new(None::<(u64, u64)>);
+    // What is wrong with the form's versions, if anything: shown instead of an old answer.
+    let form_error = RwSignal::new(None::<String>);
     let diff = LocalResource::new(move || {
         let api = session.api();
         let pair = shown.get();
@@ -41,17 +43,30 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
         }
     });
     let show_diff = move |a: u64, b: u64| {
+        form_error.set(None);
         from.set(a.to_string());
         to.set(b.to_string());
         shown.set(Some((a, b)));
     };
     let compare = move |_| {
-        let (a, b) = (
-            from.get_untracked().trim().parse::<u64>(),
-            to.get_untracked().trim().parse::<u64>(),
-        );
-        if let (Ok(a), Ok(b)) = (a, b) {
-            shown.set(Some((a, b)));
+        let read = |field: RwSignal<String>, name: &str| {
+            field
+                .get_untracked()
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v <= current)
+                .ok_or_else(|| format!("{name}: a version number from 0 to {current}"))
+        };
+        match (read(from, "From version"), read(to, "To version")) {
+            (Ok(a), Ok(b)) => {
+                form_error.set(None);
+                shown.set(Some((a, b)));
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                form_error.set(Some(e));
+                shown.set(None);
+            }
         }
     };
     let restore = move |target: u64| {
@@ -138,19 +153,20 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
             <div class="page-head">
                 <h1>"History"</h1>
             </div>
-            <form class="toolbar" on:submit=move |ev| { ev.prevent_default(); compare(()); }>
+            <form class="toolbar" novalidate on:submit=move |ev| { ev.prevent_default(); compare(()); }>
                 <div class="field">
                     <label for="diff-from">"From version"</label>
-                    <input id="diff-from" type="number" min="0" prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+                    <input id="diff-from" type="number" min="0" max=current aria-describedby="diff-form-error" aria-invalid=move || form_error.with(|e| e.as_ref().is_some_and(|e| e.starts_with("From"))).to_string() prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
                 </div>
                 <div class="field">
                     <label for="diff-to">"To version"</label>
-                    <input id="diff-to" type="number" min="0" prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+                    <input id="diff-to" type="number" min="0" max=current aria-describedby="diff-form-error" aria-invalid=move || form_error.with(|e| e.as_ref().is_some_and(|e| e.starts_with("To"))).to_string() prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
                 </div>
                 <div class="field end">
                     <button type="submit" class="button">"Show the diff"</button>
                 </div>
             </form>
+            <p class="form-error" id="diff-form-error" role="alert">{move || form_error.get()}</p>
             <Transition fallback=|| view! { <p class="loading">"Computing the diff…"</p> }>
                 <ErrorBoundary fallback=|errors| view! {
                     <p class="form-error" role="alert">

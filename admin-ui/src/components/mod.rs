@@ -23,6 +23,7 @@ pub mod prerequisites_editor;
 pub mod problem_summary;
 pub mod rows;
 pub mod rule_card;
+pub mod rule_head;
 pub mod rules_builder;
 pub mod schedule_editor;
 pub mod segment_editor;
@@ -47,6 +48,27 @@ pub fn field_id(pointer: &str) -> String {
         }
     }
     id
+}
+
+/// Moves keyboard focus to the first of `ids` that is on the page and not disabled, after the
+/// next frame (when a list has re-rendered).
+pub fn focus_first(ids: Vec<String>) {
+    #[cfg(target_arch = "wasm32")]
+    leptos::prelude::request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        let document = leptos::prelude::document();
+        for id in &ids {
+            if let Some(el) = document.get_element_by_id(id)
+                && !el.matches(":disabled").unwrap_or(true)
+                && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
+            {
+                let _ = el.focus();
+                return;
+            }
+        }
+    });
+    #[cfg(not(target_arch = "wasm32"))]
+    let _ = ids;
 }
 
 /// Moves keyboard focus to the input that edits `pointer` (or the nearest enclosing field),

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use super::clause_editor::ClauseEditor;
 use super::field_problems::FieldProblems;
 use super::rows::{Rows, indices};
+use super::rule_head::RuleHead;
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
 use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item};
@@ -53,38 +54,16 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
 
     view! {
         <li class="rule card inner" data-pointer=move || rule_pointer.get() data-rule=i>
-            <div class="rule-head">
-                <h3>{title}</h3>
-                <div class="row">
-                    <button
-                        type="button"
-                        class="button small"
-                        aria-label=move || format!("Move rule {} up", i + 1)
-                        disabled=move || ro() || i == 0
-                        on:click=move |_| lens.update(|e, _| { move_item(&mut e.rules, i, -1); })
-                    >
-                        "↑"
-                    </button>
-                    <button
-                        type="button"
-                        class="button small"
-                        aria-label=move || format!("Move rule {} down", i + 1)
-                        disabled=move || { ro() || i + 1 >= count() }
-                        on:click=move |_| lens.update(|e, _| { move_item(&mut e.rules, i, 1); })
-                    >
-                        "↓"
-                    </button>
-                    <button
-                        type="button"
-                        class="button small"
-                        aria-label=move || format!("Remove rule {}", i + 1)
-                        disabled=ro
-                        on:click=move |_| lens.update(|e, _| { if i < e.rules.len() { e.rules.remove(i); } })
-                    >
-                        "Remove"
-                    </button>
-                </div>
-            </div>
+            <RuleHead
+                prefix="rule"
+                i
+                title=Signal::derive(title)
+                count=Signal::derive(count)
+                readonly=Signal::derive(ro)
+                on_move=Callback::new(move |delta: isize| lens.update(|e, _| { move_item(&mut e.rules, i, delta); }))
+                on_remove=Callback::new(move |_| lens.update(|e, _| { if i < e.rules.len() { e.rules.remove(i); } }))
+                after_last="rules-add"
+            />
             <FieldProblems problems pointer=rule_pointer/>
             <div class="grid two">
                 <div class="field">

@@ -29,6 +29,7 @@ pub fn RulesBuilder(lens: EnvLens) -> impl IntoView {
                 <button
                     type="button"
                     class="button"
+                    id="rules-add"
                     on:click=move |_| lens.update(|e, vs| e.add_rule(vs.first().map(String::as_str).unwrap_or_default()))
                 >
                     "Add rule"

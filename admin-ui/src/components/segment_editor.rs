@@ -10,6 +10,7 @@ use super::field_problems::FieldProblems;
 use super::focus_pointer;
 use super::problem_summary::ProblemSummary;
 use super::rows::{Rows, indices};
+use super::rule_head::RuleHead;
 use super::write_flow::WriteFlow;
 use crate::context::{Confirm, Question, Session, Store, Unsaved};
 use crate::state::document::DocState;
@@ -264,19 +265,16 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         let id_input = format!("segment-rule-id-{i}");
                         view! {
                             <li class="rule card inner" data-pointer=move || rule_pointer.get()>
-                                <div class="rule-head">
-                                    <h3>{format!("Rule {}", i + 1)}</h3>
-                                    <div class="row">
-                                        <button type="button" class="button small" aria-label=format!("Move rule {} up", i + 1)
-                                            disabled=move || ro() || i == 0
-                                            on:click=move |_| draft.update(|d| { move_item(&mut d.rules, i, -1); })>"↑"</button>
-                                        <button type="button" class="button small" aria-label=format!("Move rule {} down", i + 1)
-                                            disabled=move || { ro() || i + 1 >= rules() }
-                                            on:click=move |_| draft.update(|d| { move_item(&mut d.rules, i, 1); })>"↓"</button>
-                                        <button type="button" class="button small" aria-label=format!("Remove rule {}", i + 1) disabled=ro
-                                            on:click=move |_| draft.update(|d| { if i < d.rules.len() { d.rules.remove(i); } })>"Remove"</button>
-                                    </div>
-                                </div>
+                                <RuleHead
+                                    prefix="segment-rule"
+                                    i
+                                    title=format!("Rule {}", i + 1)
+                                    count=Signal::derive(rules)
+                                    readonly=Signal::derive(ro)
+                                    on_move=Callback::new(move |delta: isize| draft.update(|d| { move_item(&mut d.rules, i, delta); }))
+                                    on_remove=Callback::new(move |_| draft.update(|d| { if i < d.rules.len() { d.rules.remove(i); } }))
+                                    after_last="segment-rules-add"
+                                />
                                 <div class="field">
                                     <label for=id_input.clone()>"Rule id"</label>
                                     <input id=id_input.clone() type="text" readonly=ro
@@ -313,7 +311,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     })/>
                 </ol>
                 <Show when=move || can_edit.get()>
-                    <button type="button" class="button" on:click=move |_| draft.update(|d| d.rules.push(SegmentRuleDraft::new()))>"Add rule"</button>
+                    <button type="button" class="button" id="segment-rules-add" on:click=move |_| draft.update(|d| d.rules.push(SegmentRuleDraft::new()))>"Add rule"</button>
                 </Show>
             </section>
         </section>

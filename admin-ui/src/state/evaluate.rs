@@ -8,6 +8,8 @@ use burgee_core::model::Document;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::json_errors::describe;
+
 /// One flag's result: `{ value, variant, reason, ruleId?, errorCode?, errorMessage?,
 /// prerequisite? }`, from the core here or from the store's `POST /api/v1/evaluate`.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
@@ -89,32 +91,134 @@ fn same_json(a: &Value, b: &Value) -> bool {
     }
 }
 
+/// How the form reads an attribute's value. Nothing is guessed: `5120` typed as text is the
+/// string an app would send as text, which is what a target list of ids matches.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum FieldKind {
+    #[default]
+    Text,
+    Number,
+    Boolean,
+    /// Any JSON: a list (`["a","b"]`), an object (for dotted attributes), `null`.
+    Json,
+}
+
+impl FieldKind {
+    pub const ALL: [FieldKind; 4] = [
+        FieldKind::Text,
+        FieldKind::Number,
+        FieldKind::Boolean,
+        FieldKind::Json,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldKind::Text => "text",
+            FieldKind::Number => "number",
+            FieldKind::Boolean => "true/false",
+            FieldKind::Json => "JSON",
+        }
+    }
+
+    pub fn parse(text: &str) -> FieldKind {
+        FieldKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text)
+            .unwrap_or_default()
+    }
+
+    /// The kind a context's value is shown as.
+    fn of(value: &Value) -> FieldKind {
+        match value {
+            Value::String(_) => FieldKind::Text,
+            Value::Number(_) => FieldKind::Number,
+            Value::Bool(_) => FieldKind::Boolean,
+            _ => FieldKind::Json,
+        }
+    }
+}
+
 /// One attribute of the context form.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Field {
     pub name: String,
-    /// JSON when it reads as JSON (`42`, `true`, `["a"]`, `"7"`), otherwise text.
+    pub kind: FieldKind,
     pub value: String,
 }
 
-/// The context a form describes. `targetingKey` is always text.
-pub fn context_from_fields(targeting_key: &str, fields: &[Field]) -> Value {
+impl Field {
+    pub fn new(name: &str, kind: FieldKind, value: &str) -> Field {
+        Field {
+            name: name.into(),
+            kind,
+            value: value.into(),
+        }
+    }
+
+    /// The value as its kind says, or what is wrong with it.
+    fn read(&self) -> Result<Value, String> {
+        let text = self.value.trim();
+        match self.kind {
+            FieldKind::Text => Ok(Value::String(self.value.clone())),
+            FieldKind::Number => text
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .and_then(|_| serde_json::from_str::<Value>(text).ok())
+                .filter(Value::is_number)
+                .ok_or_else(|| format!("`{text}` is not a number, such as 42 or 0.5")),
+            FieldKind::Boolean => match text {
+                "true" => Ok(Value::Bool(true)),
+                "false" => Ok(Value::Bool(false)),
+                _ => Err("write true or false".into()),
+            },
+            FieldKind::Json => serde_json::from_str::<Value>(text).map_err(|e| describe(&e)),
+        }
+    }
+}
+
+/// A problem with one row of the form (`row` counts from 0).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub row: usize,
+    pub message: String,
+}
+
+/// The context a form describes, or every row's problem. `targetingKey` is the form's own
+/// field and always text; rows without a name are ignored.
+pub fn context_from_fields(
+    targeting_key: &str,
+    fields: &[Field],
+) -> Result<Value, Vec<FieldError>> {
     let mut object = Map::new();
     if !targeting_key.is_empty() {
         object.insert("targetingKey".into(), Value::String(targeting_key.into()));
     }
-    for f in fields {
+    let mut errors = Vec::new();
+    for (row, f) in fields.iter().enumerate() {
         let name = f.name.trim();
         if name.is_empty() {
             continue;
         }
-        let value = match serde_json::from_str::<Value>(f.value.trim()) {
-            Ok(v) if !f.value.trim().is_empty() => v,
-            _ => Value::String(f.value.clone()),
+        let problem = if name == "targetingKey" {
+            Err("the targeting key has its own field above".to_string())
+        } else if fields[..row].iter().any(|g| g.name.trim() == name) {
+            Err(format!("`{name}` is set in an earlier row"))
+        } else {
+            f.read()
         };
-        object.insert(name.into(), value);
+        match problem {
+            Ok(value) => {
+                object.insert(name.into(), value);
+            }
+            Err(message) => errors.push(FieldError { row, message }),
+        }
     }
-    Value::Object(object)
+    if errors.is_empty() {
+        Ok(Value::Object(object))
+    } else {
+        Err(errors)
+    }
 }
 
 /// The form for a context (the inverse of [`context_from_fields`] for objects).
@@ -132,12 +236,9 @@ pub fn fields_from_context(context: &Value) -> (String, Vec<Field>) {
         .filter(|(k, v)| !(k.as_str() == "targetingKey" && v.is_string()))
         .map(|(k, v)| Field {
             name: k.clone(),
+            kind: FieldKind::of(v),
             value: match v {
-                Value::String(s)
-                    if serde_json::from_str::<Value>(s).is_err() || s.trim().is_empty() =>
-                {
-                    s.clone()
-                }
+                Value::String(s) => s.clone(),
                 other => other.to_string(),
             },
         })
@@ -205,34 +306,62 @@ mod tests {
     #[test]
     fn forms_and_json_convert() {
         let fields = vec![
-            Field {
-                name: "plan".into(),
-                value: "pro".into(),
-            },
-            Field {
-                name: "age".into(),
-                value: "42".into(),
-            },
-            Field {
-                name: "beta".into(),
-                value: "true".into(),
-            },
-            Field {
-                name: "id".into(),
-                value: "\"7\"".into(),
-            },
-            Field {
-                name: " ".into(),
-                value: "ignored".into(),
-            },
+            Field::new("plan", FieldKind::Text, "pro"),
+            Field::new("orgId", FieldKind::Text, "5120"),
+            Field::new("age", FieldKind::Number, " 42 "),
+            Field::new("beta", FieldKind::Boolean, "true"),
+            Field::new("groups", FieldKind::Json, r#"["a","b"]"#),
+            Field::new("org", FieldKind::Json, r#"{"id":"o1"}"#),
+            Field::new(" ", FieldKind::Number, "ignored"),
         ];
-        let ctx = context_from_fields("u1", &fields);
+        let ctx = context_from_fields("u1", &fields).unwrap();
         assert_eq!(
             ctx,
-            json!({"targetingKey": "u1", "plan": "pro", "age": 42, "beta": true, "id": "7"})
+            json!({"targetingKey": "u1", "plan": "pro", "orgId": "5120", "age": 42, "beta": true,
+                   "groups": ["a", "b"], "org": {"id": "o1"}})
         );
         let (key, back) = fields_from_context(&ctx);
         assert_eq!(key, "u1");
-        assert_eq!(context_from_fields(&key, &back), ctx);
+        let field = |name: &str| back.iter().find(|f| f.name == name).cloned();
+        assert_eq!(
+            field("groups"),
+            Some(Field::new("groups", FieldKind::Json, r#"["a","b"]"#))
+        );
+        assert_eq!(
+            field("orgId"),
+            Some(Field::new("orgId", FieldKind::Text, "5120"))
+        );
+        assert_eq!(
+            field("age"),
+            Some(Field::new("age", FieldKind::Number, "42"))
+        );
+        assert_eq!(context_from_fields(&key, &back).unwrap(), ctx);
+    }
+
+    #[test]
+    fn a_form_says_which_row_is_wrong() {
+        let fields = vec![
+            Field::new("age", FieldKind::Number, "forty"),
+            Field::new("beta", FieldKind::Boolean, "yes"),
+            Field::new("targetingKey", FieldKind::Text, "u2"),
+            Field::new("plan", FieldKind::Text, "pro"),
+            Field::new("plan", FieldKind::Text, "free"),
+            Field::new("list", FieldKind::Json, "[1,"),
+            Field::new("big", FieldKind::Number, "1e999"),
+        ];
+        let errors = context_from_fields("u1", &fields).unwrap_err();
+        let rows: Vec<usize> = errors.iter().map(|e| e.row).collect();
+        assert_eq!(rows, [0, 1, 2, 4, 5, 6]);
+        assert!(errors[0].message.contains("not a number"));
+        assert!(errors[2].message.contains("its own field"));
+        assert!(errors[3].message.contains("earlier row"));
+        assert!(errors[4].message.starts_with("not valid JSON"));
+    }
+
+    #[test]
+    fn kinds_read_back_from_their_names() {
+        for k in FieldKind::ALL {
+            assert_eq!(FieldKind::parse(k.as_str()), k);
+        }
     }
 }

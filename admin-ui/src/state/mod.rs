@@ -10,6 +10,7 @@ pub mod evaluate;
 pub mod fields;
 pub mod graph;
 pub mod history;
+pub mod json_errors;
 pub mod merge;
 pub mod preview;
 pub mod route;

@@ -15,6 +15,7 @@ use burgee_core::model::{Clause, Document, Op};
 use serde_json::{Map, Value};
 
 use super::graph::Graph;
+use super::json_errors::describe;
 
 /// The label of "no variant" (the caller's default is served).
 pub const DEFAULT_LABEL: &str = "(caller's default)";
@@ -27,15 +28,14 @@ pub fn parse_json_lines(text: &str) -> Result<Vec<Value>, String> {
         if line.is_empty() {
             continue;
         }
-        let value: Value = serde_json::from_str(line).map_err(|e| {
-            let message = e.to_string();
-            let message = message
-                .rfind(" at line ")
-                .and_then(|k| message.get(..k))
-                .unwrap_or(&message)
-                .to_string();
-            format!("line {}: {message}", i + 1)
-        })?;
+        let value: Value =
+            serde_json::from_str(line).map_err(|e| format!("line {}: {}", i + 1, describe(&e)))?;
+        if !value.is_object() {
+            return Err(format!(
+                "line {}: a context is one JSON object per line, such as {{\"targetingKey\": \"u1\"}}",
+                i + 1
+            ));
+        }
         out.push(value);
     }
     Ok(out)
@@ -343,8 +343,13 @@ mod tests {
             2
         );
         let err = parse_json_lines("{}\n{oops").unwrap_err();
-        assert!(err.starts_with("line 2: "), "{err}");
-        assert!(!err.contains("column"), "{err}");
+        assert!(err.starts_with("line 2: not valid JSON: "), "{err}");
+        let err = parse_json_lines("{}\n[{\"targetingKey\":\"a\"}]").unwrap_err();
+        assert!(
+            err.starts_with("line 2: a context is one JSON object"),
+            "{err}"
+        );
+        assert!(parse_json_lines("42").is_err());
     }
 
     #[test]

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
+import { api, closeAll, createBooleanFlag, eventually, example, importDocument, ofrep, shot, signedIn, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -340,4 +340,89 @@ test("a conflict saved on top of theirs keeps their kill switch and names what w
   await page.getByRole("tab", { name: /production/ }).click();
   assert.equal(await page.getByLabel(/Enabled \(the kill switch\)/).isChecked(), false);
   await importDocument(example);
+});
+
+test("evaluate as: attribute types are chosen, not guessed, and a wrong value is named at its row", async () => {
+  await importDocument(example);
+  await createBooleanFlag("e2e-typed", "E2E typed", {
+    targets: [{ attribute: "orgId", values: ["5120"], variant: "on" }],
+    rules: [{ id: "big", clauses: [{ attribute: "seats", op: "gte", values: [10] }], serve: { variant: "on" } }],
+  });
+  await page.goto(`${app.url}#/evaluate`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.getByLabel("Environment").selectOption("production");
+  await page.getByLabel("Targeting key").fill("t-1");
+  const row = page.locator('table.results tr[data-flag="e2e-typed"]');
+  const reason = () => row.getAttribute("data-reason");
+
+  // Text by default: "5120" is the string the target list holds.
+  await page.getByLabel("Attribute 1 name").fill("orgId");
+  await page.getByLabel("Attribute 1 value").fill("5120");
+  await eventually(async () => (await reason()) === "TARGETING_MATCH", 5000, "a text org id matches");
+  // The edge has the new flag once its snapshot is revalidated (SNAPSHOT_TTL_SECONDS).
+  await eventually(async () => (await ofrep("e2e-typed", { targetingKey: "t-1", orgId: "5120" })).body.reason === "TARGETING_MATCH", 15000, "the edge matches a text org id");
+  // As a number it is another value, at the edge too.
+  await page.getByLabel("Attribute 1 type").selectOption("number");
+  await eventually(async () => (await reason()) === "DEFAULT", 5000, "a number org id does not match");
+  assert.equal((await ofrep("e2e-typed", { targetingKey: "t-1", orgId: 5120 })).body.reason, "DEFAULT");
+
+  // A number compared as one.
+  await page.getByRole("button", { name: "Add attribute" }).click();
+  await page.getByLabel("Attribute 2 name").fill("seats");
+  await page.getByLabel("Attribute 2 type").selectOption("number");
+  await page.getByLabel("Attribute 2 value").fill("12");
+  await eventually(async () => (await row.getAttribute("data-variant")) === "on", 5000, "the seats rule");
+  assert.equal(await reason(), "TARGETING_MATCH");
+  await page.getByRole("button", { name: "Compare with the store" }).click();
+  await page.getByText("The store agrees on every flag.").waitFor();
+
+  // Wrong values are errors at their rows, and evaluate nothing.
+  await page.getByLabel("Attribute 2 value").fill("twelve");
+  const value = page.getByLabel("Attribute 2 value");
+  await eventually(async () => (await value.getAttribute("aria-invalid")) === "true", 5000, "the row is marked");
+  assert.match(await page.locator("#eval-error-1").innerText(), /not a number/);
+  assert.equal(await row.count(), 0, "no results while the context is wrong");
+  await value.fill("12");
+  await page.getByLabel("Attribute 1 name").fill("targetingKey");
+  assert.match(await page.locator("#eval-error-0").innerText(), /its own field/);
+  await page.getByLabel("Attribute 1 name").fill("orgId");
+
+  // The results have the room for every column at laptop width.
+  const table = await page.locator("table.results").evaluate((t) => ({ table: t.scrollWidth, wrap: t.parentElement.clientWidth }));
+  assert.ok(table.table <= table.wrap + 1, `the results fit: ${JSON.stringify(table)}`);
+  await shot(page, "26-evaluate-typed");
+  await importDocument(example);
+});
+
+test("history: a diff form with a version that does not exist says so, and no old answer stays", async () => {
+  await page.goto(`${app.url}#/history`);
+  await page.locator("table.versions tbody tr").first().waitFor();
+  const current = await version();
+  await page.getByLabel("From version").fill(String(current + 5));
+  await page.getByRole("button", { name: "Show the diff" }).click();
+  const error = page.locator("#diff-form-error");
+  await eventually(async () => /From version: a version number from 0 to/.test(await error.innerText()), 5000, "the form's error");
+  assert.equal(await page.getByLabel("From version").getAttribute("aria-invalid"), "true");
+  assert.equal(await page.getByTestId("diff").count(), 0);
+  await page.getByLabel("From version").fill("");
+  await page.getByRole("button", { name: "Show the diff" }).click();
+  assert.match(await error.innerText(), /From version/);
+  await page.getByLabel("From version").fill(String(current - 1));
+  await page.getByRole("button", { name: "Show the diff" }).click();
+  await page.getByTestId("diff").waitFor();
+  assert.equal(await error.innerText(), "");
+});
+
+test("change preview: a pasted line that is not one context object is named", async () => {
+  await openFlag("daily-planning", "Preview change");
+  await page.getByLabel("Pasted (JSON lines)").check();
+  const box = page.getByLabel("Contexts, one JSON object per line");
+  await box.fill('{"targetingKey":"a"}\n[{"targetingKey":"b"}]');
+  await page.getByTestId("run-preview").click();
+  const alert = page.locator(".form-error[role=alert]").filter({ hasText: "line 2" });
+  await alert.waitFor();
+  assert.match(await alert.innerText(), /line 2: a context is one JSON object per line/);
+  await box.fill('{"targetingKey":"a"}\n{"plan": pro}');
+  await page.getByTestId("run-preview").click();
+  await page.locator(".form-error[role=alert]", { hasText: /line 2: not valid JSON: .*quotes/ }).waitFor();
 });

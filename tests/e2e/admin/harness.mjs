@@ -72,6 +72,22 @@ export async function importDocument(document) {
   return r.body.version;
 }
 
+/**
+ * Creates a boolean flag (on/off) whose production settings are `production` on top of
+ * "enabled, off when disabled, off for everyone else"; fails unless the store created it.
+ */
+export async function createBooleanFlag(key, name, production) {
+  const flag = {
+    name,
+    kind: "boolean",
+    variants: { on: true, off: false },
+    environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "off" }, ...production } },
+  };
+  const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
+  if (r.status !== 201) throw new Error(`PUT /flags/${key}: ${r.status} ${JSON.stringify(r.body)}`);
+  return r.body.version;
+}
+
 /** The worker's OFREP answer for one flag (production, the default environment). */
 export async function ofrep(key, context) {
   const r = await fetch(`${worker}/ofrep/v1/evaluate/flags/${key}`, {

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, example, importDocument, signedIn, signIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, createBooleanFlag, eventually, example, importDocument, signedIn, signIn, tokens, version } from "./harness.mjs";
 
 let browser;
 let app;
@@ -154,4 +154,55 @@ test("a flag keyed `new` has its own page; creating is elsewhere", async () => {
   await page.getByRole("link", { name: "Segments" }).click();
   await page.locator("table.segments").waitFor();
   await importDocument(example);
+});
+
+test("keyboard: focus follows a moved rule, and a removal lands on a heading, not on another rule's button", async () => {
+  await importDocument(example);
+  await createBooleanFlag("e2e-focus", "E2E focus", {
+    rules: ["a", "b", "c"].map((id) => ({ id, clauses: [{ attribute: "role", op: "in", values: [id] }], serve: { variant: "on" } })),
+  });
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.goto(`${app.url}#/flags/e2e-focus`);
+  await page.getByRole("tab", { name: /production/ }).click();
+  const active = () => page.evaluate(() => document.activeElement?.id ?? "");
+  // Focus moves on the next animation frame, after the list has re-rendered.
+  const focused = async (expected) => {
+    await eventually(async () => (await active()) === expected, 2000, `focus on #${expected} (it is on #${await active()})`).catch(() => {});
+    return active();
+  };
+  const ids = () => page.locator("li.rule").evaluateAll((rules) => rules.map((r) => r.querySelector("input")?.value));
+
+  await page.getByRole("button", { name: "Move rule 3 up" }).focus();
+  await page.keyboard.press("Enter");
+  assert.deepEqual(await ids(), ["a", "c", "b"]);
+  assert.equal(await focused("rule-1-up"), "rule-1-up", "focus stays with rule c, now second");
+  await page.keyboard.press("Enter");
+  assert.deepEqual(await ids(), ["c", "a", "b"]);
+  // At the top, "up" is disabled: focus goes to the same rule's "down".
+  assert.equal(await focused("rule-0-down"), "rule-0-down");
+
+  await page.getByRole("button", { name: "Remove rule 2" }).focus();
+  await page.keyboard.press("Enter");
+  assert.deepEqual(await ids(), ["c", "b"]);
+  assert.equal(await focused("rule-1-title"), "rule-1-title", "the heading of the rule that took its place");
+  await page.keyboard.press("Enter");
+  assert.deepEqual(await ids(), ["c", "b"], "a second Enter removes nothing");
+  await page.getByRole("button", { name: "Remove rule 2" }).click();
+  await page.getByRole("button", { name: "Remove rule 1" }).click();
+  assert.equal(await focused("rules-add"), "rules-add", "the last one gone: the Add rule button");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await importDocument(example);
+});
+
+test("a flag others require says why it cannot be deleted, in words", async () => {
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.goto(`${app.url}#/flags/enhanced-task-metadata`);
+  await page.locator("#editor-title").waitFor();
+  const del = page.getByRole("button", { name: "Delete" });
+  assert.equal(await del.isDisabled(), true);
+  const note = page.locator(`#${await del.getAttribute("aria-describedby")}`);
+  assert.match(await note.innerText(), /Required by daily-planning/);
+  assert.equal(await note.isVisible(), true);
 });
