@@ -3,14 +3,16 @@
 
 use leptos::prelude::*;
 
-use super::field_problems::FieldProblems;
+use super::field_id;
+use super::field_problems::{FieldProblems, invalid};
 use super::rows::{Rows, indices};
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
-use crate::state::draft::{ServeDraft, ServeEdit, StepDraft};
-use crate::state::values::{at_to_input, display_time, input_to_at, rfc3339};
-
-const DAY_MS: i64 = 86_400_000;
+use crate::state::draft::{
+    RAMP_EVERY, RAMP_ON, RAMP_PERCENTS, RAMP_START, RampForm, ServeDraft, ServeEdit,
+};
+use crate::state::fields::Problems;
+use crate::state::values::{at_to_input, display_time, input_to_at, rfc3339, tomorrow_morning};
 
 #[component]
 pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
@@ -20,49 +22,31 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
     let count = move || lens.with(|e| e.schedule.len()).unwrap_or(0);
     let variants = Signal::derive(move || edit.variants());
 
-    // The progressive-rollout helper.
-    let tomorrow = (crate::now_ms() / DAY_MS + 1) * DAY_MS + 9 * 3_600_000;
-    let ramp_start = RwSignal::new(at_to_input(&rfc3339(tomorrow)));
-    let ramp_every = RwSignal::new("24".to_string());
-    let ramp_steps = RwSignal::new("5, 25, 50, 100".to_string());
-    let ramp_on = RwSignal::new(String::new());
-    let ramp_error = RwSignal::new(None::<String>);
-    let apply_ramp = move |_| {
-        let start = burgee_core::time::parse_rfc3339(&input_to_at(&ramp_start.get_untracked()));
-        let hours = ramp_every
-            .get_untracked()
-            .trim()
-            .parse::<f64>()
-            .ok()
-            .filter(|h| *h > 0.0);
-        let percents: Result<Vec<u64>, _> = ramp_steps
-            .get_untracked()
-            .split(',')
-            .map(|p| p.trim().trim_end_matches('%').trim().parse::<u64>())
-            .collect();
-        let names = variants.get_untracked();
-        let on = Some(ramp_on.get_untracked())
-            .filter(|v| !v.is_empty())
-            .or_else(|| names.first().cloned());
-        let off = names.iter().find(|v| Some(*v) != on.as_ref()).cloned();
-        match (start, hours, percents, on, off) {
-            (None, ..) => ramp_error.set(Some("Choose when the first step starts.".into())),
-            (_, None, ..) => {
-                ramp_error.set(Some("The interval is a positive number of hours.".into()))
-            }
-            (_, _, Err(_), ..) => ramp_error.set(Some(
-                "Steps are percentages, such as 5, 25, 50, 100.".into(),
-            )),
-            (_, _, _, _, None) | (_, _, _, None, _) => {
-                ramp_error.set(Some("A rollout needs two variants.".into()))
-            }
-            (Some(start), Some(hours), Ok(percents), Some(on), Some(off)) => {
-                ramp_error.set(None);
-                let every = (hours * 3_600_000.0) as i64;
-                lens.update(|e, _| e.ramp(start, every, &percents, &on, &off));
-            }
-        }
+    // The progressive-rollout helper: its form, and its own problems at its inputs.
+    let ramp = RwSignal::new(RampForm {
+        start: at_to_input(&rfc3339(tomorrow_morning(crate::now_ms()))),
+        every: "24".into(),
+        percents: "5, 25, 50, 100".into(),
+        on: String::new(),
+    });
+    let ramp_problems = RwSignal::new(Problems::default());
+    let ramp_field = move |pointer: &'static str| {
+        (
+            move || field_id(pointer),
+            move || invalid(ramp_problems.into(), pointer, false).to_string(),
+        )
     };
+    let apply_ramp = move |_| match ramp.with_untracked(|f| f.parse(&variants.get_untracked())) {
+        Ok(r) => {
+            ramp_problems.set(Problems::default());
+            lens.update(|e, _| e.ramp(r.start_ms, r.interval_ms, &r.percents, &r.on, &r.off));
+        }
+        Err(p) => ramp_problems.set(p),
+    };
+    let (start_described, start_invalid) = ramp_field(RAMP_START);
+    let (every_described, every_invalid) = ramp_field(RAMP_EVERY);
+    let (percents_described, percents_invalid) = ramp_field(RAMP_PERCENTS);
+    let (on_described, on_invalid) = ramp_field(RAMP_ON);
 
     view! {
         <section class="card" aria-labelledby="schedule-title">
@@ -144,9 +128,7 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                         class="button"
                         on:click=move |_| {
                             lens.update(|e, vs| {
-                                let at = rfc3339(tomorrow);
-                                let v = vs.first().cloned().unwrap_or_default();
-                                e.schedule.push(StepDraft::new(at, ServeDraft::variant(&v)))
+                                e.add_step(crate::now_ms(), vs.first().map(String::as_str).unwrap_or_default())
                             })
                         }
                     >
@@ -162,9 +144,12 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                             <input
                                 id="ramp-start"
                                 type="datetime-local"
-                                prop:value=move || ramp_start.get()
-                                on:change=move |ev| ramp_start.set(event_target_value(&ev))
+                                aria-describedby=start_described
+                                aria-invalid=start_invalid
+                                prop:value=move || ramp.with(|f| f.start.clone())
+                                on:change=move |ev| ramp.update(|f| f.start = event_target_value(&ev))
                             />
+                            <FieldProblems problems=ramp_problems pointer=RAMP_START.to_string()/>
                         </div>
                         <div class="field">
                             <label for="ramp-every">"Hours between steps"</label>
@@ -172,22 +157,33 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                                 id="ramp-every"
                                 type="number"
                                 min="1"
-                                prop:value=move || ramp_every.get()
-                                on:input=move |ev| ramp_every.set(event_target_value(&ev))
+                                aria-describedby=every_described
+                                aria-invalid=every_invalid
+                                prop:value=move || ramp.with(|f| f.every.clone())
+                                on:input=move |ev| ramp.update(|f| f.every = event_target_value(&ev))
                             />
+                            <FieldProblems problems=ramp_problems pointer=RAMP_EVERY.to_string()/>
                         </div>
                         <div class="field">
                             <label for="ramp-steps">"Percentages"</label>
                             <input
                                 id="ramp-steps"
                                 type="text"
-                                prop:value=move || ramp_steps.get()
-                                on:input=move |ev| ramp_steps.set(event_target_value(&ev))
+                                aria-describedby=percents_described
+                                aria-invalid=percents_invalid
+                                prop:value=move || ramp.with(|f| f.percents.clone())
+                                on:input=move |ev| ramp.update(|f| f.percents = event_target_value(&ev))
                             />
+                            <FieldProblems problems=ramp_problems pointer=RAMP_PERCENTS.to_string()/>
                         </div>
                         <div class="field">
                             <label for="ramp-on">"Variant rolled out"</label>
-                            <select id="ramp-on" on:change=move |ev| ramp_on.set(event_target_value(&ev))>
+                            <select
+                                id="ramp-on"
+                                aria-describedby=on_described
+                                aria-invalid=on_invalid
+                                on:change=move |ev| ramp.update(|f| f.on = event_target_value(&ev))
+                            >
                                 {move || {
                                     variants
                                         .get()
@@ -196,9 +192,9 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                                         .collect_view()
                                 }}
                             </select>
+                            <FieldProblems problems=ramp_problems pointer=RAMP_ON.to_string()/>
                         </div>
                     </div>
-                    <p class="form-error" role="alert">{move || ramp_error.get()}</p>
                     <button type="button" class="button" on:click=apply_ramp>"Make the steps"</button>
                 </details>
             </Show>

@@ -1,5 +1,6 @@
-//! What to serve: one variant, or a percentage rollout whose weights always add up (moving one
-//! weight moves the others), with the split drawn.
+//! What to serve: one variant, or a percentage rollout whose shares always add up to 100 %
+//! (moving one moves the others), with the split drawn. Shares are typed and dragged as whole
+//! percentages, whatever scale the weights are stored on (see `state::weights`).
 
 use leptos::prelude::*;
 
@@ -97,11 +98,16 @@ pub fn ServeEditor(
             <Show when=move || mode() == ServeMode::Rollout>
                 <SplitBar serve/>
                 <p class="hint">
-                    {move || format!("The weights always add up to {}; moving one moves the others.", total())}
+                    "The shares always add up to 100 %; moving one moves the others."
+                    {move || {
+                        let total = total();
+                        (total != weights::DEFAULT_TOTAL).then(|| format!(" Stored as weights out of {total}."))
+                    }}
                 </p>
                 <FieldProblems problems pointer=weights_pointer/>
                 <ol class="weights">
                     <Rows keys=indices(count) row=Callback::new(move |i: usize| {
+                            let shown = move || serve.with(|s| s.percent_text(i));
                             let weight = move || serve.with(|s| s.rollout.weights.get(i).map(|w| w.weight).unwrap_or(0));
                             let variant = move || serve.with(|s| s.rollout.weights.get(i).map(|w| w.variant.clone()).unwrap_or_default());
                             let w_pointer = Signal::derive(move || join(&pointer.get(), &["rollout", "weights", &i.to_string()]));
@@ -109,11 +115,7 @@ pub fn ServeEditor(
                             let slider_id = format!("{p}-w{i}-slider");
                             let number_id = format!("{p}-w{i}-number");
                             let select_id = format!("{p}-w{i}-variant");
-                            let set = move |text: String| {
-                                if let Ok(v) = text.trim().parse::<u64>() {
-                                    on_edit.run(ServeEdit::Weight(i, v));
-                                }
-                            };
+                            let set = move |text: String| on_edit.run(ServeEdit::Percent(i, text));
                             view! {
                                 <li class="weight-row" data-pointer=move || w_pointer.get() data-weight-variant=variant>
                                     <label class="sr-only" for=select_id.clone()>{move || format!("Variant of share {}", i + 1)}</label>
@@ -137,33 +139,34 @@ pub fn ServeEditor(
                                                 .collect_view()
                                         }}
                                     </select>
-                                    <label class="sr-only" for=slider_id.clone()>{move || format!("Weight of {}", variant())}</label>
+                                    <label class="sr-only" for=slider_id.clone()>{move || format!("Share of {} (slider)", variant())}</label>
                                     <input
                                         id=slider_id.clone()
                                         type="range"
                                         min="0"
-                                        max=move || total().to_string()
+                                        max="100"
                                         step="1"
                                         disabled=move || ro() || count() < 2
-                                        prop:value=move || weight().to_string()
+                                        prop:value=move || weights::percent_number(weight(), total())
                                         on:input=move |ev| set(event_target_value(&ev))
                                     />
-                                    <label class="sr-only" for=number_id.clone()>{move || format!("Weight of {} (number)", variant())}</label>
+                                    <label class="sr-only" for=number_id.clone()>{move || format!("Share of {} in percent", variant())}</label>
                                     <input
                                         id=number_id.clone()
                                         class="weight-number"
                                         type="number"
                                         min="0"
-                                        max=move || total().to_string()
+                                        max="100"
                                         step="1"
                                         data-testid="weight"
+                                        data-pointer=move || join(&w_pointer.get(), &["weight"])
                                         readonly=move || ro() || count() < 2
                                         aria-describedby=move || field_id(&w_pointer.get())
                                         aria-invalid=move || invalid(problems, &w_pointer.get(), true).to_string()
-                                        prop:value=move || weight().to_string()
+                                        prop:value=shown
                                         on:change=move |ev| set(event_target_value(&ev))
                                     />
-                                    <span class="percent">{move || weights::percent(weight(), total())}</span>
+                                    <span class="percent" title=move || format!("weight {} of {}", weight(), total())>"%"</span>
                                     <button
                                         type="button"
                                         class="button small"

@@ -6,17 +6,26 @@
 //! same order and indices as the model it becomes, so a JSON Pointer from the validator
 //! (`…/rules/2/clauses/0/values/1`) names exactly one input. Anything the editor does not
 //! show (metadata, timestamps, fields of a newer version) is carried over untouched.
+//!
+//! Variants are referred to by name all over a flag (off variants, targets, serves), so each
+//! variant draft has a key, its identity for those references, which follows its typed name
+//! only while that name is usable (see [`FlagDraft::rename_variant`]): a name typed on the way
+//! to another, an empty one or one that collides is an error at the name's input, never a
+//! silent re-pointing of references.
 
 use std::collections::BTreeMap;
 
 use burgee_core::model::{
-    self, Clause, Environment, Extra, Flag, Kind, Op, Prerequisite, Rollout, Rule, ScheduleStep,
-    Serve, Target, Weight,
+    self, Clause, Document, Environment, Extra, Flag, Kind, Op, Prerequisite, Rollout, Rule,
+    ScheduleStep, Serve, Target, Weight,
 };
 use serde_json::Value;
 
-use super::fields::{Problem, Problems, flag_pointer, pointer};
-use super::values::{format_values, format_variant, parse_values, parse_variant};
+use super::fields::{Problem, Problems, flag_pointer, key_pointer, pointer};
+use super::values::{
+    DAY_MS, convert_variant, format_values, format_variant, input_to_at, parse_values,
+    parse_variant, rfc3339, tomorrow_morning, zero_value,
+};
 use super::weights;
 
 fn opt(text: &str) -> Option<String> {
@@ -30,9 +39,31 @@ fn opt(text: &str) -> Option<String> {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct VariantDraft {
+    /// The name as typed (change it with [`FlagDraft::rename_variant`]).
     pub name: String,
     /// The value as typed: bare text for string flags, JSON otherwise.
     pub text: String,
+    /// The name the rest of the draft calls this variant (off variants, targets, serves, the
+    /// model and its pointers): the typed name whenever that is usable, else the last usable
+    /// one. Unique among the flag's variants.
+    key: String,
+    /// The name in the stored flag, which other flags' prerequisites use (`None`: new).
+    saved: Option<String>,
+}
+
+impl VariantDraft {
+    fn new(name: &str, text: String, saved: bool) -> VariantDraft {
+        VariantDraft {
+            name: name.into(),
+            text,
+            key: name.into(),
+            saved: saved.then(|| name.into()),
+        }
+    }
+
+    pub fn key(&self) -> &str {
+        &self.key
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -54,7 +85,21 @@ pub enum ServeMode {
 pub struct WeightDraft {
     pub variant: String,
     pub weight: u64,
+    /// A percentage typed for this share that is not one (`33.3`, `-5`, nothing): shown, with
+    /// its error, until it is fixed; the weight keeps its last value meanwhile.
+    pub typed: Option<String>,
     extra: Extra,
+}
+
+impl WeightDraft {
+    fn new(variant: &str, weight: u64) -> WeightDraft {
+        WeightDraft {
+            variant: variant.into(),
+            weight,
+            typed: None,
+            extra: Extra::new(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -78,8 +123,9 @@ pub struct ServeDraft {
 pub enum ServeEdit {
     Mode(ServeMode),
     Variant(String),
-    /// Sets one weight; the others move so the total stays.
-    Weight(usize, u64),
+    /// Sets one share to a percentage as typed (see [`weights::set_percent`]); the others move
+    /// so the total stays. Text that is not a whole percentage is kept, with an error.
+    Percent(usize, String),
     WeightVariant(usize, String),
     AddWeight(String),
     RemoveWeight(usize),
@@ -198,11 +244,7 @@ impl ServeDraft {
         serve.mode = ServeMode::Rollout;
         serve.rollout.weights = weights
             .iter()
-            .map(|(v, w)| WeightDraft {
-                variant: (*v).into(),
-                weight: *w,
-                extra: Extra::new(),
-            })
+            .map(|(v, w)| WeightDraft::new(v, *w))
             .collect();
         serve
     }
@@ -232,6 +274,7 @@ impl ServeDraft {
                             .as_u64()
                             .or_else(|| w.weight.as_f64().map(|f| f.max(0.0) as u64))
                             .unwrap_or(0),
+                        typed: None,
                         extra: w.extra.clone(),
                     })
                     .collect(),
@@ -286,10 +329,33 @@ impl ServeDraft {
         self.rollout.weights.iter().map(|w| w.weight).collect()
     }
 
+    fn set_weights(&mut self, ws: Vec<u64>) {
+        for (w, v) in self.rollout.weights.iter_mut().zip(ws) {
+            w.weight = v;
+        }
+    }
+
+    /// What share `i`'s input shows: its percentage (`33.33`), or the text typed that is not one.
+    pub fn percent_text(&self, i: usize) -> String {
+        let total = weights::total(&self.weights());
+        self.rollout
+            .weights
+            .get(i)
+            .map(|w| {
+                w.typed
+                    .clone()
+                    .unwrap_or_else(|| weights::percent_number(w.weight, total))
+            })
+            .unwrap_or_default()
+    }
+
     pub fn apply(&mut self, edit: ServeEdit, variants: &[String]) {
         match edit {
             ServeEdit::Mode(mode) => {
                 self.mode = mode;
+                for w in &mut self.rollout.weights {
+                    w.typed = None;
+                }
                 if mode == ServeMode::Variant && self.variant.is_empty() {
                     self.variant = variants.first().cloned().unwrap_or_default();
                 }
@@ -298,22 +364,26 @@ impl ServeDraft {
                     self.rollout.weights = variants
                         .iter()
                         .zip(split)
-                        .map(|(v, w)| WeightDraft {
-                            variant: v.clone(),
-                            weight: w,
-                            extra: Extra::new(),
-                        })
+                        .map(|(v, w)| WeightDraft::new(v, w))
                         .collect();
                 }
             }
             ServeEdit::Variant(v) => self.variant = v,
-            ServeEdit::Weight(i, value) => {
-                let mut ws = self.weights();
-                weights::set(&mut ws, i, value);
-                for (w, v) in self.rollout.weights.iter_mut().zip(ws) {
-                    w.weight = v;
+            ServeEdit::Percent(i, text) => match weights::parse_percent(&text) {
+                Ok(percent) => {
+                    let mut ws = self.weights();
+                    weights::set_percent(&mut ws, i, percent);
+                    self.set_weights(ws);
+                    if let Some(w) = self.rollout.weights.get_mut(i) {
+                        w.typed = None;
+                    }
                 }
-            }
+                Err(_) => {
+                    if let Some(w) = self.rollout.weights.get_mut(i) {
+                        w.typed = Some(text);
+                    }
+                }
+            },
             ServeEdit::WeightVariant(i, v) => {
                 if let Some(w) = self.rollout.weights.get_mut(i) {
                     w.variant = v;
@@ -325,20 +395,14 @@ impl ServeDraft {
                 } else {
                     0
                 };
-                self.rollout.weights.push(WeightDraft {
-                    variant: v,
-                    weight,
-                    extra: Extra::new(),
-                });
+                self.rollout.weights.push(WeightDraft::new(&v, weight));
             }
             ServeEdit::RemoveWeight(i) => {
                 if i < self.rollout.weights.len() {
                     let mut ws = self.weights();
                     weights::remove(&mut ws, i);
                     self.rollout.weights.remove(i);
-                    for (w, v) in self.rollout.weights.iter_mut().zip(ws) {
-                        w.weight = v;
-                    }
+                    self.set_weights(ws);
                 }
             }
             ServeEdit::BucketBy(v) => self.rollout.bucket_by = v,
@@ -346,13 +410,26 @@ impl ServeDraft {
         }
     }
 
-    fn rename_variant(&mut self, from: &str, to: &str) {
-        if self.variant == from {
-            self.variant = to.into();
-        }
+    /// Re-points references to renamed variants (`old key → new key`, all at once).
+    fn rename_variants(&mut self, renames: &BTreeMap<String, String>) {
+        rename(&mut self.variant, renames);
         for w in &mut self.rollout.weights {
-            if w.variant == from {
-                w.variant = to.into();
+            rename(&mut w.variant, renames);
+        }
+    }
+
+    /// The editor's own problems with this serve at `at`: percentages typed that are not.
+    fn problems(&self, at: &str, out: &mut Vec<Problem>) {
+        if self.mode != ServeMode::Rollout {
+            return;
+        }
+        for (i, w) in self.rollout.weights.iter().enumerate() {
+            if let Some(Err(message)) = w.typed.as_deref().map(weights::parse_percent) {
+                out.push(Problem::error(
+                    pointer(at, &["rollout", "weights", &i.to_string(), "weight"]),
+                    "invalid-weight",
+                    message,
+                ));
             }
         }
     }
@@ -499,6 +576,13 @@ impl RuleDraft {
     }
 }
 
+/// Re-points one reference to a variant if that variant was renamed.
+fn rename(reference: &mut String, renames: &BTreeMap<String, String>) {
+    if let Some(to) = renames.get(reference.as_str()) {
+        *reference = to.clone();
+    }
+}
+
 impl StepDraft {
     pub fn new(at: String, serve: ServeDraft) -> StepDraft {
         StepDraft {
@@ -633,12 +717,143 @@ impl EnvDraft {
         parts.join(", ")
     }
 
-    fn serves_mut(&mut self) -> impl Iterator<Item = &mut ServeDraft> {
-        self.rules
-            .iter_mut()
-            .map(|r| &mut r.serve)
-            .chain(std::iter::once(&mut self.default_serve))
-            .chain(self.schedule.iter_mut().map(|s| &mut s.serve))
+    /// Adds a schedule step serving `variant`. It starts a day after the latest step, and never
+    /// before [`tomorrow_morning`] (no step is added in the past, where it would take effect as
+    /// soon as it is saved), so it never shares a time with another step.
+    pub fn add_step(&mut self, now_ms: i64, variant: &str) {
+        let earliest = tomorrow_morning(now_ms);
+        let at = self
+            .schedule
+            .iter()
+            .filter_map(|s| burgee_core::time::parse_rfc3339(&s.at))
+            .max()
+            .map_or(earliest, |latest| (latest + DAY_MS).max(earliest));
+        self.schedule
+            .push(StepDraft::new(rfc3339(at), ServeDraft::variant(variant)));
+    }
+
+    /// Re-points references to renamed variants (`old key → new key`, all at once).
+    fn rename_variants(&mut self, renames: &BTreeMap<String, String>) {
+        rename(&mut self.off_variant, renames);
+        for t in &mut self.targets {
+            rename(&mut t.variant, renames);
+        }
+        for r in &mut self.rules {
+            r.serve.rename_variants(renames);
+        }
+        self.default_serve.rename_variants(renames);
+        for s in &mut self.schedule {
+            s.serve.rename_variants(renames);
+        }
+    }
+
+    /// The editor's own problems with this environment (at `at`).
+    fn problems(&self, at: &str, out: &mut Vec<Problem>) {
+        for (i, r) in self.rules.iter().enumerate() {
+            r.serve
+                .problems(&pointer(at, &["rules", &i.to_string(), "serve"]), out);
+        }
+        self.default_serve
+            .problems(&pointer(at, &["defaultServe"]), out);
+        for (i, s) in self.schedule.iter().enumerate() {
+            s.serve.problems(
+                &pointer(at, &["schedule", &i.to_string(), "defaultServe"]),
+                out,
+            );
+        }
+    }
+}
+
+// -- the progressive-rollout form -------------------------------------------------------------
+
+/// Pseudo-pointers of the progressive-rollout form's inputs (it edits no field of the document
+/// directly, so its problems are its own).
+pub const RAMP_START: &str = "#ramp-start";
+pub const RAMP_EVERY: &str = "#ramp-every";
+pub const RAMP_PERCENTS: &str = "#ramp-percents";
+pub const RAMP_ON: &str = "#ramp-on";
+
+/// The progressive-rollout form as typed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RampForm {
+    /// The first step's time, as a `datetime-local` input holds it (UTC).
+    pub start: String,
+    /// Hours between steps.
+    pub every: String,
+    /// `5, 25, 50, 100`.
+    pub percents: String,
+    /// The variant rolled out (empty: the first).
+    pub on: String,
+}
+
+/// A progressive rollout, read from its form: see [`EnvDraft::ramp`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ramp {
+    pub start_ms: i64,
+    pub interval_ms: i64,
+    pub percents: Vec<u64>,
+    pub on: String,
+    pub off: String,
+}
+
+impl RampForm {
+    /// The rollout, or a problem at each input that does not hold what it should.
+    pub fn parse(&self, variants: &[String]) -> Result<Ramp, Problems> {
+        let mut problems = Vec::new();
+        let start = burgee_core::time::parse_rfc3339(&input_to_at(&self.start));
+        if start.is_none() {
+            problems.push(Problem::error(
+                RAMP_START,
+                "invalid-timestamp",
+                "choose when the first step starts",
+            ));
+        }
+        let hours = self
+            .every
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && *h > 0.0);
+        if hours.is_none() {
+            problems.push(Problem::error(
+                RAMP_EVERY,
+                "invalid-value",
+                "the interval is a positive number of hours",
+            ));
+        }
+        let percents = weights::parse_percents(&self.percents);
+        if let Err(message) = &percents {
+            problems.push(Problem::error(
+                RAMP_PERCENTS,
+                "invalid-weight",
+                message.clone(),
+            ));
+        }
+        let on = Some(self.on.clone())
+            .filter(|v| variants.contains(v))
+            .or_else(|| variants.first().cloned());
+        let off = variants.iter().find(|v| Some(*v) != on.as_ref()).cloned();
+        if off.is_none() {
+            problems.push(Problem::error(
+                RAMP_ON,
+                "no-variants",
+                "a rollout needs two variants",
+            ));
+        }
+        match (start, hours, percents, on, off) {
+            (Some(start_ms), Some(hours), Ok(percents), Some(on), Some(off))
+                if problems.is_empty() =>
+            {
+                Ok(Ramp {
+                    start_ms,
+                    interval_ms: (hours * 3_600_000.0) as i64,
+                    percents,
+                    on,
+                    off,
+                })
+            }
+            _ => Err(Problems::new(problems)),
+        }
     }
 }
 
@@ -664,10 +879,7 @@ impl FlagDraft {
             client_side: false,
             variants: variants
                 .iter()
-                .map(|(n, t)| VariantDraft {
-                    name: (*n).into(),
-                    text: (*t).into(),
-                })
+                .map(|(n, t)| VariantDraft::new(n, (*t).into(), false))
                 .collect(),
             prerequisites: Vec::new(),
             environments: environments
@@ -707,9 +919,8 @@ impl FlagDraft {
             variants: flag
                 .variants
                 .iter()
-                .map(|(name, value)| VariantDraft {
-                    name: name.clone(),
-                    text: format_variant(&flag.kind, value),
+                .map(|(name, value)| {
+                    VariantDraft::new(name, format_variant(&flag.kind, value), true)
                 })
                 .collect(),
             prerequisites: flag
@@ -735,32 +946,37 @@ impl FlagDraft {
         pointer(&self.pointer(), tokens)
     }
 
-    /// The wire model, and the problems only the editor can see (values that are not of the
-    /// flag's kind, variant names used twice). Those are errors: the model leaves them out.
+    /// The pointer of variant `i`'s value (its name's is [`key_pointer`] of it).
+    pub fn variant_pointer(&self, i: usize) -> String {
+        let key = self
+            .variants
+            .get(i)
+            .map(|v| v.key.as_str())
+            .unwrap_or_default();
+        self.at(&["variants", key])
+    }
+
+    /// The wire model, and the problems only the editor can see: names that cannot be names
+    /// yet, values that are not of the flag's kind, percentages that are not. Those are errors,
+    /// so the draft cannot be saved; meanwhile the model keeps every variant under its key (a
+    /// value that does not parse as its kind's zero value), so that what refers to it stays
+    /// valid and the core reports nothing that is not wrong.
     pub fn to_flag(&self) -> (Flag, Problems) {
         let mut problems = Vec::new();
         let mut variants = BTreeMap::new();
-        let mut seen = std::collections::BTreeSet::new();
-        for v in &self.variants {
-            let at = self.at(&["variants", &v.name]);
-            if v.name.trim().is_empty() {
-                problems.push(Problem::error(at, "invalid-key", "a variant needs a name"));
-                continue;
+        for (i, v) in self.variants.iter().enumerate() {
+            let at = self.at(&["variants", &v.key]);
+            if let Some((code, message)) = self.name_problem(i) {
+                problems.push(Problem::error(key_pointer(&at), code, message));
             }
-            if !seen.insert(v.name.as_str()) {
-                problems.push(Problem::error(
-                    at,
-                    "duplicate-variant",
-                    format!("two variants are called `{}`", v.name),
-                ));
-                continue;
-            }
-            match parse_variant(&self.kind, &v.text) {
-                Ok(value) => {
-                    variants.insert(v.name.clone(), value);
-                }
-                Err(message) => problems.push(Problem::error(at, "invalid-value", message)),
-            }
+            let value = parse_variant(&self.kind, &v.text).unwrap_or_else(|message| {
+                problems.push(Problem::error(at, "invalid-value", message));
+                zero_value(&self.kind)
+            });
+            variants.insert(v.key.clone(), value);
+        }
+        for e in self.environments.iter().filter(|e| e.present) {
+            e.problems(&self.at(&["environments", &e.name]), &mut problems);
         }
         let mut flag = self.base.clone();
         flag.name = opt(&self.name);
@@ -797,14 +1013,13 @@ impl FlagDraft {
         (flag, Problems::new(problems))
     }
 
+    /// The names the rest of the flag can use: each variant's key, in order.
     pub fn variant_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = Vec::new();
-        for v in &self.variants {
-            if !v.name.is_empty() && !names.contains(&v.name) {
-                names.push(v.name.clone());
-            }
-        }
-        names
+        self.variants
+            .iter()
+            .filter(|v| !v.key.is_empty())
+            .map(|v| v.key.clone())
+            .collect()
     }
 
     pub fn env(&self, name: &str) -> Option<&EnvDraft> {
@@ -818,33 +1033,13 @@ impl FlagDraft {
         Some(env)
     }
 
+    /// Changes the kind, converting each value that converts (see [`convert_variant`]); one
+    /// that does not keeps its text and shows the error at its input.
     pub fn set_kind(&mut self, kind: Kind) {
-        // Values typed for the old kind are re-read as the new one; those that do not fit show
-        // an error at their input instead of being thrown away.
-        if let Ok(old) = self.to_flag_variants() {
-            for v in &mut self.variants {
-                if let Some(value) = old.get(&v.name) {
-                    v.text = format_variant(&kind, value);
-                    if kind == Kind::String
-                        && let Value::String(s) = value
-                    {
-                        v.text = s.clone();
-                    }
-                }
-            }
+        for v in &mut self.variants {
+            v.text = convert_variant(&self.kind, &kind, &v.text);
         }
         self.kind = kind;
-    }
-
-    fn to_flag_variants(&self) -> Result<BTreeMap<String, Value>, ()> {
-        let mut out = BTreeMap::new();
-        for v in &self.variants {
-            out.insert(
-                v.name.clone(),
-                parse_variant(&self.kind, &v.text).map_err(|_| ())?,
-            );
-        }
-        Ok(out)
     }
 
     /// Adds a variant with an unused name; returns its index.
@@ -852,21 +1047,17 @@ impl FlagDraft {
         let mut n = self.variants.len() + 1;
         let name = loop {
             let candidate = format!("variant-{n}");
-            if !self.variants.iter().any(|v| v.name == candidate) {
+            if !self
+                .variants
+                .iter()
+                .any(|v| v.name == candidate || v.key == candidate)
+            {
                 break candidate;
             }
             n += 1;
         };
-        let text = match self.kind {
-            Kind::Boolean => "false",
-            Kind::String => "",
-            Kind::Number => "0",
-            Kind::Json | Kind::Unknown(_) => "null",
-        };
-        self.variants.push(VariantDraft {
-            name,
-            text: text.into(),
-        });
+        let text = format_variant(&self.kind, &zero_value(&self.kind));
+        self.variants.push(VariantDraft::new(&name, text, false));
         self.variants.len() - 1
     }
 
@@ -876,36 +1067,126 @@ impl FlagDraft {
         }
     }
 
-    /// Renames a variant and every reference to it in this flag (off variants, targets,
-    /// serves), so that renaming never leaves dangling names behind.
+    /// Sets the typed name of variant `index`. Every variant whose typed name is usable (not
+    /// empty, no other variant's name, and not the key of a variant that keeps it) takes it as
+    /// its key, and every reference in this flag (off variants, targets, serves) follows, all
+    /// at once: references follow a variant, whatever names it passes through, and names can
+    /// be swapped. A name that is not usable is an error at its input (see `to_flag`); the
+    /// variant keeps its last usable name meanwhile, so it never takes over another's
+    /// references.
     pub fn rename_variant(&mut self, index: usize, to: &str) {
-        let Some(from) = self.variants.get(index).map(|v| v.name.clone()) else {
-            return;
-        };
-        let shared = self
-            .variants
-            .iter()
-            .enumerate()
-            .any(|(i, v)| i != index && v.name == from);
         if let Some(v) = self.variants.get_mut(index) {
             v.name = to.into();
         }
-        if from.is_empty() || shared {
-            return;
+        let usable = |i: usize, v: &VariantDraft| {
+            !v.name.trim().is_empty()
+                && v.name != v.key
+                && !self
+                    .variants
+                    .iter()
+                    .enumerate()
+                    .any(|(j, w)| j != i && w.name == v.name)
+        };
+        let mut moving: Vec<usize> = self
+            .variants
+            .iter()
+            .enumerate()
+            .filter(|(i, v)| usable(*i, v))
+            .map(|(i, _)| i)
+            .collect();
+        // A variant that stays keeps its key: a name equal to it must wait.
+        loop {
+            let before = moving.clone();
+            moving.retain(|&i| {
+                self.variants.iter().enumerate().all(|(j, w)| {
+                    j == i
+                        || before.contains(&j)
+                        || self.variants.get(i).is_none_or(|v| w.key != v.name)
+                })
+            });
+            if moving.len() == before.len() {
+                break;
+            }
         }
-        for env in &mut self.environments {
-            if env.off_variant == from {
-                env.off_variant = to.into();
-            }
-            for t in &mut env.targets {
-                if t.variant == from {
-                    t.variant = to.into();
-                }
-            }
-            for serve in env.serves_mut() {
-                serve.rename_variant(&from, to);
+        let mut renames = BTreeMap::new();
+        for &i in &moving {
+            if let Some(v) = self.variants.get_mut(i) {
+                renames.insert(v.key.clone(), v.name.clone());
+                v.key = v.name.clone();
             }
         }
+        if !renames.is_empty() {
+            for env in &mut self.environments {
+                env.rename_variants(&renames);
+            }
+        }
+    }
+
+    /// Why variant `i`'s typed name is not (yet) its name: `(code, message)`.
+    fn name_problem(&self, i: usize) -> Option<(&'static str, String)> {
+        let v = self.variants.get(i)?;
+        if v.name.trim().is_empty() {
+            return Some(("missing-key", "a variant needs a name".into()));
+        }
+        if v.name == v.key {
+            return None;
+        }
+        let others = || self.variants.iter().enumerate().filter(|(j, _)| *j != i);
+        if others().any(|(_, w)| w.name == v.name) {
+            Some((
+                "duplicate-variant",
+                format!("another variant is called `{}`", v.name),
+            ))
+        } else if others().any(|(_, w)| w.key == v.name) {
+            Some((
+                "duplicate-variant",
+                format!(
+                    "`{}` is still another variant's name until that one has a new name",
+                    v.name
+                ),
+            ))
+        } else {
+            None
+        }
+    }
+
+    /// What the variants editor shows, each at its input: the problems inside `variants`
+    /// (names at their [`key_pointer`]), plus other flags' problems with a prerequisite on one
+    /// of these variants, at that variant's name. Renaming (or removing) a variant that other
+    /// flags require breaks them; the core reports it at those flags, which are not on this
+    /// page.
+    pub fn variant_problems(&self, document: &Document, problems: &Problems) -> Problems {
+        let mut out = problems.keys_apart(&self.at(&["variants"]));
+        for (other, flag) in document.flags.iter().filter(|(k, _)| **k != self.key) {
+            for (j, p) in flag.prerequisites.iter().enumerate() {
+                let Some(i) = (p.flag == self.key)
+                    .then(|| {
+                        self.variants
+                            .iter()
+                            .position(|v| v.saved.as_deref() == Some(p.variant.as_str()))
+                    })
+                    .flatten()
+                else {
+                    continue;
+                };
+                let at = pointer(
+                    &flag_pointer(other),
+                    &["prerequisites", &j.to_string(), "variant"],
+                );
+                let name_at = key_pointer(&self.variant_pointer(i));
+                let moved: Vec<Problem> = problems
+                    .at(&at)
+                    .into_iter()
+                    .map(|x| Problem {
+                        pointer: name_at.clone(),
+                        message: format!("`{other}` requires `{}`: {}", p.variant, x.message),
+                        ..x
+                    })
+                    .collect();
+                out.extend(moved);
+            }
+        }
+        out
     }
 
     pub fn add_prerequisite(&mut self, flag: &str, variant: &str) {
@@ -1007,11 +1288,244 @@ mod tests {
     fn variant_problems_point_at_the_variant() {
         let mut draft = FlagDraft::new_flag("f", Kind::Number, &envs());
         draft.variants[0].text = "abc".into();
-        draft.variants[1].name = "control".into();
+        draft.rename_variant(1, "control");
         let (flag, problems) = draft.to_flag();
-        assert_eq!(flag.variants.len(), 0);
-        let at = problems.at("/flags/f/variants/control");
-        assert_eq!(at.len(), 2, "{at:?}");
+        // The value's problem is at the value, the name's at the name; both variants stay.
+        let value = problems.at("/flags/f/variants/control");
+        assert_eq!(value.len(), 1, "{value:?}");
+        assert_eq!(value[0].code, "invalid-value");
+        let name = problems.at("/flags/f/variants/treatment#key");
+        assert_eq!(name.len(), 1, "{name:?}");
+        assert_eq!(name[0].message, "another variant is called `control`");
+        assert!(problems.at("/flags/f/variants/control#key").is_empty());
+        assert_eq!(
+            serde_json::to_value(&flag.variants).unwrap(),
+            json!({"control": 0, "treatment": 1})
+        );
+    }
+
+    /// `checkout-button-color` from the example, and its validation errors with `draft`.
+    fn checkout() -> (model::Document, FlagDraft) {
+        let doc = example();
+        let key = "checkout-button-color";
+        (
+            doc.clone(),
+            FlagDraft::from_flag(key, &doc.flags[key], &doc.environments),
+        )
+    }
+
+    fn errors(doc: &model::Document, draft: &FlagDraft) -> Vec<Problem> {
+        let (flag, local) = draft.to_flag();
+        let mut doc = doc.clone();
+        doc.flags.insert(draft.key.clone(), flag);
+        let mut all = Problems::from_diagnostics(&burgee_core::validate(&doc));
+        all.extend(local.all().iter().cloned());
+        all.all().iter().filter(|p| p.is_error()).cloned().collect()
+    }
+
+    /// Types `text` into variant `i`'s name one character at a time, after selecting it all.
+    fn type_name(draft: &mut FlagDraft, i: usize, text: &str) {
+        let mut typed = String::new();
+        for c in text.chars() {
+            typed.push(c);
+            draft.rename_variant(i, &typed);
+        }
+    }
+
+    /// The production rollout of a flag as `variant:weight` pairs.
+    fn production_split(flag: &Flag) -> String {
+        let serve = flag.environments["production"].default_serve.as_ref();
+        serve
+            .and_then(|s| s.rollout.as_ref())
+            .map(|r| {
+                r.weights
+                    .iter()
+                    .map(|w| format!("{}:{}", w.variant, w.weight))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn typing_a_name_through_another_never_merges_them() {
+        let (doc, mut draft) = checkout();
+        let blue = draft
+            .variants
+            .iter()
+            .position(|v| v.name == "blue")
+            .unwrap();
+        type_name(&mut draft, blue, "greenish");
+        let (flag, problems) = draft.to_flag();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(errors(&doc, &draft).is_empty());
+        let prod = &flag.environments["production"];
+        assert_eq!(prod.off_variant.as_deref(), Some("greenish"));
+        assert_eq!(production_split(&flag), "greenish:34 green:33 orange:33");
+        assert_eq!(
+            flag.environments["development"].default_serve,
+            doc.flags["checkout-button-color"].environments["development"].default_serve,
+            "green's references stay green's"
+        );
+        assert_eq!(flag.variants["greenish"], json!("#1f6feb"));
+        assert_eq!(flag.variants["green"], json!("#2da44e"));
+    }
+
+    #[test]
+    fn a_name_that_collides_is_an_error_at_that_name_only() {
+        let (doc, mut draft) = checkout();
+        type_name(&mut draft, 0, "green");
+        let (flag, problems) = draft.to_flag();
+        // It keeps its last usable name (`gree`) meanwhile, with everything that refers to it.
+        assert_eq!(draft.variants[0].key(), "gree");
+        let at = problems.at("/flags/checkout-button-color/variants/gree#key");
+        assert_eq!(at.len(), 1, "{problems:?}");
+        assert_eq!(at[0].message, "another variant is called `green`");
+        assert!(
+            problems
+                .at("/flags/checkout-button-color/variants/green#key")
+                .is_empty(),
+            "the existing `green` is not at fault"
+        );
+        assert_eq!(problems.all().len(), 1);
+        assert_eq!(
+            flag.environments["production"].off_variant.as_deref(),
+            Some("gree")
+        );
+        // Only that error: the model is otherwise sound.
+        assert_eq!(errors(&doc, &draft).len(), 1);
+    }
+
+    #[test]
+    fn an_emptied_name_is_an_error_and_points_nothing_at_nothing() {
+        let (doc, mut draft) = checkout();
+        for len in (0..4).rev() {
+            draft.rename_variant(0, &"blue"[..len]);
+        }
+        let (flag, problems) = draft.to_flag();
+        let at = problems.at("/flags/checkout-button-color/variants/b#key");
+        assert_eq!(at.len(), 1, "{problems:?}");
+        assert_eq!(at[0].message, "a variant needs a name");
+        let prod = &flag.environments["production"];
+        assert_eq!(prod.off_variant.as_deref(), Some("b"), "kept, not dropped");
+        assert!(production_split(&flag).starts_with("b:34 "));
+        assert_eq!(errors(&doc, &draft).len(), 1, "{:?}", errors(&doc, &draft));
+        // Typing a name again: references follow.
+        draft.rename_variant(0, "sky");
+        let (flag, problems) = draft.to_flag();
+        assert!(problems.is_empty());
+        assert_eq!(
+            flag.environments["staging"].off_variant.as_deref(),
+            Some("sky")
+        );
+    }
+
+    #[test]
+    fn names_can_be_swapped() {
+        let (doc, mut draft) = checkout();
+        // blue → green while green still exists: an error, until green becomes blue.
+        draft.rename_variant(0, "green");
+        assert!(!draft.to_flag().1.is_empty());
+        draft.rename_variant(1, "blue");
+        let (flag, problems) = draft.to_flag();
+        assert!(problems.is_empty(), "{problems:?}");
+        assert!(errors(&doc, &draft).is_empty());
+        assert_eq!(flag.variants["green"], json!("#1f6feb"));
+        assert_eq!(flag.variants["blue"], json!("#2da44e"));
+        assert_eq!(production_split(&flag), "green:34 blue:33 orange:33");
+        assert_eq!(
+            serde_json::to_value(&flag.environments["development"].default_serve).unwrap(),
+            json!({"variant": "blue"}),
+            "development served green, the colour now called blue"
+        );
+    }
+
+    #[test]
+    fn names_still_held_or_typed_twice_wait() {
+        let (doc, mut draft) = checkout();
+        let keys = |d: &FlagDraft| -> Vec<String> {
+            d.variants.iter().map(|v| v.key().to_string()).collect()
+        };
+        // blue emptied keeps its key; green may not take `blue` while blue holds it.
+        draft.rename_variant(0, "");
+        draft.rename_variant(1, "blue");
+        assert_eq!(keys(&draft), ["blue", "green", "orange"]);
+        let (_, problems) = draft.to_flag();
+        assert_eq!(
+            problems.at("/flags/checkout-button-color/variants/green#key")[0].message,
+            "`blue` is still another variant's name until that one has a new name"
+        );
+        // Once blue has a new name, green's waiting one applies too.
+        draft.rename_variant(0, "sky");
+        assert_eq!(keys(&draft), ["sky", "blue", "orange"]);
+        assert!(draft.to_flag().1.is_empty());
+        assert!(errors(&doc, &draft).is_empty());
+
+        // Two names typed the same while a third variant holds it: neither takes it when it
+        // is free, they would merge.
+        let (_, mut draft) = checkout();
+        draft.rename_variant(0, "orange");
+        draft.rename_variant(1, "orange");
+        draft.rename_variant(2, "amber");
+        assert_eq!(keys(&draft), ["blue", "green", "amber"]);
+        let (flag, problems) = draft.to_flag();
+        for key in ["blue", "green"] {
+            assert_eq!(
+                problems.at(&format!("/flags/checkout-button-color/variants/{key}#key"))[0].message,
+                "another variant is called `orange`"
+            );
+        }
+        assert_eq!(production_split(&flag), "blue:34 green:33 amber:33");
+    }
+
+    #[test]
+    fn other_flags_requiring_a_renamed_variant_say_so_at_its_name() {
+        let mut doc = example();
+        let key = "checkout-button-color";
+        doc.flags
+            .get_mut("daily-planning")
+            .unwrap()
+            .prerequisites
+            .push(Prerequisite {
+                flag: key.into(),
+                variant: "blue".into(),
+                extra: Extra::new(),
+            });
+        let mut draft = FlagDraft::from_flag(key, &doc.flags[key], &doc.environments);
+        let state = super::super::document::DocState {
+            version: 1,
+            document: doc.clone(),
+        };
+        let check = |draft: &FlagDraft| {
+            let (flag, _) = draft.to_flag();
+            draft.variant_problems(&doc, &state.validate_flag(key, &flag))
+        };
+        assert!(check(&draft).is_empty());
+        draft.rename_variant(0, "azure");
+        let shown = check(&draft);
+        let at = shown.at("/flags/checkout-button-color/variants/azure#key");
+        assert_eq!(at.len(), 1, "{shown:?}");
+        assert!(
+            at[0]
+                .message
+                .starts_with("`daily-planning` requires `blue`: "),
+            "{}",
+            at[0].message
+        );
+        assert!(
+            at[0].message.contains("no variant `blue`"),
+            "{}",
+            at[0].message
+        );
+        // The core's own report, where it belongs, is an error too: the draft cannot be saved.
+        let (flag, _) = draft.to_flag();
+        assert!(
+            state
+                .validate_flag(key, &flag)
+                .at("/flags/daily-planning/prerequisites/1/variant")
+                .iter()
+                .any(Problem::is_error)
+        );
     }
 
     #[test]
@@ -1039,7 +1553,63 @@ mod tests {
         let (flag, _) = draft.to_flag();
         assert_eq!(flag.variants["control"], json!("0"));
         draft.set_kind(Kind::Json);
-        assert_eq!(draft.variants[0].text, "\"0\"");
+        assert_eq!(draft.variants[0].text, "0");
+    }
+
+    /// The draft's kind changed along `kinds`, and the errors the editor would show.
+    fn through_kinds(key: &str, kinds: &[Kind]) -> (Flag, Vec<Problem>) {
+        let doc = example();
+        let mut draft = FlagDraft::from_flag(key, &doc.flags[key], &doc.environments);
+        for k in kinds {
+            draft.set_kind(k.clone());
+        }
+        (draft.to_flag().0, errors(&doc, &draft))
+    }
+
+    #[test]
+    fn kind_round_trips_are_lossless() {
+        use Kind::*;
+        let (flag, errs) = through_kinds("daily-planning", &[String, Boolean]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            serde_json::to_value(&flag.variants).unwrap(),
+            json!({"on": true, "off": false})
+        );
+        let (flag, errs) = through_kinds("max-upload-mb", &[String, Number]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(flag.variants["enterprise"], json!(500));
+        let (flag, errs) = through_kinds("max-upload-mb", &[String]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(flag.variants["enterprise"], json!("500"));
+        let (flag, errs) =
+            through_kinds("daily-planning", &[String, Number, Json, Boolean, String]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(
+            serde_json::to_value(&flag.variants).unwrap(),
+            json!({"on": "true", "off": "false"})
+        );
+        let (flag, errs) = through_kinds("onboarding-config", &[String, Json]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(flag, example().flags["onboarding-config"]);
+    }
+
+    #[test]
+    fn a_value_that_cannot_convert_is_an_error_at_that_value_only() {
+        // Colours are neither true nor false.
+        let (flag, errs) = through_kinds("checkout-button-color", &[Kind::Boolean]);
+        assert_eq!(errs.len(), 3, "one per variant, nothing else: {errs:?}");
+        for (p, name) in errs.iter().zip(["blue", "green", "orange"]) {
+            assert_eq!(
+                p.pointer,
+                format!("/flags/checkout-button-color/variants/{name}")
+            );
+            assert_eq!(p.code, "invalid-value");
+        }
+        assert_eq!(flag.variants.len(), 3, "the variants are still there");
+        // Going back restores them.
+        let (flag, errs) = through_kinds("checkout-button-color", &[Kind::Boolean, Kind::String]);
+        assert!(errs.is_empty(), "{errs:?}");
+        assert_eq!(flag, example().flags["checkout-button-color"]);
     }
 
     #[test]
@@ -1048,11 +1618,11 @@ mod tests {
         let mut serve = ServeDraft::variant("on");
         serve.apply(ServeEdit::Mode(ServeMode::Rollout), &variants);
         assert_eq!(serve.weights(), vec![50, 50]);
-        serve.apply(ServeEdit::Weight(0, 25), &variants);
+        serve.apply(ServeEdit::Percent(0, "25".into()), &variants);
         assert_eq!(serve.weights(), vec![25, 75]);
         assert_eq!(serve.summary(), "25 % on / 75 % off");
         serve.apply(ServeEdit::AddWeight("x".into()), &variants);
-        serve.apply(ServeEdit::Weight(2, 10), &variants);
+        serve.apply(ServeEdit::Percent(2, "10".into()), &variants);
         assert_eq!(weights::total(&serve.weights()), 100);
         serve.apply(ServeEdit::RemoveWeight(0), &variants);
         assert_eq!(weights::total(&serve.weights()), 100);
@@ -1063,6 +1633,155 @@ mod tests {
             serde_json::to_value(serve.to_model()).unwrap(),
             json!({"variant": "on"})
         );
+    }
+
+    #[test]
+    fn shares_are_typed_as_percentages_on_any_scale() {
+        let variants = vec!["a".to_string(), "b".to_string()];
+        let mut serve = ServeDraft::rollout(&[("a", 1), ("b", 2)]);
+        assert_eq!(serve.percent_text(0), "33.33");
+        assert_eq!(serve.summary(), "33.33 % a / 66.67 % b");
+        serve.apply(ServeEdit::Percent(0, "50".into()), &variants);
+        assert_eq!(serve.weights(), vec![5000, 5000]);
+        assert_eq!(serve.percent_text(0), "50");
+        let mut serve = ServeDraft::rollout(&[("a", 0), ("b", 0), ("c", 5000)]);
+        serve.apply(ServeEdit::Percent(0, "10".into()), &variants);
+        assert_eq!(serve.summary(), "10 % a / 0 % b / 90 % c");
+    }
+
+    #[test]
+    fn a_share_that_is_not_a_percentage_is_an_error_until_fixed() {
+        let mut draft = FlagDraft::new_flag("f", Kind::Boolean, &envs());
+        let variants = draft.variant_names();
+        let serve = &mut draft.env_mut("production").unwrap().default_serve;
+        serve.apply(ServeEdit::Mode(ServeMode::Rollout), &variants);
+        let at = "/flags/f/environments/production/defaultServe/rollout/weights/0/weight";
+        for bad in ["33.3", "-5", "", "150"] {
+            let serve = &mut draft.env_mut("production").unwrap().default_serve;
+            serve.apply(ServeEdit::Percent(0, bad.into()), &variants);
+            assert_eq!(serve.weights(), vec![50, 50], "{bad:?} changes nothing");
+            assert_eq!(serve.percent_text(0), bad, "and stays in its input");
+            let (_, problems) = draft.to_flag();
+            let here = problems.at(at);
+            assert_eq!(here.len(), 1, "{bad:?}: {problems:?}");
+            assert!(here[0].message.contains("a whole percentage from 0 to 100"));
+        }
+        let serve = &mut draft.env_mut("production").unwrap().default_serve;
+        serve.apply(ServeEdit::Percent(0, "30".into()), &variants);
+        assert_eq!(serve.weights(), vec![30, 70]);
+        assert!(draft.to_flag().1.is_empty(), "fixed");
+        // A rule's and a step's serves are checked too, at their own pointers.
+        let env = draft.env_mut("production").unwrap();
+        env.add_rule("on");
+        env.add_step(0, "on");
+        for (serve, i, text) in [
+            (&mut env.rules[0].serve, 1, "x"),
+            (&mut env.schedule[0].serve, 0, "101"),
+        ] {
+            serve.apply(ServeEdit::Mode(ServeMode::Rollout), &variants);
+            serve.apply(ServeEdit::Percent(i, text.into()), &variants);
+        }
+        let (_, problems) = draft.to_flag();
+        let base = "/flags/f/environments/production";
+        assert_eq!(
+            problems
+                .at(&format!("{base}/rules/0/serve/rollout/weights/1/weight"))
+                .len(),
+            1
+        );
+        assert_eq!(
+            problems
+                .at(&format!(
+                    "{base}/schedule/0/defaultServe/rollout/weights/0/weight"
+                ))
+                .len(),
+            1
+        );
+        // Serving one variant instead drops what was typed for the split.
+        let env = draft.env_mut("production").unwrap();
+        for serve in [&mut env.rules[0].serve, &mut env.schedule[0].serve] {
+            serve.apply(ServeEdit::Mode(ServeMode::Variant), &variants);
+        }
+        assert!(draft.to_flag().1.is_empty());
+    }
+
+    #[test]
+    fn a_new_step_starts_a_day_after_the_latest() {
+        let mut draft = FlagDraft::new_flag("f", Kind::Boolean, &envs());
+        let env = draft.env_mut("production").unwrap();
+        let now = 1_796_720_400_000; // 2026-12-08T09:00:00Z
+        let times =
+            |env: &EnvDraft| -> Vec<String> { env.schedule.iter().map(|s| s.at.clone()).collect() };
+        env.add_step(now, "on");
+        assert_eq!(times(env), ["2026-12-09T09:00:00Z"], "tomorrow morning");
+        env.add_step(now, "off");
+        assert_eq!(
+            times(env),
+            ["2026-12-09T09:00:00Z", "2026-12-10T09:00:00Z"],
+            "a day after it"
+        );
+        // After the latest, wherever it is in the list.
+        env.schedule[0].at = "2027-01-10T12:30:00Z".into();
+        env.add_step(now, "on");
+        assert_eq!(
+            times(env)[2],
+            "2027-01-11T12:30:00Z",
+            "a day after the latest step"
+        );
+        // A schedule in the past: the next step is still in the future.
+        env.schedule = vec![StepDraft::new(
+            "2020-01-01T00:00:00Z".into(),
+            ServeDraft::variant("on"),
+        )];
+        env.add_step(now, "off");
+        assert_eq!(env.schedule[1].at, "2026-12-09T09:00:00Z");
+        let (_, problems) = draft.to_flag();
+        assert!(problems.is_empty());
+        let mut doc = model::Document {
+            environments: envs(),
+            ..Default::default()
+        };
+        doc.flags.insert("f".into(), draft.to_flag().0);
+        assert!(
+            burgee_core::validate(&doc).iter().all(|d| !d.is_error()),
+            "no two steps at the same time"
+        );
+    }
+
+    #[test]
+    fn the_ramp_form_refuses_what_it_cannot_do() {
+        let variants = vec!["on".to_string(), "off".to_string()];
+        let form = RampForm {
+            start: "2026-12-08T09:00".into(),
+            every: "24".into(),
+            percents: "5, 25, 50, 100".into(),
+            on: "on".into(),
+        };
+        let ramp = form.parse(&variants).unwrap();
+        assert_eq!(ramp.start_ms, 1_796_720_400_000);
+        assert_eq!(ramp.interval_ms, 86_400_000);
+        assert_eq!(ramp.percents, vec![5, 25, 50, 100]);
+        assert_eq!((ramp.on.as_str(), ramp.off.as_str()), ("on", "off"));
+        let bad = RampForm {
+            percents: "5, 150".into(),
+            ..form.clone()
+        };
+        let problems = bad.parse(&variants).unwrap_err();
+        assert_eq!(problems.all().len(), 1);
+        assert_eq!(
+            problems.at(RAMP_PERCENTS)[0].message,
+            "`150` is not a whole percentage from 0 to 100"
+        );
+        let worse = RampForm {
+            start: String::new(),
+            every: "0".into(),
+            percents: "-5".into(),
+            on: String::new(),
+        };
+        let problems = worse.parse(&variants[..1]).unwrap_err();
+        for at in [RAMP_START, RAMP_EVERY, RAMP_PERCENTS, RAMP_ON] {
+            assert_eq!(problems.at(at).len(), 1, "{at}: {problems:?}");
+        }
     }
 
     #[test]

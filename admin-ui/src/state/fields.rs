@@ -123,6 +123,31 @@ impl Problems {
             list: self.under(pointer).cloned().collect(),
         }
     }
+
+    /// The problems inside the map at `members` (a flag's `variants`), with those about a
+    /// member's name moved to its [`key_pointer`]: the core reports an `invalid-key` at the
+    /// member itself, whose pointer is its value's input.
+    pub fn keys_apart(&self, members: &str) -> Problems {
+        let list = self
+            .under(members)
+            .map(|p| {
+                let member = p
+                    .pointer
+                    .strip_prefix(members)
+                    .and_then(|rest| rest.strip_prefix('/'))
+                    .is_some_and(|token| !token.contains('/'));
+                if member && p.code == "invalid-key" {
+                    Problem {
+                        pointer: key_pointer(&p.pointer),
+                        ..p.clone()
+                    }
+                } else {
+                    p.clone()
+                }
+            })
+            .collect();
+        Problems { list }
+    }
 }
 
 /// True when `pointer` is `prefix` or inside it (`/a/b` is within `/a`, `/ab` is not).
@@ -152,6 +177,13 @@ pub fn pointer(base: &str, tokens: &[&str]) -> String {
         push_token(&mut out, t);
     }
     out
+}
+
+/// The pseudo-pointer of the name of the member at `pointer` (a variant's name input): an RFC
+/// 6901 pointer names a value, never the key that holds it, so the editor marks the key with a
+/// `#key` suffix, which no valid key contains.
+pub fn key_pointer(pointer: &str) -> String {
+    format!("{pointer}#key")
 }
 
 /// The pointer of a flag: `/flags/<key>`.
@@ -205,6 +237,36 @@ mod tests {
         assert_eq!(problems.errors_under("/flags/ab"), 1);
         assert_eq!(problems.within("/flags/a").all().len(), 3);
         assert!(problems.has_errors());
+    }
+
+    #[test]
+    fn key_problems_move_to_the_key() {
+        let mut bad_key = p("/flags/a/variants/x y", Severity::Error);
+        bad_key.code = "invalid-key".into();
+        let mut nested = p("/flags/a/variants/x/deep", Severity::Error);
+        nested.code = "invalid-key".into();
+        let problems = Problems::new(vec![
+            bad_key,
+            nested.clone(),
+            p("/flags/a/variants/on", Severity::Error),
+            p("/flags/a/variants", Severity::Error),
+            p("/flags/a/kind", Severity::Error),
+        ]);
+        let apart = problems.keys_apart("/flags/a/variants");
+        assert_eq!(
+            key_pointer("/flags/a/variants/x y"),
+            "/flags/a/variants/x y#key"
+        );
+        assert_eq!(apart.at("/flags/a/variants/x y#key").len(), 1);
+        assert!(apart.at("/flags/a/variants/x y").is_empty());
+        assert_eq!(apart.at("/flags/a/variants/on").len(), 1, "others stay");
+        assert_eq!(apart.at("/flags/a/variants").len(), 1);
+        assert_eq!(
+            apart.at(&nested.pointer).len(),
+            1,
+            "only members' keys move"
+        );
+        assert!(apart.at("/flags/a/kind").is_empty(), "only inside the map");
     }
 
     #[test]

@@ -208,6 +208,14 @@ pub fn format_ids(ids: &[String]) -> String {
     format_values(&Op::StartsWith, &values)
 }
 
+/// Text as an error message quotes it: `` `abc` ``, or "an empty value".
+fn quote(text: &str) -> String {
+    match text.trim() {
+        "" => "an empty value".into(),
+        t => format!("`{t}`"),
+    }
+}
+
 /// Reads a variant's value as typed into its input, for the flag's kind.
 pub fn parse_variant(kind: &Kind, text: &str) -> Result<Value, String> {
     match kind {
@@ -215,11 +223,13 @@ pub fn parse_variant(kind: &Kind, text: &str) -> Result<Value, String> {
         Kind::Boolean => match text.trim() {
             "true" => Ok(Value::Bool(true)),
             "false" => Ok(Value::Bool(false)),
-            _ => Err("a boolean flag's values are true or false".into()),
+            _ => Err(format!(
+                "{} is neither true nor false: choose one",
+                quote(text)
+            )),
         },
-        Kind::Number => {
-            number(text.trim()).ok_or_else(|| "enter a number, such as 3 or 0.25".into())
-        }
+        Kind::Number => number(text.trim())
+            .ok_or_else(|| format!("{} is not a number (such as 3 or 0.25)", quote(text))),
         Kind::Json | Kind::Unknown(_) => serde_json::from_str::<Value>(text).map_err(|e| {
             let message = e.to_string();
             let message = match message.rfind(" at line ") {
@@ -235,6 +245,41 @@ pub fn parse_variant(kind: &Kind, text: &str) -> Result<Value, String> {
 pub fn format_variant(kind: &Kind, value: &Value) -> String {
     match (kind, value) {
         (Kind::String, Value::String(s)) => s.clone(),
+        (_, v) => v.to_string(),
+    }
+}
+
+/// The value a new variant starts with, and the one the model holds for a variant whose text
+/// does not parse (so references to it stay valid while its input shows the error).
+pub fn zero_value(kind: &Kind) -> Value {
+    match kind {
+        Kind::Boolean => Value::Bool(false),
+        Kind::String => Value::String(String::new()),
+        Kind::Number => Value::from(0),
+        Kind::Json | Kind::Unknown(_) => Value::Null,
+    }
+}
+
+/// A variant's text, typed for a flag of kind `from`, rewritten for kind `to` without losing
+/// what converts: `500` ↔ `"500"`, `true` ↔ `"true"`, a JSON value ↔ its JSON text (text that
+/// is not JSON becomes a JSON string). What cannot convert (`"blue"` as a number) keeps its
+/// text, so that its input shows why; converting back then gives the original again.
+pub fn convert_variant(from: &Kind, to: &Kind, text: &str) -> String {
+    if from == to {
+        return text.to_string();
+    }
+    let Ok(value) = parse_variant(from, text) else {
+        return text.to_string();
+    };
+    match (to, value) {
+        (Kind::Json | Kind::Unknown(_), Value::String(s))
+            if serde_json::from_str::<Value>(&s).is_ok() =>
+        {
+            s
+        }
+        (Kind::Json | Kind::Unknown(_), v) => v.to_string(),
+        // Text read as a boolean or a number: it parses, or shows its error.
+        (_, Value::String(s)) => s,
         (_, v) => v.to_string(),
     }
 }
@@ -309,6 +354,14 @@ pub fn at_to_input(at: &str) -> String {
         Some(ms) => rfc3339(ms).trim_end_matches('Z').to_string(),
         None => String::new(),
     }
+}
+
+pub const DAY_MS: i64 = 86_400_000;
+
+/// 09:00 UTC on the day after `now_ms`: where new schedule steps and ramps start by default
+/// (a time in the future, at the start of a working day).
+pub fn tomorrow_morning(now_ms: i64) -> i64 {
+    (now_ms.div_euclid(DAY_MS) + 1) * DAY_MS + 9 * 3_600_000
 }
 
 /// The value of a `datetime-local` input (read as UTC) → RFC 3339. Inputs without seconds
@@ -427,6 +480,89 @@ mod tests {
         ] {
             assert_eq!(parse_variant(&kind, &format_variant(&kind, &v)), Ok(v));
         }
+        // Messages quote what was typed.
+        assert_eq!(
+            parse_variant(&Kind::Boolean, "#1f6feb"),
+            Err("`#1f6feb` is neither true nor false: choose one".into())
+        );
+        assert_eq!(
+            parse_variant(&Kind::Number, " "),
+            Err("an empty value is not a number (such as 3 or 0.25)".into())
+        );
+    }
+
+    #[test]
+    fn zero_values_are_of_their_kind() {
+        for kind in [Kind::Boolean, Kind::String, Kind::Number, Kind::Json] {
+            let text = format_variant(&kind, &zero_value(&kind));
+            assert_eq!(
+                parse_variant(&kind, &text),
+                Ok(zero_value(&kind)),
+                "{kind:?}"
+            );
+        }
+    }
+
+    /// Follows `text` through a list of kinds, as the kind select does.
+    fn through(text: &str, kinds: &[Kind]) -> String {
+        let mut text = text.to_string();
+        for pair in kinds.windows(2) {
+            text = convert_variant(&pair[0], &pair[1], &text);
+        }
+        text
+    }
+
+    #[test]
+    fn kind_changes_convert_values_both_ways() {
+        use Kind::*;
+        assert_eq!(through("true", &[Boolean, String, Boolean]), "true");
+        assert_eq!(through("false", &[Boolean, String]), "false");
+        assert_eq!(through("500", &[Number, String]), "500");
+        assert_eq!(through("500", &[Number, String, Number]), "500");
+        assert_eq!(through("0.25", &[Number, Json, Number]), "0.25");
+        assert_eq!(
+            through(r#"{"a":[1]}"#, &[Json, String]),
+            r#"{"a":[1]}"#,
+            "a JSON value as text"
+        );
+        assert_eq!(
+            through(r#"{"a":[1]}"#, &[Json, String, Json]),
+            r#"{"a":[1]}"#
+        );
+        assert_eq!(through("hello", &[String, Json]), r#""hello""#);
+        assert_eq!(through("hello", &[String, Json, String]), "hello");
+        assert_eq!(through("42", &[String, Json]), "42");
+        assert_eq!(
+            through("true", &[Boolean, String, Number, Json, Boolean, String]),
+            "true",
+            "the QA sequence"
+        );
+        // What cannot convert keeps its text and shows an error; going back restores it.
+        let blue = through("#1f6feb", &[String, Boolean]);
+        assert_eq!(blue, "#1f6feb");
+        assert!(parse_variant(&Boolean, &blue).is_err());
+        assert_eq!(through("#1f6feb", &[String, Boolean, String]), "#1f6feb");
+        assert!(parse_variant(&Number, &through("true", &[Boolean, Number])).is_err());
+        assert!(parse_variant(&Boolean, &through("1", &[Number, Boolean])).is_err());
+        // Text that does not parse for its own kind is left alone.
+        assert_eq!(convert_variant(&Number, &String, "abc"), "abc");
+        assert_eq!(convert_variant(&Json, &Number, "{"), "{");
+    }
+
+    #[test]
+    fn tomorrow_morning_is_the_next_day_at_nine() {
+        // 2026-12-08T09:00:00Z and 23:59 that day, both → 2026-12-09T09:00:00Z.
+        let nine = 1_796_720_400_000;
+        assert_eq!(rfc3339(tomorrow_morning(nine)), "2026-12-09T09:00:00Z");
+        assert_eq!(
+            rfc3339(tomorrow_morning(nine + 15 * 3_600_000 - 60_000)),
+            "2026-12-09T09:00:00Z"
+        );
+        assert_eq!(
+            rfc3339(tomorrow_morning(nine - 9 * 3_600_000)),
+            "2026-12-09T09:00:00Z",
+            "from midnight"
+        );
     }
 
     #[test]

@@ -1,13 +1,24 @@
-//! Rollout weights that always add up.
+//! Rollout weights that always add up, edited as percentages.
 //!
 //! A rollout's weights are integers with a positive total (the core buckets into that total).
-//! The editor keeps the total fixed while people move one weight: whatever that weight gains or
-//! loses is taken from or given to the others in proportion to their size (largest remainder,
-//! so the integers still add up exactly). A new rollout uses a total of 100, so weights read as
-//! percentages; an imported one keeps its own total (10 000 for basis points, say).
+//! People type and drag whole percentages, never raw weights: a split of `1, 2` reads 33.33 % /
+//! 66.67 %, and typing 50 means half. The editor keeps the total fixed while people move one
+//! share: whatever it gains or loses is taken from or given to the others in proportion to
+//! their size (largest remainder, so the integers still add up exactly).
+//!
+//! The scale (the total) is chosen when a split is first edited ([`edit_scale`]): a total that
+//! is a multiple of 100 (100, 1 000, 10 000 for basis points…) already holds every whole
+//! percentage exactly and is kept; any other total (`1, 2`; a split all at zero) is rescaled to
+//! 100 if the split stays exact there, else to 10 000, the finest whole-percentage scale people
+//! use, rounding by largest remainder. Until then an odd scale is shown as it is, and the saved
+//! weights always sum to the scale.
 
 /// The total a new rollout splits.
 pub const DEFAULT_TOTAL: u64 = 100;
+
+/// The scale an odd split is rescaled to when it cannot be exact on [`DEFAULT_TOTAL`]: basis
+/// points.
+pub const FINE_TOTAL: u64 = 10_000;
 
 pub fn total(weights: &[u64]) -> u64 {
     weights.iter().sum()
@@ -89,6 +100,67 @@ pub fn set(weights: &mut [u64], index: usize, value: u64) {
     }
 }
 
+/// The total a split is edited on: its own when every whole percentage is a whole weight
+/// there (a positive multiple of 100), else 100 when the split is exact on it, else 10 000.
+pub fn edit_scale(weights: &[u64]) -> u64 {
+    let sum = total(weights);
+    if sum > 0 && sum.is_multiple_of(DEFAULT_TOTAL) {
+        return sum;
+    }
+    let exact_on = |scale: u64| {
+        weights
+            .iter()
+            .all(|&w| (u128::from(w) * u128::from(scale)).is_multiple_of(u128::from(sum)))
+    };
+    if sum == 0 || exact_on(DEFAULT_TOTAL) {
+        DEFAULT_TOTAL
+    } else {
+        FINE_TOTAL
+    }
+}
+
+/// Sets share `index` to `percent` % (at most 100), first moving the split to its
+/// [`edit_scale`], and rebalances the others so the total stays that scale.
+pub fn set_percent(weights: &mut [u64], index: usize, percent: u64) {
+    if index >= weights.len() || weights.len() < 2 {
+        return;
+    }
+    let scale = edit_scale(weights);
+    if total(weights) != scale {
+        let rescaled = if total(weights) == 0 {
+            even(weights.len(), scale)
+        } else {
+            apportion(weights, scale)
+        };
+        weights.copy_from_slice(&rescaled);
+    }
+    set(weights, index, percent.min(100) * scale / 100);
+}
+
+/// Reads a share typed as a percentage: a whole number from 0 to 100 (a trailing `%` is fine).
+pub fn parse_percent(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let number = t.strip_suffix('%').unwrap_or(t).trim();
+    match number.parse::<u64>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ if t.is_empty() => Err("enter a whole percentage from 0 to 100".into()),
+        _ => Err(format!("`{t}` is not a whole percentage from 0 to 100")),
+    }
+}
+
+/// Reads a comma-separated list of percentages (`5, 25, 50, 100`).
+pub fn parse_percents(text: &str) -> Result<Vec<u64>, String> {
+    let tokens: Vec<&str> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .collect();
+    if tokens.is_empty() {
+        return Err("list the percentages, such as 5, 25, 50, 100".into());
+    }
+    tokens.into_iter().map(parse_percent).collect()
+}
+
 /// Removes weight `index`, giving its share to the others in proportion.
 pub fn remove(weights: &mut Vec<u64>, index: usize) {
     if index >= weights.len() {
@@ -103,16 +175,21 @@ pub fn remove(weights: &mut Vec<u64>, index: usize) {
 
 /// A weight as a percentage of the total, for labels: `25 %`, `33.3 %`, `0.05 %`.
 pub fn percent(weight: u64, total: u64) -> String {
+    format!("{} %", percent_number(weight, total))
+}
+
+/// A weight as a percentage of the total, as a number for inputs: `25`, `33.3`, `33.33`.
+pub fn percent_number(weight: u64, total: u64) -> String {
     if total == 0 {
-        return "0 %".into();
+        return "0".into();
     }
     let tenths_of_bp = (u128::from(weight) * 100_000 / u128::from(total)) as u64; // 0.001 %
     if tenths_of_bp.is_multiple_of(1000) {
-        format!("{} %", tenths_of_bp / 1000)
+        format!("{}", tenths_of_bp / 1000)
     } else if tenths_of_bp.is_multiple_of(100) {
-        format!("{}.{} %", tenths_of_bp / 1000, (tenths_of_bp % 1000) / 100)
+        format!("{}.{}", tenths_of_bp / 1000, (tenths_of_bp % 1000) / 100)
     } else {
-        format!("{:.2} %", tenths_of_bp as f64 / 1000.0)
+        format!("{:.2}", tenths_of_bp as f64 / 1000.0)
     }
 }
 
@@ -189,6 +266,75 @@ mod tests {
         assert_eq!(bar(&[25, 75]), vec![(0.0, 25.0), (25.0, 75.0)]);
     }
 
+    #[test]
+    fn percentages_on_an_odd_scale_rescale_it() {
+        // 1 : 2 reads 33.33 % / 66.67 %; 50 % of a is half, on basis points.
+        let mut w = vec![1, 2];
+        assert_eq!(percent_number(1, 3), "33.33");
+        assert_eq!(percent_number(2, 3), "66.67");
+        set_percent(&mut w, 0, 50);
+        assert_eq!(w, vec![5000, 5000]);
+        // 0 / 0 / 5000 keeps its total (a multiple of 100): 10 % is 500.
+        let mut w = vec![0, 0, 5000];
+        set_percent(&mut w, 0, 10);
+        assert_eq!(w, vec![500, 0, 4500]);
+        assert_eq!(percent(500, 5000), "10 %");
+        // 1 : 3 is exact on 100.
+        let mut w = vec![1, 3];
+        set_percent(&mut w, 1, 70);
+        assert_eq!(w, vec![30, 70]);
+        // 1 : 1 : 1 rounds the others by largest remainder.
+        let mut w = vec![1, 1, 1];
+        set_percent(&mut w, 2, 40);
+        assert_eq!(w, vec![3000, 3000, 4000]);
+        // All zero: even on 100 first.
+        let mut w = vec![0, 0];
+        set_percent(&mut w, 1, 30);
+        assert_eq!(w, vec![70, 30]);
+        // Basis points stay basis points.
+        let mut w = vec![5, 9995];
+        set_percent(&mut w, 1, 90);
+        assert_eq!(w, vec![1000, 9000]);
+        // One share cannot move.
+        let mut w = vec![3];
+        set_percent(&mut w, 0, 50);
+        assert_eq!(w, vec![3]);
+    }
+
+    #[test]
+    fn scales() {
+        assert_eq!(edit_scale(&[25, 75]), 100);
+        assert_eq!(edit_scale(&[0, 0, 5000]), 5000);
+        assert_eq!(edit_scale(&[1, 3]), 100);
+        assert_eq!(edit_scale(&[1, 7]), FINE_TOTAL, "12.5 % needs basis points");
+        assert_eq!(edit_scale(&[1, 2]), FINE_TOTAL, "thirds are never exact");
+        assert_eq!(edit_scale(&[0, 0]), 100);
+        assert_eq!(edit_scale(&[]), 100);
+    }
+
+    #[test]
+    fn typed_percentages() {
+        assert_eq!(parse_percent("25"), Ok(25));
+        assert_eq!(parse_percent(" 100 % "), Ok(100));
+        assert_eq!(parse_percent("0"), Ok(0));
+        for bad in ["33.3", "-5", "150", "abc", "1e2"] {
+            assert_eq!(
+                parse_percent(bad),
+                Err(format!("`{bad}` is not a whole percentage from 0 to 100")),
+            );
+        }
+        assert_eq!(
+            parse_percent(" "),
+            Err("enter a whole percentage from 0 to 100".into())
+        );
+        assert_eq!(parse_percents("5, 25,50 ,100%"), Ok(vec![5, 25, 50, 100]));
+        assert_eq!(
+            parse_percents("5, 150"),
+            Err("`150` is not a whole percentage from 0 to 100".into())
+        );
+        assert!(parse_percents(" , ").is_err());
+    }
+
     proptest! {
         #[test]
         fn the_total_never_changes(
@@ -202,6 +348,22 @@ mod tests {
                 set(&mut w, i, v);
                 prop_assert_eq!(total(&w), before);
                 prop_assert_eq!(w[i], v.min(before));
+            }
+        }
+
+        #[test]
+        fn a_typed_percentage_is_what_the_share_becomes(
+            start in proptest::collection::vec(0u64..20_000, 2..6),
+            moves in proptest::collection::vec((0usize..6, 0u64..=100), 1..10),
+        ) {
+            let mut w = start.clone();
+            for (i, p) in moves {
+                let i = i % w.len();
+                set_percent(&mut w, i, p);
+                let sum = total(&w);
+                prop_assert!(sum > 0 && sum.is_multiple_of(100), "{w:?}");
+                prop_assert_eq!(u128::from(w[i]) * 100, u128::from(p) * u128::from(sum));
+                prop_assert_eq!(percent_number(w[i], sum), p.to_string());
             }
         }
     }
