@@ -48,7 +48,11 @@ impl Session {
             let _ = s.set_item(TOKEN_KEY, &token);
         }
         self.identity.set(Some(identity));
-        self.token.set(Some(token));
+        // The same token again (a reload confirming who it is): the document it already
+        // fetched stays; setting it would fetch the document a second time.
+        if self.token.with_untracked(|t| t.as_deref() != Some(token.as_str())) {
+            self.token.set(Some(token));
+        }
     }
 
     pub fn sign_out(&self) {

@@ -292,6 +292,7 @@ pub const FILES: &[&str] = &[
     "admin.test.mjs",
     "editing.test.mjs",
     "navigation.test.mjs",
+    "variants.test.mjs",
     "perf.test.mjs",
 ];
 
