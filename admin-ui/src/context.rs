@@ -50,7 +50,10 @@ impl Session {
         self.identity.set(Some(identity));
         // The same token again (a reload confirming who it is): the document it already
         // fetched stays; setting it would fetch the document a second time.
-        if self.token.with_untracked(|t| t.as_deref() != Some(token.as_str())) {
+        if self
+            .token
+            .with_untracked(|t| t.as_deref() != Some(token.as_str()))
+        {
             self.token.set(Some(token));
         }
     }

@@ -407,6 +407,62 @@ impl<'d> Compiler<'d> {
         });
     }
 
+    /// Warns about target entries that can never apply: the first target that lists a value
+    /// wins, so the same value again (in a later target on the same attribute, or twice in
+    /// one) is dead, and usually a mistake (a user in "on" and in "off").
+    fn shadowed_targets(&mut self, targets: &[model::Target], at: &Path<'_>) {
+        #[derive(PartialEq, Eq, PartialOrd, Ord)]
+        enum Id<'v> {
+            Str(&'v str),
+            /// The bits of the number as an `f64` (`1` and `1.0` are one value; `-0` is `0`).
+            Num(u64),
+            Bool(bool),
+        }
+        let mut first: BTreeMap<(&str, Id<'_>), usize> = BTreeMap::new();
+        for (i, target) in targets.iter().enumerate() {
+            let attribute = target.attribute.as_deref().unwrap_or("targetingKey");
+            let values_at = at.index(i);
+            let values_at = values_at.key("values");
+            for (j, value) in target.values.iter().enumerate() {
+                let id = match value {
+                    Value::String(s) => Id::Str(s),
+                    Value::Number(n) => {
+                        let f = n.as_f64().unwrap_or(f64::NAN);
+                        Id::Num(if f == 0.0 { 0 } else { f.to_bits() })
+                    }
+                    Value::Bool(b) => Id::Bool(*b),
+                    _ => continue,
+                };
+                match first.entry((attribute, id)) {
+                    alloc::collections::btree_map::Entry::Vacant(e) => {
+                        e.insert(i);
+                    }
+                    alloc::collections::btree_map::Entry::Occupied(e) => {
+                        let k = *e.get();
+                        let shown = match value {
+                            Value::String(s) => s.clone(),
+                            other => other.to_string(),
+                        };
+                        let message = if k == i {
+                            format!("`{shown}` is listed twice in this target")
+                        } else {
+                            format!(
+                                "`{shown}` is already in target {} (checked first), so this entry never applies",
+                                k + 1
+                            )
+                        };
+                        self.report(
+                            Severity::Warning,
+                            Code::ShadowedTarget,
+                            &values_at.index(j),
+                            message,
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     /// Reports an error that makes the enclosing flag (or segment) unusable.
     fn fatal(&mut self, broken: &mut Option<String>, code: Code, at: &Path<'_>, message: String) {
         let pointer = at.render();
@@ -1369,6 +1425,8 @@ impl<'d> Compiler<'d> {
                 });
             }
         }
+
+        self.shadowed_targets(&settings.targets, &targets_at);
 
         let rules_at = at.key("rules");
         let mut rules = Vec::with_capacity(settings.rules.len());

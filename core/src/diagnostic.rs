@@ -58,6 +58,7 @@ codes! {
     UnknownOperator = "unknown-operator",
     MissingAttribute = "missing-attribute",
     EmptyValues = "empty-values",
+    ShadowedTarget = "shadowed-target",
     DuplicateScheduleTime = "duplicate-schedule-time",
     MissingDefaultServe = "missing-default-serve",
     MissingOffVariant = "missing-off-variant",

@@ -231,15 +231,63 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             None => "New flag".into(),
         }
     };
+    // The tabs in order, for the keyboard (a WAI-ARIA tab list: the arrows move between tabs,
+    // Home and End go to the ends, and only the selected tab is in the Tab order).
+    let env_tabs = envs
+        .iter()
+        .chain(
+            initial
+                .with_value(|d| {
+                    d.environments
+                        .iter()
+                        .map(|e| e.name.clone())
+                        .collect::<Vec<_>>()
+                })
+                .iter()
+                .filter(|e| !envs.contains(e)),
+        )
+        .cloned()
+        .collect::<Vec<String>>();
+    let order = StoredValue::new(
+        std::iter::once(Tab::Settings)
+            .chain(env_tabs.iter().cloned().map(Tab::Env))
+            .chain(std::iter::once(Tab::Preview))
+            .chain((!is_new).then_some(Tab::Audit))
+            .collect::<Vec<Tab>>(),
+    );
+    let tab_id = move |t: &Tab| {
+        let n = order.with_value(|o| o.iter().position(|x| x == t).unwrap_or(0));
+        format!("editor-tab-{n}")
+    };
+    let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
+        let n = order.with_value(Vec::len);
+        let here = order.with_value(|o| tab.with_untracked(|t| o.iter().position(|x| x == t)));
+        let next = match (ev.key().as_str(), here) {
+            ("ArrowRight", Some(i)) => (i + 1) % n,
+            ("ArrowLeft", Some(i)) => (i + n - 1) % n,
+            ("Home", _) => 0,
+            ("End", _) => n.saturating_sub(1),
+            _ => return,
+        };
+        ev.prevent_default();
+        if let Some(t) = order.with_value(|o| o.get(next).cloned()) {
+            tab.set(t);
+            // The tab buttons stay where they are: focus moves at once.
+            super::focus_id(&format!("editor-tab-{next}"));
+        }
+    };
     let tab_button = move |t: Tab, label: String, badge: Signal<usize>, env: Option<String>| {
         let t2 = t.clone();
         let t3 = t.clone();
+        let t4 = t.clone();
         view! {
             <button
                 type="button"
                 role="tab"
                 class="tab"
+                id=tab_id(&t)
                 aria-selected=move || (tab.with(|x| *x == t2)).to_string()
+                tabindex=move || if tab.with(|x| *x == t4) { "0" } else { "-1" }
                 data-env=env
                 on:click=move |_| tab.set(t3.clone())
             >
@@ -260,21 +308,6 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                 .count()
         })
     });
-    let env_tabs = envs
-        .iter()
-        .chain(
-            initial
-                .with_value(|d| {
-                    d.environments
-                        .iter()
-                        .map(|e| e.name.clone())
-                        .collect::<Vec<_>>()
-                })
-                .iter()
-                .filter(|e| !envs.contains(e)),
-        )
-        .cloned()
-        .collect::<Vec<String>>();
     let env_tabs_view = env_tabs
         .iter()
         .map(|e| {
@@ -376,13 +409,13 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     })
             }}
             <ProblemSummary problems=problems prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=pick/>
-            <div class="tabs" role="tablist" aria-label="Parts of the flag">
+            <div class="tabs" role="tablist" aria-label="Parts of the flag" on:keydown=on_tab_key>
                 {tab_button(Tab::Settings, "Settings".into(), settings_badge, None)}
                 {env_tabs_view}
                 {tab_button(Tab::Preview, "Preview change".into(), none, None)}
                 {(!is_new).then(|| tab_button(Tab::Audit, "Audit log".into(), none, None))}
             </div>
-            <div class="tab-panel" role="tabpanel">
+            <div class="tab-panel" role="tabpanel" aria-labelledby=move || tab.with(|t| tab_id(t))>
                 {move || match tab.get() {
                     Tab::Settings => view! {
                         <FlagDetails is_new/>

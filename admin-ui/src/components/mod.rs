@@ -55,20 +55,30 @@ pub fn field_id(pointer: &str) -> String {
 pub fn focus_first(ids: Vec<String>) {
     #[cfg(target_arch = "wasm32")]
     leptos::prelude::request_animation_frame(move || {
-        use wasm_bindgen::JsCast;
-        let document = leptos::prelude::document();
-        for id in &ids {
-            if let Some(el) = document.get_element_by_id(id)
-                && !el.matches(":disabled").unwrap_or(true)
-                && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
-            {
-                let _ = el.focus();
-                return;
-            }
-        }
+        ids.iter().any(|id| focus_id(id));
     });
     #[cfg(not(target_arch = "wasm32"))]
     let _ = ids;
+}
+
+/// Focuses the element with this id now, if it is there and not disabled.
+pub fn focus_id(id: &str) -> bool {
+    #[cfg(target_arch = "wasm32")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(el) = leptos::prelude::document().get_element_by_id(id)
+            && !el.matches(":disabled").unwrap_or(true)
+            && let Ok(el) = el.dyn_into::<web_sys::HtmlElement>()
+        {
+            return el.focus().is_ok();
+        }
+        false
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let _ = id;
+        false
+    }
 }
 
 /// Moves keyboard focus to the input that edits `pointer` (or the nearest enclosing field),

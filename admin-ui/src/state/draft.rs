@@ -981,13 +981,14 @@ impl FlagDraft {
         let mut flag = self.base.clone();
         flag.name = opt(&self.name);
         flag.description = opt(&self.description);
-        flag.tags = self
-            .tags
-            .split(',')
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect();
+        // Comma-separated, each tag once (in the order first written).
+        let mut tags: Vec<String> = Vec::new();
+        for tag in self.tags.split(',').map(str::trim) {
+            if !tag.is_empty() && !tags.iter().any(|t| t == tag) {
+                tags.push(tag.to_string());
+            }
+        }
+        flag.tags = tags;
         flag.kind = self.kind.clone();
         flag.client_side = if self.client_side || self.base.client_side.is_some() {
             Some(self.client_side)
@@ -1244,6 +1245,13 @@ mod tests {
                 "{key}"
             );
         }
+    }
+
+    #[test]
+    fn tags_are_kept_once_each_in_the_order_written() {
+        let mut draft = FlagDraft::new_flag("t", Kind::Boolean, &envs());
+        draft.tags = "ai, ai,Tasks, , tasks,ai".into();
+        assert_eq!(draft.to_flag().0.tags, ["ai", "Tasks", "tasks"]);
     }
 
     #[test]

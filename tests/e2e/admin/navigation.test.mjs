@@ -206,3 +206,50 @@ test("a flag others require says why it cannot be deleted, in words", async () =
   assert.match(await note.innerText(), /Required by daily-planning/);
   assert.equal(await note.isVisible(), true);
 });
+
+test("keyboard: the editor's tabs are one tab stop, moved through with the arrow keys", async () => {
+  await page.goto(`${app.url}#/flags/daily-planning`);
+  await page.locator("#editor-title").waitFor();
+  const tabs = page.getByRole("tablist", { name: "Parts of the flag" }).getByRole("tab");
+  const names = await tabs.allInnerTexts();
+  const stops = await tabs.evaluateAll((ts) => ts.filter((t) => t.tabIndex === 0).map((t) => t.textContent.trim()));
+  assert.deepEqual(stops, ["Settings"], "only the selected tab is in the Tab order");
+  await tabs.first().focus();
+  await page.keyboard.press("ArrowRight");
+  const selected = () => page.evaluate(() => [document.activeElement?.textContent.trim(), document.querySelector('[role=tab][aria-selected="true"]')?.textContent.trim()]);
+  assert.deepEqual(await selected(), [names[1].trim(), names[1].trim()]);
+  await page.keyboard.press("End");
+  assert.deepEqual(await selected(), ["Audit log", "Audit log"]);
+  await page.keyboard.press("ArrowRight");
+  assert.deepEqual(await selected(), ["Settings", "Settings"], "wraps around");
+  await page.keyboard.press("ArrowLeft");
+  assert.deepEqual(await selected(), ["Audit log", "Audit log"]);
+  await page.getByRole("tabpanel").getByTestId("audit").waitFor();
+});
+
+test("targets: a user listed again (in a later list or twice) is a warning from the core, at that list", async () => {
+  await importDocument(example);
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.goto(`${app.url}#/flags/daily-planning`);
+  await page.getByRole("tab", { name: /production/ }).click();
+  const targets = page.getByRole("region", { name: "Individual targets" });
+  await targets.getByRole("button", { name: "Add users" }).click();
+  await targets.getByRole("button", { name: "Add users" }).click();
+  const lists = targets.locator("textarea");
+  await lists.nth(0).fill("user-1, user-2");
+  await lists.nth(1).fill("user-3, user-1");
+  const warning = targets.locator("li.target-row").nth(1).getByText(/`user-1` is already in target 1/);
+  await warning.waitFor();
+  // A warning, not an error: saving works, and the first list decides at the edge.
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.locator("#flag-tags").fill("planning, planning, ai");
+  await page.getByTestId("save").click();
+  await page.locator(".notice.success").last().waitFor();
+  const stored = (await api("GET", "/flags/daily-planning")).body.flag;
+  assert.deepEqual(stored.tags, ["planning", "ai"], "each tag once");
+  assert.deepEqual(stored.environments.production.targets.map((t) => t.values), [["user-1", "user-2"], ["user-3", "user-1"]]);
+  const check = await api("POST", "/validate", { body: (await api("GET", "/document")).body.document });
+  assert.ok(check.body.diagnostics.some((d) => d.code === "shadowed-target" && d.pointer === "/flags/daily-planning/environments/production/targets/1/values/1"), JSON.stringify(check.body));
+  await importDocument(example);
+});
