@@ -39,13 +39,7 @@ pub fn ProblemSummary(
                             .iter()
                             .map(|p| {
                                 let pointer = p.pointer.clone();
-                                let shown = prefix.with(|prefix| {
-                                    match p.pointer.strip_prefix(prefix.as_str()) {
-                                        Some("") => "(this entry)".to_string(),
-                                        Some(rest) => rest.trim_start_matches('/').replace('/', " › "),
-                                        None => p.pointer.clone(),
-                                    }
-                                });
+                                let shown = prefix.with(|prefix| shown_pointer(&p.pointer, prefix));
                                 let class = match p.severity {
                                     Severity::Error => "problem error",
                                     Severity::Warning => "problem warning",
@@ -69,5 +63,53 @@ pub fn ProblemSummary(
                 </ul>
             </section>
         </Show>
+    }
+}
+
+/// A problem's place as the list shows it: relative to the entry, `›` between steps, a
+/// member's name (`…#key`) as "(name)", and the editor's own fields (`#ramp-start`) by name.
+fn shown_pointer(pointer: &str, prefix: &str) -> String {
+    let (path, name) = match pointer.strip_suffix("#key") {
+        Some(p) => (p, " (name)"),
+        None => (pointer, ""),
+    };
+    let place = match path.strip_prefix(prefix) {
+        Some("") => "(this entry)".to_string(),
+        Some(rest) => rest
+            .trim_start_matches('/')
+            .split('/')
+            .map(crate::state::history::unescape)
+            .collect::<Vec<_>>()
+            .join(" › "),
+        None => path.trim_start_matches('#').to_string(),
+    };
+    format!("{place}{name}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn places_read_as_words() {
+        let flag = "/flags/a";
+        assert_eq!(shown_pointer("/flags/a", flag), "(this entry)");
+        assert_eq!(
+            shown_pointer("/flags/a/environments/production/offVariant", flag),
+            "environments › production › offVariant"
+        );
+        assert_eq!(
+            shown_pointer("/flags/a/variants/gree#key", flag),
+            "variants › gree (name)"
+        );
+        assert_eq!(
+            shown_pointer("/flags/a/variants/a~1b", flag),
+            "variants › a/b"
+        );
+        assert_eq!(shown_pointer("#ramp-start", flag), "ramp-start");
+        assert_eq!(
+            shown_pointer("/flags/other/prerequisites/0", flag),
+            "/flags/other/prerequisites/0"
+        );
     }
 }

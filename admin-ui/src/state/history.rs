@@ -77,7 +77,7 @@ pub struct Group {
     pub changes: Vec<Change>,
 }
 
-fn unescape(token: &str) -> String {
+pub(crate) fn unescape(token: &str) -> String {
     token.replace("~1", "/").replace("~0", "~")
 }
 
