@@ -69,10 +69,10 @@ pub fn version(addr: SocketAddr, token: &str) -> Result<u64> {
 }
 
 /// Imports `document` when the store is still empty (version 0); returns the version.
-pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<u64> {
+pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<Seeded> {
     let current = version(addr, token)?;
     if current > 0 {
-        return Ok(current);
+        return Ok(Seeded::Kept(current));
     }
     let auth = format!("Bearer {token}");
     let r = http::request(
@@ -95,5 +95,23 @@ pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<u6
     }
     r.json()?["version"]
         .as_u64()
+        .map(Seeded::Imported)
         .ok_or_else(|| Failed("the import answered no version".into()))
+}
+
+/// What [`seed_if_empty`] found: the store's version, and whether it imported the document.
+#[derive(Debug, Clone, Copy)]
+pub enum Seeded {
+    /// The store was empty: the document is now this version.
+    Imported(u64),
+    /// The store already had a document (kept from an earlier run), at this version.
+    Kept(u64),
+}
+
+impl Seeded {
+    pub fn version(self) -> u64 {
+        match self {
+            Seeded::Imported(v) | Seeded::Kept(v) => v,
+        }
+    }
 }

@@ -266,7 +266,7 @@ fn dev() -> Result {
     };
     let mut server = Wrangler::dev(&options)?;
     server.wait_healthy(wrangler::READY_TIMEOUT)?;
-    let version = admin_api::seed_if_empty(server.addr(), &token, &example)?;
+    let seeded = admin_api::seed_if_empty(server.addr(), &token, &example)?;
     steps.summary();
     let url = server.url();
     eprintln!("\nBurgee is running (Ctrl-C stops it):");
@@ -275,9 +275,14 @@ fn dev() -> Result {
     eprintln!("  OFREP        {url}/ofrep/v1/evaluate/flags");
     eprintln!("  REST         {url}/feature-flags?userId=user-1");
     eprintln!("  health       {url}/health");
-    eprintln!(
-        "  flags        version {version} (the example document was imported into an empty store)"
-    );
+    match seeded {
+        admin_api::Seeded::Imported(v) => eprintln!(
+            "  flags        version {v} (the example document was imported into an empty store)"
+        ),
+        admin_api::Seeded::Kept(v) => eprintln!(
+            "  flags        version {v} (kept from an earlier run; delete edge-worker/.wrangler/state to start from the example)"
+        ),
+    }
     eprintln!(
         "  admin token  {token}{}",
         if made {

@@ -231,7 +231,8 @@ pub fn test_npm() -> Result {
     let mut worker = Wrangler::ephemeral_with(&options)?;
     let result = worker.wait_healthy(wrangler::READY_TIMEOUT).and_then(|()| {
         let version = admin_api::seed_if_empty(worker.addr(), &token, &document)
-            .map_err(|Failed(why)| worker.failed(&format!("seeding the worker: {why}")))?;
+            .map_err(|Failed(why)| worker.failed(&format!("seeding the worker: {why}")))?
+            .version();
         eprintln!(
             "worker at {} holds npm/test/document.json as version {version}",
             worker.url()

@@ -165,10 +165,10 @@ pub fn run() -> Result {
     };
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;
-    let version = seed_if_empty(server.addr(), ADMIN, &example)?;
-    if version != 1 {
+    let seeded = seed_if_empty(server.addr(), ADMIN, &example)?;
+    if !matches!(seeded, crate::admin_api::Seeded::Imported(1)) {
         return Err(Failed(format!(
-            "importing into an empty store made version {version}, want 1"
+            "importing into an empty store made {seeded:?}, want Imported(1)"
         )));
     }
     let fixture = Fixture {
