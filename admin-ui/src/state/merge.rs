@@ -30,7 +30,13 @@ pub fn three_way<T: Serialize + DeserializeOwned>(
     mine: &T,
     theirs: Option<&T>,
 ) -> Result<Merged<T>, String> {
-    let json = |v: &T| serde_json::to_value(v).map_err(|e| e.to_string());
+    // Through text, not `to_value`/`from_value`: the app already turns every model type into
+    // and out of JSON text (the API), and a second way would compile all of them again (wasm).
+    let json = |v: &T| {
+        serde_json::to_string(v)
+            .and_then(|text| serde_json::from_str::<Value>(&text))
+            .map_err(|e| e.to_string())
+    };
     let mine_v = json(mine)?;
     let base_v = base.map(json).transpose()?;
     let theirs_v = theirs.map(json).transpose()?;
@@ -51,7 +57,9 @@ pub fn three_way<T: Serialize + DeserializeOwned>(
         }
         (None, None) => mine_v,
     };
-    let value = serde_json::from_value(merged).map_err(|e| e.to_string())?;
+    let value = serde_json::to_string(&merged)
+        .and_then(|text| serde_json::from_str(&text))
+        .map_err(|e| e.to_string())?;
     Ok(Merged {
         value,
         both_changed,
