@@ -5,6 +5,8 @@
 
 use burgee_core::model::{Document, Flag};
 
+use super::order::sort_with;
+
 /// What a flag does in one environment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -188,7 +190,7 @@ pub fn apply(rows: &[Row], environments: &[String], filter: &Filter) -> Vec<usiz
         .collect();
     match filter.sort {
         Sort::Key => {} // the document's map is ordered by key already
-        Sort::Name => out.sort_by(|&a, &b| {
+        Sort::Name => sort_with(&mut out, |&a, &b| {
             let (ra, rb) = (&rows[a], &rows[b]);
             let name = |r: &Row| {
                 if r.name.is_empty() {
@@ -199,7 +201,7 @@ pub fn apply(rows: &[Row], environments: &[String], filter: &Filter) -> Vec<usiz
             };
             name(ra).cmp(&name(rb)).then_with(|| ra.key.cmp(&rb.key))
         }),
-        Sort::Updated => out.sort_by(|&a, &b| {
+        Sort::Updated => sort_with(&mut out, |&a, &b| {
             let (ra, rb) = (&rows[a], &rows[b]);
             rb.updated_at
                 .cmp(&ra.updated_at)
@@ -236,7 +238,7 @@ pub fn tags(document: &Document) -> Vec<String> {
         .values()
         .flat_map(|f| f.tags.iter().cloned())
         .collect();
-    out.sort();
+    sort_with(&mut out, |a, b| a.cmp(b));
     out.dedup();
     out
 }

@@ -1005,12 +1005,11 @@ impl FlagDraft {
                 extra: p.extra.clone(),
             })
             .collect();
-        flag.environments = self
-            .environments
-            .iter()
-            .filter(|e| e.present)
-            .map(|e| (e.name.clone(), e.to_model()))
-            .collect();
+        // Inserted one by one: `collect` into a map would compile a sort for this type.
+        flag.environments.clear();
+        for e in self.environments.iter().filter(|e| e.present) {
+            flag.environments.insert(e.name.clone(), e.to_model());
+        }
         (flag, Problems::new(problems))
     }
 

@@ -6,6 +6,7 @@
 //! (`/flags/a/environments/production/rules/0/clauses/1/values/2`). The editor builds the same
 //! pointer for each of its inputs, so one lookup places every problem, whichever side found it.
 
+use super::order::sort_with;
 use burgee_core::Diagnostic;
 use serde::Deserialize;
 
@@ -101,7 +102,7 @@ impl Problems {
             .filter(|p| p.pointer == pointer)
             .cloned()
             .collect();
-        out.sort_by_key(|p| p.severity);
+        sort_with(&mut out, |a, b| a.severity.cmp(&b.severity));
         out
     }
 

@@ -49,16 +49,14 @@ pub struct Candidate {
 
 impl Graph {
     pub fn new(document: &Document) -> Graph {
-        let requires = document
-            .flags
-            .iter()
-            .map(|(key, flag)| {
-                let mut to: Vec<String> =
-                    flag.prerequisites.iter().map(|p| p.flag.clone()).collect();
-                to.dedup();
-                (key.clone(), to)
-            })
-            .collect();
+        // Inserted one by one, not `collect`ed: a map built from an iterator sorts it first,
+        // with a sort compiled for this element type (see `state::order`).
+        let mut requires = BTreeMap::new();
+        for (key, flag) in &document.flags {
+            let mut to: Vec<String> = flag.prerequisites.iter().map(|p| p.flag.clone()).collect();
+            to.dedup();
+            requires.insert(key.clone(), to);
+        }
         Graph { requires }
     }
 

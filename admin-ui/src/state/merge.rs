@@ -79,9 +79,13 @@ fn merge(base: &Value, mine: &Value, theirs: &Value, at: &str, out: &mut Vec<Str
     }
     match (base, mine, theirs) {
         (Value::Object(b), Value::Object(m), Value::Object(t)) => {
-            let mut keys: Vec<&String> = m.keys().chain(t.keys()).chain(b.keys()).collect();
-            keys.sort_unstable();
-            keys.dedup();
+            // Each key once (the result is a map: its order is the map's own).
+            let mut keys: Vec<&String> = Vec::new();
+            for key in m.keys().chain(t.keys()).chain(b.keys()) {
+                if !keys.contains(&key) {
+                    keys.push(key);
+                }
+            }
             let mut result = Map::new();
             for key in keys {
                 let here = format!("{at}/{}", escape(key));

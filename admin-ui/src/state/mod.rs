@@ -12,6 +12,7 @@ pub mod graph;
 pub mod history;
 pub mod json_errors;
 pub mod merge;
+pub mod order;
 pub mod preview;
 pub mod route;
 pub mod segment_draft;

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 use super::graph::Graph;
 use super::json_errors::describe;
+use super::order::sort_with;
 
 /// The label of "no variant" (the caller's default is served).
 pub const DEFAULT_LABEL: &str = "(caller's default)";
@@ -262,7 +263,7 @@ fn label(variant: Option<&str>) -> String {
 
 fn tally(map: BTreeMap<String, usize>) -> Vec<(String, usize)> {
     let mut v: Vec<(String, usize)> = map.into_iter().collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    sort_with(&mut v, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     v
 }
 
@@ -307,7 +308,7 @@ pub fn preview(
         .into_iter()
         .map(|((from, to), count)| Transition { from, to, count })
         .collect();
-    transitions.sort_by(|a, b| {
+    sort_with(&mut transitions, |a, b| {
         b.count
             .cmp(&a.count)
             .then_with(|| a.from.cmp(&b.from))

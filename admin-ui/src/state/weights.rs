@@ -13,6 +13,8 @@
 //! use, rounding by largest remainder. Until then an odd scale is shown as it is, and the saved
 //! weights always sum to the scale.
 
+use super::order::sort_with;
+
 /// The total a new rollout splits.
 pub const DEFAULT_TOTAL: u64 = 100;
 
@@ -59,7 +61,7 @@ fn apportion(shares: &[u64], amount: u64) -> Vec<u64> {
     let given: u128 = out.iter().map(|&v| u128::from(v)).sum();
     let mut left = amount - given;
     // Largest remainder first; ties go to the earlier entry.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    sort_with(&mut remainders, |a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     for (_, i) in remainders {
         if left == 0 {
             break;
