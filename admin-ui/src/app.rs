@@ -11,7 +11,7 @@ use crate::components::{
     flag_editor::FlagEditor, flags_page::FlagsPage, history_page::HistoryPage, login::Login,
     notices::NoticeList, segment_editor::SegmentEditor, segments_page::SegmentsPage, shell::Shell,
 };
-use crate::context::{Confirm, ListPrefs, Nav, Notices, Session, Store, Unsaved};
+use crate::context::{Confirm, Keep, ListPrefs, Nav, Notices, Session, Store, Unsaved};
 use crate::state::catalog::Filter;
 use crate::state::document::DocState;
 use crate::state::route::Route;
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
         edits: RwSignal::new(false),
     };
     provide_context(unsaved);
+    provide_context(Keep::new());
 
     #[cfg(target_arch = "wasm32")]
     {

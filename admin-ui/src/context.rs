@@ -257,6 +257,87 @@ impl Unsaved {
     }
 }
 
+/// What an editor showed when its own save made the document reload: the reloaded editor is a
+/// new page, and it comes back on the same tab, scrolled to the same place, with focus on the
+/// same control, instead of at the top of its first tab.
+#[derive(Clone, Copy, Debug)]
+pub struct Keep {
+    kept: RwSignal<Option<Kept>>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kept {
+    pub route: Route,
+    /// The editor's own name for its tab.
+    pub tab: Option<String>,
+    scroll_y: f64,
+    focus: Option<String>,
+    at_ms: i64,
+}
+
+impl Keep {
+    pub fn new() -> Keep {
+        Keep {
+            kept: RwSignal::new(None),
+        }
+    }
+
+    /// Notes what is on screen now (called as a save starts).
+    pub fn remember(&self, route: Route, tab: Option<String>) {
+        #[cfg(target_arch = "wasm32")]
+        let (scroll_y, focus) = (
+            window().scroll_y().unwrap_or(0.0),
+            document()
+                .active_element()
+                .map(|e| e.id())
+                .filter(|id| !id.is_empty()),
+        );
+        #[cfg(not(target_arch = "wasm32"))]
+        let (scroll_y, focus) = (0.0, None);
+        self.kept.set(Some(Kept {
+            route,
+            tab,
+            scroll_y,
+            focus,
+            at_ms: crate::now_ms(),
+        }));
+    }
+
+    /// What was noted for `route` in the last few seconds, once; the scroll position and
+    /// focus are put back after the page has rendered.
+    pub fn restore(&self, route: &Route) -> Option<Kept> {
+        let kept = self.kept.try_get_untracked().flatten()?;
+        self.kept.set(None);
+        if kept.route != *route || crate::now_ms() - kept.at_ms > 10_000 {
+            return None;
+        }
+        #[cfg(target_arch = "wasm32")]
+        {
+            let (y, focus) = (kept.scroll_y, kept.focus.clone());
+            request_animation_frame(move || {
+                // The control, or (a Save button is disabled once saved) the editor's title.
+                let ids = focus
+                    .iter()
+                    .map(String::as_str)
+                    .chain(["editor-title", "segment-title"]);
+                for id in ids {
+                    if crate::components::focus_id(id) {
+                        break;
+                    }
+                }
+                window().scroll_to_with_x_and_y(0.0, y);
+            });
+        }
+        Some(kept)
+    }
+}
+
+impl Default for Keep {
+    fn default() -> Self {
+        Keep::new()
+    }
+}
+
 /// The current route and how to go elsewhere.
 #[derive(Clone, Copy, Debug)]
 pub struct Nav {

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use serde_json::Value;
 
+use super::focus_first;
 use super::rows::{Rows, indices};
 use crate::context::{Notices, Session, Tone};
 use crate::state::catalog::is_production;
@@ -200,12 +201,12 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                                                 prop:value=move || fields.with(|f| f.get(i).map(|x| x.value.clone()).unwrap_or_default())
                                                 on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.value = v }) }/>
                                             <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
-                                                on:click=move |_| fields.update(|f| { if i < f.len() { f.remove(i); } })>"×"</button>
+                                                on:click=move |_| { fields.update(|f| { if i < f.len() { f.remove(i); } }); focus_first(vec!["eval-add".into()]); }>"×"</button>
                                             <p class="form-error attr-error" id=error_id>{move || row_error(i)}</p>
                                         </div>
                                     }.into_any()
                                 })/>
-                            <button type="button" class="button small" on:click=move |_| fields.update(|f| f.push(Field::default()))>"Add attribute"</button>
+                            <button type="button" class="button small" id="eval-add" on:click=move |_| fields.update(|f| f.push(Field::default()))>"Add attribute"</button>
                         </fieldset>
                     </Show>
                     <Show when=move || mode.get() == Mode::Json>

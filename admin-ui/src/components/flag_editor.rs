@@ -14,11 +14,12 @@ use super::conflict_panel::ConflictPanel;
 use super::env_editor::EnvEditor;
 use super::flag_details::FlagDetails;
 use super::focus_pointer;
+use super::new_entry_conflict::NewEntryConflict;
 use super::prerequisites_editor::PrerequisitesEditor;
 use super::problem_summary::ProblemSummary;
 use super::variants_editor::VariantsEditor;
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Question, Session, Store, Unsaved};
+use crate::context::{Confirm, Keep, Notices, Question, Session, Store, Tone, Unsaved};
 use crate::lens::FlagEdit;
 use crate::state::catalog;
 use crate::state::document::DocState;
@@ -45,6 +46,8 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
     let confirm = expect_context::<Confirm>();
+    let notices = expect_context::<Notices>();
+    let keep = expect_context::<Keep>();
 
     let envs = doc.document.environments.clone();
     let original: Option<Flag> = key
@@ -80,6 +83,34 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         ..
     } = flow;
     let tab = RwSignal::new(Tab::Settings);
+    // The tabs in order, for the keyboard (a WAI-ARIA tab list: the arrows move between tabs,
+    // Home and End go to the ends, and only the selected tab is in the Tab order).
+    let env_tabs = envs
+        .iter()
+        .chain(
+            initial
+                .with_value(|d| {
+                    d.environments
+                        .iter()
+                        .map(|e| e.name.clone())
+                        .collect::<Vec<_>>()
+                })
+                .iter()
+                .filter(|e| !envs.contains(e)),
+        )
+        .cloned()
+        .collect::<Vec<String>>();
+    let order = StoredValue::new(
+        std::iter::once(Tab::Settings)
+            .chain(env_tabs.iter().cloned().map(Tab::Env))
+            .chain(std::iter::once(Tab::Preview))
+            .chain((!is_new).then_some(Tab::Audit))
+            .collect::<Vec<Tab>>(),
+    );
+    let tab_id = move |t: &Tab| {
+        let n = order.with_value(|o| o.iter().position(|x| x == t).unwrap_or(0));
+        format!("editor-tab-{n}")
+    };
     let docs = StoredValue::new(doc.clone());
 
     let built = Memo::new(move |_| draft.with(FlagDraft::to_flag));
@@ -153,6 +184,11 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         let (flag, _) = built.get_untracked();
         let key = draft.with_untracked(|d| d.key.trim().to_string());
         let k = key.clone();
+        // The saved flag's page comes back on this tab, here (see `Keep`).
+        keep.remember(
+            Route::Flag(key.clone()),
+            Some(tab.with_untracked(|t| tab_id(t))),
+        );
         flow.save(
             problems.with_untracked(Problems::has_errors) || key.is_empty(),
             key.clone(),
@@ -186,6 +222,27 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         base_version.set(theirs.version);
         docs.set_value(theirs);
     };
+
+    // A new flag's save met a newer version: its base becomes that version; it saves again,
+    // unless the key was taken meanwhile (the key field then says so).
+    let new_conflict = Callback::new(move |theirs: Arc<DocState>| {
+        conflict.set(None);
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let taken = theirs.document.flags.contains_key(&key);
+        base_version.set(theirs.version);
+        docs.set_value(theirs);
+        if taken {
+            notices.push(
+                Tone::Error,
+                format!("Someone created a flag called `{key}` meanwhile: choose another key, or open theirs from the list."),
+            );
+            // The problems read the document (not a signal): recompute them.
+            draft.update(|_| {});
+            focus_pointer(KEY_FIELD.to_string());
+        } else {
+            save();
+        }
+    });
 
     let dependents = StoredValue::new(match &key {
         Some(k) => Graph::new(&doc.document).dependents(k),
@@ -231,34 +288,17 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             None => "New flag".into(),
         }
     };
-    // The tabs in order, for the keyboard (a WAI-ARIA tab list: the arrows move between tabs,
-    // Home and End go to the ends, and only the selected tab is in the Tab order).
-    let env_tabs = envs
-        .iter()
-        .chain(
-            initial
-                .with_value(|d| {
-                    d.environments
-                        .iter()
-                        .map(|e| e.name.clone())
-                        .collect::<Vec<_>>()
-                })
-                .iter()
-                .filter(|e| !envs.contains(e)),
-        )
-        .cloned()
-        .collect::<Vec<String>>();
-    let order = StoredValue::new(
-        std::iter::once(Tab::Settings)
-            .chain(env_tabs.iter().cloned().map(Tab::Env))
-            .chain(std::iter::once(Tab::Preview))
-            .chain((!is_new).then_some(Tab::Audit))
-            .collect::<Vec<Tab>>(),
-    );
-    let tab_id = move |t: &Tab| {
-        let n = order.with_value(|o| o.iter().position(|x| x == t).unwrap_or(0));
-        format!("editor-tab-{n}")
-    };
+    // Back from this flag's own save: the tab it was on (scroll and focus follow).
+    if let Some(k) = &key
+        && let Some(kept) = keep.restore(&Route::Flag(k.clone()))
+        && let Some(t) = order.with_value(|o| {
+            o.iter()
+                .find(|t| kept.tab.as_deref() == Some(tab_id(t).as_str()))
+                .cloned()
+        })
+    {
+        tab.set(t);
+    }
     let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = order.with_value(Vec::len);
         let here = order.with_value(|o| tab.with_untracked(|t| o.iter().position(|x| x == t)));
@@ -331,7 +371,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             <div class="page-head sticky">
                 <div>
                     <p class="crumbs"><a href=Route::Flags.href()>"Flags"</a> " / "</p>
-                    <h1 id="editor-title">{title}</h1>
+                    <h1 id="editor-title" tabindex="-1">{title}</h1>
                 </div>
                 <div class="actions">
                     <span class="dirty" aria-live="polite">
@@ -369,6 +409,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         <button
                             type="button"
                             class="button primary"
+                            id="editor-save"
                             data-testid="save"
                             disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| save()
@@ -386,6 +427,9 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     .try_get()
                     .flatten()
                     .map(|(base, current)| {
+                        if is_new {
+                            return view! { <NewEntryConflict on_current=new_conflict/> }.into_any();
+                        }
                         let prefix = draft.with_untracked(|d| d.pointer());
                         view! {
                             <ConflictPanel
@@ -406,6 +450,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                 })
                             />
                         }
+                        .into_any()
                     })
             }}
             <ProblemSummary problems=problems prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=pick/>

@@ -18,6 +18,7 @@ pub mod flags_page;
 pub mod history_page;
 pub mod kill_switch;
 pub mod login;
+pub mod new_entry_conflict;
 pub mod notices;
 pub mod prerequisites_editor;
 pub mod problem_summary;

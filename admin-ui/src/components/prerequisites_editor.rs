@@ -5,6 +5,7 @@
 use leptos::prelude::*;
 
 use super::field_problems::FieldProblems;
+use super::focus_first;
 use super::rows::{Rows, indices};
 use crate::lens::FlagEdit;
 use crate::state::graph::{Eligibility, Graph};
@@ -107,7 +108,10 @@ pub fn PrerequisitesEditor() -> impl IntoView {
                                     class="button small"
                                     aria-label=move || format!("Remove prerequisite {}", flag())
                                     disabled=ro
-                                    on:click=move |_| draft.update(|d| { if i < d.prerequisites.len() { d.prerequisites.remove(i); } })
+                                    on:click=move |_| {
+                                        draft.update(|d| { if i < d.prerequisites.len() { d.prerequisites.remove(i); } });
+                                        focus_first(vec!["prereq-flag".into()]);
+                                    }
                                 >
                                     "Remove"
                                 </button>

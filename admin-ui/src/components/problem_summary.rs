@@ -75,15 +75,35 @@ fn shown_pointer(pointer: &str, prefix: &str) -> String {
     };
     let place = match path.strip_prefix(prefix) {
         Some("") => "(this entry)".to_string(),
-        Some(rest) => rest
-            .trim_start_matches('/')
-            .split('/')
-            .map(crate::state::history::unescape)
-            .collect::<Vec<_>>()
-            .join(" › "),
+        Some(rest) => {
+            // Positions read as the page numbers them: `rules/2/clauses/0` is "rule 3 ›
+            // condition 1".
+            let mut steps: Vec<String> = Vec::new();
+            for token in rest.trim_start_matches('/').split('/') {
+                match (token.parse::<usize>(), steps.last_mut()) {
+                    (Ok(n), Some(list)) => *list = format!("{} {}", singular(list), n + 1),
+                    _ => steps.push(crate::state::history::unescape(token)),
+                }
+            }
+            steps.join(" › ")
+        }
         None => path.trim_start_matches('#').to_string(),
     };
     format!("{place}{name}")
+}
+
+/// What one element of a list in the document is called on the page.
+fn singular(list: &str) -> &str {
+    match list {
+        "rules" => "rule",
+        "clauses" => "condition",
+        "targets" => "target list",
+        "values" => "value",
+        "schedule" => "step",
+        "weights" => "share",
+        "prerequisites" => "prerequisite",
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -107,6 +127,17 @@ mod tests {
             "variants › a/b"
         );
         assert_eq!(shown_pointer("#ramp-start", flag), "ramp-start");
+        assert_eq!(
+            shown_pointer(
+                "/flags/a/environments/production/rules/2/clauses/0/values/1",
+                flag
+            ),
+            "environments › production › rule 3 › condition 1 › value 2"
+        );
+        assert_eq!(
+            shown_pointer("/segments/s/include/0", "/segments/s"),
+            "include 1"
+        );
         assert_eq!(
             shown_pointer("/flags/other/prerequisites/0", flag),
             "/flags/other/prerequisites/0"

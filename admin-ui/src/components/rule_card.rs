@@ -4,6 +4,7 @@ use leptos::prelude::*;
 
 use super::clause_editor::ClauseEditor;
 use super::field_problems::FieldProblems;
+use super::focus_first;
 use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
 use super::serve_editor::ServeEditor;
@@ -117,7 +118,8 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                                 if let Some(r) = e.rules.get_mut(i) && j < r.clauses.len() {
                                     r.clauses.remove(j);
                                 }
-                            })
+                            });
+                            focus_first(vec![format!("rule-{i}-add-condition")]);
                         });
                         let pointer = Signal::derive(move || lens.at(&["rules", &i.to_string(), "clauses", &j.to_string()]));
                         view! {
@@ -137,6 +139,7 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                     <button
                         type="button"
                         class="button small"
+                        id=format!("rule-{i}-add-condition")
                         on:click=move |_| lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.clauses.push(ClauseDraft::new()) })
                     >
                         "Add condition"

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::focus_first;
 use super::rows::{Rows, indices};
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
@@ -87,7 +88,10 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                                         class="button small"
                                         aria-label=format!("Remove step {}", i + 1)
                                         disabled=ro
-                                        on:click=move |_| lens.update(|e, _| { if i < e.schedule.len() { e.schedule.remove(i); } })
+                                        on:click=move |_| {
+                                            lens.update(|e, _| { if i < e.schedule.len() { e.schedule.remove(i); } });
+                                            focus_first(vec!["schedule-add".into()]);
+                                        }
                                     >
                                         "Remove"
                                     </button>
@@ -126,6 +130,7 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                     <button
                         type="button"
                         class="button"
+                        id="schedule-add"
                         on:click=move |_| {
                             lens.update(|e, vs| {
                                 e.add_step(crate::now_ms(), vs.first().map(String::as_str).unwrap_or_default())

@@ -7,12 +7,13 @@ use leptos::prelude::*;
 use super::clause_editor::ClauseEditor;
 use super::conflict_panel::ConflictPanel;
 use super::field_problems::FieldProblems;
-use super::focus_pointer;
+use super::new_entry_conflict::NewEntryConflict;
 use super::problem_summary::ProblemSummary;
 use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Question, Session, Store, Unsaved};
+use super::{focus_first, focus_pointer};
+use crate::context::{Confirm, Keep, Notices, Question, Session, Store, Tone, Unsaved};
 use crate::state::document::DocState;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
 use crate::state::fields::{Problem, Problems};
@@ -27,6 +28,8 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
     let confirm = expect_context::<Confirm>();
+    let notices = expect_context::<Notices>();
+    let keep = expect_context::<Keep>();
 
     let original = key
         .as_ref()
@@ -48,6 +51,10 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let initial = StoredValue::new(initial);
     let original = StoredValue::new(original);
     let draft = RwSignal::new(initial.get_value());
+    // Back from this segment's own save: scrolled and focused where it was.
+    if let Some(k) = &key {
+        keep.restore(&Route::Segment(k.clone()));
+    }
     let flow = WriteFlow::new(doc.version);
     let WriteFlow {
         base_version,
@@ -128,6 +135,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         let segment = built.get_untracked();
         let key = draft.with_untracked(|d| d.key.trim().to_string());
         let k = key.clone();
+        keep.remember(Route::Segment(key.clone()), None);
         flow.save(
             problems.with_untracked(Problems::has_errors) || key.is_empty(),
             format!("segment {key}"),
@@ -158,6 +166,24 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         base_version.set(theirs.version);
         docs.set_value(theirs);
     };
+    // A new segment's save met a newer version: as in the flag editor.
+    let new_conflict = Callback::new(move |theirs: Arc<DocState>| {
+        conflict.set(None);
+        let key = draft.with_untracked(|d| d.key.trim().to_string());
+        let taken = theirs.document.segments.contains_key(&key);
+        base_version.set(theirs.version);
+        docs.set_value(theirs);
+        if taken {
+            notices.push(
+                Tone::Error,
+                format!("Someone created a segment called `{key}` meanwhile: choose another key, or open theirs from the list."),
+            );
+            draft.update(|_| {});
+            focus_pointer(KEY_FIELD.to_string());
+        } else {
+            save();
+        }
+    });
     let delete = move |_| {
         let key = draft.with_untracked(|d| d.key.clone());
         confirm.ask(Question {
@@ -198,7 +224,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             <div class="page-head sticky">
                 <div>
                     <p class="crumbs"><a href=Route::Segments.href()>"Segments"</a> " / "</p>
-                    <h1 id="segment-title">{key.clone().unwrap_or_else(|| "New segment".into())}</h1>
+                    <h1 id="segment-title" tabindex="-1">{key.clone().unwrap_or_else(|| "New segment".into())}</h1>
                 </div>
                 <div class="actions">
                     <Show when=move || can_edit.get() && !is_new>
@@ -210,7 +236,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     <Show when=move || can_edit.get()>
                         <button type="button" class="button" disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| draft.set(initial.get_value())>"Discard changes"</button>
-                        <button type="button" class="button primary" data-testid="save" disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
+                        <button type="button" class="button primary" id="segment-save" data-testid="save" disabled=move || !dirty.try_get().unwrap_or(false) || flow.busy()
                             on:click=move |_| save()>
                             {move || if saving.try_get().unwrap_or(false) { "Saving…" } else if is_new { "Create segment" } else { "Save" }}
                         </button>
@@ -220,13 +246,17 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     </Show>
                 </div>
             </div>
-            {move || conflict.try_get().flatten().map(|(base, current)| view! {
-                <ConflictPanel base current prefix=draft.with_untracked(|d| d.pointer())
-                    on_reload=Callback::new(move |_| { conflict.set(None); store.reload(); })
-                    both_changed=Callback::new(move |theirs: Arc<DocState>| {
-                        merge_onto(&theirs).map(|m| m.both_changed).unwrap_or_default()
-                    })
-                    on_overwrite=Callback::new(move |theirs: Arc<DocState>| { conflict.set(None); rebase(theirs); save(); })/>
+            {move || conflict.try_get().flatten().map(|(base, current)| if is_new {
+                view! { <NewEntryConflict on_current=new_conflict/> }.into_any()
+            } else {
+                view! {
+                    <ConflictPanel base current prefix=draft.with_untracked(|d| d.pointer())
+                        on_reload=Callback::new(move |_| { conflict.set(None); store.reload(); })
+                        both_changed=Callback::new(move |theirs: Arc<DocState>| {
+                            merge_onto(&theirs).map(|m| m.both_changed).unwrap_or_default()
+                        })
+                        on_overwrite=Callback::new(move |theirs: Arc<DocState>| { conflict.set(None); rebase(theirs); save(); })/>
+                }.into_any()
             })}
             <ProblemSummary problems=problems_signal prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=Callback::new(focus_pointer)/>
             <section class="card">
@@ -289,9 +319,12 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                         let on_edit = Callback::new(move |ed: ClauseEdit| draft.update(|d| {
                                             if let Some(c) = d.rules.get_mut(i).and_then(|r| r.clauses.get_mut(j)) { c.apply(ed) }
                                         }));
-                                        let on_remove = Callback::new(move |_| draft.update(|d| {
-                                            if let Some(r) = d.rules.get_mut(i) && j < r.clauses.len() { r.clauses.remove(j); }
-                                        }));
+                                        let on_remove = Callback::new(move |_| {
+                                            draft.update(|d| {
+                                                if let Some(r) = d.rules.get_mut(i) && j < r.clauses.len() { r.clauses.remove(j); }
+                                            });
+                                            focus_first(vec![format!("segment-rule-{i}-add-condition")]);
+                                        });
                                         let pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string(), "clauses", &j.to_string()])));
                                         let own = draft.with_untracked(|d| d.key.clone());
                                         let segments: Vec<String> = segment_keys.get_value().into_iter().filter(|k| *k != own).collect();
@@ -300,7 +333,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                         }.into_any()
                                     })/>
                                     <Show when=move || can_edit.get()>
-                                        <button type="button" class="button small"
+                                        <button type="button" class="button small" id=format!("segment-rule-{i}-add-condition")
                                             on:click=move |_| draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.clauses.push(ClauseDraft::new()) })>
                                             "Add condition"
                                         </button>

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::focus_first;
 use super::rows::{Rows, indices};
 use super::split_bar::SplitBar;
 use crate::lens::FlagEdit;
@@ -172,7 +173,10 @@ pub fn ServeEditor(
                                         class="button small"
                                         aria-label=move || format!("Remove {} from the split", variant())
                                         disabled=move || ro() || count() < 2
-                                        on:click=move |_| on_edit.run(ServeEdit::RemoveWeight(i))
+                                        on:click=move |_| {
+                                            on_edit.run(ServeEdit::RemoveWeight(i));
+                                            focus_first(vec![format!("{}-add", prefix.get_value())]);
+                                        }
                                     >
                                         "Remove"
                                     </button>

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::focus_first;
 use super::rows::{Rows, indices};
 use crate::lens::EnvLens;
 
@@ -83,7 +84,10 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                                             class="button small"
                                             aria-label=format!("Remove target list {}", i + 1)
                                             disabled=ro
-                                            on:click=move |_| lens.update(|e, _| { if i < e.targets.len() { e.targets.remove(i); } })
+                                            on:click=move |_| {
+                                                lens.update(|e, _| { if i < e.targets.len() { e.targets.remove(i); } });
+                                                focus_first(vec!["targets-add".into()]);
+                                            }
                                         >
                                             "Remove"
                                         </button>
@@ -116,7 +120,7 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <div class="row">
-                    <button type="button" class="button" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("", &v)) }>
+                    <button type="button" class="button" id="targets-add" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("", &v)) }>
                         "Add users"
                     </button>
                     <button type="button" class="button" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("orgId", &v)) }>

@@ -7,6 +7,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
+use super::focus_first;
 use super::rows::{Rows, indices};
 use crate::lens::FlagEdit;
 use crate::state::fields::{Problems, key_pointer};
@@ -127,7 +128,10 @@ pub fn VariantsEditor() -> impl IntoView {
                                     class="button small"
                                     aria-label=move || format!("Remove variant {}", name_of())
                                     disabled=move || ro() || count() <= 1
-                                    on:click=move |_| draft.update(|d| d.remove_variant(i))
+                                    on:click=move |_| {
+                                        draft.update(|d| d.remove_variant(i));
+                                        focus_first(vec!["variants-add".into()]);
+                                    }
                                 >
                                     "Remove"
                                 </button>
@@ -138,7 +142,7 @@ pub fn VariantsEditor() -> impl IntoView {
                     })/>
             </ol>
             <Show when=move || edit.can_edit.get()>
-                <button type="button" class="button" on:click=move |_| { draft.update(|d| { d.add_variant(); }); }>
+                <button type="button" class="button" id="variants-add" on:click=move |_| { draft.update(|d| { d.add_variant(); }); }>
                     "Add variant"
                 </button>
             </Show>

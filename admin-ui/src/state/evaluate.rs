@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::json_errors::describe;
+use super::values::tidy_numbers;
 
 /// One flag's result: `{ value, variant, reason, ruleId?, errorCode?, errorMessage?,
 /// prerequisite? }`, from the core here or from the store's `POST /api/v1/evaluate`.
@@ -166,13 +167,16 @@ impl Field {
                 .filter(|n| n.is_finite())
                 .and_then(|_| serde_json::from_str::<Value>(text).ok())
                 .filter(Value::is_number)
+                .map(tidy_numbers)
                 .ok_or_else(|| format!("`{text}` is not a number, such as 42 or 0.5")),
             FieldKind::Boolean => match text {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),
                 _ => Err("write true or false".into()),
             },
-            FieldKind::Json => serde_json::from_str::<Value>(text).map_err(|e| describe(&e)),
+            FieldKind::Json => serde_json::from_str::<Value>(text)
+                .map(tidy_numbers)
+                .map_err(|e| describe(&e)),
         }
     }
 }

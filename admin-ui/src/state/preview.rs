@@ -17,6 +17,7 @@ use serde_json::{Map, Value};
 use super::graph::Graph;
 use super::json_errors::describe;
 use super::order::sort_with;
+use super::values::rfc3339;
 
 /// The label of "no variant" (the caller's default is served).
 pub const DEFAULT_LABEL: &str = "(caller's default)";
@@ -79,14 +80,7 @@ impl Reads {
         }
         let entry = self.attributes.entry(attribute).or_default();
         for v in &clause.values {
-            let mut candidates = vec![v.clone()];
-            if let Some(n) = v.as_f64()
-                && matches!(clause.op, Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Eq)
-            {
-                candidates.push(Value::from(n - 1.0));
-                candidates.push(Value::from(n + 1.0));
-            }
-            for c in candidates {
+            for c in neighbours(&clause.op, v) {
                 if !entry.contains(&c) {
                     entry.push(c);
                 }
@@ -183,16 +177,72 @@ fn pick(i: usize, salt: &str, n: usize) -> usize {
     burgee_core::murmur3::murmur3_x86_32(&[text.as_bytes()], 0x5eed) as usize % n
 }
 
-/// `n` contexts exercising what `reads` lists.
+/// A clause's value and values on either side of it, so that a sample has contexts the clause
+/// matches and contexts it does not: numbers ±1, times a day before and after, versions a
+/// patch above and a pre-release below.
+fn neighbours(op: &Op, value: &Value) -> Vec<Value> {
+    const DAY: i64 = 86_400_000;
+    let mut out = vec![value.clone()];
+    match (op, value) {
+        (Op::Lt | Op::Lte | Op::Gt | Op::Gte | Op::Eq, Value::Number(n)) => {
+            if let Some(n) = n.as_f64() {
+                out.extend([Value::from(n - 1.0), Value::from(n + 1.0)]);
+            }
+        }
+        (Op::Before | Op::After, Value::Number(n)) => {
+            if let Some(ms) = n.as_i64() {
+                out.extend([Value::from(ms - DAY), Value::from(ms + DAY)]);
+            }
+        }
+        (Op::Before | Op::After, Value::String(s)) => {
+            if let Some(ms) = burgee_core::time::parse_rfc3339(s) {
+                out.extend([
+                    Value::String(rfc3339(ms - DAY)),
+                    Value::String(rfc3339(ms + DAY)),
+                ]);
+            }
+        }
+        (
+            Op::SemverEq | Op::SemverLt | Op::SemverLte | Op::SemverGt | Op::SemverGte,
+            Value::String(s),
+        ) => {
+            let core = s.trim_start_matches('v');
+            let release = core.split(['-', '+']).next().unwrap_or(core);
+            let mut parts: Vec<u64> = release.split('.').filter_map(|p| p.parse().ok()).collect();
+            if !parts.is_empty() {
+                parts.resize(3, 0);
+                out.push(Value::String(format!("{release}-0")));
+                let patch = parts.get(2).copied().unwrap_or(0) + 1;
+                out.push(Value::String(format!(
+                    "{}.{}.{patch}",
+                    parts.first().copied().unwrap_or(0),
+                    parts.get(1).copied().unwrap_or(0)
+                )));
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// `n` contexts exercising what `reads` lists. Every fourth context is one of the targeting
+/// keys the targeting names (while they last), the rest are keys nobody lists: a flag with a
+/// long user list still shows what its rules do for everyone else.
 pub fn generate(reads: &Reads, n: usize) -> Vec<Value> {
-    let mut keys = reads.keys.clone();
-    keys.dedup();
+    let mut keys: Vec<&String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for k in &reads.keys {
+        if seen.insert(k) {
+            keys.push(k);
+        }
+    }
     (0..n)
         .map(|i| {
             let mut object = Map::new();
-            let key = keys
-                .get(i)
-                .cloned()
+            let key = (i % 4 == 0)
+                .then(|| keys.get(i / 4))
+                .flatten()
+                .map(|k| k.to_string())
                 .unwrap_or_else(|| format!("sample-{i}"));
             object.insert("targetingKey".into(), Value::String(key));
             for (attribute, literals) in &reads.attributes {
@@ -443,5 +493,75 @@ mod tests {
             ("off", "on")
         );
         assert!((700..=900).contains(&p.changed), "{}", p.changed);
+    }
+
+    /// One flag `f` in environment `p` with these settings, and the same flag with `edit`
+    /// applied to its settings' JSON.
+    fn before_after(settings: Value, edit: impl Fn(&mut Value)) -> (Document, Document) {
+        let doc = |s: Value| -> Document {
+            serde_json::from_value(json!({
+                "environments": ["p"],
+                "flags": {"f": {"kind": "boolean", "variants": {"on": true, "off": false},
+                    "environments": {"p": s}}}
+            }))
+            .unwrap()
+        };
+        let mut edited = settings.clone();
+        edit(&mut edited);
+        (doc(settings), doc(edited))
+    }
+
+    #[test]
+    fn a_long_user_list_leaves_room_for_everyone_else() {
+        let ids: Vec<String> = (0..500).map(|i| format!("u{i}")).collect();
+        let (old, new) = before_after(
+            json!({"enabled": true, "offVariant": "off",
+                "targets": [{"values": ids, "variant": "off"}],
+                "rules": [{"clauses": [{"attribute": "plan", "op": "in", "values": ["pro"]}], "serve": {"variant": "on"}}],
+                "defaultServe": {"variant": "off"}}),
+            |s| s["rules"][0]["serve"]["variant"] = json!("off"),
+        );
+        let contexts = sample_for(&old, &new, "f", "p", 1000);
+        let listed = contexts
+            .iter()
+            .filter(|c| {
+                c["targetingKey"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with('u'))
+            })
+            .count();
+        assert_eq!(listed, 250, "every fourth context is a listed user");
+        let p = preview(&old, &new, "f", "p", &contexts, 0);
+        assert!(p.changed > 100, "the rule's change shows: {}", p.changed);
+        assert_eq!(p.transitions[0].from, "on");
+    }
+
+    #[test]
+    fn time_and_version_rules_get_contexts_on_both_sides() {
+        for (clause, attribute) in [
+            (
+                json!({"attribute": "signedUpAt", "op": "after", "values": ["2026-11-15T00:00:00Z"]}),
+                "signedUpAt",
+            ),
+            (
+                json!({"attribute": "signedUpAt", "op": "before", "values": [1_763_164_800_000_i64]}),
+                "signedUpAt",
+            ),
+            (
+                json!({"attribute": "app", "op": "semverGte", "values": ["v2.4"]}),
+                "app",
+            ),
+        ] {
+            let (old, new) = before_after(
+                json!({"enabled": true, "offVariant": "off",
+                    "rules": [{"clauses": [clause], "serve": {"variant": "off"}}],
+                    "defaultServe": {"variant": "off"}}),
+                |s| s["rules"][0]["serve"]["variant"] = json!("on"),
+            );
+            let contexts = sample_for(&old, &new, "f", "p", 200);
+            let p = preview(&old, &new, "f", "p", &contexts, 0);
+            assert!(p.changed > 0, "{attribute}: some contexts match");
+            assert!(p.changed < 200, "{attribute}: some do not");
+        }
     }
 }

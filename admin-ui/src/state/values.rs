@@ -6,6 +6,7 @@
 //! at its element of `values`, with the same message the store would give. The one judge of what
 //! is valid is the core.
 
+use super::json_errors::describe;
 use burgee_core::model::{Kind, Op};
 use serde_json::Value;
 
@@ -136,8 +137,25 @@ fn quoted(text: &str) -> Option<(String, usize)> {
 
 fn number(text: &str) -> Option<Value> {
     match serde_json::from_str::<Value>(text) {
-        Ok(v @ Value::Number(_)) => Some(v),
+        Ok(v @ Value::Number(_)) => Some(tidy_numbers(v)),
         _ => None,
+    }
+}
+
+/// Whole numbers written as floats (`1e2`, `100.0`, `-0`) as the integers they are, at any
+/// depth: what is typed reads back the way the store and the edge print it (`100`).
+pub fn tidy_numbers(value: Value) -> Value {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer up to it is exact
+    match value {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Value::from(f as i64),
+            _ => Value::Number(n),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(tidy_numbers).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, tidy_numbers(v))).collect())
+        }
+        other => other,
     }
 }
 
@@ -230,14 +248,9 @@ pub fn parse_variant(kind: &Kind, text: &str) -> Result<Value, String> {
         },
         Kind::Number => number(text.trim())
             .ok_or_else(|| format!("{} is not a number (such as 3 or 0.25)", quote(text))),
-        Kind::Json | Kind::Unknown(_) => serde_json::from_str::<Value>(text).map_err(|e| {
-            let message = e.to_string();
-            let message = match message.rfind(" at line ") {
-                Some(i) => message.get(..i).unwrap_or(&message).to_string(),
-                None => message,
-            };
-            format!("not valid JSON: {message}")
-        }),
+        Kind::Json | Kind::Unknown(_) => serde_json::from_str::<Value>(text)
+            .map(tidy_numbers)
+            .map_err(|e| describe(&e)),
     }
 }
 
@@ -383,6 +396,15 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    #[test]
+    fn whole_numbers_read_back_as_integers() {
+        let v = parse_variant(&Kind::Number, "1e2").unwrap();
+        assert_eq!(format_variant(&Kind::Number, &v), "100");
+        let v = parse_variant(&Kind::Json, r#"{"a": [1e2, 0.5, -0.0, 1e300]}"#).unwrap();
+        assert_eq!(v.to_string(), r#"{"a":[100,0.5,0,1e+300]}"#);
+        let e = parse_variant(&Kind::Json, "{\"a\":").unwrap_err();
+        assert!(e.contains("ends before the value is complete"), "{e}");
+    }
     #[test]
     fn lists_split_on_commas_and_lines_with_quotes() {
         assert_eq!(

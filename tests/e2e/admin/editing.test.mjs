@@ -426,3 +426,30 @@ test("change preview: a pasted line that is not one context object is named", as
   await page.getByTestId("run-preview").click();
   await page.locator(".form-error[role=alert]", { hasText: /line 2: not valid JSON: .*quotes/ }).waitFor();
 });
+
+test("change preview: generated contexts reach past a long user list and both sides of a date rule", async () => {
+  await importDocument(example);
+  const ids = Array.from({ length: 500 }, (_, i) => `u${i}`);
+  await createBooleanFlag("e2e-preview", "E2E preview", {
+    targets: [{ values: ids, variant: "off" }],
+    rules: [
+      { id: "pro", clauses: [{ attribute: "plan", op: "in", values: ["pro"] }], serve: { variant: "on" } },
+      { id: "new", clauses: [{ attribute: "signedUpAt", op: "after", values: ["2026-11-15T00:00:00Z"] }], serve: { variant: "off" } },
+    ],
+  });
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await openFlag("e2e-preview", /production/);
+  // The "new" rule starts serving on: only contexts signed up after the date (and not pro, not listed) move.
+  await page.locator("#rule-1-variant").selectOption("on");
+  await page.getByRole("tab", { name: "Preview change" }).click();
+  await page.getByLabel("Generated from what the rules read").check();
+  await page.getByTestId("run-preview").click();
+  const result = page.getByTestId("preview-result");
+  await result.waitFor();
+  const changed = Number(await result.getAttribute("data-changed"));
+  const total = Number(await result.getAttribute("data-total"));
+  assert.ok(changed > 0 && changed < total, `some, not all, move: ${changed} of ${total}`);
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await importDocument(example);
+});

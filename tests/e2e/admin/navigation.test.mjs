@@ -253,3 +253,72 @@ test("targets: a user listed again (in a later list or twice) is a warning from 
   assert.ok(check.body.diagnostics.some((d) => d.code === "shadowed-target" && d.pointer === "/flags/daily-planning/environments/production/targets/1/values/1"), JSON.stringify(check.body));
   await importDocument(example);
 });
+
+test("a save brings the editor back on the same tab, scrolled where it was, focus on its title", async () => {
+  await importDocument(example);
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.goto(`${app.url}#/flags/daily-planning`);
+  await page.getByRole("tab", { name: "staging" }).click();
+  await page.getByRole("button", { name: "Add step" }).scrollIntoViewIfNeeded();
+  await page.getByRole("button", { name: "Add step" }).click();
+  const y = await page.evaluate(() => window.scrollY);
+  assert.ok(y > 100, `scrolled down: ${y}`);
+  await page.getByTestId("save").click();
+  await page.locator(".notice.success").last().waitFor();
+  // Save is disabled once saved: focus goes to the editor's title, not to the page's start.
+  await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === "editor-title", 5000, "focus on the editor");
+  const selected = await page.locator('[role=tab][aria-selected="true"]').innerText();
+  assert.equal(selected.trim(), "staging");
+  const after = await page.evaluate(() => window.scrollY);
+  assert.ok(Math.abs(after - y) < 40, `scroll kept: ${y} -> ${after}`);
+  await importDocument(example);
+});
+
+test("keyboard: removing a target list or a schedule step moves focus to its Add button", async () => {
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.goto(`${app.url}#/flags/onboarding-config`);
+  await page.getByRole("tab", { name: /production/ }).click();
+  const before = await page.locator("li.target-row").count();
+  await page.getByRole("button", { name: "Add users" }).click();
+  await page.getByRole("button", { name: "Add users" }).click();
+  await page.getByRole("button", { name: `Remove target list ${before + 1}` }).focus();
+  await page.keyboard.press("Enter");
+  await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === "targets-add", 2000, "focus on Add users");
+  await page.keyboard.press("Enter"); // adds a list: it never removes a second one
+  assert.equal(await page.locator("li.target-row").count(), before + 2);
+  await page.getByRole("button", { name: "Add step" }).click();
+  const steps = await page.locator("li.step").count();
+  await page.getByRole("button", { name: `Remove step ${steps}` }).focus();
+  await page.keyboard.press("Enter");
+  await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === "schedule-add", 2000, "focus on Add step");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+});
+
+test("a new flag whose key someone creates meanwhile says so at the key; another key then saves", async () => {
+  await importDocument(example);
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.getByRole("link", { name: "New flag" }).click();
+  await page.getByLabel("Key", { exact: true }).fill("e2e-race");
+  await page.locator("#flag-name").fill("Mine");
+  await createBooleanFlag("e2e-race", "Theirs", {});
+  await page.getByRole("button", { name: "Create flag" }).click();
+  await page.locator(".notice.error", { hasText: "Someone created a flag called `e2e-race` meanwhile" }).waitFor();
+  await page.locator(".summary li.problem", { hasText: "exists already" }).waitFor();
+  assert.equal(await page.getByTestId("conflict").count(), 0, "nothing to merge for a new flag");
+  assert.equal((await api("GET", "/flags/e2e-race")).body.flag.name, "Theirs", "theirs untouched");
+  await page.getByLabel("Key", { exact: true }).fill("e2e-race-2");
+  await page.getByRole("button", { name: "Create flag" }).click();
+  await page.locator(".notice.success", { hasText: "Saved e2e-race-2" }).waitFor();
+  assert.equal((await api("GET", "/flags/e2e-race-2")).body.flag.name, "Mine");
+  // And a new flag whose save merely met a newer version saves at once.
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Flags" }).click();
+  await page.getByRole("link", { name: "New flag" }).click();
+  await page.getByLabel("Key", { exact: true }).fill("e2e-race-3");
+  await createBooleanFlag("e2e-elsewhere", "Unrelated", {});
+  await page.getByRole("button", { name: "Create flag" }).click();
+  await page.locator(".notice.success", { hasText: "Saved e2e-race-3" }).waitFor();
+  await importDocument(example);
+});
