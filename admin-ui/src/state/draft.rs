@@ -329,9 +329,12 @@ impl ServeDraft {
         self.rollout.weights.iter().map(|w| w.weight).collect()
     }
 
+    /// A new split: every input shows it (text typed earlier that was not a percentage no
+    /// longer stands beside a bar that says otherwise).
     fn set_weights(&mut self, ws: Vec<u64>) {
         for (w, v) in self.rollout.weights.iter_mut().zip(ws) {
             w.weight = v;
+            w.typed = None;
         }
     }
 
@@ -369,10 +372,10 @@ impl ServeDraft {
                 }
             }
             ServeEdit::Variant(v) => self.variant = v,
-            ServeEdit::Percent(i, text) => match weights::parse_percent(&text) {
-                Ok(percent) => {
+            ServeEdit::Percent(i, text) => match weights::parse_share(&text) {
+                Ok(hundredths) => {
                     let mut ws = self.weights();
-                    weights::set_percent(&mut ws, i, percent);
+                    weights::set_share(&mut ws, i, hundredths);
                     self.set_weights(ws);
                     if let Some(w) = self.rollout.weights.get_mut(i) {
                         w.typed = None;
@@ -424,7 +427,7 @@ impl ServeDraft {
             return;
         }
         for (i, w) in self.rollout.weights.iter().enumerate() {
-            if let Some(Err(message)) = w.typed.as_deref().map(weights::parse_percent) {
+            if let Some(Err(message)) = w.typed.as_deref().map(weights::parse_share) {
                 out.push(Problem::error(
                     pointer(at, &["rollout", "weights", &i.to_string(), "weight"]),
                     "invalid-weight",
@@ -1657,13 +1660,30 @@ mod tests {
     }
 
     #[test]
+    fn moving_another_share_replaces_text_that_was_not_a_percentage() {
+        let mut draft = FlagDraft::new_flag("f", Kind::Boolean, &envs());
+        let variants = draft.variant_names();
+        let serve = &mut draft.env_mut("production").unwrap().default_serve;
+        serve.apply(ServeEdit::Mode(ServeMode::Rollout), &variants);
+        serve.apply(ServeEdit::Percent(0, "33.333".into()), &variants);
+        assert_eq!(serve.percent_text(0), "33.333");
+        serve.apply(ServeEdit::Percent(1, "40".into()), &variants);
+        assert_eq!(
+            (serve.percent_text(0), serve.percent_text(1)),
+            ("60".into(), "40".into())
+        );
+        let (_, problems) = draft.to_flag();
+        assert!(problems.is_empty(), "{problems:?}");
+    }
+
+    #[test]
     fn a_share_that_is_not_a_percentage_is_an_error_until_fixed() {
         let mut draft = FlagDraft::new_flag("f", Kind::Boolean, &envs());
         let variants = draft.variant_names();
         let serve = &mut draft.env_mut("production").unwrap().default_serve;
         serve.apply(ServeEdit::Mode(ServeMode::Rollout), &variants);
         let at = "/flags/f/environments/production/defaultServe/rollout/weights/0/weight";
-        for bad in ["33.3", "-5", "", "150"] {
+        for bad in ["33.333", "-5", "", "150"] {
             let serve = &mut draft.env_mut("production").unwrap().default_serve;
             serve.apply(ServeEdit::Percent(0, bad.into()), &variants);
             assert_eq!(serve.weights(), vec![50, 50], "{bad:?} changes nothing");
@@ -1671,7 +1691,7 @@ mod tests {
             let (_, problems) = draft.to_flag();
             let here = problems.at(at);
             assert_eq!(here.len(), 1, "{bad:?}: {problems:?}");
-            assert!(here[0].message.contains("a whole percentage from 0 to 100"));
+            assert!(here[0].message.contains("percentage from 0 to 100"));
         }
         let serve = &mut draft.env_mut("production").unwrap().default_serve;
         serve.apply(ServeEdit::Percent(0, "30".into()), &variants);

@@ -150,6 +150,57 @@ pub fn parse_percent(text: &str) -> Result<u64, String> {
     }
 }
 
+/// Reads a share typed as a percentage with at most two decimals (`33.33`, the precision the
+/// editor shows), in hundredths of a percent (`3333`).
+pub fn parse_share(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let number = t.strip_suffix('%').unwrap_or(t).trim();
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let hundredths = (digits(whole)
+        && (fraction.is_empty() || (digits(fraction) && fraction.len() <= 2)))
+        .then(|| {
+            let f: u64 = format!("{fraction:0<2}").parse().ok()?;
+            whole.parse::<u64>().ok()?.checked_mul(100)?.checked_add(f)
+        })
+        .flatten()
+        .filter(|h| *h <= 10_000);
+    match hundredths {
+        Some(h) => Ok(h),
+        None if t.is_empty() => Err("enter a percentage from 0 to 100".into()),
+        None => Err(format!(
+            "`{t}` is not a percentage from 0 to 100 (at most two decimals)"
+        )),
+    }
+}
+
+/// Sets share `index` to `hundredths` of a percent (at most 100 %), like [`set_percent`]; a
+/// share with decimals moves the split to a scale that holds it exactly (10 000).
+pub fn set_share(weights: &mut [u64], index: usize, hundredths: u64) {
+    if hundredths.is_multiple_of(100) {
+        set_percent(weights, index, hundredths / 100);
+        return;
+    }
+    if index >= weights.len() || weights.len() < 2 {
+        return;
+    }
+    let scale = edit_scale(weights);
+    let scale = if scale.is_multiple_of(FINE_TOTAL) {
+        scale
+    } else {
+        FINE_TOTAL
+    };
+    if total(weights) != scale {
+        let rescaled = if total(weights) == 0 {
+            even(weights.len(), scale)
+        } else {
+            apportion(weights, scale)
+        };
+        weights.copy_from_slice(&rescaled);
+    }
+    set(weights, index, hundredths.min(10_000) * scale / 10_000);
+}
+
 /// Reads a comma-separated list of percentages (`5, 25, 50, 100`).
 pub fn parse_percents(text: &str) -> Result<Vec<u64>, String> {
     let tokens: Vec<&str> = text
@@ -330,6 +381,20 @@ mod tests {
             Err("enter a whole percentage from 0 to 100".into())
         );
         assert_eq!(parse_percents("5, 25,50 ,100%"), Ok(vec![5, 25, 50, 100]));
+        assert_eq!(parse_share("33.33"), Ok(3333));
+        assert_eq!(parse_share("33.3 %"), Ok(3330));
+        assert_eq!(parse_share("100"), Ok(10_000));
+        assert_eq!(parse_share("0.05"), Ok(5));
+        for bad in ["33.333", "100.01", "-5", "1e2", ".5", "", "x"] {
+            assert!(parse_share(bad).is_err(), "{bad}");
+        }
+        // 1 : 2 shows 33.33 / 66.67; typing 33.33 back keeps it, on basis points.
+        let mut w = vec![1, 2];
+        set_share(&mut w, 0, 3333);
+        assert_eq!(w, vec![3333, 6667]);
+        let mut w = vec![50, 50];
+        set_share(&mut w, 0, 1250);
+        assert_eq!(w, vec![1250, 8750]);
         assert_eq!(
             parse_percents("5, 150"),
             Err("`150` is not a whole percentage from 0 to 100".into())
