@@ -267,6 +267,26 @@ pub struct Change {
     pub created: bool,
 }
 
+/// Whether two documents differ in nothing but the stamps a write puts on its flag or segment
+/// (`updatedAt`, `updatedBy`).
+pub fn same_but_stamps(a: &Value, b: &Value) -> bool {
+    let strip = |doc: &Value| {
+        let mut doc = doc.clone();
+        for member in ["flags", "segments"] {
+            if let Some(entries) = doc.get_mut(member).and_then(Value::as_object_mut) {
+                for entry in entries.values_mut() {
+                    if let Some(fields) = entry.as_object_mut() {
+                        fields.remove("updatedAt");
+                        fields.remove("updatedBy");
+                    }
+                }
+            }
+        }
+        doc
+    };
+    strip(a) == strip(b)
+}
+
 /// The object member `key` of the document, created when missing or not an object.
 fn object_at<'a>(doc: &'a mut Value, key: &str) -> Result<&'a mut Map<String, Value>, ApiError> {
     let fields = doc.as_object_mut().ok_or_else(|| {
@@ -1036,6 +1056,38 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_toggle_to_the_same_state_changes_nothing_but_stamps() {
+        let current = doc();
+        let on = current["flags"]["outbound_calling"]["environments"]["production"]["enabled"]
+            .as_bool()
+            .unwrap_or(false);
+        let same = apply(
+            &current,
+            Op::Toggle {
+                key: "outbound_calling".into(),
+                environment: "production".into(),
+                enabled: on,
+            },
+            "a",
+            "t",
+        )
+        .unwrap();
+        assert!(same_but_stamps(&current, &same.document));
+        let flipped = apply(
+            &current,
+            Op::Toggle {
+                key: "outbound_calling".into(),
+                environment: "production".into(),
+                enabled: !on,
+            },
+            "a",
+            "t",
+        )
+        .unwrap();
+        assert!(!same_but_stamps(&current, &flipped.document));
     }
 
     #[test]

@@ -562,7 +562,16 @@ impl FlagStore {
             admin::check_if_match(ctx.if_match.as_deref(), current)?;
         }
         let at = admin::rfc3339(now());
-        let change = admin::apply(&document, op, &ctx.actor, &at)?;
+        // A kill switch set to what it already is (an operator acting on a stale list, a
+        // retried request) writes nothing: no version, no history, no audit entry.
+        let toggle = matches!(op, Op::Toggle { .. });
+        let mut change = admin::apply(&document, op, &ctx.actor, &at)?;
+        if toggle && admin::same_but_stamps(&document, &change.document) {
+            change
+                .summary
+                .push_str(" (it already was: nothing written)");
+            return Ok((current, change));
+        }
         admin::validate(&change.document)?;
         let version = current + 1;
         let mut stored = change.document.clone();

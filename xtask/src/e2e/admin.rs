@@ -48,7 +48,7 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         if_match,
     ),
     (
-        "flags and segments: create (201), replace, patch, toggle, delete, each one version and one audit entry",
+        "flags and segments: create (201), replace, patch, toggle, delete, each one version and one audit entry (a toggle to the state it has: none)",
         crud,
     ),
     (
@@ -648,6 +648,23 @@ fn crud(f: &Fixture) -> Result {
     expect(
         eval["results"]["crud-test"]["reason"] == json!("DISABLED"),
         || format!("after toggle: {}", eval["results"]["crud-test"]),
+    )?;
+    // Off again: it already is, so nothing is written (no version, no audit entry).
+    let (before, audit_then) = (version(f.addr)?, last_audit_id(f.addr)?);
+    let r = call(
+        f.addr,
+        "POST",
+        "/api/v1/flags/crud-test/toggle",
+        Some(EDITOR),
+        Some(&etag(before)),
+        Some(br#"{"environment": "production", "enabled": false}"#),
+    )?;
+    let answer = expect_json(&r, 200)?;
+    expect(
+        answer["version"] == json!(before)
+            && version(f.addr)? == before
+            && last_audit_id(f.addr)? == audit_then,
+        || format!("a toggle to the same state wrote something: {answer}"),
     )?;
 
     write(
