@@ -39,13 +39,14 @@ pub fn ChangePreview() -> impl IntoView {
             let new = doc.with_flag(&key, flag);
             let contexts = match source.get_untracked() {
                 Source::Generated => {
-                    let n = size
-                        .get_untracked()
-                        .trim()
-                        .parse::<usize>()
-                        .unwrap_or(1000)
-                        .clamp(1, 100_000);
-                    Ok(sample_for(old, &new, &key, &env, n))
+                    let text = size.get_untracked();
+                    match text.trim().parse::<usize>() {
+                        Ok(n @ 1..=100_000) => Ok(sample_for(old, &new, &key, &env, n)),
+                        _ => Err(format!(
+                            "How many: `{}` is not a whole number from 1 to 100000.",
+                            text.trim()
+                        )),
+                    }
                 }
                 Source::Pasted => parse_json_lines(&pasted.get_untracked()).and_then(|c| {
                     if c.is_empty() {

@@ -183,23 +183,50 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                                                 on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.name = v }) }/>
                                             <label class="sr-only" for=kind_id.clone()>{format!("Attribute {} type", i + 1)}</label>
                                             <select id=kind_id.clone()
-                                                on:change=move |ev| { let k = FieldKind::parse(&event_target_value(&ev)); fields.update(|f| if let Some(x) = f.get_mut(i) { x.kind = k }) }>
+                                                on:change=move |ev| {
+                                                    let k = FieldKind::parse(&event_target_value(&ev));
+                                                    fields.update(|f| if let Some(x) = f.get_mut(i) {
+                                                        x.kind = k;
+                                                        // true/false is chosen, not typed.
+                                                        if k == FieldKind::Boolean && x.value.trim() != "false" {
+                                                            x.value = "true".into();
+                                                        }
+                                                    })
+                                                }>
                                                 {FieldKind::ALL.into_iter().map(|k| view! {
                                                     <option value=k.as_str() selected=move || kind() == k>{k.as_str()}</option>
                                                 }).collect_view()}
                                             </select>
                                             <label class="sr-only" for=value_id.clone()>{format!("Attribute {} value", i + 1)}</label>
-                                            <input id=value_id.clone() type="text" spellcheck="false"
-                                                placeholder=move || match kind() {
-                                                    FieldKind::Text => "value",
-                                                    FieldKind::Number => "42",
-                                                    FieldKind::Boolean => "true",
-                                                    FieldKind::Json => "[\"a\", \"b\"]",
+                                            {
+                                                let value_id = value_id.clone();
+                                                let error_id = error_id.clone();
+                                                let set = move |v: String| fields.update(|f| if let Some(x) = f.get_mut(i) { x.value = v });
+                                                let value = move || fields.with(|f| f.get(i).map(|x| x.value.clone()).unwrap_or_default());
+                                                // Only a change of type swaps the control (typing must keep the input).
+                                                let boolean = Memo::new(move |_| kind() == FieldKind::Boolean);
+                                                move || if boolean.get() {
+                                                    view! {
+                                                        <select id=value_id.clone() on:change=move |ev| set(event_target_value(&ev))>
+                                                            <option value="true" selected=move || value().trim() == "true">"true"</option>
+                                                            <option value="false" selected=move || value().trim() == "false">"false"</option>
+                                                        </select>
+                                                    }.into_any()
+                                                } else {
+                                                    view! {
+                                                        <input id=value_id.clone() type="text" spellcheck="false"
+                                                            placeholder=move || match kind() {
+                                                                FieldKind::Number => "42",
+                                                                FieldKind::Json => "[\"a\", \"b\"]",
+                                                                _ => "value",
+                                                            }
+                                                            aria-invalid=move || row_error(i).is_some().to_string()
+                                                            aria-describedby=error_id.clone()
+                                                            prop:value=value
+                                                            on:input=move |ev| set(event_target_value(&ev))/>
+                                                    }.into_any()
                                                 }
-                                                aria-invalid=move || row_error(i).is_some().to_string()
-                                                aria-describedby=error_id.clone()
-                                                prop:value=move || fields.with(|f| f.get(i).map(|x| x.value.clone()).unwrap_or_default())
-                                                on:input=move |ev| { let v = event_target_value(&ev); fields.update(|f| if let Some(x) = f.get_mut(i) { x.value = v }) }/>
+                                            }
                                             <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
                                                 on:click=move |_| { fields.update(|f| { if i < f.len() { f.remove(i); } }); focus_first(vec!["eval-add".into()]); }>"×"</button>
                                             <p class="form-error attr-error" id=error_id>{move || row_error(i)}</p>

@@ -138,8 +138,17 @@ pub fn rows(document: &Document) -> Vec<Row> {
         .map(|(key, flag)| {
             let name = flag.name.clone().unwrap_or_default();
             let description = flag.description.clone().unwrap_or_default();
-            let haystack =
-                format!("{key}\n{name}\n{description}\n{}", flag.tags.join("\n")).to_lowercase();
+            // The list's "client-side" pill is found by its words too.
+            let client = if flag.is_client_side() {
+                "\nclient-side"
+            } else {
+                ""
+            };
+            let haystack = format!(
+                "{key}\n{name}\n{description}\n{}{client}",
+                flag.tags.join("\n")
+            )
+            .to_lowercase();
             Row {
                 key: key.clone(),
                 name,
@@ -276,6 +285,23 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn client_side_flags_are_found_by_the_pill_s_words() {
+        let doc = example();
+        let rows = rows(&doc);
+        let found = apply(
+            &rows,
+            &doc.environments,
+            &Filter {
+                query: "client-side".into(),
+                ..Filter::default()
+            },
+        );
+        let expected = doc.flags.values().filter(|f| f.is_client_side()).count();
+        assert!(expected > 0);
+        assert_eq!(found.len(), expected);
     }
 
     #[test]

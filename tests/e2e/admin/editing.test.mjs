@@ -387,6 +387,15 @@ test("evaluate as: attribute types are chosen, not guessed, and a wrong value is
   assert.match(await page.locator("#eval-error-0").innerText(), /its own field/);
   await page.getByLabel("Attribute 1 name").fill("orgId");
 
+  // true/false is chosen from a list.
+  await page.getByRole("button", { name: "Add attribute" }).click();
+  await page.getByLabel("Attribute 3 name").fill("beta");
+  await page.getByLabel("Attribute 3 type").selectOption("true/false");
+  await page.getByLabel("Attribute 3 value").selectOption("false");
+  await page.getByRole("button", { name: "JSON" }).click();
+  const context = JSON.parse(await page.getByLabel("Context (JSON)").inputValue());
+  assert.deepEqual(context, { targetingKey: "t-1", orgId: 5120, seats: 12, beta: false });
+
   // The results have the room for every column at laptop width.
   const table = await page.locator("table.results").evaluate((t) => ({ table: t.scrollWidth, wrap: t.parentElement.clientWidth }));
   assert.ok(table.table <= table.wrap + 1, `the results fit: ${JSON.stringify(table)}`);
@@ -425,6 +434,11 @@ test("change preview: a pasted line that is not one context object is named", as
   await box.fill('{"targetingKey":"a"}\n{"plan": pro}');
   await page.getByTestId("run-preview").click();
   await page.locator(".form-error[role=alert]", { hasText: /line 2: not valid JSON: .*quotes/ }).waitFor();
+  // A generated sample's size out of range is said, not quietly replaced.
+  await page.getByLabel("Generated from what the rules read").check();
+  await page.getByLabel("How many").fill("0");
+  await page.getByTestId("run-preview").click();
+  await page.locator(".form-error[role=alert]", { hasText: "How many: `0` is not a whole number from 1 to 100000" }).waitFor();
 });
 
 test("change preview: generated contexts reach past a long user list and both sides of a date rule", async () => {
