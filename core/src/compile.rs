@@ -130,7 +130,9 @@ const FLAG_ONLY: &[&str] = &[
     "environments",
 ];
 
-fn valid_key(key: &str) -> bool {
+/// Whether `key` is a valid key of a flag, segment, environment, variant or rule id (one syntax
+/// for all; editors check names as they are typed with it).
+pub fn valid_key(key: &str) -> bool {
     let mut bytes = key.bytes();
     key.len() <= KEY_MAX
         && bytes.next().is_some_and(|b| b.is_ascii_alphanumeric())

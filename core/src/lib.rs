@@ -46,7 +46,7 @@ pub use hash::Text;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 
 #[cfg(feature = "json")]
-pub use compile::{Compilation, compile, compile_client_side, validate};
+pub use compile::{Compilation, compile, compile_client_side, valid_key, validate};
 #[cfg(feature = "json")]
 pub use diagnostic::{Code, Diagnostic, Severity};
 #[cfg(feature = "json")]

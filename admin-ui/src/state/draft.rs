@@ -1082,7 +1082,7 @@ impl FlagDraft {
             v.name = to.into();
         }
         let usable = |i: usize, v: &VariantDraft| {
-            !v.name.trim().is_empty()
+            burgee_core::valid_key(&v.name)
                 && v.name != v.key
                 && !self
                     .variants
@@ -1133,6 +1133,13 @@ impl FlagDraft {
         }
         if v.name == v.key {
             return None;
+        }
+        if !burgee_core::valid_key(&v.name) {
+            // Not a name the document can hold: references stay on the last good one.
+            return Some((
+                "invalid-key",
+                "a variant's name starts with a letter or digit and uses only letters, digits, `.`, `_` and `-` (at most 128 characters)".into(),
+            ));
         }
         let others = || self.variants.iter().enumerate().filter(|(j, _)| *j != i);
         if others().any(|(_, w)| w.name == v.name) {
@@ -1657,6 +1664,33 @@ mod tests {
         let mut serve = ServeDraft::rollout(&[("a", 0), ("b", 0), ("c", 5000)]);
         serve.apply(ServeEdit::Percent(0, "10".into()), &variants);
         assert_eq!(serve.summary(), "10 % a / 0 % b / 90 % c");
+    }
+
+    #[test]
+    fn a_name_the_document_cannot_hold_stays_a_typed_name_with_its_error() {
+        let doc = example();
+        let key = "checkout-button-color";
+        let mut draft = FlagDraft::from_flag(key, &doc.flags[key], &doc.environments);
+        let long = "x".repeat(300);
+        draft.rename_variant(0, &long);
+        let (flag, problems) = draft.to_flag();
+        assert!(
+            flag.variants.contains_key("blue"),
+            "references stay on `blue`"
+        );
+        let at = problems.at("/flags/checkout-button-color/variants/blue#key");
+        assert_eq!(at.len(), 1, "{problems:?}");
+        assert!(at[0].message.contains("at most 128"));
+        draft.rename_variant(0, "");
+        let (_, problems) = draft.to_flag();
+        let messages: Vec<&str> = problems.all().iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            ["a variant needs a name"],
+            "no error about the long name left"
+        );
+        draft.rename_variant(0, "a b");
+        assert!(draft.to_flag().0.variants.contains_key("blue"));
     }
 
     #[test]
