@@ -21,7 +21,11 @@ pub fn ClauseEditor(
     #[prop(into)] can_edit: Signal<bool>,
     /// The document's segment keys, for `inSegment`.
     segments: Vec<String>,
+    /// Segments that cannot be chosen here (they use the segment being edited: a cycle).
+    #[prop(optional)]
+    cycles: Vec<String>,
 ) -> impl IntoView {
+    let cycles = StoredValue::new(cycles);
     let ro = move || !can_edit.get();
     let get =
         move |f: fn(&ClauseDraft) -> String| clause.with(|c| c.as_ref().map(f)).unwrap_or_default();
@@ -122,17 +126,22 @@ pub fn ClauseEditor(
                                 .map(|s| {
                                     let id = format!("{}-seg-{s}", prefix.get_value());
                                     let checked = chosen.contains(&s);
+                                    // Already chosen stays removable; otherwise a cycle is refused here.
+                                    let cycle = !checked && cycles.with_value(|c| c.contains(&s));
                                     let s2 = s.clone();
                                     view! {
                                         <span class="check">
                                             <input
                                                 type="checkbox"
                                                 id=id.clone()
-                                                disabled=ro
+                                                disabled=move || ro() || cycle
                                                 prop:checked=checked
                                                 on:change=move |_| on_edit.run(ClauseEdit::ToggleSegment(s2.clone()))
                                             />
-                                            <label for=id>{s.clone()}</label>
+                                            <label for=id>
+                                                {s.clone()}
+                                                {cycle.then(|| view! { <span class="muted">" (uses this segment: a cycle)"</span> })}
+                                            </label>
                                         </span>
                                     }
                                 })

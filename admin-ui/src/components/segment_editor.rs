@@ -328,8 +328,9 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                         let pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string(), "clauses", &j.to_string()])));
                                         let own = draft.with_untracked(|d| d.key.clone());
                                         let segments: Vec<String> = segment_keys.get_value().into_iter().filter(|k| *k != own).collect();
+                                        let cycles: Vec<String> = docs.with_value(|d| d.segments_using(&own)).into_iter().collect();
                                         view! {
-                                            <ClauseEditor id_prefix=format!("s{i}c{j}") clause on_edit on_remove pointer problems=problems_signal can_edit segments/>
+                                            <ClauseEditor id_prefix=format!("s{i}c{j}") clause on_edit on_remove pointer problems=problems_signal can_edit segments cycles/>
                                         }.into_any()
                                     })/>
                                     <Show when=move || can_edit.get()>

@@ -98,6 +98,29 @@ impl DocState {
         out
     }
 
+    /// Segments that use segment `key`, directly or through other segments: choosing one of
+    /// them inside `key` would make a cycle.
+    pub fn segments_using(&self, key: &str) -> BTreeSet<String> {
+        let uses = |segment: &Segment, target: &str| {
+            segment.rules.iter().any(|r| {
+                r.clauses.iter().any(|c| {
+                    c.op == Op::InSegment && c.values.iter().any(|v| v.as_str() == Some(target))
+                })
+            })
+        };
+        let mut found = BTreeSet::new();
+        let mut todo = vec![key.to_string()];
+        while let Some(target) = todo.pop() {
+            for (k, segment) in &self.document.segments {
+                if uses(segment, &target) && found.insert(k.clone()) {
+                    todo.push(k.clone());
+                }
+            }
+        }
+        found.remove(key);
+        found
+    }
+
     /// Every attribute any clause or target of the document reads, for suggestions.
     pub fn attributes(&self) -> Vec<String> {
         let mut out = BTreeSet::new();
@@ -177,6 +200,27 @@ mod tests {
                     && p.pointer.starts_with("/flags/daily-planning/prerequisites")),
             "{problems:?}"
         );
+    }
+
+    #[test]
+    fn segments_using_a_segment_directly_or_not() {
+        let doc: Document = serde_json::from_value(serde_json::json!({
+            "environments": ["p"], "flags": {},
+            "segments": {
+                "a": {},
+                "b": {"rules": [{"clauses": [{"op": "inSegment", "values": ["a"]}]}]},
+                "c": {"rules": [{"clauses": [{"op": "inSegment", "values": ["b"]}]}]},
+                "d": {}
+            }
+        }))
+        .unwrap();
+        let state = DocState {
+            version: 1,
+            document: doc,
+        };
+        let using: Vec<String> = state.segments_using("a").into_iter().collect();
+        assert_eq!(using, ["b", "c"]);
+        assert!(state.segments_using("d").is_empty());
     }
 
     #[test]

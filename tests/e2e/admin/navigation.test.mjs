@@ -322,3 +322,22 @@ test("a new flag whose key someone creates meanwhile says so at the key; another
   await page.locator(".notice.success", { hasText: "Saved e2e-race-3" }).waitFor();
   await importDocument(example);
 });
+
+test("segments: a segment that uses this one cannot be chosen inside it (no cycle to save and undo)", async () => {
+  await importDocument(example);
+  assert.equal((await api("PUT", "/segments/e2e-inner", { body: { include: ["a"] }, ifMatch: await version() })).status, 201);
+  const outer = { rules: [{ clauses: [{ op: "inSegment", values: ["e2e-inner"] }] }] };
+  assert.equal((await api("PUT", "/segments/e2e-outer", { body: outer, ifMatch: await version() })).status, 201);
+  await page.goto(`${app.url}#/segments`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.goto(`${app.url}#/segments/e2e-inner`);
+  await page.getByRole("button", { name: "Add rule" }).click();
+  const rule = page.locator("li.rule").first();
+  await rule.getByLabel("Operator").selectOption("inSegment");
+  const outerBox = rule.getByLabel(/^e2e-outer/);
+  assert.equal(await outerBox.isDisabled(), true, "choosing it would make a cycle");
+  assert.match(await rule.locator("label", { hasText: "e2e-outer" }).innerText(), /uses this segment: a cycle/);
+  assert.equal(await rule.getByLabel("beta-testers").isDisabled(), false, "an unrelated segment can be chosen");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await importDocument(example);
+});
