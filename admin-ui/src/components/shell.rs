@@ -3,7 +3,13 @@
 use leptos::prelude::*;
 
 use crate::context::{Confirm, Nav, Session, Store, Unsaved};
+use crate::state::history::Version;
 use crate::state::route::Route;
+use crate::state::values::display_stamp;
+
+/// How often an open app asks whether someone saved a newer version.
+#[cfg(target_arch = "wasm32")]
+const NEWER_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 #[component]
 pub fn Shell(children: Children) -> impl IntoView {
@@ -36,6 +42,39 @@ pub fn Shell(children: Children) -> impl IntoView {
             .map(|d| format!("version {}", d.version))
             .unwrap_or_default()
     };
+    // Someone else saved since this document was loaded: said at the top of every page, with a
+    // way to load it (which asks first while an editor has unsaved edits). Asked every few
+    // seconds while the tab is visible: the newest history entry is one small read.
+    let newer = RwSignal::new(None::<Version>);
+    #[cfg(target_arch = "wasm32")]
+    {
+        let poll = move || {
+            if document().hidden() {
+                return;
+            }
+            let Some(loaded) = store.current().map(|d| d.version) else {
+                return;
+            };
+            let api = session.api();
+            leptos::task::spawn_local(async move {
+                if let Ok(list) = api.history(1, None).await {
+                    let latest = list.into_iter().next().filter(|v| v.version > loaded);
+                    newer.try_set(latest);
+                }
+            });
+        };
+        if let Ok(handle) = set_interval_with_handle(poll, NEWER_EVERY) {
+            on_cleanup(move || handle.clear());
+        }
+    }
+    // A document loaded since then is at least as new.
+    Effect::new(move |_| {
+        if let Some(Ok(d)) = store.doc.get()
+            && newer.with_untracked(|n| n.as_ref().is_some_and(|n| n.version <= d.version))
+        {
+            newer.set(None);
+        }
+    });
     let who = move || {
         session
             .identity
@@ -73,6 +112,25 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </button>
             </div>
         </header>
+        {move || {
+            newer.get().map(|v| {
+                view! {
+                    <div class="newer" role="status" data-testid="newer">
+                        <span>
+                            {format!("Version {} was saved by {} at {}", v.version, v.actor, display_stamp(&v.at))}
+                            <span class="muted">{format!(" ({})", v.summary)}</span>
+                        </span>
+                        <button
+                            type="button"
+                            class="button small primary"
+                            on:click=move |_| unsaved.leave(confirm, "Loading it", move || store.reload())
+                        >
+                            "Load it"
+                        </button>
+                    </div>
+                }
+            })
+        }}
         <main id="main" tabindex="-1" data-pointer="#main">{children()}</main>
     }
 }

@@ -341,3 +341,27 @@ test("segments: a segment that uses this one cannot be chosen inside it (no cycl
   await page.getByRole("button", { name: "Discard changes" }).click();
   await importDocument(example);
 });
+
+test("someone else's save is announced on every page, and loading it asks first while edits are unsaved", async () => {
+  await importDocument(example);
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await page.locator("table.flags tbody tr").first().waitFor();
+  const v = await createBooleanFlag("e2e-elsewhere", "Saved elsewhere", {});
+  const banner = page.getByTestId("newer");
+  await banner.waitFor({ timeout: 15000 });
+  assert.match(await banner.innerText(), new RegExp(`Version ${v} was saved by e2e-admin`));
+  await banner.getByRole("button", { name: "Load it" }).click();
+  await page.locator('tr[data-key="e2e-elsewhere"]').waitFor();
+  await banner.waitFor({ state: "detached" });
+  // In an editor with unsaved edits, loading asks first.
+  await page.goto(`${app.url}#/flags/daily-planning`);
+  await page.getByLabel("Description").fill("Not saved yet");
+  await createBooleanFlag("e2e-elsewhere-2", "Saved elsewhere too", {});
+  await banner.waitFor({ timeout: 15000 });
+  await banner.getByRole("button", { name: "Load it" }).click();
+  await page.locator("dialog.confirm[open]").getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await page.getByLabel("Description").inputValue(), "Not saved yet");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await importDocument(example);
+});
