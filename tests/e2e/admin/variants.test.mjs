@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, ofrep, rateLimited, record, shot, signedIn, tokens, version } from "./harness.mjs";
 
 let browser;
 let app;
@@ -56,7 +56,10 @@ before(async () => {
   ({ app, browser, page } = await signedIn(tokens.admin));
 });
 
-after(async () => assert.deepEqual(await closeAll(browser, app, page), [], "the page logged errors"));
+after(async () => {
+  record(`variants: the worker's evaluation rate limit made these checks wait ${rateLimited.waits} time(s)`);
+  assert.deepEqual(await closeAll(browser, app, page), [], "the page logged errors");
+});
 
 /** Opens a flag's editor, through the list so that opening the one shown starts afresh. */
 async function openFlag(key, tab) {
