@@ -29,12 +29,15 @@ pub fn ClauseEditor(
     let ro = move || !can_edit.get();
     let get =
         move |f: fn(&ClauseDraft) -> String| clause.with(|c| c.as_ref().map(f)).unwrap_or_default();
-    let op = move || {
+    // Each operator's `<option>` reads it: a memo, so they run when the operator changes.
+    let op = Memo::new(move |_| {
         clause
             .with(|c| c.as_ref().map(|c| c.op.clone()))
             .unwrap_or_default()
-    };
-    let kind = move || value_kind(&op());
+    });
+    let op = move || op.get();
+    let kind = Memo::new(move |_| value_kind(&op()));
+    let kind = move || kind.get();
     let attr_pointer = Signal::derive(move || join(&pointer.get(), &["attribute"]));
     let op_pointer = Signal::derive(move || join(&pointer.get(), &["op"]));
     let values_pointer = Signal::derive(move || join(&pointer.get(), &["values"]));

@@ -20,16 +20,19 @@ pub fn EnvEditor(env: String) -> impl IntoView {
     let ro = move || !edit.can_edit.get();
     let env_pointer = Signal::derive(move || lens.at(&[]));
     let off_pointer = Signal::derive(move || lens.at(&["offVariant"]));
-    let enabled = move || lens.with(|e| e.enabled).unwrap_or(false);
-    let present = move || lens.with(|e| e.present).unwrap_or(false);
+    let enabled = lens.memo(|e| e.enabled);
+    let enabled = move || enabled.get().unwrap_or(false);
+    let present = lens.memo(|e| e.present);
+    let present = move || present.get().unwrap_or(false);
+    let off_variant = lens.memo(|e| e.off_variant.clone());
 
-    let default_serve = Signal::derive(move || {
+    let default_serve = Memo::new(move |_| {
         lens.with(|e| e.default_serve.clone())
             .unwrap_or_else(ServeDraft::none)
     });
     let on_default =
         Callback::new(move |ed: ServeEdit| lens.update(|e, vs| e.default_serve.apply(ed, vs)));
-    let variants = Signal::derive(move || edit.variants());
+    let variants: Signal<Vec<String>> = edit.variant_names.into();
     let default_pointer = Signal::derive(move || lens.at(&["defaultServe"]));
     let production = is_production(&env);
 
@@ -73,11 +76,11 @@ pub fn EnvEditor(env: String) -> impl IntoView {
                                 lens.update(|e, _| e.off_variant = v)
                             }
                         >
-                            <option value="" selected=move || lens.with(|e| e.off_variant.is_empty()).unwrap_or(true)>
+                            <option value="" selected=move || off_variant.with(|v| v.as_ref().is_none_or(String::is_empty))>
                                 "(none: callers get their default)"
                             </option>
                             {move || {
-                                let current = lens.with(|e| e.off_variant.clone()).unwrap_or_default();
+                                let current = off_variant.get().unwrap_or_default();
                                 let mut names = variants.get();
                                 if !current.is_empty() && !names.contains(&current) {
                                     names.push(current.clone());

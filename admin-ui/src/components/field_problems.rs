@@ -13,16 +13,19 @@ pub fn FieldProblems(
     #[prop(into)] pointer: Signal<String>,
     #[prop(optional)] under: bool,
 ) -> impl IntoView {
-    let list = move || -> Vec<Problem> {
-        let p = pointer.get();
-        problems.with(|all| {
-            if under {
-                all.under(&p).cloned().collect()
-            } else {
-                all.at(&p)
-            }
+    // A memo: the list below is drawn again only when this field's problems change.
+    let list = Memo::new(move |_| -> Vec<Problem> {
+        pointer.with(|p| {
+            problems.with(|all| {
+                if under {
+                    all.under(p).cloned().collect()
+                } else {
+                    all.at(p)
+                }
+            })
         })
-    };
+    });
+    let list = move || list.get();
     view! {
         <Show when=move || !list().is_empty()>
             <ul class="problems" id=move || field_id(&pointer.get())>

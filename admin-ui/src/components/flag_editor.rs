@@ -169,12 +169,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         }
     });
     let can_edit = Signal::stored(session.can_edit_untracked());
-    let edit = FlagEdit {
-        draft,
-        problems: problems.into(),
-        can_edit,
-        doc: docs,
-    };
+    let edit = FlagEdit::new(draft, problems.into(), can_edit, docs);
     provide_context(edit);
 
     // Saving a new flag navigates to it: the page is replaced while this one's view can still
@@ -339,8 +334,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         }
     };
     let settings_badge = Signal::derive(move || {
-        let flag = draft.with(|d| d.pointer());
-        let envs_p = pointer(&flag, &["environments"]);
+        let envs_p = edit.at(&["environments"]);
         problems.with(|p| {
             p.all()
                 .iter()
@@ -353,7 +347,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         .map(|e| {
             let e2 = e.clone();
             let badge = Signal::derive(move || {
-                let p = draft.with(|d| d.at(&["environments", &e2]));
+                let p = edit.at(&["environments", &e2]);
                 problems.with(|all| all.errors_under(&p))
             });
             let label = if catalog::is_production(e) {
@@ -365,6 +359,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         })
         .collect_view();
     let none = Signal::derive(|| 0usize);
+    let summary_prefix: Signal<String> = edit.base.into();
 
     view! {
         <section class="page editor" aria-labelledby="editor-title">
@@ -453,7 +448,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         .into_any()
                     })
             }}
-            <ProblemSummary problems=problems prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=pick/>
+            <ProblemSummary problems=problems prefix=summary_prefix on_pick=pick/>
             <div class="tabs" role="tablist" aria-label="Parts of the flag" on:keydown=on_tab_key>
                 {tab_button(Tab::Settings, "Settings".into(), settings_badge, None)}
                 {env_tabs_view}

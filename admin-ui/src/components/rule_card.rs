@@ -16,23 +16,20 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
     let edit = lens.edit;
     let problems = edit.problems;
     let ro = move || !edit.can_edit.get();
-    let count = move || lens.with(|e| e.rules.len()).unwrap_or(0);
+    let count = lens.memo(|e| e.rules.len());
+    let count = move || count.get().unwrap_or(0);
+    // This rule (see `lens`: what reads it runs when it changes, not on every keystroke).
+    let rule = Memo::new(move |_| lens.with(|e| e.rules.get(i).cloned()).flatten());
     let rule_pointer = Signal::derive(move || lens.at(&["rules", &i.to_string()]));
     let id_pointer = Signal::derive(move || lens.at(&["rules", &i.to_string(), "id"]));
     let get = move |f: fn(&crate::state::draft::RuleDraft) -> String| {
-        lens.with(|e| e.rules.get(i).map(f))
-            .flatten()
-            .unwrap_or_default()
+        rule.with(|r| r.as_ref().map(f)).unwrap_or_default()
     };
     let clauses = move || {
-        lens.with(|e| e.rules.get(i).map(|r| r.clauses.len()))
-            .flatten()
+        rule.with(|r| r.as_ref().map(|r| r.clauses.len()))
             .unwrap_or(0)
     };
-    let serve = Signal::derive(move || {
-        lens.with(|e| e.rules.get(i).map(|r| r.serve.clone()))
-            .flatten()
-    });
+    let serve = Memo::new(move |_| rule.with(|r| r.as_ref().map(|r| r.serve.clone())));
     let on_serve = Callback::new(move |ed: ServeEdit| {
         lens.update(|e, vs| {
             if let Some(r) = e.rules.get_mut(i) {
@@ -41,7 +38,7 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
         })
     });
     let serve_pointer = Signal::derive(move || lens.at(&["rules", &i.to_string(), "serve"]));
-    let variants = Signal::derive(move || edit.variants());
+    let variants: Signal<Vec<String>> = edit.variant_names.into();
     let id_input = format!("rule-id-{i}");
     let desc_input = format!("rule-desc-{i}");
     let title = move || {
@@ -103,8 +100,8 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                     <p class="muted">"No conditions: this rule matches everyone."</p>
                 </Show>
                 <Rows keys=indices(clauses) row=Callback::new(move |j: usize| {
-                        let clause = Signal::derive(move || {
-                            lens.with(|e| e.rules.get(i).and_then(|r| r.clauses.get(j)).cloned()).flatten()
+                        let clause = Memo::new(move |_| {
+                            rule.with(|r| r.as_ref().and_then(|r| r.clauses.get(j)).cloned())
                         });
                         let on_edit = Callback::new(move |ed: ClauseEdit| {
                             lens.update(|e, _| {

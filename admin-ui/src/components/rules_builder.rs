@@ -9,7 +9,8 @@ use crate::lens::EnvLens;
 #[component]
 pub fn RulesBuilder(lens: EnvLens) -> impl IntoView {
     let edit = lens.edit;
-    let count = move || lens.with(|e| e.rules.len()).unwrap_or(0);
+    let count = lens.memo(|e| e.rules.len());
+    let count = move || count.get().unwrap_or(0);
     let segments: Vec<String> = edit
         .doc
         .with_value(|d| d.document.segments.keys().cloned().collect());

@@ -20,8 +20,9 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
     let edit = lens.edit;
     let problems = edit.problems;
     let ro = move || !edit.can_edit.get();
-    let count = move || lens.with(|e| e.schedule.len()).unwrap_or(0);
-    let variants = Signal::derive(move || edit.variants());
+    let count = lens.memo(|e| e.schedule.len());
+    let count = move || count.get().unwrap_or(0);
+    let variants: Signal<Vec<String>> = edit.variant_names.into();
 
     // The progressive-rollout helper: its form, and its own problems at its inputs.
     let ramp = RwSignal::new(RampForm {
@@ -60,12 +61,13 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
             </Show>
             <ol class="steps">
                 <Rows keys=indices(count) row=Callback::new(move |i: usize| {
-                        let at = move || lens.with(|e| e.schedule.get(i).map(|s| s.at.clone())).flatten().unwrap_or_default();
+                        let step = Memo::new(move |_| lens.with(|e| e.schedule.get(i).cloned()).flatten());
+                        let at = move || step.with(|s| s.as_ref().map(|s| s.at.clone())).unwrap_or_default();
                         let at_pointer = Signal::derive(move || lens.at(&["schedule", &i.to_string(), "at"]));
                         let step_pointer = Signal::derive(move || lens.at(&["schedule", &i.to_string()]));
                         let serve_pointer = Signal::derive(move || lens.at(&["schedule", &i.to_string(), "defaultServe"]));
-                        let serve = Signal::derive(move || {
-                            lens.with(|e| e.schedule.get(i).map(|s| s.serve.clone())).flatten().unwrap_or_else(ServeDraft::none)
+                        let serve = Memo::new(move |_| {
+                            step.with(|s| s.as_ref().map(|s| s.serve.clone())).unwrap_or_else(ServeDraft::none)
                         });
                         let on_serve = Callback::new(move |ed: ServeEdit| {
                             lens.update(|e, vs| if let Some(s) = e.schedule.get_mut(i) { s.serve.apply(ed, vs) })

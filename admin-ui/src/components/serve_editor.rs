@@ -230,7 +230,7 @@ pub fn ServeEditor(
                             <input
                                 id=salt_id.clone()
                                 type="text"
-                                placeholder=move || edit.draft.with(|d| d.key.clone())
+                                placeholder=move || edit.key.get()
                                 readonly=ro
                                 prop:value=move || serve.with(|s| s.rollout.salt.clone())
                                 on:input=move |ev| on_edit.run(ServeEdit::Salt(event_target_value(&ev)))

@@ -14,7 +14,8 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
     let edit = lens.edit;
     let problems = edit.problems;
     let ro = move || !edit.can_edit.get();
-    let count = move || lens.with(|e| e.targets.len()).unwrap_or(0);
+    let count = lens.memo(|e| e.targets.len());
+    let count = move || count.get().unwrap_or(0);
     let first_variant = move || edit.variants().first().cloned().unwrap_or_default();
 
     view! {
@@ -29,13 +30,15 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                         let pointer = Signal::derive(move || lens.at(&["targets", &i.to_string()]));
                         let values_pointer = Signal::derive(move || lens.at(&["targets", &i.to_string(), "values"]));
                         let variant_pointer = Signal::derive(move || lens.at(&["targets", &i.to_string(), "variant"]));
+                        // This list (see `lens`: read when it changes, not on every keystroke).
+                        let target = Memo::new(move |_| lens.with(|e| e.targets.get(i).cloned()).flatten());
                         let get = move |f: fn(&crate::state::draft::TargetDraft) -> String| {
-                            lens.with(|e| e.targets.get(i).map(f)).flatten().unwrap_or_default()
+                            target.with(|t| t.as_ref().map(f)).unwrap_or_default()
                         };
                         let attr_id = format!("target-attr-{i}");
                         let values_id = format!("target-values-{i}");
                         let variant_id = format!("target-variant-{i}");
-                        let count_of = move || lens.with(|e| e.targets.get(i).map(|t| t.count())).flatten().unwrap_or(0);
+                        let count_of = move || target.with(|t| t.as_ref().map(|t| t.count())).unwrap_or(0);
                         view! {
                             <li class="target-row card inner" data-pointer=move || pointer.get()>
                                 <div class="grid three">
