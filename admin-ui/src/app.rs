@@ -16,23 +16,8 @@ use crate::state::catalog::Filter;
 use crate::state::document::DocState;
 use crate::state::route::Route;
 
-/// Changes the address without a `hashchange` event or a new history entry.
-#[cfg(target_arch = "wasm32")]
-fn replace_hash(href: &str) {
-    if let Ok(history) = window().history() {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
-    }
-}
-
 fn current_route() -> Route {
-    #[cfg(target_arch = "wasm32")]
-    {
-        Route::parse(&location_hash().unwrap_or_default())
-    }
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        Route::Flags
-    }
+    Route::parse(&Nav::hash())
 }
 
 #[component]
@@ -63,15 +48,20 @@ pub fn App() -> impl IntoView {
     {
         // A link, Back or Forward. The app's own `Nav::go` sets the route before the event
         // arrives, so only the user's navigation is checked for unsaved edits.
-        let hash = window_event_listener_untyped("hashchange", move |_| {
+        let hash = window_event_listener_untyped("hashchange", move |ev| {
             let next = current_route();
             let here = nav.route.get_untracked();
             if here == next {
                 return;
             }
             if unsaved.edits.get_untracked() {
-                // The page on screen is still `here`: the address says so while we ask.
-                replace_hash(&here.href());
+                // The page on screen is still `here`: the address says so while we ask (the
+                // whole address it had, the part of the page on screen included).
+                let old = js_sys::Reflect::get(&ev, &"oldURL".into())
+                    .ok()
+                    .and_then(|u| u.as_string())
+                    .unwrap_or_else(|| here.href());
+                Nav::replace(&old);
                 unsaved.leave(confirm, "Leaving this page", move || nav.go(&next));
             } else {
                 nav.route.set(next);

@@ -354,6 +354,27 @@ impl Nav {
         }
         self.route.set(route.clone());
     }
+
+    /// Changes the address without a `hashchange` event or a new history entry (`href` is a
+    /// fragment such as `#/flags/x/preview`, or a whole URL).
+    pub fn replace(href: &str) {
+        #[cfg(target_arch = "wasm32")]
+        if let Ok(history) = window().history() {
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = href;
+    }
+
+    /// The address's fragment now (`#/flags/x`), empty outside the browser.
+    pub fn hash() -> String {
+        #[cfg(target_arch = "wasm32")]
+        {
+            location_hash().unwrap_or_default()
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        String::new()
+    }
 }
 
 /// The flag list's filter, kept across reloads and navigation.

@@ -19,7 +19,7 @@ use super::prerequisites_editor::PrerequisitesEditor;
 use super::problem_summary::ProblemSummary;
 use super::variants_editor::VariantsEditor;
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Keep, Notices, Question, Session, Store, Tone, Unsaved};
+use crate::context::{Confirm, Keep, Nav, Notices, Question, Session, Store, Tone, Unsaved};
 use crate::lens::FlagEdit;
 use crate::state::catalog;
 use crate::state::document::DocState;
@@ -35,6 +35,18 @@ enum Tab {
     Env(String),
     Preview,
     Audit,
+}
+
+impl Tab {
+    /// The tab's part of the address, after the flag's key (see `Route::part`).
+    fn part(&self) -> Vec<&str> {
+        match self {
+            Tab::Settings => vec![],
+            Tab::Env(e) => vec!["env", e],
+            Tab::Preview => vec!["preview"],
+            Tab::Audit => vec!["audit"],
+        }
+    }
 }
 
 /// Pseudo-pointer of the key input of a new flag (its problems have no place in the
@@ -293,6 +305,22 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         })
     {
         tab.set(t);
+    } else if let Some(part) = Route::part(&Nav::hash())
+        && let Some(t) = order.with_value(|o| o.iter().find(|t| t.part() == part).cloned())
+    {
+        // A link to a tab (`#/flags/x/env/production`); one that is not here opens Settings.
+        tab.set(t);
+    }
+    // The tab on screen is in the address (replaced, not a new history entry: Back leaves the
+    // flag), so a reload or a shared link opens it again.
+    if let Some(k) = key.clone() {
+        let route = Route::Flag(k);
+        Effect::new(move |_| {
+            let href = tab.with(|t| route.href_with(&t.part()));
+            if Route::parse(&Nav::hash()) == route {
+                Nav::replace(&href);
+            }
+        });
     }
     let on_tab_key = move |ev: leptos::ev::KeyboardEvent| {
         let n = order.with_value(Vec::len);

@@ -4,6 +4,10 @@
 //! document: routes are fragments (`/admin/#/flags/daily-planning`), which need no fallback
 //! routing on the server and survive a reload. Creating is `#/new/flag`, outside `#/flags/`, so
 //! that every key, `new` included, has its own page.
+//!
+//! What follows a flag's key is the part of its page on screen (`#/flags/x/env/production`,
+//! `#/flags/x/preview`): the same page, so it is not part of the [`Route`]; the editor reads it
+//! with [`Route::part`] and writes it with [`Route::href_with`].
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -59,7 +63,7 @@ impl Route {
         match parts.as_slice() {
             [] | ["flags"] => Route::Flags,
             ["new", "flag"] => Route::NewFlag,
-            ["flags", key] => Route::Flag(decode(key)),
+            ["flags", key, ..] => Route::Flag(decode(key)),
             ["segments"] => Route::Segments,
             ["new", "segment"] => Route::NewSegment,
             ["segments", key] => Route::Segment(decode(key)),
@@ -67,6 +71,30 @@ impl Route {
             ["history"] => Route::History,
             _ => Route::NotFound(path.to_string()),
         }
+    }
+
+    /// What follows a flag's key (`env/production` in `#/flags/x/env/production`), decoded
+    /// segment by segment; `None` on any other route or with nothing after the key.
+    pub fn part(hash: &str) -> Option<Vec<String>> {
+        let path = hash.trim_start_matches('#').trim_start_matches('/');
+        let path = path.split('?').next().unwrap_or_default();
+        let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
+        match parts.as_slice() {
+            ["flags", _, rest @ ..] if !rest.is_empty() => {
+                Some(rest.iter().map(|p| decode(p)).collect())
+            }
+            _ => None,
+        }
+    }
+
+    /// The link to a part of this route's page (`#/flags/x/env/production`).
+    pub fn href_with(&self, part: &[&str]) -> String {
+        let mut href = self.href();
+        for p in part {
+            href.push('/');
+            href.push_str(&encode(p));
+        }
+        href
     }
 
     /// The link to this route (`#/flags/x`).
@@ -140,5 +168,25 @@ mod tests {
             Route::NotFound("nope/x/y".into())
         );
         assert_eq!(Route::Flag("x".into()).section(), "flags");
+    }
+
+    #[test]
+    fn a_flag_page_part_is_the_same_route() {
+        let flag = Route::Flag("a b".into());
+        for part in [
+            &["env", "production"][..],
+            &["env", "eu/west"],
+            &["preview"],
+        ] {
+            let href = flag.href_with(part);
+            assert_eq!(Route::parse(&href), flag, "{href}");
+            assert_eq!(
+                Route::part(&href),
+                Some(part.iter().map(|p| p.to_string()).collect())
+            );
+        }
+        assert_eq!(flag.href_with(&[]), flag.href());
+        assert_eq!(Route::part(&flag.href()), None);
+        assert_eq!(Route::part("#/segments/x/y"), None);
     }
 }

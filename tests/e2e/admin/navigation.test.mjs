@@ -365,3 +365,48 @@ test("someone else's save is announced on every page, and loading it asks first 
   await page.getByRole("button", { name: "Discard changes" }).click();
   await importDocument(example);
 });
+
+test("the editor's tab is in the address: a reload or a shared link opens it, Back leaves the flag", async () => {
+  await page.goto(`${app.url}#/flags`);
+  await page.locator("table.flags").waitFor();
+  await openFlag("daily-planning");
+  const selected = () => page.locator('[role="tab"][aria-selected="true"]').innerText();
+  await page.getByRole("tab", { name: /production/ }).click();
+  await page.waitForURL(/#\/flags\/daily-planning\/env\/production$/);
+  await page.getByRole("tab", { name: "Preview change" }).click();
+  await page.waitForURL(/#\/flags\/daily-planning\/preview$/);
+  await page.reload();
+  await page.locator("#editor-title").waitFor();
+  assert.equal(await selected(), "Preview change", "a reload opens the same tab");
+  // A shared link to an environment's tab, from a fresh page.
+  await page.goto("about:blank");
+  await page.goto(`${app.url}#/flags/daily-planning/env/staging`);
+  await page.locator("#editor-title").waitFor();
+  assert.equal(await selected(), "staging");
+  await page.locator('.env-editor[data-env="staging"]').waitFor();
+  // Settings has no part of its own; an environment the flag has not got opens Settings.
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await page.waitForURL(/#\/flags\/daily-planning$/);
+  await page.goto(`${app.url}#/flags/daily-planning/env/nowhere`);
+  await page.reload();
+  await page.locator("#editor-title").waitFor();
+  assert.equal(await selected(), "Settings");
+  // Leaving with unsaved edits asks; Cancel keeps the whole address, the tab's part too.
+  await editDescription("Edited, then a tab");
+  await page.getByRole("tab", { name: /production/ }).click();
+  await page.waitForURL(/\/env\/production$/);
+  await page.getByRole("link", { name: "Segments" }).click();
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  await dialog().waitFor({ state: "detached" }).catch(() => {});
+  assert.match(page.url(), /#\/flags\/daily-planning\/env\/production$/);
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  // Tabs replace the address rather than adding history: Back leaves the flag.
+  await page.goto(`${app.url}#/flags`);
+  await page.locator("table.flags").waitFor();
+  await openFlag("daily-planning");
+  await page.getByRole("tab", { name: /production/ }).click();
+  await page.getByRole("tab", { name: "Audit log" }).click();
+  await page.waitForURL(/#\/flags\/daily-planning\/audit$/);
+  await page.goBack();
+  await page.locator("table.flags").waitFor();
+});
