@@ -16,7 +16,7 @@ use super::{focus_first, focus_pointer};
 use crate::context::{Confirm, Keep, Notices, Question, Session, Store, Tone, Unsaved};
 use crate::state::document::DocState;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
-use crate::state::fields::{Problem, Problems};
+use crate::state::fields::{Problem, Problems, pointer as join};
 use crate::state::merge::three_way;
 use crate::state::route::Route;
 use crate::state::segment_draft::{SegmentDraft, SegmentRuleDraft};
@@ -201,23 +201,29 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         });
     };
 
+    // The draft is one signal: views read their part through memos, so a keystroke re-runs
+    // only what it changed (as the flag editor does, see `lens`).
+    let base = Memo::new(move |_| draft.with(SegmentDraft::pointer));
+    let at = move |tokens: &[&str]| base.with(|b| join(b, tokens));
     let list_field = move |id: &'static str,
                            label: &'static str,
                            token: &'static str,
                            get: fn(&SegmentDraft) -> String,
                            set: fn(&mut SegmentDraft, String)| {
-        let pointer = Signal::derive(move || draft.with(|d| d.at(&[token])));
+        let pointer = Signal::derive(move || at(&[token]));
+        let text = Memo::new(move |_| draft.with(get));
         view! {
             <div class="field">
                 <label for=id>{label}</label>
                 <textarea id=id rows="3" spellcheck="false" readonly=ro data-pointer=move || pointer.get()
-                    prop:value=move || draft.with(get)
+                    prop:value=move || text.get()
                     on:input=move |ev| draft.update(|d| set(d, event_target_value(&ev)))></textarea>
                 <FieldProblems problems=problems_signal pointer under=true/>
             </div>
         }
     };
-    let rules = move || draft.with(|d| d.rules.len());
+    let rules = Memo::new(move |_| draft.with(|d| d.rules.len()));
+    let rules = move || rules.get();
 
     view! {
         <section class="page editor" aria-labelledby="segment-title">
@@ -258,7 +264,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                         on_overwrite=Callback::new(move |theirs: Arc<DocState>| { conflict.set(None); rebase(theirs); save(); })/>
                 }.into_any()
             })}
-            <ProblemSummary problems=problems_signal prefix=Signal::derive(move || draft.with(|d| d.pointer())) on_pick=Callback::new(focus_pointer)/>
+            <ProblemSummary problems=problems_signal prefix=Signal::derive(move || base.get()) on_pick=Callback::new(focus_pointer)/>
             <section class="card">
                 <Show when=move || is_new>
                     <div class="field">
@@ -267,7 +273,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                             prop:value=move || draft.with(|d| d.key.clone())
                             on:input=move |ev| draft.update(|d| d.key = event_target_value(&ev))/>
                         <FieldProblems problems=problems_signal pointer=KEY_FIELD.to_string()/>
-                        <FieldProblems problems=problems_signal pointer=Signal::derive(move || draft.with(|d| d.pointer()))/>
+                        <FieldProblems problems=problems_signal pointer=Signal::derive(move || base.get())/>
                     </div>
                 </Show>
                 <div class="field">
@@ -290,8 +296,9 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                 <p class="hint">"Anyone else is a member when all the conditions of any rule hold."</p>
                 <ol class="rules">
                     <Rows keys=indices(rules) row=Callback::new(move |i: usize| {
-                        let rule_pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string()])));
-                        let clauses = move || draft.with(|d| d.rules.get(i).map(|r| r.clauses.len()).unwrap_or(0));
+                        let rule_pointer = Signal::derive(move || at(&["rules", &i.to_string()]));
+                        let rule = Memo::new(move |_| draft.with(|d| d.rules.get(i).cloned()));
+                        let clauses = move || rule.with(|r| r.as_ref().map(|r| r.clauses.len()).unwrap_or(0));
                         let id_input = format!("segment-rule-id-{i}");
                         view! {
                             <li class="rule card inner" data-pointer=move || rule_pointer.get()>
@@ -308,14 +315,14 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                 <div class="field">
                                     <label for=id_input.clone()>"Rule id"</label>
                                     <input id=id_input.clone() type="text" readonly=ro
-                                        prop:value=move || draft.with(|d| d.rules.get(i).map(|r| r.id.clone()).unwrap_or_default())
+                                        prop:value=move || rule.with(|r| r.as_ref().map(|r| r.id.clone()).unwrap_or_default())
                                         on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.id = v }) }/>
                                 </div>
                                 <FieldProblems problems=problems_signal pointer=rule_pointer/>
                                 <fieldset class="clauses">
                                     <legend>"All of these hold"</legend>
                                     <Rows keys=indices(clauses) row=Callback::new(move |j: usize| {
-                                        let clause = Signal::derive(move || draft.with(|d| d.rules.get(i).and_then(|r| r.clauses.get(j)).cloned()));
+                                        let clause = Memo::new(move |_| rule.with(|r| r.as_ref().and_then(|r| r.clauses.get(j)).cloned()));
                                         let on_edit = Callback::new(move |ed: ClauseEdit| draft.update(|d| {
                                             if let Some(c) = d.rules.get_mut(i).and_then(|r| r.clauses.get_mut(j)) { c.apply(ed) }
                                         }));
@@ -325,7 +332,7 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                                             });
                                             focus_first(vec![format!("segment-rule-{i}-add-condition")]);
                                         });
-                                        let pointer = Signal::derive(move || draft.with(|d| d.at(&["rules", &i.to_string(), "clauses", &j.to_string()])));
+                                        let pointer = Signal::derive(move || at(&["rules", &i.to_string(), "clauses", &j.to_string()]));
                                         let own = draft.with_untracked(|d| d.key.clone());
                                         let segments: Vec<String> = segment_keys.get_value().into_iter().filter(|k| *k != own).collect();
                                         let cycles: Vec<String> = docs.with_value(|d| d.segments_using(&own)).into_iter().collect();

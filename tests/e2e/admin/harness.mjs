@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../../..");
+export const repo = resolve(here, "../../..");
 
 export const worker = process.env.BURGEE_URL ?? "http://127.0.0.1:8787";
 export const tokens = {

@@ -5,7 +5,11 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { closeAll, example, importDocument, record, shot, signedIn, tokens } from "./harness.mjs";
+import { readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { gzipSync } from "node:zlib";
+
+import { closeAll, example, importDocument, launch, record, repo, shot, signedIn, signIn, tokens, watchedPage } from "./harness.mjs";
 
 const FLAGS = 500;
 let browser;
@@ -204,4 +208,42 @@ test("a flag with 30 rules and 2,000 targeted users: typing in its editor stays 
   record(`big flag (30 rules, 2,000 targeted users), per keystroke to painted frame: description ${summary(description)}; rule condition values ${summary(clause)}; rule id ${summary(ruleId)}; target list ${summary(targets)}; an input nothing listens to (the frame wait alone) ${summary(floor)}`);
   // Leave without the unsaved-edits question.
   await page.getByRole("button", { name: "Discard changes" }).click();
+});
+
+test("a first visit to each page: the wasm it fetches, raw and gzip", async () => {
+  // A fresh browser context per page (an empty cache): sign in, then go to the page; every
+  // `.wasm` the document fetched is counted, gzip as the build reports it (level 9).
+  const pages = [
+    ["flag list", "#/flags", "table.flags"],
+    ["flag editor", "#/flags/daily-planning", "#editor-title"],
+    ["segment editor", "#/segments/beta-testers", "#segment-title"],
+    ["evaluate-as", "#/evaluate", "text=Evaluate as"],
+    ["history", "#/history", "h1:text('History')"],
+  ];
+  const fresh = await launch();
+  try {
+    const lines = [];
+    for (const [name, route, ready] of pages) {
+      const context = await fresh.context();
+      const visit = await watchedPage(context);
+      await signIn(visit, app.url, tokens.admin);
+      await visit.goto(`${app.url}${route}`);
+      await visit.locator(ready).first().waitFor();
+      const files = await visit.evaluate(() => performance.getEntriesByType("resource").map((r) => new URL(r.name).pathname).filter((p) => p.endsWith(".wasm")));
+      assert.ok(files.length > 0, `${name}: no wasm fetched`);
+      let raw = 0;
+      let gzip = 0;
+      for (const file of new Set(files)) {
+        const bytes = readFileSync(join(repo, "admin-ui/dist/admin", basename(file)));
+        raw += bytes.length;
+        gzip += gzipSync(bytes, { level: 9 }).length;
+      }
+      assert.deepEqual(visit.errors, [], `${name}: the page logged errors`);
+      lines.push(`${name} ${(gzip / 1000).toFixed(1)} KB gzip (${(raw / 1000).toFixed(1)} KB raw, ${new Set(files).size} modules)`);
+      await context.close();
+    }
+    record(`first visit, wasm fetched per page (budget 300 KB gzip): ${lines.join("; ")}`);
+  } finally {
+    await fresh.close();
+  }
 });
