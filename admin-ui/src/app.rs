@@ -46,25 +46,54 @@ pub fn App() -> impl IntoView {
 
     #[cfg(target_arch = "wasm32")]
     {
+        // Where in the tab's history the app is (see `Nav::entry`), and, while the app steps
+        // back to where it was before asking, how many entries back the user had gone.
+        let at = StoredValue::new(Nav::entry().unwrap_or(0));
+        if Nav::entry().is_none() {
+            Nav::number_entry(0);
+        }
+        let undoing = StoredValue::new(None::<i32>);
         // A link, Back or Forward. The app's own `Nav::go` sets the route before the event
         // arrives, so only the user's navigation is checked for unsaved edits.
         let hash = window_event_listener_untyped("hashchange", move |ev| {
+            // A new entry (a link, `Nav::go`) comes after the one it left; Back and Forward
+            // land on an entry that has its number already.
+            let from = at.get_value();
+            let to = Nav::entry().unwrap_or_else(|| {
+                Nav::number_entry(from + 1);
+                from + 1
+            });
+            at.set_value(to);
+            if let Some(back) = undoing.get_value() {
+                // Back where it was: now ask (a Back pressed meanwhile is asked about after).
+                undoing.set_value(None);
+                unsaved.leave(confirm, "Leaving this page", move || Nav::traverse(-back));
+                return;
+            }
             let next = current_route();
             let here = nav.route.get_untracked();
             if here == next {
                 return;
             }
-            if unsaved.edits.get_untracked() {
-                // The page on screen is still `here`: the address says so while we ask (the
-                // whole address it had, the part of the page on screen included).
+            if !unsaved.edits.get_untracked() {
+                nav.route.set(next);
+                return;
+            }
+            // The page on screen is still `here`. Before we ask, the address and the history go
+            // back to it exactly: the move is undone (Forward keeps where the user was going),
+            // and leaving makes the same move again, so Back and Forward behave as if nothing
+            // had been asked.
+            let back = from - to;
+            if back != 0 {
+                undoing.set_value(Some(back));
+                Nav::traverse(back);
+            } else {
                 let old = js_sys::Reflect::get(&ev, &"oldURL".into())
                     .ok()
                     .and_then(|u| u.as_string())
                     .unwrap_or_else(|| here.href());
                 Nav::replace(&old);
                 unsaved.leave(confirm, "Leaving this page", move || nav.go(&next));
-            } else {
-                nav.route.set(next);
             }
         });
         // Closing the tab or reloading the page: the browser's own question.

@@ -356,14 +356,52 @@ impl Nav {
     }
 
     /// Changes the address without a `hashchange` event or a new history entry (`href` is a
-    /// fragment such as `#/flags/x/preview`, or a whole URL).
+    /// fragment such as `#/flags/x/preview`, or a whole URL). The entry keeps its number.
     pub fn replace(href: &str) {
         #[cfg(target_arch = "wasm32")]
         if let Ok(history) = window().history() {
-            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(href));
+            let state = history.state().unwrap_or(wasm_bindgen::JsValue::NULL);
+            let _ = history.replace_state_with_url(&state, "", Some(href));
         }
         #[cfg(not(target_arch = "wasm32"))]
         let _ = href;
+    }
+
+    /// The current history entry's number, if the app has given it one. Entries are numbered
+    /// in the order the tab went through them (kept in the entry's state, so they survive a
+    /// reload), which tells a `hashchange` from Back, Forward or a new entry apart, and how far
+    /// it went.
+    pub fn entry() -> Option<i32> {
+        #[cfg(target_arch = "wasm32")]
+        {
+            let state = window().history().ok()?.state().ok()?;
+            let n = js_sys::Reflect::get(&state, &ENTRY.into()).ok()?.as_f64()?;
+            Some(n as i32)
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        None
+    }
+
+    /// Numbers the current history entry.
+    pub fn number_entry(n: i32) {
+        #[cfg(target_arch = "wasm32")]
+        if let Ok(history) = window().history() {
+            let state = js_sys::Object::new();
+            let _ = js_sys::Reflect::set(&state, &ENTRY.into(), &n.into());
+            let _ = history.replace_state(&state, "");
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = n;
+    }
+
+    /// Moves `delta` entries through the tab's history (negative: back), as Back and Forward do.
+    pub fn traverse(delta: i32) {
+        #[cfg(target_arch = "wasm32")]
+        if let Ok(history) = window().history() {
+            let _ = history.go_with_delta(delta);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        let _ = delta;
     }
 
     /// The address's fragment now (`#/flags/x`), empty outside the browser.
@@ -376,6 +414,10 @@ impl Nav {
         String::new()
     }
 }
+
+/// The key of a history entry's number in its state (see [`Nav::entry`]).
+#[cfg(target_arch = "wasm32")]
+const ENTRY: &str = "burgeeEntry";
 
 /// The flag list's filter, kept across reloads and navigation.
 #[derive(Clone, Copy, Debug)]

@@ -8,6 +8,7 @@ use super::rules_builder::RulesBuilder;
 use super::schedule_editor::ScheduleEditor;
 use super::serve_editor::ServeEditor;
 use super::targets_editor::TargetsEditor;
+use super::variant_options;
 use crate::lens::FlagEdit;
 use crate::state::catalog::is_production;
 use crate::state::draft::{ServeDraft, ServeEdit};
@@ -79,20 +80,7 @@ pub fn EnvEditor(env: String) -> impl IntoView {
                             <option value="" selected=move || off_variant.with(|v| v.as_ref().is_none_or(String::is_empty))>
                                 "(none: callers get their default)"
                             </option>
-                            {move || {
-                                let current = off_variant.get().unwrap_or_default();
-                                let mut names = variants.get();
-                                if !current.is_empty() && !names.contains(&current) {
-                                    names.push(current.clone());
-                                }
-                                names
-                                    .into_iter()
-                                    .map(|v| {
-                                        let selected = v == current;
-                                        view! { <option value=v.clone() selected=selected>{v.clone()}</option> }
-                                    })
-                                    .collect_view()
-                            }}
+                            {move || variant_options(variants.get(), off_variant.get().unwrap_or_default())}
                         </select>
                         <FieldProblems problems pointer=off_pointer/>
                     </div>

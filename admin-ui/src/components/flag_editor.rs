@@ -295,6 +295,14 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
             None => "New flag".into(),
         }
     };
+    // The tab an address names (`#/flags/x/env/production`): Settings when it names none, or one
+    // this flag has not got.
+    let tab_in = move |hash: &str| -> Tab {
+        let part = Route::part(hash).unwrap_or_default();
+        order
+            .with_value(|o| o.iter().find(|t| t.part() == part).cloned())
+            .unwrap_or(Tab::Settings)
+    };
     // Back from this flag's own save: the tab it was on (scroll and focus follow).
     if let Some(k) = &key
         && let Some(kept) = keep.restore(&Route::Flag(k.clone()))
@@ -305,16 +313,27 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         })
     {
         tab.set(t);
-    } else if let Some(part) = Route::part(&Nav::hash())
-        && let Some(t) = order.with_value(|o| o.iter().find(|t| t.part() == part).cloned())
-    {
-        // A link to a tab (`#/flags/x/env/production`); one that is not here opens Settings.
-        tab.set(t);
+    } else {
+        // A link to a tab (`#/flags/x/env/production`).
+        tab.set(tab_in(&Nav::hash()));
     }
     // The tab on screen is in the address (replaced, not a new history entry: Back leaves the
     // flag), so a reload or a shared link opens it again.
     if let Some(k) = key.clone() {
         let route = Route::Flag(k);
+        #[cfg(target_arch = "wasm32")]
+        {
+            // The address changed to another tab of this flag (typed, or Back within it).
+            let route = route.clone();
+            let listener = window_event_listener_untyped("hashchange", move |_| {
+                let hash = Nav::hash();
+                let t = tab_in(&hash);
+                if Route::parse(&hash) == route && tab.with_untracked(|x| *x != t) {
+                    tab.set(t);
+                }
+            });
+            on_cleanup(move || listener.remove());
+        }
         Effect::new(move |_| {
             let href = tab.with(|t| route.href_with(&t.part()));
             if Route::parse(&Nav::hash()) == route {

@@ -51,6 +51,25 @@ pub fn field_id(pointer: &str) -> String {
     id
 }
 
+/// The `<option>`s of a variant picker: the flag's variants, and `current` selected, listed
+/// too when the flag no longer has it (a removed variant stays visible, and its problem says
+/// why, until another is chosen).
+pub fn variant_options(mut names: Vec<String>, current: String) -> leptos::prelude::AnyView {
+    use leptos::prelude::*;
+    if !current.is_empty() && !names.contains(&current) {
+        names.push(current.clone());
+    }
+    names
+        .into_iter()
+        .map(|v| {
+            let selected = v == current;
+            let label = v.clone();
+            view! { <option value=v selected=selected>{label}</option> }
+        })
+        .collect_view()
+        .into_any()
+}
+
 /// Moves keyboard focus to the first of `ids` that is on the page and not disabled, after the
 /// next frame (when a list has re-rendered).
 pub fn focus_first(ids: Vec<String>) {

@@ -6,9 +6,9 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::focus_first;
 use super::rows::{Rows, indices};
 use super::split_bar::SplitBar;
+use super::{focus_first, variant_options};
 use crate::lens::FlagEdit;
 use crate::state::draft::{ServeDraft, ServeEdit, ServeMode};
 use crate::state::fields::pointer as join;
@@ -78,20 +78,7 @@ pub fn ServeEditor(
                         disabled=ro
                         on:change=move |ev| on_edit.run(ServeEdit::Variant(event_target_value(&ev)))
                     >
-                        {move || {
-                            let current = serve.with(|s| s.variant.clone());
-                            let mut names = variants.get();
-                            if !current.is_empty() && !names.contains(&current) {
-                                names.push(current.clone());
-                            }
-                            names
-                                .into_iter()
-                                .map(|v| {
-                                    let s = v == current;
-                                    view! { <option value=v.clone() selected=s>{v.clone()}</option> }
-                                })
-                                .collect_view()
-                        }}
+                        {move || variant_options(variants.get(), serve.with(|s| s.variant.clone()))}
                     </select>
                     <FieldProblems problems pointer=variant_pointer/>
                 </div>
@@ -125,20 +112,7 @@ pub fn ServeEditor(
                                         disabled=ro
                                         on:change=move |ev| on_edit.run(ServeEdit::WeightVariant(i, event_target_value(&ev)))
                                     >
-                                        {move || {
-                                            let current = variant();
-                                            let mut names = variants.get();
-                                            if !names.contains(&current) {
-                                                names.push(current.clone());
-                                            }
-                                            names
-                                                .into_iter()
-                                                .map(|v| {
-                                                    let s = v == current;
-                                                    view! { <option value=v.clone() selected=s>{v.clone()}</option> }
-                                                })
-                                                .collect_view()
-                                        }}
+                                        {move || variant_options(variants.get(), variant())}
                                     </select>
                                     <label class="sr-only" for=slider_id.clone()>{move || format!("Share of {} (slider)", variant())}</label>
                                     <input

@@ -5,8 +5,8 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::focus_first;
 use super::rows::{Rows, indices};
+use super::{focus_first, variant_options};
 use crate::lens::EnvLens;
 
 #[component]
@@ -68,16 +68,7 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                                                 lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.variant = v })
                                             }
                                         >
-                                            {move || {
-                                                let current = get(|t| t.variant.clone());
-                                                edit.variants()
-                                                    .into_iter()
-                                                    .map(|v| {
-                                                        let s = v == current;
-                                                        view! { <option value=v.clone() selected=s>{v.clone()}</option> }
-                                                    })
-                                                    .collect_view()
-                                            }}
+                                            {move || variant_options(edit.variants(), get(|t| t.variant.clone()))}
                                         </select>
                                         <FieldProblems problems pointer=variant_pointer/>
                                     </div>

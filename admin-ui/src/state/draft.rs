@@ -140,6 +140,8 @@ pub struct ClauseDraft {
     /// The values as typed (see [`super::values`]).
     pub values: String,
     pub negate: bool,
+    /// The stored clause said `negate` (`false` too): it is written back as it was.
+    negate_written: bool,
     extra: Extra,
 }
 
@@ -156,7 +158,7 @@ pub enum ClauseEdit {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetDraft {
-    /// Empty means `targetingKey`.
+    /// Empty means `targetingKey` (which is written back only if the stored list said it).
     pub attribute: String,
     pub values: String,
     pub variant: String,
@@ -464,6 +466,7 @@ impl ClauseDraft {
             op: Op::In,
             values: String::new(),
             negate: false,
+            negate_written: false,
             extra: Extra::new(),
         }
     }
@@ -474,6 +477,7 @@ impl ClauseDraft {
             op: clause.op.clone(),
             values: format_values(&clause.op, &clause.values),
             negate: clause.negate.unwrap_or(false),
+            negate_written: clause.negate.is_some(),
             extra: clause.extra.clone(),
         }
     }
@@ -487,7 +491,7 @@ impl ClauseDraft {
             },
             op: self.op.clone(),
             values: parse_values(&self.op, &self.values),
-            negate: self.negate.then_some(true),
+            negate: (self.negate || self.negate_written).then_some(self.negate),
             extra: self.extra.clone(),
         }
     }
@@ -534,7 +538,7 @@ impl TargetDraft {
 
     fn to_model(&self) -> Target {
         Target {
-            attribute: opt(&self.attribute).filter(|a| a != "targetingKey"),
+            attribute: opt(&self.attribute),
             values: parse_values(&Op::In, &self.values),
             variant: self.variant.clone(),
             extra: self.extra.clone(),
@@ -1270,7 +1274,9 @@ mod tests {
             "variants": {"on": true, "off": false},
             "metadata": {"jira": "T-1"},
             "environments": {"production": {"enabled": false, "x-note": 1,
-                "rules": [{"clauses": [{"op": "in", "attribute": "a", "values": ["x"], "x": 2}],
+                "targets": [{"attribute": "targetingKey", "values": ["u1"], "variant": "on"}],
+                "rules": [{"clauses": [{"op": "in", "attribute": "a", "values": ["x"], "x": 2},
+                                       {"op": "in", "attribute": "b", "values": ["y"], "negate": false}],
                            "serve": {"variant": "on"}}]}}
         }))
         .unwrap();

@@ -410,3 +410,71 @@ test("the editor's tab is in the address: a reload or a shared link opens it, Ba
   await page.goBack();
   await page.locator("table.flags").waitFor();
 });
+
+test("the address names another tab of the same flag (typed, or Back within the flag): that tab opens", async () => {
+  await page.goto(`${app.url}#/flags/daily-planning/env/staging`);
+  await page.locator("#editor-title").waitFor();
+  const selected = () => page.locator('[role="tab"][aria-selected="true"]').innerText();
+  assert.equal(await selected(), "staging");
+  await page.evaluate(() => (location.hash = "#/flags/daily-planning/preview"));
+  await page.waitForFunction(() => document.querySelector('[role="tab"][aria-selected="true"]')?.textContent === "Preview change");
+  // Two entries of the same flag (each typed): Back returns to the earlier one's tab.
+  await page.evaluate(() => (location.hash = "#/flags/daily-planning/env/development"));
+  await page.waitForFunction(() => document.querySelector('[role="tab"][aria-selected="true"]')?.textContent === "development");
+  await page.goBack();
+  await page.waitForFunction(() => document.querySelector('[role="tab"][aria-selected="true"]')?.textContent === "Preview change");
+  assert.match(page.url(), /\/preview$/);
+});
+
+test("unsaved edits: Cancel leaves the history as it was, and Drop makes the move that was asked about", async () => {
+  const selected = () => page.locator('[role="tab"][aria-selected="true"]').innerText();
+  await page.goto(`${app.url}#/flags`);
+  await page.locator("table.flags").waitFor();
+  await page.getByRole("link", { name: "daily-planning" }).click();
+  await page.locator("#editor-title").waitFor();
+  await editDescription("History test");
+  await page.getByRole("tab", { name: /production/ }).click();
+  await page.waitForURL(/daily-planning\/env\/production$/);
+
+  // Back, Cancel: still on the flag, and Back still leads to the list (asked again).
+  await page.goBack();
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  await dialog().waitFor({ state: "detached" }).catch(() => {});
+  assert.match(page.url(), /daily-planning\/env\/production$/);
+  assert.equal(await page.getByRole("tab", { name: /production/ }).getAttribute("aria-selected"), "true");
+  await page.goBack();
+  await dialog().getByRole("button", { name: "Drop changes" }).click();
+  await page.locator("table.flags").waitFor();
+  assert.match(page.url(), /#\/flags$/);
+  // Forward returns to the flag's entry, on its tab, without the dropped edit.
+  await page.goForward();
+  await page.locator("#editor-title").waitFor();
+  await page.waitForURL(/daily-planning\/env\/production$/);
+  assert.equal(await selected(), "production ⚑");
+  await page.getByRole("tab", { name: "Settings" }).click();
+  assert.notEqual(await page.getByLabel("Description").inputValue(), "History test");
+
+  // A link, Cancel: Back then goes where it went before the link (here: the list), asking.
+  await page.getByRole("tab", { name: /production/ }).click();
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await editDescription("History test 2");
+  await page.getByRole("link", { name: "Segments" }).click();
+  await dialog().getByRole("button", { name: "Cancel" }).click();
+  await dialog().waitFor({ state: "detached" }).catch(() => {});
+  assert.match(page.url(), /#\/flags\/daily-planning$/);
+  await page.goBack();
+  await dialog().getByRole("button", { name: "Drop changes" }).click();
+  await page.locator("table.flags").waitFor();
+
+  // Back into another flag's tab with edits here: Drop lands on that entry, on its tab.
+  await page.goto(`${app.url}#/flags/daily-planning/env/staging`);
+  await page.locator('.env-editor[data-env="staging"]').waitFor();
+  await page.evaluate(() => (location.hash = "#/flags/checkout-button-color"));
+  await page.locator("#editor-title", { hasText: "checkout-button-color" }).waitFor();
+  await editDescription("History test 3");
+  await page.goBack();
+  await dialog().getByRole("button", { name: "Drop changes" }).click();
+  await page.locator("#editor-title", { hasText: "daily-planning" }).waitFor();
+  assert.match(page.url(), /#\/flags\/daily-planning\/env\/staging$/);
+  assert.equal(await selected(), "staging");
+});

@@ -21,6 +21,7 @@ const UPLOAD = "max-upload-mb"; // free 10, pro 100, enterprise 500; production 
 const THIRDS = "e2e-thirds"; // production rollout a:1, b:2
 const BASIS = "e2e-basis"; // production rollout a:0, b:0, c:5000
 const STEPS = "e2e-steps";
+const EXPLICIT = "e2e-explicit"; // written with defaults spelled out; a target list serves c
 
 const DAY = 24 * 3600 * 1000;
 
@@ -48,6 +49,22 @@ before(async () => {
     [THIRDS, split([["a", 1], ["b", 2]])],
     [BASIS, split([["a", 0], ["b", 0], ["c", 5000]])],
     [STEPS, bool({ defaultServe: { variant: "off" } })],
+    [
+      EXPLICIT,
+      {
+        kind: "string",
+        variants: { a: "a", b: "b", c: "c" },
+        environments: {
+          production: {
+            enabled: true,
+            offVariant: "a",
+            targets: [{ attribute: "targetingKey", values: ["u1"], variant: "c" }],
+            rules: [{ id: "plan", clauses: [{ attribute: "plan", op: "in", values: ["x"], negate: false }], serve: { variant: "b" } }],
+            defaultServe: { variant: "a" },
+          },
+        },
+      },
+    ],
   ];
   for (const [key, flag] of flags) {
     const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
@@ -460,4 +477,27 @@ test("schedule: a second step starts a day after the first, with no error; the p
   assert.deepEqual(ramp.map((s) => Date.parse(s.at)), [tomorrow, tomorrow + DAY]);
   // Nothing has started any more: the edge serves the default again.
   await edgeFollows(STEPS, "s-1", "off");
+});
+
+test("a flag written with its defaults spelled out opens unchanged; a removed variant stays shown where a target list serves it", async () => {
+  await openFlag(EXPLICIT);
+  // `"attribute": "targetingKey"` and `"negate": false` are kept as written, not a change.
+  assert.equal(await page.getByTestId("save").isDisabled(), true, "nothing to save");
+  assert.equal(await page.locator(".dirty").innerText(), "");
+  await page.getByRole("tab", { name: /production/ }).click();
+  assert.equal(await page.getByTestId("save").isDisabled(), true, "still nothing to save");
+  await page.getByRole("tab", { name: "Settings" }).click();
+  await row("c").getByRole("button", { name: /Remove variant/ }).click();
+  await page.getByRole("tab", { name: /production/ }).click();
+  // The list still serves c: the picker says so (not the first variant it has), and why it is wrong.
+  const serve = page.locator("#target-variant-0");
+  assert.equal(await serve.inputValue(), "c");
+  assert.match(await page.locator("li.target-row").innerText(), /unknown variant/i);
+  await serve.selectOption("b");
+  assert.doesNotMatch(await page.locator("li.target-row").innerText(), /unknown variant/i);
+  await save();
+  const flag = await stored(EXPLICIT);
+  assert.deepEqual(flag.environments.production.targets, [{ attribute: "targetingKey", values: ["u1"], variant: "b" }]);
+  assert.equal(flag.environments.production.rules[0].clauses[0].negate, false);
+  assert.deepEqual(Object.keys(flag.variants), ["a", "b"]);
 });
