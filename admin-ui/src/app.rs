@@ -88,6 +88,7 @@ pub fn App() -> impl IntoView {
                 undoing.set_value(Some(back));
                 Nav::traverse(back);
             } else {
+                // Landed on an entry with this one's number (never expected): ask in place.
                 let old = js_sys::Reflect::get(&ev, &"oldURL".into())
                     .ok()
                     .and_then(|u| u.as_string())

@@ -19,7 +19,7 @@ use super::prerequisites_editor::PrerequisitesEditor;
 use super::problem_summary::ProblemSummary;
 use super::variants_editor::VariantsEditor;
 use super::write_flow::WriteFlow;
-use crate::context::{Confirm, Keep, Nav, Notices, Question, Session, Store, Tone, Unsaved};
+use crate::context::{Confirm, Keep, Nav, Question, Session, Store, Unsaved};
 use crate::lens::FlagEdit;
 use crate::state::catalog;
 use crate::state::document::DocState;
@@ -58,7 +58,6 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
     let confirm = expect_context::<Confirm>();
-    let notices = expect_context::<Notices>();
     let keep = expect_context::<Keep>();
 
     let envs = doc.document.environments.clone();
@@ -233,22 +232,21 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     // A new flag's save met a newer version: its base becomes that version; it saves again,
     // unless the key was taken meanwhile (the key field then says so).
     let new_conflict = Callback::new(move |theirs: Arc<DocState>| {
-        conflict.set(None);
         let key = draft.with_untracked(|d| d.key.trim().to_string());
         let taken = theirs.document.flags.contains_key(&key);
-        base_version.set(theirs.version);
+        let version = theirs.version;
         docs.set_value(theirs);
-        if taken {
-            notices.push(
-                Tone::Error,
-                format!("Someone created a flag called `{key}` meanwhile: choose another key, or open theirs from the list."),
-            );
-            // The problems read the document (not a signal): recompute them.
-            draft.update(|_| {});
-            focus_pointer(KEY_FIELD.to_string());
-        } else {
-            save();
-        }
+        flow.rebase_new(
+            &format!("a flag called `{key}`"),
+            taken,
+            version,
+            save,
+            || {
+                // The problems read the document (not a signal): recompute them.
+                draft.update(|_| {});
+                focus_pointer(KEY_FIELD.to_string());
+            },
+        );
     });
 
     let dependents = StoredValue::new(match &key {

@@ -13,7 +13,7 @@ use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
 use super::write_flow::WriteFlow;
 use super::{focus_first, focus_pointer};
-use crate::context::{Confirm, Keep, Notices, Question, Session, Store, Tone, Unsaved};
+use crate::context::{Confirm, Keep, Question, Session, Store, Unsaved};
 use crate::state::document::DocState;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
 use crate::state::fields::{Problem, Problems, pointer as join};
@@ -28,7 +28,6 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
     let confirm = expect_context::<Confirm>();
-    let notices = expect_context::<Notices>();
     let keep = expect_context::<Keep>();
 
     let original = key
@@ -168,21 +167,20 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     };
     // A new segment's save met a newer version: as in the flag editor.
     let new_conflict = Callback::new(move |theirs: Arc<DocState>| {
-        conflict.set(None);
         let key = draft.with_untracked(|d| d.key.trim().to_string());
         let taken = theirs.document.segments.contains_key(&key);
-        base_version.set(theirs.version);
+        let version = theirs.version;
         docs.set_value(theirs);
-        if taken {
-            notices.push(
-                Tone::Error,
-                format!("Someone created a segment called `{key}` meanwhile: choose another key, or open theirs from the list."),
-            );
-            draft.update(|_| {});
-            focus_pointer(KEY_FIELD.to_string());
-        } else {
-            save();
-        }
+        flow.rebase_new(
+            &format!("a segment called `{key}`"),
+            taken,
+            version,
+            save,
+            || {
+                draft.update(|_| {});
+                focus_pointer(KEY_FIELD.to_string());
+            },
+        );
     });
     let delete = move |_| {
         let key = draft.with_untracked(|d| d.key.clone());

@@ -75,6 +75,30 @@ impl WriteFlow {
         });
     }
 
+    /// A new flag's or segment's save met a newer version (`version`): the draft is now based on
+    /// it, and saves again (`retry`), unless someone created the same key meanwhile (`taken`):
+    /// then a notice names `what` ("a flag called `x`") and `rekey` points at the key field.
+    pub fn rebase_new(
+        self,
+        what: &str,
+        taken: bool,
+        version: u64,
+        retry: impl FnOnce(),
+        rekey: impl FnOnce(),
+    ) {
+        self.conflict.set(None);
+        self.base_version.set(version);
+        if taken {
+            self.notices.push(
+                Tone::Error,
+                format!("Someone created {what} meanwhile: choose another key, or open theirs from the list."),
+            );
+            rekey();
+        } else {
+            retry();
+        }
+    }
+
     /// Deletes `what`, then goes to `after` (the list it was in). A failure names it
     /// ("daily-planning was not deleted: …").
     pub fn delete<W, F>(self, what: String, after: Route, write: W)

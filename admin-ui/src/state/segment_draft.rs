@@ -3,7 +3,7 @@
 use burgee_core::model::{Extra, Segment, SegmentRule};
 
 use super::draft::ClauseDraft;
-use super::fields::{pointer, segment_pointer};
+use super::fields::segment_pointer;
 use super::values::{format_ids, parse_ids};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -107,15 +107,12 @@ impl SegmentDraft {
     pub fn pointer(&self) -> String {
         segment_pointer(&self.key)
     }
-
-    pub fn at(&self, tokens: &[&str]) -> String {
-        pointer(&self.pointer(), tokens)
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fields::pointer;
     use burgee_core::model::Op;
     use serde_json::json;
 
@@ -142,6 +139,9 @@ mod tests {
             serde_json::to_value(&back.rules[1]).unwrap(),
             json!({"clauses": [{"attribute": "beta", "op": "exists"}]})
         );
-        assert_eq!(draft.at(&["rules", "1"]), "/segments/beta/rules/1");
+        assert_eq!(
+            pointer(&draft.pointer(), &["rules", "1"]),
+            "/segments/beta/rules/1"
+        );
     }
 }

@@ -128,6 +128,12 @@ pub fn set_percent(weights: &mut [u64], index: usize, percent: u64) {
         return;
     }
     let scale = edit_scale(weights);
+    rescale(weights, scale);
+    set(weights, index, percent.min(100) * scale / 100);
+}
+
+/// Puts the weights on `scale` (evenly split when they are all zero), keeping their shares.
+fn rescale(weights: &mut [u64], scale: u64) {
     if total(weights) != scale {
         let rescaled = if total(weights) == 0 {
             even(weights.len(), scale)
@@ -136,7 +142,6 @@ pub fn set_percent(weights: &mut [u64], index: usize, percent: u64) {
         };
         weights.copy_from_slice(&rescaled);
     }
-    set(weights, index, percent.min(100) * scale / 100);
 }
 
 /// Reads a share typed as a percentage: a whole number from 0 to 100 (a trailing `%` is fine).
@@ -190,14 +195,7 @@ pub fn set_share(weights: &mut [u64], index: usize, hundredths: u64) {
     } else {
         FINE_TOTAL
     };
-    if total(weights) != scale {
-        let rescaled = if total(weights) == 0 {
-            even(weights.len(), scale)
-        } else {
-            apportion(weights, scale)
-        };
-        weights.copy_from_slice(&rescaled);
-    }
+    rescale(weights, scale);
     set(weights, index, hundredths.min(10_000) * scale / 10_000);
 }
 
