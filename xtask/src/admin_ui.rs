@@ -1,7 +1,7 @@
 //! The admin app (`admin-ui/`): building `admin-ui/dist/` and running its browser tests.
 //!
 //! The build is `cargo build` for `wasm32-unknown-unknown`, `wasm-bindgen --target web` and
-//! `wasm-opt -Oz`, then the hand-written `admin-ui/static/` files (no trunk: TOOLCHAIN.md).
+//! `wasm-opt -Oz`, then the hand-written `admin-ui/static/` files (no trunk: its wasm-bindgen and wasm-opt are not the pinned ones).
 //! The edge worker serves `admin-ui/dist/` as its static assets (`[assets]` in
 //! `edge-worker/wrangler.toml`), so the directory is laid out as the URLs are: the app in
 //! `dist/admin/`, and a copy of its `index.html` at the root, which is what wrangler's

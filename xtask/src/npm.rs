@@ -69,7 +69,7 @@ const BUILDS: &[Build] = &[
 ];
 
 /// wasm features wasm-opt may assume: rustc's wasm32-unknown-unknown defaults plus exception
-/// handling for wasm-bindgen's wrappers, explicitly (TOOLCHAIN.md), as for the worker.
+/// handling for wasm-bindgen's wrappers, explicitly, as for the worker.
 const WASM_FEATURES: &[&str] = &[
     "--enable-mutable-globals",
     "--enable-sign-ext",
@@ -80,8 +80,8 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-exception-handling",
 ];
 
-/// The Debian package and binary the browser tests use (TOOLCHAIN.md: never a downloaded
-/// browser).
+/// The Debian package and binary the browser tests use (never a downloaded
+/// browser: the machines running the tests have no route to the download hosts).
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn npm_dir() -> PathBuf {

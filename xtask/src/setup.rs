@@ -1,8 +1,11 @@
 //! Set-up steps shared by `dev` and `test`. Each one checks before it installs, so a warm
 //! machine skips them in milliseconds and a fresh one gets exactly the pinned versions.
 //!
-//! Everything is installed inside the repository: cargo tools under `.tools/` (`--root .tools`),
-//! npm packages under `node_modules/` (from `package-lock.json`); both are git-ignored.
+//! Cargo tools are compiled once per machine into a per-user cache keyed by tool and version
+//! ([`tools_cache`], under `$CARGO_HOME`) and copied into the clone's `.tools/bin`, so a fresh
+//! clone on a machine that has built them before skips minutes of compiling; npm packages go
+//! under `node_modules/` (from `package-lock.json`). `.tools/` and `node_modules/` are
+//! git-ignored.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -12,7 +15,7 @@ use std::time::SystemTime;
 use crate::{Failed, Result, Steps, cargo, output, root, run};
 
 /// worker-build, pinned: its output format (the JS shim) and its `worker` crate check
-/// must match `worker = "0.8"` (TOOLCHAIN.md).
+/// must match `worker = "0.8"`.
 pub const WORKER_BUILD_VERSION: &str = "0.8.7";
 
 /// `.tools/bin`: where `cargo install --root .tools` puts binaries.
@@ -162,71 +165,200 @@ fn locked_versions(lock: &str, name: &str) -> Vec<String> {
 
 pub fn ensure_wasm_bindgen() -> Result {
     let version = locked_wasm_bindgen_version()?;
-    ensure_cargo_tool("wasm-bindgen-cli", &wasm_bindgen_bin(), &version)
+    ensure_tool(&Tool {
+        krate: "wasm-bindgen-cli",
+        version: &version,
+        bin: &wasm_bindgen_bin(),
+        extra: &[],
+        prints_version: true,
+    })
 }
 
 pub fn ensure_worker_build() -> Result {
-    ensure_cargo_tool("worker-build", &worker_build_bin(), WORKER_BUILD_VERSION)
-}
-
-/// Installs `krate` at exactly `version` into `.tools` unless `bin --version` already says so
-/// (`wasm-bindgen 0.2.130`, `0.8.7`: the last word of the first line).
-///
-/// No `--locked`: wasm-bindgen-cli's own lockfile wants a webpki-roots release that the registry
-/// mirror here lacks (TOOLCHAIN.md); the version itself is still exact. `--force` because we
-/// only get here when the binary is missing or wrong, whatever `.tools/.crates.toml` says.
-fn ensure_cargo_tool(krate: &str, bin: &Path, version: &str) -> Result {
-    let name = bin
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    match Command::new(bin).arg("--version").output() {
-        Ok(out) if out.status.success() => {
-            let printed = String::from_utf8_lossy(&out.stdout);
-            let first = printed.lines().next().unwrap_or("").trim();
-            if first.split_whitespace().last() == Some(version) {
-                eprintln!("{name} {version} already installed in .tools");
-                return Ok(());
-            }
-            eprintln!("{name} in .tools prints {first:?}, want {version}: reinstalling");
-        }
-        _ => eprintln!("{name} {version} is not in .tools yet: installing (takes minutes)"),
-    }
-    cargo_install(krate, version, &[])
-}
-
-fn cargo_install(krate: &str, version: &str, extra: &[&str]) -> Result {
-    let mut args = vec![
-        "install",
-        krate,
-        "--version",
-        version,
-        "--root",
-        ".tools",
-        "--force",
-    ];
-    args.extend(extra);
-    run(&cargo(), &args)
+    ensure_tool(&Tool {
+        krate: "worker-build",
+        version: WORKER_BUILD_VERSION,
+        bin: &worker_build_bin(),
+        extra: &[],
+        prints_version: true,
+    })
 }
 
 /// wasm-split, which cuts the admin app's wasm into a main module and one module per page
-/// loaded on first use (`admin_ui::build`). It prints no version, so the check is cargo's own
-/// record of what it installed into `.tools`.
+/// loaded on first use (`admin_ui::build`). It prints no version: the cache's record of what it
+/// installed is the check.
 pub fn ensure_wasm_split() -> Result {
-    let record = std::fs::read_to_string(root().join(".tools/.crates.toml")).unwrap_or_default();
-    let wanted = format!("\"{WASM_SPLIT_CRATE} {WASM_SPLIT_VERSION} ");
-    if wasm_split_bin().exists() && record.contains(&wanted) {
-        eprintln!("wasm-split-cli {WASM_SPLIT_VERSION} already installed in .tools");
+    ensure_tool(&Tool {
+        krate: WASM_SPLIT_CRATE,
+        version: WASM_SPLIT_VERSION,
+        bin: &wasm_split_bin(),
+        extra: &["--features", "build-binary"],
+        prints_version: false,
+    })
+}
+
+/// A cargo-installed tool at an exact version.
+struct Tool<'a> {
+    krate: &'a str,
+    version: &'a str,
+    /// Where the project runs it from (`.tools/bin/…`).
+    bin: &'a Path,
+    /// More `cargo install` arguments.
+    extra: &'a [&'a str],
+    /// `bin --version` ends with the version (`wasm-bindgen 0.2.130`, `0.8.7`).
+    prints_version: bool,
+}
+
+impl Tool<'_> {
+    fn name(&self) -> String {
+        self.bin
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Where this version lives in the per-user cache: `<cache>/<crate>-<version>/bin`.
+    fn cached(&self) -> PathBuf {
+        tools_cache().join(format!("{}-{}", self.krate, self.version))
+    }
+
+    /// Whether the binary at `bin` is this version (for tools that cannot say: that a
+    /// `.version` record beside it names it).
+    fn is_at(&self, bin: &Path) -> bool {
+        if !bin.exists() {
+            return false;
+        }
+        if !self.prints_version {
+            let record = bin.with_file_name(format!(".{}.version", self.name()));
+            return std::fs::read_to_string(record).is_ok_and(|v| v.trim() == self.version);
+        }
+        match Command::new(bin).arg("--version").output() {
+            Ok(out) if out.status.success() => {
+                let printed = String::from_utf8_lossy(&out.stdout);
+                let first = printed.lines().next().unwrap_or("").trim();
+                first.split_whitespace().last() == Some(self.version)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// The per-user cache of compiled tools, shared by every clone on this machine:
+/// `$BURGEE_TOOLS_CACHE`, else `$CARGO_HOME/burgee-tools`, else `~/.cargo/burgee-tools`. Keyed by
+/// crate and version, so a clone that pins another version installs that one beside it.
+pub fn tools_cache() -> PathBuf {
+    if let Some(dir) = std::env::var_os("BURGEE_TOOLS_CACHE").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .filter(|d| !d.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .unwrap_or_else(|| root().join(".tools"));
+    cargo_home.join("burgee-tools")
+}
+
+/// Puts `tool` into `.tools/bin`: already there, copied from the per-user cache, or compiled
+/// into the cache first (minutes, once per machine and version).
+///
+/// The cache is filled atomically: `cargo install` into a fresh temporary root, then one
+/// rename, so two clones setting up at once never see half a tool. No `--locked`:
+/// wasm-bindgen-cli's own lockfile wants a webpki-roots release that the registry mirror here
+/// lacks; the version itself is still exact.
+fn ensure_tool(tool: &Tool) -> Result {
+    let name = tool.name();
+    let version = tool.version;
+    if tool.is_at(tool.bin) {
+        eprintln!("{name} {version} already installed in .tools");
         return Ok(());
     }
-    eprintln!(
-        "wasm-split-cli {WASM_SPLIT_VERSION} is not in .tools yet: installing (takes minutes)"
-    );
-    cargo_install(
-        WASM_SPLIT_CRATE,
-        WASM_SPLIT_VERSION,
-        &["--features", "build-binary"],
-    )
+    let cached = tool.cached();
+    let cached_bin = cached.join("bin").join(&name);
+    if !tool.is_at(&cached_bin) {
+        eprintln!(
+            "{name} {version} is not in the tool cache ({}) yet: compiling it once (takes minutes)",
+            tools_cache().display()
+        );
+        install_into_cache(tool, &cached)?;
+    }
+    if !tool.is_at(&cached_bin) {
+        return Err(Failed(format!(
+            "{} does not run as {name} {version} after installing it",
+            cached_bin.display()
+        )));
+    }
+    copy_dir_files(&cached.join("bin"), &tools_bin())?;
+    eprintln!("{name} {version} copied from the tool cache into .tools");
+    Ok(())
+}
+
+fn install_into_cache(tool: &Tool, cached: &Path) -> Result {
+    let cache = tools_cache();
+    std::fs::create_dir_all(&cache)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", cache.display())))?;
+    let temporary = cache.join(format!(
+        ".installing-{}-{}-{}",
+        tool.krate,
+        tool.version,
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&temporary);
+    let temporary_root = temporary.to_string_lossy().into_owned();
+    let mut args = vec![
+        "install",
+        tool.krate,
+        "--version",
+        tool.version,
+        "--root",
+        &temporary_root,
+        "--force",
+    ];
+    args.extend(tool.extra);
+    run(&cargo(), &args)?;
+    if !tool.prints_version {
+        let record = temporary
+            .join("bin")
+            .join(format!(".{}.version", tool.name()));
+        std::fs::write(&record, tool.version)
+            .map_err(|e| Failed(format!("cannot write {}: {e}", record.display())))?;
+    }
+    // Another clone may have finished the same install meanwhile: its copy is as good.
+    let _ = std::fs::remove_dir_all(cached);
+    if let Err(e) = std::fs::rename(&temporary, cached)
+        && !cached.exists()
+    {
+        return Err(Failed(format!(
+            "cannot move {} to {}: {e}",
+            temporary.display(),
+            cached.display()
+        )));
+    }
+    let _ = std::fs::remove_dir_all(&temporary);
+    Ok(())
+}
+
+/// Copies every file of `from` into `to` (created if missing), replacing what is there.
+fn copy_dir_files(from: &Path, to: &Path) -> Result {
+    std::fs::create_dir_all(to)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", to.display())))?;
+    let entries = std::fs::read_dir(from)
+        .map_err(|e| Failed(format!("cannot read {}: {e}", from.display())))?;
+    for entry in entries.flatten() {
+        let source = entry.path();
+        if !source.is_file() {
+            continue;
+        }
+        let target = to.join(entry.file_name());
+        let _ = std::fs::remove_file(&target);
+        std::fs::copy(&source, &target).map_err(|e| {
+            Failed(format!(
+                "cannot copy {} to {}: {e}",
+                source.display(),
+                target.display()
+            ))
+        })?;
+    }
+    Ok(())
 }
 
 fn modified(path: &Path) -> Option<SystemTime> {

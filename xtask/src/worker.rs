@@ -27,7 +27,7 @@ pub const PROFILE: &str = "worker-release";
 
 /// wasm features to allow (the rustc wasm32-unknown-unknown defaults plus exception handling
 /// for wasm-bindgen's catch wrappers). Explicit rather than `--all-features`, so wasm-opt never
-/// emits an encoding the pinned workerd cannot load (TOOLCHAIN.md).
+/// emits an encoding the pinned workerd cannot load.
 const WASM_FEATURES: &[&str] = &[
     "--enable-mutable-globals",
     "--enable-sign-ext",
