@@ -1,6 +1,6 @@
 //! Results are data: a variant (or none, meaning "the caller's default"), a reason, and the
 //! error inside the reason. Every host serialises them with [`Detail::write_json`], so the CLI,
-//! the worker and the npm package return byte-for-byte the same shape.
+//! the worker, the control plane and the admin app return byte-for-byte the same shape.
 
 use alloc::string::String;
 
@@ -371,16 +371,47 @@ impl<'s> Detail<'s> {
 
     /// Writes `{"flag"?,"value","variant","reason","ruleId"?,"errorCode"?,"errorMessage"?,
     /// "prerequisite"?}`. `default_json` is the caller's default as JSON text, used when no
-    /// variant is served.
+    /// variant is served. The one place the result's JSON shape is written (`EvaluationResult`
+    /// reads it back, with the `json` feature).
     pub fn write_json(&self, out: &mut String, flag: &str, include_flag: bool, default_json: &str) {
+        self.write_fields(out, flag, include_flag, false, default_json);
+    }
+
+    /// [`Detail::write_json`] with a choice of the optional members (`"enabled"` for the REST
+    /// routes).
+    #[cfg(feature = "json")]
+    pub fn write_json_with(
+        &self,
+        out: &mut String,
+        flag: &str,
+        fields: crate::json::ResultFields,
+        default_json: &str,
+    ) {
+        self.write_fields(out, flag, fields.flag, fields.enabled, default_json);
+    }
+
+    fn write_fields(
+        &self,
+        out: &mut String,
+        flag: &str,
+        include_flag: bool,
+        include_enabled: bool,
+        default_json: &str,
+    ) {
         out.push('{');
         if include_flag {
             out.push_str("\"flag\":");
             write_json_string(out, flag);
             out.push(',');
         }
+        let value = self.value_json().unwrap_or(default_json);
+        if include_enabled && matches!(value, "true" | "false") {
+            out.push_str("\"enabled\":");
+            out.push_str(value);
+            out.push(',');
+        }
         out.push_str("\"value\":");
-        out.push_str(self.value_json().unwrap_or(default_json));
+        out.push_str(value);
         out.push_str(",\"variant\":");
         match self.variant_name() {
             Some(name) => write_json_string(out, name),

@@ -9,12 +9,14 @@
 //! Two model layers keep the public contract apart from the fast path: [`model`] is the wire
 //! format people keep in git and the admin app edits (serde, tolerant of unknown fields), and
 //! [`Snapshot`] is one environment compiled into plain data that evaluation walks without
-//! allocating. The `json` feature carries the first layer and the compiler; without it the crate
-//! is the evaluator alone, for the smallest wasm builds.
+//! allocating. Features: `json` adds JSON contexts and results (what a host that only decodes
+//! snapshots needs); `compile` adds the wire model, the compiler and validator, and the typed
+//! queries and edits of a document (what builds snapshots and edits documents). Without either
+//! the crate is the evaluator alone, for the smallest wasm builds.
 #![no_std]
 #![deny(clippy::indexing_slicing)]
-// Without `json` nothing builds snapshots until a host decodes one; the types stay whole.
-#![cfg_attr(not(feature = "json"), allow(dead_code))]
+// Without `compile` nothing builds snapshots until a host decodes one; the types stay whole.
+#![cfg_attr(not(feature = "compile"), allow(dead_code))]
 
 extern crate alloc;
 
@@ -23,18 +25,26 @@ mod context;
 mod detail;
 mod eval;
 mod hash;
+pub mod key;
 pub mod murmur3;
 pub mod semver;
 mod snapshot;
 pub mod time;
 
 #[cfg(feature = "json")]
+pub mod json;
+
+#[cfg(feature = "compile")]
 mod compile;
-#[cfg(feature = "json")]
+#[cfg(feature = "compile")]
 mod diagnostic;
-#[cfg(feature = "json")]
+#[cfg(feature = "compile")]
+pub mod edit;
+#[cfg(feature = "compile")]
+pub mod graph;
+#[cfg(feature = "compile")]
 mod load;
-#[cfg(feature = "json")]
+#[cfg(feature = "compile")]
 pub mod model;
 #[cfg(feature = "json")]
 mod pointer;
@@ -43,14 +53,18 @@ pub use codec::DecodeError;
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;
+pub use key::valid_key;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 
 #[cfg(feature = "json")]
-pub use compile::{Compilation, compile, compile_client_side, valid_key, validate};
-#[cfg(feature = "json")]
+pub use json::EvaluationResult;
+
+#[cfg(feature = "compile")]
+pub use compile::{Compilation, compile, compile_client_side, validate};
+#[cfg(feature = "compile")]
 pub use diagnostic::{Code, Diagnostic, Severity};
-#[cfg(feature = "json")]
-pub use load::{Loaded, load, load_value};
+#[cfg(feature = "compile")]
+pub use load::{Loaded, load, load_value, read_flag, read_segment};
 
 /// How deep prerequisite chains and nested segments may go before evaluation stops with
 /// `GENERAL`; the validator rejects documents that would reach it.

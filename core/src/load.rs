@@ -76,6 +76,17 @@ pub fn load_value(value: Value) -> Result<Loaded, Diagnostic> {
     Ok(assemble(root, flags, segments))
 }
 
+/// Reads one flag as the loader reads it inside a document (`/flags/<key>`): a diagnostic that
+/// points at the bad field when it cannot.
+pub fn read_flag(key: &str, value: Value) -> Result<crate::model::Flag, Diagnostic> {
+    read(value, &pointer_to("/flags", key))
+}
+
+/// Reads one segment as the loader reads it inside a document (`/segments/<key>`).
+pub fn read_segment(key: &str, value: Value) -> Result<crate::model::Segment, Diagnostic> {
+    read(value, &pointer_to("/segments", key))
+}
+
 /// The `flags` or `segments` member of a document, as text or already parsed.
 enum Member<'a> {
     Raw(&'a RawValue),

@@ -133,6 +133,42 @@ pub fn parse_rfc3339(text: &str) -> Option<i64> {
     Some(seconds * 1_000 + millis)
 }
 
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian: the inverse of
+/// [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(month <= 2), month, day)
+}
+
+/// Formats epoch milliseconds as RFC 3339 in UTC: `2026-12-01T09:00:00Z`, with `.mmm` only when
+/// the time is not a whole second (`2026-12-01T09:00:00.250Z`). [`parse_rfc3339`] reads it back
+/// to the same integer. Every host writes times with this one function (store stamps, history,
+/// schedule steps the admin app creates).
+pub fn format_rfc3339(ms: i64) -> alloc::string::String {
+    let secs = ms.div_euclid(1000);
+    let millis = ms.rem_euclid(1000);
+    let (year, month, day) = civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    let mut out = alloc::format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        s / 3600,
+        (s / 60) % 60,
+        s % 60
+    );
+    if millis != 0 {
+        out.push_str(&alloc::format!(".{millis:03}"));
+    }
+    out.push('Z');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,6 +209,31 @@ mod tests {
             "2026-1-01T00:00:00Z",
         ] {
             assert_eq!(parse_rfc3339(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn formats_and_reads_back() {
+        assert_eq!(format_rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(
+            format_rfc3339(1_796_115_600_123),
+            "2026-12-01T09:00:00.123Z"
+        );
+        assert_eq!(format_rfc3339(1_796_720_400_000), "2026-12-08T09:00:00Z");
+        assert_eq!(format_rfc3339(-1_000), "1969-12-31T23:59:59Z");
+        assert_eq!(format_rfc3339(951_782_400_500), "2000-02-29T00:00:00.500Z");
+        for ms in [
+            0,
+            1,
+            -1,
+            999,
+            951_782_400_500,
+            1_796_115_600_123,
+            4_102_444_800_000,
+            -62_135_596_800_000,
+        ] {
+            let text = format_rfc3339(ms);
+            assert_eq!(parse_rfc3339(&text), Some(ms), "{text}");
         }
     }
 }

@@ -196,19 +196,23 @@ fn test() -> Result {
                     "--no-default-features",
                 ],
             )?;
-            run(
-                &cargo,
-                &[
-                    "build",
-                    "--locked",
-                    "-p",
-                    "burgee-core",
-                    "--target",
-                    "wasm32v1-none",
-                    "--features",
-                    "json",
-                ],
-            )
+            for features in ["json", "compile"] {
+                run(
+                    &cargo,
+                    &[
+                        "build",
+                        "--locked",
+                        "-p",
+                        "burgee-core",
+                        "--target",
+                        "wasm32v1-none",
+                        "--no-default-features",
+                        "--features",
+                        features,
+                    ],
+                )?;
+            }
+            Ok(())
         })?;
         steps.step("unit, property, corpus, schema and CLI tests", || {
             run(&cargo, &["test", "--workspace", "--locked"])

@@ -1,0 +1,203 @@
+//! Writing whole flags and segments: create, replace, merge-patch, delete, and the stamps the
+//! store puts on flags.
+
+use alloc::collections::BTreeSet;
+use alloc::format;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use serde_json::Value;
+
+use super::{Action, Applied, EditError, Stamp};
+use crate::diagnostic::Diagnostic;
+use crate::json::merge_patch;
+use crate::load::{read_flag, read_segment};
+use crate::model::{Document, Flag};
+
+pub(super) fn on_off(enabled: bool) -> &'static str {
+    if enabled { "on" } else { "off" }
+}
+
+pub(super) fn applied(
+    action: Action,
+    target: &str,
+    flags: impl IntoIterator<Item = String>,
+    summary: String,
+) -> Applied {
+    Applied {
+        action,
+        target: target.into(),
+        flags: flags.into_iter().collect(),
+        summary,
+        created: false,
+        changed: true,
+    }
+}
+
+pub(super) fn put_applied(
+    noun: &str,
+    member: &str,
+    key: &str,
+    created: bool,
+    flags: Vec<String>,
+) -> Applied {
+    Applied {
+        action: if created {
+            Action::Create
+        } else {
+            Action::Replace
+        },
+        target: format!("{member}/{key}"),
+        flags,
+        summary: format!(
+            "{} {noun} `{key}`",
+            if created { "created" } else { "replaced" }
+        ),
+        created,
+        changed: true,
+    }
+}
+
+pub(super) fn union_of_flag_keys(a: &Document, b: &Document) -> Vec<String> {
+    let keys: BTreeSet<&String> = a.flags.keys().chain(b.flags.keys()).collect();
+    keys.into_iter().cloned().collect()
+}
+
+/// Keeps `createdAt`/`createdBy` from `previous` (or sets them for a new flag) and sets
+/// `updatedAt`/`updatedBy`: stamps are the store's, never the client's.
+pub(super) fn stamp_flag(flag: &mut Flag, previous: Option<&Flag>, stamp: Stamp<'_>) {
+    let now = crate::time::format_rfc3339(stamp.now_ms);
+    match previous {
+        Some(old) => {
+            flag.created_at.clone_from(&old.created_at);
+            flag.created_by.clone_from(&old.created_by);
+        }
+        None => {
+            flag.created_at = Some(now.clone());
+            flag.created_by = Some(stamp.actor.into());
+        }
+    }
+    flag.updated_at = Some(now);
+    flag.updated_by = Some(stamp.actor.into());
+}
+
+pub(super) fn touch(doc: &mut Document, key: &str, stamp: Stamp<'_>) {
+    if let Some(flag) = doc.flags.get_mut(key) {
+        flag.updated_at = Some(crate::time::format_rfc3339(stamp.now_ms));
+        flag.updated_by = Some(stamp.actor.into());
+    }
+}
+
+pub(super) fn put_flag(
+    doc: &mut Document,
+    key: String,
+    mut flag: Flag,
+    stamp: Stamp<'_>,
+) -> Applied {
+    let previous = doc.flags.get(&key);
+    stamp_flag(&mut flag, previous, stamp);
+    let created = previous.is_none();
+    doc.flags.insert(key.clone(), flag);
+    put_applied("flag", "flags", &key, created, alloc::vec![key.clone()])
+}
+
+/// The patched entry, read back as the loader would (a wrong-typed field is a diagnostic at its
+/// pointer), and the names of the fields the patch sets.
+pub(super) fn patched<T: serde::Serialize>(
+    previous: &T,
+    patch: &Value,
+    read: impl FnOnce(Value) -> Result<T, Diagnostic>,
+) -> Result<(T, Vec<String>), EditError> {
+    let mut value = serde_json::to_value(previous).unwrap_or(Value::Null);
+    merge_patch(&mut value, patch);
+    let fields = patch
+        .as_object()
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let entry = read(value).map_err(|d| EditError::Invalid(alloc::vec![d]))?;
+    Ok((entry, fields))
+}
+
+pub(super) fn patch_flag(
+    doc: &mut Document,
+    key: String,
+    patch: &Value,
+    stamp: Stamp<'_>,
+) -> Result<Applied, EditError> {
+    let previous = doc
+        .flags
+        .get(&key)
+        .ok_or_else(|| EditError::FlagNotFound(key.clone()))?;
+    let (mut flag, fields) = patched(previous, patch, |v| read_flag(&key, v))?;
+    stamp_flag(&mut flag, Some(previous), stamp);
+    doc.flags.insert(key.clone(), flag);
+    let summary = format!("patched flag `{key}` ({})", fields.join(", "));
+    Ok(applied(
+        Action::Patch,
+        &format!("flags/{key}"),
+        [key],
+        summary,
+    ))
+}
+
+pub(super) fn patch_segment(
+    doc: &mut Document,
+    key: String,
+    patch: &Value,
+) -> Result<Applied, EditError> {
+    let previous = doc
+        .segments
+        .get(&key)
+        .ok_or_else(|| EditError::SegmentNotFound(key.clone()))?;
+    let (segment, fields) = patched(previous, patch, |v| read_segment(&key, v))?;
+    doc.segments.insert(key.clone(), segment);
+    let summary = format!("patched segment `{key}` ({})", fields.join(", "));
+    Ok(applied(
+        Action::Patch,
+        &format!("segments/{key}"),
+        [],
+        summary,
+    ))
+}
+
+pub(super) fn delete_flag(doc: &mut Document, key: String) -> Result<Applied, EditError> {
+    if !doc.flags.contains_key(&key) {
+        return Err(EditError::FlagNotFound(key));
+    }
+    let dependents = doc.dependents(&key);
+    if !dependents.is_empty() {
+        return Err(EditError::FlagInUse {
+            flag: key,
+            dependents,
+        });
+    }
+    doc.flags.remove(&key);
+    let summary = format!("deleted flag `{key}`");
+    Ok(applied(
+        Action::Delete,
+        &format!("flags/{key}"),
+        [key],
+        summary,
+    ))
+}
+
+pub(super) fn delete_segment(doc: &mut Document, key: String) -> Result<Applied, EditError> {
+    if !doc.segments.contains_key(&key) {
+        return Err(EditError::SegmentNotFound(key));
+    }
+    let users = doc.segment_users(&key);
+    if !users.is_empty() {
+        return Err(EditError::SegmentInUse {
+            segment: key,
+            users,
+        });
+    }
+    doc.segments.remove(&key);
+    let summary = format!("deleted segment `{key}`");
+    Ok(applied(
+        Action::Delete,
+        &format!("segments/{key}"),
+        [],
+        summary,
+    ))
+}

@@ -1,0 +1,377 @@
+// Test code: a failed expectation should stop the test loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+use super::*;
+use crate::model::{Environment, Rollout, Serve};
+use alloc::boxed::Box;
+use alloc::vec;
+use serde_json::json;
+
+fn doc() -> Document {
+    crate::load(include_str!("../../../examples/tasks-app.json"))
+        .unwrap()
+        .document
+}
+
+const AT: Stamp<'static> = Stamp {
+    actor: "ana",
+    now_ms: 1_796_115_600_000,
+};
+
+fn flag(value: Value) -> Flag {
+    crate::read_flag("x", value).unwrap()
+}
+
+fn settings<'d>(d: &'d Document, key: &str, env: &str) -> &'d Environment {
+    &d.flags[key].environments[env]
+}
+
+#[test]
+fn flag_writes_stamp_and_summarize() {
+    let current = doc();
+    let new_flag = flag(
+        json!({"kind": "boolean", "variants": {"on": true, "off": false}, "createdBy": "forged"}),
+    );
+    let edit = Edit::PutFlag {
+        key: "new-one".into(),
+        flag: Box::new(new_flag),
+    };
+    let (d, a) = apply(&current, edit, AT).unwrap();
+    assert!(a.created && a.action == Action::Create && a.changed);
+    assert_eq!(a.summary, "created flag `new-one`");
+    let f = &d.flags["new-one"];
+    assert_eq!(f.created_by.as_deref(), Some("ana"));
+    assert_eq!(f.updated_at.as_deref(), Some("2026-12-01T09:00:00Z"));
+    let replaced = Edit::PutFlag {
+        key: "new-one".into(),
+        flag: Box::new(flag(json!({"kind": "boolean", "variants": {"on": true}}))),
+    };
+    let later = Stamp {
+        actor: "ed",
+        now_ms: AT.now_ms + 1,
+    };
+    let (d, a) = apply(&d, replaced, later).unwrap();
+    assert_eq!(a.action, Action::Replace);
+    assert_eq!(d.flags["new-one"].created_by.as_deref(), Some("ana"));
+    assert_eq!(d.flags["new-one"].updated_by.as_deref(), Some("ed"));
+}
+
+#[test]
+fn patches_merge_and_point_at_what_does_not_read() {
+    let current = doc();
+    let edit = Edit::PatchFlag {
+        key: "outbound_calling".into(),
+        patch: json!({"description": "calls", "tags": null}),
+    };
+    let (d, a) = apply(&current, edit, AT).unwrap();
+    assert_eq!(
+        a.summary,
+        "patched flag `outbound_calling` (description, tags)"
+    );
+    assert_eq!(
+        d.flags["outbound_calling"].description.as_deref(),
+        Some("calls")
+    );
+    assert!(d.flags["outbound_calling"].tags.is_empty());
+    let bad = Edit::PatchFlag {
+        key: "outbound_calling".into(),
+        patch: json!({"environments": {"production": {"enabled": "yes"}}}),
+    };
+    match apply(&current, bad, AT) {
+        Err(EditError::Invalid(d)) => assert_eq!(
+            d[0].pointer,
+            "/flags/outbound_calling/environments/production/enabled"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let missing = Edit::PatchSegment {
+        key: "nope".into(),
+        patch: json!({}),
+    };
+    assert_eq!(
+        apply(&current, missing, AT).unwrap_err(),
+        EditError::SegmentNotFound("nope".into())
+    );
+}
+
+#[test]
+fn deletes_refuse_what_is_still_used() {
+    let current = doc();
+    let e = apply(
+        &current,
+        Edit::DeleteFlag {
+            key: "enhanced-task-metadata".into(),
+        },
+        AT,
+    )
+    .unwrap_err();
+    assert!(matches!(e, EditError::FlagInUse { .. }), "{e:?}");
+    let e = apply(
+        &current,
+        Edit::DeleteSegment {
+            key: "beta-testers".into(),
+        },
+        AT,
+    )
+    .unwrap_err();
+    assert!(e.message().contains("is used by flag `"), "{}", e.message());
+    assert_eq!(
+        apply(&current, Edit::DeleteFlag { key: "nope".into() }, AT).unwrap_err(),
+        EditError::FlagNotFound("nope".into())
+    );
+    let (d, _) = apply(
+        &current,
+        Edit::DeleteFlag {
+            key: "checkout-button-color".into(),
+        },
+        AT,
+    )
+    .unwrap();
+    assert!(!d.flags.contains_key("checkout-button-color"));
+}
+
+#[test]
+fn a_toggle_to_the_same_state_changes_nothing() {
+    let current = doc();
+    let on = settings(&current, "outbound_calling", "production").is_enabled();
+    let toggle = |enabled| Edit::Toggle {
+        flag: "outbound_calling".into(),
+        environment: "production".into(),
+        enabled,
+    };
+    let (same, a) = apply(&current, toggle(on), AT).unwrap();
+    assert!(!a.changed);
+    assert_eq!(same, current);
+    let (flipped, a) = apply(&current, toggle(!on), AT).unwrap();
+    assert!(a.changed);
+    assert_eq!(
+        settings(&flipped, "outbound_calling", "production").enabled,
+        Some(!on)
+    );
+    let moon = Edit::Toggle {
+        flag: "outbound_calling".into(),
+        environment: "moon".into(),
+        enabled: false,
+    };
+    assert_eq!(
+        apply(&current, moon, AT).unwrap_err(),
+        EditError::EnvironmentNotFound("moon".into())
+    );
+}
+
+fn target(key: &str, attribute: Option<&str>, id: &str, enabled: bool) -> Edit {
+    Edit::Target {
+        flag: key.into(),
+        environment: "production".into(),
+        attribute: attribute.map(String::from),
+        id: id.into(),
+        enabled,
+    }
+}
+
+fn targeted(d: &Document, key: &str, variant_value: bool, id: &str) -> bool {
+    let f = &d.flags[key];
+    settings(d, key, "production").targets.iter().any(|t| {
+        f.variants[&t.variant].as_bool() == Some(variant_value)
+            && t.values.iter().any(|v| v.as_str() == Some(id))
+    })
+}
+
+#[test]
+fn targets_move_an_id_between_the_two_variants() {
+    let current = doc();
+    let (on, _) = apply(
+        &current,
+        target("outbound_calling", None, "user-9", true),
+        AT,
+    )
+    .unwrap();
+    assert!(targeted(&on, "outbound_calling", true, "user-9"));
+    let (off, _) = apply(&on, target("outbound_calling", None, "user-9", false), AT).unwrap();
+    assert!(!targeted(&off, "outbound_calling", true, "user-9"));
+    assert!(targeted(&off, "outbound_calling", false, "user-9"));
+    let e = apply(
+        &current,
+        target("checkout-button-color", None, "u", true),
+        AT,
+    )
+    .unwrap_err();
+    assert_eq!(e, EditError::NotBoolean("checkout-button-color".into()));
+    let (org, a) = apply(
+        &current,
+        target("sms_campaigns", Some("orgId"), "org-new", true),
+        AT,
+    )
+    .unwrap();
+    assert!(a.summary.starts_with("targeted org `org-new`"));
+    assert!(crate::validate(&org).iter().all(|d| !d.is_error()));
+}
+
+#[test]
+fn invalid_results_are_refused_with_pointers() {
+    let current = doc();
+    let edit = Edit::PatchFlag {
+        key: "outbound_calling".into(),
+        patch: json!({"environments": {"production": {"offVariant": "nope"}}}),
+    };
+    match apply(&current, edit, AT) {
+        Err(EditError::Invalid(d)) => assert!(
+            d.iter()
+                .any(|d| d.pointer == "/flags/outbound_calling/environments/production/offVariant")
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_rollout_share_keeps_buckets_and_scale() {
+    let mut current = doc();
+    let f = current.flags.get_mut("outbound_calling").unwrap();
+    let settings = f.environments.get_mut("production").unwrap();
+    settings.default_serve = Some(Serve {
+        rollout: Some(Rollout {
+            salt: Some("keep-me".into()),
+            weights: split_weights("on", "off", 500),
+            ..Rollout::default()
+        }),
+        ..Serve::default()
+    });
+    let edit = |share| Edit::Rollout {
+        flag: "outbound_calling".into(),
+        environment: "production".into(),
+        share,
+    };
+    let (d, a) = apply(&current, edit(2500), AT).unwrap();
+    assert_eq!(
+        a.summary,
+        "rolled `outbound_calling` out to 25 % in production"
+    );
+    let r = settings_of(&d)
+        .default_serve
+        .clone()
+        .unwrap()
+        .rollout
+        .unwrap();
+    assert_eq!(r.salt.as_deref(), Some("keep-me"));
+    let weights: Vec<(String, Value)> = r
+        .weights
+        .into_iter()
+        .map(|w| (w.variant, w.weight))
+        .collect();
+    assert_eq!(
+        weights,
+        vec![("on".into(), json!(25)), ("off".into(), json!(75))]
+    );
+    let (d, a) = apply(&current, edit(3333), AT).unwrap();
+    assert!(a.summary.contains("33.33 %"), "{}", a.summary);
+    let r = settings_of(&d)
+        .default_serve
+        .clone()
+        .unwrap()
+        .rollout
+        .unwrap();
+    assert_eq!(r.weights[0].weight, json!(3333));
+    assert_eq!(r.weights[1].weight, json!(6667));
+    assert_eq!(
+        apply(&current, edit(10_001), AT).unwrap_err(),
+        EditError::ShareOutOfRange(10_001)
+    );
+}
+
+fn settings_of(d: &Document) -> &Environment {
+    settings(d, "outbound_calling", "production")
+}
+
+#[test]
+fn everything_off_and_back_exactly() {
+    let current = doc();
+    let was_on: Vec<String> = current
+        .flags
+        .iter()
+        .filter(|(_, f)| {
+            f.environments
+                .get("production")
+                .is_some_and(Environment::is_enabled)
+        })
+        .map(|(k, _)| k.clone())
+        .collect();
+    assert!(was_on.len() >= 2, "the example has flags on in production");
+    let off = Edit::AllOff {
+        environment: "production".into(),
+    };
+    let (d, a) = apply(&current, off.clone(), AT).unwrap();
+    assert_eq!(a.flags, was_on);
+    assert!(d.flags.values().all(|f| {
+        f.environments
+            .get("production")
+            .is_none_or(|e| !e.is_enabled())
+    }));
+    let (again, a2) = apply(&d, off, AT).unwrap();
+    assert!(!a2.changed && again == d, "nothing left to switch off");
+    // Someone switches one back on meanwhile: the restore leaves it alone.
+    let first = was_on[0].clone();
+    let (d, _) = apply(
+        &d,
+        Edit::Toggle {
+            flag: first.clone(),
+            environment: "production".into(),
+            enabled: true,
+        },
+        AT,
+    )
+    .unwrap();
+    let restore = Edit::RestoreStates {
+        environment: "production".into(),
+        version: 7,
+        flags: was_on.clone(),
+    };
+    let (back, a) = apply(&d, restore, AT).unwrap();
+    assert_eq!(a.flags, was_on[1..].to_vec());
+    assert!(a.summary.contains(&first), "{}", a.summary);
+    for key in &was_on {
+        assert!(settings(&back, key, "production").is_enabled(), "{key}");
+    }
+    let unchanged: Vec<&String> = current
+        .flags
+        .keys()
+        .filter(|k| !was_on.contains(k))
+        .collect();
+    for key in unchanged {
+        assert_eq!(
+            back.flags[key]
+                .environments
+                .get("production")
+                .map(|e| e.enabled),
+            current.flags[key]
+                .environments
+                .get("production")
+                .map(|e| e.enabled),
+            "{key}"
+        );
+    }
+}
+
+#[test]
+fn entry_changes_name_rows() {
+    let a = doc();
+    let on = settings(&a, "outbound_calling", "staging").is_enabled();
+    let (b, _) = apply(
+        &a,
+        Edit::Toggle {
+            flag: "outbound_calling".into(),
+            environment: "staging".into(),
+            enabled: !on,
+        },
+        AT,
+    )
+    .unwrap();
+    let changes = EntryChanges::between(&a, &b);
+    assert_eq!(changes.flags, vec!["outbound_calling".to_string()]);
+    assert!(changes.segments.is_empty() && !changes.top);
+    let mut c = b.clone();
+    c.environments.push("qa".into());
+    c.segments.remove("beta-testers");
+    let changes = EntryChanges::between(&b, &c);
+    assert!(changes.top && changes.segments == vec!["beta-testers".to_string()]);
+    assert!(EntryChanges::between(&c, &c).is_empty());
+}
