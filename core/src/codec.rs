@@ -12,6 +12,9 @@
 //! exclude: litset, rules: count × (count × clause id)), flags: count × (key, kind: u8,
 //! variants: count × (name, json), body). A `body` is `0` live settings, `1` broken (message) or
 //! `2` forced (variant). Floats are 8 bytes little-endian; times are zigzag varints.
+//! docs/snapshot-format.md has every byte, and the versioning rule: the magic's digit is the
+//! format version, a decoder refuses every other one, and any change to what is written is a
+//! new version (tests/tests/golden_snapshot.rs holds the committed bytes to that).
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;

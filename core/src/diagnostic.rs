@@ -14,7 +14,7 @@ pub enum Severity {
 
 macro_rules! codes {
     ($($variant:ident = $name:literal,)*) => {
-        /// A diagnostic's stable identifier (ARCHITECTURE.md, "Validation").
+        /// A diagnostic's stable identifier (docs/semantics.md, "Diagnostic codes").
         #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
         #[non_exhaustive]
         pub enum Code { $($variant,)* }

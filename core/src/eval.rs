@@ -1,4 +1,5 @@
-//! Evaluation: DESIGN §3 step by step, over a compiled snapshot.
+//! Evaluation over a compiled snapshot, step by step in the order docs/semantics.md describes
+//! ("Evaluation order"): the first step that answers wins.
 //!
 //! The hot path allocates nothing: attributes come from context slots, literals were parsed at
 //! compile time, results borrow from the snapshot. Depth guards make cycles that slipped past

@@ -2,7 +2,9 @@
 //!
 //! Context strings are hashed once when the context is bound and literals once at compile
 //! time, so a lookup compares integers and touches string bytes only to confirm a hit. This is
-//! not the bucketing hash (that is murmur3, a public contract); it may change between versions.
+//! not the bucketing hash (that is murmur3, a public contract), but it is part of the binary
+//! snapshot format: literal sets are stored in its order and decoding checks that order, so
+//! changing it is a new format version (docs/snapshot-format.md).
 
 const K: u64 = 0x517c_c1b7_2722_0a95;
 

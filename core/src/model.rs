@@ -1,4 +1,5 @@
-//! The flag document as people write it: the public contract of DESIGN §2.
+//! The flag document as people write it: the public contract (docs/semantics.md, "The
+//! document"; schema/burgee.schema.json).
 //!
 //! These types are what the admin app edits and the store saves, so they must round-trip:
 //! fields this version does not know are kept in `extra` and written back (the validator warns
@@ -177,7 +178,7 @@ impl Default for Kind {
 }
 
 name_enum! {
-    /// A clause operator (ARCHITECTURE.md, "Clauses").
+    /// A clause operator (docs/semantics.md, "Operators").
     Op {
         In = "in",
         StartsWith = "startsWith",

@@ -25,7 +25,8 @@ const require = createRequire(join(dir, "package.json"));
 const pkgDir = join(dir, "node_modules/burgee");
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 
-// TOOLCHAIN.md: Debian's chromium, these flags, a fresh profile; never a downloaded browser.
+// The system's Chromium (Debian's package, which `cargo xtask` installs when /usr/bin/chromium is
+// missing), these flags and a fresh profile; the tests never download a browser of their own.
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
   "--headless",

@@ -26,7 +26,8 @@ export const artifacts = process.env.BURGEE_ARTIFACTS ?? join(repo, "target/admi
 export const example = JSON.parse(readFileSync(process.env.BURGEE_EXAMPLE ?? join(repo, "examples/tasks-app.json"), "utf8"));
 mkdirSync(artifacts, { recursive: true });
 
-// TOOLCHAIN.md: Debian's chromium with these flags and a fresh profile; never a downloaded one.
+// The system's Chromium (Debian's package, which `cargo xtask` installs when /usr/bin/chromium is
+// missing) with these flags and a fresh profile; the tests never download a browser of their own.
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = [
   "--headless",
