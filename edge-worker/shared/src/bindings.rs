@@ -17,8 +17,40 @@ pub const FLAG_STORE_CLASS: &str = "FlagStore";
 /// Variable: the environment evaluated when a request names none.
 pub const ENVIRONMENT_DEFAULT: &str = "ENVIRONMENT_DEFAULT";
 
-/// Variable: seconds an isolate serves its in-memory snapshot before revalidating it from KV.
+/// Variable: seconds between an isolate's reads of its snapshots from Workers KV, the backstop
+/// behind the relays' beacon (which brings changes within about a second). Production: 30.
 pub const SNAPSHOT_TTL_SECONDS: &str = "SNAPSHOT_TTL_SECONDS";
+
+/// Durable Object namespace of the relays: fan-out objects, one per region, that serve the
+/// freshness beacon and new snapshots to the isolates so that the writer handles writes only.
+pub const RELAY: &str = "RELAY";
+
+/// The Rust type / JavaScript class bound to [`RELAY`].
+pub const RELAY_CLASS: &str = "Relay";
+
+/// Variable: the relays' regions (Durable Object location hints, comma-separated); absent or
+/// empty: one relay, `global`.
+pub const RELAY_REGIONS: &str = "RELAY_REGIONS";
+
+/// Variable: `off` serves every flag's off variant (reason `STATIC`), the deployment-wide
+/// emergency switch; it wins over the `FF_<FLAG>` pins.
+pub const FF_ALL: &str = "FF_ALL";
+
+/// Variable: the most change streams one client IP may hold open on one isolate (default 20).
+pub const STREAMS_PER_IP: &str = "STREAMS_PER_IP";
+
+/// Variable: the most change streams one evaluation key may hold open on one isolate
+/// (default 2000).
+pub const STREAMS_PER_KEY: &str = "STREAMS_PER_KEY";
+
+/// Variable, tests only: `true` lets an admin make the store's KV writes fail on purpose
+/// (`PUT /api/v1/test/faults`), and makes the data plane's KV reads as stale as Cloudflare's
+/// location cache (`KV_READ_CACHE_SECONDS`). Never set it in production.
+pub const ALLOW_FAULT_INJECTION: &str = "ALLOW_FAULT_INJECTION";
+
+/// Variable, tests only (with [`ALLOW_FAULT_INJECTION`]): seconds a data-plane isolate keeps a
+/// value it read from KV, as Cloudflare's per-location read cache does (30 to 60 s).
+pub const KV_READ_CACHE_SECONDS: &str = "KV_READ_CACHE_SECONDS";
 
 /// Variable: the origin the worker gates and forwards to (edge gating is off without it).
 pub const ORIGIN_URL: &str = "ORIGIN_URL";
@@ -54,8 +86,8 @@ pub const PROJECT: &str = "PROJECT";
 mod tests {
     use super::*;
 
-    const WRANGLER_TOML: &str = include_str!("../wrangler.toml");
-    const CONTROL_TOML: &str = include_str!("../wrangler.control.toml");
+    const WRANGLER_TOML: &str = include_str!("../../wrangler.toml");
+    const CONTROL_TOML: &str = include_str!("../../wrangler.control.toml");
 
     fn declares(line: &str) -> bool {
         WRANGLER_TOML.lines().any(|l| l.trim() == line)

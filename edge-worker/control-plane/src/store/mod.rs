@@ -1,0 +1,2 @@
+pub mod rows;
+pub mod sql;
