@@ -27,6 +27,7 @@ mod eval;
 mod hash;
 pub mod key;
 pub mod murmur3;
+mod overrides;
 pub mod semver;
 mod snapshot;
 pub mod time;
@@ -53,6 +54,7 @@ pub use codec::DecodeError;
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;
+pub use overrides::Off;
 pub use key::valid_key;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 

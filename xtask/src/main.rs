@@ -165,15 +165,14 @@ fn test() -> Result {
             )
         })?;
         steps.step(
-            "clippy: the edge worker's data plane alone (--no-default-features)",
+            "clippy: the edge worker's data plane alone (its own features: no compiler)",
             || {
                 run(
                     &cargo,
                     &[
                         "clippy",
                         "-p",
-                        "burgee-edge-worker",
-                        "--no-default-features",
+                        "burgee-edge",
                         "--all-targets",
                         "--locked",
                         "--",
@@ -266,6 +265,7 @@ fn dev() -> Result {
     };
     let options = wrangler::Options {
         seed: Vec::new(),
+        control_vars: Vec::new(),
         vars: admin_api::admin_vars("dev-admin", &token),
     };
     let mut server = Wrangler::dev(&options)?;

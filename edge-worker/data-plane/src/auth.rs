@@ -8,27 +8,7 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-/// What a token may do; each role includes the ones before it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Read everything.
-    Viewer,
-    /// Also write flags and segments.
-    Editor,
-    /// Also restore versions, import documents and read the tokens' own audit.
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Viewer => "viewer",
-            Role::Editor => "editor",
-            Role::Admin => "admin",
-        }
-    }
-}
+pub use burgee_api::Role;
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]

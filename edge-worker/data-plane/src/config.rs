@@ -9,8 +9,9 @@ use std::rc::Rc;
 
 use worker::Env;
 
+use burgee_edge_shared::bindings;
+
 use crate::auth::Tokens;
-use crate::bindings;
 use crate::gate::Gates;
 use crate::keys::EvaluationKeys;
 
@@ -18,7 +19,8 @@ use crate::keys::EvaluationKeys;
 pub struct Config {
     /// The environment of requests that name none.
     pub default_environment: String,
-    /// How long an isolate serves a snapshot before revalidating it, in milliseconds.
+    /// How long an isolate serves a snapshot before reading it from KV again, in milliseconds
+    /// (the backstop behind the relays' beacon).
     pub ttl_ms: f64,
     /// Whether REST requests may set the evaluation time (tests and development only).
     pub allow_now: bool,
@@ -32,6 +34,18 @@ pub struct Config {
     pub evaluation_keys: Result<EvaluationKeys, String>,
     /// Whether the rate-limit binding exists.
     pub rate_limited: bool,
+    /// The project: which store (and relays) this deployment reads.
+    pub project: String,
+    /// The relays' regions (`RELAY_REGIONS`); empty: one relay, `global`.
+    pub relay_regions: Vec<String>,
+    /// `FF_ALL=off`: every flag served off.
+    pub all_off: bool,
+    /// Change streams one client IP, and one evaluation key, may hold on an isolate.
+    pub streams_per_ip: usize,
+    pub streams_per_key: usize,
+    /// Tests only: how long KV reads stay cached in this isolate, as Cloudflare's location
+    /// cache keeps them (`KV_READ_CACHE_SECONDS` with `ALLOW_FAULT_INJECTION`).
+    pub kv_read_cache_ms: Option<f64>,
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
@@ -44,10 +58,18 @@ fn text(env: &Env, name: &str) -> Option<String> {
 
 impl Config {
     pub fn read(env: &Env) -> Config {
-        let ttl_seconds = text(env, bindings::SNAPSHOT_TTL_SECONDS)
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .filter(|s| s.is_finite() && *s >= 0.0)
-            .unwrap_or(5.0);
+        let seconds = |name: &str| {
+            text(env, name)
+                .and_then(|v| v.trim().parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s >= 0.0)
+        };
+        let count = |name: &str, default: usize| {
+            text(env, name)
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .unwrap_or(default)
+        };
+        let ttl_seconds = seconds(bindings::SNAPSHOT_TTL_SECONDS).unwrap_or(30.0);
+        let testing = text(env, bindings::ALLOW_FAULT_INJECTION).is_some_and(|v| v.trim() == "true");
         Config {
             default_environment: text(env, bindings::ENVIRONMENT_DEFAULT)
                 .unwrap_or_else(|| "production".into()),
@@ -59,6 +81,21 @@ impl Config {
             admin_tokens: Tokens::parse(text(env, bindings::ADMIN_TOKENS).as_deref()),
             evaluation_keys: EvaluationKeys::parse(text(env, bindings::EVALUATION_KEYS).as_deref()),
             rate_limited: env.rate_limiter(bindings::EVALUATION_RATE_LIMIT).is_ok(),
+            project: text(env, bindings::PROJECT).unwrap_or_else(|| "default".into()),
+            relay_regions: text(env, bindings::RELAY_REGIONS)
+                .map(|v| {
+                    v.split(',')
+                        .map(|r| r.trim().to_string())
+                        .filter(|r| !r.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+            all_off: text(env, bindings::FF_ALL).is_some_and(|v| v.trim() == "off"),
+            streams_per_ip: count(bindings::STREAMS_PER_IP, 20),
+            streams_per_key: count(bindings::STREAMS_PER_KEY, 2000),
+            kv_read_cache_ms: seconds(bindings::KV_READ_CACHE_SECONDS)
+                .filter(|_| testing)
+                .map(|s| s * 1000.0),
         }
     }
 }

@@ -1,37 +1,29 @@
-//! The Burgee edge worker: a workers-rs worker for Cloudflare Workers and self-hosted `workerd`.
+//! The Burgee edge worker's data plane (script `burgee`, `wrangler.toml`): every request a user
+//! makes goes through it, so it only decodes and evaluates snapshots; the compiler and the
+//! document live in the control plane (`burgee-control`), which this crate cannot link.
 //!
-//! `cargo xtask dev` builds it (worker-build, then wasm-opt) into `build/` and runs it with
-//! `wrangler dev`; `cargo xtask test` runs its end-to-end tests against the real workerd.
+//! - [`routes`]: the HTTP surface, matched by a plain function per request; every answer is JSON
+//!   (the snapshot route excepted: it serves bytes).
+//! - [`snapshots`]: each environment's snapshots in this isolate, only ever replaced by newer
+//!   ones; [`freshness`]: the beacon that tells an isolate within about a second that it is
+//!   behind, and the relay it fetches the new snapshot from; [`kv_read`]: the Workers KV
+//!   backstop.
+//! - [`auth`] (admin tokens), [`keys`] (evaluation keys), [`gate`] (edge gating), [`ofrep`]
+//!   (OFREP bodies and statuses): pure decisions, tested natively.
+//! - [`config`]: the deployment's variables, read once per isolate.
 //!
-//! - [`routes`]: the HTTP surface (a [`worker::Router`]); every answer is JSON.
-//! - [`store`]: the `FlagStore` Durable Object, the control plane's single writer, and
-//!   [`admin`], what each admin write does to the document (feature `control-plane`).
-//! - [`access`]: which role each admin route needs (checked here, before forwarding).
-//! - [`bindings`]: binding and variable names, mirroring `wrangler.toml`.
-//!
-//! Two scripts are built from this crate (`cargo xtask` does both): the control plane, with the
-//! default feature `control-plane` (`build-control/`, deployed from `wrangler.control.toml`),
-//! exports the Durable Object and carries burgee-core's compiler and JSON loader; the data plane,
-//! `--no-default-features` (`build/`, `wrangler.toml`), evaluates from compiled snapshots and
-//! reaches the Durable Object through a cross-script binding. The data plane stays small and
-//! fast to start because none of the control plane is in it.
-//!
-//! The crate also builds natively (as an rlib) so that `cargo clippy/test --workspace` cover it;
-//! the JavaScript-facing parts then compile but are only ever called on wasm32.
+//! The crate also builds natively (as an rlib) so that `cargo clippy/test --workspace` cover
+//! it; the JavaScript-facing parts then compile but are only ever called on wasm32.
 
-pub mod access;
-#[cfg(feature = "control-plane")]
-pub mod admin;
 pub mod auth;
-pub mod bindings;
 pub mod config;
+pub mod freshness;
 pub mod gate;
 pub mod keys;
+pub mod kv_read;
 pub mod ofrep;
 pub mod routes;
 pub mod snapshots;
-#[cfg(feature = "control-plane")]
-pub mod store;
 
 use worker::{Context, Env, Request, Response, Result, event};
 

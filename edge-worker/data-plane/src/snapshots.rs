@@ -1,92 +1,143 @@
-//! Compiled snapshots, per environment, held in this isolate's memory.
+//! Each environment's snapshots in this isolate: the full one the edge evaluates, and the public
+//! (client-side) one it serves to browsers.
 //!
-//! Every evaluation route needs a snapshot, and a KV read plus a decode per request would cost
-//! more than the evaluation itself, so each isolate keeps the decoded snapshot and revalidates it
-//! from KV only after `SNAPSHOT_TTL_SECONDS`. Revalidation compares a hash of the bytes and
-//! decodes only when they changed. When KV fails or holds garbage, the last good snapshot keeps
-//! serving and is reported stale; with none at all, callers fail closed.
-//!
-//! KV keys (written by the control plane, or by the dev seeding step): `snapshot:<env>` is the
-//! full binary snapshot the edge evaluates, `public:<env>` the client-side one browsers may
-//! download. Both carry metadata `{"version", "publishedAt"}` (epoch ms).
+//! A snapshot is replaced only by one with a newer revision, whatever answers first or from
+//! where: a relay, the location cache, or a Workers KV read that is a minute stale. Every
+//! request first asks [`freshness`](crate::freshness) for the beacon (cheap: at most once a
+//! second per isolate); when the beacon names a newer revision, that snapshot is fetched from
+//! the relay before the request is answered, so a kill switch is served by an isolate about a
+//! second after its commit. Workers KV is read at a cold start and every
+//! `SNAPSHOT_TTL_SECONDS` as a backstop. When everything fails the last good snapshot keeps
+//! serving, reported stale; with none at all, callers fail closed.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
 use burgee_core::Snapshot;
-use burgee_core::murmur3::murmur3_x86_32;
-use serde::Deserialize;
+use burgee_edge_shared::kv::{Kind, SnapshotKey, content_hash};
 use worker::Env;
 
-use crate::bindings;
+use crate::freshness::{self, Location};
+use crate::{config, kv_read};
 
-/// What the control plane stores beside each snapshot.
-#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct Published {
-    pub version: u64,
-    /// Epoch milliseconds.
-    pub published_at: f64,
+/// One key's content in this isolate, with what `/health` reports about it.
+#[derive(Clone, Debug)]
+pub struct Slot<T> {
+    pub value: T,
+    /// The store version whose content this is.
+    pub revision: u64,
+    /// Epoch ms it was installed.
+    pub installed_at: f64,
+    /// Epoch ms of the last read of KV for it.
+    pub kv_checked_at: f64,
+    /// Why the last refresh failed, if it did (the value may then be stale).
+    pub problem: Option<String>,
 }
 
-/// A snapshot as served, with what `/health` reports about it.
-#[derive(Debug, Clone)]
-pub struct Loaded {
+/// A decoded full snapshot, with the overrides (`FF_*`) applied to it.
+#[derive(Clone, Debug)]
+pub struct Full {
     pub snapshot: Rc<Snapshot>,
-    pub published: Published,
-    /// Epoch ms of the last successful read from KV.
-    pub fetched_at: f64,
-    /// Why the last revalidation failed, if it did (the snapshot is then stale).
-    pub problem: Option<String>,
-    /// Flags pinned by `FF_*` variables, and overrides that could not apply.
+    /// What the `FF_*` variables did.
     pub overrides: Vec<String>,
 }
 
-/// The client-side snapshot's bytes, served as they are.
-#[derive(Debug, Clone)]
-pub struct PublicBytes {
+/// The public snapshot's bytes, served as they are.
+#[derive(Clone, Debug)]
+pub struct Public {
     pub bytes: Rc<Vec<u8>>,
     pub etag: String,
-    pub published: Published,
-    pub fetched_at: f64,
 }
 
-struct Entry<T> {
-    value: T,
-    /// Hash of the bytes the value came from.
-    hash: u64,
-    /// When a request of this isolate began revalidating this entry, until it finishes.
-    revalidating_since: Option<f64>,
+/// Every key's slot, and which keys a request is already fetching.
+#[derive(Debug)]
+pub struct Slots<T> {
+    slots: HashMap<String, Slot<T>>,
+    fetching: HashMap<String, f64>,
 }
 
-/// How long other requests keep serving the cached value, without a KV read of their own,
-/// while one request revalidates it: one read per isolate and TTL instead of one per request
-/// in flight (a stampede of identical reads whenever the TTL runs out under load). A read
-/// slower than this lets the next request try too.
-const REVALIDATION_GRACE_MS: f64 = 2_000.0;
-
-/// Whether this request should read KV for `entry` (and, if so, claims the revalidation):
-/// not while another request of this isolate is already at it.
-fn claim<T>(entry: Option<&mut Entry<T>>, now: f64, exclusive: bool) -> bool {
-    let Some(entry) = entry else { return true };
-    if exclusive
-        && let Some(since) = entry.revalidating_since
-        && now - since < REVALIDATION_GRACE_MS
-    {
-        return false;
+impl<T> Default for Slots<T> {
+    fn default() -> Self {
+        Slots {
+            slots: HashMap::new(),
+            fetching: HashMap::new(),
+        }
     }
-    entry.revalidating_since = Some(now);
-    true
+}
+
+/// How long other requests serve what they have while one request fetches a newer snapshot.
+const FETCH_GRACE_MS: f64 = 2_000.0;
+
+impl<T: Clone> Slots<T> {
+    pub fn get(&self, key: &str) -> Option<&Slot<T>> {
+        self.slots.get(key)
+    }
+
+    pub fn revision(&self, key: &str) -> Option<u64> {
+        self.slots.get(key).map(|s| s.revision)
+    }
+
+    /// Installs `value` at `revision` unless the slot already holds that revision or a newer
+    /// one: an isolate never goes back. `true` when installed.
+    pub fn install(&mut self, key: &str, value: T, revision: u64, now: f64) -> bool {
+        if self.revision(key).is_some_and(|held| held >= revision) {
+            return false;
+        }
+        let kv_checked_at = self.slots.get(key).map_or(0.0, |s| s.kv_checked_at);
+        self.slots.insert(
+            key.to_string(),
+            Slot {
+                value,
+                revision,
+                installed_at: now,
+                kv_checked_at,
+                problem: None,
+            },
+        );
+        true
+    }
+
+    /// Whether this request should fetch `key` (claiming it): not while another is at it.
+    pub fn claim(&mut self, key: &str, now: f64) -> bool {
+        if self
+            .fetching
+            .get(key)
+            .is_some_and(|since| now - since < FETCH_GRACE_MS)
+        {
+            return false;
+        }
+        self.fetching.insert(key.to_string(), now);
+        true
+    }
+
+    pub fn release(&mut self, key: &str) {
+        self.fetching.remove(key);
+    }
+
+    pub fn note(&mut self, key: &str, problem: Option<String>, kv_checked_at: Option<f64>) {
+        if let Some(slot) = self.slots.get_mut(key) {
+            slot.problem = problem;
+            if let Some(at) = kv_checked_at {
+                slot.kv_checked_at = at;
+            }
+        }
+    }
+
+    pub fn all(&self) -> Vec<(String, Slot<T>)> {
+        let mut all: Vec<(String, Slot<T>)> = self
+            .slots
+            .iter()
+            .map(|(k, s)| (k.clone(), s.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
 }
 
 thread_local! {
-    static FULL: RefCell<HashMap<String, Entry<Loaded>>> = RefCell::new(HashMap::new());
-    static PUBLIC: RefCell<HashMap<String, Entry<PublicBytes>>> = RefCell::new(HashMap::new());
-}
-
-fn hash(bytes: &[u8]) -> u64 {
-    (u64::from(murmur3_x86_32(&[bytes], 1)) << 32) | u64::from(murmur3_x86_32(&[bytes], 2))
+    static FULL: RefCell<Slots<Full>> = RefCell::new(Slots::default());
+    static PUBLIC: RefCell<Slots<Public>> = RefCell::new(Slots::default());
 }
 
 /// The name of the variable that pins `key`: `FF_` and the key in upper snake case.
@@ -100,11 +151,19 @@ pub fn override_variable(key: &str) -> String {
     name
 }
 
-/// Applies `FF_*` variables to a freshly decoded snapshot; returns what it did, for `/health`.
-fn apply_overrides(
+/// Applies the deployment's overrides to a freshly decoded snapshot: `FF_ALL=off` switches
+/// every flag off (and wins), else each `FF_<FLAG>` pins its flag. Returns what it did.
+pub fn apply_overrides(
     snapshot: &mut Snapshot,
+    all_off: bool,
     variable: impl Fn(&str) -> Option<String>,
 ) -> Vec<String> {
+    if all_off {
+        let [pinned, disabled, broken] = snapshot.force_all_off();
+        return vec![format!(
+            "FF_ALL=off: every flag off ({pinned} pinned to their off variant, {disabled} without one disabled, {broken} broken left as they are)"
+        )];
+    }
     let keys: Vec<String> = snapshot.flag_keys().map(String::from).collect();
     let mut notes = Vec::new();
     for key in keys {
@@ -119,242 +178,167 @@ fn apply_overrides(
     notes
 }
 
-fn ttl_ms(env: &Env) -> f64 {
-    crate::config::get(env).ttl_ms
-}
-
-/// The snapshot of `environment`, revalidated from KV when older than the TTL (or always,
-/// with `fresh`, for read-your-writes paths). `None`: no snapshot was ever loaded.
-pub async fn full(env: &Env, environment: &str, now: f64, fresh: bool) -> Option<Loaded> {
-    let cached = FULL.with(|c| {
-        c.borrow()
-            .get(environment)
-            .map(|e| (e.value.clone(), e.hash))
+fn full_of(env: &Env, bytes: &[u8]) -> Result<(Full, u64), String> {
+    let mut snapshot = Snapshot::decode(bytes)
+        .map_err(|e| format!("a snapshot that does not decode: {e}"))?;
+    let revision = snapshot.version();
+    let overrides = apply_overrides(&mut snapshot, config::get(env).all_off, |name| {
+        config::variable(env, name)
     });
-    if let Some((loaded, _)) = &cached
-        && !fresh
-        && loaded.problem.is_none()
-        && now - loaded.fetched_at < ttl_ms(env)
-    {
-        return Some(loaded.clone());
-    }
-    // Read-your-writes paths (`fresh`) always read; others leave it to the one already reading.
-    if let Some((loaded, _)) = &cached
-        && !FULL.with(|c| claim(c.borrow_mut().get_mut(environment), now, !fresh))
-    {
-        return Some(loaded.clone());
-    }
-    let read = async {
-        env.kv(bindings::FLAGS)
-            .map_err(|e| e.to_string())?
-            .get(&format!("snapshot:{environment}"))
-            .bytes_with_metadata::<Published>()
-            .await
-            .map_err(|e| e.to_string())
+    let full = Full {
+        snapshot: Rc::new(snapshot),
+        overrides,
     };
-    let result = match read.await {
-        Err(e) => Err(format!("KV read failed: {e}")),
-        Ok((None, _)) => Err(format!("no snapshot is published for `{environment}`")),
-        Ok((Some(bytes), published)) => {
-            let h = hash(&bytes);
-            match &cached {
-                Some((loaded, old)) if *old == h => Ok((None, h, loaded.published)),
-                _ => match Snapshot::decode(&bytes) {
-                    Ok(mut snapshot) => {
-                        let notes = apply_overrides(&mut snapshot, |name| {
-                            crate::config::variable(env, name)
-                        });
-                        let published = published.unwrap_or(Published {
-                            version: snapshot.version(),
-                            published_at: now,
-                        });
-                        Ok((Some((snapshot, notes)), h, published))
-                    }
-                    Err(e) => Err(format!("KV holds a snapshot that does not decode: {e}")),
-                },
+    Ok((full, revision))
+}
+
+fn public_of(bytes: Vec<u8>) -> Result<(Public, u64), String> {
+    let revision = Snapshot::decode(&bytes)
+        .map_err(|e| format!("a snapshot that does not decode: {e}"))?
+        .version();
+    let etag = format!("\"{revision}-{}\"", content_hash(&bytes));
+    Ok((
+        Public {
+            bytes: Rc::new(bytes),
+            etag,
+        },
+        revision,
+    ))
+}
+
+/// Brings one key up to what the beacon names (from the relay), and reads KV when the slot is
+/// empty or its last KV read is older than the TTL. `decode` turns bytes into the slot's value
+/// and its revision.
+async fn refresh<T: Clone + 'static>(
+    slots: &'static std::thread::LocalKey<RefCell<Slots<T>>>,
+    env: &Env,
+    location: &Location,
+    key: &SnapshotKey,
+    now: f64,
+    decode: impl Fn(Vec<u8>) -> Result<(T, u64), String>,
+) -> Option<Slot<T>> {
+    let name = key.to_string();
+    let beacon = freshness::beacon(env, location, now).await;
+    let wanted = beacon.as_ref().and_then(|b| b.key(key)).map(|p| p.revision);
+    let held = slots.with(|s| s.borrow().revision(&name));
+    let mut problem = None;
+    if wanted.is_some_and(|w| held.is_none_or(|h| h < w))
+        && slots.with(|s| s.borrow_mut().claim(&name, now))
+    {
+        match freshness::snapshot(env, location, key).await.and_then(|(b, _)| decode(b)) {
+            Ok((value, revision)) => {
+                slots.with(|s| s.borrow_mut().install(&name, value, revision, now));
             }
+            Err(e) => problem = Some(format!("the relay: {e}")),
         }
-    };
-    FULL.with(|c| {
-        let mut map = c.borrow_mut();
-        match result {
-            Ok((Some((snapshot, overrides)), h, published)) => {
-                let loaded = Loaded {
-                    snapshot: Rc::new(snapshot),
-                    published,
-                    fetched_at: now,
-                    problem: None,
-                    overrides,
-                };
-                map.insert(
-                    environment.into(),
-                    Entry {
-                        value: loaded.clone(),
-                        hash: h,
-                        revalidating_since: None,
-                    },
-                );
-                Some(loaded)
+        slots.with(|s| s.borrow_mut().release(&name));
+    }
+    let slot = slots.with(|s| s.borrow().get(&name).cloned());
+    let kv_due = slot
+        .as_ref()
+        .is_none_or(|s| now - s.kv_checked_at >= config::get(env).ttl_ms);
+    if kv_due {
+        match kv_read::read(env, &name, now).await {
+            Ok(Some((bytes, _))) => match decode(bytes) {
+                Ok((value, revision)) => {
+                    slots.with(|s| s.borrow_mut().install(&name, value, revision, now));
+                }
+                Err(e) => problem = problem.or(Some(format!("KV holds {e}"))),
+            },
+            Ok(None) if slot.is_none() => {
+                problem = Some(format!("nothing is published for `{}`", key.environment));
             }
-            Ok((None, _, _)) => {
-                let entry = map.get_mut(environment)?;
-                entry.value.fetched_at = now;
-                entry.value.problem = None;
-                entry.revalidating_since = None;
-                Some(entry.value.clone())
-            }
-            Err(problem) => {
-                worker::console_warn!("snapshot {environment}: {problem}");
-                let entry = map.get_mut(environment)?;
-                entry.value.problem = Some(problem);
-                entry.revalidating_since = None;
-                Some(entry.value.clone())
-            }
+            Ok(None) => {}
+            Err(e) => problem = problem.or(Some(format!("KV read failed: {e}"))),
         }
+    }
+    if let Some(p) = &problem {
+        worker::console_warn!("snapshot {name}: {p}");
+    }
+    slots.with(|s| {
+        let mut s = s.borrow_mut();
+        s.note(&name, problem, kv_due.then_some(now));
+        s.get(&name).cloned()
     })
 }
 
-/// The client-side snapshot's bytes for `environment`, revalidated like [`full`].
-pub async fn public(env: &Env, environment: &str, now: f64) -> Option<PublicBytes> {
-    let cached = PUBLIC.with(|c| {
-        c.borrow()
-            .get(environment)
-            .map(|e| (e.value.clone(), e.hash))
-    });
-    if let Some((bytes, _)) = &cached
-        && (now - bytes.fetched_at < ttl_ms(env)
-            || !PUBLIC.with(|c| claim(c.borrow_mut().get_mut(environment), now, true)))
-    {
-        return Some(bytes.clone());
-    }
-    let read = async {
-        env.kv(bindings::FLAGS)
-            .map_err(|e| e.to_string())?
-            .get(&format!("public:{environment}"))
-            .bytes_with_metadata::<Published>()
-            .await
-            .map_err(|e| e.to_string())
-    };
-    let fresh = match read.await {
-        Ok((Some(bytes), published)) if Snapshot::decode(&bytes).is_ok() => {
-            let h = hash(&bytes);
-            let published = published.unwrap_or_default();
-            Some(Entry {
-                value: PublicBytes {
-                    etag: format!("\"{}-{h:016x}\"", published.version),
-                    bytes: Rc::new(bytes),
-                    published,
-                    fetched_at: now,
-                },
-                hash: h,
-                revalidating_since: None,
-            })
-        }
-        Ok(_) => None,
-        Err(e) => {
-            worker::console_warn!("public snapshot {environment}: {e}");
-            None
-        }
-    };
-    PUBLIC.with(|c| {
-        let mut map = c.borrow_mut();
-        match fresh {
-            Some(entry) => {
-                let value = entry.value.clone();
-                map.insert(environment.into(), entry);
-                Some(value)
-            }
-            None => map.get_mut(environment).map(|e| {
-                e.revalidating_since = None;
-                e.value.clone()
-            }),
-        }
-    })
+/// The full snapshot of `environment`, brought up to date first. `None`: none was ever loaded.
+pub async fn full(env: &Env, location: &Location, environment: &str, now: f64) -> Option<Slot<Full>> {
+    let key = SnapshotKey::new(Kind::Full, environment);
+    refresh(&FULL, env, location, &key, now, |bytes| full_of(env, &bytes)).await
 }
 
-/// Every environment this isolate has a snapshot for, for `/health`.
-pub fn cached() -> Vec<(String, Loaded)> {
-    FULL.with(|c| {
-        let mut all: Vec<(String, Loaded)> = c
-            .borrow()
-            .iter()
-            .map(|(k, e)| (k.clone(), e.value.clone()))
-            .collect();
-        all.sort_by(|a, b| a.0.cmp(&b.0));
-        all
-    })
+/// The client-side snapshot's bytes for `environment`, brought up to date like [`full`].
+pub async fn public(env: &Env, location: &Location, environment: &str, now: f64) -> Option<Slot<Public>> {
+    let key = SnapshotKey::new(Kind::Public, environment);
+    refresh(&PUBLIC, env, location, &key, now, public_of).await
+}
+
+/// Every full snapshot this isolate holds, by environment, for `/health`.
+pub fn served() -> Vec<(String, Slot<Full>)> {
+    FULL.with(|s| s.borrow().all())
+        .into_iter()
+        .filter_map(|(k, slot)| SnapshotKey::parse(&k).map(|k| (k.environment, slot)))
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
     use super::*;
 
     #[test]
-    fn one_revalidation_at_a_time_unless_it_hangs_or_must_be_fresh() {
-        let mut entry = Entry {
-            value: (),
-            hash: 0,
-            revalidating_since: None,
-        };
-        assert!(
-            claim(Some(&mut entry), 1_000.0, true),
-            "the first request reads"
-        );
-        assert!(
-            !claim(Some(&mut entry), 1_001.0, true),
-            "the others serve the cache"
-        );
-        assert!(
-            claim(Some(&mut entry), 1_002.0, false),
-            "read-your-writes always reads"
-        );
-        assert!(
-            claim(Some(&mut entry), 1_002.0 + REVALIDATION_GRACE_MS, true),
-            "a read that hangs past the grace lets the next request try"
-        );
-        assert!(claim::<()>(None, 0.0, true), "nothing cached: read");
+    fn an_isolate_never_goes_back() {
+        let mut slots: Slots<&str> = Slots::default();
+        assert!(slots.install("snapshot:p", "v5", 5, 1.0));
+        assert!(!slots.install("snapshot:p", "v4", 4, 2.0), "older: refused");
+        assert!(!slots.install("snapshot:p", "v5 again", 5, 2.0), "same: kept");
+        assert!(slots.install("snapshot:p", "v7", 7, 3.0));
+        assert_eq!(slots.get("snapshot:p").unwrap().value, "v7");
+    }
+
+    #[test]
+    fn one_fetch_at_a_time_unless_it_hangs() {
+        let mut slots: Slots<()> = Slots::default();
+        assert!(slots.claim("k", 1_000.0));
+        assert!(!slots.claim("k", 1_500.0));
+        assert!(slots.claim("k", 1_000.0 + FETCH_GRACE_MS));
+        slots.release("k");
+        assert!(slots.claim("k", 3_100.0));
     }
 
     #[test]
     fn override_variable_names() {
         assert_eq!(override_variable("daily-planning"), "FF_DAILY_PLANNING");
-        assert_eq!(
-            override_variable("advanced_analytics"),
-            "FF_ADVANCED_ANALYTICS"
-        );
+        assert_eq!(override_variable("advanced_analytics"), "FF_ADVANCED_ANALYTICS");
         assert_eq!(override_variable("v1.checkout"), "FF_V1_CHECKOUT");
     }
 
+    fn snapshot() -> Snapshot {
+        let encoded = include_bytes!("../../../tests/golden/snapshot-v1.bin");
+        Snapshot::decode(encoded).unwrap()
+    }
+
     #[test]
-    fn overrides_pin_flags_and_report_bad_values() {
-        let doc = serde_json::json!({"environments": ["prod"], "flags": {
-            "daily-planning": {"kind": "boolean", "variants": {"on": true, "off": false},
-                "environments": {"prod": {"enabled": false, "offVariant": "off"}}},
-            "color": {"kind": "string", "variants": {"red": "#f00", "blue": "#00f"},
-                "environments": {"prod": {"enabled": true, "offVariant": "red", "defaultServe": {"variant": "red"}}}}}});
-        let mut s = burgee_core::load_value(doc)
+    fn overrides_pin_flags_report_bad_values_and_all_off_wins() {
+        let mut s = snapshot();
+        let keys: Vec<String> = s.flag_keys().map(String::from).collect();
+        let boolean = keys
+            .iter()
+            .find(|k| s.kind(k) == Some(burgee_core::Kind::Boolean))
             .unwrap()
-            .compile("prod")
-            .snapshot;
-        let notes = apply_overrides(&mut s, |name| match name {
-            "FF_DAILY_PLANNING" => Some("true".into()),
-            "FF_COLOR" => Some("green".into()),
+            .clone();
+        let pin = override_variable(&boolean);
+        let notes = apply_overrides(&mut s, false, |name| match name {
+            n if n == pin => Some("true".into()),
+            n if n == override_variable(&keys[0]) && keys[0] != boolean => Some("no-such".into()),
             _ => None,
         });
-        assert_eq!(notes.len(), 2);
-        assert!(
-            notes[0].contains("ignored") && notes[0].contains("FF_COLOR"),
-            "{notes:?}"
-        );
-        let ctx = s.context(&serde_json::json!({}));
-        let d = s.evaluate("daily-planning", &ctx, 0, None);
-        assert_eq!(
-            (d.value_json(), d.reason().as_str()),
-            (Some("true"), "STATIC")
-        );
-        assert_eq!(
-            s.evaluate("color", &ctx, 0, None).variant_name(),
-            Some("red")
-        );
+        assert!(notes.iter().any(|n| n.contains("pinned to true")), "{notes:?}");
+        let mut s = snapshot();
+        let notes = apply_overrides(&mut s, true, |_| Some("true".into()));
+        assert_eq!(notes.len(), 1);
+        assert!(notes[0].starts_with("FF_ALL=off"), "{notes:?}");
     }
 }

@@ -77,6 +77,16 @@ pub struct Changes {
     pub complete: bool,
 }
 
+/// What the writer pushes to a relay after each change: the beacon and the newest change log.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RelayUpdate {
+    pub beacon: Beacon,
+    pub changes: Vec<ChangeEntry>,
+}
+
+/// How many change-log entries the writer sends a relay, and a relay keeps.
+pub const CHANGE_LOG_KEPT: usize = 500;
+
 /// One version's changed flags in one environment, as the writer logs them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeEntry {

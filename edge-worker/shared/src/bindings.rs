@@ -1,7 +1,7 @@
 //! Names of the worker's bindings, mirroring `wrangler.toml` (one place to rename them).
 //!
 //! Tests below read `wrangler.toml` (the data plane) and `wrangler.control.toml` (the control
-//! plane) and fail when they drift apart.
+//! plane) and fail when they drift apart or from these names.
 
 /// Workers KV namespace that holds the compiled snapshots (`snapshot:<env>`), read by every
 /// isolate.
@@ -132,6 +132,12 @@ mod tests {
         assert!(control_declares(&format!(
             r#"new_sqlite_classes = ["{FLAG_STORE_CLASS}"]"#
         )));
+        assert!(control_declares(&format!(r#"name = "{RELAY}""#)));
+        assert!(control_declares(&format!(r#"class_name = "{RELAY_CLASS}""#)));
+        assert!(control_declares(&format!(
+            r#"new_sqlite_classes = ["{RELAY_CLASS}"]"#
+        )));
+        assert!(control_declares(&format!(r#"main = "control-plane/build/index.js""#)));
         let kv_id = |toml: &str| {
             toml.lines()
                 .find_map(|l| l.trim().strip_prefix("id = ").map(str::to_string))
@@ -149,6 +155,9 @@ mod tests {
 
     #[test]
     fn wrangler_toml_declares_every_binding() {
+        assert!(declares(r#"main = "data-plane/build/index.js""#));
+        assert!(declares(&format!(r#"name = "{RELAY}""#)), "DO {RELAY}");
+        assert!(declares(&format!(r#"class_name = "{RELAY_CLASS}""#)));
         assert!(declares(&format!(r#"binding = "{FLAGS}""#)), "KV {FLAGS}");
         assert!(declares(&format!(r#"name = "{STORE}""#)), "DO {STORE}");
         assert!(
@@ -167,6 +176,30 @@ mod tests {
                 .any(|l| l.trim().starts_with(&format!("{SNAPSHOT_TTL_SECONDS} = "))),
             "var {SNAPSHOT_TTL_SECONDS}"
         );
+    }
+
+    #[test]
+    fn the_shipped_values_are_production_values() {
+        let var = |toml: &str, name: &str| {
+            toml.lines()
+                .find_map(|l| l.trim().strip_prefix(&format!("{name} = ")))
+                .map(|v| v.trim_matches('"').to_string())
+        };
+        let ttl: f64 = var(WRANGLER_TOML, SNAPSHOT_TTL_SECONDS)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        assert!(ttl >= 30.0, "KV's own read cache is 30 s at least: {ttl}");
+        assert_eq!(var(WRANGLER_TOML, ALLOW_FAULT_INJECTION), None);
+        assert_eq!(var(CONTROL_TOML, ALLOW_FAULT_INJECTION), None);
+        assert_eq!(
+            var(WRANGLER_TOML, ENVIRONMENT_DEFAULT),
+            var(CONTROL_TOML, ENVIRONMENT_DEFAULT),
+            "both scripts default to the same environment"
+        );
+        let regions = var(WRANGLER_TOML, RELAY_REGIONS).unwrap_or_default();
+        for region in regions.split(',') {
+            assert!(crate::internal::REGIONS.contains(&region), "{region}");
+        }
     }
 
     #[test]

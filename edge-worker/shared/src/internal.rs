@@ -11,6 +11,10 @@ pub const ACTOR: &str = "X-Burgee-Actor";
 pub const ROLE: &str = "X-Burgee-Role";
 /// The environment a shortcut names by header.
 pub const ENVIRONMENT: &str = "X-Burgee-Environment";
+/// The project a forwarded request is for (the store remembers it to name its relays).
+pub const PROJECT: &str = "X-Burgee-Project";
+/// The name of the relay an isolate asks (the relay registers under it with the writer).
+pub const RELAY_NAME: &str = "X-Burgee-Relay";
 /// The revision of a snapshot a relay serves or receives.
 pub const REVISION: &str = "X-Burgee-Revision";
 

@@ -160,6 +160,7 @@ pub fn run() -> Result {
     );
     let options = Options {
         seed: Vec::new(),
+        control_vars: Vec::new(),
         // The TTL is wrangler.toml's, as shipped: the kill-switch check measures it.
         vars: vec![("ADMIN_TOKENS".into(), tokens_config(&tokens))],
     };

@@ -90,6 +90,7 @@ pub fn run() -> Result {
         .map_err(|e| Failed(format!("cannot read the example: {e}")))?;
     let options = Options {
         seed: seed::snapshots(&example, 1, str::to_string)?,
+        control_vars: Vec::new(),
         vars: vec![
             ("ORIGIN_URL".into(), origin.url()),
             (

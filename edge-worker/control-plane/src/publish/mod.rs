@@ -16,6 +16,7 @@
 
 pub mod faults;
 pub mod kv;
+pub mod relays;
 pub mod snapshots;
 
 use std::collections::BTreeMap;

@@ -28,6 +28,7 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, version INTEGER NOT NULL, summary TEXT NOT NULL, flags TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS changes (version INTEGER NOT NULL, environment TEXT NOT NULL, flags TEXT NOT NULL, PRIMARY KEY (version, environment))",
     "CREATE TABLE IF NOT EXISTS publication (key TEXT PRIMARY KEY, revision INTEGER NOT NULL, published INTEGER NOT NULL, revision_at REAL NOT NULL, hash TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, failing_since REAL, last_write_at REAL)",
+    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS publication_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key TEXT NOT NULL, revision INTEGER NOT NULL, message TEXT NOT NULL)",
 ];
 
@@ -234,7 +235,7 @@ impl<'s, S: Sql> Rows<'s, S> {
         self.run("DROP TABLE versions_v1", &[])?;
         // What the first layout recorded of publication is rebuilt: every key is published
         // again once.
-        self.run("DROP TABLE IF EXISTS meta", &[])?;
+        self.run("DELETE FROM meta WHERE key IN ('published', 'environments')", &[])?;
         Ok(())
     }
 
@@ -436,6 +437,22 @@ impl<'s, S: Sql> Rows<'s, S> {
                     serde_json::from_str(&text(r, "flags")).unwrap_or_default(),
                 )
             }))
+    }
+
+    /// A small named value the store keeps (its project, its relays).
+    pub fn meta(&self, key: &str) -> StoreResult<Option<String>> {
+        Ok(self
+            .run("SELECT value FROM meta WHERE key = ?", &[key.into()])?
+            .first()
+            .map(|r| text(r, "value")))
+    }
+
+    pub fn set_meta(&self, key: &str, value: &str) -> StoreResult<()> {
+        self.run(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+            &[key.into(), value.into()],
+        )
+        .map(drop)
     }
 
     /// Every key's publication state.

@@ -14,6 +14,8 @@ pub enum Route {
     OfrepConfiguration,
     /// `GET /v1/snapshot/{env}`.
     Snapshot,
+    /// `GET /v1/stream/{env}`: the change stream.
+    Stream,
     OfrepBulk,
     OfrepOne {
         key: String,
@@ -34,7 +36,7 @@ pub struct Matched {
 }
 
 fn decode(segment: &str) -> String {
-    super::evaluate::percent_decode(segment)
+    burgee_api::percent_decode(segment)
 }
 
 /// Matches a data-plane route; `None` for anything else.
@@ -61,6 +63,19 @@ pub fn route(method: &Method, path: &str) -> Option<Matched> {
                 Route::Preflight
             } else if get {
                 Route::Snapshot
+            } else {
+                return None;
+            };
+            return Some(Matched {
+                route,
+                environment: Some(decode(env)),
+            });
+        }
+        ["v1", "stream", env] if environment.is_none() && !env.is_empty() => {
+            let route = if options {
+                Route::Preflight
+            } else if get {
+                Route::Stream
             } else {
                 return None;
             };

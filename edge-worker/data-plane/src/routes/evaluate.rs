@@ -4,7 +4,12 @@
 //! `X-Burgee-Environment` header, else `ENVIRONMENT_DEFAULT`. Bodies and statuses come from
 //! [`crate::ofrep`]; this module only reads the request and writes the response.
 
+use std::rc::Rc;
+
+use burgee_api::Code;
 use burgee_core::Snapshot;
+use burgee_core::json::ResultFields;
+use burgee_edge_shared::query::query_pairs;
 use serde_json::{Map, Value};
 use worker::{Env, Headers, Request, Response, Result};
 
@@ -12,6 +17,7 @@ use super::dispatch::Matched;
 use super::{cors, error};
 use crate::config::{self, Config};
 use crate::ofrep::{self, Reply};
+use crate::freshness::Location;
 use crate::snapshots;
 
 /// Epoch milliseconds, from the runtime's clock (the core never reads one).
@@ -19,13 +25,6 @@ pub fn now() -> f64 {
     worker::Date::now().as_millis() as f64
 }
 
-fn valid_environment(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-}
 
 /// The environment a request evaluates in: the path's (`/env/{env}/…`), else the
 /// `X-Burgee-Environment` header, else the deployment's default; or the `400` that says why
@@ -44,21 +43,22 @@ pub fn environment(
             .flatten()
             .unwrap_or_else(|| config.default_environment.clone()),
     };
-    if valid_environment(&name) {
+    if burgee_core::valid_key(&name) {
         Ok(name)
     } else {
         Err(error(
-            400,
-            "invalid_environment",
-            "the environment must be 1–128 letters, digits, `.`, `_` or `-`",
+            Code::InvalidEnvironment,
+            &burgee_core::key::key_problem("the environment", &name),
         ))
     }
 }
 
-async fn snapshot(env: &Env, environment: &str) -> Option<std::rc::Rc<Snapshot>> {
-    snapshots::full(env, environment, now(), false)
+/// The snapshot of `environment`, brought up to date with the store first.
+pub async fn snapshot(req: &Request, env: &Env, environment: &str) -> Option<Rc<Snapshot>> {
+    let location = Location::of(req);
+    snapshots::full(env, &location, environment, now())
         .await
-        .map(|l| l.snapshot)
+        .map(|slot| slot.value.snapshot)
 }
 
 fn reply(reply: Reply) -> Result<Response> {
@@ -88,7 +88,7 @@ pub async fn ofrep_one(mut req: Request, env: &Env, key: &str, m: &Matched) -> R
         Err(response) => return cors::allow(response?),
     };
     let body = req.bytes().await.unwrap_or_default();
-    let snapshot = snapshot(env, &environment).await;
+    let snapshot = snapshot(&req, env, &environment).await;
     reply(ofrep::evaluate_one(
         snapshot.as_deref(),
         key,
@@ -105,7 +105,7 @@ pub async fn ofrep_bulk(mut req: Request, env: &Env, m: &Matched) -> Result<Resp
     };
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     let body = req.bytes().await.unwrap_or_default();
-    let snapshot = snapshot(env, &environment).await;
+    let snapshot = snapshot(&req, env, &environment).await;
     let stream = format!("/v1/stream/{environment}");
     reply(ofrep::evaluate_bulk(
         snapshot.as_deref(),
@@ -117,8 +117,9 @@ pub async fn ofrep_bulk(mut req: Request, env: &Env, m: &Matched) -> Result<Resp
 }
 
 /// `GET /ofrep/v1/configuration`: what the OFREP providers may ask about us.
-pub fn ofrep_configuration(env: &Env) -> Result<Response> {
-    let min_ms = config::get(env).ttl_ms;
+pub fn ofrep_configuration(_env: &Env) -> Result<Response> {
+    // Changes reach an isolate within the beacon's interval: polling faster learns nothing.
+    let min_ms = burgee_edge_shared::beacon::BEACON_INTERVAL_MS;
     cors::allow(Response::from_json(&serde_json::json!({
         "name": "burgee",
         "capabilities": {
@@ -126,51 +127,6 @@ pub fn ofrep_configuration(env: &Env) -> Result<Response> {
             "flagEvaluation": {"supportedTypes": ["boolean", "string", "int", "float", "object"]}
         }
     }))?)
-}
-
-fn hex(b: u8) -> Option<u8> {
-    (b as char).to_digit(16).map(|d| d as u8)
-}
-
-/// `application/x-www-form-urlencoded` decoding of one component (`+` is a space); invalid
-/// escapes are kept as written, invalid UTF-8 becomes U+FFFD.
-pub fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => match (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            ) {
-                (Some(h), Some(l)) => {
-                    out.push(h * 16 + l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-/// The decoded query parameters of a URL, in order. Read from the URL string directly: the
-/// `url` crate would bring Unicode tables into the worker for nothing (we never need a host).
-pub fn query_pairs(url: &str) -> Vec<(String, String)> {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let query = query.split_once('#').map_or(query, |(q, _)| q);
-    query
-        .split('&')
-        .filter(|p| !p.is_empty())
-        .map(|pair| match pair.split_once('=') {
-            Some((k, v)) => (percent_decode(k), percent_decode(v)),
-            None => (percent_decode(pair), String::new()),
-        })
-        .collect()
 }
 
 /// Query parameters that are not context attributes.
@@ -221,40 +177,11 @@ fn default_and_type(
     Ok((default, expected))
 }
 
-/// One flag's result in the core's JSON shape (`Detail::write_json`), plus `enabled` for
-/// boolean values, built directly as a JSON value.
-fn rest_detail(key: &str, detail: &burgee_core::Detail<'_>, default: &Value) -> Value {
-    let value = match detail.value_json() {
-        Some(json) => serde_json::from_str(json).unwrap_or(Value::Null),
-        None => default.clone(),
-    };
-    let mut out = Map::new();
-    out.insert("flag".into(), Value::String(key.into()));
-    if let Value::Bool(b) = value {
-        out.insert("enabled".into(), Value::Bool(b));
-    }
-    out.insert("value".into(), value);
-    out.insert(
-        "variant".into(),
-        detail
-            .variant_name()
-            .map_or(Value::Null, |v| Value::String(v.into())),
-    );
-    out.insert(
-        "reason".into(),
-        Value::String(detail.reason().as_str().into()),
-    );
-    if let Some(rule) = detail.rule_id() {
-        out.insert("ruleId".into(), Value::String(rule.into()));
-    }
-    if let Some(e) = detail.error() {
-        out.insert("errorCode".into(), Value::String(e.code().as_str().into()));
-        out.insert("errorMessage".into(), Value::String(e.message(key)));
-    }
-    if let Some(p) = detail.prerequisite() {
-        out.insert("prerequisite".into(), Value::String(p.into()));
-    }
-    Value::Object(out)
+/// A JSON response from text already written.
+fn json_text(status: u16, text: String) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    Ok(Response::ok(text)?.with_status(status).with_headers(headers))
 }
 
 /// The evaluation time: the clock, or a `now=` parameter (RFC 3339) where the deployment
@@ -270,7 +197,7 @@ fn requested_now(config: &Config, pairs: &[(String, String)]) -> std::result::Re
         .ok_or_else(|| format!("`now` {text:?} is not an RFC 3339 time"))
 }
 
-type Setup = (String, Value, Vec<(String, String)>, std::rc::Rc<Snapshot>);
+type Setup = (String, Value, Vec<(String, String)>, Rc<Snapshot>);
 
 async fn rest_setup(
     req: &Request,
@@ -279,37 +206,46 @@ async fn rest_setup(
 ) -> std::result::Result<Setup, Result<Response>> {
     let environment = environment(req, m.environment.as_deref(), &config::get(env))?;
     let pairs = query_pairs(&req.inner().url());
-    let context = query_context(&pairs).map_err(|why| error(400, "invalid_context", &why))?;
-    match snapshot(env, &environment).await {
+    let context = query_context(&pairs).map_err(|why| error(Code::InvalidContext, &why))?;
+    match snapshot(req, env, &environment).await {
         Some(s) => Ok((environment, context, pairs, s)),
         None => Err(error(
-            503,
-            "no_snapshot",
+            Code::NoSnapshot,
             &format!("no flag snapshot is available for `{environment}` yet"),
         )),
     }
 }
 
-/// `GET [/env/{env}]/feature-flags?userId=…`: every flag for one user.
+/// `GET [/env/{env}]/feature-flags?userId=…`: every flag for one user, in the core's result
+/// shape with `enabled` for booleans (`ResultFields::REST`).
 pub async fn rest_all(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     let (environment, context, _, snapshot) = match rest_setup(&req, env, m).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
     let context = snapshot.context(&context);
-    let mut flags = Map::new();
-    let mut details = Map::new();
+    let mut flags = String::new();
+    let mut details = String::new();
     for (key, detail) in snapshot.evaluate_all(&context, now() as i64) {
-        let d = rest_detail(key, &detail, &Value::Null);
-        flags.insert(key.into(), d.get("value").cloned().unwrap_or(Value::Null));
-        details.insert(key.into(), d);
+        let name = serde_json::to_string(key).unwrap_or_default();
+        for out in [&mut flags, &mut details] {
+            if !out.is_empty() {
+                out.push(',');
+            }
+            out.push_str(&name);
+            out.push(':');
+        }
+        flags.push_str(detail.value_json().unwrap_or("null"));
+        detail.write_json_with(&mut details, key, ResultFields::REST, "null");
     }
-    cors::allow(Response::from_json(&serde_json::json!({
-        "environment": environment,
-        "version": snapshot.version(),
-        "flags": flags,
-        "details": details,
-    }))?)
+    let environment = serde_json::to_string(&environment).unwrap_or_default();
+    let version = snapshot.version();
+    cors::allow(json_text(
+        200,
+        format!(
+            "{{\"environment\":{environment},\"version\":{version},\"flags\":{{{flags}}},\"details\":{{{details}}}}}"
+        ),
+    )?)
 }
 
 /// `GET [/env/{env}]/feature-flags/{KEY}?userId=…`: one flag for one user (`default`, `type`
@@ -321,26 +257,26 @@ pub async fn rest_one(req: Request, env: &Env, key: &str, m: &Matched) -> Result
     };
     let (default, expected) = match default_and_type(&pairs) {
         Ok(d) => d,
-        Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
+        Err(why) => return cors::allow(error(Code::InvalidRequest, &why)?),
     };
     let at = match requested_now(&config::get(env), &pairs) {
         Ok(at) => at,
-        Err(why) => return cors::allow(error(400, "invalid_request", &why)?),
+        Err(why) => return cors::allow(error(Code::InvalidRequest, &why)?),
     };
     let context = snapshot.context(&context);
     let detail = snapshot.evaluate(key, &context, at, expected);
-    let mut body = rest_detail(key, &detail, &default);
+    let mut body = String::new();
+    detail.write_json_with(&mut body, key, ResultFields::REST, &default.to_string());
     if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
         // The HTTP surface's error shape, beside the result (the caller's default) it stands for.
-        if let Some(fields) = body.as_object_mut() {
-            fields.insert(
-                "error".into(),
-                serde_json::json!({"code": "flag_not_found", "message": format!("flag `{key}` does not exist")}),
-            );
-        }
-        return cors::allow(Response::from_json(&body)?.with_status(404));
+        let error = burgee_api::ApiError::new(Code::FlagNotFound, format!("flag `{key}` does not exist"));
+        body.pop();
+        body.push_str(",\"error\":");
+        body.push_str(&serde_json::to_string(&error.body().error).unwrap_or_default());
+        body.push('}');
+        return cors::allow(json_text(404, body)?);
     }
-    cors::allow(Response::from_json(&body)?)
+    cors::allow(json_text(200, body)?)
 }
 
 #[cfg(test)]
@@ -406,9 +342,12 @@ mod tests {
 
     #[test]
     fn environment_names() {
-        assert!(valid_environment("production"));
-        assert!(!valid_environment("prod/../x"));
-        assert!(!valid_environment(""));
-        assert!(!valid_environment("snapshot:prod"));
+        // One key syntax with the document (a leading `.`, `_` or `-` used to pass here).
+        let valid = burgee_core::valid_key;
+        assert!(valid("production"));
+        assert!(!valid("prod/../x"));
+        assert!(!valid(""));
+        assert!(!valid("snapshot:prod"));
+        assert!(!valid(".hidden") && !valid("_x") && !valid("-x"));
     }
 }

@@ -6,25 +6,37 @@
 //! environment, `429` with `Retry-After` (seconds) past the rate limit. The limit counts per
 //! evaluation key when there is one, else per client IP (`CF-Connecting-IP`).
 
+use burgee_api::Code;
 use worker::{Env, Method, Request, Response, Result};
 
-use super::{cors, error, evaluate};
+use super::{cors, error};
 use crate::keys::{self, KeyDenied};
-use crate::{bindings, config};
+use burgee_edge_shared::bindings;
+
+use crate::config;
 
 /// Seconds a limited client should wait: the binding's period (`wrangler.toml`).
 const RETRY_AFTER_SECONDS: &str = "10";
 
-/// `None` when the request may go on; else the refusal to send.
-pub async fn check(req: &Request, env: &Env, environment: &str) -> Result<Option<Response>> {
+/// A request that may go on, and the evaluation key it presented (empty: none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Admitted {
+    pub key: String,
+}
+
+/// `Ok` when the request may go on; else the refusal to send.
+pub async fn check(
+    req: &Request,
+    env: &Env,
+    environment: &str,
+) -> Result<std::result::Result<Admitted, Response>> {
     let config = config::get(env);
     let keys = match &config.evaluation_keys {
         Ok(keys) => keys,
         Err(why) => {
             worker::console_error!("{why}");
             return refuse(error(
-                500,
-                "misconfigured",
+                Code::Misconfigured,
                 "the evaluation keys are misconfigured (EVALUATION_KEYS)",
             ));
         }
@@ -34,7 +46,7 @@ pub async fn check(req: &Request, env: &Env, environment: &str) -> Result<Option
     let authorization = headers.get("Authorization").ok().flatten();
     // The raw URL string, not `req.url()`: parsing a `Url` links the `url` crate's IDNA tables
     // into the data plane (measured: +95 KB gzip).
-    let query_key = evaluate::query_pairs(&req.inner().url())
+    let query_key = burgee_edge_shared::query::query_pairs(&req.inner().url())
         .into_iter()
         .find_map(|(k, v)| (k == "key").then_some(v));
     let key = keys::presented(
@@ -47,8 +59,7 @@ pub async fn check(req: &Request, env: &Env, environment: &str) -> Result<Option
         Ok(name) => name.to_string(),
         Err(KeyDenied::Unauthenticated) => {
             let mut r = error(
-                401,
-                "unauthenticated",
+                Code::Unauthenticated,
                 "evaluation needs a key: send X-API-Key or Authorization: Bearer",
             )?;
             r.headers_mut()
@@ -57,8 +68,7 @@ pub async fn check(req: &Request, env: &Env, environment: &str) -> Result<Option
         }
         Err(KeyDenied::Forbidden { name, environment }) => {
             return refuse(error(
-                403,
-                "forbidden",
+                Code::Forbidden,
                 &format!("the key `{name}` may not read the environment `{environment}`"),
             ));
         }
@@ -76,15 +86,14 @@ pub async fn check(req: &Request, env: &Env, environment: &str) -> Result<Option
         };
         if !allowed {
             let mut r = error(
-                429,
-                "rate_limited",
+                Code::RateLimited,
                 "too many evaluation requests; retry later",
             )?;
             r.headers_mut().set("Retry-After", RETRY_AFTER_SECONDS)?;
             return refuse(Ok(r));
         }
     }
-    Ok(None)
+    Ok(Ok(Admitted { key: name }))
 }
 
 /// Asks the rate limit binding whether `client` may make one more request, calling the
@@ -108,6 +117,6 @@ async fn within_limit(limiter: &worker::RateLimiter, client: &str) -> bool {
     !matches!(outcome.await, Ok(Some(false)))
 }
 
-fn refuse(response: Result<Response>) -> Result<Option<Response>> {
-    cors::allow(response?).map(Some)
+fn refuse(response: Result<Response>) -> Result<std::result::Result<Admitted, Response>> {
+    cors::allow(response?).map(Err)
 }

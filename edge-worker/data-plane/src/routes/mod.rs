@@ -1,24 +1,27 @@
-//! The worker's HTTP surface: one [`worker::Router`], one handler module per area.
+//! The worker's HTTP surface, one handler module per area: evaluation ([`evaluate`]), the
+//! client-side snapshot ([`snapshot`]), change streams ([`stream`]), `/health` ([`health`]),
+//! the admin API's front door ([`forward`]) and edge gating ([`proxy`]).
 //!
-//! Every answer is JSON (the snapshot route excepted: it serves bytes), errors included
+//! Every answer is JSON (the snapshot and stream routes excepted), errors included
 //! ([`error`]). Evaluation routes are public and CORS-enabled ([`cors`]); each also exists under
 //! `/env/{env}/…`, which picks the environment (see [`evaluate::environment`]).
 
-mod admin;
 mod cors;
 mod dispatch;
 mod error;
-mod evaluate;
+pub mod evaluate;
+mod forward;
 mod guard;
-mod health;
+pub mod health;
 mod proxy;
 mod snapshot;
+mod stream;
 
-pub use error::{ErrorBody, ErrorDetail, error};
-pub use evaluate::{percent_decode, query_pairs};
+pub use error::{api_error, error, error_at};
 pub use health::{Health, VERSION};
 
 use dispatch::{Matched, Route};
+use burgee_api::Code;
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
 use crate::config;
@@ -44,24 +47,35 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
     let guarded = matches!(
         m.route,
         Route::Snapshot
+            | Route::Stream
             | Route::OfrepBulk
             | Route::OfrepOne { .. }
             | Route::RestAll
             | Route::RestOne { .. }
     );
+    let mut key = String::new();
     if guarded {
         // An invalid environment is the handler's 400; keys are checked for valid ones.
         if let Ok(environment) =
             evaluate::environment(&req, m.environment.as_deref(), &config::get(env))
-            && let Some(refusal) = guard::check(&req, env, &environment).await?
         {
-            return Ok(refusal);
+            match guard::check(&req, env, &environment).await? {
+                Ok(admitted) => key = admitted.key,
+                Err(refusal) => return Ok(refusal),
+            }
         }
     }
     match &m.route {
         Route::Health => health::get(req, env, &m).await,
         Route::OfrepConfiguration => evaluate::ofrep_configuration(env),
         Route::Snapshot => snapshot::get(req, env, &m).await,
+        Route::Stream => {
+            let config = config::get(env);
+            match evaluate::environment(&req, m.environment.as_deref(), &config) {
+                Ok(environment) => stream::handle(req, env, &environment, &key).await,
+                Err(response) => cors::allow(response?),
+            }
+        }
         Route::OfrepBulk => evaluate::ofrep_bulk(req, env, &m).await,
         Route::OfrepOne { key } => evaluate::ofrep_one(req, env, key, &m).await,
         Route::RestAll => evaluate::rest_all(req, env, &m).await,
@@ -79,24 +93,22 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let result = match dispatch::route(&method, &path) {
         Some(m) => data_plane(req, &env, m).await,
-        None if admin::matches(&method, &path) => admin::handle(req, &env).await,
+        None if forward::matches(&method, &path) => forward::handle(req, &env).await,
         None if dispatch::known_path(&path) => error(
-            405,
-            "method_not_allowed",
+            Code::MethodNotAllowed,
             &format!("{method} is not allowed on {path}"),
         ),
         None => router().run(req, env).await,
     };
     match result {
         Ok(response) if response.status_code() == 405 && !is_json(&response) => error(
-            405,
-            "method_not_allowed",
+            Code::MethodNotAllowed,
             &format!("{method} is not allowed on {path}"),
         ),
         Ok(response) => Ok(response),
         Err(e) => {
             worker::console_error!("{method} {path}: {e}");
-            error(500, "internal", "internal error")
+            error(Code::Internal, "internal error")
         }
     }
 }
@@ -110,8 +122,7 @@ fn is_json(response: &Response) -> bool {
 
 fn not_found(req: Request, _ctx: RouteContext<()>) -> Result<Response> {
     error(
-        404,
-        "not_found",
+        Code::NotFound,
         &format!("no route for {} {}", req.method(), req.path()),
     )
 }

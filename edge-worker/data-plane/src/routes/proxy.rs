@@ -9,6 +9,7 @@
 //! no flags.
 
 use serde_json::{Map, Value, json};
+use burgee_api::Code;
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::error;
@@ -28,8 +29,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     let config = config::get(env);
     let Some(origin) = config.origin.clone() else {
         return error(
-            404,
-            "not_found",
+            Code::NotFound,
             &format!("no route for {} {}", req.method(), req.path()),
         );
     };
@@ -37,7 +37,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         Ok(g) => g.clone(),
         Err(why) => {
             worker::console_error!("{why}");
-            return error(500, "misconfigured", "edge gating is misconfigured (GATES)");
+            return error(Code::Misconfigured, "edge gating is misconfigured (GATES)");
         }
     };
     let environment = match environment(&req, None, &config) {
@@ -56,34 +56,18 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         (now / 1000.0) as i64,
     );
 
-    let loaded = snapshots::full(env, &environment, now, false).await;
+    let location = crate::freshness::Location::of(&req);
+    let loaded = snapshots::full(env, &location, &environment, now).await;
     let mut flags = Map::new();
     let mut values = Map::new();
     if let Some(loaded) = &loaded {
-        let snapshot = &loaded.snapshot;
+        let snapshot = &loaded.value.snapshot;
         let bound = snapshot.context(&context);
         for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
-            let value: Value = detail
-                .value_json()
-                .and_then(|j| serde_json::from_str(j).ok())
-                .unwrap_or(Value::Null);
-            let mut entry = Map::new();
-            entry.insert("value".into(), value.clone());
-            entry.insert(
-                "variant".into(),
-                detail
-                    .variant_name()
-                    .map_or(Value::Null, |v| Value::String(v.into())),
-            );
-            entry.insert(
-                "reason".into(),
-                Value::String(detail.reason().as_str().into()),
-            );
-            if let Some(code) = detail.error_code() {
-                entry.insert("errorCode".into(), Value::String(code.as_str().into()));
-            }
-            flags.insert(key.into(), Value::Object(entry));
-            values.insert(key.into(), value);
+            // The core's one result shape (`EvaluationResult`), as the npm package reads it.
+            let result = burgee_core::EvaluationResult::of(&detail, key, &Value::Null);
+            values.insert(key.into(), result.value.clone());
+            flags.insert(key.into(), serde_json::to_value(result).unwrap_or(Value::Null));
         }
     }
 
@@ -92,8 +76,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         let on = values.get(flag).and_then(Value::as_bool) == Some(true);
         if !on {
             let mut response = error(
-                403,
-                "feature_disabled",
+                Code::FeatureDisabled,
                 &format!("`{path}` needs the feature `{flag}`, which is not on for you"),
             )?;
             response
@@ -137,7 +120,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         Ok(r) => r,
         Err(e) => {
             worker::console_error!("origin {target}: {e}");
-            return error(502, "origin_unreachable", "the origin did not answer");
+            return error(Code::OriginUnreachable, "the origin did not answer");
         }
     };
 
@@ -161,7 +144,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     let html = upstream.text().await?;
     let bootstrap = json!({
         "environment": environment,
-        "version": loaded.as_ref().map(|l| l.snapshot.version()),
+        "version": loaded.as_ref().map(|l| l.revision),
         "context": context.get("targetingKey").map(|k| json!({"targetingKey": k})).unwrap_or(json!({})),
         "flags": flags,
     });
