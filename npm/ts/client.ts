@@ -20,7 +20,7 @@ import type {
   EvaluationDetails,
   ValueType,
 } from "./types.js";
-import { message } from "./codes.js";
+import { message } from "./messages.js";
 
 /** Something that answers evaluations for the current context. */
 export interface Source {
