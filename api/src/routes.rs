@@ -48,34 +48,114 @@ pub enum RouteId {
 const TABLE: &[(RouteId, &str, &str, Role)] = &[
     (RouteId::Whoami, "GET", "/api/v1/whoami", Role::Viewer),
     (RouteId::Document, "GET", "/api/v1/document", Role::Viewer),
-    (RouteId::ReplaceDocument, "PUT", "/api/v1/document", Role::Editor),
+    (
+        RouteId::ReplaceDocument,
+        "PUT",
+        "/api/v1/document",
+        Role::Editor,
+    ),
     (RouteId::Export, "GET", "/api/v1/export", Role::Viewer),
     (RouteId::Import, "POST", "/api/v1/import", Role::Admin),
     (RouteId::Validate, "POST", "/api/v1/validate", Role::Viewer),
     (RouteId::Flags, "GET", "/api/v1/flags", Role::Viewer),
     (RouteId::Flag, "GET", "/api/v1/flags/{key}", Role::Viewer),
     (RouteId::PutFlag, "PUT", "/api/v1/flags/{key}", Role::Editor),
-    (RouteId::PatchFlag, "PATCH", "/api/v1/flags/{key}", Role::Editor),
-    (RouteId::DeleteFlag, "DELETE", "/api/v1/flags/{key}", Role::Editor),
-    (RouteId::Toggle, "POST", "/api/v1/flags/{key}/toggle", Role::Editor),
+    (
+        RouteId::PatchFlag,
+        "PATCH",
+        "/api/v1/flags/{key}",
+        Role::Editor,
+    ),
+    (
+        RouteId::DeleteFlag,
+        "DELETE",
+        "/api/v1/flags/{key}",
+        Role::Editor,
+    ),
+    (
+        RouteId::Toggle,
+        "POST",
+        "/api/v1/flags/{key}/toggle",
+        Role::Editor,
+    ),
     (RouteId::Segments, "GET", "/api/v1/segments", Role::Viewer),
-    (RouteId::Segment, "GET", "/api/v1/segments/{key}", Role::Viewer),
-    (RouteId::PutSegment, "PUT", "/api/v1/segments/{key}", Role::Editor),
-    (RouteId::PatchSegment, "PATCH", "/api/v1/segments/{key}", Role::Editor),
-    (RouteId::DeleteSegment, "DELETE", "/api/v1/segments/{key}", Role::Editor),
+    (
+        RouteId::Segment,
+        "GET",
+        "/api/v1/segments/{key}",
+        Role::Viewer,
+    ),
+    (
+        RouteId::PutSegment,
+        "PUT",
+        "/api/v1/segments/{key}",
+        Role::Editor,
+    ),
+    (
+        RouteId::PatchSegment,
+        "PATCH",
+        "/api/v1/segments/{key}",
+        Role::Editor,
+    ),
+    (
+        RouteId::DeleteSegment,
+        "DELETE",
+        "/api/v1/segments/{key}",
+        Role::Editor,
+    ),
     (RouteId::History, "GET", "/api/v1/history", Role::Viewer),
-    (RouteId::Version, "GET", "/api/v1/history/{version}", Role::Viewer),
+    (
+        RouteId::Version,
+        "GET",
+        "/api/v1/history/{version}",
+        Role::Viewer,
+    ),
     (RouteId::Diff, "GET", "/api/v1/diff", Role::Viewer),
-    (RouteId::Restore, "POST", "/api/v1/restore/{version}", Role::Admin),
+    (
+        RouteId::Restore,
+        "POST",
+        "/api/v1/restore/{version}",
+        Role::Admin,
+    ),
     (RouteId::Audit, "GET", "/api/v1/audit", Role::Viewer),
     (RouteId::Evaluate, "POST", "/api/v1/evaluate", Role::Viewer),
-    (RouteId::Publication, "GET", "/api/v1/publication", Role::Viewer),
-    (RouteId::AllOff, "POST", "/api/v1/environments/{env}/all-off", Role::Editor),
-    (RouteId::UndoAllOff, "POST", "/api/v1/environments/{env}/all-off/undo", Role::Editor),
+    (
+        RouteId::Publication,
+        "GET",
+        "/api/v1/publication",
+        Role::Viewer,
+    ),
+    (
+        RouteId::AllOff,
+        "POST",
+        "/api/v1/environments/{env}/all-off",
+        Role::Editor,
+    ),
+    (
+        RouteId::UndoAllOff,
+        "POST",
+        "/api/v1/environments/{env}/all-off/undo",
+        Role::Editor,
+    ),
     (RouteId::Faults, "PUT", "/api/v1/test/faults", Role::Admin),
-    (RouteId::ShortcutToggle, "PUT", "/feature-flags/{key}", Role::Editor),
-    (RouteId::ShortcutUser, "POST", "/feature-flags/{key}/user/{id}", Role::Editor),
-    (RouteId::ShortcutOrg, "POST", "/feature-flags/{key}/org/{id}", Role::Editor),
+    (
+        RouteId::ShortcutToggle,
+        "PUT",
+        "/feature-flags/{key}",
+        Role::Editor,
+    ),
+    (
+        RouteId::ShortcutUser,
+        "POST",
+        "/feature-flags/{key}/user/{id}",
+        Role::Editor,
+    ),
+    (
+        RouteId::ShortcutOrg,
+        "POST",
+        "/feature-flags/{key}/org/{id}",
+        Role::Editor,
+    ),
 ];
 
 /// A request matched to a route, with its decoded path parameters in pattern order.
@@ -303,11 +383,19 @@ mod tests {
         );
         assert_eq!(
             Route::parse("POST", "/api/v1/flags/x"),
-            Err(Miss::MethodNotAllowed(vec!["GET", "PUT", "PATCH", "DELETE"]))
+            Err(Miss::MethodNotAllowed(vec![
+                "GET", "PUT", "PATCH", "DELETE"
+            ]))
         );
         assert_eq!(Route::parse("GET", "/api/v1/nothing"), Err(Miss::NotAdmin));
-        assert_eq!(Route::parse("GET", "/feature-flags/x"), Err(Miss::MethodNotAllowed(vec!["PUT"])));
-        assert_eq!(Route::parse("GET", "/api/v1/flags//toggle"), Err(Miss::NotAdmin));
+        assert_eq!(
+            Route::parse("GET", "/feature-flags/x"),
+            Err(Miss::MethodNotAllowed(vec!["PUT"]))
+        );
+        assert_eq!(
+            Route::parse("GET", "/api/v1/flags//toggle"),
+            Err(Miss::NotAdmin)
+        );
         assert!(RouteId::Toggle.writes() && !RouteId::Validate.writes());
     }
 

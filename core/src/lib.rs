@@ -54,8 +54,8 @@ pub use codec::DecodeError;
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;
-pub use overrides::Off;
 pub use key::valid_key;
+pub use overrides::Off;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 
 #[cfg(feature = "json")]

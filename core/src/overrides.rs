@@ -93,11 +93,20 @@ mod tests {
         assert_eq!(s.force_all_off(), [2, 1, 1]);
         let ctx = s.context(&json!({"targetingKey": "u"}));
         let d = s.evaluate("with-off", &ctx, 0, None);
-        assert_eq!((d.variant_name(), d.reason().as_str()), (Some("b"), "STATIC"));
+        assert_eq!(
+            (d.variant_name(), d.reason().as_str()),
+            (Some("b"), "STATIC")
+        );
         let d = s.evaluate("bool", &ctx, 0, None);
-        assert_eq!((d.value_json(), d.reason().as_str()), (Some("false"), "STATIC"));
+        assert_eq!(
+            (d.value_json(), d.reason().as_str()),
+            (Some("false"), "STATIC")
+        );
         let d = s.evaluate("no-off", &ctx, 0, None);
         assert_eq!((d.variant_name(), d.reason().as_str()), (None, "DISABLED"));
-        assert_eq!(s.evaluate("broken", &ctx, 0, None).reason().as_str(), "ERROR");
+        assert_eq!(
+            s.evaluate("broken", &ctx, 0, None).reason().as_str(),
+            "ERROR"
+        );
     }
 }

@@ -62,7 +62,11 @@ const SCRIPTS: [Script; 2] = [
 
 /// Where a script's build lands: `edge-worker/<crate>/build/` (`wrangler*.toml` name it).
 pub fn build_dir(data_plane: bool) -> std::path::PathBuf {
-    let crate_dir = if data_plane { "data-plane" } else { "control-plane" };
+    let crate_dir = if data_plane {
+        "data-plane"
+    } else {
+        "control-plane"
+    };
     root().join("edge-worker").join(crate_dir).join("build")
 }
 

@@ -132,9 +132,17 @@ impl Relay {
     }
 
     fn writer(&self) -> std::result::Result<worker::Stub, ApiError> {
-        let project = self.held.borrow().project.clone().unwrap_or_else(|| "default".into());
+        let project = self
+            .held
+            .borrow()
+            .project
+            .clone()
+            .unwrap_or_else(|| "default".into());
         let unavailable = |e: worker::Error| ApiError::new(Code::StoreUnavailable, e.to_string());
-        let namespace = self.env.durable_object(bindings::STORE).map_err(unavailable)?;
+        let namespace = self
+            .env
+            .durable_object(bindings::STORE)
+            .map_err(unavailable)?;
         namespace.get_by_name(&project).map_err(unavailable)
     }
 
@@ -189,7 +197,10 @@ impl Relay {
         let held_now = self.held.borrow().snapshots.get(key).cloned();
         match (held_now, wanted) {
             (Some((revision, bytes)), Some(w)) if revision >= w => bytes_response(&bytes, revision),
-            (_, None) => json_error(&ApiError::new(Code::NoSnapshot, format!("no snapshot `{key}`"))),
+            (_, None) => json_error(&ApiError::new(
+                Code::NoSnapshot,
+                format!("no snapshot `{key}`"),
+            )),
             _ => {
                 let path = format!(
                     "{}/snapshot/{}",

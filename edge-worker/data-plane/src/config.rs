@@ -69,7 +69,8 @@ impl Config {
                 .unwrap_or(default)
         };
         let ttl_seconds = seconds(bindings::SNAPSHOT_TTL_SECONDS).unwrap_or(30.0);
-        let testing = text(env, bindings::ALLOW_FAULT_INJECTION).is_some_and(|v| v.trim() == "true");
+        let testing =
+            text(env, bindings::ALLOW_FAULT_INJECTION).is_some_and(|v| v.trim() == "true");
         Config {
             default_environment: text(env, bindings::ENVIRONMENT_DEFAULT)
                 .unwrap_or_else(|| "production".into()),

@@ -6,9 +6,9 @@
 use std::cell::RefCell;
 
 use burgee_edge_shared::beacon::{BEACON_INTERVAL_MS, Beacon, Changes};
+use burgee_edge_shared::bindings;
 use burgee_edge_shared::internal::{self, region_for, relay_name};
 use burgee_edge_shared::kv::SnapshotKey;
-use burgee_edge_shared::bindings;
 use worker::{Cache, Env, Headers, Request, Response, Stub};
 
 use crate::config;
@@ -60,7 +60,10 @@ fn claim(known: &mut Known, now: f64) -> bool {
     if now - known.asked_at < BEACON_INTERVAL_MS {
         return false;
     }
-    if known.checking_since.is_some_and(|since| now - since < ASK_GRACE_MS) {
+    if known
+        .checking_since
+        .is_some_and(|since| now - since < ASK_GRACE_MS)
+    {
         return false;
     }
     known.checking_since = Some(now);
@@ -163,7 +166,10 @@ pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Beacon> 
             Ok(beacon) => {
                 // Never back: a beacon older than the one held (another location's cache,
                 // a relay that just started) is ignored.
-                if k.beacon.as_ref().is_none_or(|b| beacon.version >= b.version) {
+                if k.beacon
+                    .as_ref()
+                    .is_none_or(|b| beacon.version >= b.version)
+                {
                     k.beacon = Some(beacon);
                 }
                 k.problem = None;
@@ -177,8 +183,46 @@ pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Beacon> 
     })
 }
 
-/// A snapshot from the relay: its bytes and revision.
+/// The location-wide copy of a snapshot at one revision (immutable, so kept an hour): the
+/// isolates of a location fetch a new snapshot from the relay once between them.
+fn snapshot_cache_key(env: &Env, key: &SnapshotKey, revision: u64) -> String {
+    format!(
+        "https://snapshot.burgee.internal/{}/{}/{revision}",
+        burgee_api::percent_encode(&config::get(env).project),
+        burgee_api::percent_encode(&key.to_string())
+    )
+}
+
+/// A snapshot at `revision` (or newer): from the location's cache, else from the relay (and
+/// then into the cache). Its bytes and revision.
 pub async fn snapshot(
+    env: &Env,
+    location: &Location,
+    key: &SnapshotKey,
+    revision: u64,
+) -> Result<(Vec<u8>, u64), String> {
+    let cache_key = snapshot_cache_key(env, key, revision);
+    if let Ok(Some(mut cached)) = Cache::default().get(cache_key.clone(), false).await
+        && let Ok(bytes) = cached.bytes().await
+    {
+        return Ok((bytes, revision));
+    }
+    let (bytes, got) = from_relay(env, location, key).await?;
+    if got >= revision {
+        let stored = async {
+            let headers = Headers::new();
+            headers.set("Cache-Control", "max-age=3600")?;
+            let response = Response::from_bytes(bytes.clone())?.with_headers(headers);
+            Cache::default()
+                .put(snapshot_cache_key(env, key, got), response)
+                .await
+        };
+        let _ = stored.await;
+    }
+    Ok((bytes, got))
+}
+
+async fn from_relay(
     env: &Env,
     location: &Location,
     key: &SnapshotKey,
@@ -201,7 +245,12 @@ pub async fn snapshot(
 }
 
 /// The flags changed in `environment` after version `since` (for the change streams).
-pub async fn changes(env: &Env, location: &Location, environment: &str, since: u64) -> Option<Changes> {
+pub async fn changes(
+    env: &Env,
+    location: &Location,
+    environment: &str,
+    since: u64,
+) -> Option<Changes> {
     let path = format!(
         "{}?environment={}&since={since}",
         internal::relay::CHANGES,
@@ -221,8 +270,14 @@ mod tests {
         assert!(!claim(&mut k, 10_100.0), "another request is asking");
         k.checking_since = None;
         k.asked_at = 10_100.0;
-        assert!(!claim(&mut k, 11_000.0), "asked under a second ago, answered or not");
+        assert!(
+            !claim(&mut k, 11_000.0),
+            "asked under a second ago, answered or not"
+        );
         assert!(claim(&mut k, 11_100.0), "a second old: ask again");
-        assert!(claim(&mut k, 11_100.0 + ASK_GRACE_MS), "an ask that hangs lets the next try");
+        assert!(
+            claim(&mut k, 11_100.0 + ASK_GRACE_MS),
+            "an ask that hangs lets the next try"
+        );
     }
 }

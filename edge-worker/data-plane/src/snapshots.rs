@@ -179,8 +179,8 @@ pub fn apply_overrides(
 }
 
 fn full_of(env: &Env, bytes: &[u8]) -> Result<(Full, u64), String> {
-    let mut snapshot = Snapshot::decode(bytes)
-        .map_err(|e| format!("a snapshot that does not decode: {e}"))?;
+    let mut snapshot =
+        Snapshot::decode(bytes).map_err(|e| format!("a snapshot that does not decode: {e}"))?;
     let revision = snapshot.version();
     let overrides = apply_overrides(&mut snapshot, config::get(env).all_off, |name| {
         config::variable(env, name)
@@ -222,10 +222,13 @@ async fn refresh<T: Clone + 'static>(
     let wanted = beacon.as_ref().and_then(|b| b.key(key)).map(|p| p.revision);
     let held = slots.with(|s| s.borrow().revision(&name));
     let mut problem = None;
-    if wanted.is_some_and(|w| held.is_none_or(|h| h < w))
+    if let Some(w) = wanted.filter(|w| held.is_none_or(|h| h < *w))
         && slots.with(|s| s.borrow_mut().claim(&name, now))
     {
-        match freshness::snapshot(env, location, key).await.and_then(|(b, _)| decode(b)) {
+        match freshness::snapshot(env, location, key, w)
+            .await
+            .and_then(|(b, _)| decode(b))
+        {
             Ok((value, revision)) => {
                 slots.with(|s| s.borrow_mut().install(&name, value, revision, now));
             }
@@ -263,13 +266,26 @@ async fn refresh<T: Clone + 'static>(
 }
 
 /// The full snapshot of `environment`, brought up to date first. `None`: none was ever loaded.
-pub async fn full(env: &Env, location: &Location, environment: &str, now: f64) -> Option<Slot<Full>> {
+pub async fn full(
+    env: &Env,
+    location: &Location,
+    environment: &str,
+    now: f64,
+) -> Option<Slot<Full>> {
     let key = SnapshotKey::new(Kind::Full, environment);
-    refresh(&FULL, env, location, &key, now, |bytes| full_of(env, &bytes)).await
+    refresh(&FULL, env, location, &key, now, |bytes| {
+        full_of(env, &bytes)
+    })
+    .await
 }
 
 /// The client-side snapshot's bytes for `environment`, brought up to date like [`full`].
-pub async fn public(env: &Env, location: &Location, environment: &str, now: f64) -> Option<Slot<Public>> {
+pub async fn public(
+    env: &Env,
+    location: &Location,
+    environment: &str,
+    now: f64,
+) -> Option<Slot<Public>> {
     let key = SnapshotKey::new(Kind::Public, environment);
     refresh(&PUBLIC, env, location, &key, now, public_of).await
 }
@@ -293,7 +309,10 @@ mod tests {
         let mut slots: Slots<&str> = Slots::default();
         assert!(slots.install("snapshot:p", "v5", 5, 1.0));
         assert!(!slots.install("snapshot:p", "v4", 4, 2.0), "older: refused");
-        assert!(!slots.install("snapshot:p", "v5 again", 5, 2.0), "same: kept");
+        assert!(
+            !slots.install("snapshot:p", "v5 again", 5, 2.0),
+            "same: kept"
+        );
         assert!(slots.install("snapshot:p", "v7", 7, 3.0));
         assert_eq!(slots.get("snapshot:p").unwrap().value, "v7");
     }
@@ -311,7 +330,10 @@ mod tests {
     #[test]
     fn override_variable_names() {
         assert_eq!(override_variable("daily-planning"), "FF_DAILY_PLANNING");
-        assert_eq!(override_variable("advanced_analytics"), "FF_ADVANCED_ANALYTICS");
+        assert_eq!(
+            override_variable("advanced_analytics"),
+            "FF_ADVANCED_ANALYTICS"
+        );
         assert_eq!(override_variable("v1.checkout"), "FF_V1_CHECKOUT");
     }
 
@@ -335,7 +357,10 @@ mod tests {
             n if n == override_variable(&keys[0]) && keys[0] != boolean => Some("no-such".into()),
             _ => None,
         });
-        assert!(notes.iter().any(|n| n.contains("pinned to true")), "{notes:?}");
+        assert!(
+            notes.iter().any(|n| n.contains("pinned to true")),
+            "{notes:?}"
+        );
         let mut s = snapshot();
         let notes = apply_overrides(&mut s, true, |_| Some("true".into()));
         assert_eq!(notes.len(), 1);

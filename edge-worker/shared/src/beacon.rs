@@ -142,7 +142,10 @@ mod tests {
             entry(8, "prod", &["d"]),
         ];
         let c = changes_since(&log, "prod", 5, 7);
-        assert_eq!((c.changed, c.complete), (vec!["a".into(), "c".into()], true));
+        assert_eq!(
+            (c.changed, c.complete),
+            (vec!["a".into(), "c".into()], true)
+        );
         let c = changes_since(&log, "prod", 2, 8);
         assert!(!c.complete, "versions 3 and 4 are not in the log");
         assert!(changes_since(&log, "prod", 8, 8).changed.is_empty());

@@ -133,11 +133,15 @@ mod tests {
             r#"new_sqlite_classes = ["{FLAG_STORE_CLASS}"]"#
         )));
         assert!(control_declares(&format!(r#"name = "{RELAY}""#)));
-        assert!(control_declares(&format!(r#"class_name = "{RELAY_CLASS}""#)));
+        assert!(control_declares(&format!(
+            r#"class_name = "{RELAY_CLASS}""#
+        )));
         assert!(control_declares(&format!(
             r#"new_sqlite_classes = ["{RELAY_CLASS}"]"#
         )));
-        assert!(control_declares(&format!(r#"main = "control-plane/build/index.js""#)));
+        assert!(control_declares(&format!(
+            r#"main = "control-plane/build/index.js""#
+        )));
         let kv_id = |toml: &str| {
             toml.lines()
                 .find_map(|l| l.trim().strip_prefix("id = ").map(str::to_string))

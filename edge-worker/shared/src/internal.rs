@@ -32,7 +32,9 @@ pub mod relay {
 pub const RELAY_STATE: &str = "/internal/relay-state";
 
 /// The Durable Object location hints the relays can be placed at.
-pub const REGIONS: &[&str] = &["wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me"];
+pub const REGIONS: &[&str] = &[
+    "wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me",
+];
 
 /// The relay of a project in a region (`global` when the deployment runs one relay).
 pub fn relay_name(project: &str, region: &str) -> String {

@@ -13,6 +13,7 @@ mod basics;
 mod evaluation;
 mod gating;
 mod origin;
+mod publication;
 mod selfhosted;
 
 use std::io::{Read, Write};
@@ -48,6 +49,10 @@ pub fn run() -> Result {
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
         ("evaluation keys and rate limit", access::run),
+        (
+            "publication (faults, freshness, streams, limits)",
+            publication::run,
+        ),
     ] {
         if !wanted(name) {
             continue;

@@ -149,7 +149,9 @@ mod tests {
         let (mut fail, mut unknown, mut land) = (0, 0, 0);
         for i in 0..2_000 {
             match kv.decide(&format!("k{i}"), 0.0) {
-                Decision::Fail { after } | Decision::Land { after } | Decision::Unknown { after, .. }
+                Decision::Fail { after }
+                | Decision::Land { after }
+                | Decision::Unknown { after, .. }
                     if !(50.0..=400.0).contains(&after) =>
                 {
                     unreachable!("delay {after} out of range")

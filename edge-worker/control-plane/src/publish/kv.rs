@@ -12,7 +12,12 @@ use super::faults::{Decision, StrictKv};
 
 /// Writes and deletes of published keys.
 pub trait KvSink {
-    fn put(&self, key: String, bytes: Rc<Vec<u8>>, meta: Published) -> LocalBoxFuture<'static, Outcome>;
+    fn put(
+        &self,
+        key: String,
+        bytes: Rc<Vec<u8>>,
+        meta: Published,
+    ) -> LocalBoxFuture<'static, Outcome>;
     fn delete(&self, key: String) -> LocalBoxFuture<'static, Outcome>;
 }
 
@@ -31,7 +36,12 @@ pub fn classify(error: &str) -> Outcome {
 pub struct WorkersKv(pub worker::Env);
 
 impl KvSink for WorkersKv {
-    fn put(&self, key: String, bytes: Rc<Vec<u8>>, meta: Published) -> LocalBoxFuture<'static, Outcome> {
+    fn put(
+        &self,
+        key: String,
+        bytes: Rc<Vec<u8>>,
+        meta: Published,
+    ) -> LocalBoxFuture<'static, Outcome> {
         let kv = self.0.kv(burgee_edge_shared::bindings::FLAGS);
         Box::pin(async move {
             let result = async {
@@ -83,12 +93,18 @@ pub struct Faulty<K> {
 
 impl<K> std::fmt::Debug for Faulty<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Faulty").field("strict", &self.strict).finish_non_exhaustive()
+        f.debug_struct("Faulty")
+            .field("strict", &self.strict)
+            .finish_non_exhaustive()
     }
 }
 
 impl<K: KvSink + 'static> Faulty<K> {
-    fn through(&self, key: String, apply: LocalBoxFuture<'static, Outcome>) -> LocalBoxFuture<'static, Outcome> {
+    fn through(
+        &self,
+        key: String,
+        apply: LocalBoxFuture<'static, Outcome>,
+    ) -> LocalBoxFuture<'static, Outcome> {
         let decision = self.strict.borrow_mut().decide(&key, (self.now)());
         let sleep = self.sleep.clone();
         let spawn = self.spawn.clone();
@@ -120,7 +136,12 @@ impl<K: KvSink + 'static> Faulty<K> {
 }
 
 impl<K: KvSink + 'static> KvSink for Faulty<K> {
-    fn put(&self, key: String, bytes: Rc<Vec<u8>>, meta: Published) -> LocalBoxFuture<'static, Outcome> {
+    fn put(
+        &self,
+        key: String,
+        bytes: Rc<Vec<u8>>,
+        meta: Published,
+    ) -> LocalBoxFuture<'static, Outcome> {
         let apply = self.inner.put(key.clone(), bytes, meta);
         self.through(key, apply)
     }

@@ -78,7 +78,9 @@ impl Publisher {
         let keys = stored
             .into_iter()
             .map(|(key, stored)| {
-                let next_at = stored.last_write_at.map_or(0.0, |t| t + MIN_WRITE_INTERVAL_MS);
+                let next_at = stored
+                    .last_write_at
+                    .map_or(0.0, |t| t + MIN_WRITE_INTERVAL_MS);
                 let state = KeyState {
                     stored,
                     next_at,
@@ -141,7 +143,13 @@ impl Publisher {
     }
 
     /// A write of `key` at `revision` ended with `outcome`. Returns what to log.
-    pub fn finish(&mut self, key: &str, revision: u64, outcome: &Outcome, now: f64) -> Option<Note> {
+    pub fn finish(
+        &mut self,
+        key: &str,
+        revision: u64,
+        outcome: &Outcome,
+        now: f64,
+    ) -> Option<Note> {
         let state = self.keys.get_mut(key)?;
         state.in_flight = None;
         let failure = match outcome {

@@ -60,7 +60,10 @@ impl Relays {
     pub fn missing(&self, relay: &str, keys: &[(String, u64)]) -> Vec<(String, u64)> {
         let held = self.relays.get(relay);
         keys.iter()
-            .filter(|(k, rev)| held.and_then(|r| r.revisions.get(k)).is_none_or(|h| h < rev))
+            .filter(|(k, rev)| {
+                held.and_then(|r| r.revisions.get(k))
+                    .is_none_or(|h| h < rev)
+            })
             .cloned()
             .collect()
     }
@@ -107,14 +110,23 @@ mod tests {
         assert!(r.register("p:relay:global") && !r.register("p:relay:global"));
         r.bump();
         assert_eq!(r.due(0.0), ["p:relay:global"]);
-        let keys = vec![("snapshot:prod".to_string(), 4), ("public:prod".to_string(), 2)];
+        let keys = vec![
+            ("snapshot:prod".to_string(), 4),
+            ("public:prod".to_string(), 2),
+        ];
         assert_eq!(r.missing("p:relay:global", &keys).len(), 2);
         r.failed("p:relay:global", 1_000.0);
         assert!(r.due(1_100.0).is_empty());
         assert_eq!(r.next_wake(), Some(1_250.0));
         r.acked("p:relay:global", 1, &keys);
         assert!(r.due(2_000.0).is_empty() && r.next_wake().is_none());
-        let newer = vec![("snapshot:prod".to_string(), 5), ("public:prod".to_string(), 2)];
-        assert_eq!(r.missing("p:relay:global", &newer), [("snapshot:prod".to_string(), 5)]);
+        let newer = vec![
+            ("snapshot:prod".to_string(), 5),
+            ("public:prod".to_string(), 2),
+        ];
+        assert_eq!(
+            r.missing("p:relay:global", &newer),
+            [("snapshot:prod".to_string(), 5)]
+        );
     }
 }

@@ -80,15 +80,21 @@ pub fn publication(
         if changed.is_empty() && !new {
             continue;
         }
-        out.built
-            .push(build(after, &SnapshotKey::new(Kind::Full, environment), version)?);
+        out.built.push(build(
+            after,
+            &SnapshotKey::new(Kind::Full, environment),
+            version,
+        )?);
         let public = new
             || changed
                 .iter()
                 .any(|f| is_client_side(before, f) || is_client_side(after, f));
         if public {
-            out.built
-                .push(build(after, &SnapshotKey::new(Kind::Public, environment), version)?);
+            out.built.push(build(
+                after,
+                &SnapshotKey::new(Kind::Public, environment),
+                version,
+            )?);
         }
         out.changes.push(ChangeEntry {
             version,
@@ -138,7 +144,11 @@ mod tests {
         };
         let (after, _) = apply(&before, toggle, stamp).unwrap();
         let p = publication(&before, &after, 8).unwrap();
-        assert!(keys(&p).iter().all(|k| k.ends_with(":production")), "{:?}", keys(&p));
+        assert!(
+            keys(&p).iter().all(|k| k.ends_with(":production")),
+            "{:?}",
+            keys(&p)
+        );
         assert!(keys(&p).contains(&"snapshot:production".to_string()));
         assert_eq!(p.changes.len(), 1);
         assert!(p.changes[0].flags.contains(&"outbound_calling".to_string()));
@@ -158,7 +168,10 @@ mod tests {
         let p = publication(&doc, &fewer, 2).unwrap();
         assert!(p.built.is_empty());
         assert_eq!(
-            p.removed.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            p.removed
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>(),
             ["snapshot:staging", "public:staging"]
         );
     }

@@ -1,12 +1,21 @@
 // Test code: a failed expectation should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::collections::{BTreeMap, HashMap};
 
 use super::faults::{Decision, FaultPlan, StrictKv};
 use super::*;
 
-const KEYS: [&str; 3] = ["snapshot:production", "public:production", "snapshot:staging"];
+const KEYS: [&str; 3] = [
+    "snapshot:production",
+    "public:production",
+    "snapshot:staging",
+];
 
 /// What the simulated KV holds and every write it saw.
 #[derive(Default)]
@@ -26,7 +35,8 @@ impl World {
     fn land(&mut self, key: &str, revision: u64) {
         let held = self.kv.entry(key.to_string()).or_default();
         if revision < *held {
-            self.backwards.push(format!("{key}: {revision} over {held}"));
+            self.backwards
+                .push(format!("{key}: {revision} over {held}"));
         } else {
             *held = revision;
         }
@@ -35,8 +45,16 @@ impl World {
 
 /// An event of the simulation: a write ends (and maybe lands), or a straggler lands.
 enum Event {
-    Finish { key: String, revision: u64, outcome: Outcome, lands: bool },
-    Straggler { key: String, revision: u64 },
+    Finish {
+        key: String,
+        revision: u64,
+        outcome: Outcome,
+        lands: bool,
+    },
+    Straggler {
+        key: String,
+        revision: u64,
+    },
 }
 
 /// Runs the publisher against the strict double: `commits` are `(time, keys, version)`;
@@ -64,7 +82,12 @@ fn simulate(
             .collect();
         for k in due_events {
             match events.remove(&k).unwrap() {
-                Event::Finish { key, revision, outcome, lands } => {
+                Event::Finish {
+                    key,
+                    revision,
+                    outcome,
+                    lands,
+                } => {
                     if lands {
                         world.land(&key, revision);
                     }
@@ -116,10 +139,13 @@ fn simulate(
                     events.insert(at(after), finish(Outcome::Unknown("timeout".into()), false));
                     if let Some(lands) = lands {
                         let when = ((now + lands).ceil() as u64, base + 1);
-                        events.insert(when, Event::Straggler {
-                            key: key.clone(),
-                            revision,
-                        });
+                        events.insert(
+                            when,
+                            Event::Straggler {
+                                key: key.clone(),
+                                revision,
+                            },
+                        );
                     }
                 }
             }
@@ -159,8 +185,15 @@ fn a_burst_is_coalesced_to_one_write_per_key_and_second() {
     assert_eq!(world.rate_limited, 0, "never over KV's rate");
     for key in KEYS {
         let times = &world.writes[key];
-        assert!(times.windows(2).all(|w| w[1] - w[0] >= 1_000.0), "{key}: {times:?}");
-        assert!(times.len() <= 8, "{key}: {} writes for ~6 s of changes", times.len());
+        assert!(
+            times.windows(2).all(|w| w[1] - w[0] >= 1_000.0),
+            "{key}: {times:?}"
+        );
+        assert!(
+            times.len() <= 8,
+            "{key}: {} writes for ~6 s of changes",
+            times.len()
+        );
     }
     assert_eq!(world.kv[KEYS[0]], 101, "the kill switch landed");
     assert_eq!(world.kv[KEYS[1]], 100);
@@ -200,7 +233,11 @@ fn late_landings_never_overwrite_newer_writes() {
         .unwrap();
         let (world, _) = simulate(&burst(), plan, 20_000.0, 120_000.0);
         late += world.stragglers;
-        assert!(world.backwards.is_empty(), "seed {seed}: {:?}", world.backwards);
+        assert!(
+            world.backwards.is_empty(),
+            "seed {seed}: {:?}",
+            world.backwards
+        );
     }
     assert!(late >= 10, "writes landed late {late} times");
 }
@@ -215,7 +252,9 @@ fn a_failing_key_backs_off_to_a_minute_and_says_why() {
         let due = p.due(now);
         assert_eq!(due, vec![("snapshot:p".to_string(), 3)]);
         p.start("snapshot:p", now);
-        let note = p.finish("snapshot:p", 3, &Outcome::Failed("503".into()), now).unwrap();
+        let note = p
+            .finish("snapshot:p", 3, &Outcome::Failed("503".into()), now)
+            .unwrap();
         assert!(note.message.contains("503"), "{}", note.message);
         let next = p.next_wake().unwrap();
         waits.push(next - now);
@@ -245,12 +284,24 @@ fn a_restarted_store_respects_the_last_write_and_an_unknown_outcome_waits() {
         },
     )]);
     let mut p = Publisher::from_stored(stored);
-    assert!(p.due(10_500.0).is_empty(), "less than a second after the last write");
+    assert!(
+        p.due(10_500.0).is_empty(),
+        "less than a second after the last write"
+    );
     assert_eq!(p.due(11_000.0).len(), 1);
     p.start("snapshot:p", 11_000.0);
-    p.finish("snapshot:p", 5, &Outcome::Unknown("timeout".into()), 11_100.0);
+    p.finish(
+        "snapshot:p",
+        5,
+        &Outcome::Unknown("timeout".into()),
+        11_100.0,
+    );
     assert!(p.due(20_000.0).is_empty(), "a late landing may still come");
     assert_eq!(p.due(11_100.0 + STRAGGLER_WINDOW_MS).len(), 1);
     p.want("snapshot:p", 4, "old", 30_000.0);
-    assert_eq!(p.get("snapshot:p").unwrap().stored.revision, 5, "never back");
+    assert_eq!(
+        p.get("snapshot:p").unwrap().stored.revision,
+        5,
+        "never back"
+    );
 }

@@ -86,13 +86,15 @@ pub fn parse_body(bytes: &[u8], limit: usize) -> Result<Value, ApiError> {
     if bytes.len() > limit {
         return Err(ApiError::new(
             Code::PayloadTooLarge,
-            format!("the body is {} bytes; at most {limit} are accepted", bytes.len()),
+            format!(
+                "the body is {} bytes; at most {limit} are accepted",
+                bytes.len()
+            ),
         ));
     }
     // serde_json stops at 128 levels by itself; the explicit check gives the documented limit.
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
-        ApiError::new(Code::InvalidJson, format!("the body is not JSON: {e}"))
-    })?;
+    let value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::new(Code::InvalidJson, format!("the body is not JSON: {e}")))?;
     if depth(&value) > MAX_DEPTH {
         return Err(ApiError::new(
             Code::InvalidJson,
@@ -124,7 +126,9 @@ pub fn check_if_match(header: Option<&str>, current: u64) -> Result<(), ApiError
     if given != current {
         return Err(ApiError::new(
             Code::VersionConflict,
-            format!("the document changed: you edited version {given}, the current one is {current}"),
+            format!(
+                "the document changed: you edited version {given}, the current one is {current}"
+            ),
         )
         .with(json!({"currentVersion": current, "yourVersion": given})));
     }
@@ -159,12 +163,23 @@ mod tests {
 
     #[test]
     fn bodies_are_bounded() {
-        assert_eq!(parse_body(b"{oops", MAX_BODY_BYTES).unwrap_err().code, Code::InvalidJson);
+        assert_eq!(
+            parse_body(b"{oops", MAX_BODY_BYTES).unwrap_err().code,
+            Code::InvalidJson
+        );
         let big = vec![b' '; MAX_BODY_BYTES + 1];
         assert_eq!(parse_body(&big, MAX_BODY_BYTES).unwrap_err().status, 413);
         let deep = format!("{}{}", "[".repeat(70), "]".repeat(70));
-        assert_eq!(parse_body(deep.as_bytes(), MAX_BODY_BYTES).unwrap_err().code, Code::InvalidJson);
-        assert_eq!(parse_body(br#"{"a":1}"#, MAX_BODY_BYTES).unwrap(), json!({"a": 1}));
+        assert_eq!(
+            parse_body(deep.as_bytes(), MAX_BODY_BYTES)
+                .unwrap_err()
+                .code,
+            Code::InvalidJson
+        );
+        assert_eq!(
+            parse_body(br#"{"a":1}"#, MAX_BODY_BYTES).unwrap(),
+            json!({"a": 1})
+        );
     }
 
     #[test]
@@ -176,16 +191,25 @@ mod tests {
         assert!(check_if_match(Some("3"), 3).is_ok());
         assert!(check_if_match(Some("W/\"3\""), 3).is_ok());
         let stale = check_if_match(Some("\"2\""), 3).unwrap_err();
-        assert_eq!(stale.details, Some(json!({"currentVersion": 3, "yourVersion": 2})));
+        assert_eq!(
+            stale.details,
+            Some(json!({"currentVersion": 3, "yourVersion": 2}))
+        );
         assert_eq!(Answer::error(&stale).etag, Some(3));
     }
 
     #[test]
     fn query_numbers() {
-        let q = vec![("limit".to_string(), "7".to_string()), ("before".to_string(), "x".to_string())];
+        let q = vec![
+            ("limit".to_string(), "7".to_string()),
+            ("before".to_string(), "x".to_string()),
+        ];
         assert_eq!(number(&q, "limit").unwrap(), Some(7));
         assert_eq!(number(&q, "after").unwrap(), None);
-        assert_eq!(number(&q, "before").unwrap_err().code, Code::InvalidParameter);
+        assert_eq!(
+            number(&q, "before").unwrap_err().code,
+            Code::InvalidParameter
+        );
         assert_eq!(version_param("12").unwrap(), 12);
         assert!(version_param("-1").is_err());
     }

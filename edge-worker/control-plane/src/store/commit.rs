@@ -103,7 +103,11 @@ fn check_limits(after: &Document, changes: &EntryChanges) -> Result<(), ApiError
             }
         }
     }
-    let top = after.extra.values().map(|v| v.to_string().len()).sum::<usize>();
+    let top = after
+        .extra
+        .values()
+        .map(|v| v.to_string().len())
+        .sum::<usize>();
     if top > MAX_ENTRY_BYTES {
         return Err(too_large("the document's other fields".into(), top));
     }
@@ -125,7 +129,9 @@ pub fn commit<S: Sql>(
     };
     let (after, mut applied) = apply_all(before, edits, stamp)?;
     if !applied.changed {
-        applied.summary.push_str(" (it already was: nothing written)");
+        applied
+            .summary
+            .push_str(" (it already was: nothing written)");
         return Ok(Committed {
             version,
             document: after,

@@ -24,7 +24,9 @@ use std::rc::Rc;
 use burgee_api::{ApiError, Code, Miss, Role, Route, RouteId, ShortcutBody, SwitchedBody, Written};
 use burgee_core::model::Document;
 use burgee_edge_shared::{bindings, internal, query};
-use worker::{DurableObject, Env, Headers, Request, Response, Result, State, Storage, durable_object};
+use worker::{
+    DurableObject, Env, Headers, Request, Response, Result, State, Storage, durable_object,
+};
 
 use crate::publish::faults::{FaultPlan, StrictKv};
 use crate::publish::relays::Relays;
@@ -263,7 +265,10 @@ impl Inner {
                 Err(e) => (Err(e), false),
             },
             Some(Err(e)) => (Err(e), false),
-            None => (self.read(&route, &caller, &query, &body).map(Out::Json), false),
+            None => (
+                self.read(&route, &caller, &query, &body).map(Out::Json),
+                false,
+            ),
         }
     }
 
@@ -394,7 +399,11 @@ impl Inner {
 fn reply(reply: &Reply, c: &Committed) -> std::result::Result<Answer, ApiError> {
     let answer = match reply {
         Reply::Written => Answer::json(
-            if commit::created(&c.applied) { 201 } else { 200 },
+            if commit::created(&c.applied) {
+                201
+            } else {
+                200
+            },
             &Written {
                 version: c.version,
                 summary: c.applied.summary.clone(),

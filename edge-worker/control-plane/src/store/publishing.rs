@@ -18,10 +18,10 @@ use worker::{Env, Headers, Method, RequestInit};
 
 use super::answer::{Answer, internal as internal_error, log_error};
 use super::{Inner, Out, now};
+use crate::publish::Outcome;
 use crate::publish::faults::StrictKv;
 use crate::publish::kv::{Faulty, KvSink, WorkersKv};
 use crate::publish::snapshots::{Built, build};
-use crate::publish::Outcome;
 
 /// The sink KV writes go to: the binding, or the strict double over it in fault tests.
 pub fn sink(env: &Env, faults: Option<Rc<RefCell<StrictKv>>>) -> Rc<dyn KvSink> {
@@ -111,7 +111,12 @@ impl Inner {
                 .map(|s| s.stored.revision)
                 .unwrap_or(c.version)
         };
-        if let Some(built) = self.bytes.borrow().get(key).filter(|b| b.revision == revision) {
+        if let Some(built) = self
+            .bytes
+            .borrow()
+            .get(key)
+            .filter(|b| b.revision == revision)
+        {
             return Ok(built.clone());
         }
         let (_, document) = self.current()?;
@@ -120,7 +125,9 @@ impl Inner {
         let built = build(&document, &parsed, revision).map_err(|t| {
             internal_error(format!("{} grew past the limit ({} bytes)", t.key, t.bytes))
         })?;
-        self.bytes.borrow_mut().insert(key.to_string(), built.clone());
+        self.bytes
+            .borrow_mut()
+            .insert(key.to_string(), built.clone());
         Ok(built)
     }
 
@@ -139,7 +146,9 @@ impl Inner {
             if new {
                 let names = self.relays.borrow().names();
                 let text = serde_json::to_string(&names).map_err(internal_error)?;
-                self.rows().set_meta(RELAYS, &text).map_err(internal_error)?;
+                self.rows()
+                    .set_meta(RELAYS, &text)
+                    .map_err(internal_error)?;
             }
         }
         let update = self.update()?;
@@ -329,7 +338,12 @@ impl Inner {
         let mut init = RequestInit::new();
         init.with_method(Method::Put)
             .with_body(Some(wasm_bindgen::JsValue::from_str(&body)));
-        send(&stub, &format!("https://relay{}", internal::relay::BEACON), init).await?;
+        send(
+            &stub,
+            &format!("https://relay{}", internal::relay::BEACON),
+            init,
+        )
+        .await?;
         Ok(missing)
     }
 }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
 use burgee_api::{
-    ApiError, AuditBody, Code, DiffBody, DocumentBody, EvaluateBody, EvaluateRequest,
-    HistoryBody, PublicationBody, Role, VersionDocument, body_limit,
+    ApiError, AuditBody, Code, DiffBody, DocumentBody, EvaluateBody, EvaluateRequest, HistoryBody,
+    PublicationBody, Role, VersionDocument, body_limit,
 };
 use burgee_core::json::ResultFields;
 use burgee_core::model::Document;
@@ -55,10 +55,18 @@ pub fn entries(version: u64, document: &Document, segments: bool) -> Result<Answ
 }
 
 /// `GET /api/v1/flags/{key}` or `/segments/{key}`.
-pub fn entry(version: u64, document: &Document, key: &str, segment: bool) -> Result<Answer, ApiError> {
+pub fn entry(
+    version: u64,
+    document: &Document,
+    key: &str,
+    segment: bool,
+) -> Result<Answer, ApiError> {
     let body = if segment {
         let s = document.segments.get(key).ok_or_else(|| {
-            ApiError::new(Code::SegmentNotFound, format!("segment `{key}` does not exist"))
+            ApiError::new(
+                Code::SegmentNotFound,
+                format!("segment `{key}` does not exist"),
+            )
         })?;
         json!({"version": version, "segment": s})
     } else {
@@ -72,7 +80,9 @@ pub fn entry(version: u64, document: &Document, key: &str, segment: bool) -> Res
 
 pub fn history<S: Sql>(rows: &Rows<'_, S>, query: &[(String, String)]) -> Result<Answer, ApiError> {
     let limit = number(query, "limit")?.unwrap_or(50).clamp(1, 500);
-    let before = number(query, "before")?.unwrap_or(JS_SAFE_MAX).min(JS_SAFE_MAX);
+    let before = number(query, "before")?
+        .unwrap_or(JS_SAFE_MAX)
+        .min(JS_SAFE_MAX);
     let versions = rows.history(before, limit).map_err(internal)?;
     Answer::ok(&HistoryBody { versions })
 }
@@ -121,7 +131,11 @@ pub fn diff<S: Sql>(
 }
 
 /// `GET /api/v1/audit?flag=&actor=&limit=&before=` (filtering by actor needs the admin role).
-pub fn audit<S: Sql>(rows: &Rows<'_, S>, role: Role, query: &[(String, String)]) -> Result<Answer, ApiError> {
+pub fn audit<S: Sql>(
+    rows: &Rows<'_, S>,
+    role: Role,
+    query: &[(String, String)],
+) -> Result<Answer, ApiError> {
     let param = |name| burgee_edge_shared::query::param(query, name);
     let actor = param("actor");
     if actor.is_some() && !role.can_admin() {
@@ -131,7 +145,9 @@ pub fn audit<S: Sql>(rows: &Rows<'_, S>, role: Role, query: &[(String, String)])
         ));
     }
     let q = AuditQuery {
-        before: number(query, "before")?.unwrap_or(JS_SAFE_MAX).min(JS_SAFE_MAX),
+        before: number(query, "before")?
+            .unwrap_or(JS_SAFE_MAX)
+            .min(JS_SAFE_MAX),
         limit: number(query, "limit")?.unwrap_or(100).clamp(1, 1000),
         flag: param("flag"),
         actor,
@@ -184,7 +200,10 @@ pub fn evaluate(
 ) -> Result<Answer, ApiError> {
     let value = parse_body(body, body_limit(burgee_api::RouteId::Evaluate))?;
     let request: EvaluateRequest = serde_json::from_value(value).map_err(|e| {
-        ApiError::new(Code::InvalidBody, format!("`environment` (a string) is required: {e}"))
+        ApiError::new(
+            Code::InvalidBody,
+            format!("`environment` (a string) is required: {e}"),
+        )
     })?;
     let environment = request.environment;
     if !document.environments.contains(&environment) {
@@ -203,12 +222,20 @@ pub fn evaluate(
             snapshot
         }
     };
-    let context = if request.context.is_null() { json!({}) } else { request.context };
+    let context = if request.context.is_null() {
+        json!({})
+    } else {
+        request.context
+    };
     let bound = snapshot.context(&context);
     let mut results = BTreeMap::new();
     let mut text = String::new();
     for (key, detail) in snapshot.evaluate_all(&bound, now_ms) {
-        if request.flags.as_ref().is_some_and(|only| !only.iter().any(|k| k == key)) {
+        if request
+            .flags
+            .as_ref()
+            .is_some_and(|only| !only.iter().any(|k| k == key))
+        {
             continue;
         }
         text.clear();

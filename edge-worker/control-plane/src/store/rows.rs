@@ -235,7 +235,10 @@ impl<'s, S: Sql> Rows<'s, S> {
         self.run("DROP TABLE versions_v1", &[])?;
         // What the first layout recorded of publication is rebuilt: every key is published
         // again once.
-        self.run("DELETE FROM meta WHERE key IN ('published', 'environments')", &[])?;
+        self.run(
+            "DELETE FROM meta WHERE key IN ('published', 'environments')",
+            &[],
+        )?;
         Ok(())
     }
 
@@ -314,7 +317,12 @@ impl<'s, S: Sql> Rows<'s, S> {
             if let Some(body) = body {
                 self.run(
                     "INSERT INTO entries (kind, key, since, until, body) VALUES (?, ?, ?, NULL, ?)",
-                    &[kind.as_str().into(), key.into(), version.into(), body.into()],
+                    &[
+                        kind.as_str().into(),
+                        key.into(),
+                        version.into(),
+                        body.into(),
+                    ],
                 )?;
             }
         }
@@ -352,7 +360,11 @@ impl<'s, S: Sql> Rows<'s, S> {
             let flags = serde_json::to_string(&change.flags).map_err(|e| e.to_string())?;
             self.run(
                 "INSERT OR REPLACE INTO changes (version, environment, flags) VALUES (?, ?, ?)",
-                &[change.version.into(), change.environment.as_str().into(), flags.into()],
+                &[
+                    change.version.into(),
+                    change.environment.as_str().into(),
+                    flags.into(),
+                ],
             )?;
         }
         if c.version > c.keep {
@@ -505,7 +517,13 @@ impl<'s, S: Sql> Rows<'s, S> {
     }
 
     /// Logs a publication problem (kept for the last [`LOG_KEEP`] events).
-    pub fn log_publication(&self, at: &str, key: &str, revision: u64, message: &str) -> StoreResult<()> {
+    pub fn log_publication(
+        &self,
+        at: &str,
+        key: &str,
+        revision: u64,
+        message: &str,
+    ) -> StoreResult<()> {
         self.run(
             "INSERT INTO publication_log (at, key, revision, message) VALUES (?, ?, ?, ?)",
             &[at.into(), key.into(), revision.into(), message.into()],

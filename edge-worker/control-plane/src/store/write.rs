@@ -78,9 +78,8 @@ pub fn refusal(e: EditError) -> ApiError {
         EditError::NotBoolean(_) => ApiError::new(Code::NotABooleanFlag, message),
         EditError::NoVariantFor { .. } => ApiError::new(Code::NoSuchVariant, message),
         EditError::ShareOutOfRange(_) => ApiError::new(Code::InvalidBody, message),
-        EditError::Invalid(diagnostics) => {
-            ApiError::new(Code::InvalidDocument, message).with(json!({ "diagnostics": diagnostics }))
-        }
+        EditError::Invalid(diagnostics) => ApiError::new(Code::InvalidDocument, message)
+            .with(json!({ "diagnostics": diagnostics })),
     }
 }
 
@@ -125,7 +124,11 @@ fn shortcut_environment(r: &Request<'_>) -> String {
 }
 
 /// Reads a write request. `None` for a route that is not a write.
-pub fn plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Option<Result<Plan, ApiError>> {
+pub fn plan<S: Sql>(
+    route: &Route,
+    r: &Request<'_>,
+    rows: &Rows<'_, S>,
+) -> Option<Result<Plan, ApiError>> {
     let id = route.id;
     if !id.writes() || id == RouteId::Faults {
         return None;
@@ -217,7 +220,9 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
         }
         RouteId::AllOff => switched(key.clone(), Edit::AllOff { environment: key }),
         RouteId::UndoAllOff => {
-            let found = rows.undoable_all_off(&key).map_err(super::answer::internal)?;
+            let found = rows
+                .undoable_all_off(&key)
+                .map_err(super::answer::internal)?;
             let (version, flags) = found.ok_or_else(|| {
                 ApiError::new(
                     Code::NothingToUndo,

@@ -16,15 +16,14 @@ use worker::{Env, Headers, Request, Response, Result};
 use super::dispatch::Matched;
 use super::{cors, error};
 use crate::config::{self, Config};
-use crate::ofrep::{self, Reply};
 use crate::freshness::Location;
+use crate::ofrep::{self, Reply};
 use crate::snapshots;
 
 /// Epoch milliseconds, from the runtime's clock (the core never reads one).
 pub fn now() -> f64 {
     worker::Date::now().as_millis() as f64
 }
-
 
 /// The environment a request evaluates in: the path's (`/env/{env}/…`), else the
 /// `X-Burgee-Environment` header, else the deployment's default; or the `400` that says why
@@ -181,7 +180,9 @@ fn default_and_type(
 fn json_text(status: u16, text: String) -> Result<Response> {
     let headers = Headers::new();
     headers.set("Content-Type", "application/json")?;
-    Ok(Response::ok(text)?.with_status(status).with_headers(headers))
+    Ok(Response::ok(text)?
+        .with_status(status)
+        .with_headers(headers))
 }
 
 /// The evaluation time: the clock, or a `now=` parameter (RFC 3339) where the deployment
@@ -269,7 +270,8 @@ pub async fn rest_one(req: Request, env: &Env, key: &str, m: &Matched) -> Result
     detail.write_json_with(&mut body, key, ResultFields::REST, &default.to_string());
     if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
         // The HTTP surface's error shape, beside the result (the caller's default) it stands for.
-        let error = burgee_api::ApiError::new(Code::FlagNotFound, format!("flag `{key}` does not exist"));
+        let error =
+            burgee_api::ApiError::new(Code::FlagNotFound, format!("flag `{key}` does not exist"));
         body.pop();
         body.push_str(",\"error\":");
         body.push_str(&serde_json::to_string(&error.body().error).unwrap_or_default());

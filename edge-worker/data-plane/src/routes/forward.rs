@@ -19,7 +19,12 @@ pub fn matches(method: &Method, path: &str) -> bool {
     path.starts_with("/api/v1/") || path == "/api/v1" || Route::parse(method.as_ref(), path).is_ok()
 }
 
-async fn forward(req: Request, env: &Env, headers: Headers, body: Option<Vec<u8>>) -> Result<Response> {
+async fn forward(
+    req: Request,
+    env: &Env,
+    headers: Headers,
+    body: Option<Vec<u8>>,
+) -> Result<Response> {
     let url = req.inner().url();
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers);

@@ -76,7 +76,12 @@ fn seconds(ms: f64) -> f64 {
     (ms / 100.0).round() / 10.0
 }
 
-fn describe(environment: &str, slot: &Slot<Full>, beacon: Option<&Beacon>, now: f64) -> EnvironmentHealth {
+fn describe(
+    environment: &str,
+    slot: &Slot<Full>,
+    beacon: Option<&Beacon>,
+    now: f64,
+) -> EnvironmentHealth {
     let state = beacon.and_then(|b| b.environments.get(environment));
     let wanted = state.map(|s| &s.snapshot);
     let lag = wanted
@@ -151,7 +156,11 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
         known.problem,
         now,
     );
-    let status = if body.status == "unavailable" { 503 } else { 200 };
+    let status = if body.status == "unavailable" {
+        503
+    } else {
+        200
+    };
     let mut response = Response::from_json(&body)?.with_status(status);
     response.headers_mut().set("Cache-Control", "no-store")?;
     Ok(response)
@@ -167,7 +176,10 @@ mod tests {
     use std::rc::Rc;
 
     fn slot(revision: u64, problem: Option<&str>) -> Slot<Full> {
-        let snapshot = burgee_core::Snapshot::decode(include_bytes!("../../../../tests/golden/snapshot-v1.bin")).unwrap();
+        let snapshot = burgee_core::Snapshot::decode(include_bytes!(
+            "../../../../tests/golden/snapshot-v1.bin"
+        ))
+        .unwrap();
         Slot {
             value: Full {
                 snapshot: Rc::new(snapshot),
@@ -205,7 +217,14 @@ mod tests {
         let served = vec![("prod".to_string(), slot(7, None))];
         let h = health("prod", &served, Some(&beacon(7, 7, 500.0)), None, 11_000.0);
         assert_eq!(h.status, "ok");
-        assert_eq!((h.snapshots[0].served, h.snapshots[0].store, h.snapshots[0].published), (7, Some(7), Some(7)));
+        assert_eq!(
+            (
+                h.snapshots[0].served,
+                h.snapshots[0].store,
+                h.snapshots[0].published
+            ),
+            (7, Some(7), Some(7))
+        );
         assert_eq!(h.snapshots[0].age_seconds, 10.0);
     }
 
@@ -219,7 +238,13 @@ mod tests {
         assert_eq!(late.status, "degraded");
         assert_eq!(late.snapshots[0].lag_seconds, Some(3.5));
         assert_eq!(late.snapshots[0].publish_lag_seconds, Some(3.5));
-        let kv_only = health("prod", &[("prod".to_string(), slot(9, None))], Some(&b), None, 13_500.0);
+        let kv_only = health(
+            "prod",
+            &[("prod".to_string(), slot(9, None))],
+            Some(&b),
+            None,
+            13_500.0,
+        );
         assert_eq!(kv_only.status, "degraded", "KV behind is degraded too");
         assert_eq!(kv_only.snapshots[0].lag_seconds, None);
     }
@@ -227,7 +252,10 @@ mod tests {
     #[test]
     fn stale_unreachable_and_unavailable() {
         let served = vec![("prod".to_string(), slot(7, Some("KV read failed")))];
-        assert_eq!(health("prod", &served, Some(&beacon(7, 7, 0.0)), None, 1.0).status, "degraded");
+        assert_eq!(
+            health("prod", &served, Some(&beacon(7, 7, 0.0)), None, 1.0).status,
+            "degraded"
+        );
         let fine = vec![("prod".to_string(), slot(7, None))];
         let h = health("prod", &fine, None, Some("relay down".into()), 1.0);
         assert_eq!(h.status, "degraded");

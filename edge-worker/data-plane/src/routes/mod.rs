@@ -20,8 +20,8 @@ mod stream;
 pub use error::{api_error, error, error_at};
 pub use health::{Health, VERSION};
 
-use dispatch::{Matched, Route};
 use burgee_api::Code;
+use dispatch::{Matched, Route};
 use worker::{Env, Request, Response, Result, RouteContext, Router};
 
 use crate::config;

@@ -8,8 +8,8 @@
 //! paint. With no snapshot, gated paths are refused (fail closed) and others pass through with
 //! no flags.
 
-use serde_json::{Map, Value, json};
 use burgee_api::Code;
+use serde_json::{Map, Value, json};
 use worker::{Env, Fetch, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::error;
@@ -67,7 +67,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
             // The core's one result shape (`EvaluationResult`), as the npm package reads it.
             let result = burgee_core::EvaluationResult::of(&detail, key, &Value::Null);
             values.insert(key.into(), result.value.clone());
-            flags.insert(key.into(), serde_json::to_value(result).unwrap_or(Value::Null));
+            flags.insert(
+                key.into(),
+                serde_json::to_value(result).unwrap_or(Value::Null),
+            );
         }
     }
 

@@ -63,7 +63,12 @@ fn release(counts: &mut HashMap<String, usize>, name: &str) {
 }
 
 /// Takes a place for a new stream, or says which cap it would pass.
-fn take(ip: &str, key: Option<&str>, per_ip: usize, per_key: usize) -> std::result::Result<Place, &'static str> {
+fn take(
+    ip: &str,
+    key: Option<&str>,
+    per_ip: usize,
+    per_key: usize,
+) -> std::result::Result<Place, &'static str> {
     OPEN.with(|o| {
         let (ips, keys) = &mut *o.borrow_mut();
         if ips.get(ip).copied().unwrap_or(0) >= per_ip {
@@ -119,7 +124,8 @@ impl Connection {
             if let Some(version) = beacon.map(|b| b.version).filter(|v| *v > self.announced) {
                 let previous = self.announced;
                 let changes =
-                    freshness::changes(&self.env, &self.location, &self.environment, previous).await;
+                    freshness::changes(&self.env, &self.location, &self.environment, previous)
+                        .await;
                 self.announced = version;
                 let mut body = json!({"type": "refetchEvaluation", "etag": format!("\"{version}\""),
                     "version": version, "previous": previous});
@@ -188,11 +194,20 @@ mod tests {
     fn caps_per_address_and_key_are_given_back() {
         let a = take("1.1.1.1", Some("web"), 2, 3).unwrap();
         let _b = take("1.1.1.1", Some("web"), 2, 3).unwrap();
-        assert!(take("1.1.1.1", None, 2, 3).is_err(), "third from one address");
+        assert!(
+            take("1.1.1.1", None, 2, 3).is_err(),
+            "third from one address"
+        );
         let _c = take("2.2.2.2", Some("web"), 2, 3).unwrap();
-        assert!(take("3.3.3.3", Some("web"), 2, 3).is_err(), "fourth on one key");
+        assert!(
+            take("3.3.3.3", Some("web"), 2, 3).is_err(),
+            "fourth on one key"
+        );
         drop(a);
-        assert!(take("1.1.1.1", None, 2, 3).is_ok(), "a closed stream gives its place back");
+        assert!(
+            take("1.1.1.1", None, 2, 3).is_ok(),
+            "a closed stream gives its place back"
+        );
         assert!(take("3.3.3.3", Some("web"), 2, 3).is_ok());
     }
 }

@@ -24,7 +24,15 @@ fn import(rows: &Rows<'_, rusqlite::Connection>) -> Committed {
         document: Box::new(example()),
         import: true,
     };
-    commit(rows, (0, &Document::default()), vec![edit], &caller(), 0, 1000).unwrap()
+    commit(
+        rows,
+        (0, &Document::default()),
+        vec![edit],
+        &caller(),
+        0,
+        1000,
+    )
+    .unwrap()
 }
 
 #[test]
@@ -34,7 +42,11 @@ fn a_write_is_stored_whole_and_a_repeated_switch_not_at_all() {
     rows.ensure_schema().unwrap();
     let first = import(&rows);
     assert_eq!(first.version, 1);
-    assert_eq!(first.publication.built.len(), 6, "3 environments, 2 snapshots each");
+    assert_eq!(
+        first.publication.built.len(),
+        6,
+        "3 environments, 2 snapshots each"
+    );
     assert_eq!(rows.current().unwrap(), (1, first.document.clone()));
     let on = first.document.flags["outbound_calling"].environments["production"].is_enabled();
     let toggle = |enabled| Edit::Toggle {
@@ -42,12 +54,36 @@ fn a_write_is_stored_whole_and_a_repeated_switch_not_at_all() {
         environment: "production".into(),
         enabled,
     };
-    let same = commit(&rows, (1, &first.document), vec![toggle(on)], &caller(), 5, 1000).unwrap();
+    let same = commit(
+        &rows,
+        (1, &first.document),
+        vec![toggle(on)],
+        &caller(),
+        5,
+        1000,
+    )
+    .unwrap();
     assert_eq!(same.version, 1);
-    assert!(same.applied.summary.ends_with("(it already was: nothing written)"));
+    assert!(
+        same.applied
+            .summary
+            .ends_with("(it already was: nothing written)")
+    );
     assert!(same.publication.built.is_empty());
-    assert_eq!(rows.history(100, 10).unwrap().len(), 1, "no version, no history");
-    let flipped = commit(&rows, (1, &first.document), vec![toggle(!on)], &caller(), 9, 1000).unwrap();
+    assert_eq!(
+        rows.history(100, 10).unwrap().len(),
+        1,
+        "no version, no history"
+    );
+    let flipped = commit(
+        &rows,
+        (1, &first.document),
+        vec![toggle(!on)],
+        &caller(),
+        9,
+        1000,
+    )
+    .unwrap();
     assert_eq!(flipped.version, 2);
     assert_eq!(rows.current().unwrap().1, flipped.document);
     let audit = rows
@@ -109,6 +145,12 @@ fn edits_of_one_write_are_one_version_with_every_summary() {
     ];
     let c = commit(&rows, (1, &base.document), edits, &caller(), 0, 1000).unwrap();
     assert_eq!(c.version, 2);
-    assert!(c.applied.summary.starts_with("rolled `outbound_calling` out to 10 %"), "{}", c.applied.summary);
+    assert!(
+        c.applied
+            .summary
+            .starts_with("rolled `outbound_calling` out to 10 %"),
+        "{}",
+        c.applied.summary
+    );
     assert_eq!(c.applied.flags, vec!["outbound_calling".to_string()]);
 }

@@ -26,7 +26,15 @@ fn stored() -> (rusqlite::Connection, Document) {
             document: Box::new(example),
             import: true,
         };
-        let first = commit(&rows, (0, &Document::default()), vec![edit], &caller, 0, 1000).unwrap();
+        let first = commit(
+            &rows,
+            (0, &Document::default()),
+            vec![edit],
+            &caller,
+            0,
+            1000,
+        )
+        .unwrap();
         let toggle = Edit::Toggle {
             flag: "outbound_calling".into(),
             environment: "staging".into(),
@@ -61,10 +69,19 @@ fn history_versions_and_diffs() {
     assert_eq!(h["versions"][0]["version"], 2);
     assert_eq!(h["versions"][1]["action"], "import");
     let v = body(&version(&rows, "1", 1000).unwrap());
-    assert_eq!((v["version"].as_u64(), v["document"]["version"].as_u64()), (Some(1), Some(1)));
-    assert_eq!(version(&rows, "9", 1000).unwrap_err().code, Code::VersionNotFound);
+    assert_eq!(
+        (v["version"].as_u64(), v["document"]["version"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        version(&rows, "9", 1000).unwrap_err().code,
+        Code::VersionNotFound
+    );
     let d = body(&diff(&rows, 2, &[], 1000).unwrap());
-    assert_eq!(d["changes"][0]["pointer"], "/flags/outbound_calling/environments/staging/enabled");
+    assert_eq!(
+        d["changes"][0]["pointer"],
+        "/flags/outbound_calling/environments/staging/enabled"
+    );
     let all = body(&diff(&rows, 2, &[("from".into(), "0".into())], 1000).unwrap());
     assert!(all["changes"].as_array().unwrap().len() > 1);
     let q = [("limit".to_string(), "many".to_string())];
@@ -76,11 +93,17 @@ fn the_audit_log_by_actor_needs_an_admin() {
     let (db, _) = stored();
     let rows = Rows::new(&db);
     let q = [("actor".to_string(), "ana".to_string())];
-    assert_eq!(audit(&rows, Role::Editor, &q).unwrap_err().code, Code::Forbidden);
+    assert_eq!(
+        audit(&rows, Role::Editor, &q).unwrap_err().code,
+        Code::Forbidden
+    );
     let a = body(&audit(&rows, Role::Admin, &q).unwrap());
     assert_eq!(a["entries"].as_array().unwrap().len(), 2);
     let f = [("flag".to_string(), "outbound_calling".to_string())];
-    assert_eq!(body(&audit(&rows, Role::Viewer, &f).unwrap())["entries"][0]["action"], "toggle");
+    assert_eq!(
+        body(&audit(&rows, Role::Viewer, &f).unwrap())["entries"][0]["action"],
+        "toggle"
+    );
 }
 
 #[test]
@@ -96,7 +119,10 @@ fn evaluation_reads_the_current_version_and_validation_saves_nothing() {
     assert_eq!(e.code, Code::EnvironmentNotFound);
     let e = evaluate(&mut cache, 2, &doc, br#"{"context": {}}"#, 0).unwrap_err();
     assert_eq!(e.code, Code::InvalidBody);
-    let v = body(&validate(br#"{"environments": [], "flags": {"a": {"kind": "nope", "variants": {}}}}"#).unwrap());
+    let v = body(
+        &validate(br#"{"environments": [], "flags": {"a": {"kind": "nope", "variants": {}}}}"#)
+            .unwrap(),
+    );
     assert_eq!(v["valid"], false);
     assert!(!v["diagnostics"].as_array().unwrap().is_empty());
 }

@@ -185,7 +185,10 @@ fn publication_state_round_trips() {
     assert_eq!(rows.publication().unwrap()["snapshot:production"], k);
     rows.log_publication("t", "snapshot:production", 4, "KV answered 429")
         .unwrap();
-    assert_eq!(rows.publication_log(5).unwrap()[0].message, "KV answered 429");
+    assert_eq!(
+        rows.publication_log(5).unwrap()[0].message,
+        "KV answered 429"
+    );
     rows.forget_key("snapshot:production").unwrap();
     assert!(rows.publication().unwrap().is_empty());
 }

@@ -1,5 +1,10 @@
 // Test code: a failed expectation should stop the test loudly.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use super::*;
 use crate::store::sql::native::memory;
@@ -27,7 +32,10 @@ use crate::store::write;
 #[test]
 fn bodies_of_the_wrong_shape_are_400_with_a_reason() {
     let e = plan_of("PUT", "/api/v1/flags/x", "[1]").unwrap_err();
-    assert_eq!((e.status, e.message.as_str()), (400, "a flag must be a JSON object"));
+    assert_eq!(
+        (e.status, e.message.as_str()),
+        (400, "a flag must be a JSON object")
+    );
     let e = plan_of("PATCH", "/api/v1/segments/x", "3").unwrap_err();
     assert_eq!(e.message, "a merge patch must be a JSON object");
     let e = plan_of("POST", "/api/v1/flags/x/toggle", r#"{"enabled": true}"#).unwrap_err();
@@ -46,7 +54,11 @@ fn entries_that_do_not_read_are_422_at_their_field() {
     assert_eq!(pointer, "/flags/x/kind");
     let doc = r#"{"environments": ["p"], "flags": {"good": {"kind": "boolean", "variants": {"on": true}}, "bad": {"kind": "boolean"}}}"#;
     let e = plan_of("POST", "/api/v1/import", doc).unwrap_err();
-    assert_eq!(e.code, Code::InvalidDocument, "a flag that does not read is refused, not dropped");
+    assert_eq!(
+        e.code,
+        Code::InvalidDocument,
+        "a flag that does not read is refused, not dropped"
+    );
 }
 
 #[test]
@@ -79,8 +91,14 @@ fn shortcuts_need_no_if_match_and_take_a_rollout_share() {
         assert_eq!(e.code, Code::InvalidBody, "{bad}");
     }
     let p = plan_of("POST", "/feature-flags/f/org/o-1", r#"{"enabled": false}"#).unwrap();
-    assert!(matches!(&p.edits[0], Edit::Target { attribute: Some(a), id, enabled: false, .. } if a == "orgId" && id == "o-1"));
-    let p = plan_of("PUT", "/api/v1/flags/x", r#"{"kind": "boolean", "variants": {"on": true}}"#);
+    assert!(
+        matches!(&p.edits[0], Edit::Target { attribute: Some(a), id, enabled: false, .. } if a == "orgId" && id == "o-1")
+    );
+    let p = plan_of(
+        "PUT",
+        "/api/v1/flags/x",
+        r#"{"kind": "boolean", "variants": {"on": true}}"#,
+    );
     assert!(p.unwrap().if_match);
 }
 
@@ -108,13 +126,21 @@ fn the_shortcut_environment_is_the_query_then_the_header_then_the_default() {
 fn restores_and_undos_need_something_to_act_on() {
     let e = plan_of("POST", "/api/v1/restore/7", "{}").unwrap_err();
     assert_eq!((e.status, e.code), (404, Code::VersionNotFound));
-    assert_eq!(e.message, "version 7 is not in the history (it keeps the last 1000)");
+    assert_eq!(
+        e.message,
+        "version 7 is not in the history (it keeps the last 1000)"
+    );
     let e = plan_of("POST", "/api/v1/restore/x", "{}").unwrap_err();
     assert_eq!(e.code, Code::InvalidParameter);
     let e = plan_of("POST", "/api/v1/environments/production/all-off/undo", "").unwrap_err();
     assert_eq!((e.status, e.code), (409, Code::NothingToUndo));
     let p = plan_of("POST", "/api/v1/environments/production/all-off", "").unwrap();
-    assert_eq!(p.reply, Reply::Switched { environment: "production".into() });
+    assert_eq!(
+        p.reply,
+        Reply::Switched {
+            environment: "production".into()
+        }
+    );
 }
 
 #[test]
@@ -123,12 +149,21 @@ fn refusals_keep_their_details() {
         flag: "a".into(),
         dependents: vec!["b".into()],
     });
-    assert_eq!((e.status, e.details.unwrap()), (422, json!({"dependents": ["b"]})));
+    assert_eq!(
+        (e.status, e.details.unwrap()),
+        (422, json!({"dependents": ["b"]}))
+    );
     let e = refusal(EditError::SegmentInUse {
         segment: "s".into(),
         users: vec![SegmentUser::Flag("f".into())],
     });
     assert_eq!(e.details.unwrap(), json!({"usedBy": ["flag `f`"]}));
-    assert_eq!(refusal(EditError::NotBoolean("x".into())).code, Code::NotABooleanFlag);
-    assert_eq!(refusal(EditError::EnvironmentNotFound("m".into())).status, 404);
+    assert_eq!(
+        refusal(EditError::NotBoolean("x".into())).code,
+        Code::NotABooleanFlag
+    );
+    assert_eq!(
+        refusal(EditError::EnvironmentNotFound("m".into())).status,
+        404
+    );
 }
