@@ -131,7 +131,7 @@ async fn to_cache(env: &Env, beacon: &Beacon, now: f64) {
     let stored = async {
         let headers = Headers::new();
         headers.set("Cache-Control", "max-age=1")?;
-        headers.set(FETCHED_AT, &now.to_string())?;
+        headers.set(FETCHED_AT, &(now as u64).to_string())?;
         let response = Response::from_json(beacon)?.with_headers(headers);
         Cache::default().put(cache_key(env), response).await
     };

@@ -50,6 +50,14 @@ pub struct Public {
     pub etag: String,
 }
 
+/// What a slot holds: one kind of snapshot or the other (one store for both, so the code that
+/// keeps them fresh exists once in the wasm).
+#[derive(Clone, Debug)]
+pub enum Held {
+    Full(Full),
+    Public(Public),
+}
+
 /// Every key's slot, and which keys a request is already fetching.
 #[derive(Debug)]
 pub struct Slots<T> {
@@ -136,8 +144,7 @@ impl<T: Clone> Slots<T> {
 }
 
 thread_local! {
-    static FULL: RefCell<Slots<Full>> = RefCell::new(Slots::default());
-    static PUBLIC: RefCell<Slots<Public>> = RefCell::new(Slots::default());
+    static SLOTS: RefCell<Slots<Held>> = RefCell::new(Slots::default());
 }
 
 /// The name of the variable that pins `key`: `FF_` and the key in upper snake case.
@@ -178,7 +185,7 @@ pub fn apply_overrides(
     notes
 }
 
-fn full_of(env: &Env, bytes: &[u8]) -> Result<(Full, u64), String> {
+fn full_of(env: &Env, bytes: &[u8]) -> Result<(Held, u64), String> {
     let mut snapshot =
         Snapshot::decode(bytes).map_err(|e| format!("a snapshot that does not decode: {e}"))?;
     let revision = snapshot.version();
@@ -189,19 +196,19 @@ fn full_of(env: &Env, bytes: &[u8]) -> Result<(Full, u64), String> {
         snapshot: Rc::new(snapshot),
         overrides,
     };
-    Ok((full, revision))
+    Ok((Held::Full(full), revision))
 }
 
-fn public_of(bytes: Vec<u8>) -> Result<(Public, u64), String> {
+fn public_of(bytes: Vec<u8>) -> Result<(Held, u64), String> {
     let revision = Snapshot::decode(&bytes)
         .map_err(|e| format!("a snapshot that does not decode: {e}"))?
         .version();
     let etag = format!("\"{revision}-{}\"", content_hash(&bytes));
     Ok((
-        Public {
+        Held::Public(Public {
             bytes: Rc::new(bytes),
             etag,
-        },
+        }),
         revision,
     ))
 }
@@ -209,14 +216,14 @@ fn public_of(bytes: Vec<u8>) -> Result<(Public, u64), String> {
 /// Brings one key up to what the beacon names (from the relay), and reads KV when the slot is
 /// empty or its last KV read is older than the TTL. `decode` turns bytes into the slot's value
 /// and its revision.
-async fn refresh<T: Clone + 'static>(
-    slots: &'static std::thread::LocalKey<RefCell<Slots<T>>>,
+async fn refresh(
     env: &Env,
     location: &Location,
     key: &SnapshotKey,
     now: f64,
-    decode: impl Fn(Vec<u8>) -> Result<(T, u64), String>,
-) -> Option<Slot<T>> {
+    decode: &dyn Fn(Vec<u8>) -> Result<(Held, u64), String>,
+) -> Option<Slot<Held>> {
+    let slots = &SLOTS;
     let name = key.to_string();
     let beacon = freshness::beacon(env, location, now).await;
     let wanted = beacon.as_ref().and_then(|b| b.key(key)).map(|p| p.revision);
@@ -273,10 +280,21 @@ pub async fn full(
     now: f64,
 ) -> Option<Slot<Full>> {
     let key = SnapshotKey::new(Kind::Full, environment);
-    refresh(&FULL, env, location, &key, now, |bytes| {
-        full_of(env, &bytes)
-    })
-    .await
+    let slot = refresh(env, location, &key, now, &|bytes| full_of(env, &bytes)).await?;
+    full_slot(slot)
+}
+
+fn full_slot(slot: Slot<Held>) -> Option<Slot<Full>> {
+    match slot.value {
+        Held::Full(value) => Some(Slot {
+            value,
+            revision: slot.revision,
+            installed_at: slot.installed_at,
+            kv_checked_at: slot.kv_checked_at,
+            problem: slot.problem,
+        }),
+        Held::Public(_) => None,
+    }
 }
 
 /// The client-side snapshot's bytes for `environment`, brought up to date like [`full`].
@@ -287,14 +305,28 @@ pub async fn public(
     now: f64,
 ) -> Option<Slot<Public>> {
     let key = SnapshotKey::new(Kind::Public, environment);
-    refresh(&PUBLIC, env, location, &key, now, public_of).await
+    let slot = refresh(env, location, &key, now, &public_of).await?;
+    match slot.value {
+        Held::Public(value) => Some(Slot {
+            value,
+            revision: slot.revision,
+            installed_at: slot.installed_at,
+            kv_checked_at: slot.kv_checked_at,
+            problem: slot.problem,
+        }),
+        Held::Full(_) => None,
+    }
 }
 
 /// Every full snapshot this isolate holds, by environment, for `/health`.
 pub fn served() -> Vec<(String, Slot<Full>)> {
-    FULL.with(|s| s.borrow().all())
+    SLOTS
+        .with(|s| s.borrow().all())
         .into_iter()
-        .filter_map(|(k, slot)| SnapshotKey::parse(&k).map(|k| (k.environment, slot)))
+        .filter_map(|(k, slot)| {
+            let key = SnapshotKey::parse(&k).filter(|k| k.kind == Kind::Full)?;
+            Some((key.environment, full_slot(slot)?))
+        })
         .collect()
 }
 

@@ -47,7 +47,7 @@ pub fn environment(
     } else {
         Err(error(
             Code::InvalidEnvironment,
-            &burgee_core::key::key_problem("the environment", &name),
+            "the environment must be 1–128 letters, digits, `.`, `_` or `-`, starting with a letter or digit",
         ))
     }
 }
@@ -118,14 +118,13 @@ pub async fn ofrep_bulk(mut req: Request, env: &Env, m: &Matched) -> Result<Resp
 /// `GET /ofrep/v1/configuration`: what the OFREP providers may ask about us.
 pub fn ofrep_configuration(_env: &Env) -> Result<Response> {
     // Changes reach an isolate within the beacon's interval: polling faster learns nothing.
-    let min_ms = burgee_edge_shared::beacon::BEACON_INTERVAL_MS;
-    cors::allow(Response::from_json(&serde_json::json!({
-        "name": "burgee",
-        "capabilities": {
-            "cacheInvalidation": {"polling": {"enabled": true, "minPollingIntervalMs": min_ms}},
-            "flagEvaluation": {"supportedTypes": ["boolean", "string", "int", "float", "object"]}
-        }
-    }))?)
+    let min_ms = burgee_edge_shared::beacon::BEACON_INTERVAL_MS as u64;
+    cors::allow(json_text(
+        200,
+        format!(
+            r#"{{"name":"burgee","capabilities":{{"cacheInvalidation":{{"polling":{{"enabled":true,"minPollingIntervalMs":{min_ms}}}}},"flagEvaluation":{{"supportedTypes":["boolean","string","int","float","object"]}}}}}}"#
+        ),
+    )?)
 }
 
 /// Query parameters that are not context attributes.

@@ -22,24 +22,20 @@ pub use health::{Health, VERSION};
 
 use burgee_api::Code;
 use dispatch::{Matched, Route};
-use worker::{Env, Request, Response, Result, RouteContext, Router};
+use worker::{Env, Request, Response, Result};
 
 use crate::config;
 
-/// The routing table for everything but the data plane (which [`dispatch`] matches first).
-pub fn router<'a>() -> Router<'a, ()> {
-    Router::new()
-        // Everything else goes to the origin when edge gating is configured, else it is our
-        // JSON 404 (the router's own is plain text).
-        .or_else_any_method_async("/", fallback)
-        .or_else_any_method_async("/*path", fallback)
-}
-
-async fn fallback(req: Request, ctx: RouteContext<()>) -> Result<Response> {
-    if proxy::enabled(&ctx.env) {
-        proxy::handle(req, &ctx.env).await
+/// Everything that is not a Burgee route: the origin when edge gating is configured, else a
+/// JSON 404.
+async fn fallback(req: Request, env: &Env) -> Result<Response> {
+    if proxy::enabled(env) {
+        proxy::handle(req, env).await
     } else {
-        not_found(req, ctx)
+        error(
+            Code::NotFound,
+            &format!("no route for {} {}", req.method(), req.path()),
+        )
     }
 }
 
@@ -84,10 +80,10 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
     }
 }
 
-/// Routes one request: the data plane first, without building a router; the rest through the
-/// router. A handler error becomes a JSON `500 internal` (and is logged), and the router's own
-/// plain-text `405` becomes a JSON one. Only a failure to build a response at all is left to
-/// the `#[event(fetch)]` glue (its plain 500).
+/// Routes one request by plain matching (a `worker::Router` would build its tree on every
+/// request, and cost more than an evaluation): the data-plane routes, then the admin API's
+/// front door, then the origin or a 404. A handler error becomes a JSON `500 internal` (and is
+/// logged); only a failure to build a response at all is left to the `#[event(fetch)]` glue.
 pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let method = req.method();
     let path = req.path();
@@ -98,31 +94,13 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
             Code::MethodNotAllowed,
             &format!("{method} is not allowed on {path}"),
         ),
-        None => router().run(req, env).await,
+        None => fallback(req, &env).await,
     };
     match result {
-        Ok(response) if response.status_code() == 405 && !is_json(&response) => error(
-            Code::MethodNotAllowed,
-            &format!("{method} is not allowed on {path}"),
-        ),
         Ok(response) => Ok(response),
         Err(e) => {
             worker::console_error!("{method} {path}: {e}");
             error(Code::Internal, "internal error")
         }
     }
-}
-
-fn is_json(response: &Response) -> bool {
-    matches!(
-        response.headers().get("content-type"),
-        Ok(Some(ct)) if ct.starts_with("application/json")
-    )
-}
-
-fn not_found(req: Request, _ctx: RouteContext<()>) -> Result<Response> {
-    error(
-        Code::NotFound,
-        &format!("no route for {} {}", req.method(), req.path()),
-    )
 }

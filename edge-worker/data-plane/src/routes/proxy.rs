@@ -63,14 +63,17 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     if let Some(loaded) = &loaded {
         let snapshot = &loaded.value.snapshot;
         let bound = snapshot.context(&context);
+        let mut text = String::new();
         for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
-            // The core's one result shape (`EvaluationResult`), as the npm package reads it.
-            let result = burgee_core::EvaluationResult::of(&detail, key, &Value::Null);
-            values.insert(key.into(), result.value.clone());
-            flags.insert(
+            // The core's one result shape, as the npm package reads it.
+            text.clear();
+            detail.write_json(&mut text, key, false, "null");
+            let result: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+            values.insert(
                 key.into(),
-                serde_json::to_value(result).unwrap_or(Value::Null),
+                result.get("value").cloned().unwrap_or(Value::Null),
             );
+            flags.insert(key.into(), result);
         }
     }
 
