@@ -124,18 +124,32 @@ async fn from_cache(env: &Env, now: f64) -> Option<Beacon> {
     if now - fetched >= BEACON_INTERVAL_MS {
         return None;
     }
-    cached.json().await.ok()
+    let value: serde_json::Value = serde_json::from_str(&cached.text().await.ok()?).ok()?;
+    Beacon::from_json(&value)
 }
 
-async fn to_cache(env: &Env, beacon: &Beacon, now: f64) {
+async fn to_cache(env: &Env, text: String, now: f64) {
     let stored = async {
         let headers = Headers::new();
         headers.set("Cache-Control", "max-age=1")?;
         headers.set(FETCHED_AT, &(now as u64).to_string())?;
-        let response = Response::from_json(beacon)?.with_headers(headers);
+        let response = Response::ok(text)?.with_headers(headers);
         Cache::default().put(cache_key(env), response).await
     };
     let _ = stored.await;
+}
+
+/// Asks the relay for the beacon, and keeps its text in the location's cache.
+async fn from_relay_beacon(env: &Env, location: &Location, now: f64) -> Result<Beacon, String> {
+    let mut response = ask(env, location, internal::relay::BEACON)
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    let value: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("the relay's beacon does not read: {e}"))?;
+    let beacon = Beacon::from_json(&value).ok_or("the relay has no beacon yet")?;
+    to_cache(env, text, now).await;
+    Ok(beacon)
 }
 
 /// The beacon: this isolate's copy when it is under a second old, else the location's, else
@@ -146,17 +160,7 @@ pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Beacon> 
     }
     let fresh = match from_cache(env, now).await {
         Some(beacon) => Ok(beacon),
-        None => match ask(env, location, internal::relay::BEACON).await {
-            Ok(mut response) => match response.json::<Option<Beacon>>().await {
-                Ok(Some(beacon)) => {
-                    to_cache(env, &beacon, now).await;
-                    Ok(beacon)
-                }
-                Ok(None) => Err("the relay has no beacon yet".to_string()),
-                Err(e) => Err(format!("the relay's beacon does not read: {e}")),
-            },
-            Err(e) => Err(e.to_string()),
-        },
+        None => from_relay_beacon(env, location, now).await,
     };
     KNOWN.with(|k| {
         let mut k = k.borrow_mut();
@@ -256,7 +260,8 @@ pub async fn changes(
         internal::relay::CHANGES,
         burgee_api::percent_encode(environment)
     );
-    ask(env, location, &path).await.ok()?.json().await.ok()
+    let text = ask(env, location, &path).await.ok()?.text().await.ok()?;
+    Changes::from_json(&serde_json::from_str(&text).ok()?)
 }
 
 #[cfg(test)]
