@@ -116,11 +116,10 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     booted = startFrom(fromBase64(boot.snapshot));
   }
   const saved = booted ? undefined : restore(context);
-  if (saved?.bytes) startFrom(saved.bytes, saved.etag);
-  else if (saved?.flags) {
+  if (saved?.flags) {
     source = flagsSource(saved.flags, saved.version);
     setEtag(saved.etag);
-  }
+  } else if (saved?.bytes) startFrom(saved.bytes, saved.etag);
   if (source) {
     status = "ready";
     settle?.resolve();

@@ -42,8 +42,8 @@ export interface Saved {
   version?: number;
 }
 
-/** A kept answer to start from: snapshot bytes (local mode) or flags (remote mode). */
-export type Kept = Pick<Saved, "etag" | "flags" | "version"> & { bytes?: Uint8Array };
+/** A kept answer to start from: flags (remote mode), or snapshot bytes (local mode). */
+export type Kept = Saved & { bytes?: Uint8Array };
 
 /**
  * The client's copy of its last good answer, in `options.storage` (by default `localStorage`),
@@ -67,9 +67,7 @@ export function keeper(
     try {
       const saved = JSON.parse(storage?.getItem(key) ?? "null") as Saved | null;
       if (saved?.snapshot && !remote) return { bytes: fromBase64(saved.snapshot), etag: saved.etag };
-      if (saved?.flags && remote && saved.context === JSON.stringify(context)) {
-        return { flags: saved.flags, version: saved.version, etag: saved.etag };
-      }
+      if (saved?.flags && remote && saved.context === JSON.stringify(context)) return saved;
     } catch {
       // An unreadable copy is no copy.
     }
