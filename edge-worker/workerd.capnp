@@ -42,7 +42,9 @@ const burgee :Workerd.Worker = (
     # The relays that carry each version to isolates within about a second.
     (name = "RELAY", durableObjectNamespace = (className = "Relay", serviceName = "burgee-control")),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
-    (name = "SNAPSHOT_TTL_SECONDS", text = "30"),
+    # Files in the kv directory are read back every 5 s (there is no propagation delay to wait
+    # out; the relays bring the store's own changes sooner).
+    (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
   ],
 );
 

@@ -2,7 +2,7 @@
 //! isolates of that region's locations.
 //!
 //! The writer pushes it every new beacon and the snapshot bytes that changed; isolates ask it
-//! for the beacon (each location at most once a second, shared through the Cache API), for a
+//! for the beacon (each location at most twice a second, shared through the Cache API), for a
 //! snapshot they are behind on, and for the flags that changed since a version (the change
 //! streams). The writer therefore sees one push per relay and change, however many locations,
 //! isolates and requests there are. A relay keeps its state in memory; one that starts empty

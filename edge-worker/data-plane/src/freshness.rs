@@ -1,5 +1,5 @@
 //! How an isolate learns, within about a second, that the store has moved on: the beacon of
-//! its region's relay, asked at most once a second per location (shared through the Cache API)
+//! its region's relay, asked at most twice a second per location (shared through the Cache API)
 //! and per isolate, and the relay it fetches a newer snapshot from. Workers KV is not on this
 //! path: it takes up to a minute to propagate and its reads are cached 30 to 60 s a location.
 

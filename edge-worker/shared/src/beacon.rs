@@ -3,7 +3,7 @@
 //! cache of each location).
 //!
 //! The writer pushes the beacon to the relays (fan-out Durable Objects, one per region) after
-//! every commit and publication step. Each location fetches its region's beacon at most once a
+//! every commit and publication step. Each location fetches its region's beacon at most twice a
 //! second and shares it through the Cache API; an isolate that sees a revision newer than the
 //! one it serves fetches that snapshot from the relay. The beacon also carries how far Workers
 //! KV is behind, so `/health` can say so anywhere.
@@ -15,8 +15,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::kv::{Kind, SnapshotKey};
 
-/// How often a location asks for the beacon, at most.
-pub const BEACON_INTERVAL_MS: f64 = 1_000.0;
+/// How often a location (and an isolate) asks for the beacon, at most: the larger part of how
+/// long a change takes to reach every isolate (see ARCHITECTURE.md, "Publication").
+pub const BEACON_INTERVAL_MS: f64 = 500.0;
 
 /// How long a served snapshot, or Workers KV, may lag behind the store before `/health` says
 /// `degraded`: the beacon's interval, plus a relay round trip and a snapshot fetch.

@@ -211,8 +211,9 @@ fn bootstrap(f: &Fixture) -> Result {
     let data: Value = serde_json::from_str(&html[json_start..json_end])
         .map_err(|e| Failed(format!("bootstrap is not JSON: {e}")))?;
     expect(
+        // The core's one result shape (`ruleId` included), as every evaluation route has it.
         data["flags"]["outbound_calling"]
-            == json!({"value": true, "variant": "on", "reason": "TARGETING_MATCH"})
+            == json!({"value": true, "variant": "on", "reason": "TARGETING_MATCH", "ruleId": "admins-and-premium"})
             && data["environment"] == "production"
             && data["context"]["targetingKey"] == "user-42",
         || format!("bootstrap {data}"),

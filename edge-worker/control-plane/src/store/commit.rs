@@ -127,7 +127,7 @@ pub fn commit<S: Sql>(
         actor: &caller.actor,
         now_ms,
     };
-    let (after, mut applied) = apply_all(before, edits, stamp)?;
+    let (mut after, mut applied) = apply_all(before, edits, stamp)?;
     if !applied.changed {
         applied
             .summary
@@ -153,6 +153,7 @@ pub fn commit<S: Sql>(
             ),
         )
     })?;
+    after.version = Some(next);
     let at = burgee_core::time::format_rfc3339(now_ms);
     rows.commit(&Commit {
         version: next,

@@ -252,7 +252,10 @@ impl<'s, S: Sql> Rows<'s, S> {
             "SELECT kind, key, body FROM entries WHERE until IS NULL",
             &[],
         )?;
-        Ok((version, assemble(&rows)?))
+        let mut document = assemble(&rows)?;
+        // The stored document carries its version, as every answer shows it.
+        document.version = (version > 0).then_some(version);
+        Ok((version, document))
     }
 
     /// The document as it was at `version`; `None` when the history no longer keeps it.

@@ -2,7 +2,7 @@
 //! isolate that takes the connection, not by the writer.
 //!
 //! Each connection checks, once a second, the beacon this isolate already keeps (one ask per
-//! isolate and second, whatever the number of connections) and, when the store has moved on,
+//! isolate and half second, whatever the number of connections) and, when the store has moved on,
 //! asks the relay which flags changed since the last version it announced. So the writer never
 //! sees a stream, and a flood of them costs the isolates that accept them. Connections are
 //! capped per client IP and per evaluation key on each isolate; past a cap the answer is `429`.

@@ -260,9 +260,11 @@ fn limits(current: &str) -> Vec<Bad> {
     let flag = format!("/api/v1/flags/{BOOLEAN_FLAG}");
     let at = Some(current);
     let mut cases = vec![
-        bad("PUT document of 1 MiB + 1 byte", "PUT", "/api/v1/document", at, big((1 << 20) + 1), PAYLOAD_TOO_LARGE),
+        // Whole documents may be 16 MiB; everything else 1 MiB.
+        bad("PUT document of 16 MiB + 1 byte", "PUT", "/api/v1/document", at, big((16 << 20) + 1), PAYLOAD_TOO_LARGE),
         bad("PATCH of 3 MiB", "PATCH", &flag, at, big(3 << 20), PAYLOAD_TOO_LARGE),
-        bad("import of 1 MiB + 1 byte", "POST", "/api/v1/import", at, big((1 << 20) + 1), PAYLOAD_TOO_LARGE),
+        bad("PUT flag of 1 MiB + 1 byte", "PUT", &flag, at, big((1 << 20) + 1), PAYLOAD_TOO_LARGE),
+        bad("import of 16 MiB + 1 byte", "POST", "/api/v1/import", at, big((16 << 20) + 1), PAYLOAD_TOO_LARGE),
     ];
     for depth in [64, 100, 1000, 100_000] {
         cases.push(bad(format!("PATCH nested {depth} levels deep"), "PATCH", &flag, at, nested(depth), INVALID_JSON));
