@@ -11,7 +11,8 @@
 //! concerns the environment `{"type": "refetchEvaluation", "etag", "version", "previous",
 //! "changed"}` (OFREP's event, plus the versions it covers, `(previous, version]`, and the flags
 //! that changed; `changed` is absent when the relay's log no longer reaches back). A comment
-//! every 25 s keeps proxies from closing an idle stream.
+//! every 10 s keeps proxies from closing an idle stream; after ten minutes the stream ends and
+//! the client reconnects.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -25,8 +26,12 @@ use super::{cors, error};
 use crate::config;
 use crate::freshness::{self, Location};
 
-/// Ticks (seconds) between keep-alive comments.
-const KEEP_ALIVE_TICKS: u32 = 25;
+/// Ticks (seconds) between keep-alive comments. They also find connections whose client went
+/// away (the write fails and the stream is dropped, giving its place back).
+const KEEP_ALIVE_TICKS: u32 = 10;
+/// Ticks after which a connection is closed, whatever happens: clients reconnect (`retry:`), and
+/// a connection whose client vanished without the runtime noticing gives its place back.
+const LIFETIME_TICKS: u32 = 600;
 
 thread_local! {
     /// Open streams per client IP and per evaluation key, in this isolate.
@@ -98,6 +103,8 @@ struct Connection {
     /// The newest version this connection has announced.
     announced: u64,
     ticks: u32,
+    /// Ticks since the connection opened.
+    age: u32,
     started: bool,
     _place: Place,
 }
@@ -107,18 +114,23 @@ fn event(value: &serde_json::Value) -> Vec<u8> {
 }
 
 impl Connection {
-    /// The next chunk to send: the greeting, an event, or a keep-alive comment.
-    async fn next(&mut self) -> Vec<u8> {
+    /// The next chunk to send: the greeting, an event, or a keep-alive comment; `None` ends
+    /// the stream.
+    async fn next(&mut self) -> Option<Vec<u8>> {
         if !self.started {
             self.started = true;
             let hello = json!({"type": "connected", "version": self.announced, "environment": self.environment});
             let mut first = b"retry: 3000\n".to_vec();
             first.extend(event(&hello));
-            return first;
+            return Some(first);
         }
         loop {
             Delay::from(std::time::Duration::from_secs(1)).await;
             self.ticks += 1;
+            self.age += 1;
+            if self.age >= LIFETIME_TICKS {
+                return None;
+            }
             let now = crate::routes::evaluate::now();
             let beacon = freshness::beacon(&self.env, &self.location, now).await;
             if let Some(version) = beacon.map(|b| b.version).filter(|v| *v > self.announced) {
@@ -135,11 +147,11 @@ impl Connection {
                     _ => {}
                 }
                 self.ticks = 0;
-                return event(&body);
+                return Some(event(&body));
             }
             if self.ticks >= KEEP_ALIVE_TICKS {
                 self.ticks = 0;
-                return b": keep-alive\n\n".to_vec();
+                return Some(b": keep-alive\n\n".to_vec());
             }
         }
     }
@@ -173,11 +185,12 @@ pub async fn handle(req: Request, env: &Env, environment: &str, key: &str) -> Re
         environment: environment.to_string(),
         announced,
         ticks: 0,
+        age: 0,
         started: false,
         _place: place,
     };
     let body = stream::unfold(connection, |mut c| async move {
-        let chunk = c.next().await;
+        let chunk = c.next().await?;
         Some((Ok::<Vec<u8>, worker::Error>(chunk), c))
     });
     let headers = Headers::new();

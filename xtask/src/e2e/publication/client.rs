@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{ADMIN, EDITOR};
-use crate::e2e::{expect, expect_json};
+use crate::e2e::expect_json;
 use crate::http;
 use crate::{Failed, Result};
 
@@ -84,20 +84,26 @@ pub fn served(addr: SocketAddr) -> Result<Value> {
     expect_json(&http::get(addr, "/feature-flags?userId=poller")?, 200)
 }
 
-/// Polls the edge until `done` accepts what it serves, at most `within_ms`.
+/// Polls the edge until `done` accepts what it serves, at most `within_ms` (an answer that is
+/// not yet a 200, such as `503` before the first snapshot arrives, counts as not yet).
 pub fn wait_for(addr: SocketAddr, within_ms: u64, done: impl Fn(&Value) -> bool) -> Result<Value> {
     let deadline = Instant::now() + Duration::from_millis(within_ms);
     loop {
-        let now = served(addr)?;
-        if done(&now) {
-            return Ok(now);
+        let now = served(addr);
+        if let Ok(now) = &now
+            && done(now)
+        {
+            return Ok(now.clone());
         }
-        expect(Instant::now() < deadline, || {
-            format!(
-                "the edge still serves {} after {within_ms} ms",
-                now["version"]
-            )
-        })?;
+        if Instant::now() >= deadline {
+            return Err(Failed(match now {
+                Ok(v) => format!(
+                    "the edge still serves version {} after {within_ms} ms",
+                    v["version"]
+                ),
+                Err(Failed(why)) => format!("after {within_ms} ms the edge answers: {why}"),
+            }));
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
 }

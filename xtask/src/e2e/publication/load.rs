@@ -40,6 +40,7 @@ pub fn stream_cap_per_address(f: &Fixture) -> Result {
         },
     )?;
     drop(open.pop());
+    // The isolate finds the closed connection at its next keep-alive (every 10 s).
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let mut s = EventStream::open(f.addr, "production")?;
@@ -182,7 +183,8 @@ pub fn run() -> Result {
         ],
         control_vars: Vec::new(),
     };
-    let server = Wrangler::ephemeral_with(&options)?;
+    let mut server = Wrangler::ephemeral_with(&options)?;
+    server.wait_healthy(crate::wrangler::READY_TIMEOUT)?;
     client::import(server.addr(), &super::document())?;
     let loaded = Loaded {
         addr: server.addr(),

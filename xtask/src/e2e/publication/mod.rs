@@ -104,7 +104,8 @@ pub fn run() -> Result {
         ],
         control_vars: vec![("ALLOW_FAULT_INJECTION".into(), "true".into())],
     };
-    let server = Wrangler::ephemeral_with(&options)?;
+    let mut server = Wrangler::ephemeral_with(&options)?;
+    server.wait_healthy(crate::wrangler::READY_TIMEOUT)?;
     let addr = server.addr();
     client::import(addr, &document())?;
     let fixture = Fixture {
@@ -128,7 +129,8 @@ fn everything_off_by_variable() -> Result {
         ],
         control_vars: Vec::new(),
     };
-    let server = Wrangler::ephemeral_with(&options)?;
+    let mut server = Wrangler::ephemeral_with(&options)?;
+    server.wait_healthy(crate::wrangler::READY_TIMEOUT)?;
     let addr = server.addr();
     let check = || -> Result {
         client::import(addr, &document())?;
