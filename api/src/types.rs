@@ -169,6 +169,10 @@ pub struct KeyPublication {
     pub published: u64,
     /// Epoch ms when `revision` was committed.
     pub revision_at: f64,
+    /// Epoch ms since when the key has been behind (the first commit KV lacks); `None` while it
+    /// holds its revision.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub behind_since: Option<f64>,
     /// Consecutive failed writes of this key.
     #[serde(default)]
     pub attempts: u32,

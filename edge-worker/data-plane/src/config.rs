@@ -43,6 +43,8 @@ pub struct Config {
     /// Change streams one client IP, and one evaluation key, may hold on an isolate.
     pub streams_per_ip: usize,
     pub streams_per_key: usize,
+    /// Seconds after which a change stream ends.
+    pub stream_lifetime: u32,
     /// Tests only: how long KV reads stay cached in this isolate, as Cloudflare's location
     /// cache keeps them (`KV_READ_CACHE_SECONDS` with `ALLOW_FAULT_INJECTION`).
     pub kv_read_cache_ms: Option<f64>,
@@ -94,6 +96,7 @@ impl Config {
             all_off: text(env, bindings::FF_ALL).is_some_and(|v| v.trim() == "off"),
             streams_per_ip: count(bindings::STREAMS_PER_IP, 20),
             streams_per_key: count(bindings::STREAMS_PER_KEY, 2000),
+            stream_lifetime: count(bindings::STREAM_LIFETIME_SECONDS, 600).max(1) as u32,
             kv_read_cache_ms: seconds(bindings::KV_READ_CACHE_SECONDS)
                 .filter(|_| testing)
                 .map(|s| s * 1000.0),

@@ -269,17 +269,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_ask_a_second_and_one_at_a_time() {
+    fn one_ask_an_interval_and_one_at_a_time() {
         let mut k = Known::default();
         assert!(claim(&mut k, 10_000.0), "nothing known: ask");
         assert!(!claim(&mut k, 10_100.0), "another request is asking");
         k.checking_since = None;
         k.asked_at = 10_100.0;
         assert!(
-            !claim(&mut k, 11_000.0),
-            "asked under a second ago, answered or not"
+            !claim(&mut k, 10_100.0 + BEACON_INTERVAL_MS - 1.0),
+            "asked less than an interval ago, answered or not"
         );
-        assert!(claim(&mut k, 11_100.0), "a second old: ask again");
+        assert!(
+            claim(&mut k, 10_100.0 + BEACON_INTERVAL_MS),
+            "an interval later: ask again"
+        );
         assert!(
             claim(&mut k, 11_100.0 + ASK_GRACE_MS),
             "an ask that hangs lets the next try"

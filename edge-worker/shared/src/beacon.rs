@@ -82,6 +82,7 @@ fn publication_of(v: &serde_json::Value) -> KeyPublication {
         revision: read::u64_of(v, "revision"),
         published: read::u64_of(v, "published"),
         revision_at: read::f64_of(v, "revisionAt"),
+        behind_since: v.get("behindSince").and_then(serde_json::Value::as_f64),
         attempts: read::u64_of(v, "attempts") as u32,
         last_error: read::text_of(v, "lastError"),
         failing_since: v.get("failingSince").and_then(serde_json::Value::as_f64),
@@ -185,10 +186,11 @@ pub fn changes_since(log: &[ChangeEntry], environment: &str, since: u64, to: u64
     }
 }
 
-/// How long `state` has been behind: the time since the revision KV lacks was committed, or
-/// `None` when KV holds it.
+/// How long `state` has been behind: the time since the first commit KV lacks, or `None` when
+/// KV holds its revision.
 pub fn publication_lag_ms(state: &KeyPublication, now: f64) -> Option<f64> {
-    (state.published < state.revision).then(|| (now - state.revision_at).max(0.0))
+    let since = state.behind_since.unwrap_or(state.revision_at);
+    (state.published < state.revision).then(|| (now - since).max(0.0))
 }
 
 #[cfg(test)]
@@ -239,6 +241,7 @@ mod tests {
                     attempts: 3,
                     last_error: Some("429".into()),
                     failing_since: Some(900.0),
+                    behind_since: Some(950.0),
                 },
                 public: KeyPublication::default(),
             },
@@ -265,6 +268,12 @@ mod tests {
             ..KeyPublication::default()
         };
         assert_eq!(publication_lag_ms(&k, 3_500.0), Some(2_500.0));
+        k.behind_since = Some(500.0);
+        assert_eq!(
+            publication_lag_ms(&k, 3_500.0),
+            Some(3_000.0),
+            "from the first commit KV lacks, not the newest"
+        );
         k.published = 9;
         assert_eq!(publication_lag_ms(&k, 3_500.0), None);
     }

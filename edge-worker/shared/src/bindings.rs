@@ -43,6 +43,10 @@ pub const STREAMS_PER_IP: &str = "STREAMS_PER_IP";
 /// (default 2000).
 pub const STREAMS_PER_KEY: &str = "STREAMS_PER_KEY";
 
+/// Variable: seconds after which the server ends a change stream (the client reconnects);
+/// default 600.
+pub const STREAM_LIFETIME_SECONDS: &str = "STREAM_LIFETIME_SECONDS";
+
 /// Variable, tests only: `true` lets an admin make the store's KV writes fail on purpose
 /// (`PUT /api/v1/test/faults`), and makes the data plane's KV reads as stale as Cloudflare's
 /// location cache (`KV_READ_CACHE_SECONDS`). Never set it in production.

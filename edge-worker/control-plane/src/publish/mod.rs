@@ -98,6 +98,7 @@ impl Publisher {
         if revision > state.stored.revision {
             state.stored.revision = revision;
             state.stored.revision_at = now;
+            state.stored.behind_since.get_or_insert(now);
             state.stored.hash = hash.into();
             state.delete = false;
         }
@@ -108,6 +109,7 @@ impl Publisher {
         let state = self.keys.entry(key.to_string()).or_default();
         state.stored.revision = revision;
         state.stored.revision_at = now;
+        state.stored.behind_since.get_or_insert(now);
         state.stored.hash.clear();
         state.delete = true;
     }
@@ -155,6 +157,9 @@ impl Publisher {
         let failure = match outcome {
             Outcome::Written => {
                 state.stored.published = state.stored.published.max(revision);
+                if state.stored.published >= state.stored.revision {
+                    state.stored.behind_since = None;
+                }
                 let recovered = state.stored.attempts > 0;
                 state.stored.attempts = 0;
                 state.stored.last_error = None;
@@ -209,6 +214,7 @@ impl Publisher {
                 revision: s.stored.revision,
                 published: s.stored.published,
                 revision_at: s.stored.revision_at,
+                behind_since: s.stored.behind_since,
                 attempts: s.stored.attempts,
                 last_error: s.stored.last_error.clone(),
                 failing_since: s.stored.failing_since,

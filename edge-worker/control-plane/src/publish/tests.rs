@@ -265,10 +265,28 @@ fn a_failing_key_backs_off_to_a_minute_and_says_why() {
     let state = p.publication("snapshot:p");
     assert_eq!((state.revision, state.published, state.attempts), (3, 0, 9));
     assert_eq!(state.failing_since, Some(0.0));
+    assert_eq!(
+        state.behind_since,
+        Some(0.0),
+        "behind since the first commit KV lacks"
+    );
+    p.want("snapshot:p", 4, "h", now);
+    assert_eq!(
+        p.publication("snapshot:p").behind_since,
+        Some(0.0),
+        "a newer commit keeps it"
+    );
     p.start("snapshot:p", now);
     let note = p.finish("snapshot:p", 3, &Outcome::Written, now).unwrap();
     assert_eq!(note.message, "published after failures");
     assert_eq!(p.publication("snapshot:p").failing_since, None);
+    assert!(
+        p.publication("snapshot:p").behind_since.is_some(),
+        "revision 4 is still missing"
+    );
+    p.start("snapshot:p", now + 1_000.0);
+    p.finish("snapshot:p", 4, &Outcome::Written, now + 1_000.0);
+    assert_eq!(p.publication("snapshot:p").behind_since, None);
     assert_eq!(p.next_wake(), None);
 }
 

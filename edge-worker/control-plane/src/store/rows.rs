@@ -27,7 +27,7 @@ const SCHEMA: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS versions (version INTEGER PRIMARY KEY, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, summary TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, target TEXT NOT NULL, version INTEGER NOT NULL, summary TEXT NOT NULL, flags TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS changes (version INTEGER NOT NULL, environment TEXT NOT NULL, flags TEXT NOT NULL, PRIMARY KEY (version, environment))",
-    "CREATE TABLE IF NOT EXISTS publication (key TEXT PRIMARY KEY, revision INTEGER NOT NULL, published INTEGER NOT NULL, revision_at REAL NOT NULL, hash TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, failing_since REAL, last_write_at REAL)",
+    "CREATE TABLE IF NOT EXISTS publication (key TEXT PRIMARY KEY, revision INTEGER NOT NULL, published INTEGER NOT NULL, revision_at REAL NOT NULL, hash TEXT NOT NULL, attempts INTEGER NOT NULL, last_error TEXT, failing_since REAL, last_write_at REAL, behind_since REAL)",
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS publication_log (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, key TEXT NOT NULL, revision INTEGER NOT NULL, message TEXT NOT NULL)",
 ];
@@ -83,6 +83,8 @@ pub struct StoredKey {
     pub revision: u64,
     pub published: u64,
     pub revision_at: f64,
+    /// Epoch ms of the first commit KV lacks (`None`: caught up).
+    pub behind_since: Option<f64>,
     pub hash: String,
     pub attempts: u32,
     pub last_error: Option<String>,
@@ -482,6 +484,7 @@ impl<'s, S: Sql> Rows<'s, S> {
                         revision: int(r, "revision"),
                         published: int(r, "published"),
                         revision_at: real(r, "revision_at").unwrap_or(0.0),
+                        behind_since: real(r, "behind_since"),
                         hash: text(r, "hash"),
                         attempts: int(r, "attempts") as u32,
                         last_error: r
@@ -498,7 +501,7 @@ impl<'s, S: Sql> Rows<'s, S> {
 
     pub fn save_key(&self, key: &str, k: &StoredKey) -> StoreResult<()> {
         self.run(
-            "INSERT OR REPLACE INTO publication (key, revision, published, revision_at, hash, attempts, last_error, failing_since, last_write_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO publication (key, revision, published, revision_at, hash, attempts, last_error, failing_since, last_write_at, behind_since) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 key.into(),
                 k.revision.into(),
@@ -509,6 +512,7 @@ impl<'s, S: Sql> Rows<'s, S> {
                 k.last_error.clone().into(),
                 k.failing_since.into(),
                 k.last_write_at.into(),
+                k.behind_since.into(),
             ],
         )
         .map(drop)

@@ -29,9 +29,6 @@ use crate::freshness::{self, Location};
 /// Ticks (seconds) between keep-alive comments. They also find connections whose client went
 /// away (the write fails and the stream is dropped, giving its place back).
 const KEEP_ALIVE_TICKS: u32 = 10;
-/// Ticks after which a connection is closed, whatever happens: clients reconnect (`retry:`), and
-/// a connection whose client vanished without the runtime noticing gives its place back.
-const LIFETIME_TICKS: u32 = 600;
 
 thread_local! {
     /// Open streams per client IP and per evaluation key, in this isolate.
@@ -105,6 +102,10 @@ struct Connection {
     ticks: u32,
     /// Ticks since the connection opened.
     age: u32,
+    /// Ticks after which it is closed, whatever happens (`STREAM_LIFETIME_SECONDS`): clients
+    /// reconnect (`retry:`), and a connection whose client vanished without the runtime
+    /// noticing gives its place back.
+    lifetime: u32,
     started: bool,
     _place: Place,
 }
@@ -128,7 +129,7 @@ impl Connection {
             Delay::from(std::time::Duration::from_secs(1)).await;
             self.ticks += 1;
             self.age += 1;
-            if self.age >= LIFETIME_TICKS {
+            if self.age >= self.lifetime {
                 return None;
             }
             let now = crate::routes::evaluate::now();
@@ -186,6 +187,7 @@ pub async fn handle(req: Request, env: &Env, environment: &str, key: &str) -> Re
         announced,
         ticks: 0,
         age: 0,
+        lifetime: config.stream_lifetime,
         started: false,
         _place: place,
     };

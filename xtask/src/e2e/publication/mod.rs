@@ -40,7 +40,7 @@ pub struct Fixture {
 
 const CHECKS: &[(&str, Check<Fixture>)] = &[
     (
-        "100 writes from 4 writers then a kill switch, KV failing (30 % 5xx, 10 % timeouts, 1 write/s/key) and its reads 60 s stale: the edge serves the kill switch within 2 s",
+        "100 writes from 4 writers then a kill switch, KV failing (30 % 5xx, 20 % timeouts, 1 write/s/key) and its reads 60 s stale: the edge serves the kill switch within 2 s",
         storm::kill_switch_through_the_storm,
     ),
     (
@@ -60,7 +60,7 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         storm::everything_off_and_back,
     ),
     (
-        "change streams are capped per client address on an isolate (429 past the cap), and a closed one gives its place back",
+        "change streams are capped per client address on an isolate (429 past the cap), and one that ends gives its place back",
         load::stream_cap_per_address,
     ),
     (
@@ -101,6 +101,7 @@ pub fn run() -> Result {
             ("ALLOW_FAULT_INJECTION".into(), "true".into()),
             ("KV_READ_CACHE_SECONDS".into(), "60".into()),
             ("STREAMS_PER_IP".into(), "3".into()),
+            ("STREAM_LIFETIME_SECONDS".into(), "8".into()),
         ],
         control_vars: vec![("ALLOW_FAULT_INJECTION".into(), "true".into())],
     };

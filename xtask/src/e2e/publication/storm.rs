@@ -14,7 +14,7 @@ use crate::http;
 use crate::{Failed, Result};
 
 const WRITES_PER_WRITER: usize = 25;
-const STORM: &str = r#"{"failPercent": 30, "unknownPercent": 10, "delayMs": [20, 300], "straggleMs": 3000, "seed": 11}"#;
+const STORM: &str = r#"{"failPercent": 30, "unknownPercent": 20, "delayMs": [20, 300], "straggleMs": 3000, "seed": 11}"#;
 /// How long KV may take to catch up once the faults stop (the longest backoff is a minute).
 const CATCH_UP: Duration = Duration::from_secs(90);
 

@@ -187,6 +187,7 @@ fn publication_state_round_trips() {
         last_error: Some("429".into()),
         failing_since: Some(900.0),
         last_write_at: None,
+        behind_since: Some(950.0),
     };
     rows.save_key("snapshot:production", &k).unwrap();
     assert_eq!(rows.publication().unwrap()["snapshot:production"], k);
