@@ -263,12 +263,7 @@ pub fn is_production(env: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
-    }
+    use crate::state::fixtures::example;
 
     #[test]
     fn statuses_follow_the_settings() {
