@@ -8,12 +8,14 @@ pub mod clause_editor;
 pub mod confirm_dialog;
 pub mod conflict_panel;
 pub mod diff_view;
+pub mod editor_frame;
 pub mod env_editor;
 pub mod evaluate_page;
 pub mod field_problems;
 pub mod flag_details;
 pub mod flag_editor;
 pub mod flag_row;
+pub mod flag_tabs;
 pub mod flags_page;
 pub mod history_page;
 pub mod kill_switch;
@@ -28,6 +30,7 @@ pub mod rule_head;
 pub mod rules_builder;
 pub mod schedule_editor;
 pub mod segment_editor;
+pub mod segment_rules;
 pub mod segments_page;
 pub mod serve_editor;
 pub mod shell;
@@ -36,7 +39,6 @@ pub mod status_counts;
 pub mod targets_editor;
 pub mod transition_chart;
 pub mod variants_editor;
-pub mod write_flow;
 
 /// A DOM id derived from a JSON Pointer (for `aria-describedby` and the problem summary).
 pub fn field_id(pointer: &str) -> String {

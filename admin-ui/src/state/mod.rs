@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod document;
 pub mod draft;
+pub mod editable;
 pub mod evaluate;
 pub mod fields;
 pub mod graph;
