@@ -6,6 +6,8 @@ use serde_json::Value;
 
 use super::focus_first;
 use super::rows::{Rows, indices};
+use super::text_field::TextField;
+use crate::state::draft::remove_item;
 use crate::state::evaluate::{Field, FieldError, FieldKind};
 
 #[component]
@@ -16,10 +18,8 @@ pub fn ContextFields(
     form: Memo<Result<Value, Vec<FieldError>>>,
 ) -> impl IntoView {
     view! {
-        <div class="field">
-            <label for="eval-key">"Targeting key"</label>
-            <input id="eval-key" type="text" spellcheck="false" prop:value=move || targeting_key.get() on:input=move |ev| targeting_key.set(event_target_value(&ev))/>
-        </div>
+        <TextField id="eval-key" label="Targeting key" no_spellcheck=true value=targeting_key
+            on_input=Callback::new(move |v| targeting_key.set(v))/>
         <fieldset class="attributes">
             <legend>"Attributes"</legend>
             <Rows keys=indices(move || fields.with(Vec::len)) row=Callback::new(move |i: usize| {
@@ -77,7 +77,7 @@ fn AttributeRow(
             <label class="sr-only" for=value_id.clone()>{format!("Attribute {} value", i + 1)}</label>
             <AttributeValue i fields kind id=value_id error_id=error_id.clone() row_error/>
             <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
-                on:click=move |_| { fields.update(|f| { if i < f.len() { f.remove(i); } }); focus_first(vec!["eval-add".into()]); }>"×"</button>
+                on:click=move |_| { fields.update(|f| remove_item(f, i)); focus_first(vec!["eval-add".into()]); }>"×"</button>
             <p class="form-error attr-error" id=error_id>{move || row_error.get()}</p>
         </div>
     }

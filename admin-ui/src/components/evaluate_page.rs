@@ -9,9 +9,10 @@ use leptos::prelude::*;
 use serde_json::Value;
 
 use super::context_fields::ContextFields;
+use super::env_select::EnvSelect;
 use super::evaluate_results::EvaluateResults;
 use crate::context::{Notices, Session, Tone};
-use crate::state::catalog::is_production;
+use crate::state::catalog::preferred_env;
 use crate::state::document::DocState;
 use crate::state::evaluate::{
     Field, FieldError, Outcome, context_from_fields, differences, evaluate_all, fields_from_context,
@@ -29,13 +30,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
     let session = expect_context::<Session>();
     let notices = expect_context::<Notices>();
     let envs = doc.document.environments.clone();
-    let first = envs
-        .iter()
-        .find(|e| is_production(e))
-        .or(envs.first())
-        .cloned()
-        .unwrap_or_default();
-    let env = RwSignal::new(first);
+    let env = RwSignal::new(preferred_env(&envs));
     let input = ContextInput::new();
     let server = RwSignal::new(None::<BTreeMap<String, Outcome>>);
     let comparing = RwSignal::new(false);
@@ -92,18 +87,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
             <div class="evaluate-layout">
                 <div class="card">
                     <div class="grid two">
-                        <div class="field">
-                            <label for="eval-env">"Environment"</label>
-                            <select id="eval-env" on:change=move |ev| env.set(event_target_value(&ev))>
-                                {envs
-                                    .iter()
-                                    .map(|e| {
-                                        let e2 = e.clone();
-                                        view! { <option value=e.clone() selected=move || env.with(|x| *x == e2)>{e.clone()}</option> }
-                                    })
-                                    .collect_view()}
-                            </select>
-                        </div>
+                        <EnvSelect id="eval-env" envs env/>
                         <div class="field" role="radiogroup" aria-label="Context as">
                             <span class="label">"Context as"</span>
                             <div class="segmented">

@@ -11,6 +11,7 @@ pub mod context_fields;
 pub mod diff_view;
 pub mod editor_frame;
 pub mod env_editor;
+pub mod env_select;
 pub mod error_line;
 pub mod evaluate_page;
 pub mod evaluate_results;
@@ -40,7 +41,9 @@ pub mod shell;
 pub mod split_bar;
 pub mod status_counts;
 pub mod targets_editor;
+pub mod text_field;
 pub mod transition_chart;
+pub mod variant_field;
 pub mod variants_editor;
 
 /// A DOM id derived from a JSON Pointer (for `aria-describedby` and the problem summary).

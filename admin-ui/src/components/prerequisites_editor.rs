@@ -5,9 +5,9 @@
 use leptos::prelude::*;
 
 use super::field_problems::FieldProblems;
-use super::focus_first;
-use super::rows::{Rows, indices};
+use super::rows::{RemoveButton, Rows, indices};
 use crate::lens::FlagEdit;
+use crate::state::draft::remove_item;
 use crate::state::graph::{Candidate, Eligibility, Graph};
 use crate::state::route::Route;
 
@@ -110,18 +110,8 @@ fn PrerequisiteRow(i: usize) -> impl IntoView {
                         .collect_view()
                 }}
             </select>
-            <button
-                type="button"
-                class="button small"
-                aria-label=move || format!("Remove prerequisite {}", flag())
-                disabled=ro
-                on:click=move |_| {
-                    draft.update(|d| { if i < d.prerequisites.len() { d.prerequisites.remove(i); } });
-                    focus_first(vec!["prereq-flag".into()]);
-                }
-            >
-                "Remove"
-            </button>
+            <RemoveButton label=Signal::derive(move || format!("Remove prerequisite {}", flag())) disabled=Signal::derive(ro) then_focus="prereq-flag"
+                on_remove=Callback::new(move |_| draft.update(|d| remove_item(&mut d.prerequisites, i)))/>
             <FieldProblems problems pointer under=true/>
         </li>
     }

@@ -8,8 +8,9 @@ use super::focus_first;
 use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
 use super::serve_editor::ServeEditor;
+use super::text_field::TextField;
 use crate::lens::EnvLens;
-use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item};
+use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item, remove_item};
 
 #[component]
 pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> impl IntoView {
@@ -59,40 +60,19 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                 count=Signal::derive(count)
                 readonly=Signal::derive(ro)
                 on_move=Callback::new(move |delta: isize| lens.update(|e, _| { move_item(&mut e.rules, i, delta); }))
-                on_remove=Callback::new(move |_| lens.update(|e, _| { if i < e.rules.len() { e.rules.remove(i); } }))
+                on_remove=Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.rules, i)))
                 after_last="rules-add"
             />
             <FieldProblems problems pointer=rule_pointer/>
             <div class="grid two">
-                <div class="field">
-                    <label for=id_input.clone()>"Rule id (reported as ruleId)"</label>
-                    <input
-                        id=id_input.clone()
-                        type="text"
-                        spellcheck="false"
-                        data-pointer=move || id_pointer.get()
-                        readonly=ro
-                        prop:value=move || get(|r| r.id.clone())
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.id = v })
-                        }
-                    />
+                <TextField id=id_input label="Rule id (reported as ruleId)" no_spellcheck=true pointer=id_pointer readonly=Signal::derive(ro)
+                    value=Signal::derive(move || get(|r| r.id.clone()))
+                    on_input=Callback::new(move |v| lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.id = v }))>
                     <FieldProblems problems pointer=id_pointer/>
-                </div>
-                <div class="field">
-                    <label for=desc_input.clone()>"Description"</label>
-                    <input
-                        id=desc_input.clone()
-                        type="text"
-                        readonly=ro
-                        prop:value=move || get(|r| r.description.clone())
-                        on:input=move |ev| {
-                            let v = event_target_value(&ev);
-                            lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.description = v })
-                        }
-                    />
-                </div>
+                </TextField>
+                <TextField id=desc_input label="Description" readonly=Signal::derive(ro)
+                    value=Signal::derive(move || get(|r| r.description.clone()))
+                    on_input=Callback::new(move |v| lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.description = v }))/>
             </div>
             <fieldset class="clauses">
                 <legend>"If all of these hold"</legend>
@@ -112,8 +92,8 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                         });
                         let on_remove = Callback::new(move |_| {
                             lens.update(|e, _| {
-                                if let Some(r) = e.rules.get_mut(i) && j < r.clauses.len() {
-                                    r.clauses.remove(j);
+                                if let Some(r) = e.rules.get_mut(i) {
+                                    remove_item(&mut r.clauses, j);
                                 }
                             });
                             focus_first(vec![format!("rule-{i}-add-condition")]);

@@ -5,12 +5,11 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::focus_first;
-use super::rows::{Rows, indices};
+use super::rows::{RemoveButton, Rows, indices};
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
 use crate::state::draft::{
-    RAMP_EVERY, RAMP_ON, RAMP_PERCENTS, RAMP_START, RampForm, ServeDraft, ServeEdit,
+    RAMP_EVERY, RAMP_ON, RAMP_PERCENTS, RAMP_START, RampForm, ServeDraft, ServeEdit, remove_item,
 };
 use crate::state::fields::Problems;
 use crate::state::values::{at_to_input, display_time, input_to_at, rfc3339, tomorrow_morning};
@@ -98,18 +97,8 @@ fn ScheduleStep(lens: EnvLens, i: usize) -> impl IntoView {
         <li class="step card inner" data-pointer=move || step_pointer.get()>
             <div class="rule-head">
                 <h3>{move || format!("Step {}", i + 1)} " " <span class="muted">{when}</span></h3>
-                <button
-                    type="button"
-                    class="button small"
-                    aria-label=format!("Remove step {}", i + 1)
-                    disabled=ro
-                    on:click=move |_| {
-                        lens.update(|e, _| { if i < e.schedule.len() { e.schedule.remove(i); } });
-                        focus_first(vec!["schedule-add".into()]);
-                    }
-                >
-                    "Remove"
-                </button>
+                <RemoveButton label=format!("Remove step {}", i + 1) disabled=Signal::derive(ro) then_focus="schedule-add"
+                    on_remove=Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.schedule, i)))/>
             </div>
             <div class="field">
                 <label for=at_id.clone()>"From (UTC)"</label>

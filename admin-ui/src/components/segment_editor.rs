@@ -9,6 +9,7 @@ use super::editor_frame::{EditorFrame, missing_entry};
 use super::field_problems::FieldProblems;
 use super::focus_pointer;
 use super::segment_rules::SegmentRules;
+use super::text_field::TextField;
 use crate::editor::EditorLifecycle;
 use crate::state::document::DocState;
 use crate::state::editable::EditableDraft;
@@ -76,21 +77,16 @@ fn SegmentFields(
     view! {
         <section class="card">
             <Show when=move || life.is_new>
-                <div class="field">
-                    <label for="segment-key">"Key"</label>
-                    <input id="segment-key" type="text" spellcheck="false" data-pointer=KEY_FIELD
-                        prop:value=move || draft.with(|d| d.key.clone())
-                        on:input=move |ev| draft.update(|d| d.key = event_target_value(&ev))/>
+                <TextField id="segment-key" label="Key" no_spellcheck=true pointer=KEY_FIELD.to_string()
+                    value=Signal::derive(move || draft.with(|d| d.key.clone()))
+                    on_input=Callback::new(move |v| draft.update(|d| d.key = v))>
                     <FieldProblems problems pointer=KEY_FIELD.to_string()/>
                     <FieldProblems problems pointer=base/>
-                </div>
+                </TextField>
             </Show>
-            <div class="field">
-                <label for="segment-description">"Description"</label>
-                <input id="segment-description" type="text" readonly=ro
-                    prop:value=move || draft.with(|d| d.description.clone())
-                    on:input=move |ev| draft.update(|d| d.description = event_target_value(&ev))/>
-            </div>
+            <TextField id="segment-description" label="Description" readonly=Signal::derive(ro)
+                value=Signal::derive(move || draft.with(|d| d.description.clone()))
+                on_input=Callback::new(move |v| draft.update(|d| d.description = v))/>
             <div class="grid two">
                 {list_field("segment-include", "Always in (targeting keys)", "include", |d| d.include.clone(), |d, v| d.include = v)}
                 {list_field("segment-exclude", "Never in (targeting keys, checked first)", "exclude", |d| d.exclude.clone(), |d, v| d.exclude = v)}

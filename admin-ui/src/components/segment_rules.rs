@@ -7,8 +7,9 @@ use super::field_problems::FieldProblems;
 use super::focus_first;
 use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
+use super::text_field::TextField;
 use crate::editor::EditorLifecycle;
-use crate::state::draft::{ClauseDraft, ClauseEdit, move_item};
+use crate::state::draft::{ClauseDraft, ClauseEdit, move_item, remove_item};
 use crate::state::fields::pointer as join;
 use crate::state::segment_draft::{SegmentDraft, SegmentRuleDraft};
 
@@ -60,10 +61,8 @@ fn SegmentRule(
         });
         let on_remove = Callback::new(move |_| {
             draft.update(|d| {
-                if let Some(r) = d.rules.get_mut(i)
-                    && j < r.clauses.len()
-                {
-                    r.clauses.remove(j);
+                if let Some(r) = d.rules.get_mut(i) {
+                    remove_item(&mut r.clauses, j);
                 }
             });
             focus_first(vec![format!("segment-rule-{i}-add-condition")]);
@@ -92,15 +91,12 @@ fn SegmentRule(
                 count
                 readonly=Signal::derive(ro)
                 on_move=Callback::new(move |delta: isize| draft.update(|d| { move_item(&mut d.rules, i, delta); }))
-                on_remove=Callback::new(move |_| draft.update(|d| { if i < d.rules.len() { d.rules.remove(i); } }))
+                on_remove=Callback::new(move |_| draft.update(|d| remove_item(&mut d.rules, i)))
                 after_last="segment-rules-add"
             />
-            <div class="field">
-                <label for=id_input.clone()>"Rule id"</label>
-                <input id=id_input.clone() type="text" readonly=ro
-                    prop:value=move || rule.with(|r| r.as_ref().map(|r| r.id.clone()).unwrap_or_default())
-                    on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.id = v }) }/>
-            </div>
+            <TextField id=id_input label="Rule id" readonly=Signal::derive(ro)
+                value=Signal::derive(move || rule.with(|r| r.as_ref().map(|r| r.id.clone()).unwrap_or_default()))
+                on_input=Callback::new(move |v| draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.id = v }))/>
             <FieldProblems problems pointer=rule_pointer/>
             <fieldset class="clauses">
                 <legend>"All of these hold"</legend>

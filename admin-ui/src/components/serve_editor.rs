@@ -6,9 +6,11 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::rows::{Rows, indices};
+use super::rows::{RemoveButton, Rows, indices};
 use super::split_bar::SplitBar;
-use super::{focus_first, variant_options};
+use super::text_field::TextField;
+use super::variant_field::VariantField;
+use super::variant_options;
 use crate::lens::FlagEdit;
 use crate::state::draft::{ServeDraft, ServeEdit, ServeMode};
 use crate::state::fields::pointer as join;
@@ -82,18 +84,9 @@ pub fn ServeEditor(
             </div>
             <FieldProblems problems pointer/>
             <Show when=move || mode() == ServeMode::Variant>
-                <div class="field">
-                    <label for=variant_id.clone()>"Variant"</label>
-                    <select
-                        id=variant_id.clone()
-                        data-pointer=move || variant_pointer.get()
-                        disabled=ro
-                        on:change=move |ev| on_edit.run(ServeEdit::Variant(event_target_value(&ev)))
-                    >
-                        {move || variant_options(variants.get(), serve.with(|s| s.variant.clone()))}
-                    </select>
-                    <FieldProblems problems pointer=variant_pointer/>
-                </div>
+                <VariantField id=variant_id.clone() label="Variant" pointer=variant_pointer
+                    current=Signal::derive(move || serve.with(|s| s.variant.clone()))
+                    on_change=Callback::new(move |v| on_edit.run(ServeEdit::Variant(v)))/>
             </Show>
             <Show when=move || mode() == ServeMode::Rollout>
                 <RolloutEditor s/>
@@ -221,18 +214,8 @@ fn WeightRow(s: Serving, i: usize) -> impl IntoView {
                 on:change=move |ev| set(event_target_value(&ev))
             />
             <span class="percent" title=move || format!("weight {} of {}", weight(), total())>"%"</span>
-            <button
-                type="button"
-                class="button small"
-                aria-label=move || format!("Remove {} from the split", variant())
-                disabled=move || ro() || count() < 2
-                on:click=move |_| {
-                    on_edit.run(ServeEdit::RemoveWeight(i));
-                    focus_first(vec![format!("{}-add", s.prefix.get_value())]);
-                }
-            >
-                "Remove"
-            </button>
+            <RemoveButton label=Signal::derive(move || format!("Remove {} from the split", variant())) disabled=Signal::derive(move || ro() || count() < 2)
+                then_focus=format!("{p}-add") on_remove=Callback::new(move |_| on_edit.run(ServeEdit::RemoveWeight(i)))/>
             <FieldProblems problems pointer=w_pointer under=true/>
         </li>
     }
@@ -252,30 +235,14 @@ fn Bucketing(s: Serving) -> impl IntoView {
         <details class="advanced">
             <summary>"Bucketing"</summary>
             <div class="grid two">
-                <div class="field">
-                    <label for=bucket_id.clone()>"Bucket by attribute"</label>
-                    <input
-                        id=bucket_id.clone()
-                        type="text"
-                        list="attributes"
-                        placeholder="targetingKey"
-                        readonly=ro
-                        prop:value=move || serve.with(|s| s.rollout.bucket_by.clone())
-                        on:input=move |ev| on_edit.run(ServeEdit::BucketBy(event_target_value(&ev)))
-                    />
-                </div>
-                <div class="field">
-                    <label for=salt_id.clone()>"Salt"</label>
-                    <input
-                        id=salt_id.clone()
-                        type="text"
-                        placeholder=move || edit.key.get()
-                        readonly=ro
-                        prop:value=move || serve.with(|s| s.rollout.salt.clone())
-                        on:input=move |ev| on_edit.run(ServeEdit::Salt(event_target_value(&ev)))
-                    />
+                <TextField id=bucket_id label="Bucket by attribute" list="attributes" placeholder="targetingKey" readonly=Signal::derive(ro)
+                    value=Signal::derive(move || serve.with(|s| s.rollout.bucket_by.clone()))
+                    on_input=Callback::new(move |v| on_edit.run(ServeEdit::BucketBy(v)))/>
+                <TextField id=salt_id label="Salt" placeholder=edit.key readonly=Signal::derive(ro)
+                    value=Signal::derive(move || serve.with(|s| s.rollout.salt.clone()))
+                    on_input=Callback::new(move |v| on_edit.run(ServeEdit::Salt(v)))>
                     <p class="hint">"Changing the salt reshuffles everyone: leave it empty to use the flag key."</p>
-                </div>
+                </TextField>
             </div>
         </details>
     }

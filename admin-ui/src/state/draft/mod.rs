@@ -32,10 +32,33 @@ mod fixtures;
 pub use clause::{ClauseDraft, ClauseEdit};
 pub use environment::EnvDraft;
 pub use flag::{FlagDraft, PrereqDraft, kinds};
-pub use rule::{RuleDraft, TargetDraft, move_item};
+pub use rule::{RuleDraft, TargetDraft};
 pub use schedule::{RAMP_EVERY, RAMP_ON, RAMP_PERCENTS, RAMP_START, Ramp, RampForm, StepDraft};
 pub use serve::{RolloutDraft, ServeDraft, ServeEdit, ServeMode, WeightDraft};
 pub use variants::VariantDraft;
+
+/// Moves element `i` by `delta` places (clamped); false when it cannot move.
+pub fn move_item<T>(list: &mut [T], i: usize, delta: isize) -> bool {
+    let Some(j) = i.checked_add_signed(delta) else {
+        return false;
+    };
+    if i >= list.len() || j >= list.len() || i == j {
+        return false;
+    }
+    if j < i {
+        list[j..=i].rotate_right(1);
+    } else {
+        list[i..=j].rotate_left(1);
+    }
+    true
+}
+
+/// Removes element `i`, if there is one.
+pub fn remove_item<T>(list: &mut Vec<T>, i: usize) {
+    if i < list.len() {
+        list.remove(i);
+    }
+}
 
 /// Re-points one reference to a variant if that variant was renamed.
 fn rename(reference: &mut String, renames: &BTreeMap<String, String>) {

@@ -80,27 +80,10 @@ impl RuleDraft {
     }
 }
 
-/// Moves element `i` by `delta` places (clamped); false when it cannot move.
-pub fn move_item<T>(list: &mut [T], i: usize, delta: isize) -> bool {
-    let Some(j) = i.checked_add_signed(delta) else {
-        return false;
-    };
-    if i >= list.len() || j >= list.len() || i == j {
-        return false;
-    }
-    if j < i {
-        list[j..=i].rotate_right(1);
-    } else {
-        list[i..=j].rotate_left(1);
-    }
-    true
-}
-
 #[cfg(test)]
 mod tests {
     use super::super::fixtures::*;
-    use super::super::{ClauseEdit, FlagDraft};
-    use super::*;
+    use super::super::{ClauseEdit, FlagDraft, move_item};
     use burgee_core::model::Kind;
     use serde_json::json;
 

@@ -78,9 +78,7 @@ impl FlagDraft {
     }
 
     pub fn remove_variant(&mut self, index: usize) {
-        if index < self.variants.len() {
-            self.variants.remove(index);
-        }
+        super::remove_item(&mut self.variants, index);
     }
 
     /// Sets the typed name of variant `index`. Every variant whose typed name is usable (not
