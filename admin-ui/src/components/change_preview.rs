@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 
-use super::env_select::EnvSelect;
+use super::env_select::env_select;
 use super::transition_chart::TransitionChart;
 use crate::lens::FlagEdit;
 use crate::state::catalog::preferred_env;
@@ -77,7 +77,7 @@ pub fn ChangePreview() -> impl IntoView {
                 "Evaluates the saved version and your edited version with the same core the edge runs, over the same contexts, and counts who would get a different variant."
             </p>
             <div class="grid three">
-                <EnvSelect id="preview-env" envs env/>
+                {env_select("preview-env", envs, env)}
                 <fieldset class="field">
                     <legend>"Contexts"</legend>
                     {radio("preview-generated", Source::Generated, "Generated from what the rules read")}

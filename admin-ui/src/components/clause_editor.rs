@@ -68,7 +68,7 @@ pub fn ClauseEditor(
                         />
                     </div>
                 </Show>
-                <OpChoice id=op_id op on_edit pointer=op_pointer problems can_edit/>
+                {op_choice(op_id, op, on_edit, op_pointer, problems, can_edit)}
                 <Show when=move || !matches!(kind(), ValueKind::None | ValueKind::Segment)>
                     <div class="field grow">
                         <label for=values_id.clone()>"Values"</label>
@@ -88,7 +88,15 @@ pub fn ClauseEditor(
                     </div>
                 </Show>
                 <Show when=move || kind() == ValueKind::Segment>
-                    <SegmentChoice clause on_edit pointer=values_pointer can_edit prefix segments cycles/>
+                    {segment_choice(
+                        clause,
+                        on_edit,
+                        values_pointer,
+                        can_edit,
+                        prefix,
+                        segments,
+                        cycles,
+                    )}
                 </Show>
                 <div class="field checkbox">
                     <input
@@ -121,8 +129,7 @@ pub fn ClauseEditor(
 
 /// The operator, by its label and its name in the document; one this app does not know stays
 /// shown as it is.
-#[component]
-fn OpChoice(
+fn op_choice(
     id: String,
     op: Memo<Op>,
     on_edit: Callback<ClauseEdit>,
@@ -161,11 +168,10 @@ fn OpChoice(
 
 /// The segments of an `inSegment` clause, one checkbox each. One already chosen stays
 /// removable; otherwise a segment that would make a cycle cannot be chosen, and says so.
-#[component]
-fn SegmentChoice(
+fn segment_choice(
     clause: Signal<Option<ClauseDraft>>,
     on_edit: Callback<ClauseEdit>,
-    /// The clause's `values`.
+    // The clause's `values`.
     pointer: Signal<String>,
     can_edit: Signal<bool>,
     prefix: StoredValue<String>,

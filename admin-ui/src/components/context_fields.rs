@@ -6,24 +6,24 @@ use serde_json::Value;
 
 use super::focus_first;
 use super::rows::{Rows, indices};
-use super::text_field::TextField;
 use crate::state::draft::remove_item;
 use crate::state::evaluate::{Field, FieldError, FieldKind};
 
-#[component]
-pub fn ContextFields(
+pub fn context_fields(
     targeting_key: RwSignal<String>,
     fields: RwSignal<Vec<Field>>,
-    /// The context the form describes, or every row's problem.
+    // The context the form describes, or every row's problem.
     form: Memo<Result<Value, Vec<FieldError>>>,
 ) -> impl IntoView {
     view! {
-        <TextField id="eval-key" label="Targeting key" no_spellcheck=true value=targeting_key
-            on_input=Callback::new(move |v| targeting_key.set(v))/>
+        <div class="field">
+            <label for="eval-key">"Targeting key"</label>
+            <input id="eval-key" type="text" spellcheck="false" prop:value=move || targeting_key.get() on:input=move |ev| targeting_key.set(event_target_value(&ev))/>
+        </div>
         <fieldset class="attributes">
             <legend>"Attributes"</legend>
             <Rows keys=indices(move || fields.with(Vec::len)) row=Callback::new(move |i: usize| {
-                view! { <AttributeRow i fields form/> }.into_any()
+                view! { {attribute_row(i, fields, form)} }.into_any()
             })/>
             <button type="button" class="button small" id="eval-add" on:click=move |_| fields.update(|f| f.push(Field::default()))>"Add attribute"</button>
         </fieldset>
@@ -31,8 +31,7 @@ pub fn ContextFields(
 }
 
 /// Attribute `i`: its name, type, value, and its problem.
-#[component]
-fn AttributeRow(
+fn attribute_row(
     i: usize,
     fields: RwSignal<Vec<Field>>,
     form: Memo<Result<Value, Vec<FieldError>>>,
@@ -75,7 +74,7 @@ fn AttributeRow(
                 }).collect_view()}
             </select>
             <label class="sr-only" for=value_id.clone()>{format!("Attribute {} value", i + 1)}</label>
-            <AttributeValue i fields kind id=value_id error_id=error_id.clone() row_error/>
+            {attribute_value(i, fields, kind, value_id, error_id.clone(), row_error)}
             <button type="button" class="button small" aria-label=format!("Remove attribute {}", i + 1)
                 on:click=move |_| { fields.update(|f| remove_item(f, i)); focus_first(vec!["eval-add".into()]); }>"×"</button>
             <p class="form-error attr-error" id=error_id>{move || row_error.get()}</p>
@@ -85,8 +84,7 @@ fn AttributeRow(
 
 /// Attribute `i`'s value: true or false chosen, anything else typed. Only a change of type
 /// swaps the control (typing must keep the input).
-#[component]
-fn AttributeValue(
+fn attribute_value(
     i: usize,
     fields: RwSignal<Vec<Field>>,
     kind: Signal<FieldKind>,

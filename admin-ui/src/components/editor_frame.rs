@@ -43,9 +43,9 @@ pub fn EditorFrame<D: EditableDraft>(
                     <p class="crumbs"><a href=D::LIST.href()>{list}</a> " / "</p>
                     <h1 id=title_id tabindex="-1">{title}</h1>
                 </div>
-                <EditorActions life save_id unsaved_note delete/>
+                {editor_actions(life, save_id, unsaved_note, delete)}
             </div>
-            <EditorConflict life/>
+            {editor_conflict(life)}
             <ProblemSummary problems=life.problems prefix on_pick/>
             {children()}
         </section>
@@ -53,8 +53,7 @@ pub fn EditorFrame<D: EditableDraft>(
 }
 
 /// The head's buttons (a viewer gets a note instead).
-#[component]
-fn EditorActions<D: EditableDraft>(
+fn editor_actions<D: EditableDraft>(
     life: EditorLifecycle<D>,
     save_id: &'static str,
     unsaved_note: bool,
@@ -112,8 +111,7 @@ fn EditorActions<D: EditableDraft>(
 
 /// After a `412`: a new entry checks the store's version and saves again; a stored one shows
 /// what changed and asks what to do.
-#[component]
-fn EditorConflict<D: EditableDraft>(life: EditorLifecycle<D>) -> impl IntoView {
+fn editor_conflict<D: EditableDraft>(life: EditorLifecycle<D>) -> impl IntoView {
     move || {
         let (base, current) = life.flow.conflict.try_get().flatten()?;
         if life.is_new {

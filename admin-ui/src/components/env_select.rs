@@ -2,8 +2,7 @@
 
 use leptos::prelude::*;
 
-#[component]
-pub fn EnvSelect(id: &'static str, envs: Vec<String>, env: RwSignal<String>) -> impl IntoView {
+pub fn env_select(id: &'static str, envs: Vec<String>, env: RwSignal<String>) -> impl IntoView {
     view! {
         <div class="field">
             <label for=id>"Environment"</label>

@@ -3,8 +3,7 @@
 
 use leptos::prelude::*;
 
-#[component]
-pub fn ErrorLine(errors: ArcRwSignal<Errors>) -> impl IntoView {
+pub fn error_line(errors: ArcRwSignal<Errors>) -> impl IntoView {
     view! {
         <p class="form-error" role="alert">
             {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use serde_json::Value;
 
-use super::context_fields::ContextFields;
-use super::env_select::EnvSelect;
-use super::evaluate_results::EvaluateResults;
+use super::context_fields::context_fields;
+use super::env_select::env_select;
+use super::evaluate_results::evaluate_results;
 use crate::context::{Notices, Session, Tone};
 use crate::state::catalog::preferred_env;
 use crate::state::document::DocState;
@@ -87,7 +87,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
             <div class="evaluate-layout">
                 <div class="card">
                     <div class="grid two">
-                        <EnvSelect id="eval-env" envs env/>
+                        {env_select("eval-env", envs, env)}
                         <div class="field" role="radiogroup" aria-label="Context as">
                             <span class="label">"Context as"</span>
                             <div class="segmented">
@@ -97,7 +97,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                         </div>
                     </div>
                     <Show when=move || mode.get() == Mode::Form>
-                        <ContextFields targeting_key=input.targeting_key fields=input.fields form=input.form/>
+                        {context_fields(input.targeting_key, input.fields, input.form)}
                     </Show>
                     <Show when=move || mode.get() == Mode::Json>
                         <div class="field">
@@ -120,7 +120,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
                         </span>
                     </div>
                 </div>
-                <EvaluateResults results diffs/>
+                {evaluate_results(results, diffs)}
             </div>
         </section>
     }

@@ -9,10 +9,9 @@ use crate::state::evaluate::Outcome;
 use crate::state::route::Route;
 use crate::state::values::short_json;
 
-#[component]
-pub fn EvaluateResults(
+pub fn evaluate_results(
     results: Memo<BTreeMap<String, Outcome>>,
-    /// The flags the store answered differently, once it was asked.
+    // The flags the store answered differently, once it was asked.
     diffs: Memo<Option<Vec<String>>>,
 ) -> impl IntoView {
     let filter = RwSignal::new(String::new());

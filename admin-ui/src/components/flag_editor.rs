@@ -11,7 +11,7 @@ use super::change_preview::ChangePreview;
 use super::editor_frame::{EditorFrame, missing_entry};
 use super::env_editor::EnvEditor;
 use super::flag_details::FlagDetails;
-use super::flag_tabs::{Tab, TabList, Tabs};
+use super::flag_tabs::{Tab, Tabs, tab_list};
 use super::focus_pointer;
 use super::prerequisites_editor::PrerequisitesEditor;
 use super::variants_editor::VariantsEditor;
@@ -57,11 +57,11 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         Some(k) => Graph::new(&doc.document).dependents(k),
         None => Vec::new(),
     };
-    let delete = view! { <DeleteFlag life dependents/> }.into_any();
+    let delete = view! { {delete_flag(life, dependents)} }.into_any();
 
     view! {
         <EditorFrame life list="Flags" title_id="editor-title" save_id="editor-save" unsaved_note=true delete on_pick=pick>
-            <TabList tabs is_new/>
+            {tab_list(tabs, is_new)}
             <div class="tab-panel" role="tabpanel" aria-labelledby=move || tabs.selected.with(|t| tabs.id(t))>
                 {move || match tabs.selected.get() {
                     Tab::Settings => view! {
@@ -81,8 +81,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
 
 /// Delete, off while other flags require this one, which a note beside it says in words
 /// everyone gets (not only a mouse's tooltip).
-#[component]
-fn DeleteFlag(life: EditorLifecycle<FlagDraft>, dependents: Vec<String>) -> impl IntoView {
+fn delete_flag(life: EditorLifecycle<FlagDraft>, dependents: Vec<String>) -> impl IntoView {
     let blocked = !dependents.is_empty();
     view! {
         {blocked.then(|| view! {

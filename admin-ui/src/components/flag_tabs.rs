@@ -151,8 +151,7 @@ impl Tabs {
 }
 
 /// The tab buttons, each with the count of errors in its part of the flag.
-#[component]
-pub fn TabList(tabs: Tabs, is_new: bool) -> impl IntoView {
+pub fn tab_list(tabs: Tabs, is_new: bool) -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let problems = edit.problems;
     let settings_badge = Signal::derive(move || {
@@ -178,29 +177,32 @@ pub fn TabList(tabs: Tabs, is_new: bool) -> impl IntoView {
             } else {
                 e.clone()
             };
-            view! { <TabButton tabs tab=Tab::Env(e.clone()) label badge env=e/> }
+            view! { {tab_button(tabs, Tab::Env(e.clone()), label, Some(badge), Some(e))} }
         })
         .collect_view();
     view! {
         <div class="tabs" role="tablist" aria-label="Parts of the flag" on:keydown=move |ev| tabs.on_key(ev)>
-            <TabButton tabs tab=Tab::Settings label="Settings".into() badge=settings_badge/>
+            {tab_button(tabs, Tab::Settings, "Settings".into(), Some(settings_badge), None)}
             {env_tabs}
-            <TabButton tabs tab=Tab::Preview label="Preview change".into()/>
-            {(!is_new).then(|| view! { <TabButton tabs tab=Tab::Audit label="Audit log".into()/> })}
+            {tab_button(tabs, Tab::Preview, "Preview change".into(), None, None)}
+            {(!is_new).then(|| view! { {tab_button(
+                tabs,
+                Tab::Audit,
+                "Audit log".into(),
+                None,
+                None)} },
+            )}
         </div>
     }
 }
 
-#[component]
-fn TabButton(
+fn tab_button(
     tabs: Tabs,
     tab: Tab,
     label: String,
-    /// Errors in the tab's part of the flag.
-    #[prop(optional)]
+    // Errors in the tab's part of the flag.
     badge: Option<Signal<usize>>,
-    /// The environment of an environment's tab.
-    #[prop(optional)]
+    // The environment of an environment's tab.
     env: Option<String>,
 ) -> impl IntoView {
     let id = tabs.id(&tab);

@@ -37,18 +37,17 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
                 </Show>
             </div>
             <StatusCounts counts total/>
-            <FlagFilters filter tags envs=envs.to_vec()/>
+            {flag_filters(filter, tags, envs.to_vec())}
             <p class="muted result-count" aria-live="polite" data-testid="result-count">
                 {move || format!("{} of {} flags", visible.with(Vec::len), total)}
             </p>
-            <FlagTable rows envs visible version=doc.version/>
+            {flag_table(rows, envs, visible, doc.version)}
         </section>
     }
 }
 
 /// The search box and the choices that narrow and order the list.
-#[component]
-fn FlagFilters(filter: RwSignal<Filter>, tags: Vec<String>, envs: Vec<String>) -> impl IntoView {
+fn flag_filters(filter: RwSignal<Filter>, tags: Vec<String>, envs: Vec<String>) -> impl IntoView {
     let any = |label: &str| (String::new(), label.to_string());
     let named = |names: Vec<String>| names.into_iter().map(|n| (n.clone(), n));
     let tags = std::iter::once(any("Any tag")).chain(named(tags)).collect();
@@ -74,23 +73,39 @@ fn FlagFilters(filter: RwSignal<Filter>, tags: Vec<String>, envs: Vec<String>) -
                     on:input=move |ev| filter.update(|f| f.query = event_target_value(&ev))
                 />
             </div>
-            <FilterChoice id="flag-tag" label="Tag" filter options=tags
-                current=|f| f.tag.clone() set=|f, v| f.tag = v/>
-            <FilterChoice id="flag-env" label="Environment" filter options=envs
-                current=|f| f.env.clone() set=|f, v| f.env = v/>
-            <FilterChoice id="flag-status" label="Status" filter options=statuses
-                current=|f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default()
-                set=|f, v| f.status = Status::parse(&v)/>
-            <FilterChoice id="flag-sort" label="Sort by" filter options=sorts
-                current=|f| f.sort.as_str().to_string() set=|f, v| f.sort = Sort::parse(&v)/>
+            {filter_choice("flag-tag", "Tag", filter, tags, |f| f.tag.clone(), |f, v| f.tag = v)}
+            {filter_choice(
+                "flag-env",
+                "Environment",
+                filter,
+                envs,
+                |f| f.env.clone(),
+                |f,
+                v| f.env = v,
+            )}
+            {filter_choice(
+                "flag-status",
+                "Status",
+                filter,
+                statuses,
+                |f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                |f, v| f.status = Status::parse(&v),
+            )}
+            {filter_choice(
+                "flag-sort",
+                "Sort by",
+                filter,
+                sorts,
+                |f| f.sort.as_str().to_string(),
+                |f, v| f.sort = Sort::parse(&v),
+            )}
         </div>
     }
 }
 
 /// One choice of the filter: `options` are `(value, label)`; `current` is the filter's value
 /// of it, `set` changes it.
-#[component]
-fn FilterChoice(
+fn filter_choice(
     id: &'static str,
     label: &'static str,
     filter: RwSignal<Filter>,
@@ -119,11 +134,10 @@ fn FilterChoice(
 }
 
 /// The flags that match, one row each, with a column per environment.
-#[component]
-fn FlagTable(
+fn flag_table(
     rows: Arc<Vec<catalog::Row>>,
     envs: Arc<Vec<String>>,
-    /// The rows that match, in order (indices into `rows`).
+    // The rows that match, in order (indices into `rows`).
     visible: Memo<Vec<usize>>,
     version: u64,
 ) -> impl IntoView {

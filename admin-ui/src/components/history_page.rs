@@ -6,7 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 
 use super::diff_view::DiffView;
-use super::error_line::ErrorLine;
+use super::error_line::error_line;
 use crate::api::ApiError;
 use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::document::DocState;
@@ -46,9 +46,9 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
             <div class="page-head">
                 <h1>"History"</h1>
             </div>
-            <DiffForm current from to shown form_error/>
+            {diff_form(current, from, to, shown, form_error)}
             <Transition fallback=|| view! { <p class="loading">"Computing the diff…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorLine errors/> }>
+                <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
                     {move || Suspend::new(async move {
                         let d = diff.await?;
                         Ok::<_, ApiError>(d.map(|d| view! { <DiffView diff=d/> }))
@@ -56,19 +56,17 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
             <h2>"Versions"</h2>
-            <Versions current show_diff/>
+            {versions(current, show_diff)}
         </section>
     }
 }
 
-/// The two versions to compare, as typed; a version the document has not got is an error of
-/// the form, shown instead of an old answer.
-#[component]
-fn DiffForm(
+/// The two versions to compare, as typed (`from`, `to`), and the pair whose diff is `shown`; a
+/// version the document has not got is an error of the form, shown instead of an old answer.
+fn diff_form(
     current: u64,
     from: RwSignal<String>,
     to: RwSignal<String>,
-    /// The pair whose diff is shown.
     shown: RwSignal<Option<(u64, u64)>>,
     form_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -119,8 +117,7 @@ fn DiffForm(
 }
 
 /// The versions, newest first, a page at a time.
-#[component]
-fn Versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
     let session = expect_context::<Session>();
     let versions = LocalResource::new(move || {
         let api = session.api();
@@ -143,10 +140,10 @@ fn Versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
             }
         });
     };
-    let row = move |v: Version| view! { <VersionRow v current show_diff/> };
+    let row = move |v: Version| version_row(v, current, show_diff);
     view! {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
-            <ErrorBoundary fallback=|errors| view! { <ErrorLine errors/> }>
+            <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
                 {move || Suspend::new(async move {
                     let list = versions.await?;
                     let short = list.len() < PAGE as usize;
@@ -178,8 +175,7 @@ fn Versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
 }
 
 /// One version, and what can be done from it: its own change, a diff to now, a restore.
-#[component]
-fn VersionRow(v: Version, current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+fn version_row(v: Version, current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
     let session = expect_context::<Session>();
     let restore = restore_action(current);
     let n = v.version;

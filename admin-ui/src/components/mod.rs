@@ -1,4 +1,7 @@
-//! One component per file. Pages take the loaded document as a prop; editors keep a draft from
+//! One component per file (a page, an editor, a control several of them use). Its parts are
+//! plain functions beside it, not components: with the components' views erased
+//! (`erase_components`), each component costs wasm of its own (measured: about 150 B gzip
+//! each). Pages take the loaded document as a prop; editors keep a draft from
 //! [`crate::state`] in a signal and change it only through its methods.
 
 pub mod attribute_list;
@@ -41,7 +44,6 @@ pub mod shell;
 pub mod split_bar;
 pub mod status_counts;
 pub mod targets_editor;
-pub mod text_field;
 pub mod transition_chart;
 pub mod variant_field;
 pub mod variants_editor;

@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use super::field_problems::FieldProblems;
-use super::rows::{RemoveButton, Rows, indices};
+use super::rows::{Rows, indices, remove_button};
 use crate::lens::FlagEdit;
 use crate::state::draft::remove_item;
 use crate::state::graph::{Candidate, Eligibility, Graph};
@@ -42,12 +42,14 @@ pub fn PrerequisitesEditor() -> impl IntoView {
                 <p class="muted">"None."</p>
             </Show>
             <ul class="prereqs">
-                <Rows keys=indices(count) row=Callback::new(move |i: usize| view! { <PrerequisiteRow i/> }.into_any())/>
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| view! { {prerequisite_row(
+                    i,
+                )} }.into_any())/>
             </ul>
             <Show when=move || edit.can_edit.get()>
-                <AddPrerequisite candidates/>
+                {add_prerequisite(candidates)}
             </Show>
-            <RequiredBy dependents/>
+            {required_by(dependents)}
         </section>
     }
 }
@@ -64,8 +66,7 @@ fn variants_of(edit: FlagEdit, flag: &str) -> Vec<String> {
 }
 
 /// Prerequisite `i`: the flag, the variant it must serve, and a way to remove it.
-#[component]
-fn PrerequisiteRow(i: usize) -> impl IntoView {
+fn prerequisite_row(i: usize) -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let draft = edit.draft;
     let problems = edit.problems;
@@ -110,8 +111,12 @@ fn PrerequisiteRow(i: usize) -> impl IntoView {
                         .collect_view()
                 }}
             </select>
-            <RemoveButton label=Signal::derive(move || format!("Remove prerequisite {}", flag())) disabled=Signal::derive(ro) then_focus="prereq-flag"
-                on_remove=Callback::new(move |_| draft.update(|d| remove_item(&mut d.prerequisites, i)))/>
+            {remove_button(
+                Signal::derive(move || format!("Remove prerequisite {}", flag())),
+                Signal::derive(ro),
+                "prereq-flag".into(),
+                Callback::new(move |_| draft.update(|d| remove_item(&mut d.prerequisites, i))),
+            )}
             <FieldProblems problems pointer under=true/>
         </li>
     }
@@ -119,8 +124,7 @@ fn PrerequisiteRow(i: usize) -> impl IntoView {
 
 /// Choosing a flag (only those that keep the graph free of cycles can be chosen) and a
 /// variant of it, and adding them.
-#[component]
-fn AddPrerequisite(candidates: Memo<Vec<Candidate>>) -> impl IntoView {
+fn add_prerequisite(candidates: Memo<Vec<Candidate>>) -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let pick_flag = RwSignal::new(String::new());
     let pick_variant = RwSignal::new(String::new());
@@ -203,8 +207,7 @@ fn AddPrerequisite(candidates: Memo<Vec<Candidate>>) -> impl IntoView {
 }
 
 /// The flags that require this one.
-#[component]
-fn RequiredBy(dependents: Memo<Vec<String>>) -> impl IntoView {
+fn required_by(dependents: Memo<Vec<String>>) -> impl IntoView {
     view! {
         <div class="dependents" data-testid="dependents">
             <h3>"Required by"</h3>

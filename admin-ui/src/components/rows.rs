@@ -19,11 +19,10 @@ pub fn Rows(keys: Signal<Vec<usize>>, row: Callback<usize, AnyView>) -> impl Int
 
 /// A row's Remove button. The rows after it move up into its place, so focus goes to
 /// `then_focus` (the list's Add control) rather than into another row.
-#[component]
-pub fn RemoveButton(
-    #[prop(into)] label: Signal<String>,
-    #[prop(into)] disabled: Signal<bool>,
-    #[prop(into)] then_focus: String,
+pub fn remove_button(
+    label: Signal<String>,
+    disabled: Signal<bool>,
+    then_focus: String,
     on_remove: Callback<()>,
 ) -> impl IntoView {
     view! {

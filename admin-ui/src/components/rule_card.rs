@@ -8,7 +8,6 @@ use super::focus_first;
 use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
 use super::serve_editor::ServeEditor;
-use super::text_field::TextField;
 use crate::lens::EnvLens;
 use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item, remove_item};
 
@@ -65,14 +64,35 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
             />
             <FieldProblems problems pointer=rule_pointer/>
             <div class="grid two">
-                <TextField id=id_input label="Rule id (reported as ruleId)" no_spellcheck=true pointer=id_pointer readonly=Signal::derive(ro)
-                    value=Signal::derive(move || get(|r| r.id.clone()))
-                    on_input=Callback::new(move |v| lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.id = v }))>
+                <div class="field">
+                    <label for=id_input.clone()>"Rule id (reported as ruleId)"</label>
+                    <input
+                        id=id_input.clone()
+                        type="text"
+                        spellcheck="false"
+                        data-pointer=move || id_pointer.get()
+                        readonly=ro
+                        prop:value=move || get(|r| r.id.clone())
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.id = v })
+                        }
+                    />
                     <FieldProblems problems pointer=id_pointer/>
-                </TextField>
-                <TextField id=desc_input label="Description" readonly=Signal::derive(ro)
-                    value=Signal::derive(move || get(|r| r.description.clone()))
-                    on_input=Callback::new(move |v| lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.description = v }))/>
+                </div>
+                <div class="field">
+                    <label for=desc_input.clone()>"Description"</label>
+                    <input
+                        id=desc_input.clone()
+                        type="text"
+                        readonly=ro
+                        prop:value=move || get(|r| r.description.clone())
+                        on:input=move |ev| {
+                            let v = event_target_value(&ev);
+                            lens.update(|e, _| if let Some(r) = e.rules.get_mut(i) { r.description = v })
+                        }
+                    />
+                </div>
             </div>
             <fieldset class="clauses">
                 <legend>"If all of these hold"</legend>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::rows::{RemoveButton, Rows, indices};
+use super::rows::{Rows, indices, remove_button};
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
 use crate::state::draft::{
@@ -30,7 +30,10 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                 <p class="muted">"No scheduled steps."</p>
             </Show>
             <ol class="steps">
-                <Rows keys=indices(count) row=Callback::new(move |i: usize| view! { <ScheduleStep lens i/> }.into_any())/>
+                <Rows keys=indices(count) row=Callback::new(move |i: usize| view! { {schedule_step(
+                    lens,
+                    i,
+                )} }.into_any())/>
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <div class="row">
@@ -47,15 +50,14 @@ pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
                         "Add step"
                     </button>
                 </div>
-                <RampHelper lens/>
+                {ramp_helper(lens)}
             </Show>
         </section>
     }
 }
 
 /// Step `i`: when it starts, and what it serves from then on.
-#[component]
-fn ScheduleStep(lens: EnvLens, i: usize) -> impl IntoView {
+fn schedule_step(lens: EnvLens, i: usize) -> impl IntoView {
     let edit = lens.edit;
     let problems = edit.problems;
     let ro = move || !edit.can_edit.get();
@@ -97,8 +99,12 @@ fn ScheduleStep(lens: EnvLens, i: usize) -> impl IntoView {
         <li class="step card inner" data-pointer=move || step_pointer.get()>
             <div class="rule-head">
                 <h3>{move || format!("Step {}", i + 1)} " " <span class="muted">{when}</span></h3>
-                <RemoveButton label=format!("Remove step {}", i + 1) disabled=Signal::derive(ro) then_focus="schedule-add"
-                    on_remove=Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.schedule, i)))/>
+                {remove_button(
+                    Signal::stored(format!("Remove step {}", i + 1)),
+                    Signal::derive(ro),
+                    "schedule-add".into(),
+                    Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.schedule, i))),
+                )}
             </div>
             <div class="field">
                 <label for=at_id.clone()>"From (UTC)"</label>
@@ -131,8 +137,7 @@ fn ScheduleStep(lens: EnvLens, i: usize) -> impl IntoView {
 
 /// The progressive-rollout helper: a form that replaces the schedule with one step per
 /// percentage of the chosen variant. Its problems are its own, at its inputs.
-#[component]
-fn RampHelper(lens: EnvLens) -> impl IntoView {
+fn ramp_helper(lens: EnvLens) -> impl IntoView {
     let variants: Signal<Vec<String>> = lens.edit.variant_names.into();
     let ramp = RwSignal::new(RampForm {
         start: at_to_input(&rfc3339(tomorrow_morning(crate::now_ms()))),
@@ -149,17 +154,44 @@ fn RampHelper(lens: EnvLens) -> impl IntoView {
         Err(p) => problems.set(p),
     };
     let (on_described, on_invalid) = described(problems, RAMP_ON);
+    // One input of the form (`kind` is its `type`): a time is read once it is complete
+    // (`change`), the rest as typed.
+    let input = move |id: &'static str,
+                      label: &'static str,
+                      kind: &'static str,
+                      pointer: &'static str,
+                      get: fn(&RampForm) -> String,
+                      set: fn(&mut RampForm, String)| {
+        let (describedby, is_invalid) = described(problems, pointer);
+        let on_change = kind == "datetime-local";
+        view! {
+            <div class="field">
+                <label for=id>{label}</label>
+                <input
+                    id=id
+                    type=kind
+                    min=(kind == "number").then_some("1")
+                    aria-describedby=describedby
+                    aria-invalid=is_invalid
+                    prop:value=move || ramp.with(get)
+                    on:change=move |ev| if on_change { ramp.update(|f| set(f, event_target_value(&ev))) }
+                    on:input=move |ev| if !on_change { ramp.update(|f| set(f, event_target_value(&ev))) }
+                />
+                <FieldProblems problems pointer=pointer.to_string()/>
+            </div>
+        }
+    };
     view! {
         <details class="ramp">
             <summary>"Progressive rollout…"</summary>
             <p class="hint">"Replaces the schedule with one step per percentage of the chosen variant."</p>
             <div class="grid four">
-                <RampInput id="ramp-start" label="First step (UTC)" kind="datetime-local" pointer=RAMP_START ramp problems
-                    get=|f| f.start.clone() set=|f, v| f.start = v/>
-                <RampInput id="ramp-every" label="Hours between steps" kind="number" pointer=RAMP_EVERY ramp problems
-                    get=|f| f.every.clone() set=|f, v| f.every = v/>
-                <RampInput id="ramp-steps" label="Percentages" kind="text" pointer=RAMP_PERCENTS ramp problems
-                    get=|f| f.percents.clone() set=|f, v| f.percents = v/>
+                {input("ramp-start", "First step (UTC)", "datetime-local", RAMP_START,
+                    |f| f.start.clone(), |f, v| f.start = v)}
+                {input("ramp-every", "Hours between steps", "number", RAMP_EVERY,
+                    |f| f.every.clone(), |f, v| f.every = v)}
+                {input("ramp-steps", "Percentages", "text", RAMP_PERCENTS,
+                    |f| f.percents.clone(), |f, v| f.percents = v)}
                 <div class="field">
                     <label for="ramp-on">"Variant rolled out"</label>
                     <select
@@ -193,38 +225,4 @@ fn described(
         move || field_id(pointer),
         move || invalid(problems.into(), pointer, false).to_string(),
     )
-}
-
-/// One input of the ramp form. A time is read once it is complete (`change`), the rest as
-/// typed.
-#[component]
-fn RampInput(
-    id: &'static str,
-    label: &'static str,
-    /// The input's `type`.
-    kind: &'static str,
-    pointer: &'static str,
-    ramp: RwSignal<RampForm>,
-    problems: RwSignal<Problems>,
-    get: fn(&RampForm) -> String,
-    set: fn(&mut RampForm, String),
-) -> impl IntoView {
-    let (describedby, is_invalid) = described(problems, pointer);
-    let on_change = kind == "datetime-local";
-    view! {
-        <div class="field">
-            <label for=id>{label}</label>
-            <input
-                id=id
-                type=kind
-                min=(kind == "number").then_some("1")
-                aria-describedby=describedby
-                aria-invalid=is_invalid
-                prop:value=move || ramp.with(get)
-                on:change=move |ev| if on_change { ramp.update(|f| set(f, event_target_value(&ev))) }
-                on:input=move |ev| if !on_change { ramp.update(|f| set(f, event_target_value(&ev))) }
-            />
-            <FieldProblems problems pointer=pointer.to_string()/>
-        </div>
-    }
 }

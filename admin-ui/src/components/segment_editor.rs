@@ -8,8 +8,7 @@ use leptos::prelude::*;
 use super::editor_frame::{EditorFrame, missing_entry};
 use super::field_problems::FieldProblems;
 use super::focus_pointer;
-use super::segment_rules::SegmentRules;
-use super::text_field::TextField;
+use super::segment_rules::segment_rules;
 use crate::editor::EditorLifecycle;
 use crate::state::document::DocState;
 use crate::state::editable::EditableDraft;
@@ -39,16 +38,15 @@ pub fn SegmentEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
 
     view! {
         <EditorFrame life list="Segments" title_id="segment-title" save_id="segment-save" delete on_pick=Callback::new(focus_pointer)>
-            <SegmentFields life base used_by/>
-            <SegmentRules life base/>
+            {segment_fields(life, base, used_by)}
+            {segment_rules(life, base)}
         </EditorFrame>
     }
     .into_any()
 }
 
 /// The key (a new segment), the description, and who is always in and never in.
-#[component]
-fn SegmentFields(
+fn segment_fields(
     life: EditorLifecycle<SegmentDraft>,
     base: Memo<String>,
     used_by: Option<String>,
@@ -77,16 +75,21 @@ fn SegmentFields(
     view! {
         <section class="card">
             <Show when=move || life.is_new>
-                <TextField id="segment-key" label="Key" no_spellcheck=true pointer=KEY_FIELD.to_string()
-                    value=Signal::derive(move || draft.with(|d| d.key.clone()))
-                    on_input=Callback::new(move |v| draft.update(|d| d.key = v))>
+                <div class="field">
+                    <label for="segment-key">"Key"</label>
+                    <input id="segment-key" type="text" spellcheck="false" data-pointer=KEY_FIELD
+                        prop:value=move || draft.with(|d| d.key.clone())
+                        on:input=move |ev| draft.update(|d| d.key = event_target_value(&ev))/>
                     <FieldProblems problems pointer=KEY_FIELD.to_string()/>
                     <FieldProblems problems pointer=base/>
-                </TextField>
+                </div>
             </Show>
-            <TextField id="segment-description" label="Description" readonly=Signal::derive(ro)
-                value=Signal::derive(move || draft.with(|d| d.description.clone()))
-                on_input=Callback::new(move |v| draft.update(|d| d.description = v))/>
+            <div class="field">
+                <label for="segment-description">"Description"</label>
+                <input id="segment-description" type="text" readonly=ro
+                    prop:value=move || draft.with(|d| d.description.clone())
+                    on:input=move |ev| draft.update(|d| d.description = event_target_value(&ev))/>
+            </div>
             <div class="grid two">
                 {list_field("segment-include", "Always in (targeting keys)", "include", |d| d.include.clone(), |d, v| d.include = v)}
                 {list_field("segment-exclude", "Never in (targeting keys, checked first)", "exclude", |d| d.exclude.clone(), |d, v| d.exclude = v)}

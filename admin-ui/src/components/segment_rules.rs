@@ -7,14 +7,12 @@ use super::field_problems::FieldProblems;
 use super::focus_first;
 use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
-use super::text_field::TextField;
 use crate::editor::EditorLifecycle;
 use crate::state::draft::{ClauseDraft, ClauseEdit, move_item, remove_item};
 use crate::state::fields::pointer as join;
 use crate::state::segment_draft::{SegmentDraft, SegmentRuleDraft};
 
-#[component]
-pub fn SegmentRules(life: EditorLifecycle<SegmentDraft>, base: Memo<String>) -> impl IntoView {
+pub fn segment_rules(life: EditorLifecycle<SegmentDraft>, base: Memo<String>) -> impl IntoView {
     let draft = life.draft;
     let rules = Memo::new(move |_| draft.with(|d| d.rules.len()));
     view! {
@@ -23,7 +21,7 @@ pub fn SegmentRules(life: EditorLifecycle<SegmentDraft>, base: Memo<String>) -> 
             <p class="hint">"Anyone else is a member when all the conditions of any rule hold."</p>
             <ol class="rules">
                 <Rows keys=indices(move || rules.get()) row=Callback::new(move |i: usize| {
-                    view! { <SegmentRule life base i count=rules/> }.into_any()
+                    view! { {segment_rule(life, base, i, rules)} }.into_any()
                 })/>
             </ol>
             <Show when=move || life.can_edit.get()>
@@ -33,8 +31,7 @@ pub fn SegmentRules(life: EditorLifecycle<SegmentDraft>, base: Memo<String>) -> 
     }
 }
 
-#[component]
-fn SegmentRule(
+fn segment_rule(
     life: EditorLifecycle<SegmentDraft>,
     base: Memo<String>,
     i: usize,
@@ -94,9 +91,12 @@ fn SegmentRule(
                 on_remove=Callback::new(move |_| draft.update(|d| remove_item(&mut d.rules, i)))
                 after_last="segment-rules-add"
             />
-            <TextField id=id_input label="Rule id" readonly=Signal::derive(ro)
-                value=Signal::derive(move || rule.with(|r| r.as_ref().map(|r| r.id.clone()).unwrap_or_default()))
-                on_input=Callback::new(move |v| draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.id = v }))/>
+            <div class="field">
+                <label for=id_input.clone()>"Rule id"</label>
+                <input id=id_input.clone() type="text" readonly=ro
+                    prop:value=move || rule.with(|r| r.as_ref().map(|r| r.id.clone()).unwrap_or_default())
+                    on:input=move |ev| { let v = event_target_value(&ev); draft.update(|d| if let Some(r) = d.rules.get_mut(i) { r.id = v }) }/>
+            </div>
             <FieldProblems problems pointer=rule_pointer/>
             <fieldset class="clauses">
                 <legend>"All of these hold"</legend>

@@ -6,10 +6,9 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::rows::{RemoveButton, Rows, indices};
+use super::rows::{Rows, indices, remove_button};
 use super::split_bar::SplitBar;
-use super::text_field::TextField;
-use super::variant_field::VariantField;
+use super::variant_field::variant_field;
 use super::variant_options;
 use crate::lens::FlagEdit;
 use crate::state::draft::{ServeDraft, ServeEdit, ServeMode};
@@ -84,12 +83,16 @@ pub fn ServeEditor(
             </div>
             <FieldProblems problems pointer/>
             <Show when=move || mode() == ServeMode::Variant>
-                <VariantField id=variant_id.clone() label="Variant" pointer=variant_pointer
-                    current=Signal::derive(move || serve.with(|s| s.variant.clone()))
-                    on_change=Callback::new(move |v| on_edit.run(ServeEdit::Variant(v)))/>
+                {variant_field(
+                    variant_id.clone(),
+                    "Variant",
+                    variant_pointer,
+                    Signal::derive(move || serve.with(|s| s.variant.clone())),
+                    Callback::new(move |v| on_edit.run(ServeEdit::Variant(v))),
+                )}
             </Show>
             <Show when=move || mode() == ServeMode::Rollout>
-                <RolloutEditor s/>
+                {rollout_editor(s)}
             </Show>
         </div>
     }
@@ -97,8 +100,7 @@ pub fn ServeEditor(
 
 /// A percentage rollout: the split drawn, one row per share, a way to add a variant to it,
 /// and how contexts are bucketed.
-#[component]
-fn RolloutEditor(s: Serving) -> impl IntoView {
+fn rollout_editor(s: Serving) -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let problems = edit.problems;
     let serve = s.serve;
@@ -117,7 +119,10 @@ fn RolloutEditor(s: Serving) -> impl IntoView {
         </p>
         <FieldProblems problems pointer=weights_pointer/>
         <ol class="weights">
-            <Rows keys=indices(count) row=Callback::new(move |i: usize| view! { <WeightRow s i/> }.into_any())/>
+            <Rows keys=indices(count) row=Callback::new(move |i: usize| view! { {weight_row(
+                s,
+                i,
+            )} }.into_any())/>
         </ol>
         <Show when=move || edit.can_edit.get()>
             <div class="row">
@@ -144,13 +149,12 @@ fn RolloutEditor(s: Serving) -> impl IntoView {
                 </select>
             </div>
         </Show>
-        <Bucketing s/>
+        {bucketing(s)}
     }
 }
 
 /// Share `i` of the rollout: its variant, a slider and a number, both in percent.
-#[component]
-fn WeightRow(s: Serving, i: usize) -> impl IntoView {
+fn weight_row(s: Serving, i: usize) -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let problems = edit.problems;
     let ro = move || !edit.can_edit.get();
@@ -214,16 +218,19 @@ fn WeightRow(s: Serving, i: usize) -> impl IntoView {
                 on:change=move |ev| set(event_target_value(&ev))
             />
             <span class="percent" title=move || format!("weight {} of {}", weight(), total())>"%"</span>
-            <RemoveButton label=Signal::derive(move || format!("Remove {} from the split", variant())) disabled=Signal::derive(move || ro() || count() < 2)
-                then_focus=format!("{p}-add") on_remove=Callback::new(move |_| on_edit.run(ServeEdit::RemoveWeight(i)))/>
+            {remove_button(
+                Signal::derive(move || format!("Remove {} from the split", variant())),
+                Signal::derive(move || ro() || count() < 2),
+                format!("{p}-add"),
+                Callback::new(move |_| on_edit.run(ServeEdit::RemoveWeight(i))),
+            )}
             <FieldProblems problems pointer=w_pointer under=true/>
         </li>
     }
 }
 
 /// Which attribute a context is bucketed by, and the salt of the hash.
-#[component]
-fn Bucketing(s: Serving) -> impl IntoView {
+fn bucketing(s: Serving) -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let ro = move || !edit.can_edit.get();
     let serve = s.serve;
@@ -235,14 +242,30 @@ fn Bucketing(s: Serving) -> impl IntoView {
         <details class="advanced">
             <summary>"Bucketing"</summary>
             <div class="grid two">
-                <TextField id=bucket_id label="Bucket by attribute" list="attributes" placeholder="targetingKey" readonly=Signal::derive(ro)
-                    value=Signal::derive(move || serve.with(|s| s.rollout.bucket_by.clone()))
-                    on_input=Callback::new(move |v| on_edit.run(ServeEdit::BucketBy(v)))/>
-                <TextField id=salt_id label="Salt" placeholder=edit.key readonly=Signal::derive(ro)
-                    value=Signal::derive(move || serve.with(|s| s.rollout.salt.clone()))
-                    on_input=Callback::new(move |v| on_edit.run(ServeEdit::Salt(v)))>
+                <div class="field">
+                    <label for=bucket_id.clone()>"Bucket by attribute"</label>
+                    <input
+                        id=bucket_id.clone()
+                        type="text"
+                        list="attributes"
+                        placeholder="targetingKey"
+                        readonly=ro
+                        prop:value=move || serve.with(|s| s.rollout.bucket_by.clone())
+                        on:input=move |ev| on_edit.run(ServeEdit::BucketBy(event_target_value(&ev)))
+                    />
+                </div>
+                <div class="field">
+                    <label for=salt_id.clone()>"Salt"</label>
+                    <input
+                        id=salt_id.clone()
+                        type="text"
+                        placeholder=move || edit.key.get()
+                        readonly=ro
+                        prop:value=move || serve.with(|s| s.rollout.salt.clone())
+                        on:input=move |ev| on_edit.run(ServeEdit::Salt(event_target_value(&ev)))
+                    />
                     <p class="hint">"Changing the salt reshuffles everyone: leave it empty to use the flag key."</p>
-                </TextField>
+                </div>
             </div>
         </details>
     }

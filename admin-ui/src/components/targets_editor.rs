@@ -5,9 +5,8 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::rows::{RemoveButton, Rows, indices};
-use super::text_field::TextField;
-use super::variant_field::VariantField;
+use super::rows::{Rows, indices, remove_button};
+use super::variant_field::variant_field;
 use crate::lens::EnvLens;
 use crate::state::draft::remove_item;
 
@@ -44,15 +43,35 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                         view! {
                             <li class="target-row card inner" data-pointer=move || pointer.get()>
                                 <div class="grid three">
-                                    <TextField id=attr_id label="Attribute" list="attributes" placeholder="targetingKey" readonly=Signal::derive(ro)
-                                        value=Signal::derive(move || get(|t| t.attribute.clone()))
-                                        on_input=Callback::new(move |v| lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.attribute = v }))/>
-                                    <VariantField id=variant_id label="Serve" pointer=variant_pointer
-                                        current=Signal::derive(move || get(|t| t.variant.clone()))
-                                        on_change=Callback::new(move |v| lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.variant = v }))/>
+                                    <div class="field">
+                                        <label for=attr_id.clone()>"Attribute"</label>
+                                        <input
+                                            id=attr_id.clone()
+                                            type="text"
+                                            list="attributes"
+                                            placeholder="targetingKey"
+                                            readonly=ro
+                                            prop:value=move || get(|t| t.attribute.clone())
+                                            on:input=move |ev| {
+                                                let v = event_target_value(&ev);
+                                                lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.attribute = v })
+                                            }
+                                        />
+                                    </div>
+                                    {variant_field(
+                                        variant_id,
+                                        "Serve",
+                                        variant_pointer,
+                                        Signal::derive(move || get(|t| t.variant.clone())),
+                                        Callback::new(move |v| lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.variant = v })),
+                                    )}
                                     <div class="field end">
-                                        <RemoveButton label=format!("Remove target list {}", i + 1) disabled=Signal::derive(ro) then_focus="targets-add"
-                                            on_remove=Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.targets, i)))/>
+                                        {remove_button(
+                                            Signal::stored(format!("Remove target list {}", i + 1)),
+                                            Signal::derive(ro),
+                                            "targets-add".into(),
+                                            Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.targets, i))),
+                                        )}
                                     </div>
                                 </div>
                                 <div class="field">

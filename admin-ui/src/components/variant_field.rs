@@ -6,13 +6,11 @@ use super::field_problems::FieldProblems;
 use super::variant_options;
 use crate::lens::FlagEdit;
 
-#[component]
-pub fn VariantField(
-    #[prop(into)] id: String,
+pub fn variant_field(
+    id: String,
     label: &'static str,
-    #[prop(into)] pointer: Signal<String>,
-    /// The variant chosen now.
-    #[prop(into)]
+    pointer: Signal<String>,
+    // The variant chosen now.
     current: Signal<String>,
     on_change: Callback<String>,
 ) -> impl IntoView {

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::rows::{RemoveButton, Rows, indices};
+use super::rows::{Rows, indices, remove_button};
 use crate::lens::FlagEdit;
 use crate::state::fields::{Problems, key_pointer};
 
@@ -122,9 +122,12 @@ pub fn VariantsEditor() -> impl IntoView {
                                         }.into_any(),
                                     }}
                                 </div>
-                                <RemoveButton label=Signal::derive(move || format!("Remove variant {}", name_of()))
-                                    disabled=Signal::derive(move || ro() || count() <= 1) then_focus="variants-add"
-                                    on_remove=Callback::new(move |_| draft.update(|d| d.remove_variant(i)))/>
+                                {remove_button(
+                                    Signal::derive(move || format!("Remove variant {}", name_of())),
+                                    Signal::derive(move || ro() || count() <= 1),
+                                    "variants-add".into(),
+                                    Callback::new(move |_| draft.update(|d| d.remove_variant(i))),
+                                )}
                                 <FieldProblems problems pointer=name_pointer/>
                                 <FieldProblems problems pointer/>
                             </li>
