@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use super::error_line::error_line;
 use crate::api::ApiError;
 use crate::context::Session;
 use crate::state::history::AuditEntry;
@@ -53,11 +54,7 @@ pub fn AuditLog(key: String) -> impl IntoView {
         <section class="card" aria-labelledby="audit-title">
             <h2 id="audit-title">"Audit log"</h2>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading the audit log…"</p> }>
-                <ErrorBoundary fallback=|errors| view! {
-                    <p class="form-error" role="alert">
-                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
-                    </p>
-                }>
+                <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
                     {move || Suspend::new(async move {
                         let entries = first.await?;
                         let short = entries.len() < PAGE as usize;

@@ -252,6 +252,17 @@ pub fn tags(document: &Document) -> Vec<String> {
     out
 }
 
+/// The environment a page that evaluates starts on: production if there is one, else the
+/// first.
+pub fn preferred_env(environments: &[String]) -> String {
+    environments
+        .iter()
+        .find(|e| is_production(e))
+        .or(environments.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Environments that ask for confirmation before their kill switch moves.
 pub fn is_production(env: &str) -> bool {
     matches!(
@@ -263,11 +274,14 @@ pub fn is_production(env: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fixtures::example;
 
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
+    #[test]
+    fn production_comes_first_else_the_first() {
+        let envs = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(preferred_env(&envs(&["dev", "Prod", "qa"])), "Prod");
+        assert_eq!(preferred_env(&envs(&["dev", "qa"])), "dev");
+        assert_eq!(preferred_env(&[]), "");
     }
 
     #[test]

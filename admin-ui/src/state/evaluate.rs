@@ -253,13 +253,8 @@ pub fn fields_from_context(context: &Value) -> (String, Vec<Field>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fixtures::example;
     use serde_json::json;
-
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
-    }
 
     #[test]
     fn every_flag_gets_a_result_like_the_edge() {

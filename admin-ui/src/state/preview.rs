@@ -377,13 +377,8 @@ pub fn preview(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fixtures::example;
     use serde_json::json;
-
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
-    }
 
     #[test]
     fn json_lines_with_line_numbers() {

@@ -10,6 +10,16 @@ use super::json_errors::describe;
 use burgee_core::model::{Kind, Op};
 use serde_json::Value;
 
+/// What an optional text field holds: the text trimmed, `None` when nothing is left.
+pub fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
+
 /// What a clause's operator compares, which decides how its values are read and shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ValueKind {

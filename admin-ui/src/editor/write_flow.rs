@@ -1,6 +1,6 @@
-//! What the flag and segment editors do around a write: the version the draft is based on,
-//! the store's problems with it, the `412` conflict, and the "saving" state. One place, so the
-//! two editors cannot answer the same store response differently.
+//! What an editor does around a write: the version the draft is based on, the store's problems
+//! with it, the `412` conflict, and the "saving" state. Not generic over the draft, so the app
+//! has one copy of it, and the two editors cannot answer the same store response differently.
 
 use leptos::prelude::*;
 
