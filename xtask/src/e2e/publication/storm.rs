@@ -200,7 +200,20 @@ pub fn health_shows_the_lag(f: &Fixture) -> Result {
             (h["status"] == json!("degraded") && lag > 2.0).then_some(lag)
         });
         expect(lagging.is_some(), || {
-            "no /health sample during the faults was degraded with a publication lag".into()
+            let seen: Vec<String> = r
+                .samples
+                .iter()
+                .filter(|s| s.faults_on)
+                .step_by(10)
+                .filter_map(|s| {
+                    let e = &s.health.as_ref()?["snapshots"][0];
+                    Some(format!(
+                        "{} served {} store {} published {} lag {}",
+                        s.health.as_ref()?["status"], e["served"], e["store"], e["published"], e["publishLagSeconds"]
+                    ))
+                })
+                .collect();
+            format!("no /health sample during the faults was degraded with a publication lag: {seen:?}")
         })?;
         expect(r.caught_up, || {
             "KV did not catch up within 90 s of the faults ending".into()
