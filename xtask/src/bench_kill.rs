@@ -18,7 +18,9 @@ use crate::{Failed, Result, http, root};
 const ISOLATES: usize = 3;
 const ROUNDS: usize = 10;
 const IDLE_WRITES: usize = 20;
-const FLAG: &str = "outbound_calling";
+/// A flag added to the example: on for everyone while enabled, so what an isolate serves says
+/// which side of the switch it has seen.
+const FLAG: &str = "kill-bench";
 
 fn config(dir: &Path, token_config: &str) -> String {
     let mut services = vec![
@@ -198,8 +200,12 @@ pub fn run() -> Result {
         sockets.push((name.as_str(), addr));
     }
     let mut server = Workerd::serve_at(&config_path, &dir.0, &[], &sockets)?;
-    let example = std::fs::read(root().join("examples/tasks-app.json"))
+    let text = std::fs::read_to_string(root().join("examples/tasks-app.json"))
         .map_err(|e| Failed(format!("{e}")))?;
+    let mut document: Value = serde_json::from_str(&text).map_err(|e| Failed(format!("{e}")))?;
+    document["flags"][FLAG] = json!({"kind": "boolean", "variants": {"on": true, "off": false},
+        "environments": {"production": {"enabled": true, "offVariant": "off", "defaultServe": {"variant": "on"}}}});
+    let example = document.to_string().into_bytes();
     server.wait_for(edges[0], "/api/v1/whoami", Duration::from_secs(30), |r| {
         r.status == 401
     })?;

@@ -37,7 +37,7 @@ cargo xtask <command>
 
   dev     set up and run Burgee locally
   test    set up and run every check and test (what CI runs)
-  bench   run the benchmarks and print their numbers (or one: core, npm, worker)
+  bench   run the benchmarks and print their numbers (or one: core, npm, worker, kill)
   e2e     build the edge worker and run only its end-to-end suites
   npm     build the npm package and the edge worker, run only the package's tests
   admin   build the admin app and the edge worker, run only the app's browser tests
@@ -371,9 +371,13 @@ fn bench(which: Option<&str>) -> Result {
         bench_worker::run()?;
         bench_kill::run()?;
     }
-    if !matches!(which, None | Some("core" | "npm" | "worker")) {
+    if which == Some("kill") {
+        worker::build()?;
+        bench_kill::run()?;
+    }
+    if !matches!(which, None | Some("core" | "npm" | "worker" | "kill")) {
         return Err(Failed(format!(
-            "unknown benchmark {which:?}: core, npm or worker"
+            "unknown benchmark {which:?}: core, npm, worker (with kill) or kill"
         )));
     }
     Ok(())

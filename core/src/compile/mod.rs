@@ -16,7 +16,7 @@ mod settings;
 
 use alloc::collections::{BTreeMap, BTreeSet};
 use alloc::format;
-use alloc::string::String;
+use alloc::string::{String, ToString};
 use alloc::vec;
 use alloc::vec::Vec;
 
@@ -90,6 +90,16 @@ impl Loaded {
             &self.broken_segments,
             self.diagnostics.clone(),
         )
+    }
+
+    /// The error diagnostics only, as text (`error[code] pointer: message`): what refuses a
+    /// document.
+    pub fn errors(&self) -> Vec<String> {
+        self.validate()
+            .iter()
+            .filter(|d| d.is_error())
+            .map(ToString::to_string)
+            .collect()
     }
 }
 

@@ -125,6 +125,43 @@ fn base64url(text: &str) -> Option<Vec<u8>> {
     Some(out)
 }
 
+/// Base64url without padding (RFC 4648 §5), as JWTs carry their parts.
+pub fn base64url_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            let index = ((n >> (18 - 6 * i)) & 63) as usize;
+            out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
+        }
+    }
+    out
+}
+
+/// Signs `claims` as an HS256 token with `secret`: what a backend that hands its visitors a
+/// context token does, and what [`verify_token`] accepts.
+pub fn sign_token(claims: &Value, secret: &[u8], alg: &str) -> String {
+    let head = base64url_encode(
+        serde_json::json!({"alg": alg, "typ": "JWT"})
+            .to_string()
+            .as_bytes(),
+    );
+    let body = base64url_encode(claims.to_string().as_bytes());
+    let signed = format!("{head}.{body}");
+    let signature = match Hmac::<Sha256>::new_from_slice(secret) {
+        Ok(mut mac) => {
+            mac.update(signed.as_bytes());
+            mac.finalize().into_bytes().to_vec()
+        }
+        Err(_) => Vec::new(),
+    };
+    format!("{signed}.{}", base64url_encode(&signature))
+}
+
 /// Verifies an HS256 JWT and returns its claims, or `None` for anything that is not a valid,
 /// current token signed with `secret`.
 pub fn verify_token(token: &str, secret: &[u8], now_seconds: i64) -> Option<Map<String, Value>> {
@@ -247,26 +284,11 @@ mod tests {
     use serde_json::json;
 
     fn b64(bytes: &[u8]) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let mut out = String::new();
-        for chunk in bytes.chunks(3) {
-            let n = chunk
-                .iter()
-                .enumerate()
-                .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
-            for i in 0..=chunk.len() {
-                out.push(ALPHABET[((n >> (18 - 6 * i)) & 63) as usize] as char);
-            }
-        }
-        out
+        base64url_encode(bytes)
     }
 
     fn token(claims: Value, secret: &[u8], alg: &str) -> String {
-        let head = b64(json!({"alg": alg, "typ": "JWT"}).to_string().as_bytes());
-        let body = b64(claims.to_string().as_bytes());
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret).unwrap();
-        mac.update(format!("{head}.{body}").as_bytes());
-        format!("{head}.{body}.{}", b64(&mac.finalize().into_bytes()))
+        sign_token(&claims, secret, alg)
     }
 
     #[test]

@@ -143,9 +143,7 @@ mod tests {
         assert!(control_declares(&format!(
             r#"new_sqlite_classes = ["{RELAY_CLASS}"]"#
         )));
-        assert!(control_declares(
-            r#"main = "control-plane/build/index.js""#
-        ));
+        assert!(control_declares(r#"main = "control-plane/build/index.js""#));
         let kv_id = |toml: &str| {
             toml.lines()
                 .find_map(|l| l.trim().strip_prefix("id = ").map(str::to_string))
