@@ -7,7 +7,7 @@ use std::rc::Rc;
 use burgee_edge_shared::kv::Published;
 use futures_util::future::LocalBoxFuture;
 
-use super::Outcome;
+use super::KvResult;
 use super::faults::{Decision, StrictKv};
 
 /// Writes and deletes of published keys.
@@ -17,17 +17,17 @@ pub trait KvSink {
         key: String,
         bytes: Rc<Vec<u8>>,
         meta: Published,
-    ) -> LocalBoxFuture<'static, Outcome>;
-    fn delete(&self, key: String) -> LocalBoxFuture<'static, Outcome>;
+    ) -> LocalBoxFuture<'static, KvResult>;
+    fn delete(&self, key: String) -> LocalBoxFuture<'static, KvResult>;
 }
 
 /// A KV error's outcome: `429` is the rate limit; anything else may have reached KV before it
 /// failed, so it counts as unknown (the publisher then waits out the straggler window).
-pub fn classify(error: &str) -> Outcome {
+pub fn classify(error: &str) -> KvResult {
     if error.contains("429") || error.contains("Too Many Requests") {
-        Outcome::RateLimited
+        KvResult::RateLimited
     } else {
-        Outcome::Unknown(error.to_string())
+        KvResult::Unknown(error.to_string())
     }
 }
 
@@ -41,7 +41,7 @@ impl KvSink for WorkersKv {
         key: String,
         bytes: Rc<Vec<u8>>,
         meta: Published,
-    ) -> LocalBoxFuture<'static, Outcome> {
+    ) -> LocalBoxFuture<'static, KvResult> {
         let kv = self.0.kv(burgee_edge_shared::bindings::FLAGS);
         Box::pin(async move {
             let result = async {
@@ -55,13 +55,13 @@ impl KvSink for WorkersKv {
                     .map_err(|e| e.to_string())
             };
             match result.await {
-                Ok(()) => Outcome::Written,
+                Ok(()) => KvResult::Written,
                 Err(e) => classify(&e.to_string()),
             }
         })
     }
 
-    fn delete(&self, key: String) -> LocalBoxFuture<'static, Outcome> {
+    fn delete(&self, key: String) -> LocalBoxFuture<'static, KvResult> {
         let kv = self.0.kv(burgee_edge_shared::bindings::FLAGS);
         Box::pin(async move {
             let result = async {
@@ -69,7 +69,7 @@ impl KvSink for WorkersKv {
                 kv.delete(&key).await.map_err(|e| e.to_string())
             };
             match result.await {
-                Ok(()) => Outcome::Written,
+                Ok(()) => KvResult::Written,
                 Err(e) => classify(&e.to_string()),
             }
         })
@@ -103,17 +103,17 @@ impl<K: KvSink + 'static> Faulty<K> {
     fn through(
         &self,
         key: String,
-        apply: LocalBoxFuture<'static, Outcome>,
-    ) -> LocalBoxFuture<'static, Outcome> {
+        apply: LocalBoxFuture<'static, KvResult>,
+    ) -> LocalBoxFuture<'static, KvResult> {
         let decision = self.strict.borrow_mut().decide(&key, (self.now)());
         let sleep = self.sleep.clone();
         let spawn = self.spawn.clone();
         Box::pin(async move {
             match decision {
-                Decision::RateLimited => Outcome::RateLimited,
+                Decision::RateLimited => KvResult::RateLimited,
                 Decision::Fail { after } => {
                     sleep(after).await;
-                    Outcome::Failed(format!("{key}: injected 503"))
+                    KvResult::Failed(format!("{key}: injected 503"))
                 }
                 Decision::Land { after } => {
                     sleep(after).await;
@@ -128,7 +128,7 @@ impl<K: KvSink + 'static> Faulty<K> {
                         }));
                     }
                     sleep(after).await;
-                    Outcome::Unknown(format!("{key}: injected timeout"))
+                    KvResult::Unknown(format!("{key}: injected timeout"))
                 }
             }
         })
@@ -141,12 +141,12 @@ impl<K: KvSink + 'static> KvSink for Faulty<K> {
         key: String,
         bytes: Rc<Vec<u8>>,
         meta: Published,
-    ) -> LocalBoxFuture<'static, Outcome> {
+    ) -> LocalBoxFuture<'static, KvResult> {
         let apply = self.inner.put(key.clone(), bytes, meta);
         self.through(key, apply)
     }
 
-    fn delete(&self, key: String) -> LocalBoxFuture<'static, Outcome> {
+    fn delete(&self, key: String) -> LocalBoxFuture<'static, KvResult> {
         let apply = self.inner.delete(key.clone());
         self.through(key, apply)
     }

@@ -33,9 +33,9 @@ pub const MAX_BACKOFF_MS: f64 = 60_000.0;
 /// again before, so a late landing can never overwrite a newer write.
 pub const STRAGGLER_WINDOW_MS: f64 = 10_000.0;
 
-/// How a write ended.
+/// How a write to Workers KV ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub enum KvResult {
     Written,
     /// `429`: over the rate.
     RateLimited,
@@ -149,13 +149,13 @@ impl Publisher {
         &mut self,
         key: &str,
         revision: u64,
-        outcome: &Outcome,
+        outcome: &KvResult,
         now: f64,
     ) -> Option<Note> {
         let state = self.keys.get_mut(key)?;
         state.in_flight = None;
         let failure = match outcome {
-            Outcome::Written => {
+            KvResult::Written => {
                 state.stored.published = state.stored.published.max(revision);
                 if state.stored.published >= state.stored.revision {
                     state.stored.behind_since = None;
@@ -172,9 +172,9 @@ impl Publisher {
                     message: "published after failures".into(),
                 });
             }
-            Outcome::RateLimited => "Workers KV answered 429 (over one write per second)".into(),
-            Outcome::Failed(why) => format!("write failed: {why}"),
-            Outcome::Unknown(why) => {
+            KvResult::RateLimited => "Workers KV answered 429 (over one write per second)".into(),
+            KvResult::Failed(why) => format!("write failed: {why}"),
+            KvResult::Unknown(why) => {
                 state.next_at = state.next_at.max(now + STRAGGLER_WINDOW_MS);
                 format!("write outcome unknown: {why}")
             }

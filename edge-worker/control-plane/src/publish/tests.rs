@@ -48,7 +48,7 @@ enum Event {
     Finish {
         key: String,
         revision: u64,
-        outcome: Outcome,
+        outcome: KvResult,
         lands: bool,
     },
     Straggler {
@@ -125,18 +125,21 @@ fn simulate(
             match double.decide(&key, now) {
                 Decision::RateLimited => {
                     world.rate_limited += 1;
-                    events.insert(at(0.0), finish(Outcome::RateLimited, false));
+                    events.insert(at(0.0), finish(KvResult::RateLimited, false));
                 }
                 Decision::Land { after } => {
-                    events.insert(at(after), finish(Outcome::Written, true));
+                    events.insert(at(after), finish(KvResult::Written, true));
                 }
                 Decision::Fail { after } => {
                     world.failed += 1;
-                    events.insert(at(after), finish(Outcome::Failed("503".into()), false));
+                    events.insert(at(after), finish(KvResult::Failed("503".into()), false));
                 }
                 Decision::Unknown { after, lands } => {
                     world.unknown += 1;
-                    events.insert(at(after), finish(Outcome::Unknown("timeout".into()), false));
+                    events.insert(
+                        at(after),
+                        finish(KvResult::Unknown("timeout".into()), false),
+                    );
                     if let Some(lands) = lands {
                         let when = ((now + lands).ceil() as u64, base + 1);
                         events.insert(
@@ -253,7 +256,7 @@ fn a_failing_key_backs_off_to_a_minute_and_says_why() {
         assert_eq!(due, vec![("snapshot:p".to_string(), 3)]);
         p.start("snapshot:p", now);
         let note = p
-            .finish("snapshot:p", 3, &Outcome::Failed("503".into()), now)
+            .finish("snapshot:p", 3, &KvResult::Failed("503".into()), now)
             .unwrap();
         assert!(note.message.contains("503"), "{}", note.message);
         let next = p.next_wake().unwrap();
@@ -277,7 +280,7 @@ fn a_failing_key_backs_off_to_a_minute_and_says_why() {
         "a newer commit keeps it"
     );
     p.start("snapshot:p", now);
-    let note = p.finish("snapshot:p", 3, &Outcome::Written, now).unwrap();
+    let note = p.finish("snapshot:p", 3, &KvResult::Written, now).unwrap();
     assert_eq!(note.message, "published after failures");
     assert_eq!(p.publication("snapshot:p").failing_since, None);
     assert!(
@@ -285,7 +288,7 @@ fn a_failing_key_backs_off_to_a_minute_and_says_why() {
         "revision 4 is still missing"
     );
     p.start("snapshot:p", now + 1_000.0);
-    p.finish("snapshot:p", 4, &Outcome::Written, now + 1_000.0);
+    p.finish("snapshot:p", 4, &KvResult::Written, now + 1_000.0);
     assert_eq!(p.publication("snapshot:p").behind_since, None);
     assert_eq!(p.next_wake(), None);
 }
@@ -311,7 +314,7 @@ fn a_restarted_store_respects_the_last_write_and_an_unknown_outcome_waits() {
     p.finish(
         "snapshot:p",
         5,
-        &Outcome::Unknown("timeout".into()),
+        &KvResult::Unknown("timeout".into()),
         11_100.0,
     );
     assert!(p.due(20_000.0).is_empty(), "a late landing may still come");

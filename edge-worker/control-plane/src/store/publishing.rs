@@ -18,7 +18,7 @@ use worker::{Env, Headers, Method, RequestInit};
 
 use super::answer::{Answer, internal as internal_error, log_error};
 use super::{Inner, Out, now};
-use crate::publish::Outcome;
+use crate::publish::KvResult;
 use crate::publish::faults::StrictKv;
 use crate::publish::kv::{Faulty, KvSink, WorkersKv};
 use crate::publish::snapshots::{Built, build};
@@ -224,7 +224,7 @@ impl Inner {
         }
         let sink = self.sink();
         let writes = due.iter().map(|(key, revision, delete)| {
-            let write: LocalBoxFuture<'static, Outcome> = if *delete {
+            let write: LocalBoxFuture<'static, KvResult> = if *delete {
                 sink.delete(key.clone())
             } else {
                 match self.bytes_for(key) {
@@ -236,7 +236,7 @@ impl Inner {
                             published_at: now_ms,
                         },
                     ),
-                    Err(e) => Box::pin(std::future::ready(Outcome::Failed(e.message))),
+                    Err(e) => Box::pin(std::future::ready(KvResult::Failed(e.message))),
                 }
             };
             write
@@ -247,7 +247,7 @@ impl Inner {
     }
 
     /// Takes the outcomes of KV writes into the publisher, its rows and the log.
-    fn record(&self, due: &[(String, u64, bool)], outcomes: &[Outcome]) {
+    fn record(&self, due: &[(String, u64, bool)], outcomes: &[KvResult]) {
         let finished = now();
         let at = burgee_core::time::format_rfc3339(finished as i64);
         let rows = self.rows();
@@ -258,7 +258,7 @@ impl Inner {
                 log_error(&format!("publishing {key} at {revision}: {}", note.message));
                 let _ = rows.log_publication(&at, key, *revision, &note.message);
             }
-            if *delete && *outcome == Outcome::Written {
+            if *delete && *outcome == KvResult::Written {
                 c.publisher.forget(key);
                 let _ = rows.forget_key(key);
             } else if let Some(state) = c.publisher.get(key) {
