@@ -18,7 +18,7 @@ import { loadDocument } from "burgee";
 
 import { startRelay } from "./relay.mjs";
 import { WORKER, bannerFlag, patchFlag, published, putFlag, uniqueKey, until } from "./worker.mjs";
-import { ARGS, CHROMIUM } from "../../tests/e2e/chromium.mjs";
+import { ARGS, CHROMIUM } from "./chromium.mjs";
 
 const dir = process.env.BURGEE_TEST_DIR;
 const vectors = process.env.BURGEE_VECTORS;

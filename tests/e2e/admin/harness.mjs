@@ -12,7 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
-import { ARGS, CHROMIUM } from "../chromium.mjs";
+import { ARGS, CHROMIUM } from "../../../npm/test/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, "../../..");
