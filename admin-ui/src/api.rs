@@ -151,7 +151,14 @@ impl Api {
         body: Option<String>,
     ) -> Result<String, ApiError> {
         use gloo_net::http::{Method, RequestBuilder};
-        let method = Method::from_bytes(route.method().as_bytes()).unwrap_or_default();
+        // The route's own method, named in the contract's words.
+        let method = match route.method() {
+            "PUT" => Method::PUT,
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
+            "DELETE" => Method::DELETE,
+            _ => Method::GET,
+        };
         let mut builder = RequestBuilder::new(url)
             .method(method)
             .header("Authorization", &format!("Bearer {}", self.token))
