@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use burgee_core::EvaluationResult;
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -15,7 +16,7 @@ use crate::context::{Notices, Session, Tone};
 use crate::state::catalog::preferred_env;
 use crate::state::document::DocState;
 use crate::state::evaluate::{
-    Field, FieldError, Outcome, context_from_fields, differences, evaluate_all, fields_from_context,
+    Field, FieldError, context_from_fields, differences, evaluate_all, fields_from_context,
 };
 use crate::state::json_errors::describe;
 
@@ -32,7 +33,7 @@ pub fn EvaluatePage(doc: Arc<DocState>) -> impl IntoView {
     let envs = doc.document.environments.clone();
     let env = RwSignal::new(preferred_env(&envs));
     let input = ContextInput::new();
-    let server = RwSignal::new(None::<BTreeMap<String, Outcome>>);
+    let server = RwSignal::new(None::<BTreeMap<String, EvaluationResult>>);
     let comparing = RwSignal::new(false);
     let docs = StoredValue::new(doc.clone());
 

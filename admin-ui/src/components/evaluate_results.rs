@@ -3,14 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use burgee_core::EvaluationResult;
 use leptos::prelude::*;
 
-use crate::state::evaluate::Outcome;
 use crate::state::route::Route;
 use crate::state::values::short_json;
 
 pub fn evaluate_results(
-    results: Memo<BTreeMap<String, Outcome>>,
+    results: Memo<BTreeMap<String, EvaluationResult>>,
     // The flags the store answered differently, once it was asked.
     diffs: Memo<Option<Vec<String>>>,
 ) -> impl IntoView {
@@ -53,7 +53,7 @@ pub fn evaluate_results(
 }
 
 /// One flag's answer.
-fn result_row(key: String, r: Outcome, differs: bool) -> impl IntoView {
+fn result_row(key: String, r: EvaluationResult, differs: bool) -> impl IntoView {
     let detail = [
         r.rule_id.as_ref().map(|x| format!("rule {x}")),
         r.prerequisite.as_ref().map(|x| format!("prerequisite {x}")),

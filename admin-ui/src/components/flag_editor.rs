@@ -20,7 +20,6 @@ use crate::editor::EditorLifecycle;
 use crate::lens::FlagEdit;
 use crate::state::document::DocState;
 use crate::state::draft::FlagDraft;
-use crate::state::graph::Graph;
 use crate::state::route::Route;
 
 #[component]
@@ -54,7 +53,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         focus_pointer(p);
     });
     let dependents = match &key {
-        Some(k) => Graph::new(&doc.document).dependents(k),
+        Some(k) => doc.document.dependents(k),
         None => Vec::new(),
     };
     let delete = view! { {delete_flag(life, dependents)} }.into_any();

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use burgee_api::VersionEntry;
 use leptos::prelude::*;
 
 use super::diff_view::DiffView;
@@ -10,7 +11,6 @@ use super::error_line::error_line;
 use crate::api::ApiError;
 use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::document::DocState;
-use crate::state::history::Version;
 use crate::state::values::display_stamp;
 
 const PAGE: u32 = 50;
@@ -123,7 +123,7 @@ fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
         let api = session.api();
         async move { api.history(PAGE, None).await }
     });
-    let older = RwSignal::new(Vec::<Version>::new());
+    let older = RwSignal::new(Vec::<VersionEntry>::new());
     let load_older = move |_| {
         let api = session.api();
         let last = older
@@ -140,7 +140,7 @@ fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
             }
         });
     };
-    let row = move |v: Version| version_row(v, current, show_diff);
+    let row = move |v: VersionEntry| version_row(v, current, show_diff);
     view! {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
             <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
@@ -175,7 +175,7 @@ fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
 }
 
 /// One version, and what can be done from it: its own change, a diff to now, a restore.
-fn version_row(v: Version, current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+fn version_row(v: VersionEntry, current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
     let session = expect_context::<Session>();
     let restore = restore_action(current);
     let n = v.version;

@@ -8,7 +8,7 @@ use super::field_problems::FieldProblems;
 use super::rows::{Rows, indices, remove_button};
 use crate::lens::FlagEdit;
 use crate::state::draft::remove_item;
-use crate::state::graph::{Candidate, Eligibility, Graph};
+use crate::state::graph::{Candidate, Eligibility, candidates};
 use crate::state::route::Route;
 
 #[component]
@@ -21,11 +21,11 @@ pub fn PrerequisitesEditor() -> impl IntoView {
     // The graph with this draft's edges, so that a cycle through unsaved changes is seen too.
     let graph = Memo::new(move |_| {
         let (key, keys) = draft.with(|d| (d.key.clone(), d.prerequisite_keys()));
-        doc.with_value(|doc| Graph::new(&doc.document).with(&key, keys))
+        doc.with_value(|doc| doc.document.prerequisites().with(&key, keys))
     });
-    let candidates = Memo::new(move |_| {
+    let offered = Memo::new(move |_| {
         let (key, client_side) = draft.with(|d| (d.key.clone(), d.client_side));
-        graph.with(|g| doc.with_value(|doc| g.candidates(&doc.document, &key, client_side)))
+        graph.with(|g| doc.with_value(|doc| candidates(g, &doc.document, &key, client_side)))
     });
     let dependents = Memo::new(move |_| {
         let key = draft.with(|d| d.key.clone());
@@ -47,7 +47,7 @@ pub fn PrerequisitesEditor() -> impl IntoView {
                 )} }.into_any())/>
             </ul>
             <Show when=move || edit.can_edit.get()>
-                {add_prerequisite(candidates)}
+                {add_prerequisite(offered)}
             </Show>
             {required_by(dependents)}
         </section>

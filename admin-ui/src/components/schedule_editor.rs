@@ -1,6 +1,7 @@
 //! Schedule steps: from a time on, a step's serve replaces the default (e.g. 5 → 25 → 50 →
 //! 100 % on given days). Times are entered and shown in UTC.
 
+use burgee_core::time::{format_rfc3339, parse_rfc3339};
 use leptos::prelude::*;
 
 use super::field_id;
@@ -12,7 +13,7 @@ use crate::state::draft::{
     RAMP_EVERY, RAMP_ON, RAMP_PERCENTS, RAMP_START, RampForm, ServeDraft, ServeEdit, remove_item,
 };
 use crate::state::fields::Problems;
-use crate::state::values::{at_to_input, display_time, input_to_at, rfc3339, tomorrow_morning};
+use crate::state::values::{at_to_input, display_time, input_to_at, tomorrow_morning};
 
 #[component]
 pub fn ScheduleEditor(lens: EnvLens) -> impl IntoView {
@@ -84,7 +85,7 @@ fn schedule_step(lens: EnvLens, i: usize) -> impl IntoView {
     });
     let at_id = format!("step-at-{i}");
     let when = move || {
-        burgee_core::time::parse_rfc3339(&at())
+        parse_rfc3339(&at())
             .map(|ms| {
                 let state = if ms <= crate::now_ms() {
                     " (started)"
@@ -140,7 +141,7 @@ fn schedule_step(lens: EnvLens, i: usize) -> impl IntoView {
 fn ramp_helper(lens: EnvLens) -> impl IntoView {
     let variants: Signal<Vec<String>> = lens.edit.variant_names.into();
     let ramp = RwSignal::new(RampForm {
-        start: at_to_input(&rfc3339(tomorrow_morning(crate::now_ms()))),
+        start: at_to_input(&format_rfc3339(tomorrow_morning(crate::now_ms()))),
         every: "24".into(),
         percents: "5, 25, 50, 100".into(),
         on: String::new(),

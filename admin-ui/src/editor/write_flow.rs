@@ -4,7 +4,9 @@
 
 use leptos::prelude::*;
 
-use crate::api::{Api, ApiError, Written};
+use burgee_api::Written;
+
+use crate::api::{Api, ApiError};
 use crate::context::{Nav, Notices, Session, Store, Tone};
 use crate::state::fields::Problems;
 use crate::state::route::Route;

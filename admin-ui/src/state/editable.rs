@@ -8,17 +8,18 @@
 
 use std::collections::BTreeMap;
 
+use burgee_api::Written;
 use burgee_core::model::{Document, Flag, Kind, Segment};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::document::DocState;
 use super::draft::FlagDraft;
-use super::fields::{Problem, Problems, flag_pointer, segment_pointer};
+use super::fields::{DUPLICATE_KEY, MISSING_KEY, Problem, Problems, flag_pointer, segment_pointer};
 use super::merge::{Merged, three_way};
 use super::route::Route;
 use super::segment_draft::SegmentDraft;
-use crate::api::{Api, ApiError, Written};
+use crate::api::{Api, ApiError};
 
 /// The store's answer to a write.
 pub type Stored = Result<Written, ApiError>;
@@ -76,7 +77,7 @@ pub fn key_problems<D: EditableDraft>(document: &Document, key: &str, tried: boo
         }
         return vec![Problem::error(
             D::KEY_FIELD,
-            "missing-key",
+            MISSING_KEY,
             format!("a new {noun} needs a key"),
         )];
     }
@@ -85,7 +86,7 @@ pub fn key_problems<D: EditableDraft>(document: &Document, key: &str, tried: boo
     }
     vec![Problem::error(
         D::KEY_FIELD,
-        "duplicate-key",
+        DUPLICATE_KEY,
         format!("a {noun} called `{key}` exists already"),
     )]
 }
@@ -247,6 +248,7 @@ impl EditableDraft for SegmentDraft {
 mod tests {
     use super::*;
     use crate::state::fixtures::example;
+    use burgee_core::Code;
 
     fn example_state() -> DocState {
         DocState {
@@ -299,9 +301,9 @@ mod tests {
         };
         let all = problems::<FlagDraft>(&doc, &draft.key, &built, &server, new);
         let codes: Vec<&str> = all.all().iter().map(|p| p.code.as_str()).collect();
-        assert_eq!(codes.first(), Some(&"duplicate-key"));
+        assert_eq!(codes.first(), Some(&DUPLICATE_KEY));
         assert_eq!(codes.last(), Some(&"store"));
-        assert!(codes.contains(&"invalid-value"), "{codes:?}");
+        assert!(codes.contains(&Code::InvalidValue.as_str()), "{codes:?}");
         // A stored entry's key is not checked; a blank key validates nothing.
         let stored = Progress {
             is_new: false,
@@ -311,7 +313,7 @@ mod tests {
         let (flag, _) = built;
         let valid = (flag, none.clone());
         let found = problems::<FlagDraft>(&doc, "daily-planning", &valid, &none, stored);
-        assert!(found.all().iter().all(|p| p.code != "duplicate-key"));
+        assert!(found.all().iter().all(|p| p.code != DUPLICATE_KEY));
         assert!(problems::<FlagDraft>(&doc, "", &valid, &none, new).is_empty());
     }
 

@@ -17,7 +17,6 @@ pub mod order;
 pub mod preview;
 pub mod route;
 pub mod segment_draft;
-pub mod session;
 pub mod values;
 pub mod weights;
 

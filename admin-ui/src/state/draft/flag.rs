@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use burgee_core::Code;
 use burgee_core::model::{self, Extra, Flag, Kind, Prerequisite};
 
 use super::{EnvDraft, ServeDraft, VariantDraft};
@@ -133,7 +134,7 @@ impl FlagDraft {
                 problems.push(Problem::error(key_pointer(&at), code, message));
             }
             let value = parse_variant(&self.kind, &v.text).unwrap_or_else(|message| {
-                problems.push(Problem::error(at, "invalid-value", message));
+                problems.push(Problem::error(at, Code::InvalidValue.as_str(), message));
                 zero_value(&self.kind)
             });
             variants.insert(v.key.clone(), value);
@@ -343,7 +344,7 @@ mod tests {
                 p.pointer,
                 format!("/flags/checkout-button-color/variants/{name}")
             );
-            assert_eq!(p.code, "invalid-value");
+            assert!(p.is(Code::InvalidValue));
         }
         assert_eq!(flag.variants.len(), 3, "the variants are still there");
         // Going back restores them.

@@ -1,10 +1,12 @@
 //! Schedule steps, and the progressive-rollout form that writes a whole schedule at once.
 
+use burgee_core::Code;
 use burgee_core::model::Extra;
+use burgee_core::time::{format_rfc3339, parse_rfc3339};
 
 use super::{EnvDraft, ServeDraft};
 use crate::state::fields::{Problem, Problems};
-use crate::state::values::{DAY_MS, input_to_at, rfc3339, tomorrow_morning};
+use crate::state::values::{DAY_MS, input_to_at, tomorrow_morning};
 use crate::state::weights;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -39,7 +41,7 @@ impl EnvDraft {
                     0 => ServeDraft::variant(off),
                     _ => ServeDraft::rollout(&[(on, p), (off, 100 - p)]),
                 };
-                let at = rfc3339(start_ms + interval_ms * i as i64);
+                let at = format_rfc3339(start_ms + interval_ms * i as i64);
                 StepDraft::new(at, serve)
             })
             .collect();
@@ -53,11 +55,13 @@ impl EnvDraft {
         let at = self
             .schedule
             .iter()
-            .filter_map(|s| burgee_core::time::parse_rfc3339(&s.at))
+            .filter_map(|s| parse_rfc3339(&s.at))
             .max()
             .map_or(earliest, |latest| (latest + DAY_MS).max(earliest));
-        self.schedule
-            .push(StepDraft::new(rfc3339(at), ServeDraft::variant(variant)));
+        self.schedule.push(StepDraft::new(
+            format_rfc3339(at),
+            ServeDraft::variant(variant),
+        ));
     }
 }
 
@@ -95,11 +99,11 @@ impl RampForm {
     /// The rollout, or a problem at each input that does not hold what it should.
     pub fn parse(&self, variants: &[String]) -> Result<Ramp, Problems> {
         let mut problems = Vec::new();
-        let start = burgee_core::time::parse_rfc3339(&input_to_at(&self.start));
+        let start = parse_rfc3339(&input_to_at(&self.start));
         if start.is_none() {
             problems.push(Problem::error(
                 RAMP_START,
-                "invalid-timestamp",
+                Code::InvalidTimestamp.as_str(),
                 "choose when the first step starts",
             ));
         }
@@ -112,7 +116,7 @@ impl RampForm {
         if hours.is_none() {
             problems.push(Problem::error(
                 RAMP_EVERY,
-                "invalid-value",
+                Code::InvalidValue.as_str(),
                 "the interval is a positive number of hours",
             ));
         }
@@ -120,7 +124,7 @@ impl RampForm {
         if let Err(message) = &percents {
             problems.push(Problem::error(
                 RAMP_PERCENTS,
-                "invalid-weight",
+                Code::InvalidWeight.as_str(),
                 message.clone(),
             ));
         }
@@ -131,7 +135,7 @@ impl RampForm {
         if off.is_none() {
             problems.push(Problem::error(
                 RAMP_ON,
-                "no-variants",
+                Code::NoVariants.as_str(),
                 "a rollout needs two variants",
             ));
         }

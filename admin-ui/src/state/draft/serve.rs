@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use burgee_core::Code;
 use burgee_core::model::{Extra, Rollout, Serve, Weight};
 use serde_json::Value;
 
@@ -287,7 +288,7 @@ impl ServeDraft {
             if let Some(Err(message)) = w.typed.as_deref().map(weights::parse_share) {
                 out.push(Problem::error(
                     pointer(at, &["rollout", "weights", &i.to_string(), "weight"]),
-                    "invalid-weight",
+                    Code::InvalidWeight.as_str(),
                     message,
                 ));
             }

@@ -3,10 +3,14 @@
 
 use std::collections::BTreeMap;
 
+use burgee_core::Code;
+use burgee_core::key::key_problem;
 use burgee_core::model::Document;
 
 use super::FlagDraft;
-use crate::state::fields::{Problem, Problems, flag_pointer, key_pointer, pointer};
+use crate::state::fields::{
+    DUPLICATE_VARIANT, MISSING_KEY, Problem, Problems, flag_pointer, key_pointer, pointer,
+};
 use crate::state::values::{format_variant, zero_value};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -140,7 +144,7 @@ impl FlagDraft {
     pub(super) fn name_problem(&self, i: usize) -> Option<(&'static str, String)> {
         let v = self.variants.get(i)?;
         if v.name.trim().is_empty() {
-            return Some(("missing-key", "a variant needs a name".into()));
+            return Some((MISSING_KEY, "a variant needs a name".into()));
         }
         if v.name == v.key {
             return None;
@@ -148,19 +152,19 @@ impl FlagDraft {
         if !burgee_core::valid_key(&v.name) {
             // Not a name the document can hold: references stay on the last good one.
             return Some((
-                "invalid-key",
-                "a variant's name starts with a letter or digit and uses only letters, digits, `.`, `_` and `-` (at most 128 characters)".into(),
+                Code::InvalidKey.as_str(),
+                key_problem("a variant's name", &v.name),
             ));
         }
         let others = || self.variants.iter().enumerate().filter(|(j, _)| *j != i);
         if others().any(|(_, w)| w.name == v.name) {
             Some((
-                "duplicate-variant",
+                DUPLICATE_VARIANT,
                 format!("another variant is called `{}`", v.name),
             ))
         } else if others().any(|(_, w)| w.key == v.name) {
             Some((
-                "duplicate-variant",
+                DUPLICATE_VARIANT,
                 format!(
                     "`{}` is still another variant's name until that one has a new name",
                     v.name
@@ -228,7 +232,7 @@ mod tests {
         // The value's problem is at the value, the name's at the name; both variants stay.
         let value = problems.at("/flags/f/variants/control");
         assert_eq!(value.len(), 1, "{value:?}");
-        assert_eq!(value[0].code, "invalid-value");
+        assert!(value[0].is(Code::InvalidValue));
         let name = problems.at("/flags/f/variants/treatment#key");
         assert_eq!(name.len(), 1, "{name:?}");
         assert_eq!(name[0].message, "another variant is called `control`");
