@@ -1,6 +1,6 @@
 # Burgee's edge worker on a self-hosted workerd, without Cloudflare.
 #
-#   cargo xtask test     # builds edge-worker/build/ (or: cargo xtask e2e)
+#   cargo xtask test     # builds edge-worker/{data-plane,control-plane}/build/ (or: cargo xtask e2e)
 #   mkdir -p data/kv data/do
 #   node_modules/@cloudflare/workerd-linux-64/bin/workerd serve edge-worker/workerd.capnp \
 #       --directory-path kv=$PWD/data/kv --directory-path do=$PWD/data/do \
@@ -27,8 +27,8 @@ const config :Workerd.Config = (
 
 const burgee :Workerd.Worker = (
   modules = [
-    (name = "index.js", esModule = embed "build/index.js"),
-    (name = "index_bg.wasm", wasm = embed "build/index_bg.wasm"),
+    (name = "index.js", esModule = embed "data-plane/build/index.js"),
+    (name = "index_bg.wasm", wasm = embed "data-plane/build/index_bg.wasm"),
   ],
   # The same date as wrangler.toml.
   compatibilityDate = "2026-04-26",
@@ -39,26 +39,33 @@ const burgee :Workerd.Worker = (
     # (name = "ADMIN_TOKENS", fromEnvironment = "BURGEE_ADMIN_TOKENS"),
     # The control plane's Durable Object, defined by the second worker below.
     (name = "STORE", durableObjectNamespace = (className = "FlagStore", serviceName = "burgee-control")),
+    # The relays that carry each version to isolates within about a second.
+    (name = "RELAY", durableObjectNamespace = (className = "Relay", serviceName = "burgee-control")),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
+    # Files in the kv directory are read back every 5 s (there is no propagation delay to wait
+    # out; the relays bring the store's own changes sooner).
     (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
   ],
 );
 
-# The control plane (build-control/): the FlagStore Durable Object, reached only through the
-# edge worker's STORE binding (no socket of its own).
+# The control plane (control-plane/build/): the FlagStore and Relay Durable Objects, reached
+# only through the edge worker's bindings (no socket of its own).
 const control :Workerd.Worker = (
   modules = [
-    (name = "index.js", esModule = embed "build-control/index.js"),
-    (name = "index_bg.wasm", wasm = embed "build-control/index_bg.wasm"),
+    (name = "index.js", esModule = embed "control-plane/build/index.js"),
+    (name = "index_bg.wasm", wasm = embed "control-plane/build/index_bg.wasm"),
   ],
   compatibilityDate = "2026-04-26",
   bindings = [
     (name = "FLAGS", kvNamespace = "kv"),
     (name = "STORE", durableObjectNamespace = "FlagStore"),
+    (name = "RELAY", durableObjectNamespace = "Relay"),
     (name = "HISTORY_LIMIT", text = "1000"),
+    (name = "ENVIRONMENT_DEFAULT", text = "production"),
   ],
   durableObjectNamespaces = [
     (className = "FlagStore", uniqueKey = "burgee-flag-store", enableSql = true),
+    (className = "Relay", uniqueKey = "burgee-relay", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do"),
 );

@@ -1,53 +1,53 @@
-//! Typed calls to the control plane (`edge-worker/API.md`), reusing burgee-core's model types
-//! for every document, flag and segment, so that the app and the store cannot disagree on the
-//! format.
+//! Typed calls to the control plane (`edge-worker/API.md`), through the admin API's contract
+//! (`burgee-api`: its routes, error codes and bodies) and burgee-core's model for every
+//! document, flag and segment, so that the app and the store cannot disagree on a path, a code
+//! or a format.
 //!
 //! Every failure becomes an [`ApiError`] that says what the app should do about it: sign in
-//! again (`401`), show the problems at their fields (`422`), or show who changed the document
-//! in the meantime (`412`).
+//! again (`unauthenticated`), show the problems at their fields (`invalid_document`), or show
+//! who changed the document in the meantime (`version_conflict`).
 
-use std::collections::BTreeMap;
 use std::fmt;
 
+use burgee_api::{
+    AuditBody, AuditEntry, Code, DiffBody, DocumentBody, EvaluateBody, EvaluateRequest,
+    HistoryBody, Identity, RouteId, ToggleRequest, VersionDocument, VersionEntry, Written,
+    percent_encode,
+};
 use burgee_core::model::{Document, Flag, Segment};
-use serde::Deserialize;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::state::document::DocState;
-use crate::state::evaluate::Outcome;
 use crate::state::fields::Problem;
-use crate::state::history::{AuditEntry, Diff, Version};
-use crate::state::session::Identity;
 
-/// Same origin: the worker serves the app at `/admin/` and the API at `/api/v1`.
-pub const BASE: &str = "/api/v1";
-
+/// What the app does about a failed call; read from the contract's error (its [`Code`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiError {
     /// The request did not complete (offline, the worker is down).
     Network(String),
-    /// `401`: no token, or one the store does not know.
+    /// No token, or one the store does not know: sign in again.
     Unauthenticated(String),
-    /// `403`: the role is too low.
+    /// The role is too low.
     Forbidden(String),
     NotFound(String),
-    /// `412`: the document moved on since the version the write was based on.
+    /// The document moved on since the version the write was based on.
     Conflict {
         current: Option<u64>,
         message: String,
     },
-    /// `422`: the resulting document would not validate.
+    /// The resulting document would not validate: its problems, at their fields.
     Invalid {
         problems: Vec<Problem>,
         message: String,
     },
     Other {
         status: u16,
-        code: String,
+        code: Code,
         message: String,
     },
-    /// A `2xx` whose body was not what API.md promises.
+    /// A `2xx` whose body was not what the contract promises.
     Decode(String),
 }
 
@@ -76,7 +76,7 @@ impl fmt::Display for ApiError {
                 status,
                 code,
                 message,
-            } => write!(f, "{message} ({status} {code})"),
+            } => write!(f, "{message} ({status} {})", code.as_str()),
             ApiError::Decode(m) => write!(f, "Unexpected answer from the server: {m}"),
         }
     }
@@ -84,130 +84,55 @@ impl fmt::Display for ApiError {
 
 impl std::error::Error for ApiError {}
 
-#[derive(Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Deserialize)]
-struct ErrorDetail {
-    #[serde(default)]
-    code: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    details: Value,
-}
-
-impl ApiError {
-    /// The error a non-2xx answer stands for (`{ "error": { code, message, details? } }`).
-    pub fn from_response(status: u16, body: &str) -> ApiError {
-        let detail = serde_json::from_str::<ErrorBody>(body)
-            .map(|b| b.error)
-            .unwrap_or(ErrorDetail {
-                code: String::new(),
-                message: body.chars().take(200).collect(),
-                details: Value::Null,
-            });
-        let message = if detail.message.is_empty() {
-            format!("HTTP {status}")
-        } else {
-            detail.message
-        };
-        match status {
-            401 => ApiError::Unauthenticated(message),
-            403 => ApiError::Forbidden(message),
-            404 => ApiError::NotFound(message),
-            412 => ApiError::Conflict {
-                current: detail.details.get("currentVersion").and_then(Value::as_u64),
-                message,
+impl From<burgee_api::ApiError> for ApiError {
+    fn from(e: burgee_api::ApiError) -> ApiError {
+        let detail = |name: &str| e.details.as_ref().and_then(|d| d.get(name));
+        match e.code {
+            Code::Unauthenticated => ApiError::Unauthenticated(e.message),
+            Code::Forbidden => ApiError::Forbidden(e.message),
+            Code::NotFound
+            | Code::FlagNotFound
+            | Code::SegmentNotFound
+            | Code::EnvironmentNotFound
+            | Code::VersionNotFound => ApiError::NotFound(e.message),
+            Code::VersionConflict => ApiError::Conflict {
+                current: detail("currentVersion").and_then(Value::as_u64),
+                message: e.message,
             },
-            422 => ApiError::Invalid {
-                problems: detail
-                    .details
-                    .get("diagnostics")
+            Code::InvalidDocument => ApiError::Invalid {
+                problems: detail("diagnostics")
                     .and_then(|d| serde_json::from_value(d.clone()).ok())
                     .unwrap_or_default(),
-                message,
+                message: e.message,
             },
-            _ => ApiError::Other {
-                status,
-                code: detail.code,
-                message,
+            code => ApiError::Other {
+                status: e.status,
+                code,
+                message: e.message,
             },
         }
     }
 }
 
-/// A successful write: the document's new version.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-pub struct Written {
-    pub version: u64,
-}
-
-#[derive(Deserialize)]
-struct DocumentBody {
-    version: u64,
-    document: Document,
-}
-
-#[derive(Deserialize)]
-struct HistoryBody {
-    versions: Vec<Version>,
-}
-
-#[derive(Deserialize)]
-struct AuditBody {
-    entries: Vec<AuditEntry>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct VersionDocument {
-    pub version: u64,
-    #[serde(default)]
-    pub actor: String,
-    #[serde(default)]
-    pub at: Value,
-    #[serde(default)]
-    pub summary: String,
-    pub document: Document,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Evaluation {
-    pub version: u64,
-    pub results: BTreeMap<String, Outcome>,
+impl ApiError {
+    /// The error a non-2xx answer stands for.
+    pub fn from_answer(status: u16, body: &str) -> ApiError {
+        burgee_api::ApiError::from_answer(status, body).into()
+    }
 }
 
 fn decode<T: DeserializeOwned>(body: &str) -> Result<T, ApiError> {
     serde_json::from_str(body).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-/// Percent-encodes a path segment or query value.
-pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len());
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+fn to_json<T: Serialize>(body: &T) -> Result<String, ApiError> {
+    serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
 /// A client for one signed-in token.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Api {
     token: String,
-}
-
-#[derive(Clone, Copy, Debug)]
-enum Method {
-    Get,
-    Put,
-    Post,
-    Delete,
 }
 
 impl Api {
@@ -217,22 +142,25 @@ impl Api {
         }
     }
 
+    /// Calls `url` (a route's path, with its query) with the route's method.
     async fn send(
         &self,
-        method: Method,
-        path: &str,
+        route: RouteId,
+        url: &str,
         if_match: Option<u64>,
         body: Option<String>,
     ) -> Result<String, ApiError> {
-        use gloo_net::http::RequestBuilder;
-        let url = format!("{BASE}{path}");
-        let builder = match method {
-            Method::Get => RequestBuilder::new(&url).method(gloo_net::http::Method::GET),
-            Method::Put => RequestBuilder::new(&url).method(gloo_net::http::Method::PUT),
-            Method::Post => RequestBuilder::new(&url).method(gloo_net::http::Method::POST),
-            Method::Delete => RequestBuilder::new(&url).method(gloo_net::http::Method::DELETE),
+        use gloo_net::http::{Method, RequestBuilder};
+        // The route's own method, named in the contract's words.
+        let method = match route.method() {
+            "PUT" => Method::PUT,
+            "POST" => Method::POST,
+            "PATCH" => Method::PATCH,
+            "DELETE" => Method::DELETE,
+            _ => Method::GET,
         };
-        let mut builder = builder
+        let mut builder = RequestBuilder::new(url)
+            .method(method)
             .header("Authorization", &format!("Bearer {}", self.token))
             .header("Accept", "application/json");
         if let Some(v) = if_match {
@@ -257,30 +185,34 @@ impl Api {
         if (200..300).contains(&status) {
             Ok(text)
         } else {
-            Err(ApiError::from_response(status, &text))
+            Err(ApiError::from_answer(status, &text))
         }
     }
 
-    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ApiError> {
-        decode(&self.send(Method::Get, path, None, None).await?)
+    async fn get<T: DeserializeOwned>(&self, route: RouteId, url: &str) -> Result<T, ApiError> {
+        decode(&self.send(route, url, None, None).await?)
     }
 
+    /// A write of `route` for `key` (if it takes one), based on `version`.
     async fn write(
         &self,
-        method: Method,
-        path: &str,
+        route: RouteId,
+        params: &[&str],
         version: u64,
         body: Option<String>,
     ) -> Result<Written, ApiError> {
-        decode(&self.send(method, path, Some(version), body).await?)
+        let url = route.path(params);
+        decode(&self.send(route, &url, Some(version), body).await?)
     }
 
     pub async fn whoami(&self) -> Result<Identity, ApiError> {
-        self.get("/whoami").await
+        let route = RouteId::Whoami;
+        self.get(route, &route.path(&[])).await
     }
 
     pub async fn document(&self) -> Result<DocState, ApiError> {
-        let body: DocumentBody = self.get("/document").await?;
+        let route = RouteId::Document;
+        let body: DocumentBody<Document> = self.get(route, &route.path(&[])).await?;
         Ok(DocState {
             version: body.version,
             document: body.document,
@@ -293,14 +225,12 @@ impl Api {
         flag: &Flag,
         version: u64,
     ) -> Result<Written, ApiError> {
-        let body = serde_json::to_string(flag).map_err(|e| ApiError::Decode(e.to_string()))?;
-        let path = format!("/flags/{}", encode(key));
-        self.write(Method::Put, &path, version, Some(body)).await
+        self.write(RouteId::PutFlag, &[key], version, Some(to_json(flag)?))
+            .await
     }
 
     pub async fn delete_flag(&self, key: &str, version: u64) -> Result<Written, ApiError> {
-        let path = format!("/flags/{}", encode(key));
-        self.write(Method::Delete, &path, version, None).await
+        self.write(RouteId::DeleteFlag, &[key], version, None).await
     }
 
     pub async fn toggle(
@@ -310,9 +240,12 @@ impl Api {
         enabled: bool,
         version: u64,
     ) -> Result<Written, ApiError> {
-        let body = json!({ "environment": environment, "enabled": enabled }).to_string();
-        let path = format!("/flags/{}/toggle", encode(key));
-        self.write(Method::Post, &path, version, Some(body)).await
+        let body = to_json(&ToggleRequest {
+            environment: environment.into(),
+            enabled,
+        })?;
+        self.write(RouteId::Toggle, &[key], version, Some(body))
+            .await
     }
 
     pub async fn put_segment(
@@ -321,51 +254,67 @@ impl Api {
         segment: &Segment,
         version: u64,
     ) -> Result<Written, ApiError> {
-        let body = serde_json::to_string(segment).map_err(|e| ApiError::Decode(e.to_string()))?;
-        let path = format!("/segments/{}", encode(key));
-        self.write(Method::Put, &path, version, Some(body)).await
+        self.write(
+            RouteId::PutSegment,
+            &[key],
+            version,
+            Some(to_json(segment)?),
+        )
+        .await
     }
 
     pub async fn delete_segment(&self, key: &str, version: u64) -> Result<Written, ApiError> {
-        let path = format!("/segments/{}", encode(key));
-        self.write(Method::Delete, &path, version, None).await
-    }
-
-    pub async fn history(&self, limit: u32, before: Option<u64>) -> Result<Vec<Version>, ApiError> {
-        let mut path = format!("/history?limit={limit}");
-        if let Some(b) = before {
-            path.push_str(&format!("&before={b}"));
-        }
-        Ok(self.get::<HistoryBody>(&path).await?.versions)
-    }
-
-    pub async fn version(&self, version: u64) -> Result<VersionDocument, ApiError> {
-        self.get(&format!("/history/{version}")).await
-    }
-
-    pub async fn diff(&self, from: u64, to: u64) -> Result<Diff, ApiError> {
-        self.get(&format!("/diff?from={from}&to={to}")).await
-    }
-
-    pub async fn restore(&self, target: u64, version: u64) -> Result<Written, ApiError> {
-        self.write(Method::Post, &format!("/restore/{target}"), version, None)
+        self.write(RouteId::DeleteSegment, &[key], version, None)
             .await
     }
 
+    /// The newest `limit` versions, or those before `before`.
+    pub async fn history(
+        &self,
+        limit: u32,
+        before: Option<u64>,
+    ) -> Result<Vec<VersionEntry>, ApiError> {
+        let route = RouteId::History;
+        let mut url = format!("{}?limit={limit}", route.path(&[]));
+        if let Some(b) = before {
+            url.push_str(&format!("&before={b}"));
+        }
+        Ok(self.get::<HistoryBody>(route, &url).await?.versions)
+    }
+
+    pub async fn version(&self, version: u64) -> Result<VersionDocument<Document>, ApiError> {
+        let route = RouteId::Version;
+        self.get(route, &route.path(&[&version.to_string()])).await
+    }
+
+    pub async fn diff(&self, from: u64, to: u64) -> Result<DiffBody, ApiError> {
+        let route = RouteId::Diff;
+        let url = format!("{}?from={from}&to={to}", route.path(&[]));
+        self.get(route, &url).await
+    }
+
+    pub async fn restore(&self, target: u64, version: u64) -> Result<Written, ApiError> {
+        self.write(RouteId::Restore, &[&target.to_string()], version, None)
+            .await
+    }
+
+    /// The newest `limit` audit entries about `flag` (or all), or those before the entry
+    /// `before`.
     pub async fn audit(
         &self,
         flag: Option<&str>,
         limit: u32,
-        before: Option<&str>,
+        before: Option<u64>,
     ) -> Result<Vec<AuditEntry>, ApiError> {
-        let mut path = format!("/audit?limit={limit}");
+        let route = RouteId::Audit;
+        let mut url = format!("{}?limit={limit}", route.path(&[]));
         if let Some(f) = flag {
-            path.push_str(&format!("&flag={}", encode(f)));
+            url.push_str(&format!("&flag={}", percent_encode(f)));
         }
         if let Some(b) = before {
-            path.push_str(&format!("&before={}", encode(b)));
+            url.push_str(&format!("&before={b}"));
         }
-        Ok(self.get::<AuditBody>(&path).await?.entries)
+        Ok(self.get::<AuditBody>(route, &url).await?.entries)
     }
 
     /// The store's own evaluation (read-your-writes), to compare with the browser's.
@@ -373,18 +322,18 @@ impl Api {
         &self,
         environment: &str,
         context: &Value,
-    ) -> Result<Evaluation, ApiError> {
-        let body = json!({ "environment": environment, "context": context }).to_string();
-        decode(
-            &self
-                .send(Method::Post, "/evaluate", None, Some(body))
-                .await?,
-        )
+    ) -> Result<EvaluateBody, ApiError> {
+        let route = RouteId::Evaluate;
+        let body = to_json(&EvaluateRequest {
+            environment: environment.into(),
+            context: context.clone(),
+            flags: None,
+        })?;
+        decode(&self.send(route, &route.path(&[]), None, Some(body)).await?)
     }
 
     pub async fn import(&self, document: &Document, version: u64) -> Result<Written, ApiError> {
-        let body = serde_json::to_string(document).map_err(|e| ApiError::Decode(e.to_string()))?;
-        self.write(Method::Post, "/import", version, Some(body))
+        self.write(RouteId::Import, &[], version, Some(to_json(document)?))
             .await
     }
 }
@@ -392,10 +341,11 @@ impl Api {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use burgee_core::Code as Diagnostic;
 
     #[test]
     fn error_answers_become_actions() {
-        let conflict = ApiError::from_response(
+        let conflict = ApiError::from_answer(
             412,
             r#"{"error":{"code":"version_conflict","message":"stale","details":{"currentVersion":9}}}"#,
         );
@@ -406,7 +356,7 @@ mod tests {
                 message: "stale".into()
             }
         );
-        let invalid = ApiError::from_response(
+        let invalid = ApiError::from_answer(
             422,
             r#"{"error":{"code":"invalid_document","message":"the document has errors","details":{"diagnostics":[{"severity":"error","code":"unknown-variant","pointer":"/flags/a/environments/production/offVariant","message":"unknown variant"}]}}}"#,
         );
@@ -417,23 +367,59 @@ mod tests {
             problems[0].pointer,
             "/flags/a/environments/production/offVariant"
         );
+        assert!(problems[0].is(Diagnostic::UnknownVariant));
         assert_eq!(invalid.to_string(), "the document has errors (1 error(s))");
         assert!(matches!(
-            ApiError::from_response(401, r#"{"error":{"code":"unauthenticated","message":"no token"}}"#),
+            ApiError::from_answer(401, r#"{"error":{"code":"unauthenticated","message":"no token"}}"#),
             ApiError::Unauthenticated(m) if m == "no token"
         ));
         assert!(matches!(
-            ApiError::from_response(502, "Bad gateway"),
-            ApiError::Other { status: 502, message, .. } if message == "Bad gateway"
+            ApiError::from_answer(404, r#"{"error":{"code":"flag_not_found","message":"no flag x"}}"#),
+            ApiError::NotFound(m) if m == "no flag x"
+        ));
+        // Another 422 is not a list of problems: it says what it is.
+        let in_use = ApiError::from_answer(
+            422,
+            r#"{"error":{"code":"flag_in_use","message":"b requires it"}}"#,
+        );
+        assert_eq!(in_use.to_string(), "b requires it (422 flag_in_use)");
+        // An answer that is not the contract's error shape names its status.
+        assert!(matches!(
+            ApiError::from_answer(502, "Bad gateway"),
+            ApiError::Other { status: 502, code: Code::Internal, message } if message == "HTTP 502"
         ));
         assert!(
-            matches!(ApiError::from_response(500, ""), ApiError::Other { message, .. } if message == "HTTP 500")
+            matches!(ApiError::from_answer(500, ""), ApiError::Other { message, .. } if message == "HTTP 500")
         );
     }
 
     #[test]
-    fn paths_are_encoded() {
-        assert_eq!(encode("daily-planning"), "daily-planning");
-        assert_eq!(encode("a b/c"), "a%20b%2Fc");
+    fn answers_decode_into_the_contract() {
+        let body: DocumentBody<Document> =
+            decode(r#"{"version":7,"document":{"version":7,"environments":["p"],"flags":{}}}"#)
+                .unwrap();
+        assert_eq!((body.version, body.document.version), (7, Some(7)));
+        let history: HistoryBody = decode(
+            r#"{"versions":[{"version":3,"at":"2026-01-01T00:00:00Z","actor":"ci","action":"toggle","summary":"s"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(history.versions[0].action, "toggle");
+        let audit: AuditBody = decode(
+            r#"{"entries":[{"id":12,"at":"2026-01-01T00:00:00.250Z","actor":"ci","action":"all-off","target":"environments/p","version":4,"summary":"everything off","flags":["a"]}]}"#,
+        )
+        .unwrap();
+        assert_eq!((audit.entries[0].id, audit.entries[0].version), (12, 4));
+        let evaluated: EvaluateBody = decode(
+            r#"{"version":4,"environment":"p","results":{"a":{"value":true,"variant":"on","reason":"STATIC"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(evaluated.results["a"].reason, "STATIC");
+    }
+
+    #[test]
+    fn written_carries_the_summary() {
+        let w: Written = decode(r#"{"version":4,"summary":"turned a on"}"#).unwrap();
+        assert_eq!((w.version, w.summary.as_str()), (4, "turned a on"));
+        assert!(decode::<Written>("{}").is_err());
     }
 }

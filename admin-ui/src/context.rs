@@ -4,13 +4,13 @@
 
 use std::sync::Arc;
 
+use burgee_api::Identity;
 use leptos::prelude::*;
 
 use crate::api::{Api, ApiError};
 use crate::state::catalog::Filter;
 use crate::state::document::DocState;
 use crate::state::route::Route;
-use crate::state::session::Identity;
 
 const TOKEN_KEY: &str = "burgee-admin-token";
 
@@ -73,7 +73,7 @@ impl Session {
 
     pub fn can_edit(&self) -> bool {
         self.identity
-            .with(|i| i.as_ref().is_some_and(Identity::can_edit))
+            .with(|i| i.as_ref().is_some_and(|i| i.role.can_edit()))
     }
 
     /// [`Session::can_edit`] without tracking: a page's role, fixed for as long as it is on
@@ -81,12 +81,12 @@ impl Session {
     /// would have its views re-run by a sign-out while the page is being torn down.
     pub fn can_edit_untracked(&self) -> bool {
         self.identity
-            .with_untracked(|i| i.as_ref().is_some_and(Identity::can_edit))
+            .with_untracked(|i| i.as_ref().is_some_and(|i| i.role.can_edit()))
     }
 
     pub fn can_admin(&self) -> bool {
         self.identity
-            .with(|i| i.as_ref().is_some_and(Identity::can_admin))
+            .with(|i| i.as_ref().is_some_and(|i| i.role.can_admin()))
     }
 }
 

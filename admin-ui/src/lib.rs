@@ -3,13 +3,14 @@
 //! It runs burgee-core in the browser, so the validation shown while editing, "evaluate as"
 //! and the change preview are exactly what the store and the edge will do. Code map:
 //! [`state`] holds the domain state as plain structs (tested natively), [`api`] the typed calls
-//! to the control plane, [`app`] the router and shared context, and `components/` one
-//! component per file.
+//! to the control plane, [`app`] the router and shared context, [`editor`] the one lifecycle of
+//! the flag and segment editors, and `components/` one component per file.
 
 pub mod api;
 pub mod app;
 pub mod components;
 pub mod context;
+pub mod editor;
 pub mod lens;
 pub mod state;
 

@@ -89,6 +89,13 @@ pub enum ValueType {
 }
 
 impl ValueType {
+    pub const ALL: [ValueType; 4] = [
+        ValueType::Boolean,
+        ValueType::String,
+        ValueType::Number,
+        ValueType::Object,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ValueType::Boolean => "boolean",

@@ -27,6 +27,7 @@ mod eval;
 mod hash;
 pub mod key;
 pub mod murmur3;
+mod overrides;
 pub mod semver;
 mod snapshot;
 pub mod time;
@@ -54,6 +55,7 @@ pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;
 pub use key::valid_key;
+pub use overrides::Off;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 
 #[cfg(feature = "json")]

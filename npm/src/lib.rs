@@ -1,15 +1,14 @@
 //! The wasm side of the `burgee` npm package: glue, no decisions.
 //!
-//! What crosses the boundary decides the speed (measured when this was designed: about 4 µs to
-//! pass a JS object through serde, about 0.2 µs for a raw export of numbers), so the design
-//! keeps every hot call to a few integers: one [`Engine`] holds one decoded snapshot and one
-//! bound context; JavaScript reads the snapshot's manifest once (flag keys, variant values, rule
-//! ids, static outcomes), hands a context across once as flat typed arrays of only the
-//! attributes the snapshot reads, and then asks for outcomes by flag index. An outcome comes
-//! back as one packed `u32` ([`pack`]); the auxiliary field (rule, prerequisite) only when
-//! asked for. Names, values, result objects and error messages are built on the JavaScript
-//! side from the manifest (the message templates in `ts/codes.ts` are the core's: a test below
-//! compares them word for word).
+//! What crosses the boundary decides the speed (a JS object through serde costs ~4 µs, a raw
+//! export ~0.2 µs), so the design keeps every hot call to a few integers: one [`Engine`] holds one decoded snapshot and one bound context; JavaScript reads
+//! the snapshot's manifest once (flag keys, variant values, rule ids, static outcomes), hands a
+//! context across once as flat typed arrays of only the attributes the snapshot reads, and then
+//! asks for outcomes by flag index. An outcome comes back as one packed `u32`
+//! ([`pack`]); the auxiliary field (rule, prerequisite) only when asked for. Names, values,
+//! result objects and error messages are built on the JavaScript side from the manifest and
+//! `ts/codes.ts`, the core's code tables and message templates, which a test below renders
+//! from the core and compares with the committed file.
 //!
 //! Only numbers and byte/number arrays go in, and only numbers and the manifest's text come
 //! out: every other type that crosses (strings in, `JsError`, `Option`) adds code to the
@@ -338,34 +337,93 @@ mod tests {
     use super::*;
     use burgee_core::{ErrorCode, Reason};
 
-    /// The TypeScript side decodes packed outcomes with these tables; they must follow the
-    /// core's `#[repr(u8)]` order.
-    #[test]
-    fn codes_match_the_typescript_tables() {
-        let ts = include_str!("../ts/codes.ts");
-        let list = |name: &str| -> Vec<String> {
-            let start = ts.find(&format!("export const {name} = [")).unwrap_or(0);
-            let body = &ts[start..];
-            let body = &body[body.find('[').unwrap_or(0) + 1..body.find(']').unwrap_or(0)];
-            body.split(',')
-                .map(|s| s.trim().trim_matches('"').to_string())
-                .filter(|s| !s.is_empty())
-                .collect()
+    /// `ts/codes.ts` as the core defines it: the enums JavaScript decodes packed outcomes with,
+    /// in `#[repr(u8)]` order, and the core's error messages as templates (`$0` the flag key,
+    /// `$1` and `$2` the details).
+    fn render_codes() -> String {
+        use burgee_core::EvalError;
+        let list = |items: &mut dyn Iterator<Item = &str>| {
+            let items: Vec<String> = items.map(|s| serde_json::json!(s).to_string()).collect();
+            format!("[{}]", items.join(", "))
         };
-        let reasons: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
-        assert_eq!(list("REASONS"), reasons);
         for (i, r) in Reason::ALL.iter().enumerate() {
-            assert_eq!(*r as usize, i);
+            assert_eq!(*r as usize, i, "Reason::ALL is not in #[repr(u8)] order");
         }
-        let codes: Vec<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
-        assert_eq!(list("ERROR_CODES"), codes);
         for (i, c) in ErrorCode::ALL.iter().enumerate() {
-            assert_eq!(*c as usize, i);
+            assert_eq!(*c as usize, i, "ErrorCode::ALL is not in #[repr(u8)] order");
         }
-        let types: Vec<&str> = (0..4)
-            .filter_map(|i| value_type(i).map(ValueType::as_str))
-            .collect();
-        assert_eq!(list("VALUE_TYPES"), types);
+        for (i, t) in ValueType::ALL.iter().enumerate() {
+            assert_eq!(*t as usize, i, "ValueType::ALL is not in #[repr(u8)] order");
+            assert_eq!(
+                value_type(i as u32),
+                Some(*t),
+                "the boundary numbers types otherwise"
+            );
+        }
+        assert_eq!(value_type(ValueType::ALL.len() as u32), None);
+        let template = |code: ErrorCode| {
+            let (actual, expected) = (ValueType::Object, ValueType::Number);
+            let error = match code {
+                ErrorCode::FlagNotFound => EvalError::FlagNotFound,
+                ErrorCode::TypeMismatch => EvalError::TypeMismatch { expected, actual },
+                ErrorCode::ParseError => EvalError::Parse("$1"),
+                ErrorCode::TargetingKeyMissing => {
+                    EvalError::TargetingKeyMissing { attribute: "$1" }
+                }
+                ErrorCode::InvalidContext => EvalError::InvalidContext("$1"),
+                ErrorCode::General => EvalError::General("$1"),
+            };
+            error
+                .message("$0")
+                .replacen(actual.as_str(), "$1", 1)
+                .replacen(expected.as_str(), "$2", 1)
+        };
+        let messages: Vec<String> = ErrorCode::ALL.into_iter().map(template).collect();
+        format!(
+            r#"/**
+ * The core's code tables as the wasm boundary numbers them (`#[repr(u8)]` in
+ * core/src/detail.rs), and its error messages. Rendered from burgee-core by a unit test in
+ * npm/src/lib.rs, which fails when this file differs: do not edit it, run
+ * `BURGEE_BLESS=1 cargo test -p burgee-npm codes_ts` to write it again.
+ */
+export const REASONS = {reasons} as const;
+export const ERROR_CODES = {codes} as const;
+export const VALUE_TYPES = {types} as const;
+
+/**
+ * The core's error messages (`EvalError::message`) by error code: `$0` is the flag key, `$1`
+ * and `$2` the details (./messages.ts fills them in).
+ */
+export const MESSAGES = {messages};
+/** `GENERAL` messages by the outcome's auxiliary number (`EvalError::GENERAL_MESSAGES`). */
+export const GENERAL = {general};
+
+export type Reason = (typeof REASONS)[number];
+export type ErrorCode = (typeof ERROR_CODES)[number];
+export type ValueType = (typeof VALUE_TYPES)[number];
+"#,
+            reasons = list(&mut Reason::ALL.iter().map(|r| r.as_str())),
+            codes = list(&mut ErrorCode::ALL.iter().map(|c| c.as_str())),
+            types = list(&mut ValueType::ALL.iter().map(|t| t.as_str())),
+            messages = list(&mut messages.iter().map(String::as_str)),
+            general = list(&mut EvalError::GENERAL_MESSAGES.into_iter()),
+        )
+    }
+
+    /// The committed `ts/codes.ts` is exactly what the core renders; `BURGEE_BLESS=1` writes it.
+    #[test]
+    fn codes_ts_is_rendered_from_the_core() {
+        let want = render_codes();
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/ts/codes.ts");
+        if std::env::var("BURGEE_BLESS").as_deref() == Ok("1") {
+            std::fs::write(path, &want).unwrap();
+        }
+        let got = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            got == want,
+            "npm/ts/codes.ts differs from the core's tables (run `BURGEE_BLESS=1 cargo test -p \
+             burgee-npm codes_ts` to write it); it should read:\n{want}"
+        );
     }
 
     #[test]

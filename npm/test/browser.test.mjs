@@ -18,6 +18,7 @@ import { loadDocument } from "burgee";
 
 import { startRelay } from "./relay.mjs";
 import { WORKER, bannerFlag, patchFlag, published, putFlag, uniqueKey, until } from "./worker.mjs";
+import { ARGS, CHROMIUM } from "./chromium.mjs";
 
 const dir = process.env.BURGEE_TEST_DIR;
 const vectors = process.env.BURGEE_VECTORS;
@@ -25,19 +26,6 @@ const require = createRequire(join(dir, "package.json"));
 const pkgDir = join(dir, "node_modules/burgee");
 const pkg = JSON.parse(readFileSync(join(pkgDir, "package.json"), "utf8"));
 
-// The system's Chromium (Debian's package, which `cargo xtask` installs when /usr/bin/chromium is
-// missing), these flags and a fresh profile; the tests never download a browser of their own.
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const TYPES = {
   ".html": "text/html; charset=utf-8",

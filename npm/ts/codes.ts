@@ -1,6 +1,8 @@
 /**
- * The core's enums as the wasm boundary numbers them (`#[repr(u8)]` in core/src/detail.rs).
- * A Rust unit test in npm/src/lib.rs reads this file and fails when the orders drift apart.
+ * The core's code tables as the wasm boundary numbers them (`#[repr(u8)]` in
+ * core/src/detail.rs), and its error messages. Rendered from burgee-core by a unit test in
+ * npm/src/lib.rs, which fails when this file differs: do not edit it, run
+ * `BURGEE_BLESS=1 cargo test -p burgee-npm codes_ts` to write it again.
  */
 export const REASONS = ["STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED", "PREREQUISITE_FAILED", "ERROR"] as const;
 export const ERROR_CODES = ["FLAG_NOT_FOUND", "TYPE_MISMATCH", "PARSE_ERROR", "TARGETING_KEY_MISSING", "INVALID_CONTEXT", "GENERAL"] as const;
@@ -8,7 +10,7 @@ export const VALUE_TYPES = ["boolean", "string", "number", "object"] as const;
 
 /**
  * The core's error messages (`EvalError::message`) by error code: `$0` is the flag key, `$1`
- * and `$2` the details. The same unit test checks them against the core, word for word.
+ * and `$2` the details (./messages.ts fills them in).
  */
 export const MESSAGES = ["flag `$0` does not exist", "flag `$0` is a $1 flag, but a $2 was requested", "flag `$0` has a configuration error: $1", "flag `$0` is rolled out by `$1`, which the context lacks (or is not a string)", "$1", "$1"];
 /** `GENERAL` messages by the outcome's auxiliary number (`EvalError::GENERAL_MESSAGES`). */
@@ -17,9 +19,3 @@ export const GENERAL = ["prerequisites nest deeper than 32 flags", "segments nes
 export type Reason = (typeof REASONS)[number];
 export type ErrorCode = (typeof ERROR_CODES)[number];
 export type ValueType = (typeof VALUE_TYPES)[number];
-
-/** The message of error `code` (an `ERROR_CODES` index) for flag `key`. */
-export function message(code: number, key: string, a?: string, b?: string): string {
-  const args = [key, a, b];
-  return MESSAGES[code].replace(/\$(\d)/g, (_, i: string) => args[+i] ?? "");
-}

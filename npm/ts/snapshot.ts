@@ -5,7 +5,8 @@
  * Packed outcome (npm/src/lib.rs `pack`): `variant + 1` in bits 0–23 (0: the caller's
  * default), the reason in bits 24–27, `errorCode + 1` in bits 28–31 (0: none).
  */
-import { ERROR_CODES, GENERAL, message, REASONS, VALUE_TYPES } from "./codes.js";
+import { ERROR_CODES, GENERAL, REASONS, VALUE_TYPES } from "./codes.js";
+import { message } from "./messages.js";
 import { marshal, type Marshalled } from "./context.js";
 import type { BoundContext, EvaluateOptions, EvaluationDetails, FlagSnapshot, ValueType } from "./types.js";
 

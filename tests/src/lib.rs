@@ -196,22 +196,8 @@ pub fn validation() -> ValidationFile {
     parse(name, text)
 }
 
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        // Numbers compare as numbers: `1` and `1.0` are the same value.
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(xs), Value::Array(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_json(x, y))
-        }
-        (Value::Object(xs), Value::Object(ys)) => {
-            xs.len() == ys.len()
-                && xs
-                    .iter()
-                    .all(|(k, x)| ys.get(k).is_some_and(|y| same_json(x, y)))
-        }
-        _ => a == b,
-    }
-}
+/// JSON equality as the core defines it (`1` equals `1.0`).
+use burgee_core::json::same_json;
 
 /// Compares a host's result JSON with a case's expectation. Optional fields are strict: absent
 /// in the expectation means absent in the result.

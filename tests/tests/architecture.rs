@@ -1,6 +1,12 @@
-//! The documents stay true: every workspace member has a paragraph in ARCHITECTURE.md's code
-//! map; docs/semantics.md names every reason, error code and diagnostic code the core emits,
-//! and the corpus cases it cites exist and cover the whole corpus.
+//! The architecture holds and the documents stay true.
+//!
+//! Dependency rules, read from `cargo metadata` and `cargo tree`: the core depends on no
+//! binding; no binding depends on another (the bindings share only the core, the admin-API
+//! contract and, between the edge worker's two scripts, their shared crate); the admin app does
+//! not import the worker; the data plane does not link the compiler. Documents: every workspace
+//! member has a paragraph in ARCHITECTURE.md's code map; docs/semantics.md names every reason,
+//! error code and diagnostic code the core emits, and the corpus cases it cites exist and cover
+//! the whole corpus.
 
 // Test code: a failed expectation should stop the test loudly.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic)]
@@ -14,14 +20,18 @@ const ARCHITECTURE: &str = include_str!("../../ARCHITECTURE.md");
 const SEMANTICS: &str = include_str!("../../docs/semantics.md");
 const WORKSPACE: &str = include_str!("../../Cargo.toml");
 
+/// The workspace members, as `Cargo.toml` lists them (on one line or several).
+fn members() -> Vec<&'static str> {
+    let start = WORKSPACE.find("members = [").expect("a members list");
+    let rest = &WORKSPACE[start..];
+    let list = &rest[..rest.find(']').expect("the end of the members list")];
+    list.split('"').skip(1).step_by(2).collect()
+}
+
 #[test]
 fn every_workspace_member_is_in_the_code_map() {
-    let members_line = WORKSPACE
-        .lines()
-        .find(|l| l.starts_with("members"))
-        .expect("a members line");
-    let members: Vec<&str> = members_line.split('"').skip(1).step_by(2).collect();
-    assert!(members.len() >= 6, "{members:?}");
+    let members = members();
+    assert!(members.len() >= 9, "{members:?}");
     for member in members {
         assert!(
             ARCHITECTURE.contains(&format!("### `{member}/`")),
@@ -142,4 +152,139 @@ fn patterns_match_as_globs() {
     assert!(!matches("op.in.*", "op.inSegment.excluded"));
     assert!(matches("a*b*c", "a-x-b-y-c"));
     assert!(!matches("a*b*c", "a-x-c"));
+}
+
+/// What a workspace package is, for the dependency rules.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Core,
+    /// The admin API's contract, shared by the worker and the admin app.
+    Contract,
+    /// Shared by the edge worker's two scripts only.
+    EdgeShared,
+    /// A host of the core: CLI, data plane, control plane, npm package, admin app.
+    Binding,
+    /// Tests and build orchestration: may use anything.
+    Tooling,
+}
+
+fn role(package: &str) -> Role {
+    match package {
+        "burgee-core" => Role::Core,
+        "burgee-api" => Role::Contract,
+        "burgee-edge-shared" => Role::EdgeShared,
+        "burgee-cli" | "burgee-edge" | "burgee-control" | "burgee-npm" | "burgee-admin-ui" => {
+            Role::Binding
+        }
+        "burgee-tests" | "xtask" => Role::Tooling,
+        other => panic!("workspace package {other} has no role in tests/tests/architecture.rs"),
+    }
+}
+
+fn cargo(args: &[&str]) -> String {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = std::process::Command::new(cargo)
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "cargo {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("UTF-8")
+}
+
+/// `(package, its normal dependencies on workspace packages)`.
+fn workspace_dependencies() -> Vec<(String, Vec<String>)> {
+    let metadata: Value =
+        serde_json::from_str(&cargo(&["metadata", "--format-version", "1", "--no-deps"]))
+            .expect("cargo metadata is JSON");
+    let packages = metadata["packages"].as_array().expect("packages");
+    let names: BTreeSet<&str> = packages.iter().filter_map(|p| p["name"].as_str()).collect();
+    packages
+        .iter()
+        .map(|p| {
+            let deps = p["dependencies"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|d| d["kind"].is_null())
+                .filter_map(|d| d["name"].as_str())
+                .filter(|d| names.contains(d))
+                .map(String::from)
+                .collect();
+            (p["name"].as_str().unwrap_or_default().to_string(), deps)
+        })
+        .collect()
+}
+
+#[test]
+fn the_core_depends_on_no_binding_and_no_binding_on_another() {
+    let graph = workspace_dependencies();
+    assert!(graph.len() >= 9, "{graph:?}");
+    for (package, deps) in &graph {
+        for dep in deps {
+            let allowed = match (role(package), role(dep)) {
+                (Role::Core, _) => false,
+                (Role::Contract, Role::Core) => true,
+                (Role::EdgeShared, Role::Core | Role::Contract) => true,
+                (Role::Binding, Role::Core | Role::Contract) => true,
+                (Role::Binding, Role::EdgeShared) => {
+                    matches!(package.as_str(), "burgee-edge" | "burgee-control")
+                }
+                (Role::Tooling, _) => true,
+                _ => false,
+            };
+            assert!(allowed, "{package} must not depend on {dep}");
+        }
+    }
+    let app = graph
+        .iter()
+        .find(|(p, _)| p == "burgee-admin-ui")
+        .expect("the admin app");
+    assert!(
+        app.1
+            .iter()
+            .all(|d| d == "burgee-core" || d == "burgee-api"),
+        "the admin app imports the core and the contract only: {:?}",
+        app.1
+    );
+}
+
+/// The features of burgee-core that building `package` on its own turns on.
+fn core_features(package: &str) -> BTreeSet<String> {
+    let tree = cargo(&[
+        "tree", "-p", package, "-e", "normal", "-f", "{p} {f}", "--prefix", "none",
+    ]);
+    tree.lines()
+        .filter(|l| l.starts_with("burgee-core "))
+        .flat_map(|l| {
+            l.split(") ")
+                .nth(1)
+                .unwrap_or_default()
+                .trim_end_matches(" (*)")
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn the_data_plane_does_not_link_the_compiler() {
+    let edge = core_features("burgee-edge");
+    assert!(edge.contains("json"), "{edge:?}");
+    assert!(
+        !edge.contains("compile"),
+        "the data plane decodes snapshots; it must not build the compiler: {edge:?}"
+    );
+    assert!(!core_features("burgee-api").contains("compile"));
+    assert!(!core_features("burgee-edge-shared").contains("compile"));
+    assert!(
+        core_features("burgee-control").contains("compile"),
+        "the control plane compiles"
+    );
 }

@@ -98,12 +98,7 @@ fn distributions_hold() {
 fn corpus_documents_are_valid_unless_marked() {
     for (name, file) in eval_files() {
         let loaded: Loaded = load_value(file.document.clone()).expect("an object");
-        let errors: Vec<String> = loaded
-            .validate()
-            .iter()
-            .filter(|d| d.is_error())
-            .map(ToString::to_string)
-            .collect();
+        let errors = loaded.errors();
         if file.document_has_errors {
             assert!(
                 !errors.is_empty(),

@@ -6,17 +6,11 @@ use std::io::Read;
 use std::net::SocketAddr;
 
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use crate::{Failed, Result, http};
 
-/// Lowercase hex SHA-256, as `ADMIN_TOKENS` stores tokens.
-pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
+/// Lowercase hex SHA-256, as `ADMIN_TOKENS` stores tokens (the worker's own function).
+pub use burgee_edge::auth::token_hash;
 
 /// A fresh random token (24 bytes from the OS, hex).
 pub fn random_token() -> Result<String> {

@@ -304,6 +304,7 @@ pub fn test_files(files: &[&str]) -> Result {
     let viewer = random_token()?;
     let options = Options {
         seed: Vec::new(),
+        control_vars: Vec::new(),
         vars: vec![(
             "ADMIN_TOKENS".into(),
             tokens_config(&[

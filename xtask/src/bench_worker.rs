@@ -268,11 +268,8 @@ pub fn run() -> Result {
     )?;
     bundle_flagd(&dir.0)?;
     for file in ["index.js", "index_bg.wasm"] {
-        std::fs::copy(
-            root().join("edge-worker/build").join(file),
-            dir.0.join(file),
-        )
-        .map_err(|e| Failed(format!("cannot copy the worker build ({file}): {e}")))?;
+        std::fs::copy(crate::worker::build_dir(true).join(file), dir.0.join(file))
+            .map_err(|e| Failed(format!("cannot copy the worker build ({file}): {e}")))?;
     }
     let script = dir.0.join("post.lua");
     std::fs::write(
@@ -284,8 +281,8 @@ pub fn run() -> Result {
     )
     .map_err(|e| Failed(format!("{e}")))?;
 
-    let wasm =
-        std::fs::metadata(root().join("edge-worker/build/index_bg.wasm")).map_or(0, |m| m.len());
+    let wasm = std::fs::metadata(crate::worker::build_dir(true).join("index_bg.wasm"))
+        .map_or(0, |m| m.len());
     let burgee_cold = cold_start(&dir.0, true)?;
     let flagd_cold = cold_start(&dir.0, false)?;
 

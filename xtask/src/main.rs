@@ -13,7 +13,9 @@
 
 mod admin_api;
 mod admin_ui;
+mod bench_kill;
 mod bench_worker;
+mod deploy;
 mod e2e;
 mod http;
 mod npm;
@@ -35,11 +37,14 @@ cargo xtask <command>
 
   dev     set up and run Burgee locally
   test    set up and run every check and test (what CI runs)
-  bench   run the benchmarks and print their numbers (or one: core, npm, worker)
+  bench   run the benchmarks and print their numbers (or one: core, npm, worker, kill)
   e2e     build the edge worker and run only its end-to-end suites
   npm     build the npm package and the edge worker, run only the package's tests
   admin   build the admin app and the edge worker, run only the app's browser tests
-          (or some of them: cargo xtask admin editing perf)";
+          (or some of them: cargo xtask admin editing perf)
+  deploy --dry-run
+          build both scripts and check that they bundle and bind as `wrangler deploy`
+          would upload them (no account needed, nothing uploaded)";
 
 /// A failed step: what failed, printed once.
 #[derive(Debug)]
@@ -165,15 +170,14 @@ fn test() -> Result {
             )
         })?;
         steps.step(
-            "clippy: the edge worker's data plane alone (--no-default-features)",
+            "clippy: the edge worker's data plane alone (its own features: no compiler)",
             || {
                 run(
                     &cargo,
                     &[
                         "clippy",
                         "-p",
-                        "burgee-edge-worker",
-                        "--no-default-features",
+                        "burgee-edge",
                         "--all-targets",
                         "--locked",
                         "--",
@@ -228,6 +232,10 @@ fn test() -> Result {
         // Before the npm tests: their clients talk to the real worker.
         steps.step("edge worker: build", worker::build)?;
         steps.step(
+            "deploy: wrangler's dry run (both scripts bundle and bind)",
+            deploy::dry_run,
+        )?;
+        steps.step(
             "npm: tests of the packed package (Node, Chromium, workerd, size)",
             npm::test_npm,
         )?;
@@ -264,9 +272,14 @@ fn dev() -> Result {
         Ok(t) if !t.trim().is_empty() => (t.trim().to_string(), false),
         _ => (admin_api::random_token()?, true),
     };
+    let mut vars = admin_api::admin_vars("dev-admin", &token);
+    // wrangler.toml ships production values; locally KV is read back every second (the relays'
+    // beacon already brings changes within one).
+    vars.push(("SNAPSHOT_TTL_SECONDS".into(), "1".into()));
     let options = wrangler::Options {
         seed: Vec::new(),
-        vars: admin_api::admin_vars("dev-admin", &token),
+        control_vars: Vec::new(),
+        vars,
     };
     let mut server = Wrangler::dev(&options)?;
     server.wait_healthy(wrangler::READY_TIMEOUT)?;
@@ -356,10 +369,15 @@ fn bench(which: Option<&str>) -> Result {
         npm::ensure_npm_deps()?;
         worker::build()?;
         bench_worker::run()?;
+        bench_kill::run()?;
     }
-    if !matches!(which, None | Some("core" | "npm" | "worker")) {
+    if which == Some("kill") {
+        worker::build()?;
+        bench_kill::run()?;
+    }
+    if !matches!(which, None | Some("core" | "npm" | "worker" | "kill")) {
         return Err(Failed(format!(
-            "unknown benchmark {which:?}: core, npm or worker"
+            "unknown benchmark {which:?}: core, npm, worker (with kill) or kill"
         )));
     }
     Ok(())
@@ -406,6 +424,21 @@ fn main() -> ExitCode {
                     };
                     steps.step("admin app: browser tests", || admin_ui::test_files(files))
                 });
+            steps.summary();
+            result
+        }
+        Some("deploy") => {
+            if std::env::args().nth(2).as_deref() != Some("--dry-run") {
+                eprintln!(
+                    "cargo xtask deploy --dry-run checks the deployment; to deploy, follow the README's \"Deploying to Cloudflare\""
+                );
+                return ExitCode::from(2);
+            }
+            let mut steps = Steps { done: Vec::new() };
+            let result = setup::all(&mut steps)
+                .and_then(|()| steps.step("admin app: build", admin_ui::build))
+                .and_then(|()| steps.step("edge worker: build", worker::build))
+                .and_then(|()| steps.step("deploy: wrangler's dry run", deploy::dry_run));
             steps.summary();
             result
         }

@@ -226,6 +226,7 @@ pub fn test_npm() -> Result {
     let token = admin_api::random_token()?;
     let options = wrangler::Options {
         seed: Vec::new(),
+        control_vars: Vec::new(),
         vars: admin_api::admin_vars("npm-tests", &token),
     };
     let mut worker = Wrangler::ephemeral_with(&options)?;

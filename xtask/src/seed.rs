@@ -35,12 +35,7 @@ pub fn snapshots(
     mut name: impl FnMut(&str) -> String,
 ) -> Result<Vec<KvEntry>> {
     let loaded = load(document).map_err(|d| Failed(format!("cannot seed: {}", d.message)))?;
-    let errors: Vec<String> = loaded
-        .validate()
-        .iter()
-        .filter(|d| d.is_error())
-        .map(ToString::to_string)
-        .collect();
+    let errors = loaded.errors();
     if !errors.is_empty() {
         return Err(Failed(format!(
             "cannot seed a document with errors:\n{}",

@@ -1,13 +1,13 @@
 //! Building the edge worker's two scripts, what `wrangler dev` (and `wrangler deploy`) serve:
-//! the control plane (`edge-worker/build-control/`, the default features: the Durable Object
-//! and the compiler) and the data plane (`edge-worker/build/`, `--no-default-features`: only
-//! what evaluation needs, held to a gzip budget). For each:
+//! the control plane (`edge-worker/control-plane/build/`: the store, the relays and the
+//! compiler) and the data plane (`edge-worker/data-plane/build/`: only what evaluation needs,
+//! held to a gzip budget). Each is its own crate. For each:
 //!
-//! 1. `worker-build --profile worker-release --out-dir … --locked` in `edge-worker/`: `cargo build` for
+//! 1. `worker-build --profile worker-release --out-dir build --locked` in the crate's folder: `cargo build` for
 //!    wasm32-unknown-unknown with the workspace's `[profile.worker-release]` (opt-level 3, LTO,
 //!    one codegen unit, panic=abort: speed first, it serves every request; the native `release`
 //!    profile stays as the benchmarks want it), then wasm-bindgen and esbuild for the JS shim. Its own wasm-opt pass is off
-//!    (`[package.metadata.wasm-pack.profile.custom]` in edge-worker/Cargo.toml), since it
+//!    (`[package.metadata.wasm-pack.profile.custom]` in each crate's Cargo.toml), since it
 //!    always keeps the name section.
 //! 2. One `wasm-opt -O3 --strip-debug` pass with the explicit feature list workerd accepts.
 //! 3. The raw and gzip sizes of the final wasm, printed (Cloudflare's limit counts gzip); the
@@ -38,29 +38,37 @@ const WASM_FEATURES: &[&str] = &[
     "--enable-exception-handling",
 ];
 
-/// The edge worker's gzip budget (issue 3): what every cold start loads.
+/// The data plane's gzip budget: what every cold start loads.
 const DATA_PLANE_GZIP_BUDGET: u64 = 250_000;
 
-/// The two scripts built from `edge-worker/` (see its `src/lib.rs`).
+/// One of the two scripts: its crate's folder under `edge-worker/`.
 struct Script {
     what: &'static str,
-    out_dir: &'static str,
-    cargo_args: &'static [&'static str],
+    crate_dir: &'static str,
 }
 
+/// The control plane, then the data plane (last, so that target/ holds the data plane's wasm,
+/// which the benchmarks profile).
 const SCRIPTS: [Script; 2] = [
     Script {
         what: "control plane",
-        out_dir: "build-control",
-        cargo_args: &[],
+        crate_dir: "control-plane",
     },
-    // Last, so that target/ holds the data plane's wasm (what the benchmarks profile).
     Script {
         what: "edge worker (data plane)",
-        out_dir: "build",
-        cargo_args: &["--no-default-features"],
+        crate_dir: "data-plane",
     },
 ];
+
+/// Where a script's build lands: `edge-worker/<crate>/build/` (`wrangler*.toml` name it).
+pub fn build_dir(data_plane: bool) -> std::path::PathBuf {
+    let crate_dir = if data_plane {
+        "data-plane"
+    } else {
+        "control-plane"
+    };
+    root().join("edge-worker").join(crate_dir).join("build")
+}
 
 pub fn build() -> Result {
     // wrangler.toml's [assets] directory must exist for `wrangler dev` to start.
@@ -68,7 +76,7 @@ pub fn build() -> Result {
     let mut data_plane_gzip = 0;
     for script in &SCRIPTS {
         let (_, gzip) = build_script(script)?;
-        if script.out_dir == "build" {
+        if script.crate_dir == "data-plane" {
             data_plane_gzip = gzip;
         }
     }
@@ -81,21 +89,16 @@ pub fn build() -> Result {
 }
 
 fn build_script(script: &Script) -> Result<(u64, u64)> {
-    let dir = root().join("edge-worker");
-    run_cmd(
-        command(worker_build_bin())
-            .current_dir(&dir)
-            .args([
-                "--profile",
-                PROFILE,
-                "--out-dir",
-                script.out_dir,
-                "--locked",
-            ])
-            .args(script.cargo_args),
-    )?;
+    let dir = root().join("edge-worker").join(script.crate_dir);
+    run_cmd(command(worker_build_bin()).current_dir(&dir).args([
+        "--profile",
+        PROFILE,
+        "--out-dir",
+        "build",
+        "--locked",
+    ]))?;
 
-    let out = dir.join(script.out_dir);
+    let out = dir.join("build");
     let wasm = out.join("index_bg.wasm");
     for file in [&wasm, &out.join("index.js")] {
         if !file.is_file() {
@@ -109,10 +112,10 @@ fn build_script(script: &Script) -> Result<(u64, u64)> {
     wasm_opt_in_place(&wasm, &["-O3", "--strip-debug"])?;
     let after = sizes(&wasm)?;
     eprintln!(
-        "{} wasm (edge-worker/{}/index_bg.wasm): {} raw, {} gzip \
+        "{} wasm (edge-worker/{}/build/index_bg.wasm): {} raw, {} gzip \
          (after wasm-bindgen: {} raw, {} gzip)",
         script.what,
-        script.out_dir,
+        script.crate_dir,
         kib(after.0),
         kib(after.1),
         kib(before.0),

@@ -30,17 +30,22 @@ use crate::seed::{self, KvEntry};
 use crate::setup::{tool_env, wrangler_bin};
 use crate::{Failed, Result, http, root};
 
-/// What an instance starts with: KV entries written before it starts, and `--var`s.
+/// What an instance starts with: KV entries written before it starts, `--var`s for the edge
+/// worker, and variables for the control plane (`wrangler dev`'s `--var` reaches the first
+/// script only, so these go into an edited copy of `wrangler.control.toml`).
 #[derive(Debug, Default, Clone)]
 pub struct Options {
     pub seed: Vec<KvEntry>,
     pub vars: Vec<(String, String)>,
+    pub control_vars: Vec<(String, String)>,
 }
 
 /// The port `cargo xtask dev` serves on.
 pub const DEV_PORT: u16 = 8787;
-/// The edge worker's wrangler config (the control plane's is always `wrangler.control.toml`).
+/// The edge worker's wrangler config.
 const CONFIG: &str = "wrangler.toml";
+/// The control plane's.
+const CONTROL: &str = "wrangler.control.toml";
 /// How long the worker may take to answer its first `/health` (2–3 s is usual when prebuilt).
 pub const READY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a stopping group gets between SIGTERM and SIGKILL.
@@ -130,6 +135,40 @@ pub struct Wrangler {
     /// The edge worker's config file in `edge-worker/`: `wrangler.toml`, or an edited copy
     /// (removed on stop).
     config: String,
+    /// The control plane's: `wrangler.control.toml`, or an edited copy (removed on stop).
+    control: String,
+}
+
+/// An edited copy of `wrangler.control.toml` with `vars` set (under `[vars]`), or the file
+/// itself when there are none.
+fn control_config(vars: &[(String, String)]) -> Result<String> {
+    if vars.is_empty() {
+        return Ok(CONTROL.to_string());
+    }
+    let dir = root().join("edge-worker");
+    let original = std::fs::read_to_string(dir.join(CONTROL))
+        .map_err(|e| Failed(format!("cannot read edge-worker/{CONTROL}: {e}")))?;
+    let mut out = Vec::new();
+    for line in original.lines() {
+        let name = line.split('=').next().unwrap_or("").trim();
+        if vars.iter().any(|(n, _)| n == name) {
+            continue;
+        }
+        out.push(line.to_string());
+        if line.trim() == "[vars]" {
+            for (n, v) in vars {
+                out.push(format!("{n} = {}", serde_json::Value::String(v.clone())));
+            }
+        }
+    }
+    let stamp = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let name = format!("wrangler.control.e2e-{}-{stamp}.toml", std::process::id());
+    std::fs::write(dir.join(&name), out.join("\n") + "\n")
+        .map_err(|e| Failed(format!("cannot write edge-worker/{name}: {e}")))?;
+    Ok(name)
 }
 
 impl Wrangler {
@@ -145,6 +184,7 @@ impl Wrangler {
         })?;
         let state = root().join("edge-worker/.wrangler/state");
         seed::put(&state, &options.seed)?;
+        let control = control_config(&options.control_vars)?;
         Self::spawn(
             addr,
             None,
@@ -152,7 +192,7 @@ impl Wrangler {
             Output::Inherit,
             None,
             &options.vars,
-            CONFIG,
+            (CONFIG, &control),
         )
     }
 
@@ -218,6 +258,7 @@ impl Wrangler {
             let _ = std::fs::remove_dir_all(&temp);
             return Err(e);
         }
+        let control = control_config(&options.control_vars)?;
         Self::spawn(
             addr,
             Some(inspector_port),
@@ -225,7 +266,7 @@ impl Wrangler {
             Output::File(log),
             Some(temp),
             &options.vars,
-            &config,
+            (&config, &control),
         )
     }
 
@@ -251,7 +292,7 @@ impl Wrangler {
             Output::File(log),
             Some(temp),
             &self.vars.clone(),
-            &self.config.clone(),
+            (&self.config.clone(), &self.control.clone()),
         )?;
         *self = next;
         self.wait_healthy(READY_TIMEOUT)
@@ -264,10 +305,10 @@ impl Wrangler {
         output: Output,
         temp: Option<PathBuf>,
         vars: &[(String, String)],
-        config: &str,
+        (config, control): (&str, &str),
     ) -> Result<Self> {
         let dir = root().join("edge-worker");
-        for script in ["build/index.js", "build-control/index.js"] {
+        for script in ["data-plane/build/index.js", "control-plane/build/index.js"] {
             if !dir.join(script).exists() {
                 return Err(Failed(format!(
                     "edge-worker/{script} is missing: build the worker first"
@@ -283,7 +324,7 @@ impl Wrangler {
             .env("CLOUDFLARE_CF_FETCH_ENABLED", "false")
             // The edge worker first (it answers on the port), then the control plane whose
             // Durable Object it binds (a vars override reaches the first one only).
-            .args(["dev", "-c", config, "-c", "wrangler.control.toml"])
+            .args(["dev", "-c", config, "-c", control])
             .args(["--ip", "127.0.0.1", "--port", &port])
             .arg("--persist-to")
             .arg(persist_to)
@@ -313,7 +354,7 @@ impl Wrangler {
             }
         };
         eprintln!(
-            "$ (cd edge-worker && wrangler dev -c {config} -c wrangler.control.toml --ip 127.0.0.1 --port {port}{} --persist-to {})",
+            "$ (cd edge-worker && wrangler dev -c {config} -c {control} --ip 127.0.0.1 --port {port}{} --persist-to {})",
             inspector_port
                 .map(|p| format!(" --inspector-port {p}"))
                 .unwrap_or_default(),
@@ -332,6 +373,7 @@ impl Wrangler {
             inspector_port,
             vars: vars.to_vec(),
             config: config.to_string(),
+            control: control.to_string(),
         })
     }
 
@@ -430,6 +472,9 @@ impl Wrangler {
             let _ = std::fs::remove_dir_all(temp);
             if self.config != CONFIG {
                 let _ = std::fs::remove_file(root().join("edge-worker").join(&self.config));
+            }
+            if self.control != CONTROL {
+                let _ = std::fs::remove_file(root().join("edge-worker").join(&self.control));
             }
         }
         unregister(pgid);

@@ -1,10 +1,11 @@
 //! The audit log of one flag: who did what, when, in which version.
 
+use burgee_api::AuditEntry;
 use leptos::prelude::*;
 
+use super::error_line::error_line;
 use crate::api::ApiError;
 use crate::context::Session;
-use crate::state::history::AuditEntry;
 use crate::state::values::display_stamp;
 
 const PAGE: u32 = 50;
@@ -23,16 +24,14 @@ pub fn AuditLog(key: String) -> impl IntoView {
     let load_more = move |_| {
         let api = session.api();
         let key = key.get_value();
-        let cursor = more
-            .with_untracked(|m| m.last().map(AuditEntry::cursor))
-            .or_else(|| {
-                first
-                    .get_untracked()
-                    .and_then(|r| r.ok())
-                    .and_then(|e| e.last().map(AuditEntry::cursor))
-            });
+        let cursor = more.with_untracked(|m| m.last().map(|e| e.id)).or_else(|| {
+            first
+                .get_untracked()
+                .and_then(|r| r.ok())
+                .and_then(|e| e.last().map(|e| e.id))
+        });
         leptos::task::spawn_local(async move {
-            if let Ok(entries) = api.audit(Some(&key), PAGE, cursor.as_deref()).await {
+            if let Ok(entries) = api.audit(Some(&key), PAGE, cursor).await {
                 exhausted.try_set(entries.len() < PAGE as usize);
                 more.try_update(|m| m.extend(entries));
             }
@@ -45,7 +44,7 @@ pub fn AuditLog(key: String) -> impl IntoView {
                 <td>{e.actor.clone()}</td>
                 <td><span class="tag">{e.action.clone()}</span></td>
                 <td>{e.summary.clone()}</td>
-                <td class="num">{e.version.map(|v| v.to_string()).unwrap_or_default()}</td>
+                <td class="num">{e.version}</td>
             </tr>
         }
     };
@@ -53,11 +52,7 @@ pub fn AuditLog(key: String) -> impl IntoView {
         <section class="card" aria-labelledby="audit-title">
             <h2 id="audit-title">"Audit log"</h2>
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading the audit log…"</p> }>
-                <ErrorBoundary fallback=|errors| view! {
-                    <p class="form-error" role="alert">
-                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
-                    </p>
-                }>
+                <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
                     {move || Suspend::new(async move {
                         let entries = first.await?;
                         let short = entries.len() < PAGE as usize;

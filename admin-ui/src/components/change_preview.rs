@@ -3,9 +3,10 @@
 
 use leptos::prelude::*;
 
+use super::env_select::env_select;
 use super::transition_chart::TransitionChart;
 use crate::lens::FlagEdit;
-use crate::state::catalog::is_production;
+use crate::state::catalog::preferred_env;
 use crate::state::preview::{Preview, parse_json_lines, preview, sample_for};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -18,13 +19,7 @@ enum Source {
 pub fn ChangePreview() -> impl IntoView {
     let edit = expect_context::<FlagEdit>();
     let envs: Vec<String> = edit.doc.with_value(|d| d.document.environments.clone());
-    let first = envs
-        .iter()
-        .find(|e| is_production(e))
-        .or(envs.first())
-        .cloned()
-        .unwrap_or_default();
-    let env = RwSignal::new(first);
+    let env = RwSignal::new(preferred_env(&envs));
     let source = RwSignal::new(Source::Generated);
     let size = RwSignal::new("1000".to_string());
     let pasted = RwSignal::new(String::new());
@@ -60,6 +55,20 @@ pub fn ChangePreview() -> impl IntoView {
         });
         result.set(Some(outcome));
     };
+    let radio = move |id: &'static str, of: Source, label: &'static str| {
+        view! {
+            <span class="radio">
+                <input
+                    type="radio"
+                    id=id
+                    name="preview-source"
+                    prop:checked=move || source.get() == of
+                    on:change=move |_| source.set(of)
+                />
+                <label for=id>{label}</label>
+            </span>
+        }
+    };
 
     view! {
         <section class="card" aria-labelledby="preview-title">
@@ -68,40 +77,11 @@ pub fn ChangePreview() -> impl IntoView {
                 "Evaluates the saved version and your edited version with the same core the edge runs, over the same contexts, and counts who would get a different variant."
             </p>
             <div class="grid three">
-                <div class="field">
-                    <label for="preview-env">"Environment"</label>
-                    <select id="preview-env" on:change=move |ev| env.set(event_target_value(&ev))>
-                        {envs
-                            .iter()
-                            .map(|e| {
-                                let e2 = e.clone();
-                                view! { <option value=e.clone() selected=move || env.with(|x| *x == e2)>{e.clone()}</option> }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
+                {env_select("preview-env", envs, env)}
                 <fieldset class="field">
                     <legend>"Contexts"</legend>
-                    <span class="radio">
-                        <input
-                            type="radio"
-                            id="preview-generated"
-                            name="preview-source"
-                            prop:checked=move || source.get() == Source::Generated
-                            on:change=move |_| source.set(Source::Generated)
-                        />
-                        <label for="preview-generated">"Generated from what the rules read"</label>
-                    </span>
-                    <span class="radio">
-                        <input
-                            type="radio"
-                            id="preview-pasted"
-                            name="preview-source"
-                            prop:checked=move || source.get() == Source::Pasted
-                            on:change=move |_| source.set(Source::Pasted)
-                        />
-                        <label for="preview-pasted">"Pasted (JSON lines)"</label>
-                    </span>
+                    {radio("preview-generated", Source::Generated, "Generated from what the rules read")}
+                    {radio("preview-pasted", Source::Pasted, "Pasted (JSON lines)")}
                 </fieldset>
                 <Show when=move || source.get() == Source::Generated>
                     <div class="field">

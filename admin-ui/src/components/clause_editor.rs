@@ -35,8 +35,7 @@ pub fn ClauseEditor(
             .with(|c| c.as_ref().map(|c| c.op.clone()))
             .unwrap_or_default()
     });
-    let op = move || op.get();
-    let kind = Memo::new(move |_| value_kind(&op()));
+    let kind = Memo::new(move |_| value_kind(&op.get()));
     let kind = move || kind.get();
     let attr_pointer = Signal::derive(move || join(&pointer.get(), &["attribute"]));
     let op_pointer = Signal::derive(move || join(&pointer.get(), &["op"]));
@@ -69,30 +68,7 @@ pub fn ClauseEditor(
                         />
                     </div>
                 </Show>
-                <div class="field">
-                    <label for=op_id.clone()>"Operator"</label>
-                    <select
-                        id=op_id.clone()
-                        data-pointer=move || op_pointer.get()
-                        disabled=ro
-                        on:change=move |ev| on_edit.run(ClauseEdit::Op(Op::from_name(&event_target_value(&ev))))
-                    >
-                        {Op::NAMES
-                            .iter()
-                            .map(|name| {
-                                let o = Op::from_name(name);
-                                let label = format!("{} ({name})", op_label(&o));
-                                let o2 = o.clone();
-                                view! { <option value=*name selected=move || op() == o2>{label}</option> }
-                            })
-                            .collect_view()}
-                        {move || match op() {
-                            Op::Unknown(name) => Some(view! { <option value=name.clone() selected=true>{format!("unknown: {name}")}</option> }),
-                            _ => None,
-                        }}
-                    </select>
-                    <FieldProblems problems pointer=op_pointer/>
-                </div>
+                {op_choice(op_id, op, on_edit, op_pointer, problems, can_edit)}
                 <Show when=move || !matches!(kind(), ValueKind::None | ValueKind::Segment)>
                     <div class="field grow">
                         <label for=values_id.clone()>"Values"</label>
@@ -112,46 +88,15 @@ pub fn ClauseEditor(
                     </div>
                 </Show>
                 <Show when=move || kind() == ValueKind::Segment>
-                    <fieldset class="field grow segments-pick" data-pointer=move || values_pointer.get()>
-                        <legend>"Segments"</legend>
-                        {move || {
-                            let chosen = clause.with(|c| c.as_ref().map(ClauseDraft::segments)).unwrap_or_default();
-                            let mut all = segments.get_value();
-                            for c in &chosen {
-                                if !all.contains(c) {
-                                    all.push(c.clone());
-                                }
-                            }
-                            if all.is_empty() {
-                                return view! { <p class="muted">"No segments yet."</p> }.into_any();
-                            }
-                            all.into_iter()
-                                .map(|s| {
-                                    let id = format!("{}-seg-{s}", prefix.get_value());
-                                    let checked = chosen.contains(&s);
-                                    // Already chosen stays removable; otherwise a cycle is refused here.
-                                    let cycle = !checked && cycles.with_value(|c| c.contains(&s));
-                                    let s2 = s.clone();
-                                    view! {
-                                        <span class="check">
-                                            <input
-                                                type="checkbox"
-                                                id=id.clone()
-                                                disabled=move || ro() || cycle
-                                                prop:checked=checked
-                                                on:change=move |_| on_edit.run(ClauseEdit::ToggleSegment(s2.clone()))
-                                            />
-                                            <label for=id>
-                                                {s.clone()}
-                                                {cycle.then(|| view! { <span class="muted">" (uses this segment: a cycle)"</span> })}
-                                            </label>
-                                        </span>
-                                    }
-                                })
-                                .collect_view()
-                                .into_any()
-                        }}
-                    </fieldset>
+                    {segment_choice(
+                        clause,
+                        on_edit,
+                        values_pointer,
+                        can_edit,
+                        prefix,
+                        segments,
+                        cycles,
+                    )}
                 </Show>
                 <div class="field checkbox">
                     <input
@@ -179,5 +124,101 @@ pub fn ClauseEditor(
             <FieldProblems problems pointer=attr_pointer/>
             <FieldProblems problems pointer=values_pointer under=true/>
         </div>
+    }
+}
+
+/// The operator, by its label and its name in the document; one this app does not know stays
+/// shown as it is.
+fn op_choice(
+    id: String,
+    op: Memo<Op>,
+    on_edit: Callback<ClauseEdit>,
+    pointer: Signal<String>,
+    problems: Signal<Problems>,
+    can_edit: Signal<bool>,
+) -> impl IntoView {
+    let op = move || op.get();
+    view! {
+        <div class="field">
+            <label for=id.clone()>"Operator"</label>
+            <select
+                id=id.clone()
+                data-pointer=move || pointer.get()
+                disabled=move || !can_edit.get()
+                on:change=move |ev| on_edit.run(ClauseEdit::Op(Op::from_name(&event_target_value(&ev))))
+            >
+                {Op::NAMES
+                    .iter()
+                    .map(|name| {
+                        let o = Op::from_name(name);
+                        let label = format!("{} ({name})", op_label(&o));
+                        let o2 = o.clone();
+                        view! { <option value=*name selected=move || op() == o2>{label}</option> }
+                    })
+                    .collect_view()}
+                {move || match op() {
+                    Op::Unknown(name) => Some(view! { <option value=name.clone() selected=true>{format!("unknown: {name}")}</option> }),
+                    _ => None,
+                }}
+            </select>
+            <FieldProblems problems pointer/>
+        </div>
+    }
+}
+
+/// The segments of an `inSegment` clause, one checkbox each. One already chosen stays
+/// removable; otherwise a segment that would make a cycle cannot be chosen, and says so.
+fn segment_choice(
+    clause: Signal<Option<ClauseDraft>>,
+    on_edit: Callback<ClauseEdit>,
+    // The clause's `values`.
+    pointer: Signal<String>,
+    can_edit: Signal<bool>,
+    prefix: StoredValue<String>,
+    segments: StoredValue<Vec<String>>,
+    cycles: StoredValue<Vec<String>>,
+) -> impl IntoView {
+    let ro = move || !can_edit.get();
+    view! {
+        <fieldset class="field grow segments-pick" data-pointer=move || pointer.get()>
+            <legend>"Segments"</legend>
+            {move || {
+                let chosen = clause.with(|c| c.as_ref().map(ClauseDraft::segments)).unwrap_or_default();
+                let mut all = segments.get_value();
+                for c in &chosen {
+                    if !all.contains(c) {
+                        all.push(c.clone());
+                    }
+                }
+                if all.is_empty() {
+                    return view! { <p class="muted">"No segments yet."</p> }.into_any();
+                }
+                all.into_iter()
+                    .map(|s| {
+                        let id = format!("{}-seg-{s}", prefix.get_value());
+                        let checked = chosen.contains(&s);
+                        // Already chosen stays removable; otherwise a cycle is refused here.
+                        let cycle = !checked && cycles.with_value(|c| c.contains(&s));
+                        let s2 = s.clone();
+                        view! {
+                            <span class="check">
+                                <input
+                                    type="checkbox"
+                                    id=id.clone()
+                                    disabled=move || ro() || cycle
+                                    prop:checked=checked
+                                    on:change=move |_| on_edit.run(ClauseEdit::ToggleSegment(s2.clone()))
+                                />
+                                <label for=id>
+                                    {s.clone()}
+                                    {cycle.then(|| view! { <span class="muted">" (uses this segment: a cycle)"</span> })}
+                                </label>
+                            </span>
+                        }
+                    })
+                    .collect_view()
+                    .into_any()
+            }}
+        </fieldset>
     }
 }

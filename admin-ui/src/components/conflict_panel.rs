@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use crate::api::ApiError;
 use crate::context::Session;
 use crate::state::document::DocState;
-use crate::state::history::{relative, show, touching};
+use crate::state::history::{op_name, relative, show, touching};
 use crate::state::values::display_stamp;
 
 #[component]
@@ -84,9 +84,9 @@ pub fn ConflictPanel(
                                             {changes
                                                 .into_iter()
                                                 .map(|c| view! {
-                                                    <tr class=format!("op-{}", c.op)>
+                                                    <tr class=format!("op-{}", op_name(c.op))>
                                                         <td><code>{relative(&c.pointer, &p)}</code></td>
-                                                        <td>{c.op.clone()}</td>
+                                                        <td>{op_name(c.op)}</td>
                                                         <td class="before">{show(&c.before)}</td>
                                                         <td class="after">{show(&c.after)}</td>
                                                     </tr>

@@ -1,11 +1,12 @@
 //! A structural diff between two versions, grouped by flag and segment.
 
+use burgee_api::DiffBody;
 use leptos::prelude::*;
 
-use crate::state::history::{Diff, group, relative, show};
+use crate::state::history::{group, op_name, relative, show};
 
 #[component]
-pub fn DiffView(diff: Diff) -> impl IntoView {
+pub fn DiffView(diff: DiffBody) -> impl IntoView {
     let groups = group(&diff.changes);
     let empty = groups.is_empty();
     view! {
@@ -32,9 +33,9 @@ pub fn DiffView(diff: Diff) -> impl IntoView {
                                     {g.changes
                                         .into_iter()
                                         .map(|c| view! {
-                                            <tr class=format!("op-{}", c.op) data-pointer=c.pointer.clone()>
+                                            <tr class=format!("op-{}", op_name(c.op)) data-pointer=c.pointer.clone()>
                                                 <td><code>{relative(&c.pointer, &prefix)}</code></td>
-                                                <td>{c.op.clone()}</td>
+                                                <td>{op_name(c.op)}</td>
                                                 <td class="before"><code>{show(&c.before)}</code></td>
                                                 <td class="after"><code>{show(&c.after)}</code></td>
                                             </tr>

@@ -4,9 +4,9 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::flag_editor::KEY_FIELD;
 use crate::lens::FlagEdit;
-use crate::state::draft::kinds;
+use crate::state::draft::{FlagDraft, kinds};
+use crate::state::editable::EditableDraft;
 
 #[component]
 pub fn FlagDetails(is_new: bool) -> impl IntoView {
@@ -41,6 +41,7 @@ pub fn FlagDetails(is_new: bool) -> impl IntoView {
     let key_pointer = Signal::derive(move || draft.with(|d| d.pointer()));
     let kind_pointer = Signal::derive(move || edit.at(&["kind"]));
     let kind_now = move || draft.with(|d| d.kind.as_str().to_string());
+    const KEY_FIELD: &str = FlagDraft::KEY_FIELD;
 
     view! {
         <section class="card" aria-labelledby="details-title">

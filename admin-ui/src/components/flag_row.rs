@@ -14,7 +14,7 @@ pub fn FlagRow(row: Row, envs: Arc<Vec<String>>, version: u64) -> impl IntoView 
     let updated = if row.updated_at.is_empty() {
         String::new()
     } else {
-        crate::state::values::display_stamp(&serde_json::Value::String(row.updated_at.clone()))
+        crate::state::values::display_stamp(&row.updated_at)
     };
     let _ = version;
     view! {

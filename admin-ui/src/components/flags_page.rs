@@ -8,7 +8,7 @@ use super::flag_row::FlagRow;
 use super::rows::Rows;
 use super::status_counts::StatusCounts;
 use crate::context::{ListPrefs, Session};
-use crate::state::catalog::{self, Sort, Status};
+use crate::state::catalog::{self, Filter, Sort, Status};
 use crate::state::document::DocState;
 use crate::state::route::Route;
 
@@ -28,11 +28,6 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
         move |_| filter.with(|f| catalog::apply(&rows, &envs, f))
     });
 
-    let env_options = envs.clone();
-    let header_envs = envs.clone();
-    let row_envs = envs.clone();
-    let version = doc.version;
-
     view! {
         <section class="page flags-page">
             <div class="page-head">
@@ -42,140 +37,139 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
                 </Show>
             </div>
             <StatusCounts counts total/>
-            <div class="toolbar" role="search">
-                <div class="field grow">
-                    <label for="flag-search">"Search"</label>
-                    <input
-                        id="flag-search"
-                        type="search"
-                        placeholder="key, name, description or tag"
-                        autocomplete="off"
-                        prop:value=move || filter.with(|f| f.query.clone())
-                        on:input=move |ev| filter.update(|f| f.query = event_target_value(&ev))
-                    />
-                </div>
-                <div class="field">
-                    <label for="flag-tag">"Tag"</label>
-                    <select
-                        id="flag-tag"
-                        on:change=move |ev| filter.update(|f| f.tag = event_target_value(&ev))
-                    >
-                        <option value="" selected=move || filter.with(|f| f.tag.is_empty())>
-                            "Any tag"
-                        </option>
-                        {tags
-                            .into_iter()
-                            .map(|t| {
-                                let t2 = t.clone();
-                                view! {
-                                    <option
-                                        value=t.clone()
-                                        selected=move || filter.with(|f| f.tag == t2)
-                                    >
-                                        {t.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="flag-env">"Environment"</label>
-                    <select
-                        id="flag-env"
-                        on:change=move |ev| filter.update(|f| f.env = event_target_value(&ev))
-                    >
-                        <option value="" selected=move || filter.with(|f| f.env.is_empty())>
-                            "Any environment"
-                        </option>
-                        {env_options
-                            .iter()
-                            .map(|e| {
-                                let e2 = e.clone();
-                                view! {
-                                    <option value=e.clone() selected=move || filter.with(|f| f.env == e2)>
-                                        {e.clone()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="flag-status">"Status"</label>
-                    <select
-                        id="flag-status"
-                        on:change=move |ev| {
-                            filter.update(|f| f.status = Status::parse(&event_target_value(&ev)))
-                        }
-                    >
-                        <option value="" selected=move || filter.with(|f| f.status.is_none())>
-                            "Any status"
-                        </option>
-                        {Status::ALL
-                            .into_iter()
-                            .map(|s| {
-                                view! {
-                                    <option
-                                        value=s.as_str()
-                                        selected=move || filter.with(|f| f.status == Some(s))
-                                    >
-                                        {s.as_str()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-                <div class="field">
-                    <label for="flag-sort">"Sort by"</label>
-                    <select
-                        id="flag-sort"
-                        on:change=move |ev| filter.update(|f| f.sort = Sort::parse(&event_target_value(&ev)))
-                    >
-                        {Sort::ALL
-                            .into_iter()
-                            .map(|s| {
-                                view! {
-                                    <option value=s.as_str() selected=move || filter.with(|f| f.sort == s)>
-                                        {s.as_str()}
-                                    </option>
-                                }
-                            })
-                            .collect_view()}
-                    </select>
-                </div>
-            </div>
+            {flag_filters(filter, tags, envs.to_vec())}
             <p class="muted result-count" aria-live="polite" data-testid="result-count">
                 {move || format!("{} of {} flags", visible.with(Vec::len), total)}
             </p>
-            <div class="table-wrap">
-                <table class="flags" aria-label="Flags">
-                    <thead>
-                        <tr>
-                            <th scope="col">"Flag"</th>
-                            <th scope="col" class="narrow">"Kind"</th>
-                            {header_envs
-                                .iter()
-                                .map(|e| view! { <th scope="col" class="env-col">{e.clone()}</th> })
-                                .collect_view()}
-                            <th scope="col" class="updated">"Updated"</th>
-                        </tr>
-                    </thead>
-                    <tbody>
-                        <Rows keys=Signal::derive(move || visible.get()) row=Callback::new(move |i: usize| {
-                                let row = rows.get(i).cloned();
-                                let envs = row_envs.clone();
-                                row.map(|row| view! { <FlagRow row envs version/> }).into_any()
-                            })/>
-                    </tbody>
-                </table>
-                <Show when=move || visible.with(Vec::is_empty)>
-                    <p class="empty">
-                        {if total == 0 { "No flags yet." } else { "No flag matches these filters." }}
-                    </p>
-                </Show>
-            </div>
+            {flag_table(rows, envs, visible, doc.version)}
         </section>
+    }
+}
+
+/// The search box and the choices that narrow and order the list.
+fn flag_filters(filter: RwSignal<Filter>, tags: Vec<String>, envs: Vec<String>) -> impl IntoView {
+    let any = |label: &str| (String::new(), label.to_string());
+    let named = |names: Vec<String>| names.into_iter().map(|n| (n.clone(), n));
+    let tags = std::iter::once(any("Any tag")).chain(named(tags)).collect();
+    let envs = std::iter::once(any("Any environment"))
+        .chain(named(envs))
+        .collect();
+    let statuses = std::iter::once(any("Any status"))
+        .chain(Status::ALL.map(|s| (s.as_str().to_string(), s.as_str().to_string())))
+        .collect();
+    let sorts = Sort::ALL
+        .map(|s| (s.as_str().to_string(), s.as_str().to_string()))
+        .to_vec();
+    view! {
+        <div class="toolbar" role="search">
+            <div class="field grow">
+                <label for="flag-search">"Search"</label>
+                <input
+                    id="flag-search"
+                    type="search"
+                    placeholder="key, name, description or tag"
+                    autocomplete="off"
+                    prop:value=move || filter.with(|f| f.query.clone())
+                    on:input=move |ev| filter.update(|f| f.query = event_target_value(&ev))
+                />
+            </div>
+            {filter_choice("flag-tag", "Tag", filter, tags, |f| f.tag.clone(), |f, v| f.tag = v)}
+            {filter_choice(
+                "flag-env",
+                "Environment",
+                filter,
+                envs,
+                |f| f.env.clone(),
+                |f,
+                v| f.env = v,
+            )}
+            {filter_choice(
+                "flag-status",
+                "Status",
+                filter,
+                statuses,
+                |f| f.status.map(|s| s.as_str().to_string()).unwrap_or_default(),
+                |f, v| f.status = Status::parse(&v),
+            )}
+            {filter_choice(
+                "flag-sort",
+                "Sort by",
+                filter,
+                sorts,
+                |f| f.sort.as_str().to_string(),
+                |f, v| f.sort = Sort::parse(&v),
+            )}
+        </div>
+    }
+}
+
+/// One choice of the filter: `options` are `(value, label)`; `current` is the filter's value
+/// of it, `set` changes it.
+fn filter_choice(
+    id: &'static str,
+    label: &'static str,
+    filter: RwSignal<Filter>,
+    options: Vec<(String, String)>,
+    current: fn(&Filter) -> String,
+    set: fn(&mut Filter, String),
+) -> impl IntoView {
+    view! {
+        <div class="field">
+            <label for=id>{label}</label>
+            <select id=id on:change=move |ev| filter.update(|f| set(f, event_target_value(&ev)))>
+                {options
+                    .into_iter()
+                    .map(|(value, text)| {
+                        let v = value.clone();
+                        view! {
+                            <option value=value selected=move || filter.with(|f| current(f) == v)>
+                                {text}
+                            </option>
+                        }
+                    })
+                    .collect_view()}
+            </select>
+        </div>
+    }
+}
+
+/// The flags that match, one row each, with a column per environment.
+fn flag_table(
+    rows: Arc<Vec<catalog::Row>>,
+    envs: Arc<Vec<String>>,
+    // The rows that match, in order (indices into `rows`).
+    visible: Memo<Vec<usize>>,
+    version: u64,
+) -> impl IntoView {
+    let total = rows.len();
+    let header = envs
+        .iter()
+        .map(|e| view! { <th scope="col" class="env-col">{e.clone()}</th> })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="flags" aria-label="Flags">
+                <thead>
+                    <tr>
+                        <th scope="col">"Flag"</th>
+                        <th scope="col" class="narrow">"Kind"</th>
+                        {header}
+                        <th scope="col" class="updated">"Updated"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    <Rows keys=Signal::derive(move || visible.get()) row=Callback::new(move |i: usize| {
+                            let row = rows.get(i).cloned();
+                            let envs = envs.clone();
+                            row.map(|row| view! { <FlagRow row envs version/> }).into_any()
+                        })/>
+                </tbody>
+            </table>
+            <Show when=move || visible.with(Vec::is_empty)>
+                <p class="empty">
+                    {if total == 0 { "No flags yet." } else { "No flag matches these filters." }}
+                </p>
+            </Show>
+        </div>
     }
 }

@@ -3,13 +3,14 @@
 
 use std::sync::Arc;
 
+use burgee_api::VersionEntry;
 use leptos::prelude::*;
 
 use super::diff_view::DiffView;
+use super::error_line::error_line;
 use crate::api::ApiError;
 use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::document::DocState;
-use crate::state::history::Version;
 use crate::state::values::display_stamp;
 
 const PAGE: u32 = 50;
@@ -17,16 +18,7 @@ const PAGE: u32 = 50;
 #[component]
 pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
     let session = expect_context::<Session>();
-    let store = expect_context::<Store>();
-    let notices = expect_context::<Notices>();
-    let confirm = expect_context::<Confirm>();
     let current = doc.version;
-
-    let versions = LocalResource::new(move || {
-        let api = session.api();
-        async move { api.history(PAGE, None).await }
-    });
-    let older = RwSignal::new(Vec::<Version>::new());
     let from = RwSignal::new(current.saturating_sub(1).to_string());
     let to = RwSignal::new(current.to_string());
     let shown = RwSignal::new(None::<(u64, u64)>);
@@ -42,13 +34,43 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
             }
         }
     });
-    let show_diff = move |a: u64, b: u64| {
+    let show_diff = Callback::new(move |(a, b): (u64, u64)| {
         form_error.set(None);
         from.set(a.to_string());
         to.set(b.to_string());
         shown.set(Some((a, b)));
-    };
-    let compare = move |_| {
+    });
+
+    view! {
+        <section class="page history-page">
+            <div class="page-head">
+                <h1>"History"</h1>
+            </div>
+            {diff_form(current, from, to, shown, form_error)}
+            <Transition fallback=|| view! { <p class="loading">"Computing the diff…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
+                    {move || Suspend::new(async move {
+                        let d = diff.await?;
+                        Ok::<_, ApiError>(d.map(|d| view! { <DiffView diff=d/> }))
+                    })}
+                </ErrorBoundary>
+            </Transition>
+            <h2>"Versions"</h2>
+            {versions(current, show_diff)}
+        </section>
+    }
+}
+
+/// The two versions to compare, as typed (`from`, `to`), and the pair whose diff is `shown`; a
+/// version the document has not got is an error of the form, shown instead of an old answer.
+fn diff_form(
+    current: u64,
+    from: RwSignal<String>,
+    to: RwSignal<String>,
+    shown: RwSignal<Option<(u64, u64)>>,
+    form_error: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let compare = move || {
         let read = |field: RwSignal<String>, name: &str| {
             field
                 .get_untracked()
@@ -69,38 +91,39 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
             }
         }
     };
-    let restore = move |target: u64| {
-        confirm.ask(Question {
-            title: format!("Restore version {target}?"),
-            body: format!(
-                "The document becomes what it was in version {target}, saved as a new version after {current}. Changes made since then are undone (they stay in the history)."
-            ),
-            confirm: format!("Restore version {target}"),
-            danger: true,
-            on_confirm: Callback::new(move |_| {
-                let api = session.api();
-                leptos::task::spawn_local(async move {
-                    match api.restore(target, current).await {
-                        Ok(w) => {
-                            notices.push(Tone::Success, format!("Restored version {target} as version {}", w.version));
-                            store.reload();
-                        }
-                        Err(ApiError::Conflict { current: now, .. }) => {
-                            notices.push(
-                                Tone::Error,
-                                format!(
-                                    "Someone saved version {} meanwhile; reloaded. Review it, then restore again.",
-                                    now.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
-                                ),
-                            );
-                            store.reload();
-                        }
-                        Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
-                    }
-                });
-            }),
-        });
+    let invalid = move |field: &'static str| {
+        move || {
+            form_error
+                .with(|e| e.as_ref().is_some_and(|e| e.starts_with(field)))
+                .to_string()
+        }
     };
+    view! {
+        <form class="toolbar" novalidate on:submit=move |ev| { ev.prevent_default(); compare(); }>
+            <div class="field">
+                <label for="diff-from">"From version"</label>
+                <input id="diff-from" type="number" min="0" max=current aria-describedby="diff-form-error" aria-invalid=invalid("From") prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
+            </div>
+            <div class="field">
+                <label for="diff-to">"To version"</label>
+                <input id="diff-to" type="number" min="0" max=current aria-describedby="diff-form-error" aria-invalid=invalid("To") prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
+            </div>
+            <div class="field end">
+                <button type="submit" class="button">"Show the diff"</button>
+            </div>
+        </form>
+        <p class="form-error" id="diff-form-error" role="alert">{move || form_error.get()}</p>
+    }
+}
+
+/// The versions, newest first, a page at a time.
+fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let versions = LocalResource::new(move || {
+        let api = session.api();
+        async move { api.history(PAGE, None).await }
+    });
+    let older = RwSignal::new(Vec::<VersionEntry>::new());
     let load_older = move |_| {
         let api = session.api();
         let last = older
@@ -117,102 +140,110 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
             }
         });
     };
-
-    let row = move |v: Version| {
-        let n = v.version;
-        view! {
-            <tr data-version=n class:current=n == current>
-                <td class="num">{n}</td>
-                <td>{display_stamp(&v.at)}</td>
-                <td>{v.actor.clone()}</td>
-                <td><span class="tag">{v.action.clone()}</span></td>
-                <td>{v.summary.clone()}</td>
-                <td class="row-actions">
-                    {(n > 1).then(|| view! {
-                        <button type="button" class="button small" on:click=move |_| show_diff(n - 1, n)>
-                            "What changed"
-                        </button>
-                    })}
-                    {(n != current).then(|| view! {
-                        <button type="button" class="button small" on:click=move |_| show_diff(n, current)>
-                            "Compare with now"
-                        </button>
-                    })}
-                    <Show when=move || session.can_admin() && n != current>
-                        <button type="button" class="button small danger" on:click=move |_| restore(n)>
-                            "Restore"
-                        </button>
-                    </Show>
-                </td>
-            </tr>
-        }
-    };
-
+    let row = move |v: VersionEntry| version_row(v, current, show_diff);
     view! {
-        <section class="page history-page">
-            <div class="page-head">
-                <h1>"History"</h1>
-            </div>
-            <form class="toolbar" novalidate on:submit=move |ev| { ev.prevent_default(); compare(()); }>
-                <div class="field">
-                    <label for="diff-from">"From version"</label>
-                    <input id="diff-from" type="number" min="0" max=current aria-describedby="diff-form-error" aria-invalid=move || form_error.with(|e| e.as_ref().is_some_and(|e| e.starts_with("From"))).to_string() prop:value=move || from.get() on:input=move |ev| from.set(event_target_value(&ev))/>
-                </div>
-                <div class="field">
-                    <label for="diff-to">"To version"</label>
-                    <input id="diff-to" type="number" min="0" max=current aria-describedby="diff-form-error" aria-invalid=move || form_error.with(|e| e.as_ref().is_some_and(|e| e.starts_with("To"))).to_string() prop:value=move || to.get() on:input=move |ev| to.set(event_target_value(&ev))/>
-                </div>
-                <div class="field end">
-                    <button type="submit" class="button">"Show the diff"</button>
-                </div>
-            </form>
-            <p class="form-error" id="diff-form-error" role="alert">{move || form_error.get()}</p>
-            <Transition fallback=|| view! { <p class="loading">"Computing the diff…"</p> }>
-                <ErrorBoundary fallback=|errors| view! {
-                    <p class="form-error" role="alert">
-                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
-                    </p>
-                }>
-                    {move || Suspend::new(async move {
-                        let d = diff.await?;
-                        Ok::<_, ApiError>(d.map(|d| view! { <DiffView diff=d/> }))
-                    })}
-                </ErrorBoundary>
-            </Transition>
-            <h2>"Versions"</h2>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
-                <ErrorBoundary fallback=|errors| view! {
-                    <p class="form-error" role="alert">
-                        {move || errors.get().into_iter().map(|(_, e)| e.to_string()).collect::<Vec<_>>().join("; ")}
-                    </p>
-                }>
-                    {move || Suspend::new(async move {
-                        let list = versions.await?;
-                        let short = list.len() < PAGE as usize;
-                        Ok::<_, ApiError>(view! {
-                            <div class="table-wrap">
-                                <table class="versions" data-testid="versions">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col" class="num">"Version"</th>
-                                            <th scope="col">"When"</th>
-                                            <th scope="col">"Who"</th>
-                                            <th scope="col">"Action"</th>
-                                            <th scope="col">"Summary"</th>
-                                            <th scope="col"><span class="sr-only">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        {list.into_iter().map(row).collect_view()}
-                                        {move || older.get().into_iter().map(row).collect_view()}
-                                    </tbody>
-                                </table>
-                            </div>
-                            {(!short).then(|| view! { <button type="button" class="button" on:click=load_older>"Older versions"</button> })}
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
-        </section>
+        <Transition fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
+            <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
+                {move || Suspend::new(async move {
+                    let list = versions.await?;
+                    let short = list.len() < PAGE as usize;
+                    Ok::<_, ApiError>(view! {
+                        <div class="table-wrap">
+                            <table class="versions" data-testid="versions">
+                                <thead>
+                                    <tr>
+                                        <th scope="col" class="num">"Version"</th>
+                                        <th scope="col">"When"</th>
+                                        <th scope="col">"Who"</th>
+                                        <th scope="col">"Action"</th>
+                                        <th scope="col">"Summary"</th>
+                                        <th scope="col"><span class="sr-only">"Actions"</span></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {list.into_iter().map(row).collect_view()}
+                                    {move || older.get().into_iter().map(row).collect_view()}
+                                </tbody>
+                            </table>
+                        </div>
+                        {(!short).then(|| view! { <button type="button" class="button" on:click=load_older>"Older versions"</button> })}
+                    })
+                })}
+            </ErrorBoundary>
+        </Transition>
+    }
+}
+
+/// One version, and what can be done from it: its own change, a diff to now, a restore.
+fn version_row(v: VersionEntry, current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let restore = restore_action(current);
+    let n = v.version;
+    view! {
+        <tr data-version=n class:current=n == current>
+            <td class="num">{n}</td>
+            <td>{display_stamp(&v.at)}</td>
+            <td>{v.actor.clone()}</td>
+            <td><span class="tag">{v.action.clone()}</span></td>
+            <td>{v.summary.clone()}</td>
+            <td class="row-actions">
+                {(n > 1).then(|| view! {
+                    <button type="button" class="button small" on:click=move |_| show_diff.run((n - 1, n))>
+                        "What changed"
+                    </button>
+                })}
+                {(n != current).then(|| view! {
+                    <button type="button" class="button small" on:click=move |_| show_diff.run((n, current))>
+                        "Compare with now"
+                    </button>
+                })}
+                <Show when=move || session.can_admin() && n != current>
+                    <button type="button" class="button small danger" on:click=move |_| restore(n)>
+                        "Restore"
+                    </button>
+                </Show>
+            </td>
+        </tr>
+    }
+}
+
+/// What Restore does: asks, then makes version `target` the document again, as a new version
+/// after `current`.
+fn restore_action(current: u64) -> impl Fn(u64) + Copy + 'static {
+    let session = expect_context::<Session>();
+    let store = expect_context::<Store>();
+    let notices = expect_context::<Notices>();
+    let confirm = expect_context::<Confirm>();
+    move |target| {
+        confirm.ask(Question {
+        title: format!("Restore version {target}?"),
+        body: format!(
+            "The document becomes what it was in version {target}, saved as a new version after {current}. Changes made since then are undone (they stay in the history)."
+        ),
+        confirm: format!("Restore version {target}"),
+        danger: true,
+        on_confirm: Callback::new(move |_| {
+            let api = session.api();
+            leptos::task::spawn_local(async move {
+                match api.restore(target, current).await {
+                    Ok(w) => {
+                        notices.push(Tone::Success, format!("Restored version {target} as version {}", w.version));
+                        store.reload();
+                    }
+                    Err(ApiError::Conflict { current: now, .. }) => {
+                        notices.push(
+                            Tone::Error,
+                            format!(
+                                "Someone saved version {} meanwhile; reloaded. Review it, then restore again.",
+                                now.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
+                            ),
+                        );
+                        store.reload();
+                    }
+                    Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
+                }
+            });
+        }),
+    })
     }
 }

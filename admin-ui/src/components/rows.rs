@@ -8,11 +8,37 @@
 
 use leptos::prelude::*;
 
+use super::focus_first;
+
 /// Rows for `keys`, each drawn by `row`. A key that stays keeps its row (and the focus inside
 /// it); a new key draws a new one.
 #[component]
 pub fn Rows(keys: Signal<Vec<usize>>, row: Callback<usize, AnyView>) -> impl IntoView {
     view! { <For each=move || keys.get() key=|k| *k children=move |k| row.run(k)/> }
+}
+
+/// A row's Remove button. The rows after it move up into its place, so focus goes to
+/// `then_focus` (the list's Add control) rather than into another row.
+pub fn remove_button(
+    label: Signal<String>,
+    disabled: Signal<bool>,
+    then_focus: String,
+    on_remove: Callback<()>,
+) -> impl IntoView {
+    view! {
+        <button
+            type="button"
+            class="button small"
+            aria-label=move || label.get()
+            disabled=move || disabled.get()
+            on:click=move |_| {
+                on_remove.run(());
+                focus_first(vec![then_focus.clone()]);
+            }
+        >
+            "Remove"
+        </button>
+    }
 }
 
 /// The keys `0..count()`: rows keyed by their index.

@@ -9,7 +9,7 @@ use super::rows::{Rows, indices};
 use super::rule_head::RuleHead;
 use super::serve_editor::ServeEditor;
 use crate::lens::EnvLens;
-use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item};
+use crate::state::draft::{ClauseDraft, ClauseEdit, ServeDraft, ServeEdit, move_item, remove_item};
 
 #[component]
 pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> impl IntoView {
@@ -59,7 +59,7 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                 count=Signal::derive(count)
                 readonly=Signal::derive(ro)
                 on_move=Callback::new(move |delta: isize| lens.update(|e, _| { move_item(&mut e.rules, i, delta); }))
-                on_remove=Callback::new(move |_| lens.update(|e, _| { if i < e.rules.len() { e.rules.remove(i); } }))
+                on_remove=Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.rules, i)))
                 after_last="rules-add"
             />
             <FieldProblems problems pointer=rule_pointer/>
@@ -112,8 +112,8 @@ pub fn RuleCard(lens: EnvLens, i: usize, segments: StoredValue<Vec<String>>) -> 
                         });
                         let on_remove = Callback::new(move |_| {
                             lens.update(|e, _| {
-                                if let Some(r) = e.rules.get_mut(i) && j < r.clauses.len() {
-                                    r.clauses.remove(j);
+                                if let Some(r) = e.rules.get_mut(i) {
+                                    remove_item(&mut r.clauses, j);
                                 }
                             });
                             focus_first(vec![format!("rule-{i}-add-condition")]);

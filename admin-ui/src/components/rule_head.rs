@@ -41,30 +41,34 @@ pub fn RuleHead(
         ids.push(after_last.to_string());
         focus_first(ids);
     };
+    // Up (-1) or down (+1): off at that end of the list.
+    let move_button = move |delta: isize, way: &str, arrow: &'static str| {
+        let at_end = move || {
+            if delta < 0 {
+                i == 0
+            } else {
+                i + 1 >= count.get()
+            }
+        };
+        view! {
+            <button
+                type="button"
+                class="button small"
+                id=id(i, way)
+                aria-label=format!("Move rule {} {way}", i + 1)
+                disabled=move || readonly.get() || at_end()
+                on:click=move |_| shift(delta)
+            >
+                {arrow}
+            </button>
+        }
+    };
     view! {
         <div class="rule-head">
             <h3 id=id(i, "title") tabindex="-1">{move || title.get()}</h3>
             <div class="row">
-                <button
-                    type="button"
-                    class="button small"
-                    id=id(i, "up")
-                    aria-label=format!("Move rule {} up", i + 1)
-                    disabled=move || readonly.get() || i == 0
-                    on:click=move |_| shift(-1)
-                >
-                    "↑"
-                </button>
-                <button
-                    type="button"
-                    class="button small"
-                    id=id(i, "down")
-                    aria-label=format!("Move rule {} down", i + 1)
-                    disabled=move || { readonly.get() || i + 1 >= count.get() }
-                    on:click=move |_| shift(1)
-                >
-                    "↓"
-                </button>
+                {move_button(-1, "up", "↑")}
+                {move_button(1, "down", "↓")}
                 <button
                     type="button"
                     class="button small"

@@ -1,9 +1,9 @@
 //! The frame around every page: navigation, the document's version, who is signed in.
 
+use burgee_api::VersionEntry;
 use leptos::prelude::*;
 
 use crate::context::{Confirm, Nav, Session, Store, Unsaved};
-use crate::state::history::Version;
 use crate::state::route::Route;
 use crate::state::values::display_stamp;
 
@@ -45,7 +45,7 @@ pub fn Shell(children: Children) -> impl IntoView {
     // Someone else saved since this document was loaded: said at the top of every page, with a
     // way to load it (which asks first while an editor has unsaved edits). Asked every few
     // seconds while the tab is visible: the newest history entry is one small read.
-    let newer = RwSignal::new(None::<Version>);
+    let newer = RwSignal::new(None::<VersionEntry>);
     #[cfg(target_arch = "wasm32")]
     {
         let poll = move || {

@@ -5,9 +5,10 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::rows::{Rows, indices};
-use super::{focus_first, variant_options};
+use super::rows::{Rows, indices, remove_button};
+use super::variant_field::variant_field;
 use crate::lens::EnvLens;
+use crate::state::draft::remove_item;
 
 #[component]
 pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
@@ -57,34 +58,20 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
                                             }
                                         />
                                     </div>
-                                    <div class="field">
-                                        <label for=variant_id.clone()>"Serve"</label>
-                                        <select
-                                            id=variant_id.clone()
-                                            data-pointer=move || variant_pointer.get()
-                                            disabled=ro
-                                            on:change=move |ev| {
-                                                let v = event_target_value(&ev);
-                                                lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.variant = v })
-                                            }
-                                        >
-                                            {move || variant_options(edit.variants(), get(|t| t.variant.clone()))}
-                                        </select>
-                                        <FieldProblems problems pointer=variant_pointer/>
-                                    </div>
+                                    {variant_field(
+                                        variant_id,
+                                        "Serve",
+                                        variant_pointer,
+                                        Signal::derive(move || get(|t| t.variant.clone())),
+                                        Callback::new(move |v| lens.update(|e, _| if let Some(t) = e.targets.get_mut(i) { t.variant = v })),
+                                    )}
                                     <div class="field end">
-                                        <button
-                                            type="button"
-                                            class="button small"
-                                            aria-label=format!("Remove target list {}", i + 1)
-                                            disabled=ro
-                                            on:click=move |_| {
-                                                lens.update(|e, _| { if i < e.targets.len() { e.targets.remove(i); } });
-                                                focus_first(vec!["targets-add".into()]);
-                                            }
-                                        >
-                                            "Remove"
-                                        </button>
+                                        {remove_button(
+                                            Signal::stored(format!("Remove target list {}", i + 1)),
+                                            Signal::derive(ro),
+                                            "targets-add".into(),
+                                            Callback::new(move |_| lens.update(|e, _| remove_item(&mut e.targets, i))),
+                                        )}
                                     </div>
                                 </div>
                                 <div class="field">

@@ -7,8 +7,7 @@ use leptos::prelude::*;
 
 use super::field_id;
 use super::field_problems::{FieldProblems, invalid};
-use super::focus_first;
-use super::rows::{Rows, indices};
+use super::rows::{Rows, indices, remove_button};
 use crate::lens::FlagEdit;
 use crate::state::fields::{Problems, key_pointer};
 
@@ -123,18 +122,12 @@ pub fn VariantsEditor() -> impl IntoView {
                                         }.into_any(),
                                     }}
                                 </div>
-                                <button
-                                    type="button"
-                                    class="button small"
-                                    aria-label=move || format!("Remove variant {}", name_of())
-                                    disabled=move || ro() || count() <= 1
-                                    on:click=move |_| {
-                                        draft.update(|d| d.remove_variant(i));
-                                        focus_first(vec!["variants-add".into()]);
-                                    }
-                                >
-                                    "Remove"
-                                </button>
+                                {remove_button(
+                                    Signal::derive(move || format!("Remove variant {}", name_of())),
+                                    Signal::derive(move || ro() || count() <= 1),
+                                    "variants-add".into(),
+                                    Callback::new(move |_| draft.update(|d| d.remove_variant(i))),
+                                )}
                                 <FieldProblems problems pointer=name_pointer/>
                                 <FieldProblems problems pointer/>
                             </li>

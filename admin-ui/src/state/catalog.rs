@@ -4,6 +4,7 @@
 //! precomputed lowercase text, which keeps it responsive with hundreds of flags.
 
 use burgee_core::model::{Document, Flag};
+use burgee_core::time::parse_rfc3339;
 
 use super::order::sort_with;
 
@@ -85,6 +86,9 @@ pub struct Row {
     pub client_side: bool,
     pub updated_at: String,
     pub updated_by: String,
+    /// `updated_at` as epoch milliseconds, for sorting: the text does not sort by time (the core
+    /// writes `.mmm` only when a time is not a whole second).
+    updated_ms: Option<i64>,
     /// One per environment of the document, in its order.
     pub statuses: Vec<Status>,
     /// Key, name, description and tags, lowercased, for search.
@@ -157,6 +161,7 @@ pub fn rows(document: &Document) -> Vec<Row> {
                 kind: flag.kind.as_str().to_string(),
                 client_side: flag.is_client_side(),
                 updated_at: flag.updated_at.clone().unwrap_or_default(),
+                updated_ms: flag.updated_at.as_deref().and_then(parse_rfc3339),
                 updated_by: flag.updated_by.clone().unwrap_or_default(),
                 statuses: document
                     .environments
@@ -212,8 +217,8 @@ pub fn apply(rows: &[Row], environments: &[String], filter: &Filter) -> Vec<usiz
         }),
         Sort::Updated => sort_with(&mut out, |&a, &b| {
             let (ra, rb) = (&rows[a], &rows[b]);
-            rb.updated_at
-                .cmp(&ra.updated_at)
+            rb.updated_ms
+                .cmp(&ra.updated_ms)
                 .then_with(|| ra.key.cmp(&rb.key))
         }),
     }
@@ -252,6 +257,17 @@ pub fn tags(document: &Document) -> Vec<String> {
     out
 }
 
+/// The environment a page that evaluates starts on: production if there is one, else the
+/// first.
+pub fn preferred_env(environments: &[String]) -> String {
+    environments
+        .iter()
+        .find(|e| is_production(e))
+        .or(environments.first())
+        .cloned()
+        .unwrap_or_default()
+}
+
 /// Environments that ask for confirmation before their kill switch moves.
 pub fn is_production(env: &str) -> bool {
     matches!(
@@ -263,11 +279,14 @@ pub fn is_production(env: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fixtures::example;
 
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
+    #[test]
+    fn production_comes_first_else_the_first() {
+        let envs = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(preferred_env(&envs(&["dev", "Prod", "qa"])), "Prod");
+        assert_eq!(preferred_env(&envs(&["dev", "qa"])), "dev");
+        assert_eq!(preferred_env(&[]), "");
     }
 
     #[test]
@@ -355,6 +374,41 @@ mod tests {
             },
         );
         assert_eq!(by_name.len(), rows.len());
+    }
+
+    #[test]
+    fn most_recently_updated_first_to_the_millisecond() {
+        let mut doc = example();
+        let stamps = [
+            ("daily-planning", "2026-12-01T09:00:00.250Z"),
+            ("checkout-button-color", "2026-12-01T09:00:00Z"),
+            ("enhanced-task-metadata", "2026-12-01T10:00:00+02:00"),
+        ];
+        for flag in doc.flags.values_mut() {
+            flag.updated_at = None;
+        }
+        for (key, at) in stamps {
+            doc.flags.get_mut(key).unwrap().updated_at = Some(at.into());
+        }
+        let rows = rows(&doc);
+        let sorted = apply(
+            &rows,
+            &doc.environments,
+            &Filter {
+                sort: Sort::Updated,
+                ..Filter::default()
+            },
+        );
+        let first: Vec<&str> = sorted[..3].iter().map(|&i| rows[i].key.as_str()).collect();
+        assert_eq!(
+            first,
+            [
+                "daily-planning",
+                "checkout-button-color",
+                "enhanced-task-metadata"
+            ]
+        );
+        assert_eq!(sorted.len(), rows.len(), "never updated: last");
     }
 
     #[test]

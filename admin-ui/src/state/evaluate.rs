@@ -1,35 +1,15 @@
 //! "Evaluate as": a context in, every flag's result out, computed here by the same core the
-//! edge runs, in the same JSON shape (`Detail::write_json`), so the page and the edge's
-//! answers can be compared field by field.
+//! edge runs, in the same shape ([`EvaluationResult`]), so that the page and the store's answers
+//! can be compared field by field.
 
 use std::collections::BTreeMap;
 
+use burgee_core::EvaluationResult;
 use burgee_core::model::Document;
-use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::json_errors::describe;
 use super::values::tidy_numbers;
-
-/// One flag's result: `{ value, variant, reason, ruleId?, errorCode?, errorMessage?,
-/// prerequisite? }`, from the core here or from the store's `POST /api/v1/evaluate`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Outcome {
-    #[serde(default)]
-    pub value: Value,
-    #[serde(default)]
-    pub variant: Option<String>,
-    pub reason: String,
-    #[serde(default)]
-    pub rule_id: Option<String>,
-    #[serde(default)]
-    pub error_code: Option<String>,
-    #[serde(default)]
-    pub error_message: Option<String>,
-    #[serde(default)]
-    pub prerequisite: Option<String>,
-}
 
 /// Every flag of one environment for one context, by key.
 pub fn evaluate_all(
@@ -37,59 +17,33 @@ pub fn evaluate_all(
     environment: &str,
     context: &Value,
     now: i64,
-) -> BTreeMap<String, Outcome> {
+) -> BTreeMap<String, EvaluationResult> {
     let compilation = burgee_core::compile(document, environment);
     let snapshot = &compilation.snapshot;
     let bound = snapshot.context(context);
     let mut out = BTreeMap::new();
-    let mut json = String::new();
     for (key, detail) in snapshot.evaluate_all(&bound, now) {
-        json.clear();
-        detail.write_json(&mut json, key, false, "null");
-        if let Ok(outcome) = serde_json::from_str::<Outcome>(&json) {
-            out.insert(key.to_string(), outcome);
-        }
+        out.insert(
+            key.to_string(),
+            EvaluationResult::of(&detail, key, &Value::Null),
+        );
     }
     out
 }
 
 /// Keys whose results differ between two evaluations (value, variant, reason or rule).
 pub fn differences(
-    here: &BTreeMap<String, Outcome>,
-    there: &BTreeMap<String, Outcome>,
+    here: &BTreeMap<String, EvaluationResult>,
+    there: &BTreeMap<String, EvaluationResult>,
 ) -> Vec<String> {
     let keys: std::collections::BTreeSet<&String> = here.keys().chain(there.keys()).collect();
     keys.into_iter()
-        .filter(|k| {
-            let (a, b) = (here.get(*k), there.get(*k));
-            match (a, b) {
-                (Some(a), Some(b)) => {
-                    a.variant != b.variant
-                        || a.reason != b.reason
-                        || a.rule_id != b.rule_id
-                        || !same_json(&a.value, &b.value)
-                }
-                _ => true,
-            }
+        .filter(|k| match (here.get(*k), there.get(*k)) {
+            (Some(a), Some(b)) => !a.same_answer(b),
+            _ => true,
         })
         .cloned()
         .collect()
-}
-
-/// JSON equality with numbers compared as numbers (`1` = `1.0`).
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same_json(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
-    }
 }
 
 /// How the form reads an attribute's value. Nothing is guessed: `5120` typed as text is the
@@ -253,13 +207,9 @@ pub fn fields_from_context(context: &Value) -> (String, Vec<Field>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fixtures::example;
+    use burgee_core::{ErrorCode, Reason};
     use serde_json::json;
-
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
-    }
 
     #[test]
     fn every_flag_gets_a_result_like_the_edge() {
@@ -273,29 +223,22 @@ mod tests {
         assert_eq!(results.len(), doc.flags.len());
         for (key, r) in &results {
             assert!(
-                [
-                    "STATIC",
-                    "DEFAULT",
-                    "TARGETING_MATCH",
-                    "SPLIT",
-                    "DISABLED",
-                    "PREREQUISITE_FAILED",
-                    "ERROR"
-                ]
-                .contains(&r.reason.as_str()),
+                Reason::ALL.iter().any(|reason| reason.as_str() == r.reason),
                 "{key}: {r:?}"
             );
+            assert_eq!(r.flag, None, "{key}: the bare shape");
         }
         let bad = evaluate_all(&doc, "production", &json!([1]), 0);
+        let invalid = ErrorCode::InvalidContext.as_str();
         assert!(
             bad.values()
-                .all(|r| r.error_code.as_deref() == Some("INVALID_CONTEXT"))
+                .all(|r| r.error_code.as_deref() == Some(invalid))
         );
     }
 
     #[test]
     fn differences_compare_numbers_as_numbers() {
-        let a: BTreeMap<String, Outcome> = serde_json::from_value(json!({
+        let a: BTreeMap<String, EvaluationResult> = serde_json::from_value(json!({
             "x": {"value": 1, "variant": "a", "reason": "STATIC"},
             "y": {"value": true, "variant": "on", "reason": "SPLIT", "ruleId": "r"}
         }))

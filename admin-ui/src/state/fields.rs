@@ -7,7 +7,7 @@
 //! pointer for each of its inputs, so one lookup places every problem, whichever side found it.
 
 use super::order::sort_with;
-use burgee_core::Diagnostic;
+use burgee_core::{Code, Diagnostic};
 use serde::Deserialize;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Deserialize)]
@@ -17,7 +17,14 @@ pub enum Severity {
     Warning,
 }
 
+/// The codes of problems only a draft can have, which no document can hold (so the core has no
+/// code for them); every other problem carries a [`Code`] of the core.
+pub const MISSING_KEY: &str = "missing-key";
+pub const DUPLICATE_KEY: &str = "duplicate-key";
+pub const DUPLICATE_VARIANT: &str = "duplicate-variant";
+
 /// One diagnostic: from the core in the browser, from the store, or from the editor itself.
+/// The code is kept as the text it arrives as (the store's diagnostics are JSON).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct Problem {
     pub severity: Severity,
@@ -38,6 +45,11 @@ impl Problem {
 
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+
+    /// Whether it is the core's diagnostic `code`.
+    pub fn is(&self, code: Code) -> bool {
+        self.code == code.as_str()
     }
 }
 
@@ -137,7 +149,7 @@ impl Problems {
                     .strip_prefix(members)
                     .and_then(|rest| rest.strip_prefix('/'))
                     .is_some_and(|token| !token.contains('/'));
-                if member && p.code == "invalid-key" {
+                if member && p.is(Code::InvalidKey) {
                     Problem {
                         pointer: key_pointer(&p.pointer),
                         ..p.clone()
@@ -243,9 +255,9 @@ mod tests {
     #[test]
     fn key_problems_move_to_the_key() {
         let mut bad_key = p("/flags/a/variants/x y", Severity::Error);
-        bad_key.code = "invalid-key".into();
+        bad_key.code = Code::InvalidKey.as_str().into();
         let mut nested = p("/flags/a/variants/x/deep", Severity::Error);
-        nested.code = "invalid-key".into();
+        nested.code = Code::InvalidKey.as_str().into();
         let problems = Problems::new(vec![
             bad_key,
             nested.clone(),
@@ -281,7 +293,7 @@ mod tests {
     fn store_diagnostics_deserialize() {
         let json = r#"[{"severity":"error","code":"unknown-variant","pointer":"/flags/a/environments/production/offVariant","message":"unknown variant `of`"}]"#;
         let list: Vec<Problem> = serde_json::from_str(json).unwrap();
-        assert_eq!(list[0].code, "unknown-variant");
+        assert!(list[0].is(Code::UnknownVariant));
         assert!(list[0].is_error());
     }
 
@@ -294,6 +306,6 @@ mod tests {
         let problems = Problems::from_diagnostics(&loaded.validate());
         let at = problems.at("/flags/a/environments/production/offVariant");
         assert_eq!(at.len(), 1);
-        assert_eq!(at[0].code, "unknown-variant");
+        assert!(at[0].is(Code::UnknownVariant));
     }
 }

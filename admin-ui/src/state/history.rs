@@ -1,69 +1,18 @@
-//! Versions, diffs and audit entries as the store returns them (API.md, "History and audit"),
-//! and how the app groups them for people.
+//! How the app groups the store's diffs for people: by flag and segment, with pointers shown
+//! relative to their entry. The versions, diffs and audit entries themselves are the admin API's
+//! contract (`burgee-api`) and the core's [`JsonChange`].
 
-use serde::Deserialize;
+use burgee_core::json::{DiffOp, JsonChange};
 use serde_json::Value;
 
 use super::fields::is_within;
 
-/// One entry of `GET /api/v1/history`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Version {
-    pub version: u64,
-    #[serde(default)]
-    pub at: Value,
-    #[serde(default)]
-    pub actor: String,
-    #[serde(default)]
-    pub action: String,
-    #[serde(default)]
-    pub summary: String,
-}
-
-/// One change of `GET /api/v1/diff`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Change {
-    pub pointer: String,
-    pub op: String,
-    #[serde(default)]
-    pub before: Option<Value>,
-    #[serde(default)]
-    pub after: Option<Value>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct Diff {
-    pub from: u64,
-    pub to: u64,
-    pub changes: Vec<Change>,
-}
-
-/// One entry of `GET /api/v1/audit`.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct AuditEntry {
-    #[serde(default)]
-    pub id: Value,
-    #[serde(default)]
-    pub at: Value,
-    #[serde(default)]
-    pub actor: String,
-    #[serde(default)]
-    pub action: String,
-    #[serde(default)]
-    pub target: Value,
-    #[serde(default)]
-    pub version: Option<u64>,
-    #[serde(default)]
-    pub summary: String,
-}
-
-impl AuditEntry {
-    /// The `before=` cursor for the next page.
-    pub fn cursor(&self) -> String {
-        match &self.id {
-            Value::String(s) => s.clone(),
-            other => other.to_string(),
-        }
+/// A change is one of these in the diff's JSON (and in the CSS classes `op-add`…).
+pub fn op_name(op: DiffOp) -> &'static str {
+    match op {
+        DiffOp::Add => "add",
+        DiffOp::Remove => "remove",
+        DiffOp::Replace => "replace",
     }
 }
 
@@ -74,7 +23,7 @@ pub struct Group {
     pub label: String,
     /// The pointer the changes are relative to.
     pub prefix: String,
-    pub changes: Vec<Change>,
+    pub changes: Vec<JsonChange>,
 }
 
 pub(crate) fn unescape(token: &str) -> String {
@@ -82,7 +31,7 @@ pub(crate) fn unescape(token: &str) -> String {
 }
 
 /// Groups changes by the flag or segment they are in, keeping the diff's order.
-pub fn group(changes: &[Change]) -> Vec<Group> {
+pub fn group(changes: &[JsonChange]) -> Vec<Group> {
     let mut groups: Vec<Group> = Vec::new();
     for change in changes {
         let mut tokens = change.pointer.split('/').skip(1);
@@ -121,7 +70,7 @@ pub fn relative(pointer: &str, prefix: &str) -> String {
 }
 
 /// The changes inside `prefix` (a flag's pointer, say).
-pub fn touching(changes: &[Change], prefix: &str) -> Vec<Change> {
+pub fn touching(changes: &[JsonChange], prefix: &str) -> Vec<JsonChange> {
     changes
         .iter()
         .filter(|c| is_within(&c.pointer, prefix) || is_within(prefix, &c.pointer))
@@ -142,7 +91,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn changes() -> Vec<Change> {
+    fn changes() -> Vec<JsonChange> {
         serde_json::from_value(json!([
             {"pointer": "/flags/a/environments/production/enabled", "op": "replace", "before": true, "after": false},
             {"pointer": "/segments/beta", "op": "add", "after": {"include": ["u1"]}},
@@ -176,9 +125,9 @@ mod tests {
     fn changes_touching_a_flag() {
         assert_eq!(touching(&changes(), "/flags/a").len(), 2);
         // A whole-document replacement touches every flag.
-        let whole = vec![Change {
+        let whole = vec![JsonChange {
             pointer: String::new(),
-            op: "replace".into(),
+            op: DiffOp::Replace,
             before: None,
             after: None,
         }];
@@ -186,11 +135,11 @@ mod tests {
     }
 
     #[test]
-    fn entries_deserialize_tolerantly() {
-        let v: Version = serde_json::from_value(json!({"version": 3, "at": "2026-01-01T00:00:00Z", "actor": "ci", "action": "toggle", "summary": "s"})).unwrap();
-        assert_eq!(v.version, 3);
-        let e: AuditEntry = serde_json::from_value(json!({"id": 12, "at": 1700000000000_i64, "actor": "ci", "action": "create", "target": "flag:a", "version": 4, "summary": "created"})).unwrap();
-        assert_eq!(e.cursor(), "12");
+    fn values_and_ops_for_people() {
         assert_eq!(show(&Some(json!({"a": 1}))), "{\"a\":1}");
+        assert_eq!(show(&None), "");
+        for op in [DiffOp::Add, DiffOp::Remove, DiffOp::Replace] {
+            assert_eq!(json!(op_name(op)), serde_json::to_value(op).unwrap());
+        }
     }
 }

@@ -12,6 +12,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::fields::pointer;
+
 /// The merge and the fields (JSON Pointers, relative to the entry) both sides changed.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Merged<T> {
@@ -66,10 +68,6 @@ pub fn three_way<T: Serialize + DeserializeOwned>(
     })
 }
 
-fn escape(key: &str) -> String {
-    key.replace('~', "~0").replace('/', "~1")
-}
-
 fn merge(base: &Value, mine: &Value, theirs: &Value, at: &str, out: &mut Vec<String>) -> Value {
     if mine == base || mine == theirs {
         return theirs.clone();
@@ -88,7 +86,7 @@ fn merge(base: &Value, mine: &Value, theirs: &Value, at: &str, out: &mut Vec<Str
             }
             let mut result = Map::new();
             for key in keys {
-                let here = format!("{at}/{}", escape(key));
+                let here = pointer(at, &[key]);
                 if at.is_empty() && STAMPS.contains(&key.as_str()) {
                     if let Some(v) = t.get(key) {
                         result.insert(key.clone(), v.clone());

@@ -6,6 +6,7 @@
 pub mod catalog;
 pub mod document;
 pub mod draft;
+pub mod editable;
 pub mod evaluate;
 pub mod fields;
 pub mod graph;
@@ -16,6 +17,18 @@ pub mod order;
 pub mod preview;
 pub mod route;
 pub mod segment_draft;
-pub mod session;
 pub mod values;
 pub mod weights;
+
+/// What the tests of several modules share.
+#[cfg(test)]
+pub(crate) mod fixtures {
+    use burgee_core::model::Document;
+
+    /// The example document (`examples/tasks-app.json`).
+    pub fn example() -> Document {
+        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
+            .unwrap()
+            .document
+    }
+}

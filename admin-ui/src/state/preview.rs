@@ -12,12 +12,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use burgee_core::model::{Clause, Document, Op};
+use burgee_core::time::format_rfc3339;
 use serde_json::{Map, Value};
 
-use super::graph::Graph;
 use super::json_errors::describe;
 use super::order::sort_with;
-use super::values::rfc3339;
 
 /// The label of "no variant" (the caller's default is served).
 pub const DEFAULT_LABEL: &str = "(caller's default)";
@@ -197,8 +196,8 @@ fn neighbours(op: &Op, value: &Value) -> Vec<Value> {
         (Op::Before | Op::After, Value::String(s)) => {
             if let Some(ms) = burgee_core::time::parse_rfc3339(s) {
                 out.extend([
-                    Value::String(rfc3339(ms - DAY)),
-                    Value::String(rfc3339(ms + DAY)),
+                    Value::String(format_rfc3339(ms - DAY)),
+                    Value::String(format_rfc3339(ms + DAY)),
                 ]);
             }
         }
@@ -328,8 +327,8 @@ pub fn preview(
 ) -> Preview {
     let before_snapshot = burgee_core::compile(old, env).snapshot;
     let after_snapshot = burgee_core::compile(new, env).snapshot;
-    let mut dependents: BTreeSet<String> = Graph::new(old).all_dependents(key);
-    dependents.extend(Graph::new(new).all_dependents(key));
+    let mut dependents: BTreeSet<String> = old.prerequisites().all_dependents(key);
+    dependents.extend(new.prerequisites().all_dependents(key));
     let mut moves: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut before: BTreeMap<String, usize> = BTreeMap::new();
     let mut after: BTreeMap<String, usize> = BTreeMap::new();
@@ -377,13 +376,8 @@ pub fn preview(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::state::fixtures::example;
     use serde_json::json;
-
-    fn example() -> Document {
-        burgee_core::load(include_str!("../../../examples/tasks-app.json"))
-            .unwrap()
-            .document
-    }
 
     #[test]
     fn json_lines_with_line_numbers() {

@@ -7,7 +7,10 @@
 //!
 //! What follows a flag's key is the part of its page on screen (`#/flags/x/env/production`,
 //! `#/flags/x/preview`): the same page, so it is not part of the [`Route`]; the editor reads it
-//! with [`Route::part`] and writes it with [`Route::href_with`].
+//! with [`Route::part`] and writes it with [`Route::href_with`]. Keys in fragments are
+//! percent-encoded as the admin API's paths are.
+
+use burgee_api::{percent_decode, percent_encode};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
@@ -22,38 +25,6 @@ pub enum Route {
     NotFound(String),
 }
 
-fn decode(token: &str) -> String {
-    let bytes = token.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%'
-            && let Some(hex) = token.get(i + 1..i + 3)
-            && let Ok(v) = u8::from_str_radix(hex, 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn encode(token: &str) -> String {
-    let mut out = String::new();
-    for b in token.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 impl Route {
     /// Reads `#/flags/x` (or `/flags/x`, or nothing for the start page).
     pub fn parse(hash: &str) -> Route {
@@ -63,10 +34,10 @@ impl Route {
         match parts.as_slice() {
             [] | ["flags"] => Route::Flags,
             ["new", "flag"] => Route::NewFlag,
-            ["flags", key, ..] => Route::Flag(decode(key)),
+            ["flags", key, ..] => Route::Flag(percent_decode(key)),
             ["segments"] => Route::Segments,
             ["new", "segment"] => Route::NewSegment,
-            ["segments", key] => Route::Segment(decode(key)),
+            ["segments", key] => Route::Segment(percent_decode(key)),
             ["evaluate"] => Route::Evaluate,
             ["history"] => Route::History,
             _ => Route::NotFound(path.to_string()),
@@ -81,7 +52,7 @@ impl Route {
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         match parts.as_slice() {
             ["flags", _, rest @ ..] if !rest.is_empty() => {
-                Some(rest.iter().map(|p| decode(p)).collect())
+                Some(rest.iter().map(|p| percent_decode(p)).collect())
             }
             _ => None,
         }
@@ -92,7 +63,7 @@ impl Route {
         let mut href = self.href();
         for p in part {
             href.push('/');
-            href.push_str(&encode(p));
+            href.push_str(&percent_encode(p));
         }
         href
     }
@@ -102,10 +73,10 @@ impl Route {
         match self {
             Route::Flags => "#/flags".into(),
             Route::NewFlag => "#/new/flag".into(),
-            Route::Flag(key) => format!("#/flags/{}", encode(key)),
+            Route::Flag(key) => format!("#/flags/{}", percent_encode(key)),
             Route::Segments => "#/segments".into(),
             Route::NewSegment => "#/new/segment".into(),
-            Route::Segment(key) => format!("#/segments/{}", encode(key)),
+            Route::Segment(key) => format!("#/segments/{}", percent_encode(key)),
             Route::Evaluate => "#/evaluate".into(),
             Route::History => "#/history".into(),
             Route::NotFound(path) => format!("#/{path}"),

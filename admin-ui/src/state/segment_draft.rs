@@ -4,7 +4,7 @@ use burgee_core::model::{Extra, Segment, SegmentRule};
 
 use super::draft::ClauseDraft;
 use super::fields::segment_pointer;
-use super::values::{format_ids, parse_ids};
+use super::values::{format_ids, optional, parse_ids};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct SegmentRuleDraft {
@@ -24,15 +24,6 @@ pub struct SegmentDraft {
     pub exclude: String,
     pub rules: Vec<SegmentRuleDraft>,
     base: Segment,
-}
-
-fn opt(text: &str) -> Option<String> {
-    let t = text.trim();
-    if t.is_empty() {
-        None
-    } else {
-        Some(t.to_string())
-    }
 }
 
 impl SegmentRuleDraft {
@@ -88,15 +79,15 @@ impl SegmentDraft {
 
     pub fn to_segment(&self) -> Segment {
         let mut segment = self.base.clone();
-        segment.description = opt(&self.description);
+        segment.description = optional(&self.description);
         segment.include = parse_ids(&self.include);
         segment.exclude = parse_ids(&self.exclude);
         segment.rules = self
             .rules
             .iter()
             .map(|r| SegmentRule {
-                id: opt(&r.id),
-                description: opt(&r.description),
+                id: optional(&r.id),
+                description: optional(&r.description),
                 clauses: r.clauses.iter().map(ClauseDraft::to_model).collect(),
                 extra: r.extra.clone(),
             })

@@ -8,7 +8,18 @@
 
 use super::json_errors::describe;
 use burgee_core::model::{Kind, Op};
+use burgee_core::time::{format_rfc3339, parse_rfc3339};
 use serde_json::Value;
+
+/// What an optional text field holds: the text trimmed, `None` when nothing is left.
+pub fn optional(text: &str) -> Option<String> {
+    let t = text.trim();
+    if t.is_empty() {
+        None
+    } else {
+        Some(t.to_string())
+    }
+}
 
 /// What a clause's operator compares, which decides how its values are read and shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -309,62 +320,26 @@ pub fn short_json(value: &Value, max: usize) -> String {
 }
 
 // -- time ------------------------------------------------------------------------------------
-
-/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// Epoch milliseconds → `YYYY-MM-DDTHH:MM:SSZ` (UTC, seconds precision).
-pub fn rfc3339(ms: i64) -> String {
-    let secs = ms.div_euclid(1000);
-    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        s / 3600,
-        (s / 60) % 60,
-        s % 60
-    )
-}
+// Written and read by the core (`burgee_core::time`), shown here for people.
 
 /// Epoch milliseconds → `2026-12-08 09:00 UTC`, for people.
 pub fn display_time(ms: i64) -> String {
-    let text = rfc3339(ms);
+    let text = format_rfc3339(ms);
     let date = text.get(..10).unwrap_or_default();
     let time = text.get(11..16).unwrap_or_default();
     format!("{date} {time} UTC")
 }
 
-/// A store timestamp (RFC 3339 text or epoch milliseconds) for people.
-pub fn display_stamp(at: &Value) -> String {
-    match at {
-        Value::Number(n) => n
-            .as_i64()
-            .map(display_time)
-            .unwrap_or_else(|| n.to_string()),
-        Value::String(s) => burgee_core::time::parse_rfc3339(s)
-            .map(display_time)
-            .unwrap_or_else(|| s.clone()),
-        other => other.to_string(),
-    }
+/// A store timestamp (RFC 3339) for people; text that is not a time as it is.
+pub fn display_stamp(at: &str) -> String {
+    parse_rfc3339(at).map_or_else(|| at.to_string(), display_time)
 }
 
 /// A schedule step's `at` → the value of an `<input type="datetime-local">` showing UTC
 /// (`2026-12-08T09:00:00`); empty when `at` is not a time.
 pub fn at_to_input(at: &str) -> String {
-    match burgee_core::time::parse_rfc3339(at) {
-        Some(ms) => rfc3339(ms).trim_end_matches('Z').to_string(),
+    match parse_rfc3339(at) {
+        Some(ms) => format_rfc3339(ms).trim_end_matches('Z').to_string(),
         None => String::new(),
     }
 }
@@ -575,13 +550,16 @@ mod tests {
     fn tomorrow_morning_is_the_next_day_at_nine() {
         // 2026-12-08T09:00:00Z and 23:59 that day, both → 2026-12-09T09:00:00Z.
         let nine = 1_796_720_400_000;
-        assert_eq!(rfc3339(tomorrow_morning(nine)), "2026-12-09T09:00:00Z");
         assert_eq!(
-            rfc3339(tomorrow_morning(nine + 15 * 3_600_000 - 60_000)),
+            format_rfc3339(tomorrow_morning(nine)),
             "2026-12-09T09:00:00Z"
         );
         assert_eq!(
-            rfc3339(tomorrow_morning(nine - 9 * 3_600_000)),
+            format_rfc3339(tomorrow_morning(nine + 15 * 3_600_000 - 60_000)),
+            "2026-12-09T09:00:00Z"
+        );
+        assert_eq!(
+            format_rfc3339(tomorrow_morning(nine - 9 * 3_600_000)),
             "2026-12-09T09:00:00Z",
             "from midnight"
         );
@@ -589,29 +567,34 @@ mod tests {
 
     #[test]
     fn times_convert_both_ways() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_796_720_400_000), "2026-12-08T09:00:00Z");
-        assert_eq!(rfc3339(-1000), "1969-12-31T23:59:59Z");
         assert_eq!(display_time(1_796_720_400_000), "2026-12-08 09:00 UTC");
+        assert_eq!(display_time(-1000), "1969-12-31 23:59 UTC");
+        assert_eq!(display_time(1_796_720_400_250), "2026-12-08 09:00 UTC");
         assert_eq!(
             at_to_input("2026-12-08T10:00:00+01:00"),
             "2026-12-08T09:00:00"
+        );
+        // The core writes milliseconds only when there are some; the input shows them.
+        assert_eq!(
+            at_to_input("2026-12-08T09:00:00.250Z"),
+            "2026-12-08T09:00:00.250"
         );
         assert_eq!(at_to_input("nonsense"), "");
         assert_eq!(input_to_at("2026-12-08T09:00"), "2026-12-08T09:00:00Z");
         assert_eq!(input_to_at("2026-12-08T09:00:30"), "2026-12-08T09:00:30Z");
         assert_eq!(input_to_at(" "), "");
         for ms in [0, 951_782_400_000, 1_709_164_800_000, 4_102_444_800_000] {
-            let text = rfc3339(ms);
-            assert_eq!(burgee_core::time::parse_rfc3339(&text), Some(ms), "{text}");
+            let input = at_to_input(&format_rfc3339(ms));
+            assert_eq!(parse_rfc3339(&input_to_at(&input)), Some(ms), "{input}");
         }
         assert_eq!(
-            display_stamp(&json!("2026-12-08T09:00:00Z")),
+            display_stamp("2026-12-08T09:00:00Z"),
             "2026-12-08 09:00 UTC"
         );
         assert_eq!(
-            display_stamp(&json!(1_796_720_400_000_i64)),
+            display_stamp("2026-12-08T09:00:00.999Z"),
             "2026-12-08 09:00 UTC"
         );
+        assert_eq!(display_stamp("yesterday"), "yesterday");
     }
 }

@@ -12,6 +12,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { chromium } from "playwright-core";
+import { ARGS, CHROMIUM } from "../../../npm/test/chromium.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, "../../..");
@@ -26,19 +27,6 @@ export const artifacts = process.env.BURGEE_ARTIFACTS ?? join(repo, "target/admi
 export const example = JSON.parse(readFileSync(process.env.BURGEE_EXAMPLE ?? join(repo, "examples/tasks-app.json"), "utf8"));
 mkdirSync(artifacts, { recursive: true });
 
-// The system's Chromium (Debian's package, which `cargo xtask` installs when /usr/bin/chromium is
-// missing) with these flags and a fresh profile; the tests never download a browser of their own.
-const CHROMIUM = "/usr/bin/chromium";
-const ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 /** Calls the admin API: `{ status, body, etag }`. */
 export async function api(method, path, { token = tokens.admin, body, ifMatch } = {}) {

@@ -66,6 +66,7 @@ pub fn run() -> Result {
     ]);
     let options = Options {
         seed: seed::snapshots(&example, 1, str::to_string)?,
+        control_vars: Vec::new(),
         vars: vec![("EVALUATION_KEYS".into(), keys.to_string())],
     };
     let mut server = Wrangler::ephemeral_rate_limited(&options, LIMIT)?;

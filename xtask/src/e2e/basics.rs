@@ -36,7 +36,8 @@ pub fn run() -> Result {
 fn health(addr: &SocketAddr) -> Result {
     let r = http::get(*addr, "/health")?;
     let body = expect_json(&r, 503)?;
-    let want = json!({"status": "unavailable", "version": env!("CARGO_PKG_VERSION"), "environment": "production", "snapshots": []});
+    // The store answers (version 0: nothing written), but no snapshot serves.
+    let want = json!({"status": "unavailable", "version": env!("CARGO_PKG_VERSION"), "environment": "production", "storeVersion": 0, "snapshots": []});
     expect(body == want, || format!("body {body}, want {want}"))
 }
 

@@ -98,6 +98,7 @@ pub fn run() -> Result {
     });
     let options = Options {
         seed: entries,
+        control_vars: Vec::new(),
         vars: vec![
             ("SNAPSHOT_TTL_SECONDS".into(), "1".into()),
             ("FF_SMS_CAMPAIGNS".into(), "false".into()),

@@ -7,9 +7,7 @@
 
 use std::net::SocketAddr;
 
-use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
-use sha2::Sha256;
 
 use super::origin::{Origin, PAGE};
 use super::{Check, expect, expect_error, run_checks};
@@ -56,31 +54,11 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
     ),
 ];
 
-fn b64url(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, &b)| n | (u32::from(b) << (16 - 8 * i)));
-        for i in 0..=chunk.len() {
-            let index = ((n >> (18 - 6 * i)) & 63) as usize;
-            out.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
-        }
-    }
-    out
-}
-
 fn token(claims: &Value, secret: &str) -> Result<String> {
-    let head = b64url(json!({"alg": "HS256", "typ": "JWT"}).to_string().as_bytes());
-    let body = b64url(claims.to_string().as_bytes());
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes())
-        .map_err(|e| Failed(format!("hmac: {e}")))?;
-    mac.update(format!("{head}.{body}").as_bytes());
-    Ok(format!(
-        "{head}.{body}.{}",
-        b64url(&mac.finalize().into_bytes())
+    Ok(burgee_edge::gate::sign_token(
+        claims,
+        secret.as_bytes(),
+        "HS256",
     ))
 }
 
@@ -90,6 +68,7 @@ pub fn run() -> Result {
         .map_err(|e| Failed(format!("cannot read the example: {e}")))?;
     let options = Options {
         seed: seed::snapshots(&example, 1, str::to_string)?,
+        control_vars: Vec::new(),
         vars: vec![
             ("ORIGIN_URL".into(), origin.url()),
             (
@@ -210,8 +189,9 @@ fn bootstrap(f: &Fixture) -> Result {
     let data: Value = serde_json::from_str(&html[json_start..json_end])
         .map_err(|e| Failed(format!("bootstrap is not JSON: {e}")))?;
     expect(
+        // The core's one result shape (`ruleId` included), as every evaluation route has it.
         data["flags"]["outbound_calling"]
-            == json!({"value": true, "variant": "on", "reason": "TARGETING_MATCH"})
+            == json!({"value": true, "variant": "on", "reason": "TARGETING_MATCH", "ruleId": "admins-and-premium"})
             && data["environment"] == "production"
             && data["context"]["targetingKey"] == "user-42",
         || format!("bootstrap {data}"),

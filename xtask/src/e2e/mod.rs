@@ -13,6 +13,7 @@ mod basics;
 mod evaluation;
 mod gating;
 mod origin;
+mod publication;
 mod selfhosted;
 
 use std::io::{Read, Write};
@@ -48,6 +49,10 @@ pub fn run() -> Result {
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
         ("evaluation keys and rate limit", access::run),
+        (
+            "publication (faults, freshness, streams, limits)",
+            publication::run,
+        ),
     ] {
         if !wanted(name) {
             continue;
@@ -137,17 +142,9 @@ pub fn expect_error(r: &Response, status: u16, code: &str) -> Result {
     )
 }
 
-/// Percent-encodes a query parameter value.
+/// Percent-encodes a query parameter value (the admin-API contract's encoding).
 pub fn encode(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() * 3);
-    for b in value.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
+    burgee_api::percent_encode(value)
 }
 
 /// A Server-Sent Events connection over a raw socket: the HTTP head, then the chunked body

@@ -1,0 +1,92 @@
+//! What may ship to browsers: the client-side flags and only the segments they reach, so a
+//! segment that names customers never leaves the edge unless a public flag needs it.
+
+use alloc::collections::BTreeSet;
+use alloc::vec::Vec;
+
+use serde_json::Value;
+
+use crate::model::{self, Document, Op};
+
+/// The segments the given flags use, directly or through other segments.
+pub(super) fn used_segments<'d>(doc: &'d Document, flags: &[&str]) -> Vec<&'d str> {
+    let mut used: BTreeSet<&'d str> = BTreeSet::new();
+    let mut todo: Vec<&'d str> = Vec::new();
+    let visit = |clauses: &'d [model::Clause], todo: &mut Vec<&'d str>| {
+        for c in clauses.iter().filter(|c| c.op == Op::InSegment) {
+            for v in c.values.iter().filter_map(Value::as_str) {
+                if let Some((key, _)) = doc.segments.get_key_value(v) {
+                    todo.push(key);
+                }
+            }
+        }
+    };
+    for flag in flags.iter().filter_map(|k| doc.flags.get(*k)) {
+        for settings in flag.environments.values() {
+            for rule in &settings.rules {
+                visit(&rule.clauses, &mut todo);
+            }
+        }
+    }
+    while let Some(key) = todo.pop() {
+        if used.insert(key) {
+            for rule in doc.segments.get(key).map_or(&[][..], |s| &s.rules[..]) {
+                visit(&rule.clauses, &mut todo);
+            }
+        }
+    }
+    used.into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{compile, compile_client_side};
+    use alloc::string::String;
+    use alloc::vec::Vec;
+    use serde_json::json;
+
+    #[test]
+    fn the_public_snapshot_holds_client_side_flags_and_their_segments_only() {
+        let doc = json!({"environments": ["prod"],
+        "segments": {
+            "beta": {"include": ["user-beta"], "rules": [{"clauses": [{"op": "inSegment", "values": ["staff"]}]}]},
+            "staff": {"rules": [{"clauses": [{"attribute": "email", "op": "endsWith", "values": ["@us.example"]}]}]},
+            "vip-customers": {"include": ["org-secret-customer"]}
+        },
+        "flags": {
+            "public": {"kind": "boolean", "clientSide": true, "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off",
+                    "rules": [{"id": "beta", "clauses": [{"op": "inSegment", "values": ["beta"]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}},
+            "private": {"kind": "boolean", "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off",
+                    "targets": [{"attribute": "orgId", "values": ["org-secret-customer"], "variant": "on"}],
+                    "rules": [{"id": "vip", "clauses": [{"op": "inSegment", "values": ["vip-customers"]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}}
+        }});
+        let loaded = crate::load_value(doc).unwrap();
+        let public = compile_client_side(&loaded.document, "prod").snapshot;
+        assert_eq!(public.flag_keys().collect::<Vec<_>>(), ["public"]);
+        let segments: Vec<&str> = public.segments.iter().map(|s| &*s.key).collect();
+        assert_eq!(segments, ["beta", "staff"]);
+        assert!(!public.attributes().any(|a| a == "orgId"));
+        let bytes = public.encode();
+        let text = String::from_utf8_lossy(&bytes);
+        for secret in ["org-secret-customer", "vip-customers", "private", "orgId"] {
+            assert!(!text.contains(secret), "the public snapshot leaks {secret}");
+        }
+        // It evaluates exactly as the full snapshot does.
+        let full = compile(&loaded.document, "prod").snapshot;
+        for ctx in [
+            json!({"targetingKey": "user-beta"}),
+            json!({"targetingKey": "x", "email": "a@us.example"}),
+            json!({"targetingKey": "y"}),
+        ] {
+            let (a, b) = (public.context(&ctx), full.context(&ctx));
+            assert_eq!(
+                public.evaluate("public", &a, 0, None).outcome(),
+                full.evaluate("public", &b, 0, None).outcome()
+            );
+        }
+    }
+}

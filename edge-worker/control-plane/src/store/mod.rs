@@ -1,0 +1,433 @@
+//! The control plane's Durable Object (`FlagStore`, bound as `STORE`): the single writer of
+//! the flag document, and nothing else.
+//!
+//! Requests come only from the data plane, which has authenticated them and vouches for the
+//! caller with internal headers. A read is answered from memory and SQLite ([`read`]); a write
+//! is read into the core's edits ([`write`]), committed ([`commit`]) with no `await` from
+//! reading the current version to storing the new one (so a Durable Object's input gate makes
+//! it atomic and writes are serialised without a lock), and then handed to publication
+//! ([`publishing`]), which runs after the answer: the writer answers in the time of a commit
+//! whatever Workers KV or the relays are doing.
+
+pub mod answer;
+pub mod commit;
+mod publishing;
+pub mod read;
+pub mod rows;
+pub mod sql;
+pub mod write;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use burgee_api::{ApiError, Code, Miss, Role, Route, RouteId, ShortcutBody, SwitchedBody, Written};
+use burgee_core::model::Document;
+use burgee_edge_shared::{bindings, internal, query};
+use worker::{
+    DurableObject, Env, Headers, Request, Response, Result, State, Storage, durable_object,
+};
+
+use crate::publish::faults::{FaultPlan, StrictKv};
+use crate::publish::relays::Relays;
+use crate::publish::snapshots::Built;
+use crate::publish::{Publisher, kv::KvSink};
+use answer::{Answer, check_if_match, internal as internal_error, log_error};
+use commit::{Caller, Committed};
+use rows::Rows;
+use sql::DurableSql;
+use write::{Plan, Reply};
+
+/// Versions kept in history unless `HISTORY_LIMIT` says otherwise (the audit log keeps all).
+const HISTORY_LIMIT_DEFAULT: u64 = 1000;
+
+/// What the store holds in memory, read from SQLite on first use.
+#[derive(Debug)]
+struct Current {
+    version: u64,
+    document: Rc<Document>,
+    /// Epoch ms of the newest commit (for the beacon).
+    committed_at: f64,
+    publisher: Publisher,
+}
+
+/// Everything the object keeps, shared with the publication that runs after an answer.
+pub struct Inner {
+    env: Env,
+    storage: Storage,
+    sql: DurableSql,
+    current: RefCell<Option<Current>>,
+    compiled: RefCell<read::Compiled>,
+    /// The newest bytes of each key, by key.
+    bytes: RefCell<HashMap<String, Built>>,
+    relays: RefCell<Relays>,
+    /// Test deployments only: the double KV writes go through.
+    faults: RefCell<Option<Rc<RefCell<StrictKv>>>>,
+    publishing: Cell<bool>,
+    again: Cell<bool>,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").finish_non_exhaustive()
+    }
+}
+
+#[durable_object]
+pub struct FlagStore {
+    state: State,
+    inner: Rc<Inner>,
+}
+
+impl std::fmt::Debug for FlagStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlagStore").finish_non_exhaustive()
+    }
+}
+
+pub fn now() -> f64 {
+    worker::Date::now().as_millis() as f64
+}
+
+fn to_response(answer: Answer) -> Result<Response> {
+    let headers = Headers::new();
+    headers.set("Content-Type", "application/json")?;
+    if let Some(version) = answer.etag {
+        headers.set("ETag", &format!("\"{version}\""))?;
+    }
+    for (name, value) in &answer.headers {
+        headers.set(name, value)?;
+    }
+    Ok(Response::ok(answer.body)?
+        .with_status(answer.status)
+        .with_headers(headers))
+}
+
+impl DurableObject for FlagStore {
+    fn new(state: State, env: Env) -> Self {
+        let storage = state.storage();
+        let sql = DurableSql(storage.sql());
+        if let Err(e) = Rows::new(&sql).ensure_schema() {
+            log_error(&format!("FlagStore schema: {e}"));
+        }
+        let inner = Rc::new(Inner {
+            env,
+            storage,
+            sql,
+            current: RefCell::new(None),
+            compiled: RefCell::new(HashMap::new()),
+            bytes: RefCell::new(HashMap::new()),
+            relays: RefCell::new(Relays::default()),
+            faults: RefCell::new(None),
+            publishing: Cell::new(false),
+            again: Cell::new(false),
+        });
+        inner.load_relays();
+        FlagStore { state, inner }
+    }
+
+    async fn fetch(&self, req: Request) -> Result<Response> {
+        let inner = self.inner.clone();
+        let (answer, publish) = inner.handle(req).await;
+        if publish {
+            // The alarm is the backstop should the object stop before the pass finishes.
+            let _ = inner.storage.set_alarm(2_000).await;
+            self.state.wait_until(inner.clone().publish_pass());
+        }
+        match answer {
+            Ok(Out::Json(answer)) => to_response(answer),
+            Ok(Out::Bytes(bytes, revision)) => {
+                let headers = Headers::new();
+                headers.set("Content-Type", "application/octet-stream")?;
+                headers.set(internal::REVISION, &revision.to_string())?;
+                Ok(Response::from_bytes(bytes)?.with_headers(headers))
+            }
+            Err(e) => to_response(Answer::error(&e)),
+        }
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.inner.clone().publish_pass().await;
+        Response::ok("ok")
+    }
+}
+
+/// What the object answers: JSON, or snapshot bytes (to a relay) with their revision.
+pub(crate) enum Out {
+    Json(Answer),
+    Bytes(Vec<u8>, u64),
+}
+
+fn header(req: &Request, name: &str) -> Option<String> {
+    req.headers().get(name).ok().flatten()
+}
+
+impl Inner {
+    fn rows(&self) -> Rows<'_, DurableSql> {
+        Rows::new(&self.sql)
+    }
+
+    fn keep(&self) -> u64 {
+        self.env
+            .var(bindings::HISTORY_LIMIT)
+            .ok()
+            .and_then(|v| v.to_string().trim().parse::<u64>().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(HISTORY_LIMIT_DEFAULT)
+    }
+
+    fn variable(&self, name: &str) -> Option<String> {
+        self.env
+            .var(name)
+            .ok()
+            .map(|v| v.to_string())
+            .filter(|v| !v.trim().is_empty())
+    }
+
+    /// The current version and document, loading them on first use.
+    fn current(&self) -> std::result::Result<(u64, Rc<Document>), ApiError> {
+        if let Some(c) = self.current.borrow().as_ref() {
+            return Ok((c.version, c.document.clone()));
+        }
+        let rows = self.rows();
+        let (version, document) = rows.current().map_err(internal_error)?;
+        let publisher = Publisher::from_stored(rows.publication().map_err(internal_error)?);
+        let committed_at = rows
+            .version_entry(version)
+            .ok()
+            .flatten()
+            .and_then(|v| burgee_core::time::parse_rfc3339(&v.at))
+            .map_or(0.0, |ms| ms as f64);
+        let document = Rc::new(document);
+        *self.current.borrow_mut() = Some(Current {
+            version,
+            document: document.clone(),
+            committed_at,
+            publisher,
+        });
+        Ok((version, document))
+    }
+
+    /// Answers one request; `true` when publication has something new to do.
+    async fn handle(&self, mut req: Request) -> (std::result::Result<Out, ApiError>, bool) {
+        let path = req.path();
+        let url = req.inner().url();
+        let method = req.method().to_string();
+        if let Some(project) = header(&req, internal::PROJECT) {
+            self.remember_project(&project);
+        }
+        if method == "GET" && path.starts_with(internal::RELAY_STATE) {
+            return (self.relay_pull(&path, &url), false);
+        }
+        let route = match Route::parse(&method, &path) {
+            Ok(route) => route,
+            Err(Miss::NotAdmin) => {
+                let e = ApiError::new(Code::NotFound, format!("no route for {method} {path}"));
+                return (Err(e), false);
+            }
+            Err(Miss::MethodNotAllowed(allowed)) => {
+                let e = ApiError::new(
+                    Code::MethodNotAllowed,
+                    format!("{path} takes {}, not {method}", allowed.join(", ")),
+                );
+                return (Err(e), false);
+            }
+        };
+        let body = if route.id.method() == "GET" {
+            Vec::new()
+        } else {
+            req.bytes().await.unwrap_or_default()
+        };
+        let caller = Caller {
+            actor: header(&req, internal::ACTOR).unwrap_or_else(|| "unknown".into()),
+            role: header(&req, internal::ROLE)
+                .and_then(|r| Role::parse(&r))
+                .unwrap_or(Role::Viewer),
+        };
+        let query = query::query_pairs(&url);
+        let if_match = header(&req, "If-Match");
+        let environment = header(&req, internal::ENVIRONMENT);
+        let request = write::Request {
+            body: &body,
+            query: &query,
+            environment: environment.as_deref(),
+            default_environment: &self
+                .variable(bindings::ENVIRONMENT_DEFAULT)
+                .unwrap_or_else(|| "production".into()),
+            keep: self.keep(),
+        };
+        if route.id == RouteId::Faults {
+            return (self.set_faults(&body).map(Out::Json), false);
+        }
+        match write::plan(&route, &request, &self.rows()) {
+            Some(Ok(plan)) => match self.write(plan, &caller, if_match.as_deref()) {
+                Ok((answer, publish)) => (Ok(Out::Json(answer)), publish),
+                Err(e) => (Err(e), false),
+            },
+            Some(Err(e)) => (Err(e), false),
+            None => (
+                self.read(&route, &caller, &query, &body).map(Out::Json),
+                false,
+            ),
+        }
+    }
+
+    fn read(
+        &self,
+        route: &Route,
+        caller: &Caller,
+        query: &[(String, String)],
+        body: &[u8],
+    ) -> std::result::Result<Answer, ApiError> {
+        let (version, document) = self.current()?;
+        let rows = self.rows();
+        let keep = self.keep();
+        match route.id {
+            RouteId::Document => read::document(version, &document),
+            RouteId::Export => read::export(version, &document),
+            RouteId::Flags => read::entries(version, &document, false),
+            RouteId::Segments => read::entries(version, &document, true),
+            RouteId::Flag => read::entry(version, &document, route.param(), false),
+            RouteId::Segment => read::entry(version, &document, route.param(), true),
+            RouteId::History => read::history(&rows, query),
+            RouteId::Version => read::version(&rows, route.param(), keep),
+            RouteId::Diff => read::diff(&rows, version, query, keep),
+            RouteId::Audit => read::audit(&rows, caller.role, query),
+            RouteId::Validate => read::validate(body),
+            RouteId::Evaluate => {
+                let mut cache = self.compiled.borrow_mut();
+                read::evaluate(&mut cache, version, &document, body, now() as i64)
+            }
+            RouteId::Publication => {
+                let current = self.current.borrow();
+                let publisher = current.as_ref().map(|c| &c.publisher);
+                let empty = Publisher::default();
+                read::publication(&rows, version, publisher.unwrap_or(&empty))
+            }
+            _ => Err(ApiError::new(
+                Code::NotFound,
+                format!("{:?} is answered by the data plane", route.id),
+            )),
+        }
+    }
+
+    /// Commits a write and answers it; `true` when there is something new to publish.
+    fn write(
+        &self,
+        plan: Plan,
+        caller: &Caller,
+        if_match: Option<&str>,
+    ) -> std::result::Result<(Answer, bool), ApiError> {
+        let (version, before) = self.current()?;
+        if plan.if_match {
+            check_if_match(if_match, version)?;
+        }
+        let now_ms = now();
+        let rows = self.rows();
+        let committed = commit::commit(
+            &rows,
+            (version, &before),
+            plan.edits,
+            caller,
+            now_ms as i64,
+            self.keep(),
+        )?;
+        let answer = reply(&plan.reply, &committed)?;
+        let wrote = committed.version != version;
+        if wrote {
+            self.remember(committed, now_ms)?;
+        }
+        Ok((answer, wrote))
+    }
+
+    /// Takes a committed version into memory and publication (still without an `await`).
+    fn remember(&self, committed: Committed, now_ms: f64) -> std::result::Result<(), ApiError> {
+        let rows = self.rows();
+        let mut current = self.current.borrow_mut();
+        let current = current
+            .as_mut()
+            .ok_or_else(|| internal_error("the current version was not loaded"))?;
+        current.version = committed.version;
+        current.document = Rc::new(committed.document);
+        current.committed_at = now_ms;
+        let mut bytes = self.bytes.borrow_mut();
+        for built in committed.publication.built {
+            let key = built.key.to_string();
+            current
+                .publisher
+                .want(&key, built.revision, &built.hash, now_ms);
+            bytes.insert(key, built);
+        }
+        for key in committed.publication.removed {
+            let key = key.to_string();
+            current
+                .publisher
+                .want_deleted(&key, committed.version, now_ms);
+            bytes.remove(&key);
+        }
+        for (key, state) in current.publisher.keys() {
+            rows.save_key(key, &state.stored).map_err(internal_error)?;
+        }
+        self.compiled.borrow_mut().clear();
+        self.relays.borrow_mut().bump();
+        Ok(())
+    }
+
+    /// `PUT /api/v1/test/faults`: where `ALLOW_FAULT_INJECTION` is true, KV writes go through
+    /// the strict double with this plan (`{}`: the rate limit only; `null`: off).
+    fn set_faults(&self, body: &[u8]) -> std::result::Result<Answer, ApiError> {
+        if self.variable(bindings::ALLOW_FAULT_INJECTION).as_deref() != Some("true") {
+            return Err(ApiError::new(Code::NotFound, "fault injection is off"));
+        }
+        let text = String::from_utf8_lossy(body);
+        if text.trim() == "null" {
+            *self.faults.borrow_mut() = None;
+            return Answer::ok(&serde_json::json!({"faults": null}));
+        }
+        let plan = FaultPlan::parse(&text)
+            .map_err(|e| ApiError::new(Code::InvalidBody, format!("a fault plan: {e}")))?;
+        *self.faults.borrow_mut() = Some(Rc::new(RefCell::new(StrictKv::new(plan.clone()))));
+        Answer::ok(&serde_json::json!({"faults": plan}))
+    }
+
+    fn sink(&self) -> Rc<dyn KvSink> {
+        publishing::sink(&self.env, self.faults.borrow().clone())
+    }
+}
+
+/// The answer of a committed write.
+fn reply(reply: &Reply, c: &Committed) -> std::result::Result<Answer, ApiError> {
+    let answer = match reply {
+        Reply::Written => Answer::json(
+            if commit::created(&c.applied) {
+                201
+            } else {
+                200
+            },
+            &Written {
+                version: c.version,
+                summary: c.applied.summary.clone(),
+            },
+        )?,
+        Reply::Shortcut { flag, environment } => {
+            let settings = c
+                .document
+                .flags
+                .get(flag)
+                .and_then(|f| f.environments.get(environment));
+            Answer::ok(&ShortcutBody {
+                version: c.version,
+                flag: flag.clone(),
+                environment: environment.clone(),
+                settings,
+            })?
+        }
+        Reply::Switched { environment } => Answer::ok(&SwitchedBody {
+            version: c.version,
+            environment: environment.clone(),
+            summary: c.applied.summary.clone(),
+            flags: c.applied.flags.clone(),
+        })?,
+    };
+    Ok(answer.at(c.version))
+}

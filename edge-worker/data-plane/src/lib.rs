@@ -1,0 +1,34 @@
+//! The Burgee edge worker's data plane (script `burgee`, `wrangler.toml`): every request a user
+//! makes goes through it, so it only decodes and evaluates snapshots; the compiler and the
+//! document live in the control plane (`burgee-control`), which this crate cannot link.
+//!
+//! - [`routes`]: the HTTP surface, matched by a plain function per request; every answer is JSON
+//!   (the snapshot route excepted: it serves bytes).
+//! - [`snapshots`]: each environment's snapshots in this isolate, only ever replaced by newer
+//!   ones; [`freshness`]: the beacon that tells an isolate within about a second that it is
+//!   behind, and the relay it fetches the new snapshot from; [`kv_read`]: the Workers KV
+//!   backstop.
+//! - [`auth`] (admin tokens), [`keys`] (evaluation keys), [`gate`] (edge gating), [`ofrep`]
+//!   (OFREP bodies and statuses): pure decisions, tested natively.
+//! - [`config`]: the deployment's variables, read once per isolate.
+//!
+//! The crate also builds natively (as an rlib) so that `cargo clippy/test --workspace` cover
+//! it; the JavaScript-facing parts then compile but are only ever called on wasm32.
+
+pub mod auth;
+pub mod config;
+pub mod freshness;
+pub mod gate;
+pub mod keys;
+pub mod kv_read;
+pub mod ofrep;
+pub mod routes;
+pub mod snapshots;
+
+use worker::{Context, Env, Request, Response, Result, event};
+
+/// The worker's `fetch` entry point.
+#[event(fetch)]
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    routes::handle(req, env).await
+}

@@ -1,0 +1,138 @@
+//! The admin API's front door: match the route, authenticate the token, check the role and
+//! the body's size, then forward to the project's store (the control plane's single writer).
+//!
+//! Everything is decided here before the store is touched (`401`, `403`, `404`, `405`, `413`),
+//! by the route table of the admin-API contract ([`burgee_api::Route`]), so a refused request
+//! costs the writer nothing. The data plane is the store's only caller and vouches for the
+//! caller with internal headers, which it always overwrites (a client cannot send its own).
+
+use burgee_api::{Code, Identity, Miss, Route, RouteId, body_limit};
+use burgee_edge_shared::internal;
+use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
+
+use super::error::{api_error, error};
+use crate::auth::Denied;
+use crate::config;
+
+/// Whether this request is for the admin API (any method: a wrong one is a `405`).
+pub fn matches(method: &Method, path: &str) -> bool {
+    path.starts_with("/api/v1/") || path == "/api/v1" || Route::parse(method.as_ref(), path).is_ok()
+}
+
+async fn forward(
+    req: Request,
+    env: &Env,
+    headers: Headers,
+    body: Option<Vec<u8>>,
+) -> Result<Response> {
+    let url = req.inner().url();
+    let mut init = RequestInit::new();
+    init.with_method(req.method()).with_headers(headers);
+    if let Some(body) = body {
+        init.with_body(Some(
+            worker::js_sys::Uint8Array::from(body.as_slice()).into(),
+        ));
+    }
+    let stub = env
+        .durable_object(burgee_edge_shared::bindings::STORE)?
+        .get_by_name(&config::get(env).project)?;
+    stub.fetch_with_request(Request::new_with_init(&url, &init)?)
+        .await
+}
+
+fn refuse_route(method: &Method, path: &str, miss: Miss) -> Result<Response> {
+    match miss {
+        Miss::NotAdmin => error(Code::NotFound, &format!("no route for {method} {path}")),
+        Miss::MethodNotAllowed(allowed) => {
+            let allow = allowed.join(", ");
+            let mut r = error(
+                Code::MethodNotAllowed,
+                &format!("{path} takes {allow}, not {method}"),
+            )?;
+            r.headers_mut().set("Allow", &allow)?;
+            Ok(r)
+        }
+    }
+}
+
+pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
+    let method = req.method();
+    let path = req.path();
+    let route = match Route::parse(method.as_ref(), &path) {
+        Ok(route) => route,
+        Err(miss) => return refuse_route(&method, &path, miss),
+    };
+    let config = config::get(env);
+    let tokens = match &config.admin_tokens {
+        Ok(t) => t,
+        Err(why) => {
+            worker::console_error!("{why}");
+            return error(
+                Code::Misconfigured,
+                "the admin tokens are misconfigured (ADMIN_TOKENS)",
+            );
+        }
+    };
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let caller = match tokens.authorize(authorization.as_deref(), route.id.min_role()) {
+        Ok(c) => c,
+        Err(Denied::Unauthenticated) => {
+            let mut r = error(
+                Code::Unauthenticated,
+                "send Authorization: Bearer <token> with a valid admin token",
+            )?;
+            r.headers_mut()
+                .set("WWW-Authenticate", "Bearer realm=\"burgee\"")?;
+            return Ok(r);
+        }
+        Err(Denied::Forbidden { needed, has }) => {
+            let message = format!(
+                "this needs the {} role; your token is {}",
+                needed.as_str(),
+                has.as_str()
+            );
+            return error(Code::Forbidden, &message);
+        }
+    };
+    if route.id == RouteId::Whoami {
+        return Response::from_json(&Identity {
+            name: caller.name,
+            role: caller.role,
+        });
+    }
+    let limit = body_limit(route.id);
+    let too_large = || {
+        api_error(&burgee_api::ApiError::new(
+            Code::PayloadTooLarge,
+            format!("bodies of this route are limited to {limit} bytes"),
+        ))
+    };
+    let declared = req
+        .headers()
+        .get("Content-Length")
+        .ok()
+        .flatten()
+        .and_then(|l| l.parse::<usize>().ok());
+    if declared.is_some_and(|l| l > limit) {
+        return too_large();
+    }
+    let body = if matches!(method, Method::Get | Method::Head | Method::Delete) {
+        None
+    } else {
+        let bytes = req.bytes().await.unwrap_or_default();
+        if bytes.len() > limit {
+            return too_large();
+        }
+        Some(bytes)
+    };
+    let headers = Headers::new();
+    for name in ["Content-Type", "If-Match", internal::ENVIRONMENT] {
+        if let Ok(Some(value)) = req.headers().get(name) {
+            headers.set(name, &value)?;
+        }
+    }
+    headers.set(internal::ACTOR, &caller.name)?;
+    headers.set(internal::ROLE, caller.role.as_str())?;
+    headers.set(internal::PROJECT, &config.project)?;
+    forward(req, env, headers, body).await
+}
