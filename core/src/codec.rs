@@ -627,7 +627,9 @@ fn check_references(s: &Snapshot) -> Result<()> {
     let serve_ok = |serve: &Serve, variants: usize| match serve {
         Serve::Variant(v) => (*v as usize) < variants,
         Serve::Rollout(r) => {
-            (r.slot as usize) < s.attributes.len()
+            // `bucketBy: "$now"` is the evaluation time: a number, so it never buckets, but the
+            // document is valid and its snapshot must travel.
+            slot_ok(r.slot)
                 && r.steps.iter().all(|&(_, v)| (v as usize) < variants)
                 && r.steps.last().is_none_or(|&(sum, _)| sum <= r.total)
         }
@@ -726,5 +728,34 @@ impl Snapshot {
         };
         check_references(&snapshot)?;
         Ok(snapshot)
+    }
+}
+
+#[cfg(all(test, feature = "compile"))]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_rollout_bucketed_by_the_time_travels_and_never_buckets() {
+        let doc = json!({"environments": ["p"], "flags": {"clock": {"kind": "boolean",
+            "variants": {"on": true, "off": false},
+            "environments": {"p": {"enabled": true, "offVariant": "off",
+                "rules": [{"id": "r", "clauses": [],
+                    "serve": {"rollout": {"bucketBy": "$now", "weights": [{"variant": "on", "weight": 1}]}}}],
+                "defaultServe": {"rollout": {"bucketBy": "$now",
+                    "weights": [{"variant": "on", "weight": 1}, {"variant": "off", "weight": 1}]}}}}}}});
+        let loaded = crate::load_value(doc).unwrap();
+        assert!(loaded.validate().iter().all(|d| !d.is_error()));
+        let compiled = loaded.compile("p").snapshot;
+        let decoded = Snapshot::decode(&compiled.encode()).unwrap();
+        assert_eq!(decoded, compiled);
+        let ctx = decoded.context(&json!({"targetingKey": "u"}));
+        let d = decoded.evaluate("clock", &ctx, 1_000, None);
+        assert_eq!(d.error_code(), Some(crate::ErrorCode::TargetingKeyMissing));
+        let message = d.error().map(|e| e.message("clock")).unwrap_or_default();
+        assert!(message.contains("$now"), "{message}");
     }
 }

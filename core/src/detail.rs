@@ -363,11 +363,14 @@ impl<'s> Detail<'s> {
                 _ => EvalError::Parse("the flag could not be read"),
             },
             ErrorCode::TargetingKeyMissing => EvalError::TargetingKeyMissing {
-                attribute: self
-                    .snapshot
-                    .attributes
-                    .get(aux as usize)
-                    .map_or("targetingKey", |a| a.name()),
+                attribute: if aux == crate::snapshot::NOW {
+                    "$now"
+                } else {
+                    self.snapshot
+                        .attributes
+                        .get(aux as usize)
+                        .map_or("targetingKey", |a| a.name())
+                },
             },
             ErrorCode::InvalidContext => EvalError::InvalidContext(
                 self.context.invalid.as_deref().unwrap_or("invalid context"),
