@@ -53,6 +53,8 @@ fn benches(c: &mut Criterion) {
     });
     eval.finish();
 
+    graphs(c);
+
     let mut parts = c.benchmark_group("parts");
     parts.bench_function("murmur3 of a 16-byte salt+id", |b| {
         b.iter(|| {
@@ -92,6 +94,99 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(burgee_core::Snapshot::decode(black_box(&bytes)).expect("decodes")))
     });
     setup.finish();
+}
+
+/// A flag that names 64 leaf segments, or 64 leaf prerequisites, directly: the flat document
+/// the ladders of `graphs.json` (the same number of segments and flags, 2^32 paths) are
+/// compared with.
+fn flat() -> serde_json::Value {
+    use serde_json::json;
+    let bool_flag = |extra: serde_json::Value| {
+        let mut f = json!({"kind": "boolean", "variants": {"on": true, "off": false},
+            "environments": {"production": {"enabled": true, "offVariant": "off",
+                "defaultServe": {"variant": "on"}}}});
+        if let (Some(f), Some(extra)) = (f.as_object_mut(), extra.as_object()) {
+            f.extend(extra.clone());
+        }
+        f
+    };
+    let mut segments = serde_json::Map::new();
+    let mut flags = serde_json::Map::new();
+    for i in 0..64 {
+        segments.insert(
+            format!("s{i:02}"),
+            json!({"rules": [{"clauses": [
+            {"attribute": "plan", "op": "in", "values": ["gold"]}]}]}),
+        );
+        flags.insert(format!("p{i:02}"), bool_flag(json!({})));
+    }
+    let names: Vec<String> = (0..64).map(|i| format!("s{i:02}")).collect();
+    let mut wide = bool_flag(json!({}));
+    wide["environments"]["production"]["rules"] = json!([{"id": "in-any",
+        "clauses": [{"op": "inSegment", "values": names}], "serve": {"variant": "on"}}]);
+    wide["environments"]["production"]["defaultServe"] = json!({"variant": "off"});
+    flags.insert("segment-flat".into(), wide);
+    let prerequisites: Vec<serde_json::Value> = (0..64)
+        .map(|i| json!({"flag": format!("p{i:02}"), "variant": "on"}))
+        .collect();
+    flags.insert(
+        "prerequisite-flat".into(),
+        bool_flag(json!({"prerequisites": prerequisites})),
+    );
+    json!({"environments": ["production"], "segments": segments, "flags": flags})
+}
+
+/// Ladders of diamonds at the deepest nesting (64 nodes, 2^32 paths) beside flat documents of
+/// the same size: evaluation is linear in what a flag reaches, so the pairs cost about the same.
+fn graphs(c: &mut Criterion) {
+    let ladders = burgee_tests::eval_files()
+        .into_iter()
+        .find(|(name, _)| *name == "graphs.json")
+        .expect("the corpus has graphs.json")
+        .1
+        .document;
+    let ladders = burgee_core::load_value(ladders)
+        .expect("loads")
+        .compile("production")
+        .snapshot;
+    let flat = burgee_core::load_value(flat())
+        .expect("loads")
+        .compile("production")
+        .snapshot;
+    let outsider = serde_json::json!({"targetingKey": "u", "plan": "free"});
+    let (in_ladders, in_flat) = (ladders.context(&outsider), flat.context(&outsider));
+    let mut group = c.benchmark_group("graphs (64 nodes; the ladders have 2^32 paths)");
+    for (name, snapshot, context, flag) in [
+        (
+            "segments: ladder of diamonds, no member",
+            &ladders,
+            &in_ladders,
+            "segment-ladder",
+        ),
+        (
+            "segments: 64 named directly, no member",
+            &flat,
+            &in_flat,
+            "segment-flat",
+        ),
+        (
+            "prerequisites: ladder of diamonds, all on",
+            &ladders,
+            &in_ladders,
+            "p00a",
+        ),
+        (
+            "prerequisites: 64 required directly, all on",
+            &flat,
+            &in_flat,
+            "prerequisite-flat",
+        ),
+    ] {
+        group.bench_function(name, |b| {
+            b.iter(|| black_box(snapshot.evaluate(black_box(flag), context, NOW, None)))
+        });
+    }
+    group.finish();
 }
 
 criterion_group!(benchmarks, benches);

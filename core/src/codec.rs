@@ -297,7 +297,16 @@ struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
     error: Option<DecodeError>,
+    /// Bytes the decoder may still allocate for lists: [`ALLOCATION_FACTOR`] times the input.
+    /// A count is checked against what is left before its list is allocated, so a few bytes
+    /// that declare millions of items fail at once instead of reserving gigabytes.
+    budget: usize,
 }
+
+/// How many bytes of lists a decoded snapshot may hold per byte of its encoding. A real
+/// snapshot holds about 4 (the benchmark document: strings are held once, as encoded); the
+/// densest valid encoding (empty rules, one byte each, held as 24-byte lists) about 24.
+pub(crate) const ALLOCATION_FACTOR: usize = 32;
 
 impl<'a> Reader<'a> {
     #[cold]
@@ -407,8 +416,27 @@ impl<'a> Reader<'a> {
         self.str().into()
     }
 
+    /// Takes `bytes` from the allocation budget; fails (and answers `false`) past it.
+    fn spend(&mut self, bytes: usize) -> bool {
+        match self.budget.checked_sub(bytes) {
+            Some(left) => {
+                self.budget = left;
+                true
+            }
+            None => {
+                self.fail(DecodeError::Invalid(
+                    "the snapshot declares more than its size can hold",
+                ));
+                false
+            }
+        }
+    }
+
     fn many<T>(&mut self, mut item: impl FnMut(&mut Self) -> T) -> Vec<T> {
-        let n = self.count();
+        let mut n = self.count();
+        if !self.spend(n.saturating_mul(core::mem::size_of::<T>())) {
+            n = 0;
+        }
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             out.push(item(self));
@@ -421,7 +449,11 @@ impl<'a> Reader<'a> {
     /// third vector holds where each string starts in the input (the set reuses it for hashes).
     fn joined(&mut self) -> (Box<str>, Vec<u32>, Vec<u64>) {
         let clean = self.error.is_none();
-        let n = self.count();
+        let mut n = self.count();
+        // Per string: its end, its start and (in the set) its hash.
+        if !self.spend(n.saturating_mul(20)) {
+            n = 0;
+        }
         let mut ends = Vec::with_capacity(n);
         let mut starts: Vec<u64> = Vec::with_capacity(n);
         let mut total: usize = 0;
@@ -649,9 +681,6 @@ fn check_references(s: &Snapshot) -> Result<()> {
             return Err(bad("a segment rule names an unknown clause"));
         }
     }
-    if !s.flags.is_sorted_by(|a, b| a.key < b.key) {
-        return Err(bad("flags are not sorted by key"));
-    }
     for f in &s.flags {
         let n = f.variants.len();
         match &f.body {
@@ -694,6 +723,7 @@ impl Snapshot {
             bytes,
             at: 4,
             error: None,
+            budget: bytes.len().saturating_mul(ALLOCATION_FACTOR),
         };
         let version = r.varint();
         let environment = r.boxed();
@@ -713,6 +743,10 @@ impl Snapshot {
         }
         if r.at != bytes.len() {
             return Err(DecodeError::TrailingBytes);
+        }
+        // Before the key table is built: equal keys would make building it quadratic.
+        if !flags.is_sorted_by(|a, b| a.key < b.key) {
+            return Err(DecodeError::Invalid("flags are not sorted by key"));
         }
         let layout = layout_of(&attributes);
         let index = index_of(&flags);

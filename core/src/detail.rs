@@ -212,24 +212,27 @@ pub(crate) const GENERAL_PREREQUISITES_TOO_DEEP: u32 = 0;
 pub(crate) const GENERAL_SEGMENTS_TOO_DEEP: u32 = 1;
 pub(crate) const GENERAL_OTHER_LAYOUT: u32 = 2;
 pub(crate) const GENERAL_NO_DEFAULT: u32 = 3;
+pub(crate) const GENERAL_GRAPH_TOO_LARGE: u32 = 4;
 
 impl EvalError<'_> {
     /// The messages of `GENERAL` errors, by the number in the outcome's `aux` (larger numbers
     /// read as the last). Bindings that compose messages on their side use this table.
-    pub const GENERAL_MESSAGES: [&'static str; 4] = [
+    pub const GENERAL_MESSAGES: [&'static str; 5] = [
         "prerequisites nest deeper than 32 flags",
         "segments nest deeper than 32 levels",
         "the context was bound to a snapshot with other attributes",
         "the flag has no default serve",
+        "the flag reaches more than 128 segments and prerequisites",
     ];
 }
 
 fn general_message(code: u32) -> &'static str {
-    let [prerequisites, segments, layout, no_default] = EvalError::GENERAL_MESSAGES;
+    let [prerequisites, segments, layout, no_default, too_large] = EvalError::GENERAL_MESSAGES;
     match code {
         GENERAL_PREREQUISITES_TOO_DEEP => prerequisites,
         GENERAL_SEGMENTS_TOO_DEEP => segments,
         GENERAL_OTHER_LAYOUT => layout,
+        GENERAL_GRAPH_TOO_LARGE => too_large,
         _ => no_default,
     }
 }

@@ -51,6 +51,7 @@ codes! {
     PrerequisiteTooDeep = "prerequisite-too-deep",
     UnknownSegment = "unknown-segment",
     SegmentCycle = "segment-cycle",
+    GraphTooLarge = "graph-too-large",
     InvalidValue = "invalid-value",
     InvalidSemver = "invalid-semver",
     InvalidTimestamp = "invalid-timestamp",

@@ -71,3 +71,8 @@ pub use load::{Loaded, load, load_value, read_flag, read_segment};
 /// How deep prerequisite chains and nested segments may go before evaluation stops with
 /// `GENERAL`; the validator rejects documents that would reach it.
 pub const MAX_DEPTH: usize = 32;
+
+/// How many segments and prerequisite flags one flag may reach, directly or through others.
+/// Evaluation decides each of them once, in a table on the stack sized for this many; see
+/// `eval::seen`.
+pub const MAX_GRAPH: usize = 128;

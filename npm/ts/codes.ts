@@ -14,7 +14,7 @@ export const VALUE_TYPES = ["boolean", "string", "number", "object"] as const;
  */
 export const MESSAGES = ["flag `$0` does not exist", "flag `$0` is a $1 flag, but a $2 was requested", "flag `$0` has a configuration error: $1", "flag `$0` is rolled out by `$1`, which the context lacks (or is not a string)", "$1", "$1"];
 /** `GENERAL` messages by the outcome's auxiliary number (`EvalError::GENERAL_MESSAGES`). */
-export const GENERAL = ["prerequisites nest deeper than 32 flags", "segments nest deeper than 32 levels", "the context was bound to a snapshot with other attributes", "the flag has no default serve"];
+export const GENERAL = ["prerequisites nest deeper than 32 flags", "segments nest deeper than 32 levels", "the context was bound to a snapshot with other attributes", "the flag has no default serve", "the flag reaches more than 128 segments and prerequisites"];
 
 export type Reason = (typeof REASONS)[number];
 export type ErrorCode = (typeof ERROR_CODES)[number];

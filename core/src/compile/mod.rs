@@ -11,6 +11,7 @@ mod client_side;
 mod fields;
 mod flag;
 mod graph;
+mod reach;
 mod segments;
 mod settings;
 
@@ -319,6 +320,7 @@ impl<'d> Compiler<'d> {
             };
             flags.push(entry);
         }
+        self.bound_reach(&mut flags, &segments);
         let layout = layout_of(&self.attributes);
         let index = index_of(&flags);
         Compilation {

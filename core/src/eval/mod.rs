@@ -2,14 +2,18 @@
 //! ("Evaluation order"): the first step that answers wins.
 //!
 //! The hot path allocates nothing: attributes come from context slots, literals were parsed at
-//! compile time, results borrow from the snapshot. Depth guards make cycles that slipped past
-//! validation (or a snapshot built by hand) end in `GENERAL` instead of a stack overflow.
+//! compile time, results borrow from the snapshot. Each segment and prerequisite is decided at
+//! most once per evaluation ([`seen`]), so an evaluation costs the size of the graph it reaches.
+//! Depth guards make cycles that slipped past validation (or a snapshot built by hand) end in
+//! `GENERAL` instead of a stack overflow.
+
+mod seen;
 
 use crate::MAX_DEPTH;
 use crate::context::{Attr, Context};
 use crate::detail::{
-    Detail, ErrorCode, GENERAL_NO_DEFAULT, GENERAL_OTHER_LAYOUT, GENERAL_PREREQUISITES_TOO_DEEP,
-    GENERAL_SEGMENTS_TOO_DEEP, Outcome, Reason, ValueType,
+    Detail, ErrorCode, GENERAL_GRAPH_TOO_LARGE, GENERAL_NO_DEFAULT, GENERAL_OTHER_LAYOUT,
+    GENERAL_PREREQUISITES_TOO_DEEP, GENERAL_SEGMENTS_TOO_DEEP, Outcome, Reason, ValueType,
 };
 use crate::snapshot::{
     Body, Clause, ClauseId, FlagEntry, NOW, Rollout, Serve, Snapshot, Target, Test,
@@ -17,6 +21,23 @@ use crate::snapshot::{
 use crate::time::parse_rfc3339;
 use alloc::vec::Vec;
 use core::cell::Cell;
+use seen::{Node, Recall, Seen, Table};
+
+#[cfg(test)]
+extern crate std;
+
+#[cfg(test)]
+std::thread_local! {
+    /// Flags and segments evaluated on this thread: how the tests see that each is evaluated
+    /// once per evaluation.
+    static VISITS: Cell<usize> = const { Cell::new(0) };
+}
+
+#[inline(always)]
+fn visited() {
+    #[cfg(test)]
+    VISITS.with(|v| v.set(v.get() + 1));
+}
 
 /// Result of testing one candidate value: `None` when its type does not suit the operator.
 type Check = Option<bool>;
@@ -36,6 +57,40 @@ enum Verdict {
     Yes,
     /// Segments nest deeper than `MAX_DEPTH`.
     TooDeep,
+    /// The flag reaches more segments and prerequisites than `MAX_GRAPH`.
+    TooLarge,
+}
+
+impl Verdict {
+    /// The `GENERAL` error a verdict that decides nothing stops the flag with.
+    #[cold]
+    fn general(self) -> Outcome {
+        let why = match self {
+            Verdict::TooLarge => GENERAL_GRAPH_TOO_LARGE,
+            _ => GENERAL_SEGMENTS_TOO_DEEP,
+        };
+        Outcome::error(ErrorCode::General, why)
+    }
+}
+
+/// A prerequisite's outcome as its dependents use it, in the 32 bits [`Seen`] keeps: the
+/// variant it served, or (top bit set) the `GENERAL` error that stops them too.
+const GENERAL_BIT: u32 = 1 << 31;
+
+fn pack(outcome: &Outcome) -> u32 {
+    if outcome.error == Some(ErrorCode::General) {
+        GENERAL_BIT | outcome.aux
+    } else {
+        outcome.variant & !GENERAL_BIT
+    }
+}
+
+fn unpack(packed: u32) -> Result<u32, Outcome> {
+    match packed {
+        p if p & GENERAL_BIT != 0 => Err(Outcome::error(ErrorCode::General, p & !GENERAL_BIT)),
+        p if p == !GENERAL_BIT => Ok(Outcome::NO_VARIANT),
+        p => Ok(p),
+    }
 }
 
 impl Verdict {
@@ -204,7 +259,26 @@ impl Snapshot {
         if !context.fits(self) {
             return Outcome::error(ErrorCode::General, GENERAL_OTHER_LAYOUT);
         }
-        self.flag(flag, context, now, 0, memo)
+        let mut seen = Seen::none();
+        let outcome = self.flag(flag, context, now, 0, memo, &mut seen);
+        if seen.needed() {
+            return self.flag_with_table(flag, context, now, memo);
+        }
+        outcome
+    }
+
+    /// Evaluates a flag that reaches segments or prerequisites, with a table to remember
+    /// them in (kept out of the common path's stack frame: see [`Seen`]).
+    #[inline(never)]
+    fn flag_with_table(
+        &self,
+        flag: &FlagEntry,
+        context: &Context,
+        now: i64,
+        memo: &[Cell<u8>],
+    ) -> Outcome {
+        let mut table = Table::new();
+        self.flag(flag, context, now, 0, memo, &mut Seen::with(&mut table))
     }
 
     fn flag(
@@ -214,7 +288,9 @@ impl Snapshot {
         now: i64,
         depth: usize,
         memo: &[Cell<u8>],
+        seen: &mut Seen<'_>,
     ) -> Outcome {
+        visited();
         let settings = match &flag.body {
             Body::Live(settings) => settings,
             Body::Broken(_) => return Outcome::error(ErrorCode::ParseError, Outcome::NONE),
@@ -227,14 +303,28 @@ impl Snapshot {
             let Some(required) = self.flags.get(prerequisite.flag as usize) else {
                 continue;
             };
-            if depth >= MAX_DEPTH {
-                return Outcome::error(ErrorCode::General, GENERAL_PREREQUISITES_TOO_DEEP);
-            }
-            let got = self.flag(required, context, now, depth + 1, memo);
-            if got.error == Some(ErrorCode::General) {
-                return got;
-            }
-            if got.variant == Outcome::NO_VARIANT || got.variant != prerequisite.variant {
+            let node = Node::Flag(prerequisite.flag);
+            let packed = match seen.recall(node) {
+                Recall::Known(packed) => packed,
+                Recall::NoTable => {
+                    return Outcome::error(ErrorCode::General, GENERAL_GRAPH_TOO_LARGE);
+                }
+                Recall::Unknown => {
+                    if depth >= MAX_DEPTH {
+                        return Outcome::error(ErrorCode::General, GENERAL_PREREQUISITES_TOO_DEEP);
+                    }
+                    let packed = pack(&self.flag(required, context, now, depth + 1, memo, seen));
+                    if !seen.remember(node, packed) {
+                        return Outcome::error(ErrorCode::General, GENERAL_GRAPH_TOO_LARGE);
+                    }
+                    packed
+                }
+            };
+            let variant = match unpack(packed) {
+                Ok(variant) => variant,
+                Err(general) => return general,
+            };
+            if variant == Outcome::NO_VARIANT || variant != prerequisite.variant {
                 let mut outcome = Outcome::served(settings.off, Reason::PrerequisiteFailed);
                 outcome.aux = prerequisite.flag;
                 return outcome;
@@ -247,12 +337,10 @@ impl Snapshot {
         }
         'rules: for (i, rule) in settings.rules.iter().enumerate() {
             for &id in &rule.clauses {
-                match self.remembered(id, context, now, memo) {
+                match self.remembered(id, context, now, memo, seen) {
                     Verdict::Yes => {}
                     Verdict::No => continue 'rules,
-                    Verdict::TooDeep => {
-                        return Outcome::error(ErrorCode::General, GENERAL_SEGMENTS_TOO_DEEP);
-                    }
+                    undecided => return undecided.general(),
                 }
             }
             match &rule.serve {
@@ -290,7 +378,14 @@ impl Snapshot {
 
     /// A flag rule's clause, decided once per bulk call (`memo` is empty for single calls).
     #[inline(always)]
-    fn remembered(&self, id: ClauseId, context: &Context, now: i64, memo: &[Cell<u8>]) -> Verdict {
+    fn remembered(
+        &self,
+        id: ClauseId,
+        context: &Context,
+        now: i64,
+        memo: &[Cell<u8>],
+        seen: &mut Seen<'_>,
+    ) -> Verdict {
         let cell = memo.get(id as usize);
         match cell.map(Cell::get) {
             Some(YES) => return Verdict::Yes,
@@ -300,12 +395,12 @@ impl Snapshot {
         let Some(clause) = self.clauses.get(id as usize) else {
             return Verdict::No;
         };
-        let verdict = self.clause(clause, context, now, 0);
+        let verdict = self.clause(clause, context, now, 0, seen);
         if let Some(cell) = cell {
             match verdict {
                 Verdict::Yes => cell.set(YES),
                 Verdict::No => cell.set(NO),
-                Verdict::TooDeep => {}
+                Verdict::TooDeep | Verdict::TooLarge => {}
             }
         }
         verdict
@@ -314,7 +409,14 @@ impl Snapshot {
     /// Whether a clause holds. `depth` counts segments nested around it. Always inlined: it
     /// runs for every clause of every rule, and a call costs more than most tests.
     #[inline(always)]
-    fn clause(&self, clause: &Clause, context: &Context, now: i64, depth: usize) -> Verdict {
+    fn clause(
+        &self,
+        clause: &Clause,
+        context: &Context,
+        now: i64,
+        depth: usize,
+        seen: &mut Seen<'_>,
+    ) -> Verdict {
         let now_attr;
         let attr = if clause.slot == NOW {
             now_attr = Attr::Num(now as f64);
@@ -325,7 +427,7 @@ impl Snapshot {
         match &clause.test {
             Test::Never => return Verdict::No,
             Test::InSegment(segments) => {
-                return self.in_segments(segments, clause.negate, context, now, depth);
+                return self.in_segments(segments, clause.negate, context, now, depth, seen);
             }
             Test::Exists => return Verdict::of(matches!(attr, Attr::Missing) == clause.negate),
             _ => {}
@@ -365,22 +467,44 @@ impl Snapshot {
         context: &Context,
         now: i64,
         depth: usize,
+        seen: &mut Seen<'_>,
     ) -> Verdict {
         let mut member = false;
         for &s in segments {
-            match self.in_segment(s, context, now, depth) {
+            let node = Node::Segment(s);
+            let verdict = match seen.recall(node) {
+                Recall::Known(known) => Verdict::of(known == 1),
+                Recall::NoTable => return Verdict::TooLarge,
+                Recall::Unknown => {
+                    let verdict = self.in_segment(s, context, now, depth, seen);
+                    let decided = matches!(verdict, Verdict::Yes | Verdict::No);
+                    if decided && !seen.remember(node, u32::from(verdict == Verdict::Yes)) {
+                        return Verdict::TooLarge;
+                    }
+                    verdict
+                }
+            };
+            match verdict {
                 Verdict::Yes => {
                     member = true;
                     break;
                 }
                 Verdict::No => {}
-                Verdict::TooDeep => return Verdict::TooDeep,
+                undecided => return undecided,
             }
         }
         Verdict::of(member != negate)
     }
 
-    fn in_segment(&self, index: u32, context: &Context, now: i64, depth: usize) -> Verdict {
+    fn in_segment(
+        &self,
+        index: u32,
+        context: &Context,
+        now: i64,
+        depth: usize,
+        seen: &mut Seen<'_>,
+    ) -> Verdict {
+        visited();
         if depth > MAX_DEPTH {
             return Verdict::TooDeep;
         }
@@ -403,10 +527,10 @@ impl Snapshot {
                 let Some(clause) = self.clauses.get(id as usize) else {
                     continue 'rules;
                 };
-                match self.clause(clause, context, now, depth + 1) {
+                match self.clause(clause, context, now, depth + 1, seen) {
                     Verdict::Yes => {}
                     Verdict::No => continue 'rules,
-                    Verdict::TooDeep => return Verdict::TooDeep,
+                    undecided => return undecided,
                 }
             }
             return Verdict::Yes;
@@ -420,6 +544,7 @@ mod tests {
     use super::*;
     use crate::snapshot::{Prerequisite, Settings, TARGETING_KEY};
     use alloc::format;
+    use alloc::string::String;
     use alloc::vec;
     use serde_json::json;
 
@@ -523,6 +648,103 @@ mod tests {
             s.evaluate("a", &ctx, 0, None).error_code(),
             Some(crate::ErrorCode::General)
         );
+    }
+
+    /// A flag whose rule names the first level of `levels` levels of segments, each segment
+    /// naming the segments of the next level its `links` pick (every one when `links` is empty
+    /// for it); the last level admits `plan: gold`.
+    fn layered(widths: &[usize], links: &[Vec<bool>]) -> serde_json::Value {
+        let name = |level: usize, i: usize| format!("s{level:02}-{i}");
+        let mut segments = serde_json::Map::new();
+        for (level, &width) in widths.iter().enumerate() {
+            for i in 0..width {
+                let clause = match widths.get(level + 1) {
+                    Some(&below) => {
+                        let picks = links.get(level * 3 + i).cloned().unwrap_or_default();
+                        let mut named: Vec<String> = (0..below)
+                            .filter(|&j| picks.get(j).copied().unwrap_or(true))
+                            .map(|j| name(level + 1, j))
+                            .collect();
+                        if named.is_empty() {
+                            named.push(name(level + 1, 0));
+                        }
+                        json!({"op": "inSegment", "values": named})
+                    }
+                    None => json!({"attribute": "plan", "op": "in", "values": ["gold"]}),
+                };
+                segments.insert(name(level, i), json!({"rules": [{"clauses": [clause]}]}));
+            }
+        }
+        let top: Vec<String> = (0..widths[0]).map(|i| name(0, i)).collect();
+        json!({"environments": ["prod"], "segments": segments, "flags": {"f": {
+            "kind": "boolean", "variants": {"on": true, "off": false},
+            "environments": {"prod": {"enabled": true, "offVariant": "off",
+                "rules": [{"id": "r", "clauses": [{"op": "inSegment", "values": top}], "serve": {"variant": "on"}}],
+                "defaultServe": {"variant": "off"}}}}}})
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+
+        /// However the levels are linked, one evaluation decides each segment at most once,
+        /// and its answer is membership: a path down to the last level exists (every segment
+        /// names at least one below it, so one always does) and the context has the plan.
+        #[test]
+        fn each_segment_is_decided_once_per_evaluation(
+            widths in proptest::collection::vec(1usize..=3, 1..=32),
+            links in proptest::collection::vec(proptest::collection::vec(proptest::bool::ANY, 3), 96),
+            gold in proptest::bool::ANY,
+        ) {
+            let doc = layered(&widths, &links);
+            let s = snapshot(doc, "prod");
+            let ctx = s.context(&json!({"targetingKey": "u", "plan": if gold { "gold" } else { "free" }}));
+            VISITS.with(|v| v.set(0));
+            let got = s.evaluate("f", &ctx, 0, None);
+            let visits = VISITS.with(Cell::get);
+            let segments: usize = widths.iter().sum();
+            // The flag twice (it starts without a table, see `Seen`), each segment once.
+            proptest::prop_assert!(visits <= segments + 2, "{visits} visits for {segments} segments");
+            proptest::prop_assert_eq!(got.variant_name(), Some(if gold { "on" } else { "off" }));
+        }
+    }
+
+    #[test]
+    fn a_ladder_of_diamonds_is_linear_in_its_size() {
+        // 32 levels of two segments that both name both below: 2^32 paths, 64 segments.
+        let doc = layered(&[2; 32], &[]);
+        let s = snapshot(doc, "prod");
+        for (plan, want) in [("free", "off"), ("gold", "on")] {
+            let ctx = s.context(&json!({"targetingKey": "u", "plan": plan}));
+            VISITS.with(|v| v.set(0));
+            assert_eq!(s.evaluate("f", &ctx, 0, None).variant_name(), Some(want));
+            let visits = VISITS.with(Cell::get);
+            assert!(visits <= 66, "{plan}: {visits} visits");
+            // The bulk call decides each one once per flag too.
+            VISITS.with(|v| v.set(0));
+            let mut out = Vec::new();
+            s.outcomes(&ctx, 0, &mut out);
+            assert!(VISITS.with(Cell::get) <= 66);
+        }
+    }
+
+    #[test]
+    fn a_hand_built_snapshot_that_reaches_too_much_answers_general() {
+        // 129 segments, none admitting the context; the valid flag names 128 of them, and the
+        // snapshot is then edited by hand to name the 129th as well.
+        let mut doc = layered(&[crate::MAX_GRAPH], &[]);
+        doc["segments"]["extra"] = json!({"include": ["someone-else"]});
+        let mut s = snapshot(doc, "prod");
+        let extra = s.segments.iter().position(|g| &*g.key == "extra").unwrap() as u32;
+        let ctx = s.context(&json!({"targetingKey": "u", "plan": "free"}));
+        assert_eq!(s.evaluate("f", &ctx, 0, None).variant_name(), Some("off"));
+        for clause in &mut s.clauses {
+            if let Test::InSegment(named) = &mut clause.test {
+                named.push(extra);
+            }
+        }
+        let got = s.evaluate("f", &ctx, 0, None);
+        assert_eq!(got.error_code(), Some(crate::ErrorCode::General));
+        assert_eq!(got.outcome.aux, GENERAL_GRAPH_TOO_LARGE);
     }
 
     #[test]
