@@ -108,7 +108,7 @@ impl Gates {
         if let Some(environment) = &gates.environment
             && !burgee_core::valid_key(environment)
         {
-            return Err(format!("GATES: `{environment}` is not an environment name"));
+            return Err("GATES: `environment` is not an environment name".into());
         }
         Ok(gates)
     }

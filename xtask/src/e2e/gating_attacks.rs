@@ -133,7 +133,8 @@ const CASES: &[(&str, Setup, &str, Want)] = &[
     ("5b", Strict, "GET /page", Check(script_stays_closed)),
     ("5b", Strict, "GET /bodyonly", Check(body_start)),
     ("5b", Strict, "GET /fragment", Check(document_end)),
-    ("5b", Strict, "GET /minified", Check(minified_in_body)),
+    ("5b", Strict, "GET /minified", Check(minified_in_head)),
+    ("5b", Strict, "GET /page", Check(head_start)),
     ("5c", Strict, "GET /nocontent", Check(no_content)),
     ("5c", Strict, "GET /page\nIf-None-Match: \"page-v1\"", Check(not_modified)),
     ("5c", Strict, "HEAD /page", Check(head_without_body)),
@@ -570,9 +571,15 @@ fn document_end(x: &Exchange) -> Result {
     })
 }
 
-fn minified_in_body(x: &Exchange) -> Result {
+fn minified_in_head(x: &Exchange) -> Result {
     placed(x, MINIFIED, |html, _| {
-        html.contains("<body><script id=\"burgee-bootstrap\"")
+        html.contains("<head><script id=\"burgee-bootstrap\"")
+    })
+}
+
+fn head_start(x: &Exchange) -> Result {
+    placed(x, PAGE, |html, _| {
+        html.contains("<head><script id=\"burgee-bootstrap\"")
     })
 }
 

@@ -19,74 +19,80 @@
 /// Why a path is refused.
 pub type Refusal = &'static str;
 
-const HEX: &[u8; 16] = b"0123456789ABCDEF";
-
-fn hex_pair(pair: Option<&[u8]>) -> Option<u8> {
-    let digit = |b: &u8| char::from(*b).to_digit(16);
-    match pair? {
-        [high, low] => Some((digit(high)? * 16 + digit(low)?) as u8),
+fn hex(digit: u8) -> Option<u8> {
+    match digit {
+        b'0'..=b'9' => Some(digit - b'0'),
+        b'a'..=b'f' => Some(digit - b'a' + 10),
+        b'A'..=b'F' => Some(digit - b'A' + 10),
         _ => None,
     }
 }
 
-/// One segment (without its `;` parameters) with its escapes decided.
-fn decode(segment: &str) -> Result<String, Refusal> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
+/// Appends one segment (without its `;` parameters) to `out` with its escapes decided.
+fn decode(segment: &[u8], out: &mut Vec<u8>) -> Result<(), Refusal> {
+    let mut bytes = segment.iter();
+    while let Some(&b) = bytes.next() {
         if b != b'%' {
             out.push(b);
-            i += 1;
             continue;
         }
-        let byte = hex_pair(bytes.get(i + 1..i + 3)).ok_or("an invalid percent escape")?;
+        let mut digit = || {
+            bytes
+                .next()
+                .and_then(|&d| hex(d))
+                .ok_or("an invalid percent escape")
+        };
+        let byte = digit()? << 4 | digit()?;
         match byte {
             b'/' | b'\\' | b';' => return Err("an encoded `/`, `\\` or `;` inside a segment"),
-            0..=0x1f | 0x7f => return Err("a control character"),
             b'%' => return Err("an encoded `%` (read once or twice?)"),
+            0..=0x1f | 0x7f => return Err("a control character"),
             b if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') => {
                 out.push(b);
             }
-            b => out.extend([b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]),
+            b => {
+                const HEX: &[u8; 16] = b"0123456789ABCDEF";
+                out.extend([b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            }
         }
-        i += 3;
     }
-    // Only ASCII escapes were replaced, by ASCII bytes: still UTF-8.
-    String::from_utf8(out).map_err(|_| "an invalid percent escape")
+    Ok(())
 }
 
 /// The canonical form of a request path (no query), or why it has none.
 pub fn normalize(path: &str) -> Result<String, Refusal> {
     let rest = path.strip_prefix('/').ok_or("it does not start with `/`")?;
-    if path.bytes().any(|b| b < 0x20 || b == 0x7f) {
-        return Err("a control character");
+    if path.bytes().any(|b| b < 0x20 || b == 0x7f || b == b'\\') {
+        return Err("a control character or a backslash");
     }
-    if path.contains('\\') {
-        return Err("a backslash");
-    }
-    let mut segments: Vec<String> = Vec::new();
+    let mut out = Vec::with_capacity(path.len());
+    let mut segment = Vec::new();
     let mut trailing_slash = false;
     for raw in rest.split('/') {
-        let segment = decode(raw.split(';').next().unwrap_or_default())?;
-        trailing_slash = matches!(segment.as_str(), "" | "." | "..");
-        match segment.as_str() {
-            "" | "." => {}
-            ".." => {
-                segments.pop().ok_or("a `..` segment above the root")?;
+        segment.clear();
+        decode(
+            raw.split(';').next().unwrap_or_default().as_bytes(),
+            &mut segment,
+        )?;
+        trailing_slash = true;
+        match &segment[..] {
+            b"" | b"." => {}
+            b".." => {
+                let parent = out.iter().rposition(|&b| b == b'/');
+                out.truncate(parent.ok_or("a `..` segment above the root")?);
             }
-            _ => segments.push(segment),
+            _ => {
+                out.push(b'/');
+                out.extend_from_slice(&segment);
+                trailing_slash = false;
+            }
         }
     }
-    let mut out = String::with_capacity(path.len());
-    for segment in &segments {
-        out.push('/');
-        out.push_str(segment);
+    if trailing_slash || out.is_empty() {
+        out.push(b'/');
     }
-    if trailing_slash || segments.is_empty() {
-        out.push('/');
-    }
-    Ok(out)
+    // Only ASCII escapes were replaced, by ASCII bytes: still UTF-8.
+    String::from_utf8(out).map_err(|_| "an invalid percent escape")
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use burgee_api::Code;
 use burgee_core::Snapshot;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use worker::{
     Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result,
 };
@@ -132,9 +132,8 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     let after_scheme = raw.split_once("://").map_or(raw.as_str(), |(_, rest)| rest);
     let target = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
     let target = target.split_once('#').map_or(target, |(t, _)| t);
-    let (raw_path, query) = target
-        .split_once('?')
-        .map_or((target, None), |(p, q)| (p, Some(q)));
+    // The query, `?` included, goes to the origin as it came.
+    let (raw_path, query) = target.split_at(target.find('?').unwrap_or(target.len()));
     let path = match path::normalize(raw_path) {
         Ok(p) => p,
         Err(why) => {
@@ -186,10 +185,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         return Ok(response);
     }
 
-    let target = match query {
-        Some(q) => format!("{}{path}?{q}", origin.trim_end_matches('/')),
-        None => format!("{}{path}", origin.trim_end_matches('/')),
-    };
+    let target = format!("{}{path}{query}", origin.trim_end_matches('/'));
     let values = Value::Object(evaluated.values).to_string();
     let upstream = match forward(&mut req, &target, &values, &environment).await? {
         Ok(r) => r,
@@ -208,16 +204,19 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     if !(gates.bootstrap && is_html && loaded.is_some() && page::injectable(status)) {
         return Ok(upstream);
     }
-    let bootstrap = json!({
-        "environment": environment,
-        "version": loaded.as_ref().map(|l| l.revision),
-        "context": context.get("targetingKey").map(|k| json!({"targetingKey": k})).unwrap_or(json!({})),
-        "flags": evaluated.results,
-    });
+    let revision = loaded.as_ref().map_or(0, |l| l.revision);
+    let who = context
+        .get("targetingKey")
+        .map_or(String::new(), |k| format!("\"targetingKey\":{k}"));
+    let bootstrap = format!(
+        "{{\"environment\":{},\"version\":{revision},\"context\":{{{who}}},\"flags\":{}}}",
+        Value::String(environment),
+        Value::Object(evaluated.results),
+    );
     personalise(
         upstream,
         req.method() == Method::Head,
-        page::bootstrap_script(&ascii_json(&bootstrap.to_string())),
+        page::bootstrap_script(&ascii_json(&bootstrap)),
     )
 }
 
@@ -261,13 +260,15 @@ async fn forward(
 fn personalise(upstream: Response, head: bool, script: String) -> Result<Response> {
     let status = upstream.status_code();
     let headers = Headers::new();
+    let mut vary = None;
     for (name, value) in upstream.headers().entries() {
         if !page::dropped_from_personalised(&name) {
             headers.append(&name, &value)?;
+        } else if name.eq_ignore_ascii_case("vary") {
+            vary = Some(value);
         }
     }
     headers.set("Cache-Control", page::PERSONALISED_CACHE_CONTROL)?;
-    let vary = upstream.headers().get("Vary").ok().flatten();
     headers.set("Vary", &page::personalised_vary(vary.as_deref()))?;
     let (_, body) = upstream.into_parts();
     let empty = matches!(body, worker::ResponseBody::Empty);

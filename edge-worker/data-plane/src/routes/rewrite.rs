@@ -3,9 +3,9 @@
 //! here): the visitor gets the first bytes of a page while the origin still sends the rest, and
 //! a page of any size is personalised without holding it in memory.
 //!
-//! Where the script goes: before `</head>`; else, when no head ends before the body starts (a
-//! page without a head, or a minified one that omits `</head>`), right after `<body …>`; else at
-//! the end of the document. Exactly once: whichever place comes first takes it.
+//! Where the script goes: first thing in `<head>` (so it is there before any script of the page
+//! runs); else, in a page without a head, first thing in `<body>`; else at the end of the
+//! document. Exactly once: whichever place comes first takes it.
 //!
 //! The handlers are Rust closures handed to JavaScript; they live until the document's end
 //! handler runs, which frees them (a response the visitor abandons midway keeps its few
@@ -35,16 +35,12 @@ extern "C" {
         response: &web_sys::Response,
     ) -> std::result::Result<web_sys::Response, JsValue>;
 
-    /// An element, an end tag or the document's end: each takes content the same way.
+    /// An element or the document's end: each takes content the same way.
     type Content;
     #[wasm_bindgen(method)]
     fn prepend(this: &Content, content: &str, options: &Object);
     #[wasm_bindgen(method)]
-    fn before(this: &Content, content: &str, options: &Object);
-    #[wasm_bindgen(method)]
     fn append(this: &Content, content: &str, options: &Object);
-    #[wasm_bindgen(method, js_name = onEndTag)]
-    fn on_end_tag(this: &Content, handler: &JsValue);
 }
 
 /// The script, whether it is in yet, and the options that insert it as HTML (not as text).
@@ -63,8 +59,6 @@ impl Injection {
     }
 }
 
-type Handler = Closure<dyn FnMut(Content)>;
-
 /// `{name: handler}`, the shape `HTMLRewriter` takes its handlers in.
 fn handlers(name: &str, handler: &JsValue) -> Result<Object> {
     let object = Object::new();
@@ -81,18 +75,16 @@ pub fn inject(response: Response, script: String) -> Result<Response> {
         as_html,
     });
     let s = state.clone();
-    let head_end: Handler = Closure::new(move |end: Content| s.once(|c, o| end.before(c, o)));
-    let head_end_js: JsValue = head_end.as_ref().clone();
-    let head: Handler = Closure::new(move |element: Content| element.on_end_tag(&head_end_js));
-    let s = state.clone();
-    let body: Handler = Closure::new(move |element: Content| s.once(|c, o| element.prepend(c, o)));
+    let element: Closure<dyn FnMut(Content)> =
+        Closure::new(move |element: Content| s.once(|c, o| element.prepend(c, o)));
+    let on_element = handlers("element", element.as_ref())?;
     let rewriter = HTMLRewriter::new()
-        .on("head", &handlers("element", head.as_ref())?)
-        .on("body", &handlers("element", body.as_ref())?);
-    let mut alive = Some((head_end, head, body));
+        .on("head", &on_element)
+        .on("body", &on_element);
+    let mut alive = Some(element);
     let end = Closure::once_into_js(move |end: Content| {
         state.once(|c, o| end.append(c, o));
-        // The document is done: no handler is called again.
+        // The document is done: the element handler is not called again.
         alive.take();
     });
     let rewriter = rewriter.on_document(&handlers("end", &end)?);
