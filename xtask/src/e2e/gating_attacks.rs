@@ -70,9 +70,14 @@ const BAD_PATH: Want = Refused(400, "invalid_request");
 /// The claims `Token: admin` stands for: an admin whose token expires in 2096.
 const ADMIN: &str = r#"{"sub":"user-42","role":"admin","exp":4000000000}"#;
 
-/// (finding, deployment, request, what must happen). Findings: 1 the visitor picks the
-/// environment, 2 paths are not normalised, 3 redirects are followed, 4 identity is spoofed,
-/// 5 the proxy is fragile (a: what the flags carry, b: streaming, c: empty answers, d: caching).
+/// (finding, deployment, request, what must happen). A `..` above the root (`/..`, `/%2e%2e`)
+/// and `\` never reach the worker as sent: workerd's URL parser resolves them first (a `..` at
+/// the root stays there, `\` is `/`), so those rows want the gate's `403`; `gate::path`
+/// refuses them with `400` where they do arrive (its unit tests).
+///
+/// Findings: 1 the visitor picks the environment, 2 paths are not normalised, 3 redirects are
+/// followed, 4 identity is spoofed, 5 the proxy is fragile (a: what the flags carry,
+/// b: streaming, c: empty answers, d: caching).
 #[rustfmt::skip]
 const CASES: &[(&str, Setup, &str, Want)] = &[
     ("1", Strict, "GET /calls/dashboard\nX-Burgee-Environment: development", OFF),
@@ -106,9 +111,9 @@ const CASES: &[(&str, Setup, &str, Want)] = &[
     ("2", Strict, "GET /calls/%2", BAD_PATH),
     ("2", Strict, "GET /%252e%252e/calls/dashboard", BAD_PATH),
     ("2", Strict, "GET /calls/a%25b", BAD_PATH),
-    ("2", Strict, "GET /calls\\dashboard", BAD_PATH),
-    ("2", Strict, "GET /../calls/dashboard", BAD_PATH),
-    ("2", Strict, "GET /%2e%2e/calls/dashboard", BAD_PATH),
+    ("2", Strict, "GET /calls\\dashboard", OFF),
+    ("2", Strict, "GET /../calls/dashboard", OFF),
+    ("2", Strict, "GET /%2e%2e/calls/dashboard", OFF),
     ("2", Strict, "GET //api/./%7Euser//tasks;v=1?q=%2F&x=1", Check(forwards_normalised)),
     ("2", Strict, "GET /CALLS/dashboard\nToken: admin", Check(forwards_case)),
     ("3", Strict, "GET /login", Check(passes_login_redirect)),
