@@ -17,7 +17,7 @@ use std::rc::Rc;
 
 use burgee_api::Code;
 use burgee_core::Snapshot;
-use serde_json::{Map, Value};
+use serde_json::Value;
 use worker::{
     Env, Fetch, Headers, Method, Request, RequestInit, RequestRedirect, Response, Result,
 };
@@ -68,15 +68,16 @@ async fn client_side(env: &Env, location: &Location, environment: &str) -> Rc<Ve
 }
 
 /// What the evaluation of a request gives: whether the gated flag is on, and the client-side
-/// flags' results and values.
+/// flags' results and values, each a JSON object (text: written as the core writes them, never
+/// parsed and written again).
 struct Evaluated {
     gate_on: bool,
-    results: Map<String, Value>,
-    values: Map<String, Value>,
+    results: String,
+    values: String,
 }
 
 fn evaluate(
-    snapshot: &Snapshot,
+    snapshot: Option<&Snapshot>,
     context: &Value,
     now: f64,
     gate: Option<&str>,
@@ -84,31 +85,37 @@ fn evaluate(
 ) -> Evaluated {
     let mut out = Evaluated {
         gate_on: false,
-        results: Map::new(),
-        values: Map::new(),
+        results: "{".into(),
+        values: "{".into(),
     };
-    let bound = snapshot.context(context);
-    let mut text = String::new();
-    for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
-        let shown = client_side
-            .binary_search_by(|k| k.as_str().cmp(key))
-            .is_ok();
-        if !shown && gate != Some(key) {
-            continue;
-        }
-        // The core's one result shape, as the npm package reads it.
-        text.clear();
-        detail.write_json(&mut text, key, false, "null");
-        let result: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
-        let value = result.get("value").cloned().unwrap_or(Value::Null);
-        if gate == Some(key) {
-            out.gate_on = value == Value::Bool(true);
-        }
-        if shown {
-            out.values.insert(key.into(), value);
-            out.results.insert(key.into(), result);
+    if let Some(snapshot) = snapshot {
+        let bound = snapshot.context(context);
+        for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
+            if gate == Some(key) {
+                out.gate_on = detail.value_json() == Some("true");
+            }
+            if client_side
+                .binary_search_by(|k| k.as_str().cmp(key))
+                .is_err()
+            {
+                continue;
+            }
+            // Flag keys are letters, digits, `.`, `_` and `-`: nothing to escape.
+            for text in [&mut out.results, &mut out.values] {
+                if text.len() > 1 {
+                    text.push(',');
+                }
+                text.push('"');
+                text.push_str(key);
+                text.push_str("\":");
+            }
+            // The core's one result shape, as the npm package reads it.
+            detail.write_json(&mut out.results, key, false, "null");
+            out.values.push_str(detail.value_json().unwrap_or("null"));
         }
     }
+    out.results.push('}');
+    out.values.push('}');
     out
 }
 
@@ -161,17 +168,12 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     let location = Location::of(&req);
     let loaded = snapshots::full(env, &location, &environment, now).await;
     let gate = gates.gate_for(&path);
-    let evaluated = match &loaded {
-        Some(loaded) => {
-            let keys = client_side(env, &location, &environment).await;
-            evaluate(&loaded.value.snapshot, &context, now, gate, &keys)
-        }
-        None => Evaluated {
-            gate_on: false,
-            results: Map::new(),
-            values: Map::new(),
-        },
+    let keys = match &loaded {
+        Some(_) => client_side(env, &location, &environment).await,
+        None => Rc::default(),
     };
+    let snapshot = loaded.as_ref().map(|l| &*l.value.snapshot);
+    let evaluated = evaluate(snapshot, &context, now, gate, &keys);
     if let Some(flag) = gate
         && !evaluated.gate_on
     {
@@ -186,8 +188,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     }
 
     let target = format!("{}{path}{query}", origin.trim_end_matches('/'));
-    let values = Value::Object(evaluated.values).to_string();
-    let upstream = match forward(&mut req, &target, &values, &environment).await? {
+    let upstream = match forward(&mut req, &target, &evaluated.values, &environment).await? {
         Ok(r) => r,
         Err(e) => {
             worker::console_error!("origin {target}: {e}");
@@ -211,7 +212,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     let bootstrap = format!(
         "{{\"environment\":{},\"version\":{revision},\"context\":{{{who}}},\"flags\":{}}}",
         Value::String(environment),
-        Value::Object(evaluated.results),
+        evaluated.results,
     );
     personalise(
         upstream,
