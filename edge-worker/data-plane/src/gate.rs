@@ -4,9 +4,10 @@
 //!
 //! Everything here is pure, so the security-relevant decisions are tested natively. The
 //! principle throughout: the visitor controls the request, so nothing in it may choose how it is
-//! judged. The environment is the deployment's, a path is matched in one canonical form (the
-//! one the origin then receives), and an identity counts only when signed, unless the
-//! deployment says otherwise.
+//! judged. The environment is the deployment's (GATES' `environment`, else
+//! `ENVIRONMENT_DEFAULT`; never `X-Burgee-Environment`), a path is matched in one canonical form
+//! (the one the origin then receives), and an identity counts only when signed, unless the
+//! deployment says otherwise (`trustUnsignedIdentity`, `allowTokensWithoutExp`: [`identity`]).
 
 pub mod identity;
 pub mod page;

@@ -4,11 +4,12 @@
 //! targeting key only).
 //!
 //! A gate is only as strong as the identity it is given, and a cookie or header is whatever the
-//! visitor types: so once a context secret is configured, only a token identifies, unless GATES
-//! opts into unsigned identities. A token must carry a numeric `exp` (else it would be valid
-//! forever once leaked), unless GATES allows tokens without one; a time claim that is not a
-//! number is refused, never read as absent. A token that fails any check is ignored: the
-//! visitor is anonymous, never shown an error page.
+//! visitor types: so once a context secret (`CONTEXT_SECRET`) is configured, only a token
+//! identifies, unless GATES sets `trustUnsignedIdentity` (without a secret nothing could be
+//! signed, so the cookie and header are all there is). A token must carry a numeric `exp`
+//! (else it would be valid forever once leaked), unless GATES sets `allowTokensWithoutExp`; an
+//! `exp` or `nbf` that is not a number is refused either way, never read as absent. A token
+//! that fails any check is ignored: the visitor is anonymous, never shown an error page.
 
 use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
