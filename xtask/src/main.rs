@@ -255,6 +255,20 @@ fn test() -> Result {
     result
 }
 
+/// The edge-gating variables `cargo xtask dev` passes from its own environment to the worker
+/// (those set and not blank), so gating in front of a local app is tried without editing
+/// `wrangler.toml`.
+fn gating_vars(lookup: impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    ["ORIGIN_URL", "GATES", "CONTEXT_SECRET"]
+        .into_iter()
+        .filter_map(|name| {
+            lookup(name)
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| (name.to_string(), v))
+        })
+        .collect()
+}
+
 fn dev() -> Result {
     let cargo = cargo();
     let mut steps = Steps { done: Vec::new() };
@@ -276,6 +290,12 @@ fn dev() -> Result {
     // wrangler.toml ships production values; locally KV is read back every second (the relays'
     // beacon already brings changes within one).
     vars.push(("SNAPSHOT_TTL_SECONDS".into(), "1".into()));
+    let gating = gating_vars(|name| std::env::var(name).ok());
+    if !gating.is_empty() {
+        let names: Vec<&str> = gating.iter().map(|(n, _)| n.as_str()).collect();
+        eprintln!("edge gating from this environment: {}", names.join(", "));
+    }
+    vars.extend(gating);
     let options = wrangler::Options {
         seed: Vec::new(),
         control_vars: Vec::new(),
@@ -465,5 +485,31 @@ fn main() -> ExitCode {
             eprintln!("\nxtask: {why}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gating_vars;
+
+    #[test]
+    fn dev_passes_the_gating_variables_it_is_given() {
+        let given = |name: &str| match name {
+            "ORIGIN_URL" => Some("http://127.0.0.1:3000".to_string()),
+            "GATES" => Some(" ".to_string()),
+            "CONTEXT_SECRET" => Some("s".to_string()),
+            _ => Some("not asked".to_string()),
+        };
+        assert_eq!(
+            gating_vars(given),
+            [
+                (
+                    "ORIGIN_URL".to_string(),
+                    "http://127.0.0.1:3000".to_string()
+                ),
+                ("CONTEXT_SECRET".to_string(), "s".to_string()),
+            ]
+        );
+        assert!(gating_vars(|_| None).is_empty());
     }
 }

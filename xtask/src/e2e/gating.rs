@@ -45,7 +45,7 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         bootstrap,
     ),
     (
-        "the targeting key comes from the cookie when there is no token",
+        "the targeting key comes from the cookie when there is no token (trusted by GATES)",
         cookie_context,
     ),
     (
@@ -73,7 +73,10 @@ pub fn run() -> Result {
             ("ORIGIN_URL".into(), origin.url()),
             (
                 "GATES".into(),
-                r#"{"routes":[{"prefix":"/calls/","flag":"outbound_calling"}]}"#.into(),
+                // Trusting the plain cookie too (`cookie_context`); the default, which does
+                // not, is attacked in `gating_attacks`.
+                r#"{"routes":[{"prefix":"/calls/","flag":"outbound_calling"}],"trustUnsignedIdentity":true}"#
+                    .into(),
             ),
             ("CONTEXT_SECRET".into(), SECRET.into()),
         ],
@@ -156,7 +159,11 @@ fn flags_header(f: &Fixture) -> Result {
     let flags: Value = serde_json::from_str(seen.header("x-burgee-flags").unwrap_or("null"))
         .map_err(|e| Failed(format!("X-Burgee-Flags is not JSON: {e}")))?;
     expect(
-        flags["outbound_calling"] == true && flags.as_object().is_some_and(|m| m.len() == 13),
+        // The 9 client-side flags of the example's 13: the origin may put the header into a
+        // page, so it carries only what the page may see.
+        flags["outbound_calling"] == true
+            && flags.as_object().is_some_and(|m| m.len() == 9)
+            && flags.get("advanced-ai-features").is_none(),
         || format!("X-Burgee-Flags {flags}"),
     )?;
     expect(
@@ -165,16 +172,8 @@ fn flags_header(f: &Fixture) -> Result {
     )
 }
 
-fn bootstrap(f: &Fixture) -> Result {
-    let auth = format!("Bearer {}", admin_token()?);
-    let r = http::request(f.addr, "GET", "/page", &[("Authorization", &auth)], None)?;
-    let html = r.text();
-    expect(
-        r.status == 200
-            && r.header("content-type")
-                .is_some_and(|c| c.starts_with("text/html")),
-        || format!("{} {:?}", r.status, r.header("content-type")),
-    )?;
+/// The bootstrap script's data in an HTML page, and the page without the script.
+pub fn bootstrap_of(html: &str) -> Result<(Value, String)> {
     let start = html
         .find("<script id=\"burgee-bootstrap\" type=\"application/json\">")
         .ok_or_else(|| Failed(format!("no bootstrap script in {html}")))?;
@@ -188,6 +187,24 @@ fn bootstrap(f: &Fixture) -> Result {
         .unwrap_or(json_start);
     let data: Value = serde_json::from_str(&html[json_start..json_end])
         .map_err(|e| Failed(format!("bootstrap is not JSON: {e}")))?;
+    let without = format!(
+        "{}{}",
+        &html[..start],
+        &html[json_end + "</script>".len()..]
+    );
+    Ok((data, without))
+}
+
+fn bootstrap(f: &Fixture) -> Result {
+    let auth = format!("Bearer {}", admin_token()?);
+    let r = http::request(f.addr, "GET", "/page", &[("Authorization", &auth)], None)?;
+    expect(
+        r.status == 200
+            && r.header("content-type")
+                .is_some_and(|c| c.starts_with("text/html")),
+        || format!("{} {:?}", r.status, r.header("content-type")),
+    )?;
+    let (data, without) = bootstrap_of(&r.text())?;
     expect(
         // The core's one result shape (`ruleId` included), as every evaluation route has it.
         data["flags"]["outbound_calling"]
@@ -196,11 +213,6 @@ fn bootstrap(f: &Fixture) -> Result {
             && data["context"]["targetingKey"] == "user-42",
         || format!("bootstrap {data}"),
     )?;
-    let without = format!(
-        "{}{}",
-        &html[..start],
-        &html[json_end + "</script>".len()..]
-    );
     expect(without == PAGE, || {
         format!("the page changed beyond the script: {without}")
     })

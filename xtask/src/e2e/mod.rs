@@ -2,8 +2,9 @@
 //!
 //! Suites, each with its own worker instance (configuration differs): [`basics`] (an empty
 //! worker: health, JSON errors), [`evaluation`] (OFREP, REST, snapshots, overrides, fail-closed,
-//! the whole corpus over HTTP, the stock OpenFeature OFREP provider in Node) and [`gating`]
-//! (the worker in front of a real local origin) and [`selfhosted`] (`edge-worker/workerd.capnp`
+//! the whole corpus over HTTP, the stock OpenFeature OFREP provider in Node), [`gating`]
+//! (the worker in front of a real local origin), [`gating_attacks`] (the same, attacked: a
+//! table of hostile requests) and [`selfhosted`] (`edge-worker/workerd.capnp`
 //! on a bare workerd, as users self-host it). Each check is a named function; all of them
 //! run, each is reported, and the suite fails if any did.
 
@@ -12,6 +13,7 @@ mod admin;
 mod basics;
 mod evaluation;
 mod gating;
+mod gating_attacks;
 mod origin;
 mod publication;
 mod selfhosted;
@@ -46,6 +48,10 @@ pub fn run() -> Result {
         ("basics", basics::run as fn() -> Result),
         ("evaluation", evaluation::run),
         ("gating", gating::run),
+        (
+            "gating: adversarial (the security review's cases)",
+            gating_attacks::run,
+        ),
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
         ("evaluation keys and rate limit", access::run),

@@ -14,6 +14,7 @@ mod forward;
 mod guard;
 pub mod health;
 mod proxy;
+mod rewrite;
 mod snapshot;
 mod stream;
 
