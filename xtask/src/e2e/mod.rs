@@ -12,6 +12,7 @@ mod admin;
 mod basics;
 mod evaluation;
 mod gating;
+mod leaks;
 mod origin;
 mod publication;
 mod selfhosted;
@@ -49,6 +50,7 @@ pub fn run() -> Result {
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
         ("evaluation keys and rate limit", access::run),
+        ("leak scan (server-only flags)", leaks::run),
         (
             "publication (faults, freshness, streams, limits)",
             publication::run,

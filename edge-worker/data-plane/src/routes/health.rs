@@ -7,9 +7,14 @@
 //! lag in seconds), when the last refresh failed, or when no beacon can be had; `unavailable`
 //! (`503`, so load balancers notice) when there is no snapshot at all for the environment
 //! asked: evaluations fail closed.
+//!
+//! Anyone may ask whether the edge serves and at which versions, but the rest (deployment pins,
+//! problems, lags, publication errors) describes the deployment's insides, so it is answered
+//! only to a caller with an admin token (any role, as the admin API checks it).
 
 use burgee_edge_shared::beacon::{Beacon, FRESHNESS_BOUND_MS, publication_lag_ms};
 use serde::Serialize;
+use serde_json::json;
 use worker::{Env, Request, Response, Result};
 
 use super::dispatch::Matched;
@@ -140,8 +145,23 @@ pub fn health(
     }
 }
 
+/// What `/health` tells a caller without an admin token: the status and the versions.
+pub fn public(h: &Health) -> serde_json::Value {
+    let snapshots: Vec<serde_json::Value> = h
+        .snapshots
+        .iter()
+        .map(|s| {
+            json!({"environment": s.environment, "served": s.served, "version": s.version,
+                "store": s.store, "published": s.published})
+        })
+        .collect();
+    json!({"status": h.status, "version": h.version, "environment": h.environment,
+        "storeVersion": h.store_version, "snapshots": snapshots})
+}
+
 pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
-    let environment = match environment(&req, m.environment.as_deref(), &crate::config::get(env)) {
+    let config = crate::config::get(env);
+    let environment = match environment(&req, m.environment.as_deref(), &config) {
         Ok(e) => e,
         Err(response) => return response,
     };
@@ -161,7 +181,18 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     } else {
         200
     };
-    let mut response = Response::from_json(&body)?.with_status(status);
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let admin = config.admin_tokens.as_ref().is_ok_and(|tokens| {
+        tokens
+            .authorize(authorization.as_deref(), crate::auth::Role::Viewer)
+            .is_ok()
+    });
+    let mut response = if admin {
+        Response::from_json(&body)?
+    } else {
+        Response::from_json(&public(&body))?
+    }
+    .with_status(status);
     response.headers_mut().set("Cache-Control", "no-store")?;
     Ok(response)
 }
@@ -247,6 +278,33 @@ mod tests {
         );
         assert_eq!(kv_only.status, "degraded", "KV behind is degraded too");
         assert_eq!(kv_only.snapshots[0].lag_seconds, None);
+    }
+
+    #[test]
+    fn the_public_answer_holds_the_status_and_versions_only() {
+        let mut s = slot(7, Some("KV read failed"));
+        s.value.overrides = vec!["FF_ALL=off".into()];
+        let h = health(
+            "prod",
+            &[("prod".to_string(), s)],
+            None,
+            Some("relay down".into()),
+            1.0,
+        );
+        let text = public(&h).to_string();
+        for internal in [
+            "FF_ALL",
+            "KV read failed",
+            "relay down",
+            "stale",
+            "ageSeconds",
+        ] {
+            assert!(!text.contains(internal), "{internal} in {text}");
+        }
+        let body = public(&h);
+        assert_eq!(body["status"], "degraded");
+        assert_eq!(body["snapshots"][0]["served"], 7);
+        assert_eq!(body["version"], VERSION);
     }
 
     #[test]
