@@ -2,10 +2,15 @@
 //!
 //! A declared `Content-Length` over the cap is refused before a byte is read; a body without
 //! one (chunked) is read chunk by chunk from the request's stream and refused as soon as it
-//! passes the cap, without waiting for (or holding) the rest.
+//! passes the cap, without waiting for (or holding) the rest. The stream is read through its
+//! JavaScript reader directly: the Rust stream adapter would cost the data plane's size budget
+//! more than these lines.
 
-use futures_util::StreamExt;
-use worker::{Request, Result};
+use worker::Request;
+use worker::js_sys::{IteratorNext, Uint8Array};
+use worker::wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader};
 
 /// Whether a declared `Content-Length` is over `limit` (an unparsable one is left to the read).
 pub fn declared_over(content_length: Option<&str>, limit: usize) -> bool {
@@ -14,25 +19,39 @@ pub fn declared_over(content_length: Option<&str>, limit: usize) -> bool {
         .is_some_and(|l| l > limit as u64)
 }
 
-/// The body, or `None` when it is longer than `limit` bytes.
-pub async fn read(req: &mut Request, limit: usize) -> Result<Option<Vec<u8>>> {
-    let declared = req.headers().get("Content-Length").ok().flatten();
+/// The body, or `None` when it is longer than `limit` bytes. A body that cannot be read is
+/// an empty one, as it always was for evaluation.
+pub async fn read(req: &Request, limit: usize) -> Option<Vec<u8>> {
+    let declared = req.inner().headers().get("Content-Length").ok().flatten();
     if declared_over(declared.as_deref(), limit) {
-        return Ok(None);
+        return None;
     }
-    if req.inner().body().is_none() {
-        return Ok(Some(Vec::new()));
+    match req.inner().body() {
+        Some(stream) => read_stream(stream, limit).await.unwrap_or(Some(Vec::new())),
+        None => Some(Vec::new()),
     }
-    let mut chunks = req.stream()?;
+}
+
+async fn read_stream(stream: ReadableStream, limit: usize) -> Result<Option<Vec<u8>>, JsValue> {
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut body = Vec::new();
-    while let Some(chunk) = chunks.next().await {
-        let chunk = chunk?;
-        if body.len() + chunk.len() > limit {
+    loop {
+        // A read's result has an iterator result's shape: `{done, value}`.
+        let chunk: IteratorNext = JsFuture::from(reader.read()).await?.unchecked_into();
+        if chunk.done() {
+            return Ok(Some(body));
+        }
+        let bytes: Uint8Array = chunk.value().unchecked_into();
+        let start = body.len();
+        let end = start + bytes.length() as usize;
+        if end > limit {
+            // Stop the upload; the rest is never read.
+            let _ = reader.cancel();
             return Ok(None);
         }
-        body.extend_from_slice(&chunk);
+        body.resize(end, 0);
+        bytes.copy_to(&mut body[start..]);
     }
-    Ok(Some(body))
 }
 
 #[cfg(test)]

@@ -77,18 +77,12 @@ pub async fn snapshot(
     }
 }
 
-/// An OFREP request's body, or the `413` for one over [`ofrep::MAX_BODY_BYTES`].
-async fn ofrep_body(req: &mut Request) -> Result<std::result::Result<Vec<u8>, Response>> {
-    match body::read(req, ofrep::MAX_BODY_BYTES).await? {
-        Some(bytes) => Ok(Ok(bytes)),
-        None => Ok(Err(cors::allow(error(
-            Code::PayloadTooLarge,
-            &format!(
-                "evaluation bodies are limited to {} bytes",
-                ofrep::MAX_BODY_BYTES
-            ),
-        )?)?)),
-    }
+/// The `413` for an OFREP body over [`ofrep::MAX_BODY_BYTES`].
+fn too_large() -> Result<Response> {
+    cors::allow(error(
+        Code::PayloadTooLarge,
+        "evaluation bodies are limited to 64 KiB",
+    )?)
 }
 
 fn reply(reply: Reply) -> Result<Response> {
@@ -113,7 +107,7 @@ fn reply(reply: Reply) -> Result<Response> {
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags/{key}`
 pub async fn ofrep_one(
-    mut req: Request,
+    req: Request,
     env: &Env,
     key: &str,
     m: &Matched,
@@ -123,9 +117,8 @@ pub async fn ofrep_one(
         Ok(e) => e,
         Err(response) => return cors::allow(response?),
     };
-    let body = match ofrep_body(&mut req).await? {
-        Ok(body) => body,
-        Err(refusal) => return Ok(refusal),
+    let Some(body) = body::read(&req, ofrep::MAX_BODY_BYTES).await else {
+        return too_large();
     };
     let snapshot = snapshot(&req, env, &environment, audience).await;
     reply(ofrep::evaluate_one(
@@ -138,7 +131,7 @@ pub async fn ofrep_one(
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags`
 pub async fn ofrep_bulk(
-    mut req: Request,
+    req: Request,
     env: &Env,
     m: &Matched,
     audience: Audience,
@@ -148,9 +141,8 @@ pub async fn ofrep_bulk(
         Err(response) => return cors::allow(response?),
     };
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
-    let body = match ofrep_body(&mut req).await? {
-        Ok(body) => body,
-        Err(refusal) => return Ok(refusal),
+    let Some(body) = body::read(&req, ofrep::MAX_BODY_BYTES).await else {
+        return too_large();
     };
     let snapshot = snapshot(&req, env, &environment, audience).await;
     let stream = format!("/v1/stream/{environment}");

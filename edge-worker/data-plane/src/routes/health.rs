@@ -14,7 +14,6 @@
 
 use burgee_edge_shared::beacon::{Beacon, FRESHNESS_BOUND_MS, publication_lag_ms};
 use serde::Serialize;
-use serde_json::json;
 use worker::{Env, Request, Response, Result};
 
 use super::dispatch::Matched;
@@ -40,8 +39,9 @@ pub struct EnvironmentHealth {
     /// The revision Workers KV holds, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<u64>,
-    /// Seconds since this isolate installed what it serves.
-    pub age_seconds: f64,
+    /// Seconds since this isolate installed what it serves (admins only, as what follows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<f64>,
     /// How long this isolate has been behind the store, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag_seconds: Option<f64>,
@@ -52,7 +52,8 @@ pub struct EnvironmentHealth {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publish_error: Option<String>,
     /// True when the last refresh failed and an older snapshot keeps serving.
-    pub stale: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     /// Deployment pins (`FF_*`, `FF_ALL`) in effect.
@@ -99,11 +100,11 @@ fn describe(
         version: slot.revision,
         store: wanted.map(|w| w.revision),
         published: wanted.map(|w| w.published),
-        age_seconds: seconds((now - slot.installed_at).max(0.0)),
+        age_seconds: Some(seconds((now - slot.installed_at).max(0.0))),
         lag_seconds: lag.map(seconds),
         publish_lag_seconds: publish_lag.map(seconds),
         publish_error: wanted.and_then(|w| w.last_error.clone()),
-        stale: slot.problem.is_some(),
+        stale: Some(slot.problem.is_some()),
         problem: slot.problem.clone(),
         overrides: slot.value.overrides.clone(),
     }
@@ -111,7 +112,7 @@ fn describe(
 
 fn behind(e: &EnvironmentHealth) -> bool {
     let over = |s: Option<f64>| s.is_some_and(|s| s * 1000.0 > FRESHNESS_BOUND_MS);
-    e.stale || over(e.lag_seconds) || over(e.publish_lag_seconds)
+    e.stale == Some(true) || over(e.lag_seconds) || over(e.publish_lag_seconds)
 }
 
 /// The report for `environment`, from what this isolate serves and knows of the beacon.
@@ -146,17 +147,18 @@ pub fn health(
 }
 
 /// What `/health` tells a caller without an admin token: the status and the versions.
-pub fn public(h: &Health) -> serde_json::Value {
-    let snapshots: Vec<serde_json::Value> = h
-        .snapshots
-        .iter()
-        .map(|s| {
-            json!({"environment": s.environment, "served": s.served, "version": s.version,
-                "store": s.store, "published": s.published})
-        })
-        .collect();
-    json!({"status": h.status, "version": h.version, "environment": h.environment,
-        "storeVersion": h.store_version, "snapshots": snapshots})
+pub fn public(mut h: Health) -> Health {
+    h.beacon_problem = None;
+    for s in &mut h.snapshots {
+        s.age_seconds = None;
+        s.lag_seconds = None;
+        s.publish_lag_seconds = None;
+        s.publish_error = None;
+        s.stale = None;
+        s.problem = None;
+        s.overrides.clear();
+    }
+    h
 }
 
 pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
@@ -187,12 +189,8 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
             .authorize(authorization.as_deref(), crate::auth::Role::Viewer)
             .is_ok()
     });
-    let mut response = if admin {
-        Response::from_json(&body)?
-    } else {
-        Response::from_json(&public(&body))?
-    }
-    .with_status(status);
+    let body = if admin { body } else { public(body) };
+    let mut response = Response::from_json(&body)?.with_status(status);
     response.headers_mut().set("Cache-Control", "no-store")?;
     Ok(response)
 }
@@ -256,7 +254,7 @@ mod tests {
             ),
             (7, Some(7), Some(7))
         );
-        assert_eq!(h.snapshots[0].age_seconds, 10.0);
+        assert_eq!(h.snapshots[0].age_seconds, Some(10.0));
     }
 
     #[test]
@@ -291,7 +289,8 @@ mod tests {
             Some("relay down".into()),
             1.0,
         );
-        let text = public(&h).to_string();
+        let body = serde_json::to_value(public(h)).unwrap();
+        let text = body.to_string();
         for internal in [
             "FF_ALL",
             "KV read failed",
@@ -301,7 +300,6 @@ mod tests {
         ] {
             assert!(!text.contains(internal), "{internal} in {text}");
         }
-        let body = public(&h);
         assert_eq!(body["status"], "degraded");
         assert_eq!(body["snapshots"][0]["served"], 7);
         assert_eq!(body["version"], VERSION);

@@ -28,7 +28,7 @@ use dispatch::{Matched, Route};
 use worker::{Env, Request, Response, Result};
 
 use crate::config;
-use crate::freshness::{self, Location};
+use crate::freshness;
 use crate::keys::Audience;
 
 /// Everything that is not a Burgee route: the origin when edge gating is configured, else a
@@ -65,8 +65,7 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
                 Ok(admitted) => (key, audience) = (admitted.key, admitted.audience),
                 Err(refusal) => return Ok(refusal),
             }
-            let location = Location::of(&req);
-            if !freshness::exists(env, &location, &environment, evaluate::now()).await {
+            if !freshness::listed(&environment) {
                 return cors::allow(error(
                     Code::EnvironmentNotFound,
                     &format!("there is no environment `{environment}`"),
