@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::client::{self, served};
 use super::{BOUND_MS, Fixture, KILL_FLAG, WRITER_FLAGS};
 use crate::e2e::expect;
-use crate::http;
 use crate::{Failed, Result};
 
 const WRITES_PER_WRITER: usize = 25;
