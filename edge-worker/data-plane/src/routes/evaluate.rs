@@ -77,12 +77,15 @@ pub async fn snapshot(
     }
 }
 
-/// The `413` for an OFREP body over [`ofrep::MAX_BODY_BYTES`].
+/// The `413` for an OFREP body over [`ofrep::MAX_BODY_BYTES`] (the admin API's error shape).
 fn too_large() -> Result<Response> {
-    cors::allow(error(
-        Code::PayloadTooLarge,
-        "evaluation bodies are limited to 64 KiB",
-    )?)
+    reply(Reply {
+        status: 413,
+        body: r#"{"error":{"code":"payload_too_large","message":"evaluation bodies are limited to 64 KiB"}}"#
+            .into(),
+        etag: None,
+        retry_after: None,
+    })
 }
 
 fn reply(reply: Reply) -> Result<Response> {

@@ -66,10 +66,7 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
                 Err(refusal) => return Ok(refusal),
             }
             if !freshness::listed(&environment) {
-                return cors::allow(error(
-                    Code::EnvironmentNotFound,
-                    &format!("there is no environment `{environment}`"),
-                )?);
+                return cors::allow(error(Code::EnvironmentNotFound, "no such environment")?);
             }
         }
     }
