@@ -90,7 +90,9 @@ export async function ofrep(key, context) {
   for (let attempt = 0; ; attempt++) {
     const r = await fetch(`${worker}/ofrep/v1/evaluate/flags/${key}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      // A server key (`cargo xtask admin` configures it): the flags the tests create are not
+      // client-side, and only server keys see those.
+      headers: { "content-type": "application/json", "x-api-key": process.env.BURGEE_EVALUATION_KEY ?? "" },
       body: JSON.stringify({ context }),
     });
     if (r.status === 429 && attempt < 2) {

@@ -45,7 +45,7 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         ofrep_environment,
     ),
     (
-        "OFREP single: 404 for an unknown flag, 400 for bad bodies",
+        "OFREP single: 404 for an unknown flag, 400 for bad bodies, 413 for one over 64 KiB",
         ofrep_single_errors,
     ),
     (
