@@ -179,12 +179,15 @@ test("local and remote mode answer exactly what the worker's OFREP answers, cont
     await Promise.all([local.setContext(context), remote.setContext(context)]);
     const edge = await ofrep(context);
     for (const key of [...CLIENT_SIDE, ...SERVER_ONLY]) {
-      const want = expect(edge.flags[key]);
-      assert.deepEqual(got(remote.details(key)), want, `remote ${key} for ${JSON.stringify(context)}`);
       if (CLIENT_SIDE.includes(key)) {
+        const want = expect(edge.flags[key]);
+        assert.deepEqual(got(remote.details(key)), want, `remote ${key} for ${JSON.stringify(context)}`);
         assert.deepEqual(got(local.details(key)), want, `local ${key} for ${JSON.stringify(context)}`);
       } else {
-        // Server-only flags never reach the public snapshot: only the edge answers them.
+        // Server-only flags never reach a client, local or remote: not in the public snapshot,
+        // and the edge does not answer them without a server key.
+        assert.equal(edge.flags[key], undefined, `the edge's bulk answer holds ${key}`);
+        assert.equal(remote.details(key, false).errorCode, "FLAG_NOT_FOUND", key);
         assert.equal(local.details(key, false).errorCode, "FLAG_NOT_FOUND", key);
       }
       compared++;
@@ -374,7 +377,7 @@ test("remote mode: OFREP bulk with the environment header, ETag/304, setContext 
     assert.equal(client.details("banner", "").reason, "STATIC");
     assert.equal(client.details("new-checkout", false).ruleId, undefined);
     assert.equal(client.details("unknown", "d").errorCode, "FLAG_NOT_FOUND");
-    assert.equal(client.details("internal-report", true).value, false, "the edge answers server-only flags");
+    assert.equal(client.details("internal-report", true).errorCode, "FLAG_NOT_FOUND", "the edge keeps server-only flags from clients");
     assert.equal(f.to("/v1/snapshot/production").length, 0, "remote mode never loads the snapshot");
 
     await client.refresh();
