@@ -5,8 +5,9 @@
 //! admin-API contract ([`burgee_api::Route`]), before a body is read. A refused token is still
 //! sent on to the store, without its body, which answers the refusal: the audit log is there,
 //! and so is the one count of failed sign-ins per client address that every isolate shares
-//! (past ten a minute, the store answers that address `429` whatever it sends). The data plane is the store's only caller and vouches for the
-//! caller with internal headers, which it always overwrites (a client cannot send its own).
+//! (past ten a minute, the store answers that address `429` whatever it sends). The data plane
+//! is the store's only caller and vouches for the caller with internal headers, which it
+//! always overwrites (a client cannot send its own).
 
 use burgee_api::{Code, Miss, Route, body_limit};
 use burgee_edge_shared::internal;
