@@ -12,8 +12,8 @@
 //! A key has a kind, as LaunchDarkly's SDK keys do: `"kind": "client"` (the default, for keys
 //! that ship in a browser or an app) sees only the flags marked `clientSide`, exactly as a
 //! caller without a key does; `"kind": "server"` (for backends, kept secret) sees every flag.
-//! The safe side is the default: a key whose entry names no kind can never reveal a
-//! server-only flag.
+//! The safe side is the default: a key whose entry names no kind, or any kind but `server`
+//! (a typo), can never reveal a server-only flag.
 //!
 //! A request presents its key as `X-API-Key: <key>` or `Authorization: Bearer <key>` (the two
 //! OFREP security schemes), or, for `GET` routes only, as `?key=<key>` (a browser's
