@@ -122,7 +122,7 @@ export async function eventually(check, ms = 15000, what = "condition") {
 export async function appUrl() {
   const r = await fetch(`${worker}/admin/`);
   const html = r.ok ? await r.text() : "";
-  if (!html.includes("burgee_admin_ui.js")) {
+  if (!html.includes("boot.js")) {
     throw new Error(`the worker does not serve the app at /admin/ (${r.status}): build admin-ui/dist first`);
   }
   return { url: `${worker}/admin/`, close: async () => {} };
