@@ -286,14 +286,15 @@ test("offline: starts from the last good snapshot in storage, and asks the worke
 });
 
 test("errors the worker answers never throw: the caller's default with reason ERROR, then recovery", async () => {
-  // An environment the worker has never published: 404 for the snapshot, 500 from OFREP.
+  // An environment the store does not have: 404 for the snapshot and from OFREP (the worker
+  // knows the store's environments, and answers a made-up one without looking further).
   const environment = uniqueKey("late");
   const client = createClient({ url: WORKER, environment, refresh: false, storage: null });
   const remote = createRemoteClient({ url: WORKER, environment, refresh: false, storage: null });
   const seen = events(client);
   const remoteSeen = events(remote);
   await assert.rejects(client.ready(), /404/);
-  await assert.rejects(remote.ready(), /500/);
+  await assert.rejects(remote.ready(), /404/);
   for (const [c, s] of [
     [client, seen],
     [remote, remoteSeen],
