@@ -198,10 +198,11 @@ pub fn lists(beacon: Option<&Beacon>, environment: &str) -> bool {
         .is_none_or(|b| b.environments.contains_key(environment))
 }
 
-/// [`lists`] with the beacon this isolate holds (without asking: a cold isolate's first
-/// request finds out in [`crate::snapshots`], which reads no KV for a name the beacon lacks).
-pub fn listed(environment: &str) -> bool {
-    KNOWN.with(|k| lists(k.borrow().beacon.as_ref(), environment))
+/// [`lists`] with this isolate's beacon, brought up to date first (at most once an interval,
+/// as for every request: an environment added since is found, and a flood of made-up names
+/// costs no more beacons than any other requests, and no KV reads).
+pub async fn listed(env: &Env, location: &Location, environment: &str, now: f64) -> bool {
+    lists(beacon(env, location, now).await.as_ref(), environment)
 }
 
 /// The location-wide copy of a snapshot at one revision (immutable, so kept an hour): the

@@ -65,7 +65,8 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
                 Ok(admitted) => (key, audience) = (admitted.key, admitted.audience),
                 Err(refusal) => return Ok(refusal),
             }
-            if !freshness::listed(&environment) {
+            let location = freshness::Location::of(&req);
+            if !freshness::listed(env, &location, &environment, evaluate::now()).await {
                 return cors::allow(error(Code::EnvironmentNotFound, "no such environment")?);
             }
         }

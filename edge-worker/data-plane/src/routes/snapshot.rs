@@ -36,8 +36,12 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
         .evaluation_keys
         .as_ref()
         .is_ok_and(|keys| keys.required());
-    let scope = if keyed { "private" } else { "public" };
-    headers.set("Cache-Control", &format!("{scope}, max-age=1"))?;
+    let cache = if keyed {
+        "private, max-age=1"
+    } else {
+        "public, max-age=1"
+    };
+    headers.set("Cache-Control", cache)?;
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     if ofrep::matches(if_none_match.as_deref(), &public.value.etag) {
         return cors::allow(Response::empty()?.with_status(304).with_headers(headers));
