@@ -179,12 +179,15 @@ test("local and remote mode answer exactly what the worker's OFREP answers, cont
     await Promise.all([local.setContext(context), remote.setContext(context)]);
     const edge = await ofrep(context);
     for (const key of [...CLIENT_SIDE, ...SERVER_ONLY]) {
-      const want = expect(edge.flags[key]);
-      assert.deepEqual(got(remote.details(key)), want, `remote ${key} for ${JSON.stringify(context)}`);
       if (CLIENT_SIDE.includes(key)) {
+        const want = expect(edge.flags[key]);
+        assert.deepEqual(got(remote.details(key)), want, `remote ${key} for ${JSON.stringify(context)}`);
         assert.deepEqual(got(local.details(key)), want, `local ${key} for ${JSON.stringify(context)}`);
       } else {
-        // Server-only flags never reach the public snapshot: only the edge answers them.
+        // Server-only flags never reach a client, local or remote: not in the public snapshot,
+        // and the edge does not answer them without a server key.
+        assert.equal(edge.flags[key], undefined, `the edge's bulk answer holds ${key}`);
+        assert.equal(remote.details(key, false).errorCode, "FLAG_NOT_FOUND", key);
         assert.equal(local.details(key, false).errorCode, "FLAG_NOT_FOUND", key);
       }
       compared++;
@@ -283,14 +286,15 @@ test("offline: starts from the last good snapshot in storage, and asks the worke
 });
 
 test("errors the worker answers never throw: the caller's default with reason ERROR, then recovery", async () => {
-  // An environment the worker has never published: 404 for the snapshot, 500 from OFREP.
+  // An environment the store does not have: 404 for the snapshot and from OFREP (the worker
+  // knows the store's environments, and answers a made-up one without looking further).
   const environment = uniqueKey("late");
   const client = createClient({ url: WORKER, environment, refresh: false, storage: null });
   const remote = createRemoteClient({ url: WORKER, environment, refresh: false, storage: null });
   const seen = events(client);
   const remoteSeen = events(remote);
   await assert.rejects(client.ready(), /404/);
-  await assert.rejects(remote.ready(), /500/);
+  await assert.rejects(remote.ready(), /404/);
   for (const [c, s] of [
     [client, seen],
     [remote, remoteSeen],
@@ -374,7 +378,7 @@ test("remote mode: OFREP bulk with the environment header, ETag/304, setContext 
     assert.equal(client.details("banner", "").reason, "STATIC");
     assert.equal(client.details("new-checkout", false).ruleId, undefined);
     assert.equal(client.details("unknown", "d").errorCode, "FLAG_NOT_FOUND");
-    assert.equal(client.details("internal-report", true).value, false, "the edge answers server-only flags");
+    assert.equal(client.details("internal-report", true).errorCode, "FLAG_NOT_FOUND", "the edge keeps server-only flags from clients");
     assert.equal(f.to("/v1/snapshot/production").length, 0, "remote mode never loads the snapshot");
 
     await client.refresh();

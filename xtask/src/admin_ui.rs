@@ -209,6 +209,9 @@ pub fn build() -> Result {
     }
     // The single-page-application fallback (see the module docs).
     copy(&app.join("index.html"), &dist.join("index.html"))?;
+    // The app's response headers (Content-Security-Policy and others), which the worker's
+    // static assets read from the directory's root.
+    copy(&root().join("admin-ui/_headers"), &dist.join("_headers"))?;
     let (raw, gzip) = sizes(&wasm)?;
     let (mut all_raw, mut all_gzip) = (raw, gzip);
     for page in &pages {
@@ -302,17 +305,27 @@ pub fn test_files(files: &[&str]) -> Result {
     let admin = random_token()?;
     let editor = random_token()?;
     let viewer = random_token()?;
+    let server_key = random_token()?;
     let options = Options {
         seed: Vec::new(),
         control_vars: Vec::new(),
-        vars: vec![(
-            "ADMIN_TOKENS".into(),
-            tokens_config(&[
-                ("e2e-admin", "admin", &admin),
-                ("e2e-editor", "editor", &editor),
-                ("e2e-viewer", "viewer", &viewer),
-            ]),
-        )],
+        vars: vec![
+            (
+                "ADMIN_TOKENS".into(),
+                tokens_config(&[
+                    ("e2e-admin", "admin", &admin),
+                    ("e2e-editor", "editor", &editor),
+                    ("e2e-viewer", "viewer", &viewer),
+                ]),
+            ),
+            // The tests check the edge's answers for flags they create, which are not
+            // client-side: they ask with a server key.
+            (
+                "EVALUATION_KEYS".into(),
+                serde_json::json!([{"name": "e2e-server", "sha256": crate::admin_api::token_hash(&server_key), "kind": "server"}])
+                    .to_string(),
+            ),
+        ],
     };
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;
@@ -337,6 +350,7 @@ pub fn test_files(files: &[&str]) -> Result {
             .env("BURGEE_ADMIN_TOKEN", &admin)
             .env("BURGEE_EDITOR_TOKEN", &editor)
             .env("BURGEE_VIEWER_TOKEN", &viewer)
+            .env("BURGEE_EVALUATION_KEY", &server_key)
             .env("BURGEE_ARTIFACTS", &artifacts)
             .env("BURGEE_EXAMPLE", root().join("examples/tasks-app.json")),
     );

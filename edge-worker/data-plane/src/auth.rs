@@ -119,7 +119,9 @@ impl Tokens {
         })
     }
 
-    /// Authenticates and checks the role in one step.
+    /// Authenticates and checks the role in one step. Out of line: the admin API and `/health`
+    /// share one copy (the data plane's size is budgeted).
+    #[inline(never)]
     pub fn authorize(&self, authorization: Option<&str>, needed: Role) -> Result<Caller, Denied> {
         let caller = self
             .authenticate(authorization)

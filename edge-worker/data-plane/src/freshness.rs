@@ -187,6 +187,24 @@ pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Beacon> 
     })
 }
 
+/// Whether `environment` may exist, by the beacon: the beacon of a store that holds a document
+/// (version above 0) lists all of its environments, so a name it lacks is answered `404`
+/// without a Workers KV read (a flood of made-up names would otherwise be a flood of reads).
+/// Without such a beacon (none yet, or a store never written, as where snapshots are put into
+/// KV by hand) every name may exist and KV decides.
+pub fn lists(beacon: Option<&Beacon>, environment: &str) -> bool {
+    beacon
+        .filter(|b| b.version > 0)
+        .is_none_or(|b| b.environments.contains_key(environment))
+}
+
+/// [`lists`] with this isolate's beacon, brought up to date first (at most once an interval,
+/// as for every request: an environment added since is found, and a flood of made-up names
+/// costs no more beacons than any other requests, and no KV reads).
+pub async fn listed(env: &Env, location: &Location, environment: &str, now: f64) -> bool {
+    lists(beacon(env, location, now).await.as_ref(), environment)
+}
+
 /// The location-wide copy of a snapshot at one revision (immutable, so kept an hour): the
 /// isolates of a location fetch a new snapshot from the relay once between them.
 fn snapshot_cache_key(env: &Env, key: &SnapshotKey, revision: u64) -> String {
@@ -267,6 +285,21 @@ pub async fn changes(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_beacon_of_a_written_store_lists_the_environments() {
+        let mut b = Beacon::default();
+        assert!(lists(None, "anything"), "no beacon: KV decides");
+        assert!(
+            lists(Some(&b), "anything"),
+            "a store never written: KV decides"
+        );
+        b.version = 3;
+        b.environments
+            .insert("production".into(), Default::default());
+        assert!(lists(Some(&b), "production"));
+        assert!(!lists(Some(&b), "staging"));
+    }
 
     #[test]
     fn one_ask_an_interval_and_one_at_a_time() {

@@ -6,8 +6,14 @@
 //! evaluation request must present one of its keys, and each key may be limited to some
 //! environments: `[{"name": "web", "sha256": "<hex>", "environments": ["production"]}]`
 //! (`environments` absent: all). Keys are stored hashed and compared in constant time, like
-//! admin tokens ([`crate::auth`]). They are client-side keys: they decide who may read which
-//! environment's flags, not who may change them.
+//! admin tokens ([`crate::auth`]). They decide who may read which environment's flags, never
+//! who may change them.
+//!
+//! A key has a kind, as LaunchDarkly's SDK keys do: `"kind": "client"` (the default, for keys
+//! that ship in a browser or an app) sees only the flags marked `clientSide`, exactly as a
+//! caller without a key does; `"kind": "server"` (for backends, kept secret) sees every flag.
+//! The safe side is the default: a key whose entry names no kind, or any kind but `server`
+//! (a typo), can never reveal a server-only flag.
 //!
 //! A request presents its key as `X-API-Key: <key>` or `Authorization: Bearer <key>` (the two
 //! OFREP security schemes), or, for `GET` routes only, as `?key=<key>` (a browser's
@@ -24,6 +30,18 @@ struct Entry {
     sha256: String,
     #[serde(default)]
     environments: Option<Vec<String>>,
+    /// `client` (the default) or `server`.
+    #[serde(default)]
+    kind: Option<String>,
+}
+
+/// What a caller may see: only the `clientSide` flags, or every flag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Audience {
+    /// No key, or a client key: the public (client-side) snapshot.
+    Client,
+    /// A server key: the full snapshot.
+    Server,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +50,7 @@ struct Key {
     name: String,
     /// `None`: every environment.
     environments: Option<Vec<String>>,
+    audience: Audience,
 }
 
 /// The configured keys; empty means the evaluation routes are public.
@@ -56,7 +75,9 @@ impl EvaluationKeys {
             return Ok(EvaluationKeys::default());
         };
         let entries: Vec<Entry> = serde_json::from_str(text).map_err(|e| {
-            format!("EVALUATION_KEYS is not a JSON list of {{name, sha256, environments?}}: {e}")
+            format!(
+                "EVALUATION_KEYS is not a JSON list of {{name, sha256, environments?, kind?}}: {e}"
+            )
         })?;
         let mut keys = Vec::with_capacity(entries.len());
         for e in entries {
@@ -66,10 +87,16 @@ impl EvaluationKeys {
                     e.name
                 )
             })?;
+            // Anything but `server` is a client key: a typo can never reveal a server flag.
+            let audience = match e.kind.as_deref() {
+                Some("server") => Audience::Server,
+                _ => Audience::Client,
+            };
             keys.push(Key {
                 hash,
                 name: e.name,
                 environments: e.environments,
+                audience,
             });
         }
         Ok(EvaluationKeys { keys })
@@ -80,11 +107,15 @@ impl EvaluationKeys {
         !self.keys.is_empty()
     }
 
-    /// The name of the key that may read `environment`, or why not. Always `Ok("")` when no
-    /// keys are configured.
-    pub fn check(&self, presented: Option<&str>, environment: &str) -> Result<&str, KeyDenied> {
+    /// The name and audience of the key that may read `environment`, or why not. Always
+    /// `Ok(("", Client))` when no keys are configured.
+    pub fn check(
+        &self,
+        presented: Option<&str>,
+        environment: &str,
+    ) -> Result<(&str, Audience), KeyDenied> {
         if !self.required() {
-            return Ok("");
+            return Ok(("", Audience::Client));
         }
         let key = presented
             .and_then(|k| find(&self.keys, k.trim(), |k| &k.hash))
@@ -96,7 +127,7 @@ impl EvaluationKeys {
                     environment: environment.to_string(),
                 })
             }
-            _ => Ok(&key.name),
+            _ => Ok((&key.name, key.audience)),
         }
     }
 }
@@ -121,9 +152,10 @@ mod tests {
 
     fn keys() -> EvaluationKeys {
         EvaluationKeys::parse(Some(&format!(
-            r#"[{{"name":"web","sha256":"{}","environments":["production"]}},{{"name":"ops","sha256":"{}"}}]"#,
+            r#"[{{"name":"web","sha256":"{}","environments":["production"]}},{{"name":"ops","sha256":"{}","kind":"server"}},{{"name":"app","sha256":"{}","kind":"client"}}]"#,
             token_hash("web-key"),
-            token_hash("ops-key").to_uppercase()
+            token_hash("ops-key").to_uppercase(),
+            token_hash("app-key")
         )))
         .unwrap()
     }
@@ -132,14 +164,17 @@ mod tests {
     fn no_secret_means_public() {
         let none = EvaluationKeys::parse(None).unwrap();
         assert!(!none.required());
-        assert_eq!(none.check(None, "production"), Ok(""));
+        assert_eq!(none.check(None, "production"), Ok(("", Audience::Client)));
         assert_eq!(EvaluationKeys::parse(Some("  ")).unwrap(), none);
     }
 
     #[test]
     fn keys_are_checked_per_environment() {
         let k = keys();
-        assert_eq!(k.check(Some("web-key"), "production"), Ok("web"));
+        assert_eq!(
+            k.check(Some("web-key"), "production"),
+            Ok(("web", Audience::Client))
+        );
         assert_eq!(
             k.check(Some("web-key"), "staging"),
             Err(KeyDenied::Forbidden {
@@ -147,7 +182,10 @@ mod tests {
                 environment: "staging".into()
             })
         );
-        assert_eq!(k.check(Some("ops-key"), "staging"), Ok("ops"));
+        assert_eq!(
+            k.check(Some("ops-key"), "staging"),
+            Ok(("ops", Audience::Server))
+        );
         assert_eq!(
             k.check(Some("nope"), "production"),
             Err(KeyDenied::Unauthenticated)
@@ -157,6 +195,32 @@ mod tests {
             Err(KeyDenied::Unauthenticated)
         );
         assert_eq!(k.check(None, "production"), Err(KeyDenied::Unauthenticated));
+    }
+
+    #[test]
+    fn only_server_keys_see_server_flags_and_client_is_the_default() {
+        let k = keys();
+        for (key, audience) in [
+            ("web-key", Audience::Client),
+            ("app-key", Audience::Client),
+            ("ops-key", Audience::Server),
+        ] {
+            assert_eq!(
+                k.check(Some(key), "production").map(|(_, a)| a),
+                Ok(audience),
+                "{key}"
+            );
+        }
+        let wrong_kind = format!(
+            r#"[{{"name":"x","sha256":"{}","kind":"Server"}}]"#,
+            token_hash("x")
+        );
+        let wrong = EvaluationKeys::parse(Some(&wrong_kind)).unwrap();
+        assert_eq!(
+            wrong.check(Some("x"), "production").map(|(_, a)| a),
+            Ok(Audience::Client),
+            "kinds are exact, and a wrong one is the safe one"
+        );
     }
 
     #[test]

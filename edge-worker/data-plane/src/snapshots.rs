@@ -1,5 +1,6 @@
-//! Each environment's snapshots in this isolate: the full one the edge evaluates, and the public
-//! (client-side) one it serves to browsers.
+//! Each environment's snapshots in this isolate: the full one the edge evaluates for server keys
+//! and edge gating, and the public (client-side) one it serves to browsers and evaluates for
+//! everyone else, so that a flag without `clientSide` never reaches a caller who may not see it.
 //!
 //! A snapshot is replaced only by one with a newer revision, whatever answers first or from
 //! where: a relay, the location cache, or a Workers KV read that is a minute stale. Every
@@ -43,11 +44,15 @@ pub struct Full {
     pub overrides: Vec<String>,
 }
 
-/// The public snapshot's bytes, served as they are.
+/// The public snapshot: its bytes, served as they are, and the same decoded with the overrides
+/// applied, which client callers are evaluated on (it holds exactly the `clientSide` flags and
+/// what they use, and client-side flags may only require client-side ones, so it answers them
+/// as the full snapshot does).
 #[derive(Clone, Debug)]
 pub struct Public {
     pub bytes: Rc<Vec<u8>>,
     pub etag: String,
+    pub snapshot: Rc<Snapshot>,
 }
 
 /// What a slot holds: one kind of snapshot or the other (one store for both, so the code that
@@ -185,13 +190,19 @@ pub fn apply_overrides(
     notes
 }
 
-fn full_of(env: &Env, bytes: &[u8]) -> Result<(Held, u64), String> {
+/// Decodes a snapshot and applies the deployment's overrides to it.
+fn decoded(env: &Env, bytes: &[u8]) -> Result<(Snapshot, Vec<String>), String> {
     let mut snapshot =
         Snapshot::decode(bytes).map_err(|e| format!("a snapshot that does not decode: {e}"))?;
-    let revision = snapshot.version();
     let overrides = apply_overrides(&mut snapshot, config::get(env).all_off, |name| {
         config::variable(env, name)
     });
+    Ok((snapshot, overrides))
+}
+
+fn full_of(env: &Env, bytes: &[u8]) -> Result<(Held, u64), String> {
+    let (snapshot, overrides) = decoded(env, bytes)?;
+    let revision = snapshot.version();
     let full = Full {
         snapshot: Rc::new(snapshot),
         overrides,
@@ -199,15 +210,15 @@ fn full_of(env: &Env, bytes: &[u8]) -> Result<(Held, u64), String> {
     Ok((Held::Full(full), revision))
 }
 
-fn public_of(bytes: Vec<u8>) -> Result<(Held, u64), String> {
-    let revision = Snapshot::decode(&bytes)
-        .map_err(|e| format!("a snapshot that does not decode: {e}"))?
-        .version();
+fn public_of(env: &Env, bytes: Vec<u8>) -> Result<(Held, u64), String> {
+    let (snapshot, _) = decoded(env, &bytes)?;
+    let revision = snapshot.version();
     let etag = format!("\"{revision}-{}\"", content_hash(&bytes));
     Ok((
         Held::Public(Public {
             bytes: Rc::new(bytes),
             etag,
+            snapshot: Rc::new(snapshot),
         }),
         revision,
     ))
@@ -226,6 +237,9 @@ async fn refresh(
     let slots = &SLOTS;
     let name = key.to_string();
     let beacon = freshness::beacon(env, location, now).await;
+    if !freshness::lists(beacon.as_ref(), &key.environment) {
+        return None;
+    }
     let wanted = beacon.as_ref().and_then(|b| b.key(key)).map(|p| p.revision);
     let held = slots.with(|s| s.borrow().revision(&name));
     let mut problem = None;
@@ -305,7 +319,7 @@ pub async fn public(
     now: f64,
 ) -> Option<Slot<Public>> {
     let key = SnapshotKey::new(Kind::Public, environment);
-    let slot = refresh(env, location, &key, now, &public_of).await?;
+    let slot = refresh(env, location, &key, now, &|bytes| public_of(env, bytes)).await?;
     match slot.value {
         Held::Public(value) => Some(Slot {
             value,

@@ -31,6 +31,13 @@ pub mod relay {
 /// The writer's path a relay pulls its whole state from when it starts empty.
 pub const RELAY_STATE: &str = "/internal/relay-state";
 
+/// On a forwarded admin request: the data plane refused its token (the store counts and audits
+/// the failed sign-in and answers `401`, or `429` past the limit).
+pub const DENIED: &str = "X-Burgee-Denied";
+/// On every forwarded admin request: the client's address (`CF-Connecting-IP`), which failed
+/// sign-ins are counted by.
+pub const CLIENT_ADDRESS: &str = "X-Burgee-Client-Address";
+
 /// The Durable Object location hints the relays can be placed at.
 pub const REGIONS: &[&str] = &[
     "wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me",

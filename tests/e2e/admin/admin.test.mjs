@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, appUrl, closeAll, eventually, example, importDocument, launch, ofrep, record, shot, signIn, tokens, version, watchedPage } from "./harness.mjs";
+import { api, appUrl, closeAll, eventually, example, importDocument, launch, ofrep, record, shot, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -50,6 +50,17 @@ async function saved(p) {
   await p.locator(".notice.success").last().waitFor();
   return p.locator(".notice.success").last().innerText();
 }
+
+test("the app's pages carry a Content-Security-Policy, nosniff and no Referer", async () => {
+  for (const path of ["/admin/", "/admin/flags/some-deep-link"]) {
+    const r = await fetch(`${worker}${path}`);
+    await r.text();
+    const csp = r.headers.get("content-security-policy") ?? "";
+    assert.ok(csp.includes("frame-ancestors 'none'") && csp.includes("script-src 'self' 'wasm-unsafe-eval'"), `${path}: CSP ${csp}`);
+    assert.equal(r.headers.get("x-content-type-options"), "nosniff", path);
+    assert.equal(r.headers.get("referrer-policy"), "no-referrer", path);
+  }
+});
 
 test("sign in: a wrong token is refused, a good one shows the flags", async () => {
   await page.goto(app.url);

@@ -90,7 +90,9 @@ export async function ofrep(key, context) {
   for (let attempt = 0; ; attempt++) {
     const r = await fetch(`${worker}/ofrep/v1/evaluate/flags/${key}`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
+      // A server key (`cargo xtask admin` configures it): the flags the tests create are not
+      // client-side, and only server keys see those.
+      headers: { "content-type": "application/json", "x-api-key": process.env.BURGEE_EVALUATION_KEY ?? "" },
       body: JSON.stringify({ context }),
     });
     if (r.status === 429 && attempt < 2) {
@@ -120,7 +122,7 @@ export async function eventually(check, ms = 15000, what = "condition") {
 export async function appUrl() {
   const r = await fetch(`${worker}/admin/`);
   const html = r.ok ? await r.text() : "";
-  if (!html.includes("burgee_admin_ui.js")) {
+  if (!html.includes("boot.js")) {
     throw new Error(`the worker does not serve the app at /admin/ (${r.status}): build admin-ui/dist first`);
   }
   return { url: `${worker}/admin/`, close: async () => {} };

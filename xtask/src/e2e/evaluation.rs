@@ -5,7 +5,9 @@
 //! One worker serves the example document under its own environment names and each corpus file
 //! under `c<file>-<env>`, seeded into KV before it starts, with a 1 s snapshot TTL (so the stale
 //! check does not wait long), `FF_SMS_CAMPAIGNS=false`, and `now` overrides allowed (corpus
-//! cases carry their own evaluation time).
+//! cases carry their own evaluation time). Every flag is asked for, so every request presents a
+//! server key ([`KEY`]; clients see only the `clientSide` flags, which the `leaks` and `access`
+//! suites check), and `/health` is asked with an admin token (its details are the admin's).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -15,10 +17,15 @@ use burgee_tests::{check, eval_files};
 use serde_json::{Value, json};
 
 use super::{Check, encode, expect, expect_error, expect_json, run_checks};
+use crate::admin_api::{admin_vars, token_hash};
 use crate::http;
 use crate::seed::{self, KvEntry};
 use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
 use crate::{Failed, Result, root};
+
+/// The server key every evaluation request presents, and the admin token `/health` is asked with.
+const KEY: &str = "sk-evaluation-5e21";
+const ADMIN: &str = "admin-evaluation-d03c";
 
 pub struct Fixture {
     addr: SocketAddr,
@@ -38,7 +45,7 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         ofrep_environment,
     ),
     (
-        "OFREP single: 404 for an unknown flag, 400 for bad bodies",
+        "OFREP single: 404 for an unknown flag, 400 for bad bodies, 413 for one over 64 KiB",
         ofrep_single_errors,
     ),
     (
@@ -103,7 +110,15 @@ pub fn run() -> Result {
             ("SNAPSHOT_TTL_SECONDS".into(), "1".into()),
             ("FF_SMS_CAMPAIGNS".into(), "false".into()),
             ("ALLOW_NOW_OVERRIDE".into(), "true".into()),
-        ],
+            (
+                "EVALUATION_KEYS".into(),
+                json!([{"name": "backend", "sha256": token_hash(KEY), "kind": "server"}])
+                    .to_string(),
+            ),
+        ]
+        .into_iter()
+        .chain(admin_vars("evaluation", ADMIN))
+        .collect(),
     };
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;
@@ -123,13 +138,25 @@ fn post(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Result<http::Response> {
-    let mut all = vec![("Content-Type", "application/json")];
+    let mut all = vec![("Content-Type", "application/json"), ("X-API-Key", KEY)];
     all.extend_from_slice(headers);
     http::request(addr, "POST", path, &all, Some(body.as_bytes()))
 }
 
+/// `GET path` with the server key, or for `/health` with the admin token, and `headers`.
+fn get(addr: SocketAddr, path: &str, headers: &[(&str, &str)]) -> Result<http::Response> {
+    let admin = format!("Bearer {ADMIN}");
+    let mut all = if path.ends_with("/health") {
+        vec![("Authorization", admin.as_str())]
+    } else {
+        vec![("X-API-Key", KEY)]
+    };
+    all.extend_from_slice(headers);
+    http::request(addr, "GET", path, &all, None)
+}
+
 fn health(f: &Fixture) -> Result {
-    let body = expect_json(&http::get(f.addr, "/health")?, 200)?;
+    let body = expect_json(&get(f.addr, "/health", &[])?, 200)?;
     let snapshot = &body["snapshots"][0];
     expect(
         body["status"] == "ok"
@@ -140,7 +167,7 @@ fn health(f: &Fixture) -> Result {
             && snapshot["ageSeconds"].as_f64().is_some_and(|a| a < 600.0),
         || format!("health {body}"),
     )?;
-    let alias = expect_json(&http::get(f.addr, "/feature-flags/health")?, 200)?;
+    let alias = expect_json(&get(f.addr, "/feature-flags/health", &[])?, 200)?;
     expect(alias["status"] == "ok", || {
         format!("/feature-flags/health {alias}")
     })
@@ -239,9 +266,7 @@ fn ofrep_single_errors(f: &Fixture) -> Result {
         &[],
         &huge,
     )?;
-    expect(r.status == 400, || {
-        format!("oversized body: status {}", r.status)
-    })
+    expect_error(&r, 413, "payload_too_large")
 }
 
 fn ofrep_bulk(f: &Fixture) -> Result {
@@ -323,7 +348,7 @@ fn override_variable(f: &Fixture) -> Result {
     expect(body["value"] == false && body["reason"] == "STATIC", || {
         format!("{body}")
     })?;
-    let health = expect_json(&http::get(f.addr, "/health")?, 200)?;
+    let health = expect_json(&get(f.addr, "/health", &[])?, 200)?;
     let notes = health["snapshots"][0]["overrides"].to_string();
     expect(notes.contains("FF_SMS_CAMPAIGNS"), || {
         format!("health does not report the override: {health}")
@@ -332,7 +357,7 @@ fn override_variable(f: &Fixture) -> Result {
 
 fn rest(f: &Fixture) -> Result {
     let all = expect_json(
-        &http::get(f.addr, "/feature-flags?userId=user-1&role=admin")?,
+        &get(f.addr, "/feature-flags?userId=user-1&role=admin", &[])?,
         200,
     )?;
     expect(
@@ -343,9 +368,10 @@ fn rest(f: &Fixture) -> Result {
         || format!("{all}"),
     )?;
     let one = expect_json(
-        &http::get(
+        &get(
             f.addr,
             "/feature-flags/outbound_calling?userId=u&role=admin",
+            &[],
         )?,
         200,
     )?;
@@ -354,7 +380,7 @@ fn rest(f: &Fixture) -> Result {
         || format!("{one}"),
     )?;
     let missing = expect_json(
-        &http::get(f.addr, "/feature-flags/nope?userId=u&default=false")?,
+        &get(f.addr, "/feature-flags/nope?userId=u&default=false", &[])?,
         404,
     )?;
     expect(
@@ -363,9 +389,10 @@ fn rest(f: &Fixture) -> Result {
             && missing["value"] == false,
         || format!("unknown flag: {missing}"),
     )?;
-    let r = http::get(
+    let r = get(
         f.addr,
         "/feature-flags/outbound_calling?now=2026-01-01T00:00:00Z",
+        &[],
     )?;
     expect(r.status == 200, || {
         format!("now override allowed here: {}", r.text())
@@ -373,7 +400,7 @@ fn rest(f: &Fixture) -> Result {
 }
 
 fn snapshot_route(f: &Fixture) -> Result {
-    let r = http::get(f.addr, "/v1/snapshot/production")?;
+    let r = get(f.addr, "/v1/snapshot/production", &[])?;
     expect(
         r.status == 200 && r.header("content-type") == Some("application/octet-stream"),
         || format!("{} {:?}", r.status, r.headers),
@@ -390,21 +417,19 @@ fn snapshot_route(f: &Fixture) -> Result {
     let etag = r.header("etag").unwrap_or_default().to_string();
     expect(
         r.header("cache-control")
-            .is_some_and(|c| c.starts_with("public, max-age=")),
+            .is_some_and(|c| c.starts_with("private, max-age=")),
         || format!("cache headers {:?}", r.header("cache-control")),
     )?;
-    let again = http::request(
+    let again = get(
         f.addr,
-        "GET",
         "/v1/snapshot/production",
         &[("If-None-Match", &etag)],
-        None,
     )?;
     expect(again.status == 304, || {
         format!("revalidation {}", again.status)
     })?;
     expect_error(
-        &http::get(f.addr, "/v1/snapshot/nowhere")?,
+        &get(f.addr, "/v1/snapshot/nowhere", &[])?,
         404,
         "no_snapshot",
     )
@@ -420,13 +445,7 @@ fn fail_closed(f: &Fixture) -> Result {
         )?;
         let body = expect_json(&r, 500)?;
         expect(body["errorCode"] == "GENERAL", || format!("{env}: {body}"))?;
-        let health = http::request(
-            f.addr,
-            "GET",
-            "/health",
-            &[("X-Burgee-Environment", env)],
-            None,
-        )?;
+        let health = get(f.addr, "/health", &[("X-Burgee-Environment", env)])?;
         let body = expect_json(&health, 503)?;
         expect(body["status"] == "unavailable", || {
             format!("{env} health {body}")
@@ -454,7 +473,7 @@ fn corpus(f: &Fixture) -> Result {
             if let Some(t) = &case.value_type {
                 path.push_str(&format!("&type={t}"));
             }
-            let result = http::get(f.addr, &path).and_then(|r| {
+            let result = get(f.addr, &path, &[]).and_then(|r| {
                 if r.status != 200 && r.status != 404 {
                     return Err(Failed(format!("status {}: {}", r.status, r.text())));
                 }
@@ -478,7 +497,7 @@ fn corpus(f: &Fixture) -> Result {
 }
 
 fn ofrep_provider(f: &Fixture) -> Result {
-    super::ofrep_provider(f.addr, None)
+    super::ofrep_provider(f.addr, Some(KEY))
 }
 
 fn stale(f: &Fixture) -> Result {
@@ -504,13 +523,7 @@ fn stale(f: &Fixture) -> Result {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         std::thread::sleep(Duration::from_millis(500));
-        let health = http::request(
-            f.addr,
-            "GET",
-            "/health",
-            &[("X-Burgee-Environment", "staging")],
-            None,
-        )?;
+        let health = get(f.addr, "/health", &[("X-Burgee-Environment", "staging")])?;
         let body: Value = health.json()?;
         if body["status"] == "degraded" {
             expect(

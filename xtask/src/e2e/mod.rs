@@ -14,6 +14,7 @@ mod basics;
 mod evaluation;
 mod gating;
 mod gating_attacks;
+mod leaks;
 mod origin;
 mod publication;
 mod selfhosted;
@@ -55,6 +56,7 @@ pub fn run() -> Result {
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
         ("evaluation keys and rate limit", access::run),
+        ("leak scan (server-only flags)", leaks::run),
         (
             "publication (faults, freshness, streams, limits)",
             publication::run,

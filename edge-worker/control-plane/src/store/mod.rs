@@ -14,6 +14,7 @@ pub mod commit;
 mod publishing;
 pub mod read;
 pub mod rows;
+pub mod sign_in;
 pub mod sql;
 pub mod write;
 
@@ -65,6 +66,8 @@ pub struct Inner {
     faults: RefCell<Option<Rc<RefCell<StrictKv>>>>,
     publishing: Cell<bool>,
     again: Cell<bool>,
+    /// Recent failed admin sign-ins by client address (the data plane reports them).
+    sign_ins: RefCell<sign_in::Failures>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -121,6 +124,7 @@ impl DurableObject for FlagStore {
             faults: RefCell::new(None),
             publishing: Cell::new(false),
             again: Cell::new(false),
+            sign_ins: RefCell::new(sign_in::Failures::default()),
         });
         inner.load_relays();
         FlagStore { state, inner }
@@ -219,6 +223,12 @@ impl Inner {
         if method == "GET" && path.starts_with(internal::RELAY_STATE) {
             return (self.relay_pull(&path, &url), false);
         }
+        if let Some(address) = header(&req, internal::CLIENT_ADDRESS) {
+            let denied = header(&req, internal::DENIED);
+            if let Some(refusal) = self.sign_in(&address, denied.as_deref(), &method, &path) {
+                return (refusal.map(Out::Json), false);
+            }
+        }
         let route = match Route::parse(&method, &path) {
             Ok(route) => route,
             Err(Miss::NotAdmin) => {
@@ -293,6 +303,10 @@ impl Inner {
             RouteId::Version => read::version(&rows, route.param(), keep),
             RouteId::Diff => read::diff(&rows, version, query, keep),
             RouteId::Audit => read::audit(&rows, caller.role, query),
+            RouteId::Whoami => Answer::ok(&burgee_api::Identity {
+                name: caller.actor.clone(),
+                role: caller.role,
+            }),
             RouteId::Validate => read::validate(body),
             RouteId::Evaluate => {
                 let mut cache = self.compiled.borrow_mut();
@@ -375,6 +389,60 @@ impl Inner {
 
     /// `PUT /api/v1/test/faults`: where `ALLOW_FAULT_INJECTION` is true, KV writes go through
     /// the strict double with this plan (`{}`: the rate limit only; `null`: off).
+    /// The refusal of a forwarded admin request from `address`: `429` with `Retry-After` while
+    /// the address is throttled, else what the data plane decided (`denied`): `401` for a
+    /// token it does not know, counted and audited ([`sign_in`]), or `403` with its message;
+    /// `None` lets the request through.
+    fn sign_in(
+        &self,
+        address: &str,
+        denied: Option<&str>,
+        method: &str,
+        path: &str,
+    ) -> Option<std::result::Result<Answer, ApiError>> {
+        let now_ms = now();
+        if let Some(seconds) = self.sign_ins.borrow_mut().wait(address, now_ms) {
+            let refusal = ApiError::new(
+                Code::RateLimited,
+                "too many failed admin sign-ins from this address; try again later",
+            );
+            return Some(Ok(
+                Answer::error(&refusal).header("Retry-After", seconds.to_string())
+            ));
+        }
+        match denied? {
+            "unauthenticated" => {}
+            message => {
+                return Some(Ok(Answer::error(&ApiError::new(
+                    Code::Forbidden,
+                    message.to_string(),
+                ))));
+            }
+        }
+        self.sign_ins.borrow_mut().record(address, now_ms);
+        let version = self.current().map_or(0, |(v, _)| v);
+        let summary = format!("failed admin sign-in from {address} ({method} {path})");
+        let at = burgee_core::time::format_rfc3339(now_ms as i64);
+        if let Err(e) = self.rows().audit_event(
+            &at,
+            "anonymous",
+            "sign-in-failed",
+            "admin",
+            version,
+            &summary,
+        ) {
+            return Some(Err(internal_error(e)));
+        }
+        let refusal = ApiError::new(
+            Code::Unauthenticated,
+            "send Authorization: Bearer <token> with a valid admin token",
+        );
+        Some(Ok(Answer::error(&refusal).header(
+            "WWW-Authenticate",
+            "Bearer realm=\"burgee\"".into(),
+        )))
+    }
+
     fn set_faults(&self, body: &[u8]) -> std::result::Result<Answer, ApiError> {
         if self.variable(bindings::ALLOW_FAULT_INJECTION).as_deref() != Some("true") {
             return Err(ApiError::new(Code::NotFound, "fault injection is off"));

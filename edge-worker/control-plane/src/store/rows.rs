@@ -334,6 +334,31 @@ impl<'s, S: Sql> Rows<'s, S> {
         Ok(())
     }
 
+    /// An audit entry that is no write (a failed sign-in): concerns no flag.
+    pub fn audit_event(
+        &self,
+        at: &str,
+        actor: &str,
+        action: &str,
+        target: &str,
+        version: u64,
+        summary: &str,
+    ) -> StoreResult<()> {
+        self.run(
+            "INSERT INTO audit (at, actor, action, target, version, summary, flags) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            &[
+                at.into(),
+                actor.into(),
+                action.into(),
+                target.into(),
+                version.into(),
+                summary.into(),
+                "[]".into(),
+            ],
+        )
+        .map(|_| ())
+    }
+
     /// Stores one accepted write: its version, the changed entries, the audit entry and the
     /// change log; trims what the history no longer keeps.
     pub fn commit(&self, c: &Commit<'_>) -> StoreResult<()> {

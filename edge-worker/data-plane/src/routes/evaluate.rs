@@ -3,6 +3,10 @@
 //! The environment is the path prefix `/env/{env}/…` when present, else the
 //! `X-Burgee-Environment` header, else `ENVIRONMENT_DEFAULT`. Bodies and statuses come from
 //! [`crate::ofrep`]; this module only reads the request and writes the response.
+//!
+//! Callers without a server key are evaluated on the public snapshot, which holds only the
+//! `clientSide` flags: a server-only flag does not exist for them (`FLAG_NOT_FOUND`), so its
+//! values, variants and rules never leave the edge ([`crate::keys`]).
 
 use std::rc::Rc;
 
@@ -13,10 +17,12 @@ use burgee_edge_shared::query::query_pairs;
 use serde_json::{Map, Value};
 use worker::{Env, Headers, Request, Response, Result};
 
+use super::body;
 use super::dispatch::Matched;
 use super::{cors, error};
 use crate::config::{self, Config};
 use crate::freshness::Location;
+use crate::keys::Audience;
 use crate::ofrep::{self, Reply};
 use crate::snapshots;
 
@@ -52,12 +58,34 @@ pub fn environment(
     }
 }
 
-/// The snapshot of `environment`, brought up to date with the store first.
-pub async fn snapshot(req: &Request, env: &Env, environment: &str) -> Option<Rc<Snapshot>> {
+/// The snapshot `audience` evaluates `environment` on, brought up to date with the store
+/// first: the full one for server keys, the public one for everyone else.
+pub async fn snapshot(
+    req: &Request,
+    env: &Env,
+    environment: &str,
+    audience: Audience,
+) -> Option<Rc<Snapshot>> {
     let location = Location::of(req);
-    snapshots::full(env, &location, environment, now())
-        .await
-        .map(|slot| slot.value.snapshot)
+    match audience {
+        Audience::Server => snapshots::full(env, &location, environment, now())
+            .await
+            .map(|slot| slot.value.snapshot),
+        Audience::Client => snapshots::public(env, &location, environment, now())
+            .await
+            .map(|slot| slot.value.snapshot),
+    }
+}
+
+/// The `413` for an OFREP body over [`ofrep::MAX_BODY_BYTES`] (the admin API's error shape).
+fn too_large() -> Result<Response> {
+    reply(Reply {
+        status: 413,
+        body: r#"{"error":{"code":"payload_too_large","message":"evaluation bodies are limited to 64 KiB"}}"#
+            .into(),
+        etag: None,
+        retry_after: None,
+    })
 }
 
 fn reply(reply: Reply) -> Result<Response> {
@@ -81,13 +109,21 @@ fn reply(reply: Reply) -> Result<Response> {
 }
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags/{key}`
-pub async fn ofrep_one(mut req: Request, env: &Env, key: &str, m: &Matched) -> Result<Response> {
+pub async fn ofrep_one(
+    req: Request,
+    env: &Env,
+    key: &str,
+    m: &Matched,
+    audience: Audience,
+) -> Result<Response> {
     let environment = match environment(&req, m.environment.as_deref(), &config::get(env)) {
         Ok(e) => e,
         Err(response) => return cors::allow(response?),
     };
-    let body = req.bytes().await.unwrap_or_default();
-    let snapshot = snapshot(&req, env, &environment).await;
+    let Some(body) = body::read(&req, ofrep::MAX_BODY_BYTES).await else {
+        return too_large();
+    };
+    let snapshot = snapshot(&req, env, &environment, audience).await;
     reply(ofrep::evaluate_one(
         snapshot.as_deref(),
         key,
@@ -97,14 +133,21 @@ pub async fn ofrep_one(mut req: Request, env: &Env, key: &str, m: &Matched) -> R
 }
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags`
-pub async fn ofrep_bulk(mut req: Request, env: &Env, m: &Matched) -> Result<Response> {
+pub async fn ofrep_bulk(
+    req: Request,
+    env: &Env,
+    m: &Matched,
+    audience: Audience,
+) -> Result<Response> {
     let environment = match environment(&req, m.environment.as_deref(), &config::get(env)) {
         Ok(e) => e,
         Err(response) => return cors::allow(response?),
     };
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
-    let body = req.bytes().await.unwrap_or_default();
-    let snapshot = snapshot(&req, env, &environment).await;
+    let Some(body) = body::read(&req, ofrep::MAX_BODY_BYTES).await else {
+        return too_large();
+    };
+    let snapshot = snapshot(&req, env, &environment, audience).await;
     let stream = format!("/v1/stream/{environment}");
     reply(ofrep::evaluate_bulk(
         snapshot.as_deref(),
@@ -203,11 +246,12 @@ async fn rest_setup(
     req: &Request,
     env: &Env,
     m: &Matched,
+    audience: Audience,
 ) -> std::result::Result<Setup, Result<Response>> {
     let environment = environment(req, m.environment.as_deref(), &config::get(env))?;
     let pairs = query_pairs(&req.inner().url());
     let context = query_context(&pairs).map_err(|why| error(Code::InvalidContext, &why))?;
-    match snapshot(req, env, &environment).await {
+    match snapshot(req, env, &environment, audience).await {
         Some(s) => Ok((environment, context, pairs, s)),
         None => Err(error(
             Code::NoSnapshot,
@@ -218,8 +262,13 @@ async fn rest_setup(
 
 /// `GET [/env/{env}]/feature-flags?userId=…`: every flag for one user, in the core's result
 /// shape with `enabled` for booleans (`ResultFields::REST`).
-pub async fn rest_all(req: Request, env: &Env, m: &Matched) -> Result<Response> {
-    let (environment, context, _, snapshot) = match rest_setup(&req, env, m).await {
+pub async fn rest_all(
+    req: Request,
+    env: &Env,
+    m: &Matched,
+    audience: Audience,
+) -> Result<Response> {
+    let (environment, context, _, snapshot) = match rest_setup(&req, env, m, audience).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
@@ -250,8 +299,14 @@ pub async fn rest_all(req: Request, env: &Env, m: &Matched) -> Result<Response> 
 
 /// `GET [/env/{env}]/feature-flags/{KEY}?userId=…`: one flag for one user (`default`, `type`
 /// and, where allowed, `now` parameters as the CLI has them).
-pub async fn rest_one(req: Request, env: &Env, key: &str, m: &Matched) -> Result<Response> {
-    let (_, context, pairs, snapshot) = match rest_setup(&req, env, m).await {
+pub async fn rest_one(
+    req: Request,
+    env: &Env,
+    key: &str,
+    m: &Matched,
+    audience: Audience,
+) -> Result<Response> {
+    let (_, context, pairs, snapshot) = match rest_setup(&req, env, m, audience).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };

@@ -1,12 +1,15 @@
 //! The admin API's front door: match the route, authenticate the token, check the role and
 //! the body's size, then forward to the project's store (the control plane's single writer).
 //!
-//! Everything is decided here before the store is touched (`401`, `403`, `404`, `405`, `413`),
-//! by the route table of the admin-API contract ([`burgee_api::Route`]), so a refused request
-//! costs the writer nothing. The data plane is the store's only caller and vouches for the
-//! caller with internal headers, which it always overwrites (a client cannot send its own).
+//! Everything is decided here (`401`, `403`, `404`, `405`, `413`), by the route table of the
+//! admin-API contract ([`burgee_api::Route`]), before a body is read. A refused token is still
+//! sent on to the store, without its body, which answers the refusal: the audit log is there,
+//! and so is the one count of failed sign-ins per client address that every isolate shares
+//! (past ten a minute, the store answers that address `429` whatever it sends). The data plane
+//! is the store's only caller and vouches for the caller with internal headers, which it
+//! always overwrites (a client cannot send its own).
 
-use burgee_api::{Code, Identity, Miss, Route, RouteId, body_limit};
+use burgee_api::{Code, Miss, Route, body_limit};
 use burgee_edge_shared::internal;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -74,16 +77,20 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         }
     };
     let authorization = req.headers().get("Authorization").ok().flatten();
+    let headers = Headers::new();
+    let address = req.headers().get("CF-Connecting-IP").ok().flatten();
+    headers.set(
+        internal::CLIENT_ADDRESS,
+        address.as_deref().unwrap_or("unknown"),
+    )?;
+    headers.set(internal::PROJECT, &config.project)?;
+    // A refusal is the store's to answer: it audits failed sign-ins and throttles an address
+    // that makes too many, whatever it sends next (so a guess never learns it was right).
     let caller = match tokens.authorize(authorization.as_deref(), route.id.min_role()) {
         Ok(c) => c,
         Err(Denied::Unauthenticated) => {
-            let mut r = error(
-                Code::Unauthenticated,
-                "send Authorization: Bearer <token> with a valid admin token",
-            )?;
-            r.headers_mut()
-                .set("WWW-Authenticate", "Bearer realm=\"burgee\"")?;
-            return Ok(r);
+            headers.set(internal::DENIED, "unauthenticated")?;
+            return forward(req, env, headers, None).await;
         }
         Err(Denied::Forbidden { needed, has }) => {
             let message = format!(
@@ -91,15 +98,10 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
                 needed.as_str(),
                 has.as_str()
             );
-            return error(Code::Forbidden, &message);
+            headers.set(internal::DENIED, &message)?;
+            return forward(req, env, headers, None).await;
         }
     };
-    if route.id == RouteId::Whoami {
-        return Response::from_json(&Identity {
-            name: caller.name,
-            role: caller.role,
-        });
-    }
     let limit = body_limit(route.id);
     let too_large = || {
         api_error(&burgee_api::ApiError::new(
@@ -125,7 +127,6 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         }
         Some(bytes)
     };
-    let headers = Headers::new();
     for name in ["Content-Type", "If-Match", internal::ENVIRONMENT] {
         if let Ok(Some(value)) = req.headers().get(name) {
             headers.set(name, &value)?;
@@ -133,6 +134,5 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     }
     headers.set(internal::ACTOR, &caller.name)?;
     headers.set(internal::ROLE, caller.role.as_str())?;
-    headers.set(internal::PROJECT, &config.project)?;
     forward(req, env, headers, body).await
 }

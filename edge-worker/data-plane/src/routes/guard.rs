@@ -4,13 +4,14 @@
 //! Refusals are JSON errors with CORS headers (a browser must be able to read them): `401` with
 //! `WWW-Authenticate` for a missing or unknown key, `403` for a key that does not cover the
 //! environment, `429` with `Retry-After` (seconds) past the rate limit. The limit counts per
-//! evaluation key when there is one, else per client IP (`CF-Connecting-IP`).
+//! client IP (`CF-Connecting-IP`) and evaluation key together: a public browser key is shared
+//! by every user of an app, so one abuser of it must not get all of them refused.
 
 use burgee_api::Code;
 use worker::{Env, Method, Request, Response, Result};
 
 use super::{cors, error};
-use crate::keys::{self, KeyDenied};
+use crate::keys::{self, Audience, KeyDenied};
 use burgee_edge_shared::bindings;
 
 use crate::config;
@@ -18,10 +19,16 @@ use crate::config;
 /// Seconds a limited client should wait: the binding's period (`wrangler.toml`).
 const RETRY_AFTER_SECONDS: &str = "10";
 
-/// A request that may go on, and the evaluation key it presented (empty: none).
+/// A request that may go on, the evaluation key it presented (empty: none) and what it may see.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Admitted {
     pub key: String,
+    pub audience: Audience,
+}
+
+/// What the rate limit counts a request against: its client IP and its key, together.
+pub fn limit_key(key_name: &str, ip: Option<&str>) -> String {
+    format!("{key_name}|{}", ip.unwrap_or("unknown"))
 }
 
 /// `Ok` when the request may go on; else the refusal to send.
@@ -55,8 +62,8 @@ pub async fn check(
         query_key.as_deref(),
         req.method() == Method::Get,
     );
-    let name = match keys.check(key, environment) {
-        Ok(name) => name.to_string(),
+    let (name, audience) = match keys.check(key, environment) {
+        Ok((name, audience)) => (name.to_string(), audience),
         Err(KeyDenied::Unauthenticated) => {
             let mut r = error(
                 Code::Unauthenticated,
@@ -74,12 +81,8 @@ pub async fn check(
         }
     };
     if config.rate_limited {
-        let client = if name.is_empty() {
-            let ip = headers.get("CF-Connecting-IP").ok().flatten();
-            format!("ip:{}", ip.as_deref().unwrap_or("unknown"))
-        } else {
-            format!("key:{name}")
-        };
+        let ip = headers.get("CF-Connecting-IP").ok().flatten();
+        let client = limit_key(&name, ip.as_deref());
         let allowed = match env.rate_limiter(bindings::EVALUATION_RATE_LIMIT) {
             Ok(limiter) => within_limit(&limiter, &client).await,
             Err(_) => true,
@@ -93,7 +96,10 @@ pub async fn check(
             return refuse(Ok(r));
         }
     }
-    Ok(Ok(Admitted { key: name }))
+    Ok(Ok(Admitted {
+        key: name,
+        audience,
+    }))
 }
 
 /// Asks the rate limit binding whether `client` may make one more request, calling the
@@ -119,4 +125,21 @@ async fn within_limit(limiter: &worker::RateLimiter, client: &str) -> bool {
 
 fn refuse(response: Result<Response>) -> Result<std::result::Result<Admitted, Response>> {
     cors::allow(response?).map(Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::limit_key;
+
+    #[test]
+    fn the_limit_counts_per_address_and_key() {
+        assert_eq!(limit_key("", Some("1.2.3.4")), "|1.2.3.4");
+        assert_eq!(limit_key("", None), "|unknown");
+        assert_eq!(limit_key("web", Some("1.2.3.4")), "web|1.2.3.4");
+        assert_ne!(
+            limit_key("web", Some("1.2.3.4")),
+            limit_key("web", Some("5.6.7.8")),
+            "two users of one key are counted apart"
+        );
+    }
 }

@@ -7,6 +7,10 @@
 //! lag in seconds), when the last refresh failed, or when no beacon can be had; `unavailable`
 //! (`503`, so load balancers notice) when there is no snapshot at all for the environment
 //! asked: evaluations fail closed.
+//!
+//! Anyone may ask whether the edge serves and at which versions, but the rest (deployment pins,
+//! problems, lags, publication errors) describes the deployment's insides, so it is answered
+//! only to a caller with an admin token (any role, as the admin API checks it).
 
 use burgee_edge_shared::beacon::{Beacon, FRESHNESS_BOUND_MS, publication_lag_ms};
 use serde::Serialize;
@@ -35,8 +39,9 @@ pub struct EnvironmentHealth {
     /// The revision Workers KV holds, when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub published: Option<u64>,
-    /// Seconds since this isolate installed what it serves.
-    pub age_seconds: f64,
+    /// Seconds since this isolate installed what it serves (admins only, as what follows).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<f64>,
     /// How long this isolate has been behind the store, in seconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lag_seconds: Option<f64>,
@@ -47,7 +52,8 @@ pub struct EnvironmentHealth {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub publish_error: Option<String>,
     /// True when the last refresh failed and an older snapshot keeps serving.
-    pub stale: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stale: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
     /// Deployment pins (`FF_*`, `FF_ALL`) in effect.
@@ -94,11 +100,11 @@ fn describe(
         version: slot.revision,
         store: wanted.map(|w| w.revision),
         published: wanted.map(|w| w.published),
-        age_seconds: seconds((now - slot.installed_at).max(0.0)),
+        age_seconds: Some(seconds((now - slot.installed_at).max(0.0))),
         lag_seconds: lag.map(seconds),
         publish_lag_seconds: publish_lag.map(seconds),
         publish_error: wanted.and_then(|w| w.last_error.clone()),
-        stale: slot.problem.is_some(),
+        stale: Some(slot.problem.is_some()),
         problem: slot.problem.clone(),
         overrides: slot.value.overrides.clone(),
     }
@@ -106,7 +112,7 @@ fn describe(
 
 fn behind(e: &EnvironmentHealth) -> bool {
     let over = |s: Option<f64>| s.is_some_and(|s| s * 1000.0 > FRESHNESS_BOUND_MS);
-    e.stale || over(e.lag_seconds) || over(e.publish_lag_seconds)
+    e.stale == Some(true) || over(e.lag_seconds) || over(e.publish_lag_seconds)
 }
 
 /// The report for `environment`, from what this isolate serves and knows of the beacon.
@@ -140,8 +146,24 @@ pub fn health(
     }
 }
 
+/// What `/health` tells a caller without an admin token: the status and the versions.
+pub fn public(mut h: Health) -> Health {
+    h.beacon_problem = None;
+    for s in &mut h.snapshots {
+        s.age_seconds = None;
+        s.lag_seconds = None;
+        s.publish_lag_seconds = None;
+        s.publish_error = None;
+        s.stale = None;
+        s.problem = None;
+        s.overrides.clear();
+    }
+    h
+}
+
 pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
-    let environment = match environment(&req, m.environment.as_deref(), &crate::config::get(env)) {
+    let config = crate::config::get(env);
+    let environment = match environment(&req, m.environment.as_deref(), &config) {
         Ok(e) => e,
         Err(response) => return response,
     };
@@ -161,6 +183,13 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     } else {
         200
     };
+    let authorization = req.headers().get("Authorization").ok().flatten();
+    let admin = config.admin_tokens.as_ref().is_ok_and(|tokens| {
+        tokens
+            .authorize(authorization.as_deref(), crate::auth::Role::Viewer)
+            .is_ok()
+    });
+    let body = if admin { body } else { public(body) };
     let mut response = Response::from_json(&body)?.with_status(status);
     response.headers_mut().set("Cache-Control", "no-store")?;
     Ok(response)
@@ -225,7 +254,7 @@ mod tests {
             ),
             (7, Some(7), Some(7))
         );
-        assert_eq!(h.snapshots[0].age_seconds, 10.0);
+        assert_eq!(h.snapshots[0].age_seconds, Some(10.0));
     }
 
     #[test]
@@ -247,6 +276,33 @@ mod tests {
         );
         assert_eq!(kv_only.status, "degraded", "KV behind is degraded too");
         assert_eq!(kv_only.snapshots[0].lag_seconds, None);
+    }
+
+    #[test]
+    fn the_public_answer_holds_the_status_and_versions_only() {
+        let mut s = slot(7, Some("KV read failed"));
+        s.value.overrides = vec!["FF_ALL=off".into()];
+        let h = health(
+            "prod",
+            &[("prod".to_string(), s)],
+            None,
+            Some("relay down".into()),
+            1.0,
+        );
+        let body = serde_json::to_value(public(h)).unwrap();
+        let text = body.to_string();
+        for internal in [
+            "FF_ALL",
+            "KV read failed",
+            "relay down",
+            "stale",
+            "ageSeconds",
+        ] {
+            assert!(!text.contains(internal), "{internal} in {text}");
+        }
+        assert_eq!(body["status"], "degraded");
+        assert_eq!(body["snapshots"][0]["served"], 7);
+        assert_eq!(body["version"], VERSION);
     }
 
     #[test]

@@ -3,9 +3,12 @@
 //! the admin API's front door ([`forward`]) and edge gating ([`proxy`]).
 //!
 //! Every answer is JSON (the snapshot and stream routes excepted), errors included
-//! ([`error`]). Evaluation routes are public and CORS-enabled ([`cors`]); each also exists under
-//! `/env/{env}/…`, which picks the environment (see [`evaluate::environment`]).
+//! ([`error`]). Evaluation routes are CORS-enabled ([`cors`]); each also exists under
+//! `/env/{env}/…`, which picks the environment (see [`evaluate::environment`]). Before any of
+//! them runs, [`guard`] decides who is asking (and so what they may see), and an environment
+//! the store does not have is answered `404` without reading Workers KV.
 
+mod body;
 mod cors;
 mod dispatch;
 mod error;
@@ -26,6 +29,8 @@ use dispatch::{Matched, Route};
 use worker::{Env, Request, Response, Result};
 
 use crate::config;
+use crate::freshness;
+use crate::keys::Audience;
 
 /// Everything that is not a Burgee route: the origin when edge gating is configured, else a
 /// JSON 404.
@@ -51,14 +56,19 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
             | Route::RestOne { .. }
     );
     let mut key = String::new();
+    let mut audience = Audience::Client;
     if guarded {
         // An invalid environment is the handler's 400; keys are checked for valid ones.
         if let Ok(environment) =
             evaluate::environment(&req, m.environment.as_deref(), &config::get(env))
         {
             match guard::check(&req, env, &environment).await? {
-                Ok(admitted) => key = admitted.key,
+                Ok(admitted) => (key, audience) = (admitted.key, admitted.audience),
                 Err(refusal) => return Ok(refusal),
+            }
+            let location = freshness::Location::of(&req);
+            if !freshness::listed(env, &location, &environment, evaluate::now()).await {
+                return cors::allow(error(Code::EnvironmentNotFound, "no such environment")?);
             }
         }
     }
@@ -69,14 +79,14 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
         Route::Stream => {
             let config = config::get(env);
             match evaluate::environment(&req, m.environment.as_deref(), &config) {
-                Ok(environment) => stream::handle(req, env, &environment, &key).await,
+                Ok(environment) => stream::handle(req, env, &environment, &key, audience).await,
                 Err(response) => cors::allow(response?),
             }
         }
-        Route::OfrepBulk => evaluate::ofrep_bulk(req, env, &m).await,
-        Route::OfrepOne { key } => evaluate::ofrep_one(req, env, key, &m).await,
-        Route::RestAll => evaluate::rest_all(req, env, &m).await,
-        Route::RestOne { key } => evaluate::rest_one(req, env, key, &m).await,
+        Route::OfrepBulk => evaluate::ofrep_bulk(req, env, &m, audience).await,
+        Route::OfrepOne { key } => evaluate::ofrep_one(req, env, key, &m, audience).await,
+        Route::RestAll => evaluate::rest_all(req, env, &m, audience).await,
+        Route::RestOne { key } => evaluate::rest_one(req, env, key, &m, audience).await,
         Route::Preflight => cors::preflight(req),
     }
 }

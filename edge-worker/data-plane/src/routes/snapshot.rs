@@ -3,7 +3,9 @@
 //! It is public, so it is the `clientSide` compilation only: flags whose rules name customers
 //! never leave the edge. The bytes are served as published, brought up to date with the store
 //! first like every evaluation, with a strong `ETag` (revision and hash) and a one-second
-//! cache lifetime, so a client told by the change stream to refetch gets the new bytes.
+//! cache lifetime, so a client told by the change stream to refetch gets the new bytes. Where
+//! evaluation keys are required the answer is `private`: a shared cache must not hand it to a
+//! caller without a key.
 
 use burgee_api::Code;
 use worker::{Env, Headers, Request, Response, Result};
@@ -30,7 +32,16 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     };
     let headers = Headers::new();
     headers.set("ETag", &public.value.etag)?;
-    headers.set("Cache-Control", "public, max-age=1")?;
+    let keyed = config
+        .evaluation_keys
+        .as_ref()
+        .is_ok_and(|keys| keys.required());
+    let cache = if keyed {
+        "private, max-age=1"
+    } else {
+        "public, max-age=1"
+    };
+    headers.set("Cache-Control", cache)?;
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
     if ofrep::matches(if_none_match.as_deref(), &public.value.etag) {
         return cors::allow(Response::empty()?.with_status(304).with_headers(headers));

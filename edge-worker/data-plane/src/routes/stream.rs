@@ -13,11 +13,17 @@
 //! that changed; `changed` is absent when the relay's log no longer reaches back). A comment
 //! every 10 s keeps proxies from closing an idle stream; after ten minutes the stream ends and
 //! the client reconnects.
+//!
+//! A caller without a server key hears only of the flags it may see: those of the public
+//! snapshot before or after the change (so a client-side flag that was deleted is still
+//! named), and no event at all for a change to server-only flags alone.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 
 use burgee_api::Code;
+use burgee_core::Snapshot;
 use futures_util::stream;
 use serde_json::json;
 use worker::{Delay, Env, Headers, Request, Response, Result};
@@ -25,6 +31,8 @@ use worker::{Delay, Env, Headers, Request, Response, Result};
 use super::{cors, error};
 use crate::config;
 use crate::freshness::{self, Location};
+use crate::keys::Audience;
+use crate::snapshots;
 
 /// Ticks (seconds) between keep-alive comments. They also find connections whose client went
 /// away (the write fails and the stream is dropped, giving its place back).
@@ -107,7 +115,30 @@ struct Connection {
     /// noticing gives its place back.
     lifetime: u32,
     started: bool,
+    audience: Audience,
+    /// For a client caller: the public snapshot it last heard of (the flags it may see).
+    seen: Option<Rc<Snapshot>>,
     _place: Place,
+}
+
+/// The flags of `changed` that `before` or `after` holds.
+fn visible(
+    changed: Vec<String>,
+    before: Option<&Snapshot>,
+    after: Option<&Snapshot>,
+) -> Vec<String> {
+    let holds = |s: Option<&Snapshot>, key: &str| s.is_some_and(|s| s.index_of(key).is_some());
+    changed
+        .into_iter()
+        .filter(|key| holds(before, key) || holds(after, key))
+        .collect()
+}
+
+async fn public(env: &Env, location: &Location, environment: &str) -> Option<Rc<Snapshot>> {
+    let now = crate::routes::evaluate::now();
+    snapshots::public(env, location, environment, now)
+        .await
+        .map(|slot| slot.value.snapshot)
 }
 
 fn event(value: &serde_json::Value) -> Vec<u8> {
@@ -115,6 +146,19 @@ fn event(value: &serde_json::Value) -> Vec<u8> {
 }
 
 impl Connection {
+    /// The flags of `changed` this caller may hear of.
+    async fn visible(&mut self, changed: Vec<String>) -> Vec<String> {
+        if self.audience == Audience::Server {
+            return changed;
+        }
+        let after = public(&self.env, &self.location, &self.environment).await;
+        let heard = visible(changed, self.seen.as_deref(), after.as_deref());
+        if after.is_some() {
+            self.seen = after;
+        }
+        heard
+    }
+
     /// The next chunk to send: the greeting, an event, or a keep-alive comment; `None` ends
     /// the stream.
     async fn next(&mut self) -> Option<Vec<u8>> {
@@ -142,10 +186,14 @@ impl Connection {
                 self.announced = version;
                 let mut body = json!({"type": "refetchEvaluation", "etag": format!("\"{version}\""),
                     "version": version, "previous": previous});
-                match changes {
-                    Some(c) if c.complete && c.changed.is_empty() => continue,
-                    Some(c) if c.complete => body["changed"] = json!(c.changed),
-                    _ => {}
+                let changed = match changes {
+                    Some(c) if c.complete => Some(self.visible(c.changed).await),
+                    _ => None,
+                };
+                match changed {
+                    Some(changed) if changed.is_empty() => continue,
+                    Some(changed) => body["changed"] = json!(changed),
+                    None => {}
                 }
                 self.ticks = 0;
                 return Some(event(&body));
@@ -158,7 +206,13 @@ impl Connection {
     }
 }
 
-pub async fn handle(req: Request, env: &Env, environment: &str, key: &str) -> Result<Response> {
+pub async fn handle(
+    req: Request,
+    env: &Env,
+    environment: &str,
+    key: &str,
+    audience: Audience,
+) -> Result<Response> {
     let config = config::get(env);
     let ip = req
         .headers()
@@ -180,6 +234,10 @@ pub async fn handle(req: Request, env: &Env, environment: &str, key: &str) -> Re
     let announced = freshness::beacon(env, &location, now)
         .await
         .map_or(0, |b| b.version);
+    let seen = match audience {
+        Audience::Client => public(env, &location, environment).await,
+        Audience::Server => None,
+    };
     let connection = Connection {
         env: env.clone(),
         location,
@@ -189,6 +247,8 @@ pub async fn handle(req: Request, env: &Env, environment: &str, key: &str) -> Re
         age: 0,
         lifetime: config.stream_lifetime,
         started: false,
+        audience,
+        seen,
         _place: place,
     };
     let body = stream::unfold(connection, |mut c| async move {
@@ -204,6 +264,38 @@ pub async fn handle(req: Request, env: &Env, environment: &str, key: &str) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn snapshot(flags: &[&str]) -> Snapshot {
+        let flags: serde_json::Map<String, serde_json::Value> = flags
+            .iter()
+            .map(|k| {
+                let flag = json!({"kind": "boolean", "variants": {"on": true},
+                    "environments": {"p": {"enabled": true, "defaultServe": {"variant": "on"}}}});
+                (k.to_string(), flag)
+            })
+            .collect();
+        burgee_core::load_value(json!({"environments": ["p"], "flags": flags}))
+            .unwrap()
+            .compile("p")
+            .snapshot
+    }
+
+    #[test]
+    fn clients_hear_of_the_flags_they_may_see_before_or_after() {
+        let before = snapshot(&["a", "gone"]);
+        let after = snapshot(&["a", "new"]);
+        let changed = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            visible(
+                changed(&["a", "gone", "new", "server-only"]),
+                Some(&before),
+                Some(&after)
+            ),
+            changed(&["a", "gone", "new"])
+        );
+        assert!(visible(changed(&["server-only"]), Some(&before), Some(&after)).is_empty());
+        assert!(visible(changed(&["a"]), None, None).is_empty());
+    }
 
     #[test]
     fn caps_per_address_and_key_are_given_back() {

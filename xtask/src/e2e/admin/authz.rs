@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::api::{call, etag, get_ok, state, unchanged};
+use super::api::{call, etag, get_ok, state};
 use super::{ADMIN, BOOLEAN_FLAG, EDITOR, Fixture, SEGMENT, STRING_FLAG, VIEWER};
 use crate::e2e::{expect, expect_error};
 use crate::{Failed, Result};
@@ -139,6 +139,7 @@ pub(super) fn authz_matrix(f: &Fixture) -> Result {
         ("admin", Some(ADMIN), "admin"),
     ];
     let mut cases = 0;
+    let mut failed_sign_ins = 0;
     for (method, path, needed, body) in routes() {
         let body = body.map(|b| b.to_string());
         for (who, token, role) in callers {
@@ -153,6 +154,7 @@ pub(super) fn authz_matrix(f: &Fixture) -> Result {
             let what = format!("{method} {path} as {who}");
             cases += 1;
             if token.is_none() || role.is_empty() {
+                failed_sign_ins += 1;
                 expect_error(&r, 401, "unauthenticated")
                     .map_err(|Failed(w)| Failed(format!("{what}: {w}")))?;
                 expect(r.header("www-authenticate").is_some(), || {
@@ -183,7 +185,32 @@ pub(super) fn authz_matrix(f: &Fixture) -> Result {
         }
     }
     expect(cases == routes().len() * 5, || format!("{cases} cases"))?;
-    unchanged(f.addr, &before, "the authorization matrix")?;
+    // Nothing changed but the audit log, which holds each failed sign-in and nothing else.
+    let (document, _) = state(f.addr)?;
+    expect(document == before.0, || {
+        "the authorization matrix changed the document".into()
+    })?;
+    let audit = get_ok(f.addr, "/api/v1/audit?limit=1000", ADMIN)?;
+    let added: Vec<&Value> = audit["entries"]
+        .as_array()
+        .map(|e| {
+            e.iter()
+                .filter(|e| e["id"].as_u64().is_some_and(|id| id > before.1))
+                .collect()
+        })
+        .unwrap_or_default();
+    expect(
+        added.len() == failed_sign_ins
+            && added.iter().all(|e| {
+                e["action"] == json!("sign-in-failed") && e["actor"] == json!("anonymous")
+            }),
+        || {
+            format!(
+                "{} audit entries for {failed_sign_ins} failed sign-ins: {added:?}",
+                added.len()
+            )
+        },
+    )?;
     let me = get_ok(f.addr, "/api/v1/whoami", EDITOR)?;
     expect(
         me == json!({"name": "eve.editor", "role": "editor"}),

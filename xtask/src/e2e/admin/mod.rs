@@ -11,6 +11,7 @@ mod api;
 mod authz;
 mod bad_inputs;
 mod concurrency;
+mod front_door;
 mod history;
 mod import_export;
 mod propagation;
@@ -125,6 +126,18 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
     (
         "no token, token hash or actor reaches the snapshots or the evaluation routes",
         nothing_secret_published,
+    ),
+    (
+        "an environment the store does not have: 404 environment_not_found on every evaluation route",
+        front_door::unknown_environment,
+    ),
+    (
+        "/health: status and versions for anyone, the details with an admin token",
+        front_door::health_details,
+    ),
+    (
+        "10 failed sign-ins from one address: each audited, then 429 with Retry-After for anything from it",
+        front_door::failed_sign_ins,
     ),
 ];
 

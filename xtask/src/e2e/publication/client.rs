@@ -79,6 +79,11 @@ pub fn switch(addr: SocketAddr, flag: &str, enabled: bool) -> Result<u64> {
         .ok_or_else(|| Failed(format!("switch answered {answer}")))
 }
 
+/// `/health` as an admin sees it (its details are not public).
+pub fn health(addr: SocketAddr) -> Result<http::Response> {
+    call(addr, "GET", "/health", ADMIN, None, None)
+}
+
 /// Every flag for one user, from the edge (REST): `{environment, version, flags, details}`.
 pub fn served(addr: SocketAddr) -> Result<Value> {
     expect_json(&http::get(addr, "/feature-flags?userId=poller")?, 200)

@@ -15,7 +15,8 @@ use crate::http;
 const FLAGS: usize = 10_000;
 
 fn flag(i: usize) -> Value {
-    json!({"kind": "boolean", "description": format!("generated flag {i} of a large document"),
+    json!({"kind": "boolean", "clientSide": true,
+        "description": format!("generated flag {i} of a large document"),
         "tags": ["generated", format!("team-{}", i % 40)],
         "variants": {"on": true, "off": false},
         "environments": {

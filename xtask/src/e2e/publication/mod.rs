@@ -82,6 +82,10 @@ fn document() -> Value {
             flags.insert(key.into(), flag(false));
         }
         flags.insert(KILL_FLAG.into(), flag(true));
+        // The edge is asked without a key, which sees only client-side flags: all of them are.
+        for flag in flags.values_mut() {
+            flag["clientSide"] = json!(true);
+        }
     }
     doc
 }
@@ -150,7 +154,7 @@ fn everything_off_by_variable() -> Result {
         super::expect(on.is_empty(), || {
             format!("FF_ALL=off, yet these are on: {on:?}")
         })?;
-        let health = crate::http::get(addr, "/health")?.json()?;
+        let health = client::health(addr)?.json()?;
         let pins = health["snapshots"][0]["overrides"].to_string();
         super::expect(pins.contains("FF_ALL=off"), || format!("/health: {health}"))
     };

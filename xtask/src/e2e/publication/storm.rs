@@ -10,7 +10,6 @@ use serde_json::{Value, json};
 use super::client::{self, served};
 use super::{BOUND_MS, Fixture, KILL_FLAG, WRITER_FLAGS};
 use crate::e2e::expect;
-use crate::http;
 use crate::{Failed, Result};
 
 const WRITES_PER_WRITER: usize = 25;
@@ -42,7 +41,7 @@ fn poll(addr: std::net::SocketAddr, stop: &AtomicBool, faults_on: &AtomicBool) -
     let started = Instant::now();
     while !stop.load(Ordering::Relaxed) && started.elapsed() < Duration::from_secs(240) {
         let rest_version = served(addr).ok().and_then(|v| v["version"].as_u64());
-        let health = http::get(addr, "/health").ok().and_then(|r| r.json().ok());
+        let health = client::health(addr).ok().and_then(|r| r.json().ok());
         samples.push(Sample {
             rest_version,
             health,
