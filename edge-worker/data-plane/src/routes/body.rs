@@ -1,6 +1,7 @@
 //! Request bodies read with a cap, so that a hostile body costs the isolate at most the cap.
 //!
-//! A declared `Content-Length` over the cap is refused before a byte is read; a body without
+//! A declared `Content-Length` over the cap is refused before a byte is read, and one within it
+//! is read in one call (the runtime never delivers more than a request declares); a body without
 //! one (chunked) is read chunk by chunk from the request's stream and refused as soon as it
 //! passes the cap, without waiting for (or holding) the rest. The stream is read through its
 //! JavaScript reader directly: the Rust stream adapter would cost the data plane's size budget
@@ -25,6 +26,13 @@ pub async fn read(req: &Request, limit: usize) -> Option<Vec<u8>> {
     let declared = req.inner().headers().get("Content-Length").ok().flatten();
     if declared_over(declared.as_deref(), limit) {
         return None;
+    }
+    if declared.is_some_and(|l| l.parse::<u64>().is_ok()) {
+        let whole = match req.inner().array_buffer() {
+            Ok(promise) => JsFuture::from(promise).await.ok(),
+            Err(_) => None,
+        };
+        return Some(whole.map_or_else(Vec::new, |b| Uint8Array::new(&b).to_vec()));
     }
     match req.inner().body() {
         Some(stream) => read_stream(stream, limit).await.unwrap_or(Some(Vec::new())),
