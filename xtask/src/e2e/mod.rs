@@ -4,9 +4,11 @@
 //! worker: health, JSON errors), [`evaluation`] (OFREP, REST, snapshots, overrides, fail-closed,
 //! the whole corpus over HTTP, the stock OpenFeature OFREP provider in Node), [`gating`]
 //! (the worker in front of a real local origin), [`gating_attacks`] (the same, attacked: a
-//! table of hostile requests) and [`selfhosted`] (`edge-worker/workerd.capnp`
-//! on a bare workerd, as users self-host it). Each check is a named function; all of them
-//! run, each is reported, and the suite fails if any did.
+//! table of hostile requests), [`selfhosted`] (`edge-worker/workerd.capnp` on a bare workerd,
+//! as users self-host it), [`admin`] (the control plane), [`access`] (evaluation keys and rate
+//! limits), [`leaks`] (server-only flags never reach a client) and [`publication`] (faults,
+//! freshness, streams, limits). Each check is a named function; all of them run, each is
+//! reported, and the suite fails if any did.
 
 mod access;
 mod admin;
