@@ -281,6 +281,37 @@ fn paths(seen: &[Seen]) -> Vec<&str> {
     seen.iter().map(|s| s.target.as_str()).collect()
 }
 
+/// The body received so far of a raw HTTP/1.1 response, its chunked framing removed (a chunk
+/// may end in the middle of the text looked for): what arrived of an unfinished chunk counts.
+fn dechunked(received: &[u8]) -> Vec<u8> {
+    let text = received;
+    let Some(head_end) = text.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Vec::new();
+    };
+    let (head, mut rest) = (&text[..head_end], &text[head_end + 4..]);
+    let chunked = String::from_utf8_lossy(head)
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked");
+    if !chunked {
+        return rest.to_vec();
+    }
+    let mut body = Vec::new();
+    while let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let size = std::str::from_utf8(&rest[..line_end])
+            .ok()
+            .and_then(|l| usize::from_str_radix(l.split(';').next().unwrap_or("").trim(), 16).ok());
+        let Some(size) = size else { break };
+        rest = &rest[line_end + 2..];
+        let take = size.min(rest.len());
+        body.extend_from_slice(&rest[..take]);
+        if take < size || size == 0 {
+            break;
+        }
+        rest = rest.get(size + 2..).unwrap_or_default();
+    }
+    body
+}
+
 /// `GET path` on a raw socket: `text` must arrive before the origin sends its page's rest.
 fn early(addr: SocketAddr, path: &str, text: &str) -> Result {
     let io = |e: std::io::Error| Failed(format!("GET {path}: {e}"));
@@ -293,7 +324,7 @@ fn early(addr: SocketAddr, path: &str, text: &str) -> Result {
     let deadline = Instant::now() + SLOW_DELAY - Duration::from_secs(1);
     let mut received = Vec::new();
     let mut chunk = [0u8; 4096];
-    while !String::from_utf8_lossy(&received).contains(text) {
+    while !String::from_utf8_lossy(&dechunked(&received)).contains(text) {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(Failed(format!(
@@ -632,4 +663,18 @@ fn api_validators_kept(x: &Exchange) -> Result {
     expect(x.response.header("etag") == Some("\"api-v1\""), || {
         format!("the API's ETag was lost: {:?}", x.response.headers)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dechunked;
+
+    #[test]
+    fn text_split_across_chunks_is_found_whole() {
+        let raw = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<head\r\n8\r\n><script\r\n4\r\n id=";
+        assert_eq!(dechunked(raw), b"<head><script id=".to_vec());
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc";
+        assert_eq!(dechunked(plain), b"abc".to_vec());
+        assert!(dechunked(b"HTTP/1.1 200 OK\r\n").is_empty(), "no body yet");
+    }
 }
