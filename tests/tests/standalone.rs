@@ -7,16 +7,21 @@
 
 mod common;
 
-/// Names of documents outside the repository, and the way to reach them.
-const OUTSIDE: &[&str] = &[
-    "DESIGN §",
-    "DESIGN.md",
-    "TOOLCHAIN.md",
-    "STYLE.md",
-    "../shared",
+/// Names of documents outside the repository, and the way to reach them, each written as two
+/// halves joined at run time: this file is scanned like every other, and names none of them.
+const OUTSIDE: &[(&str, &str)] = &[
+    ("DESIGN", " §"),
+    ("DESIGN", ".md"),
+    ("TOOLCHAIN", ".md"),
+    ("STYLE", ".md"),
+    ("..", "/shared"),
 ];
 
-/// This file names them on purpose.
+fn outside() -> Vec<String> {
+    OUTSIDE.iter().map(|(a, b)| format!("{a}{b}")).collect()
+}
+
+/// This file, named in failure messages.
 const THIS_FILE: &str = "tests/tests/standalone.rs";
 
 /// Files that still point outside and are being rewritten. Temporary: the list is to be emptied
@@ -31,13 +36,14 @@ fn is_lock_file(path: &str) -> bool {
 }
 
 /// `(line, name)` of every pointer outside the repository in `bytes`.
-fn pointers_outside(bytes: &[u8]) -> Vec<(usize, &'static str)> {
+fn pointers_outside(bytes: &[u8]) -> Vec<(usize, String)> {
     let text = String::from_utf8_lossy(bytes);
+    let names = outside();
     let mut found = Vec::new();
     for (n, line) in text.lines().enumerate() {
-        for name in OUTSIDE {
-            if line.contains(name) {
-                found.push((n + 1, *name));
+        for name in &names {
+            if line.contains(name.as_str()) {
+                found.push((n + 1, name.clone()));
             }
         }
     }
@@ -52,7 +58,7 @@ fn nothing_points_outside_the_repository() {
     let mut offenders = Vec::new();
     let mut stale = Vec::new();
     for file in &files {
-        if file == THIS_FILE || is_lock_file(file) {
+        if is_lock_file(file) {
             continue;
         }
         let Ok(bytes) = std::fs::read(root.join(file)) else {
@@ -87,8 +93,15 @@ fn nothing_points_outside_the_repository() {
 
 #[test]
 fn pointers_are_found_line_by_line() {
-    let text = b"fine\n// the DESIGN of it\nsee DESIGN \xc2\xa73 and ../shared/x\n";
-    assert_eq!(pointers_outside(text), [(3, "DESIGN §"), (3, "../shared")]);
+    let names = outside();
+    let text = format!(
+        "fine\n// the DESIGN of it\nsee {}3 and {}/x\n",
+        names[0], names[4]
+    );
+    assert_eq!(
+        pointers_outside(text.as_bytes()),
+        [(3, names[0].clone()), (3, names[4].clone())]
+    );
     assert!(is_lock_file("Cargo.lock"));
     assert!(is_lock_file("npm/package-lock.json"));
     assert!(!is_lock_file("docs/semantics.md"));
