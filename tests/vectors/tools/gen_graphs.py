@@ -29,45 +29,40 @@ def segments():
     return out
 
 
+def boolean_flag(rules, default):
+    """A boolean flag, enabled in production with these rules and default variant."""
+    return {
+        "kind": "boolean",
+        "variants": BOOL,
+        "environments": {
+            "production": {
+                "enabled": True,
+                "offVariant": "off",
+                "rules": rules,
+                "defaultServe": {"variant": default},
+            }
+        },
+    }
+
+
 def flags():
     out = {
-        "segment-ladder": {
-            "kind": "boolean",
-            "variants": BOOL,
-            "environments": {
-                "production": {
-                    "enabled": True,
-                    "offVariant": "off",
-                    "rules": [{
-                        "id": "in-ladder",
-                        "clauses": [{"op": "inSegment", "values": ["s00a", "s00b"]}],
-                        "serve": {"variant": "on"},
-                    }],
-                    "defaultServe": {"variant": "off"},
-                }
-            },
-        }
+        "segment-ladder": boolean_flag([{
+            "id": "in-ladder",
+            "clauses": [{"op": "inSegment", "values": ["s00a", "s00b"]}],
+            "serve": {"variant": "on"},
+        }], "off")
     }
     for level in range(LEVELS):
         for side in "ab":
             key = f"p{level:02}{side}"
-            flag = {
-                "kind": "boolean",
-                "variants": BOOL,
-                "environments": {
-                    "production": {
-                        "enabled": True,
-                        "offVariant": "off",
-                        "rules": [{
-                            "id": "bottom-refuses",
-                            "clauses": [{"attribute": "plan", "op": "in", "values": ["blocked"]}],
-                            "serve": {"variant": "off"},
-                        }] if level + 1 == LEVELS else [],
-                        "defaultServe": {"variant": "on"},
-                    }
-                },
-            }
-            if level + 1 < LEVELS:
+            bottom = level + 1 == LEVELS
+            flag = boolean_flag([{
+                "id": "bottom-refuses",
+                "clauses": [{"attribute": "plan", "op": "in", "values": ["blocked"]}],
+                "serve": {"variant": "off"},
+            }] if bottom else [], "on")
+            if not bottom:
                 flag["prerequisites"] = [
                     {"flag": f"p{level + 1:02}a", "variant": "on"},
                     {"flag": f"p{level + 1:02}b", "variant": "on"},
