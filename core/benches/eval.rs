@@ -93,7 +93,33 @@ fn benches(c: &mut Criterion) {
     setup.bench_function("decode the 101-flag binary snapshot", |b| {
         b.iter(|| black_box(burgee_core::Snapshot::decode(black_box(&bytes)).expect("decodes")))
     });
+    // Linear in the document: 10x the flags (each with its own clause) is about 10x the time.
+    for n in [1_000, 10_000] {
+        let many = load(&distinct(n).to_string()).expect("loads").document;
+        setup.sample_size(10);
+        setup.bench_function(
+            format!("compile {n} flags, each with its own clause"),
+            |b| b.iter(|| black_box(compile(black_box(&many), "production"))),
+        );
+    }
     setup.finish();
+}
+
+/// `n` flags whose rules all test `plan` against values of their own: as many distinct clauses
+/// as flags (the store's 10,000-flag limit is the largest document the control plane compiles).
+fn distinct(n: usize) -> serde_json::Value {
+    use serde_json::json;
+    let flags: serde_json::Map<String, serde_json::Value> = (0..n)
+        .map(|i| {
+            let flag = json!({"kind": "boolean", "variants": {"on": true, "off": false},
+                "environments": {"production": {"enabled": true, "offVariant": "off",
+                    "rules": [{"id": "r", "clauses": [{"attribute": "plan", "op": "in",
+                        "values": ["beta", format!("plan-{i}")]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}});
+            (format!("flag-{i}"), flag)
+        })
+        .collect();
+    json!({"environments": ["production"], "flags": flags})
 }
 
 /// A flag that names 64 leaf segments, or 64 leaf prerequisites, directly: the flat document

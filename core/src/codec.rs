@@ -225,6 +225,14 @@ impl Writer {
     }
 }
 
+/// The bytes `clause` encodes to in a snapshot: equal clauses give equal bytes, so the compiler
+/// keys its table of distinct clauses by them.
+pub(crate) fn clause_bytes(clause: &Clause) -> Vec<u8> {
+    let mut w = Writer { out: Vec::new() };
+    w.clause(clause);
+    w.out
+}
+
 impl Snapshot {
     /// The snapshot in the binary format [`Snapshot::decode`] reads.
     pub fn encode(&self) -> Vec<u8> {

@@ -62,7 +62,7 @@ pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 pub use json::EvaluationResult;
 
 #[cfg(feature = "compile")]
-pub use compile::{Compilation, compile, compile_client_side, validate};
+pub use compile::{Compilation, compile, compile_client_side, public_is_full, validate};
 #[cfg(feature = "compile")]
 pub use diagnostic::{Code, Diagnostic, Severity};
 #[cfg(feature = "compile")]

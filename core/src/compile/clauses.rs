@@ -35,10 +35,14 @@ impl<'d> Compiler<'d> {
             .collect()
     }
 
-    /// The id of an equal clause already in the table, or of this one, added.
+    /// The id of an equal clause already in the table, or of this one, added. The table is
+    /// keyed by the clause's encoded bytes, so a document of many distinct clauses compiles in
+    /// `n log n`, not `n²`; candidates are still compared as clauses.
     fn intern(&mut self, clause: Clause) -> ClauseId {
-        let key = (clause.slot, clause.negate, clause.test.tag());
-        let candidates = self.clause_ids.entry(key).or_default();
+        let candidates = self
+            .clause_ids
+            .entry(crate::codec::clause_bytes(&clause))
+            .or_default();
         for &id in candidates.iter() {
             if self.clauses.get(id as usize) == Some(&clause) {
                 return id;

@@ -38,6 +38,21 @@ pub(super) fn used_segments<'d>(doc: &'d Document, flags: &[&str]) -> Vec<&'d st
     used.into_iter().collect()
 }
 
+/// Whether an environment's public snapshot is its full one: every flag is client-side and
+/// every segment is used by one, so nothing is left out. The control plane then publishes the
+/// full snapshot's bytes under both keys instead of compiling the document twice.
+pub fn public_is_full(doc: &Document) -> bool {
+    if !doc.flags.values().all(model::Flag::is_client_side) {
+        return false;
+    }
+    let flags: Vec<&str> = doc
+        .flags
+        .keys()
+        .map(alloc::string::String::as_str)
+        .collect();
+    used_segments(doc, &flags).len() == doc.segments.len()
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::{compile, compile_client_side};
@@ -87,6 +102,36 @@ mod tests {
                 public.evaluate("public", &a, 0, None).outcome(),
                 full.evaluate("public", &b, 0, None).outcome()
             );
+        }
+    }
+
+    #[test]
+    fn the_public_snapshot_is_the_full_one_exactly_when_public_is_full_says_so() {
+        let flag = |client: bool, segment: &str| {
+            json!({"kind": "boolean", "clientSide": client, "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off",
+                    "rules": [{"id": "r", "clauses": [{"op": "inSegment", "values": [segment]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}})
+        };
+        let segments = json!({"a": {"include": ["u1"]}, "b": {"include": ["u2"],
+            "rules": [{"clauses": [{"op": "inSegment", "values": ["a"]}]}]}});
+        let cases = [
+            // Every flag public, every segment reached (`a` through `b`).
+            (json!({"x": flag(true, "b"), "y": flag(true, "b")}), true),
+            // One server-only flag.
+            (json!({"x": flag(true, "b"), "y": flag(false, "a")}), false),
+            // Every flag public, but segment `b` is used by none.
+            (json!({"x": flag(true, "a")}), false),
+            // No flags, no segments used.
+            (json!({}), false),
+        ];
+        for (flags, expected) in cases {
+            let doc = json!({"environments": ["prod"], "segments": segments, "flags": flags});
+            let document = crate::load_value(doc).unwrap().document;
+            assert_eq!(super::public_is_full(&document), expected, "{flags}");
+            let full = compile(&document, "prod").snapshot.encode();
+            let public = compile_client_side(&document, "prod").snapshot.encode();
+            assert_eq!(full == public, expected, "{flags}");
         }
     }
 }

@@ -32,6 +32,7 @@ use crate::pointer::Path;
 use crate::snapshot::{
     AttrPath, Body, Clause, FlagEntry, NOW, Snapshot, TARGETING_KEY, index_of, layout_of,
 };
+pub use client_side::public_is_full;
 use client_side::used_segments;
 
 /// A compiled environment and everything found wrong on the way.
@@ -188,7 +189,7 @@ struct Compiler<'d> {
     slots: BTreeMap<&'d str, u32>,
     /// The distinct clauses seen so far, and where to find equal ones.
     clauses: Vec<Clause>,
-    clause_ids: BTreeMap<(u32, bool, u8), Vec<u32>>,
+    clause_ids: BTreeMap<Vec<u8>, Vec<u32>>,
     diagnostics: Vec<Diagnostic>,
 }
 

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use burgee_api::MAX_SNAPSHOT_BYTES;
 use burgee_core::graph::changed_flags;
 use burgee_core::model::Document;
-use burgee_core::{compile, compile_client_side};
+use burgee_core::{compile, compile_client_side, public_is_full};
 use burgee_edge_shared::beacon::ChangeEntry;
 use burgee_edge_shared::kv::{Kind, SnapshotKey, content_hash};
 
@@ -74,28 +74,33 @@ pub fn publication(
     version: u64,
 ) -> Result<Publication, TooLarge> {
     let mut out = Publication::default();
+    // When nothing is server-only the public snapshot is the full one: compile once.
+    let same = public_is_full(after);
     for environment in &after.environments {
         let new = !before.environments.contains(environment);
         let changed = changed_flags(before, after, environment);
         if changed.is_empty() && !new {
             continue;
         }
-        out.built.push(build(
-            after,
-            &SnapshotKey::new(Kind::Full, environment),
-            version,
-        )?);
+        let full = build(after, &SnapshotKey::new(Kind::Full, environment), version)?;
         let public = new
             || changed
                 .iter()
                 .any(|f| is_client_side(before, f) || is_client_side(after, f));
-        if public {
-            out.built.push(build(
+        let public = match public {
+            false => None,
+            true if same => Some(Built {
+                key: SnapshotKey::new(Kind::Public, environment),
+                ..full.clone()
+            }),
+            true => Some(build(
                 after,
                 &SnapshotKey::new(Kind::Public, environment),
                 version,
-            )?);
-        }
+            )?),
+        };
+        out.built.push(full);
+        out.built.extend(public);
         out.changes.push(ChangeEntry {
             version,
             environment: environment.clone(),
@@ -174,5 +179,25 @@ mod tests {
                 .collect::<Vec<_>>(),
             ["snapshot:staging", "public:staging"]
         );
+    }
+
+    #[test]
+    fn a_document_with_nothing_server_only_is_compiled_once_per_environment() {
+        let mut doc = example();
+        for flag in doc.flags.values_mut() {
+            flag.client_side = Some(true);
+        }
+        assert!(burgee_core::public_is_full(&doc));
+        let p = publication(&Document::default(), &doc, 3).unwrap();
+        let full = &p.built[0];
+        let public = &p.built[1];
+        assert_eq!(
+            public.key.to_string(),
+            format!("public:{}", doc.environments[0])
+        );
+        assert!(Rc::ptr_eq(&full.bytes, &public.bytes), "compiled twice");
+        let mut compiled = compile_client_side(&doc, &doc.environments[0]).snapshot;
+        compiled.set_version(3);
+        assert_eq!(*public.bytes, compiled.encode());
     }
 }
