@@ -22,6 +22,20 @@ use serde_json::Value;
 use crate::state::document::DocState;
 use crate::state::fields::Problem;
 
+/// Where the admin API is mounted: the page's `<meta name="burgee-api">`, which the worker
+/// writes (the deployment's `ADMIN_API_PATH`); the default mount without one.
+fn api_mount() -> String {
+    thread_local! {
+        static MOUNT: String = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.query_selector(r#"meta[name="burgee-api"]"#).ok().flatten())
+            .and_then(|m| m.get_attribute("content"))
+            .filter(|m| m.starts_with('/'))
+            .unwrap_or_else(|| burgee_api::DEFAULT_API_MOUNT.to_string());
+    }
+    MOUNT.with(Clone::clone)
+}
+
 /// What the app does about a failed call; read from the contract's error (its [`Code`]).
 #[derive(Clone, Debug, PartialEq)]
 pub enum ApiError {
@@ -142,7 +156,8 @@ impl Api {
         }
     }
 
-    /// Calls `url` (a route's path, with its query) with the route's method.
+    /// Calls `url` (a route's path, with its query) with the route's method, under the API's
+    /// mount.
     async fn send(
         &self,
         route: RouteId,
@@ -159,7 +174,8 @@ impl Api {
             "DELETE" => Method::DELETE,
             _ => Method::GET,
         };
-        let mut builder = RequestBuilder::new(url)
+        let url = burgee_api::mounted(&api_mount(), url);
+        let mut builder = RequestBuilder::new(&url)
             .method(method)
             .header("Authorization", &format!("Bearer {}", self.token))
             .header("Accept", "application/json");

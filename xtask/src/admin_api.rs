@@ -40,13 +40,13 @@ pub fn admin_vars(name: &str, token: &str) -> Vec<(String, String)> {
     )]
 }
 
-/// The store's current version.
-pub fn version(addr: SocketAddr, token: &str) -> Result<u64> {
+/// The store's current version, through the admin API mounted at `api` (`/api` by default).
+pub fn version(addr: SocketAddr, api: &str, token: &str) -> Result<u64> {
     let auth = format!("Bearer {token}");
     let r = http::request(
         addr,
         "GET",
-        "/api/v1/document",
+        &burgee_api::mounted(api, "/api/v1/document"),
         &[("Authorization", &auth)],
         None,
     )?;
@@ -63,8 +63,8 @@ pub fn version(addr: SocketAddr, token: &str) -> Result<u64> {
 }
 
 /// Imports `document` when the store is still empty (version 0); returns the version.
-pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<Seeded> {
-    let current = version(addr, token)?;
+pub fn seed_if_empty(addr: SocketAddr, api: &str, token: &str, document: &str) -> Result<Seeded> {
+    let current = version(addr, api, token)?;
     if current > 0 {
         return Ok(Seeded::Kept(current));
     }
@@ -72,7 +72,7 @@ pub fn seed_if_empty(addr: SocketAddr, token: &str, document: &str) -> Result<Se
     let r = http::request(
         addr,
         "POST",
-        "/api/v1/import",
+        &burgee_api::mounted(api, "/api/v1/import"),
         &[
             ("Authorization", &auth),
             ("Content-Type", "application/json"),

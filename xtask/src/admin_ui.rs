@@ -209,9 +209,6 @@ pub fn build() -> Result {
     }
     // The single-page-application fallback (see the module docs).
     copy(&app.join("index.html"), &dist.join("index.html"))?;
-    // The app's response headers (Content-Security-Policy and others), which the worker's
-    // static assets read from the directory's root.
-    copy(&root().join("admin-ui/_headers"), &dist.join("_headers"))?;
     let (raw, gzip) = sizes(&wasm)?;
     let (mut all_raw, mut all_gzip) = (raw, gzip);
     for page in &pages {
@@ -297,11 +294,31 @@ pub const FILES: &[&str] = &[
     "navigation.test.mjs",
     "variants.test.mjs",
     "perf.test.mjs",
+    MOUNTS_FILE,
 ];
+
+/// The file that runs against a worker of its own, with the app and the API moved to
+/// [`MOVED_MOUNTS`].
+const MOUNTS_FILE: &str = "mounts.test.mjs";
+/// `(ADMIN_PATH, ADMIN_API_PATH)` of that worker.
+const MOVED_MOUNTS: (&str, &str) = ("/_burgee/admin", "/_burgee/api");
 
 /// [`test`] for some of the files only (`cargo xtask admin editing perf`: by name, without
 /// `.test.mjs`).
 pub fn test_files(files: &[&str]) -> Result {
+    let (moved, rest): (Vec<&str>, Vec<&str>) = files.iter().partition(|f| **f == MOUNTS_FILE);
+    if !rest.is_empty() {
+        run_files(&rest, None)?;
+    }
+    if !moved.is_empty() {
+        run_files(&moved, Some(MOVED_MOUNTS))?;
+    }
+    Ok(())
+}
+
+/// `node --test` on `files` against a fresh worker, with the admin mounts `mounts` (default
+/// ones when `None`).
+fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
     let admin = random_token()?;
     let editor = random_token()?;
     let viewer = random_token()?;
@@ -327,10 +344,19 @@ pub fn test_files(files: &[&str]) -> Result {
             ),
         ],
     };
+    let mut options = options;
+    let (app_mount, api_mount) =
+        mounts.unwrap_or((burgee_api::DEFAULT_APP_MOUNT, burgee_api::DEFAULT_API_MOUNT));
+    if mounts.is_some() {
+        options.vars.push(("ADMIN_PATH".into(), app_mount.into()));
+        options
+            .vars
+            .push(("ADMIN_API_PATH".into(), api_mount.into()));
+    }
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;
     let artifacts = target_dir()?.join("admin-ui-e2e");
-    if artifacts.exists() {
+    if artifacts.exists() && mounts.is_none() {
         std::fs::remove_dir_all(&artifacts)
             .map_err(|e| Failed(format!("cannot clear {}: {e}", artifacts.display())))?;
     }
@@ -351,6 +377,8 @@ pub fn test_files(files: &[&str]) -> Result {
             .env("BURGEE_EDITOR_TOKEN", &editor)
             .env("BURGEE_VIEWER_TOKEN", &viewer)
             .env("BURGEE_EVALUATION_KEY", &server_key)
+            .env("BURGEE_ADMIN_PATH", app_mount)
+            .env("BURGEE_ADMIN_API_PATH", api_mount)
             .env("BURGEE_ARTIFACTS", &artifacts)
             .env("BURGEE_EXAMPLE", root().join("examples/tasks-app.json")),
     );

@@ -255,18 +255,24 @@ fn test() -> Result {
     result
 }
 
-/// The edge-gating variables `cargo xtask dev` passes from its own environment to the worker
-/// (those set and not blank), so gating in front of a local app is tried without editing
-/// `wrangler.toml`.
-fn gating_vars(lookup: impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
-    ["ORIGIN_URL", "GATES", "CONTEXT_SECRET"]
-        .into_iter()
-        .filter_map(|name| {
-            lookup(name)
-                .filter(|v| !v.trim().is_empty())
-                .map(|v| (name.to_string(), v))
-        })
-        .collect()
+/// The variables `cargo xtask dev` passes from its own environment to the worker (those set
+/// and not blank): edge gating and the admin mounts, so gating in front of a local app is
+/// tried without editing `wrangler.toml`.
+fn passed_vars(lookup: impl Fn(&str) -> Option<String>) -> Vec<(String, String)> {
+    [
+        "ORIGIN_URL",
+        "GATES",
+        "CONTEXT_SECRET",
+        "ADMIN_PATH",
+        "ADMIN_API_PATH",
+    ]
+    .into_iter()
+    .filter_map(|name| {
+        lookup(name)
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| (name.to_string(), v))
+    })
+    .collect()
 }
 
 fn dev() -> Result {
@@ -290,12 +296,20 @@ fn dev() -> Result {
     // wrangler.toml ships production values; locally KV is read back every second (the relays'
     // beacon already brings changes within one).
     vars.push(("SNAPSHOT_TTL_SECONDS".into(), "1".into()));
-    let gating = gating_vars(|name| std::env::var(name).ok());
-    if !gating.is_empty() {
-        let names: Vec<&str> = gating.iter().map(|(n, _)| n.as_str()).collect();
-        eprintln!("edge gating from this environment: {}", names.join(", "));
+    let passed = passed_vars(|name| std::env::var(name).ok());
+    if !passed.is_empty() {
+        let names: Vec<&str> = passed.iter().map(|(n, _)| n.as_str()).collect();
+        eprintln!("from this environment: {}", names.join(", "));
     }
-    vars.extend(gating);
+    let given = |name: &str| {
+        passed
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let mounts =
+        burgee_api::Mounts::parse(given("ADMIN_PATH"), given("ADMIN_API_PATH")).map_err(Failed)?;
+    vars.extend(passed.clone());
     let options = wrangler::Options {
         seed: Vec::new(),
         control_vars: Vec::new(),
@@ -303,12 +317,18 @@ fn dev() -> Result {
     };
     let mut server = Wrangler::dev(&options)?;
     server.wait_healthy(wrangler::READY_TIMEOUT)?;
-    let seeded = admin_api::seed_if_empty(server.addr(), &token, &example)?;
+    let seeded = admin_api::seed_if_empty(server.addr(), mounts.api(), &token, &example)?;
     steps.summary();
     let url = server.url();
     eprintln!("\nBurgee is running (Ctrl-C stops it):");
-    eprintln!("  admin app    {url}/admin/   (sign in with the admin token below)");
-    eprintln!("  admin API    {url}/api/v1/document   (edge-worker/API.md)");
+    eprintln!(
+        "  admin app    {url}{}/   (sign in with the admin token below)",
+        mounts.app()
+    );
+    eprintln!(
+        "  admin API    {url}{}/v1/document   (edge-worker/API.md)",
+        mounts.api()
+    );
     eprintln!("  OFREP        {url}/ofrep/v1/evaluate/flags");
     eprintln!("  REST         {url}/feature-flags?userId=user-1");
     eprintln!("  health       {url}/health");
@@ -490,26 +510,29 @@ fn main() -> ExitCode {
 
 #[cfg(test)]
 mod tests {
-    use super::gating_vars;
+    use super::passed_vars;
 
     #[test]
-    fn dev_passes_the_gating_variables_it_is_given() {
+    fn dev_passes_the_gating_and_mount_variables_it_is_given() {
         let given = |name: &str| match name {
             "ORIGIN_URL" => Some("http://127.0.0.1:3000".to_string()),
             "GATES" => Some(" ".to_string()),
             "CONTEXT_SECRET" => Some("s".to_string()),
+            "ADMIN_PATH" => Some("/_burgee/admin".to_string()),
             _ => Some("not asked".to_string()),
         };
         assert_eq!(
-            gating_vars(given),
+            passed_vars(given),
             [
                 (
                     "ORIGIN_URL".to_string(),
                     "http://127.0.0.1:3000".to_string()
                 ),
                 ("CONTEXT_SECRET".to_string(), "s".to_string()),
+                ("ADMIN_PATH".to_string(), "/_burgee/admin".to_string()),
+                ("ADMIN_API_PATH".to_string(), "not asked".to_string()),
             ]
         );
-        assert!(gating_vars(|_| None).is_empty());
+        assert!(passed_vars(|_| None).is_empty());
     }
 }

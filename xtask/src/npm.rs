@@ -231,9 +231,14 @@ pub fn test_npm() -> Result {
     };
     let mut worker = Wrangler::ephemeral_with(&options)?;
     let result = worker.wait_healthy(wrangler::READY_TIMEOUT).and_then(|()| {
-        let version = admin_api::seed_if_empty(worker.addr(), &token, &document)
-            .map_err(|Failed(why)| worker.failed(&format!("seeding the worker: {why}")))?
-            .version();
+        let version = admin_api::seed_if_empty(
+            worker.addr(),
+            burgee_api::DEFAULT_API_MOUNT,
+            &token,
+            &document,
+        )
+        .map_err(|Failed(why)| worker.failed(&format!("seeding the worker: {why}")))?
+        .version();
         eprintln!(
             "worker at {} holds npm/test/document.json as version {version}",
             worker.url()

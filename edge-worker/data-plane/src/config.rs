@@ -28,6 +28,9 @@ pub struct Config {
     pub origin: Option<String>,
     pub gates: Result<Gates, String>,
     pub context_secret: Option<String>,
+    /// Where the admin app and the admin API are served, or why the variables are unusable
+    /// (then neither is served, and their paths get a `500 misconfigured`).
+    pub mounts: Result<burgee_api::Mounts, String>,
     /// The admin API's tokens (hashes), or why they do not parse.
     pub admin_tokens: Result<Tokens, String>,
     /// The evaluation keys (empty: public evaluation), or why they do not parse.
@@ -81,6 +84,10 @@ impl Config {
             origin: text(env, bindings::ORIGIN_URL),
             gates: Gates::parse(text(env, bindings::GATES).as_deref()),
             context_secret: text(env, bindings::CONTEXT_SECRET),
+            mounts: burgee_api::Mounts::parse(
+                text(env, bindings::ADMIN_PATH).as_deref(),
+                text(env, bindings::ADMIN_API_PATH).as_deref(),
+            ),
             admin_tokens: Tokens::parse(text(env, bindings::ADMIN_TOKENS).as_deref()),
             evaluation_keys: EvaluationKeys::parse(text(env, bindings::EVALUATION_KEYS).as_deref()),
             rate_limited: env.rate_limiter(bindings::EVALUATION_RATE_LIMIT).is_ok(),

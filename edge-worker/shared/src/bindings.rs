@@ -86,6 +86,17 @@ pub const HISTORY_LIMIT: &str = "HISTORY_LIMIT";
 /// Variable: the project (one Durable Object each); default `default`.
 pub const PROJECT: &str = "PROJECT";
 
+/// Variable: where the admin app is served (default `/admin`), so that a worker fronting a
+/// site leaves the site's own `/admin` alone.
+pub const ADMIN_PATH: &str = "ADMIN_PATH";
+
+/// Variable: where the admin API is served (default `/api`; its routes are `{path}/v1/…`).
+pub const ADMIN_API_PATH: &str = "ADMIN_API_PATH";
+
+/// The static-assets binding the data plane serves the admin app's files through (the worker
+/// runs first for every path, so it alone decides what is the app's).
+pub const ASSETS: &str = "ASSETS";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,6 +176,16 @@ mod tests {
         assert!(declares(&format!(r#"name = "{RELAY}""#)), "DO {RELAY}");
         assert!(declares(&format!(r#"class_name = "{RELAY_CLASS}""#)));
         assert!(declares(&format!(r#"binding = "{FLAGS}""#)), "KV {FLAGS}");
+        assert!(declares(&format!(r#"binding = "{ASSETS}""#)), "{ASSETS}");
+        assert!(declares("run_worker_first = true"), "the worker runs first");
+        for var in [ADMIN_PATH, ADMIN_API_PATH] {
+            assert!(
+                WRANGLER_TOML
+                    .lines()
+                    .any(|l| l.trim().starts_with(&format!("{var} = "))),
+                "var {var}"
+            );
+        }
         assert!(declares(&format!(r#"name = "{STORE}""#)), "DO {STORE}");
         assert!(
             declares(&format!(r#"class_name = "{FLAG_STORE_CLASS}""#)),

@@ -1,5 +1,6 @@
-//! Query strings, read from the URL text directly: the `url` crate would bring Unicode tables
-//! into the data plane for nothing (it never needs a host).
+//! URLs and their query strings, read from the URL text directly: the `url` crate would bring
+//! Unicode tables (tens of kilobytes of wasm) into the data plane for nothing (it never needs a
+//! host).
 
 use burgee_api::percent_decode;
 
@@ -22,6 +23,26 @@ pub fn query_pairs(url: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A URL's text cut in three: `(scheme and authority, path, query with its `?`)`; a fragment
+/// is dropped. `https://h/p?q#f` is `("https://h", "/p", "?q")`.
+pub fn split_url(url: &str) -> (&str, &str, &str) {
+    let url = url.split_once('#').map_or(url, |(u, _)| u);
+    let authority_at = url.find("://").map_or(0, |i| i + 3);
+    let path_at = url
+        .get(authority_at..)
+        .and_then(|rest| rest.find(['/', '?']))
+        .map_or(url.len(), |i| authority_at + i);
+    let (origin, target) = url.split_at(path_at);
+    let (path, query) = target.split_at(target.find('?').unwrap_or(target.len()));
+    (origin, if path.is_empty() { "/" } else { path }, query)
+}
+
+/// `url` with its path replaced by `path` (query kept, fragment dropped).
+pub fn with_path(url: &str, path: &str) -> String {
+    let (origin, _, query) = split_url(url);
+    format!("{origin}{path}{query}")
+}
+
 /// The first value of `name`.
 pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
@@ -33,6 +54,21 @@ pub fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn urls_are_cut_without_parsing_hosts() {
+        assert_eq!(
+            split_url("https://h:8/a/b?x=1&y#f"),
+            ("https://h:8", "/a/b", "?x=1&y")
+        );
+        assert_eq!(split_url("http://h"), ("http://h", "/", ""));
+        assert_eq!(split_url("http://h?q"), ("http://h", "/", "?q"));
+        assert_eq!(split_url("/only/path?q"), ("", "/only/path", "?q"));
+        assert_eq!(
+            with_path("http://127.0.0.1:9/_burgee/api/v1/x?a=%2F#f", "/api/v1/x"),
+            "http://127.0.0.1:9/api/v1/x?a=%2F"
+        );
+    }
 
     #[test]
     fn pairs() {

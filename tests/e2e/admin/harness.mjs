@@ -6,6 +6,7 @@
 //   BURGEE_ADMIN_TOKEN, BURGEE_EDITOR_TOKEN, BURGEE_VIEWER_TOKEN
 //   BURGEE_ARTIFACTS      where screenshots and measurements go (target/admin-ui-e2e)
 //   BURGEE_EXAMPLE        examples/tasks-app.json
+//   BURGEE_ADMIN_PATH, BURGEE_ADMIN_API_PATH   the worker's mounts (default /admin and /api)
 
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -18,6 +19,11 @@ const here = dirname(fileURLToPath(import.meta.url));
 export const repo = resolve(here, "../../..");
 
 export const worker = process.env.BURGEE_URL ?? "http://127.0.0.1:8787";
+/** Where the worker serves the app and the admin API (its routes are `${mounts.api}/v1/…`). */
+export const mounts = {
+  app: process.env.BURGEE_ADMIN_PATH || "/admin",
+  api: process.env.BURGEE_ADMIN_API_PATH || "/api",
+};
 export const tokens = {
   admin: process.env.BURGEE_ADMIN_TOKEN ?? "",
   editor: process.env.BURGEE_EDITOR_TOKEN ?? "",
@@ -33,7 +39,7 @@ export async function api(method, path, { token = tokens.admin, body, ifMatch } 
   const headers = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (ifMatch !== undefined) headers["if-match"] = `"${ifMatch}"`;
-  const r = await fetch(`${worker}/api/v1${path}`, {
+  const r = await fetch(`${worker}${mounts.api}/v1${path}`, {
     method,
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -118,14 +124,15 @@ export async function eventually(check, ms = 15000, what = "condition") {
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** Where the app is served: by the worker itself, at /admin/ (its static assets). */
+/** Where the app is served: by the worker itself, at its mount (from its static assets). */
 export async function appUrl() {
-  const r = await fetch(`${worker}/admin/`);
+  const url = `${worker}${mounts.app}/`;
+  const r = await fetch(url);
   const html = r.ok ? await r.text() : "";
   if (!html.includes("boot.js")) {
-    throw new Error(`the worker does not serve the app at /admin/ (${r.status}): build admin-ui/dist first`);
+    throw new Error(`the worker does not serve the app at ${mounts.app}/ (${r.status}): build admin-ui/dist first`);
   }
-  return { url: `${worker}/admin/`, close: async () => {} };
+  return { url, close: async () => {} };
 }
 
 /** A browser (playwright gives each launch a fresh temporary profile). */

@@ -4,6 +4,9 @@
 //!
 //! The example document's `outbound_calling` is on in production for `role` admin or premium
 //! and off for others, so `/calls/` is gated by it.
+//!
+//! The worker fronts the site as a deployment would: with the admin app and API moved to
+//! [`APP_MOUNT`] and [`API_MOUNT`], so the site keeps its own `/admin` and `/api`.
 
 use std::net::SocketAddr;
 
@@ -17,6 +20,10 @@ use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
 use crate::{Failed, Result, root};
 
 const SECRET: &str = "test-context-secret";
+/// The admin mounts of this deployment (`ADMIN_PATH`, `ADMIN_API_PATH`), and its admin token.
+const APP_MOUNT: &str = "/_burgee/admin";
+const API_MOUNT: &str = "/_burgee/api";
+const ADMIN: &str = "gating-admin-token";
 
 pub struct Fixture {
     addr: SocketAddr,
@@ -52,6 +59,14 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         "non-HTML bodies and POST bodies pass through untouched",
         pass_through,
     ),
+    (
+        "with the admin mounts moved, the site's own /admin and /api reach the origin",
+        site_keeps_its_paths,
+    ),
+    (
+        "the admin API and app answer at their mounts only",
+        admin_at_its_mounts,
+    ),
 ];
 
 fn token(claims: &Value, secret: &str) -> Result<String> {
@@ -79,7 +94,12 @@ pub fn run() -> Result {
                     .into(),
             ),
             ("CONTEXT_SECRET".into(), SECRET.into()),
-        ],
+            ("ADMIN_PATH".into(), APP_MOUNT.into()),
+            ("ADMIN_API_PATH".into(), API_MOUNT.into()),
+        ]
+        .into_iter()
+        .chain(crate::admin_api::admin_vars("gating-admin", ADMIN))
+        .collect(),
     };
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;
@@ -253,5 +273,67 @@ fn pass_through(f: &Fixture) -> Result {
         .ok_or_else(|| Failed("no echo".into()))?;
     expect(seen.method == "POST" && seen.body == body, || {
         format!("{seen:?}")
+    })
+}
+
+fn site_keeps_its_paths(f: &Fixture) -> Result {
+    let auth = format!("Bearer {ADMIN}");
+    for path in ["/admin/", "/admin", "/api/v1/document", "/api/v1/whoami"] {
+        let r = http::request(f.addr, "GET", path, &[("Authorization", &auth)], None)?;
+        let seen = f.origin.last(path);
+        expect(r.status == 200 && seen.is_some(), || {
+            format!(
+                "{path}: {} {} (the origin saw it: {})",
+                r.status,
+                r.text(),
+                seen.is_some()
+            )
+        })?;
+        expect(!r.text().contains("\"version\""), || {
+            format!("{path} answered the store's document: {}", r.text())
+        })?;
+    }
+    Ok(())
+}
+
+fn admin_at_its_mounts(f: &Fixture) -> Result {
+    let auth = format!("Bearer {ADMIN}");
+    let before = f.origin.count();
+    let whoami = format!("{API_MOUNT}/v1/whoami");
+    let r = http::request(f.addr, "GET", &whoami, &[("Authorization", &auth)], None)?;
+    let who = super::expect_json(&r, 200)?;
+    expect(who["role"] == "admin", || format!("{whoami}: {who}"))?;
+    expect_error(&http::get(f.addr, &whoami)?, 401, "unauthenticated")?;
+    let missing = format!("{API_MOUNT}/v1/no-such-route");
+    expect_error(
+        &http::request(f.addr, "GET", &missing, &[("Authorization", &auth)], None)?,
+        404,
+        "not_found",
+    )?;
+    let page = http::get(f.addr, &format!("{APP_MOUNT}/"))?;
+    expect(
+        page.status == 200
+            && page
+                .text()
+                .contains(&format!(r#"<base href="{APP_MOUNT}/">"#)),
+        || format!("{APP_MOUNT}/: {} {}", page.status, page.text()),
+    )?;
+    let script = http::get(f.addr, &format!("{APP_MOUNT}/boot.js"))?;
+    expect(
+        script.status == 200 && script.header("x-content-type-options") == Some("nosniff"),
+        || {
+            format!(
+                "{APP_MOUNT}/boot.js: {} {:?}",
+                script.status, script.headers
+            )
+        },
+    )?;
+    let post = http::request(f.addr, "POST", &format!("{APP_MOUNT}/"), &[], Some(b"x"))?;
+    expect_error(&post, 405, "method_not_allowed")?;
+    expect(f.origin.count() == before, || {
+        format!(
+            "the origin was asked for the admin mounts: {:?}",
+            f.origin.since(before)
+        )
     })
 }

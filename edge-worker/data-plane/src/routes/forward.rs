@@ -17,18 +17,22 @@ use super::error::{api_error, error};
 use crate::auth::Denied;
 use crate::config;
 
-/// Whether this request is for the admin API (any method: a wrong one is a `405`).
+/// Whether this request is for one of the admin routes outside the API's mount (the
+/// `/feature-flags/{key}` shortcuts); the mount's own paths are decided by `Mounts`.
 pub fn matches(method: &Method, path: &str) -> bool {
-    path.starts_with("/api/v1/") || path == "/api/v1" || Route::parse(method.as_ref(), path).is_ok()
+    Route::parse(method.as_ref(), path).is_ok()
 }
 
+/// Sends the request on to the store at `route_path` (the route table's path: the store never
+/// sees where the API is mounted).
 async fn forward(
     req: Request,
     env: &Env,
+    route_path: &str,
     headers: Headers,
     body: Option<Vec<u8>>,
 ) -> Result<Response> {
-    let url = req.inner().url();
+    let url = burgee_edge_shared::query::with_path(&req.inner().url(), route_path);
     let mut init = RequestInit::new();
     init.with_method(req.method()).with_headers(headers);
     if let Some(body) = body {
@@ -58,12 +62,12 @@ fn refuse_route(method: &Method, path: &str, miss: Miss) -> Result<Response> {
     }
 }
 
-pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
+/// Handles an admin request whose route path (`/api/v1/…` or a shortcut's) is `route_path`.
+pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Response> {
     let method = req.method();
-    let path = req.path();
-    let route = match Route::parse(method.as_ref(), &path) {
+    let route = match Route::parse(method.as_ref(), route_path) {
         Ok(route) => route,
-        Err(miss) => return refuse_route(&method, &path, miss),
+        Err(miss) => return refuse_route(&method, &req.path(), miss),
     };
     let config = config::get(env);
     let tokens = match &config.admin_tokens {
@@ -90,7 +94,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         Ok(c) => c,
         Err(Denied::Unauthenticated) => {
             headers.set(internal::DENIED, "unauthenticated")?;
-            return forward(req, env, headers, None).await;
+            return forward(req, env, route_path, headers, None).await;
         }
         Err(Denied::Forbidden { needed, has }) => {
             let message = format!(
@@ -99,7 +103,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
                 has.as_str()
             );
             headers.set(internal::DENIED, &message)?;
-            return forward(req, env, headers, None).await;
+            return forward(req, env, route_path, headers, None).await;
         }
     };
     let limit = body_limit(route.id);
@@ -134,5 +138,5 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     }
     headers.set(internal::ACTOR, &caller.name)?;
     headers.set(internal::ROLE, caller.role.as_str())?;
-    forward(req, env, headers, body).await
+    forward(req, env, route_path, headers, body).await
 }

@@ -1,6 +1,7 @@
 //! The worker's HTTP surface, one handler module per area: evaluation ([`evaluate`]), the
 //! client-side snapshot ([`snapshot`]), change streams ([`stream`]), `/health` ([`health`]),
-//! the admin API's front door ([`forward`]) and edge gating ([`proxy`]).
+//! the admin API's front door ([`forward`]), the admin app's files ([`admin_app`]) and edge
+//! gating ([`proxy`]).
 //!
 //! Every answer is JSON (the snapshot and stream routes excepted), errors included
 //! ([`error`]). Evaluation routes are CORS-enabled ([`cors`]); each also exists under
@@ -8,6 +9,7 @@
 //! them runs, [`guard`] decides who is asking (and so what they may see), and an environment
 //! the store does not have is answered `404` without reading Workers KV.
 
+mod admin_app;
 mod body;
 mod cors;
 mod dispatch;
@@ -24,9 +26,9 @@ mod stream;
 pub use error::{api_error, error, error_at};
 pub use health::{Health, VERSION};
 
-use burgee_api::Code;
+use burgee_api::{Code, DEFAULT_API_MOUNT, DEFAULT_APP_MOUNT, Mounted};
 use dispatch::{Matched, Route};
-use worker::{Env, Request, Response, Result};
+use worker::{Env, Method, Request, Response, Result};
 
 use crate::config;
 use crate::freshness;
@@ -91,6 +93,39 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
     }
 }
 
+/// The admin API's and app's mounts, the admin shortcuts (`/feature-flags/{key}` writes), a
+/// `405` for a data-plane path asked with the wrong method, then the origin or a `404`.
+async fn admin_or_else(req: Request, env: &Env, method: &Method, path: &str) -> Result<Response> {
+    let mounted = match &config::get(env).mounts {
+        Ok(mounts) => mounts.classify(path),
+        Err(why)
+            if [DEFAULT_APP_MOUNT, DEFAULT_API_MOUNT]
+                .iter()
+                .any(|m| path.starts_with(m)) =>
+        {
+            worker::console_error!("{why}");
+            return error(
+                Code::Misconfigured,
+                "the admin mounts are misconfigured (ADMIN_PATH, ADMIN_API_PATH)",
+            );
+        }
+        Err(_) => Mounted::Other,
+    };
+    let mounts = config::get(env).mounts.clone().unwrap_or_default();
+    match mounted {
+        Mounted::Api(route_path) => forward::handle(req, env, &route_path).await,
+        Mounted::AppRoot => admin_app::redirect_to_root(&req, &mounts),
+        Mounted::App(file) => admin_app::serve(req, env, &mounts, &file).await,
+        Mounted::Other if mounts.unmounted_api_path(path) => fallback(req, env).await,
+        Mounted::Other if forward::matches(method, path) => forward::handle(req, env, path).await,
+        Mounted::Other if dispatch::known_path(path) => error(
+            Code::MethodNotAllowed,
+            &format!("{method} is not allowed on {path}"),
+        ),
+        Mounted::Other => fallback(req, env).await,
+    }
+}
+
 /// Routes one request by plain matching (a `worker::Router` would build its tree on every
 /// request, and cost more than an evaluation): the data-plane routes, then the admin API's
 /// front door, then the origin or a 404. A handler error becomes a JSON `500 internal` (and is
@@ -100,12 +135,7 @@ pub async fn handle(req: Request, env: Env) -> Result<Response> {
     let path = req.path();
     let result = match dispatch::route(&method, &path) {
         Some(m) => data_plane(req, &env, m).await,
-        None if forward::matches(&method, &path) => forward::handle(req, &env).await,
-        None if dispatch::known_path(&path) => error(
-            Code::MethodNotAllowed,
-            &format!("{method} is not allowed on {path}"),
-        ),
-        None => fallback(req, &env).await,
+        None => admin_or_else(req, &env, &method, &path).await,
     };
     match result {
         Ok(response) => Ok(response),

@@ -136,11 +136,8 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
     };
     // The path and query exactly as received (no `url` parsing: see evaluate::query_pairs).
     let raw = req.inner().url();
-    let after_scheme = raw.split_once("://").map_or(raw.as_str(), |(_, rest)| rest);
-    let target = after_scheme.find('/').map_or("/", |i| &after_scheme[i..]);
-    let target = target.split_once('#').map_or(target, |(t, _)| t);
     // The query, `?` included, goes to the origin as it came.
-    let (raw_path, query) = target.split_at(target.find('?').unwrap_or(target.len()));
+    let (_, raw_path, query) = burgee_edge_shared::query::split_url(&raw);
     let path = match path::normalize(raw_path) {
         Ok(p) => p,
         Err(why) => {

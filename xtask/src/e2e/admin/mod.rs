@@ -198,7 +198,12 @@ pub fn run() -> Result {
     };
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;
-    let seeded = seed_if_empty(server.addr(), ADMIN, &example)?;
+    let seeded = seed_if_empty(
+        server.addr(),
+        burgee_api::DEFAULT_API_MOUNT,
+        ADMIN,
+        &example,
+    )?;
     if !matches!(seeded, crate::admin_api::Seeded::Imported(1)) {
         return Err(Failed(format!(
             "importing into an empty store made {seeded:?}, want Imported(1)"
