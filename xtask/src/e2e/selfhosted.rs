@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Check, expect, expect_json, run_checks};
+use super::{Check, expect, expect_error, expect_json, run_checks};
 use crate::workerd::{Scratch, Workerd, put_files, scratch};
 use crate::{Failed, Result, http, root, seed};
 
@@ -16,7 +16,10 @@ pub struct Fixture {
 }
 
 const CHECKS: &[(&str, Check<Fixture>)] = &[
-    ("health and OFREP answer from the snapshot files", evaluates),
+    (
+        "health and OFREP answer from the snapshot files; no admin app without assets",
+        evaluates,
+    ),
     ("the client-side snapshot is served from its file", public),
     (
         "a newly published snapshot file is picked up after the TTL",
@@ -73,6 +76,8 @@ fn evaluates(f: &Fixture) -> Result {
         || format!("{body}"),
     )?;
     // Without evaluation keys every caller is a client: the 9 client-side flags of 13.
+    // No static assets here: the admin app's mount is a JSON 404, not a 500.
+    expect_error(&http::get(f.addr, "/admin/")?, 404, "not_found")?;
     let bulk = http::request(f.addr, "POST", "/ofrep/v1/evaluate/flags", &[], Some(b"{}"))?;
     let body = expect_json(&bulk, 200)?;
     expect(

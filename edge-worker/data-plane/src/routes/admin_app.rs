@@ -78,7 +78,13 @@ pub async fn serve(req: Request, env: &Env, mounts: &Mounts, file: &str) -> Resu
         return Ok(r);
     }
     let url = with_path(&req.inner().url(), file);
-    let assets = env.assets(burgee_edge_shared::bindings::ASSETS)?;
+    // A self-hosted workerd has no static assets: no app, and a plain 404 says so.
+    let Ok(assets) = env.assets(burgee_edge_shared::bindings::ASSETS) else {
+        return error(
+            Code::NotFound,
+            "this deployment does not serve the admin app (it has no ASSETS binding)",
+        );
+    };
     let asset = assets.fetch(url, None).await?;
     let status = asset.status_code();
     let headers = Headers::new();
