@@ -144,6 +144,8 @@ const CASES: &[(&str, Setup, &str, Want)] = &[
     ("5c", Strict, "GET /page\nIf-None-Match: \"page-v1\"", Check(not_modified)),
     ("5c", Strict, "HEAD /page", Check(head_without_body)),
     ("5d", Strict, "GET /page", Check(personalised_headers)),
+    ("5d", Strict, "GET /varies", Check(vary_names_once)),
+    ("5d", Lenient, "GET /page", Check(vary_trusted_user_header)),
     ("5d", Strict, "GET /api/cached", Check(api_validators_kept)),
 ];
 
@@ -657,6 +659,30 @@ fn personalised_headers(x: &Exchange) -> Result {
                 .all(|v| vary.contains(v)),
         || format!("personalised HTML with {:?}", r.headers),
     )
+}
+
+/// The origin's `Vary: cookie, Accept-Language` merged with the edge's names, each once.
+fn vary_names_once(x: &Exchange) -> Result {
+    let vary = x
+        .response
+        .header("vary")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let names: Vec<&str> = vary.split(',').map(str::trim).collect();
+    let once = ["cookie", "accept-language", "authorization"]
+        .iter()
+        .all(|n| names.iter().filter(|m| *m == n).count() == 1);
+    expect(once && names.len() == 3, || format!("Vary: {vary}"))
+}
+
+/// With unsigned identity trusted, the user header decides the page too.
+fn vary_trusted_user_header(x: &Exchange) -> Result {
+    let vary = x
+        .response
+        .header("vary")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    expect(vary.contains("x-burgee-user"), || format!("Vary: {vary}"))
 }
 
 fn api_validators_kept(x: &Exchange) -> Result {

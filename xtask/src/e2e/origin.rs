@@ -204,6 +204,13 @@ fn reply(route: &str, raw_path: &str, request: &Seen) -> Reply {
             ]);
             reply
         }
+        "/varies" => {
+            let mut reply = html(PAGE);
+            reply
+                .headers
+                .push(("Vary", "cookie, Accept-Language".into()));
+            reply
+        }
         "/bodyonly" => html(BODY_ONLY),
         "/fragment" => html(FRAGMENT),
         "/minified" => html(MINIFIED),

@@ -85,13 +85,22 @@ pub fn dropped_from_personalised(name: &str) -> bool {
 
 pub const PERSONALISED_CACHE_CONTROL: &str = "private, no-store";
 
-/// The `Vary` of a personalised page: the origin's, and what the visitor's context comes from
-/// (a name listed twice varies the same).
-pub fn personalised_vary(origin: Option<&str>) -> String {
-    match origin.map(str::trim).filter(|v| !v.is_empty()) {
-        Some(vary) => format!("{vary}, Cookie, Authorization"),
-        None => "Cookie, Authorization".into(),
+/// The `Vary` of a personalised page: the origin's names, and what the visitor's context
+/// comes from (the cookie, the token, and the user header when it is trusted), each name once
+/// whatever its case; `*` (varies on everything) stays `*`.
+pub fn personalised_vary(origin: Option<&str>, user_header: Option<&str>) -> String {
+    let mut names: Vec<&str> = Vec::new();
+    let given = origin.unwrap_or_default().split(',');
+    for name in given.chain(["Cookie", "Authorization"]).chain(user_header) {
+        let name = name.trim();
+        if name == "*" {
+            return "*".into();
+        }
+        if !name.is_empty() && !names.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+            names.push(name);
+        }
     }
+    names.join(", ")
 }
 
 #[cfg(test)]
@@ -185,10 +194,18 @@ mod tests {
         for name in ["Content-Type", "Set-Cookie", "X-Frame-Options"] {
             assert!(!dropped_from_personalised(name), "{name}");
         }
-        assert_eq!(personalised_vary(None), "Cookie, Authorization");
+        assert_eq!(personalised_vary(None, None), "Cookie, Authorization");
         assert_eq!(
-            personalised_vary(Some("Accept-Encoding")),
+            personalised_vary(Some("Accept-Encoding"), None),
             "Accept-Encoding, Cookie, Authorization"
         );
+        assert_eq!(
+            personalised_vary(
+                Some("cookie, Accept-Encoding,,authorization"),
+                Some("X-User")
+            ),
+            "cookie, Accept-Encoding, authorization, X-User"
+        );
+        assert_eq!(personalised_vary(Some("Origin, *"), None), "*");
     }
 }

@@ -211,10 +211,14 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         Value::String(environment),
         evaluated.results,
     );
+    let user_header = gates
+        .trust_unsigned_identity
+        .then_some(gates.user_header.as_str());
     personalise(
         upstream,
         req.method() == Method::Head,
         page::bootstrap_script(&ascii_json(&bootstrap)),
+        user_header,
     )
 }
 
@@ -255,7 +259,12 @@ async fn forward(
 
 /// An HTML answer with the bootstrap: personal, so never kept by a shared cache, and its
 /// validators (which describe the origin's page, without the script) dropped.
-fn personalise(upstream: Response, head: bool, script: String) -> Result<Response> {
+fn personalise(
+    upstream: Response,
+    head: bool,
+    script: String,
+    user_header: Option<&str>,
+) -> Result<Response> {
     let status = upstream.status_code();
     let headers = Headers::new();
     let mut vary = None;
@@ -267,7 +276,10 @@ fn personalise(upstream: Response, head: bool, script: String) -> Result<Respons
         }
     }
     headers.set("Cache-Control", page::PERSONALISED_CACHE_CONTROL)?;
-    headers.set("Vary", &page::personalised_vary(vary.as_deref()))?;
+    headers.set(
+        "Vary",
+        &page::personalised_vary(vary.as_deref(), user_header),
+    )?;
     let (_, body) = upstream.into_parts();
     let empty = matches!(body, worker::ResponseBody::Empty);
     let response = Response::from_body(body)?
