@@ -140,6 +140,32 @@ impl Prerequisites {
         self.reach(key, |k| self.dependents(k))
     }
 
+    /// Every flag that requires one of `keys`, directly or through others, and is not one of
+    /// them. One walk over a reverse index, so it is linear in the graph however many keys are
+    /// asked about (an import asks about every flag).
+    pub fn dependents_of_any<'k>(
+        &self,
+        keys: impl IntoIterator<Item = &'k str>,
+    ) -> BTreeSet<String> {
+        let mut listed_by: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (from, to) in &self.requires {
+            for t in to.iter().filter(|t| *t != from) {
+                listed_by.entry(t.as_str()).or_default().push(from.as_str());
+            }
+        }
+        let start: BTreeSet<&str> = keys.into_iter().collect();
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        let mut work: Vec<&str> = start.iter().copied().collect();
+        while let Some(k) = work.pop() {
+            for &d in listed_by.get(k).map_or(&[][..], Vec::as_slice) {
+                if !start.contains(d) && seen.insert(d) {
+                    work.push(d);
+                }
+            }
+        }
+        seen.into_iter().map(String::from).collect()
+    }
+
     /// Every flag `key` requires, directly or through others.
     pub fn all_prerequisites(&self, key: &str) -> BTreeSet<String> {
         self.reach(key, |k| self.required_by(k).to_vec())
@@ -262,11 +288,9 @@ pub fn changed_flags(before: &Document, after: &Document, environment: &str) -> 
         .cloned()
         .collect();
     // Flags that require a changed flag change too, transitively.
-    let graph = Prerequisites::new(after);
-    let direct: Vec<String> = changed.iter().cloned().collect();
-    for key in direct {
-        changed.extend(graph.all_dependents(&key));
-    }
+    let dependents =
+        Prerequisites::new(after).dependents_of_any(changed.iter().map(String::as_str));
+    changed.extend(dependents);
     changed.into_iter().collect()
 }
 
@@ -324,9 +348,28 @@ mod tests {
             Some(vec!["a".into(), "b".into(), "c".into()])
         );
         assert_eq!(g.path("c", "a"), None);
+        assert_eq!(
+            g.dependents_of_any(["c", "x"])
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["a", "b"]
+        );
+        assert_eq!(
+            g.dependents_of_any(["b", "c"])
+                .into_iter()
+                .collect::<Vec<_>>(),
+            ["a"],
+            "keys asked about are not their own dependents"
+        );
         let g = g.with("c", ["a".to_string()]);
         assert!(g.path("c", "c").is_some_and(|p| p.len() == 1));
         assert!(g.all_dependents("a").contains("c"));
+        // In a cycle every member depends on every other; one walk finds them all.
+        for key in ["a", "b", "c"] {
+            let mut union = g.all_dependents(key);
+            union.remove(key);
+            assert_eq!(g.dependents_of_any([key]), union, "{key}");
+        }
     }
 
     #[test]
