@@ -181,6 +181,59 @@ pub(super) fn delete_flag(doc: &mut Document, key: String) -> Result<Applied, Ed
     ))
 }
 
+/// Archives (`archived`) or restores a flag, stamping who did it. Archiving an archived flag, or
+/// restoring a live one, changes nothing. Live flags that require the flag refuse its archiving;
+/// archived ones do not, since they are in no snapshot either.
+pub(super) fn archive(
+    doc: &mut Document,
+    key: String,
+    archived: bool,
+    stamp: Stamp<'_>,
+) -> Result<Applied, EditError> {
+    let flag = doc
+        .flags
+        .get(&key)
+        .ok_or_else(|| EditError::FlagNotFound(key.clone()))?;
+    let (action, verb) = if archived {
+        (Action::Archive, "archived")
+    } else {
+        (Action::Unarchive, "restored archived")
+    };
+    let summary = format!("{verb} flag `{key}`");
+    let target = format!("flags/{key}");
+    if flag.is_archived() == archived {
+        let mut unchanged = applied(action, &target, [key], summary);
+        unchanged.changed = false;
+        return Ok(unchanged);
+    }
+    if archived {
+        let dependents: Vec<String> = doc
+            .dependents(&key)
+            .into_iter()
+            .filter(|d| doc.flags.get(d).is_some_and(|f| !f.is_archived()))
+            .collect();
+        if !dependents.is_empty() {
+            return Err(EditError::FlagInUse {
+                flag: key,
+                dependents,
+            });
+        }
+    }
+    touch(doc, &key, stamp);
+    if let Some(flag) = doc.flags.get_mut(&key) {
+        if archived {
+            flag.archived = Some(true);
+            flag.archived_at.clone_from(&flag.updated_at);
+            flag.archived_by = Some(stamp.actor.into());
+        } else {
+            flag.archived = None;
+            flag.archived_at = None;
+            flag.archived_by = None;
+        }
+    }
+    Ok(applied(action, &target, [key], summary))
+}
+
 pub(super) fn delete_segment(doc: &mut Document, key: String) -> Result<Applied, EditError> {
     if !doc.segments.contains_key(&key) {
         return Err(EditError::SegmentNotFound(key));
