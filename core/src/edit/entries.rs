@@ -64,17 +64,25 @@ pub(super) fn union_of_flag_keys(a: &Document, b: &Document) -> Vec<String> {
 }
 
 /// Keeps `createdAt`/`createdBy` from `previous` (or sets them for a new flag) and sets
-/// `updatedAt`/`updatedBy`: stamps are the store's, never the client's.
+/// `updatedAt`/`updatedBy`: stamps are the store's, never the client's. The archive state is
+/// kept too (a new flag starts live): only [`archive`] changes it, so a replace or a patch
+/// can neither archive a flag past the dependents check nor restore one unaudited.
 pub(super) fn stamp_flag(flag: &mut Flag, previous: Option<&Flag>, stamp: Stamp<'_>) {
     let now = crate::time::format_rfc3339(stamp.now_ms);
     match previous {
         Some(old) => {
             flag.created_at.clone_from(&old.created_at);
             flag.created_by.clone_from(&old.created_by);
+            flag.archived = old.archived;
+            flag.archived_at.clone_from(&old.archived_at);
+            flag.archived_by.clone_from(&old.archived_by);
         }
         None => {
             flag.created_at = Some(now.clone());
             flag.created_by = Some(stamp.actor.into());
+            flag.archived = None;
+            flag.archived_at = None;
+            flag.archived_by = None;
         }
     }
     flag.updated_at = Some(now);

@@ -451,3 +451,45 @@ fn lifecycle_defaults_and_permission_flags_are_permanent() {
     assert_eq!(with(Some("operational"), Some(3)), Some(3));
     assert_eq!(with(Some("someday"), None), None);
 }
+
+#[test]
+fn replace_and_patch_keep_the_archive_state() {
+    let (archived, _) = apply(
+        &doc(),
+        Edit::Archive {
+            flag: "checkout-button-color".into(),
+        },
+        AT,
+    )
+    .unwrap();
+    // A patch cannot restore it, a replace cannot either, and neither can archive a live one.
+    let patch = Edit::PatchFlag {
+        key: "checkout-button-color".into(),
+        patch: json!({"archived": null, "description": "still archived"}),
+    };
+    let (d, _) = apply(&archived, patch, AT).unwrap();
+    assert!(d.flags["checkout-button-color"].is_archived());
+    let mut replacement = d.flags["checkout-button-color"].clone();
+    replacement.archived = None;
+    let put = Edit::PutFlag {
+        key: "checkout-button-color".into(),
+        flag: Box::new(replacement),
+    };
+    let (d, _) = apply(&d, put, AT).unwrap();
+    let f = &d.flags["checkout-button-color"];
+    assert!(f.is_archived() && f.archived_by.as_deref() == Some("ana"));
+    let sneaky = Edit::PatchFlag {
+        key: "outbound_calling".into(),
+        patch: json!({"archived": true}),
+    };
+    let (d, _) = apply(&d, sneaky, AT).unwrap();
+    assert!(!d.flags["outbound_calling"].is_archived());
+    // A new flag starts live whatever it says.
+    let new_flag = flag(json!({"kind": "boolean", "variants": {"on": true}, "archived": true}));
+    let put = Edit::PutFlag {
+        key: "fresh".into(),
+        flag: Box::new(new_flag),
+    };
+    let (d, _) = apply(&d, put, AT).unwrap();
+    assert!(!d.flags["fresh"].is_archived());
+}

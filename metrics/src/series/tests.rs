@@ -263,3 +263,34 @@ fn rows_round_trip_through_storage() {
         RowValue::Sketch { bytes: vec![0] }
     ));
 }
+
+#[test]
+fn stored_rows_hold_no_targeting_key() {
+    let hasher = ContextHasher::new([4; 16]);
+    let ids: Vec<String> = (0..200).map(|i| format!("alice-{i}@example.com")).collect();
+    let mut agg = Aggregator::new(T0 - 10_000);
+    for id in &ids {
+        let context = Some(hasher.hash(id));
+        agg.record("production", "f", Some("on"), Reason::Split, context);
+        agg.track("production", "buy", Some(1.0), context, [("f", "on")]);
+    }
+    let batch = agg.drain(T0);
+    let mut s = Series::new();
+    let mut stored = Vec::new();
+    for key in s.add(&batch, T0) {
+        stored.extend(serde_json::to_vec(&key).unwrap());
+        let value = s.row(&key).unwrap();
+        stored.extend(serde_json::to_vec(&value).unwrap());
+        if let RowValue::Sketch { bytes } | RowValue::Conversions { bytes, .. } = value {
+            stored.extend(bytes);
+        }
+    }
+    stored.extend(batch.to_json().into_bytes());
+    for id in &ids {
+        assert!(
+            !stored.windows(id.len()).any(|w| w == id.as_bytes()),
+            "{id} is stored"
+        );
+    }
+    assert!(!stored.windows(5).any(|w| w == b"alice"));
+}
