@@ -34,11 +34,14 @@ use crate::{HOUR_MS, MINUTE_MS};
 
 /// The batch format this build writes and reads.
 pub const BATCH_VERSION: u32 = 1;
-/// At most this many count entries in one batch (an isolate's cap on distinct keys is 10,000,
-/// split over two flushes at worst).
-pub const MAX_COUNTS: usize = 10_000;
-/// At most this many sketches.
-pub const MAX_SKETCHES: usize = 10_000;
+/// At most this many (environment, flag, variant) keys in one batch: what one counter holds
+/// at most ([`crate::counts::Aggregator`] caps itself here), so a full counter's batch is
+/// accepted.
+pub const MAX_KEYS: usize = 10_000;
+/// At most this many count entries: one per key and reason.
+pub const MAX_COUNTS: usize = MAX_KEYS * Reason::ALL.len();
+/// At most this many sketches: one per key.
+pub const MAX_SKETCHES: usize = MAX_KEYS;
 /// At most this many event entries, and attributions per event.
 pub const MAX_EVENTS: usize = 1_000;
 pub const MAX_ATTRIBUTED: usize = 100;

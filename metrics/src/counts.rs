@@ -4,8 +4,10 @@
 //! tallies are nested maps looked up by `&str` (no key is built to look one up), reasons are a
 //! fixed array, and a flush zeroes the tallies instead of dropping them, so a key seen before
 //! is counted without allocating. Only a tally that stayed zero for a whole window is dropped.
-//! Memory is bounded: past [`DEFAULT_MAX_KEYS`] distinct (environment, flag, variant) keys, or
-//! as many distinct events, records only add to an `overflow` total.
+//! Memory is bounded, and a full counter's batch still passes [`Batch::validate`]: past
+//! [`MAX_KEYS`] distinct (environment, flag, variant) keys, [`MAX_EVENTS`] distinct events or
+//! [`MAX_ATTRIBUTED`] variants attributed per event, records only add to an `overflow` total;
+//! an event's summed value stops at [`MAX_VALUE`] in magnitude.
 
 use alloc::collections::BTreeMap;
 use alloc::string::String;
@@ -14,12 +16,10 @@ use alloc::vec::Vec;
 use burgee_core::Reason;
 
 use crate::batch::{
-    Attribution, BATCH_VERSION, Batch, CountEntry, EventEntry, SketchBytes, SketchEntry,
+    Attribution, BATCH_VERSION, Batch, CountEntry, EventEntry, MAX_ATTRIBUTED, MAX_EVENTS,
+    MAX_KEYS, MAX_VALUE, SketchBytes, SketchEntry,
 };
 use crate::sketch::Sketch;
-
-/// The default cap on distinct keys.
-pub const DEFAULT_MAX_KEYS: usize = 10_000;
 
 const REASONS: usize = Reason::ALL.len();
 
@@ -66,16 +66,18 @@ pub struct Aggregator {
 impl Aggregator {
     /// Empty counters whose first window starts at `now_ms`.
     pub fn new(now_ms: i64) -> Aggregator {
-        Aggregator::with_max_keys(now_ms, DEFAULT_MAX_KEYS)
+        Aggregator::with_max_keys(now_ms, MAX_KEYS)
     }
 
+    /// Counters with a smaller cap on distinct keys and events (a larger one is [`MAX_KEYS`]
+    /// and [`MAX_EVENTS`]: what a batch may carry).
     pub fn with_max_keys(now_ms: i64, max_keys: usize) -> Aggregator {
         Aggregator {
             flags: BTreeMap::new(),
             events: BTreeMap::new(),
             keys: 0,
             event_keys: 0,
-            max_keys,
+            max_keys: max_keys.min(MAX_KEYS),
             overflow: 0,
             start_ms: now_ms,
         }
@@ -141,7 +143,7 @@ impl Aggregator {
             .get(environment)
             .is_some_and(|e| e.contains_key(name));
         if !seen {
-            if self.event_keys >= self.max_keys {
+            if self.event_keys >= self.max_keys.min(MAX_EVENTS) {
                 self.overflow += 1;
                 return;
             }
@@ -154,10 +156,20 @@ impl Aggregator {
             .entry(name.into())
             .or_default();
         tally.count += 1;
-        if let Some(v) = value {
-            *tally.value.get_or_insert(0.0) += v;
+        if let Some(v) = value.filter(|v| v.is_finite()) {
+            let sum = tally.value.get_or_insert(0.0);
+            *sum = (*sum + v).clamp(-MAX_VALUE, MAX_VALUE);
         }
         for (flag, variant) in served {
+            let seen = tally
+                .attributed
+                .get(flag)
+                .is_some_and(|v| v.contains_key(variant));
+            let attributed: usize = tally.attributed.values().map(BTreeMap::len).sum();
+            if !seen && attributed >= MAX_ATTRIBUTED {
+                self.overflow += 1;
+                continue;
+            }
             let (n, contexts) = tally
                 .attributed
                 .entry(flag.into())
@@ -356,6 +368,39 @@ mod tests {
         assert_eq!(batch.counts.len(), 2);
         assert_eq!(batch.events.len(), 2);
         assert_eq!(a.overflow(), 0);
+    }
+
+    #[test]
+    fn a_full_counter_still_makes_a_valid_batch() {
+        let mut a = Aggregator::new(0);
+        for i in 0..MAX_KEYS + 10 {
+            let flag = alloc::format!("flag-{i}");
+            for reason in Reason::ALL {
+                a.record("prod", &flag, Some("on"), reason, Some(i as u64));
+            }
+        }
+        for i in 0..MAX_EVENTS + 5 {
+            let name = alloc::format!("event-{i}");
+            a.track("prod", &name, Some(MAX_VALUE), None, []);
+            a.track("prod", &name, Some(MAX_VALUE), None, []);
+        }
+        let flags: alloc::vec::Vec<_> = (0..MAX_ATTRIBUTED + 3)
+            .map(|i| alloc::format!("f{i}"))
+            .collect();
+        a.track(
+            "prod",
+            "event-0",
+            None,
+            None,
+            flags.iter().map(|f| (f.as_str(), "on")),
+        );
+        let overflow = 10 * Reason::ALL.len() as u64 + 2 * 5 + 3;
+        assert_eq!(a.overflow(), overflow);
+        let batch = a.drain(1);
+        assert_eq!(batch.counts.len(), MAX_KEYS * Reason::ALL.len());
+        assert_eq!(batch.events.len(), MAX_EVENTS);
+        assert_eq!(batch.events[0].value, Some(MAX_VALUE));
+        batch.validate(1).unwrap();
     }
 
     #[test]
