@@ -275,6 +275,7 @@ impl Flag {
         self.client_side.unwrap_or(false)
     }
 
+    /// Soft-deleted: in no snapshot.
     pub fn is_archived(&self) -> bool {
         self.archived.unwrap_or(false)
     }

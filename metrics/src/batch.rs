@@ -44,6 +44,7 @@ pub const MAX_COUNTS: usize = MAX_KEYS * Reason::ALL.len();
 pub const MAX_SKETCHES: usize = MAX_KEYS;
 /// At most this many event entries, and attributions per event.
 pub const MAX_EVENTS: usize = 1_000;
+/// At most this many attributions per event.
 pub const MAX_ATTRIBUTED: usize = 100;
 /// The largest count one entry may carry: far above what an isolate counts in a flush.
 pub const MAX_COUNT: u64 = 1_000_000_000;
@@ -58,13 +59,19 @@ pub const MAX_AGE_MS: i64 = 24 * HOUR_MS;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Batch {
+    /// [`BATCH_VERSION`].
     pub version: u32,
+    /// The window counted, epoch milliseconds.
     pub start: i64,
+    /// The window's end: when the counter was drained.
     pub end: i64,
+    /// Evaluations by key and reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counts: Vec<CountEntry>,
+    /// Unique contexts by key.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sketches: Vec<SketchEntry>,
+    /// Custom events.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventEntry>,
     /// Evaluations not counted by key because the counter was full.
@@ -80,13 +87,16 @@ fn is_zero(n: &u64) -> bool {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CountEntry {
+    /// The environment evaluated in.
     pub environment: String,
+    /// The flag's key.
     pub flag: String,
     /// `None`: the caller's default was served (an error).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
     /// One of the evaluation reasons (`SPLIT`, `TARGETING_MATCH`, ...).
     pub reason: String,
+    /// How many such evaluations.
     pub count: u64,
 }
 
@@ -94,10 +104,14 @@ pub struct CountEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SketchEntry {
+    /// The environment evaluated in.
     pub environment: String,
+    /// The flag's key.
     pub flag: String,
+    /// The variant served (`None`: the caller's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub variant: Option<String>,
+    /// The contexts it was served to.
     pub sketch: SketchBytes,
 }
 
@@ -105,12 +119,16 @@ pub struct SketchEntry {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventEntry {
+    /// The environment of the client that tracked it.
     pub environment: String,
+    /// The event's name (the event-name syntax of the core's `key` module).
     pub name: String,
     /// The sum of the values tracked with it, when any had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub value: Option<f64>,
+    /// How many times it was tracked.
     pub count: u64,
+    /// Its occurrences by the variants they are attributed to.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub attributed: Vec<Attribution>,
 }
@@ -120,8 +138,11 @@ pub struct EventEntry {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attribution {
+    /// A flag naming the event in `experiment.events`.
     pub flag: String,
+    /// The variant of it the client was served.
     pub variant: String,
+    /// Occurrences while served it.
     pub count: u64,
     /// The contexts that converted, so a readout counts each once.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -133,10 +154,12 @@ pub struct Attribution {
 pub struct SketchBytes(pub Vec<u8>);
 
 impl SketchBytes {
+    /// The bytes of `sketch`.
     pub fn of(sketch: &Sketch) -> SketchBytes {
         SketchBytes(sketch.encode())
     }
 
+    /// The sketch these bytes encode.
     pub fn sketch(&self) -> Result<Sketch, SketchError> {
         Sketch::decode(&self.0)
     }
@@ -163,29 +186,43 @@ impl<'de> Deserialize<'de> for SketchBytes {
 pub enum BatchError {
     /// Not JSON of this shape (the parser's message).
     Json(String),
+    /// A version other than [`BATCH_VERSION`].
     Version(u32),
     /// `start` after `end`, or the window outside what `now` accepts.
     Window {
+        /// The batch's `start`.
         start: i64,
+        /// The batch's `end`.
         end: i64,
+        /// The receiver's time.
         now: i64,
     },
+    /// A list longer than its cap.
     TooMany {
+        /// What the list holds.
         what: &'static str,
+        /// Its cap.
         max: usize,
     },
     /// A flag, environment or variant breaking the key syntax, or an event name breaking its.
     InvalidName {
+        /// What the name names.
         what: &'static str,
+        /// The name.
         name: String,
     },
+    /// A reason that is not an evaluation reason.
     UnknownReason(String),
+    /// A count above [`MAX_COUNT`].
     CountTooLarge(u64),
     /// An attribution counting more than its event.
     AttributionTooLarge {
+        /// The event's name.
         event: String,
     },
+    /// An event value beyond [`MAX_VALUE`].
     ValueOutOfRange,
+    /// A sketch that does not decode.
     Sketch(SketchError),
 }
 
@@ -281,6 +318,7 @@ impl Batch {
         Ok(batch)
     }
 
+    /// The JSON the npm package POSTs.
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }

@@ -183,11 +183,12 @@ impl Aggregator {
         }
     }
 
-    /// Distinct keys held, and records refused for the cap since the last drain.
+    /// Distinct (environment, flag, variant) keys held.
     pub fn keys(&self) -> usize {
         self.keys
     }
 
+    /// Records refused for a cap since the last drain.
     pub fn overflow(&self) -> u64 {
         self.overflow
     }

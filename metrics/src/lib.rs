@@ -12,6 +12,7 @@
 //! store's rollup; [`prometheus`] renders it for scraping; [`readout`] compares an
 //! experiment's variants; [`stale`] lists flags to clean up. docs/metrics.md has the design.
 #![no_std]
+#![warn(missing_docs)]
 #![deny(clippy::indexing_slicing)]
 
 extern crate alloc;
@@ -33,9 +34,11 @@ pub use hash::ContextHasher;
 pub use series::Series;
 pub use sketch::{Sketch, SketchError};
 
-/// Milliseconds in a minute, an hour and a day: the store's bucket sizes.
+/// Milliseconds in a minute: the finest bucket.
 pub const MINUTE_MS: i64 = 60_000;
+/// Milliseconds in an hour: the coarse bucket.
 pub const HOUR_MS: i64 = 60 * MINUTE_MS;
+/// Milliseconds in a day: the unique-context sketches' bucket.
 pub const DAY_MS: i64 = 24 * HOUR_MS;
 
 /// The start of the bucket of `size_ms` that holds `at_ms` (buckets are aligned to the epoch).

@@ -46,6 +46,7 @@ pub struct Exposition {
 }
 
 impl Exposition {
+    /// An empty exposition.
     pub fn new() -> Exposition {
         Exposition::default()
     }
@@ -80,6 +81,7 @@ impl Exposition {
         self
     }
 
+    /// The text, every line ended by a newline.
     pub fn finish(self) -> String {
         self.out
     }

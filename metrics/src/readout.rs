@@ -30,8 +30,11 @@ pub const Z_95: f64 = 1.959_963_984_540_054;
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Arm {
+    /// The variant served.
     pub variant: String,
+    /// Unique contexts served it.
     pub exposures: u64,
+    /// Unique contexts served it that tracked the event.
     pub conversions: u64,
 }
 
@@ -72,8 +75,9 @@ pub enum Verdict {
 pub struct Difference {
     /// Rate minus the control's rate (0.03 is three percentage points).
     pub estimate: f64,
-    /// The 95 % confidence interval.
+    /// The 95 % confidence interval's lower end ...
     pub low: f64,
+    /// ... and its upper end.
     pub high: f64,
     /// The pooled two-proportion z-test's two-sided p-value.
     pub p_value: f64,
@@ -83,10 +87,15 @@ pub struct Difference {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmReadout {
+    /// The variant served.
     pub variant: String,
+    /// Unique contexts served it.
     pub exposures: u64,
+    /// Of those, how many converted (at most the exposures).
     pub conversions: u64,
+    /// Conversions / exposures (0 without exposures).
     pub rate: f64,
+    /// Whether this is the control arm.
     pub is_control: bool,
     /// Absent for the control, and when the sample is too small.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -100,7 +109,9 @@ pub struct ArmReadout {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Readout {
+    /// The control's variant (`None` without arms).
     pub control: Option<String>,
+    /// Every arm, the control included, in the order given.
     pub arms: Vec<ArmReadout>,
     /// Some arm is below the minimum: say so plainly.
     pub too_small: bool,

@@ -36,11 +36,14 @@ pub const MAX_POINTS: i64 = 1_500;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Resolution {
+    /// One-minute buckets, kept 48 hours.
     Minute,
+    /// One-hour buckets, kept 90 days.
     Hour,
 }
 
 impl Resolution {
+    /// The bucket's length.
     pub fn bucket_ms(self) -> i64 {
         match self {
             Resolution::Minute => MINUTE_MS,
@@ -48,6 +51,7 @@ impl Resolution {
         }
     }
 
+    /// How long points of this resolution are kept.
     pub fn retention_ms(self) -> i64 {
         match self {
             Resolution::Minute => MINUTE_RETENTION_MS,
@@ -62,7 +66,9 @@ pub struct Point {
     /// By variant served; evaluations that served the caller's default are under `reasons`
     /// and `evaluations` only.
     pub variants: BTreeMap<String, u64>,
+    /// By reason.
     pub reasons: BTreeMap<String, u64>,
+    /// Every evaluation.
     pub evaluations: u64,
 }
 
@@ -80,7 +86,9 @@ fn add_all(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
     }
 }
 
-/// Which row: what a store keys its rows by.
+/// Which row: what a store keys its rows by. The fields name what they say; `start` and `day`
+/// are bucket starts in epoch milliseconds.
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum RowKey {
@@ -119,23 +127,19 @@ pub enum RowKey {
     LastEvaluated { environment: String, flag: String },
 }
 
-/// What a row holds.
+/// What a row holds; `bytes` are a sketch's ([`Sketch::encode`]).
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", tag = "kind")]
 pub enum RowValue {
+    /// A minute or hour point.
     Point(Point),
-    /// A sketch's bytes ([`Sketch::encode`]).
-    Sketch {
-        bytes: Vec<u8>,
-    },
-    Conversions {
-        count: u64,
-        bytes: Vec<u8>,
-    },
+    /// Unique contexts.
+    Sketch { bytes: Vec<u8> },
+    /// Attributed occurrences and the contexts behind them.
+    Conversions { count: u64, bytes: Vec<u8> },
     /// A total, or a time in epoch milliseconds.
-    Number {
-        value: i64,
-    },
+    Number { value: i64 },
 }
 
 /// A per-day sketch with a count beside it.
@@ -154,6 +158,7 @@ pub struct Series {
 }
 
 impl Series {
+    /// An empty rollup.
     pub fn new() -> Series {
         Series::default()
     }
@@ -335,8 +340,8 @@ impl Series {
             .copied()
     }
 
-    /// Every total, for Prometheus: (environment, flag, variant or "", reason, count) and
-    /// (environment, event, count).
+    /// Every evaluation total, for Prometheus: (environment, flag, variant or "", reason,
+    /// count).
     pub fn evaluation_totals(&self) -> impl Iterator<Item = (&str, &str, &str, &str, u64)> {
         self.numbers.iter().filter_map(|(k, v)| match k {
             RowKey::EvaluationTotal {
@@ -355,6 +360,7 @@ impl Series {
         })
     }
 
+    /// Every custom event total: (environment, event, count).
     pub fn event_totals(&self) -> impl Iterator<Item = (&str, &str, u64)> {
         self.numbers.iter().filter_map(|(k, v)| match k {
             RowKey::EventTotal { environment, event } => {
@@ -535,8 +541,11 @@ impl Series {
 pub struct SeriesPoint {
     /// The step's start, epoch milliseconds.
     pub start: i64,
+    /// Every evaluation in the step.
     pub evaluations: u64,
+    /// By variant served.
     pub variants: BTreeMap<String, u64>,
+    /// By reason.
     pub reasons: BTreeMap<String, u64>,
 }
 
@@ -544,11 +553,15 @@ pub struct SeriesPoint {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
+    /// Every evaluation in the range.
     pub evaluations: u64,
+    /// By variant served.
     pub variants: BTreeMap<String, u64>,
+    /// By reason.
     pub reasons: BTreeMap<String, u64>,
     /// Distinct contexts served any variant, over the days the range touches.
     pub unique_contexts: u64,
+    /// Distinct contexts per variant.
     pub unique_contexts_by_variant: BTreeMap<String, u64>,
 }
 
@@ -556,11 +569,15 @@ pub struct Totals {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Answer {
+    /// The points that answered.
     pub resolution: Resolution,
     /// The step used, in seconds.
     pub step: i64,
+    /// Every step of the range, oldest first.
     pub series: Vec<SeriesPoint>,
+    /// The sums over the range.
     pub totals: Totals,
+    /// When the flag was last counted in the environment.
     pub last_evaluated_at: Option<i64>,
 }
 

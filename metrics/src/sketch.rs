@@ -56,7 +56,12 @@ pub enum SketchError {
     /// Longer than its header says.
     TrailingBytes,
     /// A version or precision this build does not read.
-    Unsupported { version: u8, precision: u8 },
+    Unsupported {
+        /// The version byte read.
+        version: u8,
+        /// The precision byte read.
+        precision: u8,
+    },
     /// Neither sparse nor dense.
     UnknownForm(u8),
     /// A sparse list out of order, repeating an index, or longer than [`SPARSE_MAX`].

@@ -25,7 +25,9 @@ pub const DEFAULT_DAYS: u32 = 30;
 /// The periods the rules use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
+    /// Days without an evaluation that make a flag unused.
     pub unused_days: u32,
+    /// Days of serving one variant only that make a flag done.
     pub single_variant_days: u32,
     /// When counting began (epoch milliseconds); `None`: long enough ago.
     pub counting_since_ms: Option<i64>,
@@ -44,27 +46,34 @@ impl Default for Rules {
 /// What the rules need to know of one flag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Flag<'a> {
+    /// The flag's key.
     pub key: &'a str,
     /// `createdAt`, epoch milliseconds.
     pub created_ms: Option<i64>,
+    /// Archived flags are never listed.
     pub archived: bool,
     /// The expected lifetime (`Flag::expected_lifetime_days` of the core's model): `None` for
     /// permanent flags.
     pub lifetime_days: Option<u64>,
+    /// Its evaluations in each environment.
     pub environments: Vec<Usage<'a>>,
 }
 
 /// One environment's evaluations of a flag.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Usage<'a> {
+    /// The environment's name.
     pub environment: &'a str,
+    /// When it was last evaluated there (`Series::last_evaluated`).
     pub last_evaluated_ms: Option<i64>,
     /// Evaluations over the last `single_variant_days`, and the part of them by variant.
     pub evaluations: u64,
+    /// `(variant, evaluations)` over the same days.
     pub variants: Vec<(&'a str, u64)>,
 }
 
-/// Why a flag is stale.
+/// Why a flag is stale, with the numbers the variant's doc names.
+#[allow(missing_docs)]
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(
     rename_all = "camelCase",
@@ -92,7 +101,9 @@ pub enum Reason {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Stale {
+    /// The flag's key.
     pub flag: String,
+    /// Every rule it meets.
     pub reasons: Vec<Reason>,
 }
 
