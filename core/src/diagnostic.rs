@@ -63,6 +63,10 @@ codes! {
     DuplicateScheduleTime = "duplicate-schedule-time",
     MissingDefaultServe = "missing-default-serve",
     MissingOffVariant = "missing-off-variant",
+    InvalidLifecycle = "invalid-lifecycle",
+    InvalidEvent = "invalid-event",
+    DuplicateEvent = "duplicate-event",
+    ArchivedPrerequisite = "archived-prerequisite",
 }
 
 impl Serialize for Code {

@@ -225,6 +225,7 @@ fn evaluation_view<'f>(flag: &'f Flag, environment: &str) -> impl PartialEq + 'f
         &flag.variants,
         &flag.prerequisites,
         flag.client_side,
+        flag.is_archived(),
         flag.environments.get(environment),
     )
 }

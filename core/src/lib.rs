@@ -54,7 +54,7 @@ pub use codec::DecodeError;
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;
-pub use key::valid_key;
+pub use key::{valid_event_name, valid_key};
 pub use overrides::Off;
 pub use snapshot::{ForceError, Kind, Snapshot, VariantRef};
 

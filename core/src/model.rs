@@ -257,12 +257,86 @@ wire_struct! {
         "createdBy" created_by: Option<String> [opt],
         "updatedAt" updated_at: Option<String> [opt],
         "updatedBy" updated_by: Option<String> [opt],
+        /// What kind of flag this is, for stale-flag rules; never read by evaluation.
+        "lifecycle" lifecycle: Option<Lifecycle> [opt],
+        /// How long a temporary flag is expected to live, from `createdAt`.
+        "expectedLifetimeDays" expected_lifetime_days: Option<u64> [opt],
+        /// The custom events that measure this flag as an experiment.
+        "experiment" experiment: Option<Experiment> [opt],
+        /// Soft-deleted: left out of every snapshot, kept in the document so it can be restored.
+        "archived" archived: Option<bool> [opt],
+        "archivedAt" archived_at: Option<String> [opt],
+        "archivedBy" archived_by: Option<String> [opt],
     }
 }
 
 impl Flag {
     pub fn is_client_side(&self) -> bool {
         self.client_side.unwrap_or(false)
+    }
+
+    /// Soft-deleted: in no snapshot.
+    pub fn is_archived(&self) -> bool {
+        self.archived.unwrap_or(false)
+    }
+
+    /// The expected lifetime in days: the one written, else the lifecycle's default; `None` for
+    /// a permanent flag (a `permission` flag, or an unknown lifecycle, without one written).
+    /// A flag without a lifecycle is a `release` flag.
+    pub fn expected_lifetime_days(&self) -> Option<u64> {
+        let lifecycle = self.lifecycle.clone().unwrap_or_default();
+        match self.expected_lifetime_days {
+            Some(days) if lifecycle != Lifecycle::Permission => Some(days),
+            _ => lifecycle.default_lifetime_days(),
+        }
+    }
+
+    /// The events named by `experiment.events`.
+    pub fn experiment_events(&self) -> &[String] {
+        self.experiment
+            .as_ref()
+            .map_or(&[], |e| e.events.as_slice())
+    }
+}
+
+name_enum! {
+    /// Why a flag exists, which says how long it should live (docs/semantics.md, "Lifecycle").
+    Lifecycle {
+        Release = "release",
+        Experiment = "experiment",
+        Operational = "operational",
+        Permission = "permission",
+    }
+}
+
+#[allow(clippy::derivable_impls)]
+impl Default for Lifecycle {
+    fn default() -> Self {
+        Lifecycle::Release
+    }
+}
+
+impl Lifecycle {
+    /// Days a flag of this lifecycle is expected to live when the document gives none: `None`
+    /// for permanent flags (permissions, and lifecycles this version does not know).
+    pub fn default_lifetime_days(&self) -> Option<u64> {
+        match self {
+            Lifecycle::Release | Lifecycle::Experiment => Some(40),
+            Lifecycle::Operational => Some(7),
+            Lifecycle::Permission | Lifecycle::Unknown(_) => None,
+        }
+    }
+
+    /// Release, experiment and operational flags are meant to be removed one day.
+    pub fn is_temporary(&self) -> bool {
+        self.default_lifetime_days().is_some()
+    }
+}
+
+wire_struct! {
+    /// The custom events whose conversions the experiment readout counts per variant.
+    Experiment {
+        "events" events: Vec<String> [opt],
     }
 }
 

@@ -81,6 +81,14 @@ fn structural_mistakes_are_refused() {
         base(
             json!({"kind": "boolean", "variants": {"on": true}, "environments": {"prod": {"defaultServe": {"rollout": {"weights": [{"variant": "on", "weight": -1}]}}}}}),
         ),
+        base(json!({"kind": "boolean", "variants": {"on": true}, "lifecycle": "forever"})),
+        base(json!({"kind": "boolean", "variants": {"on": true}, "expectedLifetimeDays": 0})),
+        base(
+            json!({"kind": "boolean", "variants": {"on": true}, "experiment": {"events": ["buy", "buy"]}}),
+        ),
+        base(
+            json!({"kind": "boolean", "variants": {"on": true}, "experiment": {"events": [" buy"]}}),
+        ),
         json!({"environments": ["prod"], "flags": {"bad key": {"kind": "boolean", "variants": {"on": true}}}}),
         json!({"flags": {}}),
     ];

@@ -42,20 +42,19 @@ pub(super) fn used_segments<'d>(doc: &'d Document, flags: &[&str]) -> Vec<&'d st
 /// every segment is used by one, so nothing is left out. The control plane then publishes the
 /// full snapshot's bytes under both keys instead of compiling the document twice.
 pub fn public_is_full(doc: &Document) -> bool {
-    if !doc.flags.values().all(model::Flag::is_client_side) {
+    // Archived flags are in neither snapshot, so only the live ones decide.
+    let live = || doc.flags.iter().filter(|(_, f)| !f.is_archived());
+    if !live().all(|(_, f)| f.is_client_side()) {
         return false;
     }
-    let flags: Vec<&str> = doc
-        .flags
-        .keys()
-        .map(alloc::string::String::as_str)
-        .collect();
+    let flags: Vec<&str> = live().map(|(k, _)| k.as_str()).collect();
     used_segments(doc, &flags).len() == doc.segments.len()
 }
 
 #[cfg(test)]
 mod tests {
     use super::super::{compile, compile_client_side};
+    use super::public_is_full;
     use alloc::string::String;
     use alloc::vec::Vec;
     use serde_json::json;
@@ -133,5 +132,54 @@ mod tests {
             let public = compile_client_side(&document, "prod").snapshot.encode();
             assert_eq!(full == public, expected, "{flags}");
         }
+    }
+
+    #[test]
+    fn archived_flags_are_in_no_snapshot_and_break_what_requires_them() {
+        let doc = json!({"environments": ["prod"],
+        "segments": {"only-archived-uses-me": {"include": ["u1"]}},
+        "flags": {
+            "live": {"kind": "boolean", "clientSide": true, "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off", "defaultServe": {"variant": "on"}}}},
+            "gone": {"kind": "boolean", "clientSide": true, "archived": true,
+                "archivedAt": "2026-12-01T09:00:00Z", "archivedBy": "ana",
+                "variants": {"on": true, "off": false},
+                "environments": {"prod": {"enabled": true, "offVariant": "off",
+                    "rules": [{"clauses": [{"op": "inSegment", "values": ["only-archived-uses-me"]}], "serve": {"variant": "on"}}],
+                    "defaultServe": {"variant": "off"}}}}
+        }});
+        let loaded = crate::load_value(doc).unwrap();
+        assert!(crate::validate(&loaded.document).is_empty());
+        for snapshot in [
+            compile(&loaded.document, "prod").snapshot,
+            compile_client_side(&loaded.document, "prod").snapshot,
+        ] {
+            assert_eq!(snapshot.flag_keys().collect::<Vec<_>>(), ["live"]);
+            let ctx = snapshot.context(&json!({"targetingKey": "u1"}));
+            let detail = snapshot.evaluate("gone", &ctx, 0, None);
+            assert_eq!(detail.outcome().error, Some(crate::ErrorCode::FlagNotFound));
+            assert_eq!(snapshot.evaluate_all(&ctx, 0).count(), 1);
+        }
+        // The segment only the archived flag uses is in the full snapshot, not the public one.
+        assert!(!public_is_full(&loaded.document));
+        let mut requiring = loaded.document.clone();
+        let mut dependent = requiring.flags["live"].clone();
+        dependent.prerequisites.push(crate::model::Prerequisite {
+            flag: "gone".into(),
+            variant: "on".into(),
+            ..Default::default()
+        });
+        requiring.flags.insert("live".into(), dependent);
+        let codes: Vec<_> = crate::validate(&requiring)
+            .into_iter()
+            .map(|d| (d.code, d.pointer))
+            .collect();
+        assert_eq!(
+            codes,
+            [(
+                crate::Code::ArchivedPrerequisite,
+                "/flags/live/prerequisites/0/flag".into()
+            )]
+        );
     }
 }

@@ -121,8 +121,15 @@ impl<'d> Compiler<'d> {
             }
         }
         let flags = root.key("flags");
-        for (key, flag) in &doc.flags {
+        for (key, flag) in doc.flags.iter().filter(|(_, f)| !f.is_archived()) {
             let at = flags.key(key);
+            if let Some(experiment) = &flag.experiment {
+                self.unknown(
+                    &experiment.extra,
+                    model::Experiment::FIELDS,
+                    &at.key("experiment"),
+                );
+            }
             self.unknown_or_misplaced(
                 &flag.extra,
                 model::Flag::FIELDS,

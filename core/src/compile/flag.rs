@@ -7,6 +7,7 @@ use alloc::vec::Vec;
 use super::{Compiler, FlagScope, describe, list};
 use crate::diagnostic::{Code, Severity};
 use crate::hash::hash_str;
+use crate::key::{event_name_problem, valid_event_name};
 use crate::model;
 use crate::pointer::Path;
 use crate::snapshot::{Body, FlagEntry, Kind, Prerequisite, Settings, Variant};
@@ -26,6 +27,8 @@ impl<'d> Compiler<'d> {
         let kind = self.kind(flag, scope, &at.key("kind"));
         let variants = self.variants(flag, kind, scope, &at.key("variants"));
         let prerequisites = self.prerequisites(flag, scope, &at.key("prerequisites"));
+        self.lifecycle(flag, &at);
+        self.experiment(flag, &at.key("experiment").key("events"));
 
         let envs_at = at.key("environments");
         self.unknown_environments(flag, &envs_at);
@@ -142,6 +145,18 @@ impl<'d> Compiler<'d> {
         let mut prerequisites = Vec::with_capacity(flag.prerequisites.len());
         for (i, p) in flag.prerequisites.iter().enumerate() {
             let p_at = prerequisites_at.index(i);
+            if doc.flags.get(&p.flag).is_some_and(model::Flag::is_archived) {
+                self.fatal(
+                    &mut scope.broken,
+                    Code::ArchivedPrerequisite,
+                    &p_at.key("flag"),
+                    format!(
+                        "prerequisite `{}` is archived, so it is in no snapshot; restore it or remove this requirement",
+                        p.flag
+                    ),
+                );
+                continue;
+            }
             if flag.is_client_side() && doc.flags.get(&p.flag).is_some_and(|r| !r.is_client_side())
             {
                 self.fatal(
@@ -192,6 +207,52 @@ impl<'d> Compiler<'d> {
             });
         }
         prerequisites
+    }
+
+    /// The lifecycle and lifetime feed stale-flag rules only, so their errors break nothing.
+    fn lifecycle(&mut self, flag: &model::Flag, at: &Path<'_>) {
+        if let Some(model::Lifecycle::Unknown(name)) = &flag.lifecycle {
+            self.report(
+                Severity::Error,
+                Code::InvalidLifecycle,
+                &at.key("lifecycle"),
+                format!(
+                    "unknown lifecycle `{name}`; a flag's lifecycle is one of {}",
+                    list(model::Lifecycle::NAMES.iter())
+                ),
+            );
+        }
+        if flag.expected_lifetime_days == Some(0) {
+            self.report(
+                Severity::Error,
+                Code::InvalidLifecycle,
+                &at.key("expectedLifetimeDays"),
+                "`expectedLifetimeDays` is a whole number of days, at least 1".into(),
+            );
+        }
+    }
+
+    /// Event names only label the experiment readout, so their errors break nothing.
+    fn experiment(&mut self, flag: &model::Flag, events_at: &Path<'_>) {
+        let events = flag.experiment_events();
+        for (i, name) in events.iter().enumerate() {
+            let e_at = events_at.index(i);
+            if !valid_event_name(name) {
+                self.report(
+                    Severity::Error,
+                    Code::InvalidEvent,
+                    &e_at,
+                    event_name_problem(name),
+                );
+            } else if events.iter().take(i).any(|e| e == name) {
+                self.report(
+                    Severity::Error,
+                    Code::DuplicateEvent,
+                    &e_at,
+                    format!("event `{name}` is listed twice"),
+                );
+            }
+        }
     }
 
     /// Settings for an environment the document does not have are an error: they would never

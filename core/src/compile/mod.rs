@@ -200,17 +200,16 @@ impl<'d> Compiler<'d> {
         broken_segments: &'d BTreeMap<String, String>,
         client_side_only: bool,
     ) -> Self {
+        // Archived flags are in no snapshot: evaluating one is `FLAG_NOT_FOUND`, and requiring
+        // one is `archived-prerequisite`. They are checked again when restored.
+        let live = doc.flags.iter().filter(|(_, f)| !f.is_archived());
         let mut flag_keys: Vec<&str> = if client_side_only {
-            doc.flags
-                .iter()
-                .filter(|(_, f)| f.is_client_side())
+            live.filter(|(_, f)| f.is_client_side())
                 .map(|(k, _)| k.as_str())
                 .collect()
         } else {
-            doc.flags
-                .keys()
-                .chain(broken_flags.keys())
-                .map(String::as_str)
+            live.map(|(k, _)| k.as_str())
+                .chain(broken_flags.keys().map(String::as_str))
                 .collect()
         };
         flag_keys.sort_unstable();

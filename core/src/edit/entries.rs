@@ -64,17 +64,25 @@ pub(super) fn union_of_flag_keys(a: &Document, b: &Document) -> Vec<String> {
 }
 
 /// Keeps `createdAt`/`createdBy` from `previous` (or sets them for a new flag) and sets
-/// `updatedAt`/`updatedBy`: stamps are the store's, never the client's.
+/// `updatedAt`/`updatedBy`: stamps are the store's, never the client's. The archive state is
+/// kept too (a new flag starts live): only [`archive`] changes it, so a replace or a patch
+/// can neither archive a flag past the dependents check nor restore one unaudited.
 pub(super) fn stamp_flag(flag: &mut Flag, previous: Option<&Flag>, stamp: Stamp<'_>) {
     let now = crate::time::format_rfc3339(stamp.now_ms);
     match previous {
         Some(old) => {
             flag.created_at.clone_from(&old.created_at);
             flag.created_by.clone_from(&old.created_by);
+            flag.archived = old.archived;
+            flag.archived_at.clone_from(&old.archived_at);
+            flag.archived_by.clone_from(&old.archived_by);
         }
         None => {
             flag.created_at = Some(now.clone());
             flag.created_by = Some(stamp.actor.into());
+            flag.archived = None;
+            flag.archived_at = None;
+            flag.archived_by = None;
         }
     }
     flag.updated_at = Some(now);
@@ -179,6 +187,59 @@ pub(super) fn delete_flag(doc: &mut Document, key: String) -> Result<Applied, Ed
         [key],
         summary,
     ))
+}
+
+/// Archives (`archived`) or restores a flag, stamping who did it. Archiving an archived flag, or
+/// restoring a live one, changes nothing. Live flags that require the flag refuse its archiving;
+/// archived ones do not, since they are in no snapshot either.
+pub(super) fn archive(
+    doc: &mut Document,
+    key: String,
+    archived: bool,
+    stamp: Stamp<'_>,
+) -> Result<Applied, EditError> {
+    let flag = doc
+        .flags
+        .get(&key)
+        .ok_or_else(|| EditError::FlagNotFound(key.clone()))?;
+    let (action, verb) = if archived {
+        (Action::Archive, "archived")
+    } else {
+        (Action::Unarchive, "restored archived")
+    };
+    let summary = format!("{verb} flag `{key}`");
+    let target = format!("flags/{key}");
+    if flag.is_archived() == archived {
+        let mut unchanged = applied(action, &target, [key], summary);
+        unchanged.changed = false;
+        return Ok(unchanged);
+    }
+    if archived {
+        let dependents: Vec<String> = doc
+            .dependents(&key)
+            .into_iter()
+            .filter(|d| doc.flags.get(d).is_some_and(|f| !f.is_archived()))
+            .collect();
+        if !dependents.is_empty() {
+            return Err(EditError::FlagInUse {
+                flag: key,
+                dependents,
+            });
+        }
+    }
+    touch(doc, &key, stamp);
+    if let Some(flag) = doc.flags.get_mut(&key) {
+        if archived {
+            flag.archived = Some(true);
+            flag.archived_at.clone_from(&flag.updated_at);
+            flag.archived_by = Some(stamp.actor.into());
+        } else {
+            flag.archived = None;
+            flag.archived_at = None;
+            flag.archived_by = None;
+        }
+    }
+    Ok(applied(action, &target, [key], summary))
 }
 
 pub(super) fn delete_segment(doc: &mut Document, key: String) -> Result<Applied, EditError> {

@@ -18,8 +18,8 @@ use crate::graph::SegmentUser;
 use crate::model::{Document, Flag, Segment};
 
 use entries::{
-    applied, delete_flag, delete_segment, on_off, patch_flag, patch_segment, put_applied, put_flag,
-    touch, union_of_flag_keys,
+    applied, archive, delete_flag, delete_segment, on_off, patch_flag, patch_segment, put_applied,
+    put_flag, touch, union_of_flag_keys,
 };
 use switches::{all_off, restore_states, rollout, settings_mut, target};
 
@@ -101,6 +101,16 @@ pub enum Edit {
         version: u64,
         flags: Vec<String>,
     },
+    /// Soft-deletes a flag: it leaves every snapshot but stays in the document. Refused while
+    /// live flags require it, as deleting is.
+    Archive {
+        flag: String,
+    },
+    /// Brings an archived flag back; refused when the flag no longer validates (its
+    /// prerequisites were archived or deleted meanwhile).
+    Unarchive {
+        flag: String,
+    },
 }
 
 /// What an edit is called in the audit log.
@@ -118,10 +128,12 @@ pub enum Action {
     Restore,
     AllOff,
     RestoreStates,
+    Archive,
+    Unarchive,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 14] = [
         Action::Create,
         Action::Replace,
         Action::Patch,
@@ -134,6 +146,8 @@ impl Action {
         Action::Restore,
         Action::AllOff,
         Action::RestoreStates,
+        Action::Archive,
+        Action::Unarchive,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -150,6 +164,8 @@ impl Action {
             Action::Restore => "restore",
             Action::AllOff => "all-off",
             Action::RestoreStates => "restore-states",
+            Action::Archive => "archive",
+            Action::Unarchive => "unarchive",
         }
     }
 }
@@ -246,6 +262,9 @@ pub fn apply(
     let mut doc = document.clone();
     let switch_only = switches_only(&edit);
     let mut applied = apply_in_place(&mut doc, edit, stamp)?;
+    if !applied.changed {
+        return Ok((document.clone(), applied));
+    }
     // A switch set to the state it already has (an operator acting on a stale list, a retried
     // request) changes nothing, so nothing is written; other writes are versions even when
     // they repeat the current content.
@@ -346,6 +365,8 @@ fn apply_in_place(doc: &mut Document, edit: Edit, stamp: Stamp<'_>) -> Result<Ap
             version,
             flags,
         } => restore_states(doc, environment, version, flags, stamp),
+        Edit::Archive { flag } => archive(doc, flag, true, stamp),
+        Edit::Unarchive { flag } => archive(doc, flag, false, stamp),
     }
 }
 

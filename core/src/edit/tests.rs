@@ -375,3 +375,121 @@ fn entry_changes_name_rows() {
     assert!(changes.top && changes.segments == vec!["beta-testers".to_string()]);
     assert!(EntryChanges::between(&c, &c).is_empty());
 }
+
+#[test]
+fn archive_is_refused_while_live_flags_require_it_and_restores_whole() {
+    let current = doc();
+    let archive = |flag: &str| Edit::Archive { flag: flag.into() };
+    let e = apply(&current, archive("enhanced-task-metadata"), AT).unwrap_err();
+    assert_eq!(
+        e,
+        EditError::FlagInUse {
+            flag: "enhanced-task-metadata".into(),
+            dependents: vec!["daily-planning".into()],
+        }
+    );
+    assert_eq!(
+        apply(&current, archive("nope"), AT).unwrap_err(),
+        EditError::FlagNotFound("nope".into())
+    );
+    // Archive the dependent first; then its prerequisite may go too.
+    let (d, a) = apply(&current, archive("daily-planning"), AT).unwrap();
+    assert_eq!(a.action, Action::Archive);
+    assert_eq!(a.summary, "archived flag `daily-planning`");
+    assert!(a.changed && a.flags == vec!["daily-planning".to_string()]);
+    let f = &d.flags["daily-planning"];
+    assert_eq!(f.archived, Some(true));
+    assert_eq!(f.archived_at.as_deref(), Some("2026-12-01T09:00:00Z"));
+    assert_eq!(f.archived_by.as_deref(), Some("ana"));
+    assert_eq!(f.updated_by.as_deref(), Some("ana"));
+    assert!(
+        !crate::compile(&d, "production")
+            .snapshot
+            .flag_keys()
+            .any(|k| k == "daily-planning")
+    );
+    let (d, _) = apply(&d, archive("enhanced-task-metadata"), AT).unwrap();
+    // Archiving it again changes nothing.
+    let (same, a) = apply(&d, archive("enhanced-task-metadata"), AT).unwrap();
+    assert!(!a.changed && same == d);
+    // Restoring the dependent while its prerequisite is archived leaves an error: refused.
+    let unarchive = |flag: &str| Edit::Unarchive { flag: flag.into() };
+    match apply(&d, unarchive("daily-planning"), AT).unwrap_err() {
+        EditError::Invalid(diagnostics) => assert!(
+            diagnostics
+                .iter()
+                .any(|d| d.code == crate::Code::ArchivedPrerequisite),
+            "{diagnostics:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let (d, _) = apply(&d, unarchive("enhanced-task-metadata"), AT).unwrap();
+    let (d, a) = apply(&d, unarchive("daily-planning"), AT).unwrap();
+    assert_eq!(a.action, Action::Unarchive);
+    assert_eq!(a.summary, "restored archived flag `daily-planning`");
+    let f = &d.flags["daily-planning"];
+    assert!(f.archived.is_none() && f.archived_at.is_none() && f.archived_by.is_none());
+    let (same, a) = apply(&d, unarchive("daily-planning"), AT).unwrap();
+    assert!(!a.changed && same == d);
+}
+
+#[test]
+fn lifecycle_defaults_and_permission_flags_are_permanent() {
+    use crate::model::Lifecycle;
+    let with = |lifecycle: Option<&str>, days: Option<u64>| {
+        let mut f = flag(json!({"kind": "boolean", "variants": {"on": true}}));
+        f.lifecycle = lifecycle.map(Lifecycle::from_name);
+        f.expected_lifetime_days = days;
+        f.expected_lifetime_days()
+    };
+    assert_eq!(with(None, None), Some(40));
+    assert_eq!(with(Some("release"), None), Some(40));
+    assert_eq!(with(Some("experiment"), None), Some(40));
+    assert_eq!(with(Some("operational"), None), Some(7));
+    assert_eq!(with(Some("permission"), None), None);
+    assert_eq!(with(Some("permission"), Some(3)), None);
+    assert_eq!(with(Some("operational"), Some(3)), Some(3));
+    assert_eq!(with(Some("someday"), None), None);
+}
+
+#[test]
+fn replace_and_patch_keep_the_archive_state() {
+    let (archived, _) = apply(
+        &doc(),
+        Edit::Archive {
+            flag: "checkout-button-color".into(),
+        },
+        AT,
+    )
+    .unwrap();
+    // A patch cannot restore it, a replace cannot either, and neither can archive a live one.
+    let patch = Edit::PatchFlag {
+        key: "checkout-button-color".into(),
+        patch: json!({"archived": null, "description": "still archived"}),
+    };
+    let (d, _) = apply(&archived, patch, AT).unwrap();
+    assert!(d.flags["checkout-button-color"].is_archived());
+    let mut replacement = d.flags["checkout-button-color"].clone();
+    replacement.archived = None;
+    let put = Edit::PutFlag {
+        key: "checkout-button-color".into(),
+        flag: Box::new(replacement),
+    };
+    let (d, _) = apply(&d, put, AT).unwrap();
+    let f = &d.flags["checkout-button-color"];
+    assert!(f.is_archived() && f.archived_by.as_deref() == Some("ana"));
+    let sneaky = Edit::PatchFlag {
+        key: "outbound_calling".into(),
+        patch: json!({"archived": true}),
+    };
+    let (d, _) = apply(&d, sneaky, AT).unwrap();
+    assert!(!d.flags["outbound_calling"].is_archived());
+    // A new flag starts live whatever it says.
+    let new_flag = flag(json!({"kind": "boolean", "variants": {"on": true}, "archived": true}));
+    let put = Edit::PutFlag {
+        key: "fresh".into(),
+        flag: Box::new(new_flag),
+    };
+    let (d, _) = apply(&d, put, AT).unwrap();
+    assert!(!d.flags["fresh"].is_archived());
+}
