@@ -40,8 +40,13 @@ async fn forward(
             worker::js_sys::Uint8Array::from(body.as_slice()).into(),
         ));
     }
+    // The metrics routes are the metrics store's; every other one is the writer's.
+    let binding = match Route::parse(req.method().as_ref(), route_path) {
+        Ok(route) if route.id.is_metrics() => burgee_edge_shared::bindings::METRICS,
+        _ => burgee_edge_shared::bindings::STORE,
+    };
     let stub = env
-        .durable_object(burgee_edge_shared::bindings::STORE)?
+        .durable_object(binding)?
         .get_by_name(&config::get(env).project)?;
     stub.fetch_with_request(Request::new_with_init(&url, &init)?)
         .await
