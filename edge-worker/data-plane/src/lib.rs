@@ -33,6 +33,7 @@ use worker::{Context, Env, Request, Response, Result, event};
 /// The worker's `fetch` entry point.
 #[event(fetch)]
 async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    usage::enable(config::get(&env).usage_metrics);
     let response = routes::handle(req, env.clone()).await;
     usage::after_response(&env, &ctx);
     response

@@ -139,7 +139,7 @@ pub fn evaluate_one(snapshot: Option<&Snapshot>, key: &str, body: &[u8], now: i6
         reply.retry_after = Some(5);
         return reply;
     };
-    let who = crate::usage::targeting_key(&context);
+    let who = crate::usage::who(&context);
     let bound: Context = snapshot.context(&context);
     let detail = snapshot.evaluate(key, &bound, now, None);
     crate::usage::record(snapshot.environment(), key, &detail, who);
@@ -201,7 +201,7 @@ pub fn evaluate_bulk(
         reply.retry_after = Some(5);
         return reply;
     };
-    let who = crate::usage::targeting_key(&context);
+    let who = crate::usage::who(&context);
     let bound = snapshot.context(&context);
     let mut out = String::from("{\"flags\":[");
     for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {

@@ -32,6 +32,13 @@ struct Counts {
 
 thread_local! {
     static COUNTS: RefCell<Option<Counts>> = const { RefCell::new(None) };
+    /// `USAGE_METRICS` is not `off` (set from the configuration on every request).
+    static ENABLED: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+}
+
+/// Turns counting on or off for this isolate (the deployment's `USAGE_METRICS`).
+pub fn enable(on: bool) {
+    ENABLED.with(|e| e.set(on));
 }
 
 fn now_ms() -> i64 {
@@ -44,11 +51,19 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Counts one evaluation of `flag` in `environment` for a context with `targeting_key`. A flag
-/// the snapshot does not have is not counted: anyone can ask for any key, and only flags that
+/// The keyed hash a context is counted by: taken once per request, however many flags it
+/// evaluates.
+pub fn who(context: &serde_json::Value) -> Option<u64> {
+    burgee_core::targeting_key(context).map(|k| HASHER.hash(k))
+}
+
+/// Counts one evaluation of `flag` in `environment` for the context [`who`] hashed. A flag the
+/// snapshot does not have is not counted: anyone can ask for any key, and only flags that
 /// exist have metrics.
-pub fn record(environment: &str, flag: &str, detail: &Detail<'_>, targeting_key: Option<&str>) {
-    if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {
+pub fn record(environment: &str, flag: &str, detail: &Detail<'_>, who: Option<u64>) {
+    if !ENABLED.with(std::cell::Cell::get)
+        || detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound)
+    {
         return;
     }
     COUNTS.with(|c| {
@@ -63,14 +78,11 @@ pub fn record(environment: &str, flag: &str, detail: &Detail<'_>, targeting_key:
             flag,
             detail.variant_name(),
             detail.reason(),
-            targeting_key.map(|k| HASHER.hash(k)),
+            who,
         );
         counts.counted = true;
     });
 }
-
-/// The targeting key of a request's context (the core's rule: `targetingKey`, else `userId`).
-pub use burgee_core::targeting_key;
 
 /// After a response: schedules this isolate's next flush if something was counted and none
 /// is scheduled.

@@ -94,6 +94,10 @@ pub const METRICS: &str = "METRICS";
 /// The Rust type / JavaScript class bound to [`METRICS`].
 pub const METRICS_CLASS: &str = "Metrics";
 
+/// Variable: `off` stops usage counting at the edge (nothing counted, nothing sent); any other
+/// value or none counts.
+pub const USAGE_METRICS: &str = "USAGE_METRICS";
+
 /// Variable: where the admin app is served (default `/admin`), so that a worker fronting a
 /// site leaves the site's own `/admin` alone.
 pub const ADMIN_PATH: &str = "ADMIN_PATH";

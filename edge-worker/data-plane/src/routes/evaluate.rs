@@ -273,7 +273,7 @@ pub async fn rest_all(
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
-    let who = usage::targeting_key(&context);
+    let who = usage::who(&context);
     let bound = snapshot.context(&context);
     let mut flags = String::new();
     let mut details = String::new();
@@ -321,7 +321,7 @@ pub async fn rest_one(
         Ok(at) => at,
         Err(why) => return cors::allow(error(Code::InvalidRequest, &why)?),
     };
-    let who = usage::targeting_key(&context);
+    let who = usage::who(&context);
     let bound = snapshot.context(&context);
     let detail = snapshot.evaluate(key, &bound, at, expected);
     usage::record(snapshot.environment(), key, &detail, who);

@@ -90,7 +90,7 @@ fn evaluate(
     };
     if let Some(snapshot) = snapshot {
         let bound = snapshot.context(context);
-        let who = crate::usage::targeting_key(context);
+        let who = crate::usage::who(context);
         for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
             crate::usage::record(snapshot.environment(), key, &detail, who);
             if gate == Some(key) {
