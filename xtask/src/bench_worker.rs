@@ -31,23 +31,23 @@ fn config(dir: &Path, burgee: bool, flagd: bool) -> String {
     let mut sockets = Vec::new();
     let mut workers = String::new();
     if burgee {
-        services.push(r#"(name = "burgee", worker = .burgee)"#.to_string());
-        services.push(r#"(name = "uncounted", worker = .uncounted)"#.to_string());
-        sockets.push(
-            r#"(name = "uncounted", address = "127.0.0.1:0", http = (), service = "uncounted")"#
-                .to_string(),
-        );
         services.push(format!(
             r#"(name = "kv", disk = (path = "{}", writable = true))"#,
             dir.join("kv").display()
         ));
-        sockets.push(
-            r#"(name = "burgee", address = "127.0.0.1:0", http = (), service = "burgee")"#
-                .to_string(),
-        );
-        workers.push_str(
-            r#"
-const burgee :Workerd.Worker = (
+        // The same build twice: as deployed, and with usage counting off, to measure what
+        // counting costs.
+        for (name, extra) in [
+            ("burgee", ""),
+            ("uncounted", r#"(name = "USAGE_METRICS", text = "off"),"#),
+        ] {
+            services.push(format!(r#"(name = "{name}", worker = .{name})"#));
+            sockets.push(format!(
+                r#"(name = "{name}", address = "127.0.0.1:0", http = (), service = "{name}")"#
+            ));
+            workers.push_str(&format!(
+                r#"
+const {name} :Workerd.Worker = (
   modules = [
     (name = "index.js", esModule = embed "index.js"),
     (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
@@ -57,25 +57,12 @@ const burgee :Workerd.Worker = (
     (name = "FLAGS", kvNamespace = "kv"),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
     (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
+    {extra}
   ],
 );
-
-# The same worker with usage counting off, to measure what counting costs.
-const uncounted :Workerd.Worker = (
-  modules = [
-    (name = "index.js", esModule = embed "index.js"),
-    (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
-  ],
-  compatibilityDate = "2026-04-26",
-  bindings = [
-    (name = "FLAGS", kvNamespace = "kv"),
-    (name = "ENVIRONMENT_DEFAULT", text = "production"),
-    (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
-    (name = "USAGE_METRICS", text = "off"),
-  ],
-);
-"#,
-        );
+"#
+            ));
+        }
     }
     if flagd {
         services.push(r#"(name = "flagd", worker = .flagd)"#.to_string());
