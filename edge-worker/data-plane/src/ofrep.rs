@@ -142,7 +142,7 @@ pub fn evaluate_one(snapshot: Option<&Snapshot>, key: &str, body: &[u8], now: i6
     let who = crate::usage::who(&context);
     let bound: Context = snapshot.context(&context);
     let detail = snapshot.evaluate(key, &bound, now, None);
-    crate::usage::record(snapshot.environment(), key, &detail, who);
+    crate::usage::record(snapshot, &detail, who);
     let status = match detail.error_code() {
         None => 200,
         Some(burgee_core::ErrorCode::FlagNotFound) => 404,
@@ -205,7 +205,7 @@ pub fn evaluate_bulk(
     let bound = snapshot.context(&context);
     let mut out = String::from("{\"flags\":[");
     for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {
-        crate::usage::record(snapshot.environment(), key, &detail, who);
+        crate::usage::record(snapshot, &detail, who);
         if i > 0 {
             out.push(',');
         }

@@ -278,7 +278,7 @@ pub async fn rest_all(
     let mut flags = String::new();
     let mut details = String::new();
     for (key, detail) in snapshot.evaluate_all(&bound, now() as i64) {
-        usage::record(&environment, key, &detail, who);
+        usage::record(&snapshot, &detail, who);
         let name = serde_json::to_string(key).unwrap_or_default();
         for out in [&mut flags, &mut details] {
             if !out.is_empty() {
@@ -324,7 +324,7 @@ pub async fn rest_one(
     let who = usage::who(&context);
     let bound = snapshot.context(&context);
     let detail = snapshot.evaluate(key, &bound, at, expected);
-    usage::record(snapshot.environment(), key, &detail, who);
+    usage::record(&snapshot, &detail, who);
     let mut body = String::new();
     detail.write_json_with(&mut body, key, ResultFields::REST, &default.to_string());
     if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {

@@ -92,7 +92,7 @@ fn evaluate(
         let bound = snapshot.context(context);
         let who = crate::usage::who(context);
         for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
-            crate::usage::record(snapshot.environment(), key, &detail, who);
+            crate::usage::record(snapshot, &detail, who);
             if gate == Some(key) {
                 out.gate_on = detail.value_json() == Some("true");
             }
