@@ -446,7 +446,7 @@ mod tests {
         direct.record("prod", "g", None, Reason::Error, Some(42));
         direct.track("prod", "purchase", Some(2.5), Some(42), [("f", "on")]);
         direct.track("prod", "purchase", Some(1.0), Some(42), [("f", "on")]);
-        let (mut absorbed, mut expected) = (edge.drain(10), direct.drain(10));
+        let (mut absorbed, expected) = (edge.drain(10), direct.drain(10));
         absorbed.start = expected.start;
         assert_eq!(absorbed, expected);
         // Absorbing twice counts twice; the caps hold.
