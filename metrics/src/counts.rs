@@ -219,6 +219,88 @@ impl Aggregator {
         }
     }
 
+    /// Takes in a batch a client sent (already validated, unknown flags already dropped), as
+    /// if its evaluations and events had been counted here. `context` is the keyed hash of the
+    /// client's targeting key: the client builds no sketches, so its contexts are counted here,
+    /// and the key itself goes no further. Caps as [`Self::record`].
+    pub fn absorb(&mut self, batch: &Batch, context: Option<u64>) {
+        let mut one = Sketch::new();
+        if let Some(hash) = context {
+            one.insert(hash);
+        }
+        for c in &batch.counts {
+            if let Some(reason) = crate::batch::reason_named(&c.reason) {
+                self.add(
+                    &c.environment,
+                    &c.flag,
+                    c.variant.as_deref(),
+                    reason,
+                    c.count,
+                    &one,
+                );
+            }
+        }
+        for s in &batch.sketches {
+            if let (Ok(sketch), Some(tally)) = (
+                s.sketch.sketch(),
+                self.tally(&s.environment, &s.flag, s.variant.as_deref()),
+            ) {
+                tally.contexts.merge(&sketch);
+            }
+        }
+        for e in &batch.events {
+            self.absorb_event(e, &one);
+        }
+        self.overflow = self.overflow.saturating_add(batch.overflow);
+    }
+
+    fn absorb_event(&mut self, e: &EventEntry, one: &Sketch) {
+        let seen = self
+            .events
+            .get(&e.environment)
+            .is_some_and(|events| events.contains_key(&e.name));
+        if !seen {
+            if self.event_keys >= self.max_keys.min(MAX_EVENTS) {
+                self.overflow = self.overflow.saturating_add(e.count);
+                return;
+            }
+            self.event_keys += 1;
+        }
+        let tally = self
+            .events
+            .entry(e.environment.clone())
+            .or_default()
+            .entry(e.name.clone())
+            .or_default();
+        tally.count = tally.count.saturating_add(e.count);
+        if let Some(v) = e.value.filter(|v| v.is_finite()) {
+            let sum = tally.value.get_or_insert(0.0);
+            *sum = (*sum + v).clamp(-MAX_VALUE, MAX_VALUE);
+        }
+        for a in &e.attributed {
+            let seen = tally
+                .attributed
+                .get(&a.flag)
+                .is_some_and(|v| v.contains_key(&a.variant));
+            let attributed: usize = tally.attributed.values().map(BTreeMap::len).sum();
+            if !seen && attributed >= MAX_ATTRIBUTED {
+                self.overflow = self.overflow.saturating_add(a.count);
+                continue;
+            }
+            let (n, contexts) = tally
+                .attributed
+                .entry(a.flag.clone())
+                .or_default()
+                .entry(a.variant.clone())
+                .or_default();
+            *n = n.saturating_add(a.count);
+            match a.contexts.as_ref().map(SketchBytes::sketch) {
+                Some(Ok(sketch)) => contexts.merge(&sketch),
+                _ => contexts.merge(one),
+            }
+        }
+    }
+
     /// Distinct (environment, flag, variant) keys held.
     pub fn keys(&self) -> usize {
         self.keys
@@ -342,6 +424,37 @@ fn drain_events(events: BTreeMap<String, BTreeMap<String, EventTally>>) -> Vec<E
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn a_client_batch_absorbed_counts_as_if_evaluated_here() {
+        // A client (one context) evaluated and tracked; it sends no sketches.
+        let mut client = Aggregator::new(0);
+        for _ in 0..7 {
+            client.record("prod", "f", Some("on"), Reason::Split, None);
+        }
+        client.record("prod", "g", None, Reason::Error, None);
+        client.track("prod", "purchase", Some(2.5), None, [("f", "on")]);
+        client.track("prod", "purchase", Some(1.0), None, [("f", "on")]);
+        let batch = client.drain(10);
+        // Here, with the client's context hashed by the edge.
+        let mut edge = Aggregator::new(0);
+        edge.absorb(&batch, Some(42));
+        let mut direct = Aggregator::new(0);
+        for _ in 0..7 {
+            direct.record("prod", "f", Some("on"), Reason::Split, Some(42));
+        }
+        direct.record("prod", "g", None, Reason::Error, Some(42));
+        direct.track("prod", "purchase", Some(2.5), Some(42), [("f", "on")]);
+        direct.track("prod", "purchase", Some(1.0), Some(42), [("f", "on")]);
+        let (mut absorbed, expected) = (edge.drain(10), direct.drain(10));
+        absorbed.start = expected.start;
+        assert_eq!(absorbed, expected);
+        // Absorbing twice counts twice; the caps hold.
+        let mut full = Aggregator::with_max_keys(0, 1);
+        full.absorb(&batch, None);
+        assert_eq!(full.keys(), 1);
+        assert!(full.overflow() >= 1, "the second key went to overflow");
+    }
 
     #[test]
     fn adding_n_at_once_is_recording_n_times() {
