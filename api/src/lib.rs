@@ -7,12 +7,14 @@
 //! worker. It carries no I/O and no compiler: only names, shapes and the route table.
 
 mod error;
+mod metrics;
 mod mount;
 mod role;
 mod routes;
 mod types;
 
 pub use error::{ApiError, Code, ErrorBody, ErrorDetail};
+pub use metrics::{MetricsBody, MetricsPoint, ReadoutBody, UsageBody, UsageEntry};
 pub use mount::{DEFAULT_API_MOUNT, DEFAULT_APP_MOUNT, Mounted, Mounts, mounted};
 pub use role::Role;
 pub use routes::{Miss, Route, RouteId, percent_decode, percent_encode};

@@ -38,6 +38,15 @@ pub enum RouteId {
     Metrics,
     /// Every counter in the Prometheus text format.
     MetricsPrometheus,
+    /// An experiment's readout for one flag and event.
+    MetricsReadout,
+    /// Every flag's use per environment (last evaluated, variants served): the list and the
+    /// stale-flag page read it.
+    MetricsUsage,
+    /// Soft-deletes a flag.
+    ArchiveFlag,
+    /// Brings an archived flag back.
+    UnarchiveFlag,
     AllOff,
     UndoAllOff,
     /// Test deployments only (`ALLOW_FAULT_INJECTION`): makes the store's KV writes fail.
@@ -135,6 +144,30 @@ const TABLE: &[(RouteId, &str, &str, Role)] = &[
         "GET",
         "/api/v1/metrics/prometheus",
         Role::Viewer,
+    ),
+    (
+        RouteId::MetricsReadout,
+        "GET",
+        "/api/v1/metrics/readout",
+        Role::Viewer,
+    ),
+    (
+        RouteId::MetricsUsage,
+        "GET",
+        "/api/v1/metrics/usage",
+        Role::Viewer,
+    ),
+    (
+        RouteId::ArchiveFlag,
+        "POST",
+        "/api/v1/flags/{key}/archive",
+        Role::Editor,
+    ),
+    (
+        RouteId::UnarchiveFlag,
+        "POST",
+        "/api/v1/flags/{key}/unarchive",
+        Role::Editor,
     ),
     (
         RouteId::AllOff,
@@ -240,7 +273,13 @@ impl Route {
 impl RouteId {
     /// Whether the metrics store answers this route (the writer answers every other one).
     pub fn is_metrics(self) -> bool {
-        matches!(self, RouteId::Metrics | RouteId::MetricsPrometheus)
+        matches!(
+            self,
+            RouteId::Metrics
+                | RouteId::MetricsPrometheus
+                | RouteId::MetricsReadout
+                | RouteId::MetricsUsage
+        )
     }
 
     fn row(self) -> (&'static str, &'static str, Role) {
@@ -277,6 +316,10 @@ impl RouteId {
         RouteId::Publication,
         RouteId::Metrics,
         RouteId::MetricsPrometheus,
+        RouteId::MetricsReadout,
+        RouteId::MetricsUsage,
+        RouteId::ArchiveFlag,
+        RouteId::UnarchiveFlag,
         RouteId::AllOff,
         RouteId::UndoAllOff,
         RouteId::Faults,

@@ -17,7 +17,7 @@
 use alloc::string::String;
 use alloc::vec::Vec;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The fewest exposures an arm needs before it is compared.
 pub const MIN_EXPOSURES: u64 = 100;
@@ -27,7 +27,7 @@ pub const MIN_OUTCOMES: u64 = 10;
 pub const Z_95: f64 = 1.959_963_984_540_054;
 
 /// One variant's numbers, the readout's input.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Arm {
     /// The variant served.
@@ -56,7 +56,7 @@ impl Arm {
 }
 
 /// How an arm compares with the control.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum Verdict {
     /// This arm or the control has too few contexts to say anything.
@@ -70,7 +70,7 @@ pub enum Verdict {
 }
 
 /// The difference of an arm's rate to the control's.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Difference {
     /// Rate minus the control's rate (0.03 is three percentage points).
@@ -84,7 +84,7 @@ pub struct Difference {
 }
 
 /// One arm of the readout.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ArmReadout {
     /// The variant served.
@@ -106,7 +106,7 @@ pub struct ArmReadout {
 }
 
 /// The readout of every arm.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Readout {
     /// The control's variant (`None` without arms).

@@ -501,6 +501,61 @@ impl Series {
         }
     }
 
+    /// Every flag's use in every environment over `[from_ms, to_ms)`, from hour points: what
+    /// the stale-flag rules and the flag list's "last evaluated" read. Flags never counted
+    /// are absent.
+    pub fn usage(&self, from_ms: i64, to_ms: i64) -> Vec<FlagUsage> {
+        let mut out: BTreeMap<(&str, &str), FlagUsage> = BTreeMap::new();
+        let entry = |environment: &str, flag: &str| -> FlagUsage {
+            FlagUsage {
+                environment: environment.into(),
+                flag: flag.into(),
+                last_evaluated_at: self.last_evaluated(environment, flag),
+                ..FlagUsage::default()
+            }
+        };
+        for (key, point) in &self.points {
+            if let RowKey::Point {
+                environment,
+                flag,
+                resolution: Resolution::Hour,
+                start,
+            } = key
+            {
+                let usage = out
+                    .entry((environment, flag))
+                    .or_insert_with(|| entry(environment, flag));
+                if *start >= bucket_start(from_ms, HOUR_MS) && *start < to_ms {
+                    usage.evaluations += point.evaluations;
+                    add_all(&mut usage.variants, &point.variants);
+                }
+            }
+        }
+        for key in self.numbers.keys() {
+            if let RowKey::LastEvaluated { environment, flag } = key {
+                out.entry((environment, flag))
+                    .or_insert_with(|| entry(environment, flag));
+            }
+        }
+        out.into_values().collect()
+    }
+
+    /// The start of the oldest hour point kept: counting has run at least since then (`None`:
+    /// nothing was ever counted, or it was all pruned).
+    pub fn counting_since(&self) -> Option<i64> {
+        self.points
+            .keys()
+            .filter_map(|k| match k {
+                RowKey::Point {
+                    resolution: Resolution::Hour,
+                    start,
+                    ..
+                } => Some(*start),
+                _ => None,
+            })
+            .min()
+    }
+
     /// The experiment readout's input: per variant served over the days touching
     /// `[from_ms, to_ms)`, the unique contexts exposed and the unique contexts that tracked
     /// `event` (the attributed count where no contexts were sent), at most the exposures.
@@ -550,7 +605,7 @@ pub struct SeriesPoint {
 }
 
 /// The sums over a query's range.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Totals {
     /// Every evaluation in the range.
@@ -563,6 +618,22 @@ pub struct Totals {
     pub unique_contexts: u64,
     /// Distinct contexts per variant.
     pub unique_contexts_by_variant: BTreeMap<String, u64>,
+}
+
+/// One flag's use in one environment, as [`Series::usage`] answers it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FlagUsage {
+    /// The environment.
+    pub environment: String,
+    /// The flag's key.
+    pub flag: String,
+    /// When it was last counted there, epoch milliseconds.
+    pub last_evaluated_at: Option<i64>,
+    /// Evaluations over the range asked.
+    pub evaluations: u64,
+    /// Of those, by variant served.
+    pub variants: BTreeMap<String, u64>,
 }
 
 /// What [`Series::query`] answers.

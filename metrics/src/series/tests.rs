@@ -294,3 +294,41 @@ fn stored_rows_hold_no_targeting_key() {
     }
     assert!(!stored.windows(5).any(|w| w == b"alice"));
 }
+
+#[test]
+fn usage_sums_hour_points_in_range_and_lists_every_flag_counted() {
+    let mut s = Series::new();
+    assert_eq!(s.counting_since(), None);
+    let day = DAY_MS;
+    // Ten days ago: "old" served "on" and "off"; today only "on" twice.
+    s.add(
+        &batch(T0 - 10 * day, vec![count("old", Some("off"), "SPLIT", 5)]),
+        T0,
+    );
+    s.add(&batch(T0, vec![count("old", Some("on"), "SPLIT", 7)]), T0);
+    s.add(
+        &batch(T0 + HOUR_MS, vec![count("new", None, "ERROR", 2)]),
+        T0 + HOUR_MS,
+    );
+    let recent = s.usage(T0 - day, T0 + 2 * HOUR_MS);
+    let old = recent.iter().find(|u| u.flag == "old").unwrap();
+    assert_eq!(old.evaluations, 7, "the point ten days ago is out of range");
+    assert_eq!(old.variants.len(), 1);
+    assert_eq!(old.variants["on"], 7);
+    assert_eq!(old.last_evaluated_at, Some(T0));
+    let new = recent.iter().find(|u| u.flag == "new").unwrap();
+    assert_eq!((new.evaluations, new.variants.len()), (2, 0));
+    let all = s.usage(T0 - 30 * day, T0 + 2 * HOUR_MS);
+    assert_eq!(
+        all.iter().find(|u| u.flag == "old").unwrap().evaluations,
+        12
+    );
+    assert_eq!(
+        s.counting_since(),
+        Some(bucket_start(T0 - 10 * day, HOUR_MS))
+    );
+    // A range with no points still lists what was ever counted, with nothing in it.
+    let none = s.usage(T0 + 5 * day, T0 + 6 * day);
+    assert_eq!(none.len(), 2);
+    assert!(none.iter().all(|u| u.evaluations == 0));
+}

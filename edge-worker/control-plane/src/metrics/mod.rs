@@ -11,12 +11,14 @@ pub mod query;
 
 use std::cell::RefCell;
 
-use burgee_api::{ApiError, Code, Route, RouteId};
+use burgee_api::{ApiError, Code, PublicationBody, Route, RouteId};
 use burgee_edge_shared::{bindings, internal, query::query_pairs};
 use burgee_metrics::HOUR_MS;
 use burgee_metrics::batch::Batch;
 use burgee_metrics::series::Series;
-use worker::{DurableObject, Env, Headers, Request, Response, Result, State, durable_object};
+use worker::{
+    DurableObject, Env, Headers, Request, RequestInit, Response, Result, State, durable_object,
+};
 
 use crate::store::answer::log_error;
 use crate::store::now;
@@ -37,6 +39,13 @@ impl std::fmt::Debug for Metrics {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Metrics").finish_non_exhaustive()
     }
+}
+
+/// A route's answer as JSON (the outer error: the rollup did not load).
+fn json<T: serde::Serialize>(
+    answer: std::result::Result<std::result::Result<T, ApiError>, ApiError>,
+) -> std::result::Result<Result<Response>, ApiError> {
+    answer.and_then(|v| v).map(|v| Response::from_json(&v))
 }
 
 fn json_error(e: &ApiError) -> Result<Response> {
@@ -63,23 +72,32 @@ impl DurableObject for Metrics {
             };
         }
         let url = req.inner().url();
-        let answer = match Route::parse(&method, &path) {
-            Ok(route) if route.id == RouteId::Metrics => {
-                let default = self
-                    .env
-                    .var(bindings::ENVIRONMENT_DEFAULT)
-                    .map(|v| v.to_string())
-                    .unwrap_or_else(|_| "production".into());
-                self.with_series(|s| query::metrics(s, &query_pairs(&url), &default, now() as i64))
-                    .and_then(|v| v)
-                    .map(|v| Response::from_json(&v))
+        let query = query_pairs(&url);
+        let default = self
+            .env
+            .var(bindings::ENVIRONMENT_DEFAULT)
+            .map(|v| v.to_string())
+            .unwrap_or_else(|_| "production".into());
+        let now_ms = now() as i64;
+        let answer = match Route::parse(&method, &path).map(|r| r.id) {
+            Ok(RouteId::Metrics) => {
+                json(self.with_series(|s| query::metrics(s, &query, &default, now_ms)))
             }
-            Ok(route) if route.id == RouteId::MetricsPrometheus => {
-                self.with_series(|s| query::prometheus(s)).map(|text| {
-                    let headers = Headers::new();
-                    let _ = headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-                    Response::ok(text).map(|r| r.with_headers(headers))
-                })
+            Ok(RouteId::MetricsReadout) => {
+                json(self.with_series(|s| query::readout(s, &query, &default, now_ms)))
+            }
+            Ok(RouteId::MetricsUsage) => {
+                json(self.with_series(|s| query::usage(s, &query, now_ms)))
+            }
+            Ok(RouteId::MetricsPrometheus) => {
+                let lags = self.publication_lags(req.headers()).await;
+                self.with_series(|s| query::prometheus(s, &lags))
+                    .map(|text| {
+                        let headers = Headers::new();
+                        let _ =
+                            headers.set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+                        Response::ok(text).map(|r| r.with_headers(headers))
+                    })
             }
             _ => Err(ApiError::new(Code::NotFound, "not a metrics path")),
         };
@@ -105,6 +123,41 @@ impl Metrics {
             .as_mut()
             .ok_or_else(|| ApiError::new(Code::Internal, "no series"))?;
         Ok(f(series))
+    }
+
+    /// Each environment's publication lag, asked of the writer with the caller's forwarded
+    /// identity (the front door authorised this request, and the publication route needs no
+    /// more than a viewer). When the writer cannot answer, the lag is left out, not guessed.
+    async fn publication_lags(&self, forwarded: &Headers) -> Vec<(String, f64)> {
+        let asked = async {
+            let headers = Headers::new();
+            for name in [internal::ACTOR, internal::ROLE, internal::PROJECT] {
+                if let Some(value) = forwarded.get(name)? {
+                    headers.set(name, &value)?;
+                }
+            }
+            let mut init = RequestInit::new();
+            init.with_headers(headers);
+            let project = forwarded
+                .get(internal::PROJECT)?
+                .unwrap_or_else(|| "default".into());
+            let stub = self
+                .env
+                .durable_object(bindings::STORE)?
+                .get_by_name(&project)?;
+            let url = format!("https://store{}", RouteId::Publication.pattern());
+            let mut answer = stub
+                .fetch_with_request(Request::new_with_init(&url, &init)?)
+                .await?;
+            answer.json::<PublicationBody>().await
+        };
+        match asked.await {
+            Ok(publication) => query::publication_lags(&publication, now()),
+            Err(e) => {
+                log_error(&format!("Metrics: the publication state was not read: {e}"));
+                Vec::new()
+            }
+        }
     }
 
     /// Validates and adds one isolate's batch; past an hour since the last, prunes too.

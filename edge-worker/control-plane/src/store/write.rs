@@ -174,6 +174,8 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
             patch: object(body()?, "a merge patch")?,
         }]),
         RouteId::DeleteFlag => written(vec![Edit::DeleteFlag { key }]),
+        RouteId::ArchiveFlag => written(vec![Edit::Archive { flag: key }]),
+        RouteId::UnarchiveFlag => written(vec![Edit::Unarchive { flag: key }]),
         RouteId::DeleteSegment => written(vec![Edit::DeleteSegment { key }]),
         RouteId::Toggle => {
             let b = body()?;
