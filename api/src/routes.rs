@@ -51,6 +51,14 @@ pub enum RouteId {
     UndoAllOff,
     /// Test deployments only (`ALLOW_FAULT_INJECTION`): makes the store's KV writes fail.
     Faults,
+    /// Public: how people sign in here (whether single sign-on is configured).
+    AuthConfig,
+    /// Public: starts an OpenID Connect sign-in (a redirect to the provider).
+    AuthLogin,
+    /// Public: the provider's redirect back; sets the session.
+    AuthCallback,
+    /// Public: ends the session (clears its cookies).
+    AuthLogout,
     /// The operators' kill switch: `PUT /feature-flags/{key}`.
     ShortcutToggle,
     ShortcutUser,
@@ -182,6 +190,25 @@ const TABLE: &[(RouteId, &str, &str, Role)] = &[
         Role::Editor,
     ),
     (RouteId::Faults, "PUT", "/api/v1/test/faults", Role::Admin),
+    (RouteId::AuthConfig, "GET", "/api/v1/auth", Role::Viewer),
+    (
+        RouteId::AuthLogin,
+        "GET",
+        "/api/v1/auth/login",
+        Role::Viewer,
+    ),
+    (
+        RouteId::AuthCallback,
+        "GET",
+        "/api/v1/auth/callback",
+        Role::Viewer,
+    ),
+    (
+        RouteId::AuthLogout,
+        "POST",
+        "/api/v1/auth/logout",
+        Role::Viewer,
+    ),
     (
         RouteId::ShortcutToggle,
         "PUT",
@@ -282,6 +309,15 @@ impl RouteId {
         )
     }
 
+    /// The sign-in routes, which anyone may call (their `min_role` is nominal): the front door
+    /// forwards them without asking who is calling.
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            RouteId::AuthConfig | RouteId::AuthLogin | RouteId::AuthCallback | RouteId::AuthLogout
+        )
+    }
+
     fn row(self) -> (&'static str, &'static str, Role) {
         TABLE
             .iter()
@@ -323,6 +359,10 @@ impl RouteId {
         RouteId::AllOff,
         RouteId::UndoAllOff,
         RouteId::Faults,
+        RouteId::AuthConfig,
+        RouteId::AuthLogin,
+        RouteId::AuthCallback,
+        RouteId::AuthLogout,
         RouteId::ShortcutToggle,
         RouteId::ShortcutUser,
         RouteId::ShortcutOrg,
@@ -345,6 +385,7 @@ impl RouteId {
     pub fn writes(self) -> bool {
         !matches!(self.method(), "GET" | "HEAD")
             && !matches!(self, RouteId::Validate | RouteId::Evaluate)
+            && !self.is_public()
     }
 
     /// The path with `params` filled in, in order, percent-encoded.

@@ -294,6 +294,7 @@ pub const FILES: &[&str] = &[
     "navigation.test.mjs",
     "variants.test.mjs",
     "perf.test.mjs",
+    "oidc.test.mjs",
     MOUNTS_FILE,
 ];
 
@@ -316,6 +317,17 @@ pub fn test_files(files: &[&str]) -> Result {
     Ok(())
 }
 
+/// Who may sign in with single sign-on in the browser tests.
+const OIDC_PEOPLE: &str = r#"[{"email": "ada@example.com", "role": "admin"}, {"domain": "example.com", "role": "editor"}]"#;
+
+/// A port nothing listens on now.
+fn free_port() -> Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| Failed(format!("no free port: {e}")))
+}
+
 /// `node --test` on `files` against a fresh worker, with the admin mounts `mounts` (default
 /// ones when `None`).
 fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
@@ -323,10 +335,21 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
     let editor = random_token()?;
     let viewer = random_token()?;
     let server_key = random_token()?;
+    let session_secret = random_token()?;
+    // Single sign-on against the provider `oidc.test.mjs` runs on this port (the worker only
+    // asks it when someone signs in).
+    let oidc_port = free_port()?;
     let options = Options {
         seed: Vec::new(),
-        control_vars: Vec::new(),
+        control_vars: vec![
+            ("OIDC_ISSUER".into(), format!("http://127.0.0.1:{oidc_port}")),
+            ("OIDC_CLIENT_ID".into(), "burgee-e2e".into()),
+            ("OIDC_PROVIDER_NAME".into(), "Test SSO".into()),
+            ("ADMIN_USERS".into(), OIDC_PEOPLE.into()),
+            ("SESSION_SECRET".into(), session_secret.clone()),
+        ],
         vars: vec![
+            ("SESSION_SECRET".into(), session_secret.clone()),
             (
                 "ADMIN_TOKENS".into(),
                 tokens_config(&[
@@ -377,6 +400,7 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             .env("BURGEE_EDITOR_TOKEN", &editor)
             .env("BURGEE_VIEWER_TOKEN", &viewer)
             .env("BURGEE_EVALUATION_KEY", &server_key)
+            .env("BURGEE_OIDC_PORT", oidc_port.to_string())
             .env("BURGEE_ADMIN_PATH", app_mount)
             .env("BURGEE_ADMIN_API_PATH", api_mount)
             .env("BURGEE_ARTIFACTS", &artifacts)

@@ -16,6 +16,7 @@
 pub mod metrics;
 pub mod publish;
 pub mod relay;
+pub mod signin;
 pub mod store;
 
 use worker::{Context, Env, Request, Response, Result, event};

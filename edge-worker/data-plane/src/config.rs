@@ -35,6 +35,9 @@ pub struct Config {
     pub mounts: Result<burgee_api::Mounts, String>,
     /// The admin API's tokens (hashes), or why they do not parse.
     pub admin_tokens: Result<Tokens, String>,
+    /// The key signed-in people's sessions are signed with (`SESSION_SECRET`); `None`: no
+    /// session is accepted.
+    pub session_secret: Option<Vec<u8>>,
     /// The evaluation keys (empty: public evaluation), or why they do not parse.
     pub evaluation_keys: Result<EvaluationKeys, String>,
     /// Whether the rate-limit binding exists.
@@ -92,6 +95,7 @@ impl Config {
                 text(env, bindings::ADMIN_API_PATH).as_deref(),
             ),
             admin_tokens: Tokens::parse(text(env, bindings::ADMIN_TOKENS).as_deref()),
+            session_secret: text(env, bindings::SESSION_SECRET).map(String::into_bytes),
             evaluation_keys: EvaluationKeys::parse(text(env, bindings::EVALUATION_KEYS).as_deref()),
             rate_limited: env.rate_limiter(bindings::EVALUATION_RATE_LIMIT).is_ok(),
             project: text(env, bindings::PROJECT).unwrap_or_else(|| "default".into()),

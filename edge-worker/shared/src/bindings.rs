@@ -109,6 +109,28 @@ pub const ADMIN_API_PATH: &str = "ADMIN_API_PATH";
 /// runs first for every path, so it alone decides what is the app's).
 pub const ASSETS: &str = "ASSETS";
 
+/// Secret (both scripts): the HMAC key that signs signed-in people's sessions (see
+/// `session`). Without it nobody can sign in with single sign-on.
+pub const SESSION_SECRET: &str = "SESSION_SECRET";
+
+/// Variable (control plane): the OpenID Connect issuer people sign in with, e.g.
+/// `https://accounts.google.com`; its discovery document is at
+/// `{issuer}/.well-known/openid-configuration`. Absent: no single sign-on.
+pub const OIDC_ISSUER: &str = "OIDC_ISSUER";
+
+/// Variable (control plane): this deployment's client id at the provider.
+pub const OIDC_CLIENT_ID: &str = "OIDC_CLIENT_ID";
+
+/// Secret (control plane, optional): the client secret, for providers that require one
+/// (sent with HTTP Basic); PKCE is used either way.
+pub const OIDC_CLIENT_SECRET: &str = "OIDC_CLIENT_SECRET";
+
+/// Variable (control plane, optional): the provider's name on the sign-in button.
+pub const OIDC_PROVIDER_NAME: &str = "OIDC_PROVIDER_NAME";
+
+/// Variable (control plane): who may sign in and their role, JSON (see `signin::people`).
+pub const ADMIN_USERS: &str = "ADMIN_USERS";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -38,6 +38,11 @@ pub const DENIED: &str = "X-Burgee-Denied";
 /// sign-ins are counted by.
 pub const CLIENT_ADDRESS: &str = "X-Burgee-Client-Address";
 
+/// On forwarded sign-in requests: where the admin API and app are mounted, so the store can
+/// name the callback URL, scope the cookies and send people back to the app.
+pub const API_MOUNT: &str = "X-Burgee-Api-Mount";
+pub const APP_MOUNT: &str = "X-Burgee-App-Mount";
+
 /// The Durable Object location hints the relays can be placed at.
 pub const REGIONS: &[&str] = &[
     "wnam", "enam", "sam", "weur", "eeur", "apac", "oc", "afr", "me",

@@ -13,3 +13,4 @@ pub mod bindings;
 pub mod internal;
 pub mod kv;
 pub mod query;
+pub mod session;

@@ -99,7 +99,12 @@ fn to_response(answer: Answer) -> Result<Response> {
         headers.set("ETag", &format!("\"{version}\""))?;
     }
     for (name, value) in &answer.headers {
-        headers.set(name, value)?;
+        // Several cookies are several headers; any other name is set once.
+        if *name == "Set-Cookie" {
+            headers.append(name, value)?;
+        } else {
+            headers.set(name, value)?;
+        }
     }
     Ok(Response::ok(answer.body)?
         .with_status(answer.status)
@@ -243,6 +248,12 @@ impl Inner {
                 return (Err(e), false);
             }
         };
+        if route.id.is_public() {
+            return (
+                self.sign_in_route(route.id, &req).await.map(Out::Json),
+                false,
+            );
+        }
         let body = if route.id.method() == "GET" {
             Vec::new()
         } else {
@@ -393,6 +404,24 @@ impl Inner {
     /// the address is throttled, else what the data plane decided (`denied`): `401` for a
     /// token it does not know, counted and audited ([`sign_in`]), or `403` with its message;
     /// `None` lets the request through.
+    /// A single sign-on route ([`crate::signin`]), audited here.
+    async fn sign_in_route(
+        &self,
+        route: RouteId,
+        req: &Request,
+    ) -> std::result::Result<Answer, ApiError> {
+        let now_ms = now();
+        let (answer, audited) = crate::signin::handle(route, req, &self.env, now_ms as i64).await;
+        if let Some((actor, action, summary)) = audited {
+            let version = self.current().map_or(0, |(v, _)| v);
+            let at = burgee_core::time::format_rfc3339(now_ms as i64);
+            self.rows()
+                .audit_event(&at, &actor, action, "admin", version, &summary)
+                .map_err(internal_error)?;
+        }
+        answer
+    }
+
     fn sign_in(
         &self,
         address: &str,

@@ -14,7 +14,9 @@ use burgee_edge_shared::internal;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::error::{api_error, error};
-use crate::auth::Denied;
+use burgee_edge_shared::session::{CSRF_HEADER, Session, same};
+
+use crate::auth::{Caller, Denied, Role};
 use crate::config;
 
 /// Whether this request is for one of the admin routes outside the API's mount (the
@@ -34,7 +36,10 @@ async fn forward(
 ) -> Result<Response> {
     let url = burgee_edge_shared::query::with_path(&req.inner().url(), route_path);
     let mut init = RequestInit::new();
-    init.with_method(req.method()).with_headers(headers);
+    // The sign-in routes answer redirects meant for the browser: pass them on, never follow.
+    init.with_method(req.method())
+        .with_headers(headers)
+        .with_redirect(worker::RequestRedirect::Manual);
     if let Some(body) = body {
         init.with_body(Some(
             worker::js_sys::Uint8Array::from(body.as_slice()).into(),
@@ -68,6 +73,64 @@ fn refuse_route(method: &Method, path: &str, miss: Miss) -> Result<Response> {
     }
 }
 
+/// The signed-in person a request's session cookie names: `None` without a valid session;
+/// `Some(Err(why))` when the session may not do this (its role is too low, or a write lacks
+/// the session's CSRF token: a page on another origin can make the browser send the cookie,
+/// but it cannot read the CSRF cookie to send the header).
+fn session_caller(
+    req: &Request,
+    method: &Method,
+    needed: Role,
+    secret: Option<&[u8]>,
+) -> Option<std::result::Result<Caller, String>> {
+    let secret = secret?;
+    let cookies = req.headers().get("Cookie").ok().flatten()?;
+    let session = Session::from_cookies(&cookies, secret, super::evaluate::now() as i64)?;
+    if session.role < needed {
+        return Some(Err(format!(
+            "this needs the {} role; you are {}",
+            needed.as_str(),
+            session.role.as_str()
+        )));
+    }
+    if !matches!(method, Method::Get | Method::Head) {
+        let sent = req
+            .headers()
+            .get(CSRF_HEADER)
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        if !same(sent.as_bytes(), session.csrf.as_bytes()) {
+            return Some(Err(format!(
+                "a write made with a session must send its CSRF token as {CSRF_HEADER}"
+            )));
+        }
+    }
+    Some(Ok(Caller {
+        name: session.name,
+        role: session.role,
+    }))
+}
+
+/// A sign-in route: forwarded with where the API and app are mounted and the cookies, and
+/// nothing that vouches for a caller.
+async fn sign_in(
+    req: Request,
+    env: &Env,
+    route: (RouteId, &str),
+    headers: Headers,
+) -> Result<Response> {
+    let config = config::get(env);
+    if let Ok(mounts) = &config.mounts {
+        headers.set(internal::API_MOUNT, mounts.api())?;
+        headers.set(internal::APP_MOUNT, mounts.app())?;
+    }
+    if let Ok(Some(cookies)) = req.headers().get("Cookie") {
+        headers.set("Cookie", &cookies)?;
+    }
+    forward(req, env, route, headers, None).await
+}
+
 /// Handles an admin request whose route path (`/api/v1/…` or a shortcut's) is `route_path`.
 pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Response> {
     let method = req.method();
@@ -86,7 +149,6 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
             );
         }
     };
-    let authorization = req.headers().get("Authorization").ok().flatten();
     let headers = Headers::new();
     let address = req.headers().get("CF-Connecting-IP").ok().flatten();
     headers.set(
@@ -94,10 +156,28 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
         address.as_deref().unwrap_or("unknown"),
     )?;
     headers.set(internal::PROJECT, &config.project)?;
+    if route.id.is_public() {
+        return sign_in(req, env, (route.id, route_path), headers).await;
+    }
+    let authorization = req.headers().get("Authorization").ok().flatten();
     // A refusal is the store's to answer: it audits failed sign-ins and throttles an address
     // that makes too many, whatever it sends next (so a guess never learns it was right).
     let caller = match tokens.authorize(authorization.as_deref(), route.id.min_role()) {
         Ok(c) => c,
+        Err(Denied::Unauthenticated) if authorization.is_none() => {
+            let secret = config.session_secret.as_deref();
+            match session_caller(&req, &method, route.id.min_role(), secret) {
+                Some(Ok(caller)) => caller,
+                Some(Err(refusal)) => {
+                    headers.set(internal::DENIED, &refusal)?;
+                    return forward(req, env, (route.id, route_path), headers, None).await;
+                }
+                None => {
+                    headers.set(internal::DENIED, "unauthenticated")?;
+                    return forward(req, env, (route.id, route_path), headers, None).await;
+                }
+            }
+        }
         Err(Denied::Unauthenticated) => {
             headers.set(internal::DENIED, "unauthenticated")?;
             return forward(req, env, (route.id, route_path), headers, None).await;
