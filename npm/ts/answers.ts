@@ -6,13 +6,17 @@
  */
 import type { Client, EvaluatedFlag, EvaluationContext, EvaluationDetails, ValueType } from "./types.js";
 import { message } from "./messages.js";
+import type { Metrics } from "./metrics.js";
 
 /** Something that answers evaluations for the current context. */
 export interface Source {
   details<T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T>;
   /** Fast path: only the value. */
   value<T>(key: string, fallback: T, type: ValueType | undefined): T;
-  all(): Record<string, EvaluationDetails>;
+  /** Every flag's answer; `counted`: the app asked (usage metrics count it). */
+  all(counted?: boolean): Record<string, EvaluationDetails>;
+  /** Whether the source evaluates here (local mode): usage metrics count it as it answers. */
+  counted?: boolean;
   /** Rebinds to a new context; false when this source cannot (evaluated flags). */
   rebind(context: EvaluationContext): boolean;
   /** The document version of a snapshot. */
@@ -23,7 +27,7 @@ export interface Source {
 /** What local mode adds: turning snapshot bytes into a source, and fetching them. */
 export interface LocalSupport {
   /** Loads a snapshot bound to `context`; throws when the bytes are not a snapshot. */
-  load(bytes: Uint8Array, context: EvaluationContext, now: () => number): Source;
+  load(bytes: Uint8Array, context: EvaluationContext, now: () => number, metrics?: Metrics): Source;
   /** Resolves when the wasm is ready (browsers fetch it). */
   ready?: () => Promise<void>;
 }
@@ -78,9 +82,9 @@ export function same(a: EvaluationDetails | undefined, b: EvaluationDetails | un
 }
 
 /** Every flag's answer from `source`, or none when there is no source or it fails. */
-export function allOf(source: Source | undefined): Record<string, EvaluationDetails> {
+export function allOf(source: Source | undefined, counted?: boolean): Record<string, EvaluationDetails> {
   try {
-    return source ? source.all() : {};
+    return source ? source.all(counted) : {};
   } catch {
     return {};
   }
@@ -111,7 +115,7 @@ export function answering(current: () => Source | undefined): Pick<Client, "isEn
     },
     details: <T>(key: string, fallback?: T) =>
       guard((fallback ?? null) as T, (source) => source.details(key, (fallback ?? null) as T, typeOf(fallback))),
-    all: () => allOf(current()),
+    all: () => allOf(current(), true),
   };
   return answers;
 }

@@ -7,9 +7,18 @@
  * Errors never reach the app: an evaluation that cannot be answered serves the caller's
  * default with reason `ERROR`, and network failures go to `error` listeners.
  */
-import type { Client, ClientOptions, ClientStatus, EventSourceConstructor, EvaluationContext } from "./types.js";
+import type {
+  Client,
+  ClientOptions,
+  ClientStatus,
+  EventSourceConstructor,
+  EvaluationContext,
+  TrackDetails,
+  ValueType,
+} from "./types.js";
 import { allOf, answering, flagsSource, type LocalSupport, same, type Source } from "./answers.js";
 import { events } from "./events.js";
+import { checkEventName, metrics } from "./metrics.js";
 import { type Globals, revalidation, watch } from "./revalidate.js";
 import { fromBase64, keeper, readScript } from "./start.js";
 
@@ -33,6 +42,17 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   let source: Source | undefined;
   let status: ClientStatus = "loading";
   let closed = false;
+  const meter = metrics(options, base, doFetch, () => context, g);
+  /** A source evaluated elsewhere is not counted, but what it serves is attributed to. */
+  const attributing = (s: Source): Source => {
+    if (!meter || s.counted) return s;
+    const details = <T>(key: string, fallback: T, type: ValueType | undefined) => {
+      const d = s.details(key, fallback, type);
+      if (d.variant !== null) meter.served(key, d.variant);
+      return d;
+    };
+    return { ...s, details, value: (key, fallback, type) => details(key, fallback, type).value };
+  };
   let settle: { resolve(): void; reject(e: Error): void } | undefined;
   const readyPromise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   readyPromise.catch(() => undefined);
@@ -48,7 +68,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   const replace = (next: Source) => {
     const before = allOf(source);
     const old = source;
-    source = next;
+    source = next = attributing(next);
     if (old && old !== next) old.free?.();
     const after = allOf(source);
     const flags = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !same(before[k], after[k]));
@@ -65,7 +85,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     emit("error", e);
   };
 
-  const loadSnapshot = (bytes: Uint8Array): Source => local!.load(bytes, context, now);
+  const loadSnapshot = (bytes: Uint8Array): Source => local!.load(bytes, context, now, meter);
 
   const [revalidateOnce, pending, setEtag, abort] = revalidation(options, remote, local, base, env, doFetch, [
     () => context,
@@ -110,14 +130,14 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   if (!options.context && boot?.context && typeof boot.context === "object") context = boot.context;
   let booted = false;
   if (boot && "flags" in boot && boot.flags) {
-    source = flagsSource(boot.flags);
+    source = attributing(flagsSource(boot.flags));
     booted = true;
   } else if (boot && "snapshot" in boot && !remote) {
     booted = startFrom(fromBase64(boot.snapshot));
   }
   const saved = booted ? undefined : restore(context);
   if (saved?.flags) {
-    source = flagsSource(saved.flags, saved.version);
+    source = attributing(flagsSource(saved.flags, saved.version));
     setEtag(saved.etag);
   } else if (saved?.bytes) startFrom(saved.bytes, saved.etag);
   if (source) {
@@ -158,8 +178,17 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     refresh: () => (pending() ?? Promise.resolve()).then(() => revalidateOnce()),
     on,
     off,
+    track(name: string, details?: TrackDetails) {
+      checkEventName(name);
+      const value = details?.value;
+      if (value !== undefined && (typeof value !== "number" || !isFinite(value))) {
+        throw new TypeError(`burgee: the value of event ${JSON.stringify(name)} must be a finite number`);
+      }
+      meter?.track(name, value);
+    },
     close() {
       closed = true;
+      meter?.close();
       abort();
       for (const c of cleanups.splice(0)) c();
     },

@@ -1,38 +1,58 @@
 /**
  * Local mode: snapshots evaluated here, in wasm. Shared by the browser, worker and Node entry
- * points; each hands in its own wasm build (`Backend`).
+ * points; each hands in its own wasm build (`Backend`). A client with usage metrics counts
+ * each evaluation here, where the packed outcome is at hand (./metrics.ts).
  */
 import type { LocalSupport, Source } from "./client.js";
+import { REASONS } from "./codes.js";
+import { ERROR, type Metrics } from "./metrics.js";
 import { flagSnapshot, Loaded, type Backend, typeIndex } from "./snapshot.js";
 import type { FlagSnapshot } from "./types.js";
+
+/** The names of outcome `k` (a packed outcome, or `ERROR`) of flag `i`. */
+const describe =
+  (loaded: Loaded) =>
+  (i: number, k: number): [string, string | null, string] => {
+    const f = loaded.flags[i];
+    const v = (k & 0xffffff) - 1;
+    return k === ERROR ? [f.key, null, "ERROR"] : [f.key, v < 0 ? null : f.names[v], REASONS[(k >>> 24) & 15]];
+  };
 
 export function localSupport(backend: Backend, ready?: () => Promise<void>): LocalSupport {
   return {
     ready,
-    load(bytes, context, now): Source {
+    load(bytes, context, now, metrics?: Metrics): Source {
       const loaded = new Loaded(backend, backend.engine(bytes));
       let bound = loaded.marshal(context);
+      const tally = metrics?.tally(describe(loaded));
+      const seen = tally?.count;
       return {
         version: loaded.version,
+        counted: true,
         details(key, fallback, type) {
           loaded.bind(bound);
-          return loaded.details(key, fallback, typeIndex(type), now);
+          return loaded.details(key, fallback, typeIndex(type), now, seen);
         },
         value(key, fallback, type) {
           const i = loaded.index.get(key);
           if (i === undefined) return fallback;
           loaded.bind(bound);
-          return loaded.value(i, loaded.packed(i, typeIndex(type), now), fallback);
+          const packed = loaded.packed(i, typeIndex(type), now);
+          tally?.count(i, packed);
+          return loaded.value(i, packed, fallback);
         },
-        all() {
+        all(counted) {
           loaded.bind(bound);
-          return loaded.all(now());
+          return loaded.all(now(), counted ? seen : undefined);
         },
         rebind(context) {
           bound = loaded.marshal(context);
           return true;
         },
-        free: () => loaded.engine.free(),
+        free() {
+          tally?.retire();
+          loaded.engine.free();
+        },
       };
     },
   };
