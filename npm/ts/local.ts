@@ -4,19 +4,9 @@
  * each evaluation here, where the packed outcome is at hand (./metrics.ts).
  */
 import type { LocalSupport, Source } from "./client.js";
-import { REASONS } from "./codes.js";
-import { ERROR, type Metrics } from "./metrics.js";
+import type { Metrics } from "./metrics.js";
 import { flagSnapshot, Loaded, type Backend, typeIndex } from "./snapshot.js";
 import type { FlagSnapshot } from "./types.js";
-
-/** The names of outcome `k` (a packed outcome, or `ERROR`) of flag `i`. */
-const describe =
-  (loaded: Loaded) =>
-  (i: number, k: number): [string, string | null, string] => {
-    const f = loaded.flags[i];
-    const v = (k & 0xffffff) - 1;
-    return k === ERROR ? [f.key, null, "ERROR"] : [f.key, v < 0 ? null : f.names[v], REASONS[(k >>> 24) & 15]];
-  };
 
 export function localSupport(backend: Backend, ready?: () => Promise<void>): LocalSupport {
   return {
@@ -24,8 +14,9 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
     load(bytes, context, now, metrics?: Metrics): Source {
       const loaded = new Loaded(backend, backend.engine(bytes));
       let bound = loaded.marshal(context);
-      const tally = metrics?.tally(describe(loaded));
+      const tally = metrics?.tally(loaded.flags);
       const seen = tally?.count;
+      const seenAll = tally?.all;
       return {
         version: loaded.version,
         counted: true,
@@ -38,12 +29,12 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
           if (i === undefined) return fallback;
           loaded.bind(bound);
           const packed = loaded.packed(i, typeIndex(type), now);
-          tally?.count(i, packed);
+          seen?.(i, packed);
           return loaded.value(i, packed, fallback);
         },
         all(counted) {
           loaded.bind(bound);
-          return loaded.all(now(), counted ? seen : undefined);
+          return loaded.all(now(), counted ? seenAll : undefined);
         },
         rebind(context) {
           bound = loaded.marshal(context);

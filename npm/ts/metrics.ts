@@ -10,6 +10,7 @@
  * other 4xx drops it (the edge would refuse it again), with one warning per client.
  */
 import type { ClientOptions, EvaluationContext } from "./types.js";
+import { REASONS } from "./codes.js";
 import type { Globals } from "./revalidate.js";
 
 /** Batch caps, as the edge enforces them: keys, events, attributions per event. */
@@ -19,8 +20,6 @@ export const MAX_ATTRIBUTED = 100;
 /** How often a batch that could not be delivered is offered again before it is dropped. */
 export const MAX_ATTEMPTS = 5;
 const MAX_COUNT = 1e9;
-/** The outcome key of every error. */
-export const ERROR = 0x10000000;
 
 export interface CountEntry {
   environment: string;
@@ -52,18 +51,24 @@ export interface Batch {
   targetingKey?: string;
 }
 
-/** What an outcome is: the flag, the variant served (none: the caller's default), the reason. */
-export type Describe = (flag: number, outcome: number) => [flag: string, variant: string | null, reason: string];
+/** What the counts of one snapshot's flag `i` are named by: its key and variant names. */
+export interface Counted {
+  key: string;
+  names: string[];
+}
 
-/** Counts one loaded snapshot's evaluations: `count(flag index, packed outcome)`. */
+/** Counts one loaded snapshot's evaluations. */
 export interface Tally {
-  count(flag: number, packed: number): void;
+  /** One evaluation of flag `i` with packed outcome `packed`. */
+  count(i: number, packed: number): void;
+  /** One evaluation of every flag: `words` holds `[packed, aux]` per flag. */
+  all(words: Uint32Array): void;
   /** The snapshot is gone: its counts are sent with the next batch, then forgotten. */
   retire(): void;
 }
 
 export interface Metrics {
-  tally(describe: Describe): Tally;
+  tally(flags: Counted[]): Tally;
   /** A variant served by a source evaluated elsewhere (not counted; attributed to). */
   served(flag: string, variant: string): void;
   track(name: string, value?: number): void;
@@ -72,17 +77,25 @@ export interface Metrics {
   close(): void;
 }
 
-interface Slot {
-  flag: string;
-  variant: string | null;
-  reason: string;
-  n: number;
-}
+/**
+ * One snapshot's counts: per flag, a lazily made array with a counter per outcome, at
+ * `(variant + 1) * 8 + reason` (variant -1: the caller's default), or `ERROR_AT` for an error.
+ * An increment there is what an evaluation costs. `all()` calls are only counted by how many
+ * times in a row they answered the same outcomes (`words`, which the snapshot reuses while
+ * they cannot change), and spread over the flags when read.
+ */
 interface Table {
-  /** Per flag index, the slots by outcome: the packed outcome, or `ERROR`. */
-  slots: (Map<number, Slot> | undefined)[];
+  flags: Counted[];
+  counts: (Float64Array | undefined)[];
+  words?: Uint32Array;
+  times: number;
   retired: boolean;
 }
+const ERROR_AT = 7;
+
+/** The counter index of a packed outcome (see ./snapshot.ts). */
+const at = (packed: number) => (packed >>> 28 ? ERROR_AT : ((packed & 0xffffff) << 3) | (packed >>> 24));
+
 interface Tracked {
   count: number;
   value?: number;
@@ -163,10 +176,9 @@ export function metrics(
   const now = Date.now;
   const key = keyOf(options);
   let tables: Table[] = [];
-  let slotCount = 0;
   let overflow = 0;
   let events = new Map<string, Tracked>();
-  /** (flag, variant) served this session, least recent first. */
+  /** (flag, variant) served this session, in the order first noticed (the latest 100). */
   const served = new Map<string, [string, string]>();
   let start = now();
   let kept: { batch: Batch; attempts: number } | undefined;
@@ -176,56 +188,80 @@ export function metrics(
 
   const serve = (flag: string, variant: string) => {
     const k = `${flag}\0${variant}`;
-    served.delete(k);
+    if (served.has(k)) return;
     served.set(k, [flag, variant]);
     if (served.size > MAX_ATTRIBUTED) served.delete(served.keys().next().value!);
   };
 
-  const tally = (describe: Describe): Tally => {
-    const table: Table = { slots: [], retired: false };
+  const tally = (flags: Counted[]): Tally => {
+    const table: Table = { flags, counts: [], times: 0, retired: false };
     tables.push(table);
-    /** First time this outcome of this flag is seen: a slot for it (or overflow when full). */
-    const slow = (i: number, k: number) => {
-      if (slotCount >= MAX_KEYS) return void overflow++;
-      const [flag, variant, reason] = describe(i, k);
-      const slot: Slot = { flag, variant, reason, n: 1 };
-      (table.slots[i] ??= new Map()).set(k, slot);
-      slotCount++;
-      if (variant !== null) serve(flag, variant);
+    const { counts } = table;
+    const first = (i: number, k: number) => {
+      (counts[i] = new Float64Array((flags[i].names.length + 1) * 8))[k]++;
     };
     return {
       count(i, packed) {
-        // Any error is one outcome (no variant, reason ERROR); others fit in 28 bits (a small integer).
-        const k = packed >>> 28 ? ERROR : packed;
-        const slot = table.slots[i]?.get(k);
-        if (slot !== undefined) slot.n++;
-        else slow(i, k);
+        const a = counts[i];
+        if (a !== undefined) a[at(packed)]++;
+        else first(i, at(packed));
+      },
+      all(words) {
+        if (words !== table.words) {
+          spread(table);
+          table.words = words;
+        }
+        table.times++;
       },
       retire: () => void (table.retired = true),
     };
   };
 
+  /** Moves the `all()` calls of `t` onto its flags' counters. */
+  const spread = (t: Table) => {
+    const w = t.words;
+    if (!w || !t.times) return;
+    for (let i = 0; i < t.flags.length; i++) {
+      const k = at(w[2 * i]);
+      (t.counts[i] ??= new Float64Array((t.flags[i].names.length + 1) * 8))[k] += t.times;
+    }
+    t.times = 0;
+  };
+
+  /** Each table's counters, as `(flag, variant, reason, count)`; `reset` zeroes them. */
+  const read = (visit: (flag: string, variant: string | null, reason: string, n: number) => void, reset: boolean) => {
+    for (const t of tables) {
+      spread(t);
+      t.counts.forEach((a, i) => {
+        const f = t.flags[i];
+        for (let k = 0; a && k < a.length; k++) {
+          if (!a[k]) continue;
+          const v = (k >> 3) - 1;
+          visit(f.key, k === ERROR_AT || v < 0 ? null : f.names[v], k === ERROR_AT ? "ERROR" : REASONS[k & 7], a[k]);
+        }
+        if (reset) a?.fill(0);
+      });
+    }
+  };
+
+  /** Notes the variants counted since the last drain as served (attribution). */
+  const note = () => read((flag, variant) => variant !== null && serve(flag, variant), false);
+
   /** What was counted and tracked since the last drain, as a batch (undefined: nothing). */
   const drain = (): Batch | undefined => {
+    note();
     const counts = new Map<string, CountEntry>();
-    for (const table of tables) {
-      for (const map of table.slots) {
-        for (const s of map?.values() ?? []) {
-          if (!s.n) continue;
-          const k = `${s.flag}\0${s.variant}\0${s.reason}`;
-          const have = counts.get(k);
-          if (have) have.count = Math.min(MAX_COUNT, have.count + s.n);
-          else {
-            const c: CountEntry = { environment, flag: s.flag, reason: s.reason, count: Math.min(MAX_COUNT, s.n) };
-            if (s.variant !== null) c.variant = s.variant;
-            counts.set(k, c);
-          }
-          s.n = 0;
-        }
+    read((flag, variant, reason, n) => {
+      const k = `${flag}\0${variant}\0${reason}`;
+      const have = counts.get(k);
+      if (have) have.count = Math.min(MAX_COUNT, have.count + n);
+      else if (counts.size >= MAX_KEYS) overflow += n;
+      else {
+        const c: CountEntry = { environment, flag, reason, count: Math.min(MAX_COUNT, n) };
+        if (variant !== null) c.variant = variant;
+        counts.set(k, c);
       }
-    }
-    const retired = tables.filter((t) => t.retired);
-    for (const t of retired) for (const map of t.slots) slotCount -= map?.size ?? 0;
+    }, true);
     tables = tables.filter((t) => !t.retired);
     if (!counts.size && !events.size && !overflow) return undefined;
     const end = now();
@@ -314,6 +350,7 @@ export function metrics(
     served: serve,
     track(name, value) {
       if (closed) return;
+      note();
       let e = events.get(name);
       if (!e) {
         if (events.size >= MAX_EVENTS) return;

@@ -173,9 +173,10 @@ export class Loaded {
   /**
    * Every flag's result for the bound context: one wasm call for all of them, and none when
    * the snapshot does not read the clock and the context is the one of the last call (the
-   * outcomes are the same then; the result objects are new every time).
+   * outcomes are the same then; the result objects are new every time). `seen` hears the
+   * outcomes (`[packed, aux]` per flag; the same array as long as they are the same).
    */
-  all(now: number, seen?: Seen): Record<string, EvaluationDetails> {
+  all(now: number, seen?: (words: Uint32Array) => void): Record<string, EvaluationDetails> {
     const n = this.flags.length;
     let words = this.keptWords;
     if (this.clock || !words || this.kept !== this.bound) {
@@ -189,10 +190,8 @@ export class Loaded {
     // one go, and then stores into existing properties: about twice as fast as adding them.
     const out: Record<string, EvaluationDetails> =
       n < 128 ? { ...(this.shape ??= JSON.parse(`{${this.flags.map((f) => `${JSON.stringify(f.key)}:0`).join()}}`)) } : {};
-    for (let i = 0; i < n; i++) {
-      seen?.(i, words[2 * i]);
-      out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null);
-    }
+    seen?.(words);
+    for (let i = 0; i < n; i++) out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null);
     return out;
   }
 
