@@ -2,7 +2,7 @@
 // each POSTed batch (query, headers, parsed body) and answers the statuses queued in
 // `statuses` (then 200). It also serves a snapshot at `/v1/snapshot/production` when given
 // one, and answers CORS preflights, so a page on another origin can load from it and beacon
-// to it. `assertBatch` checks a body against the edge's batch format (metrics/src/batch.rs).
+// to it. `DOCUMENT` is the tests' flags; `assertBatch` checks a body against the edge's batch format (metrics/src/batch.rs).
 
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
@@ -54,6 +54,26 @@ export async function startCapture({ snapshot } = {}) {
   };
 }
 
+/** The flags the metrics tests evaluate: a 3-way split and a static boolean. */
+export const DOCUMENT = {
+  environments: ["production"],
+  flags: {
+    split: {
+      kind: "string",
+      clientSide: true,
+      variants: { a: "blue", b: "green", c: "red" },
+      environments: {
+        production: { enabled: true, offVariant: "a", defaultServe: { rollout: { weights: [50, 25, 25].map((weight, i) => ({ variant: "abc"[i], weight })) } } },
+      },
+    },
+    "static-on": {
+      kind: "boolean",
+      clientSide: true,
+      variants: { on: true, off: false },
+      environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
+    },
+  },
+};
 const REASONS = ["STATIC", "DEFAULT", "TARGETING_MATCH", "SPLIT", "DISABLED", "PREREQUISITE_FAILED", "ERROR"];
 const KEY = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const EVENT = /^[!-~](?:[ -~]{0,62}[!-~])?$/;

@@ -8,27 +8,8 @@ import { test } from "node:test";
 
 import { createClient, loadDocument } from "burgee";
 
-import { assertBatch, startCapture } from "./capture.mjs";
+import { DOCUMENT, assertBatch, startCapture } from "./capture.mjs";
 
-const DOCUMENT = {
-  environments: ["production"],
-  flags: {
-    split: {
-      kind: "string",
-      clientSide: true,
-      variants: { a: "blue", b: "green", c: "red" },
-      environments: {
-        production: { enabled: true, offVariant: "a", defaultServe: { rollout: { weights: [50, 25, 25].map((weight, i) => ({ variant: "abc"[i], weight })) } } },
-      },
-    },
-    "static-on": {
-      kind: "boolean",
-      clientSide: true,
-      variants: { on: true, off: false },
-      environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
-    },
-  },
-};
 const compiled = loadDocument(DOCUMENT, "production");
 const SNAPSHOT = Buffer.from(compiled.encode()).toString("base64");
 const tick = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -242,6 +223,26 @@ test("the evaluation key comes from metrics.key or X-API-Key", async () => {
     await until("both batches", () => capture.posts.length === 2);
     const keys = capture.posts.map((p) => p.headers["x-api-key"] ?? p.headers.authorization).sort();
     assert.deepEqual(keys, ["Bearer ek_option", "ek_header"]);
+  } finally {
+    await capture.close();
+  }
+});
+
+test("the OpenFeature provider's track records the event with its value", async () => {
+  const { OpenFeature } = await import("@openfeature/web-sdk");
+  const { BurgeeProvider } = await import("burgee/openfeature");
+  const capture = await startCapture();
+  try {
+    await OpenFeature.setProviderAndWait(new BurgeeProvider(client(capture)));
+    const of = OpenFeature.getClient();
+    assert.equal(of.getBooleanValue("static-on", false), true);
+    of.track("purchase", { value: 4, currency: "EUR" });
+    await OpenFeature.close();
+    await until("the batch", () => capture.posts.length === 1);
+    assertBatch(capture.posts[0].body);
+    assert.deepEqual(capture.posts[0].body.events, [
+      { environment: "production", name: "purchase", value: 4, count: 1, attributed: [{ flag: "static-on", variant: "on", count: 1 }] },
+    ]);
   } finally {
     await capture.close();
   }
