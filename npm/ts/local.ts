@@ -4,7 +4,7 @@
  * each evaluation here, where the packed outcome is at hand (./metrics.ts).
  */
 import type { LocalSupport, Source } from "./client.js";
-import type { Metrics } from "./metrics.js";
+import { at, type Metrics } from "./metrics.js";
 import { flagSnapshot, Loaded, type Backend, typeIndex } from "./snapshot.js";
 import type { FlagSnapshot } from "./types.js";
 
@@ -17,6 +17,7 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
       const tally = metrics?.tally(loaded.flags);
       const seen = tally?.count;
       const seenAll = tally?.all;
+      const counts = tally?.counts;
       return {
         version: loaded.version,
         counted: true,
@@ -29,7 +30,12 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
           if (i === undefined) return fallback;
           loaded.bind(bound);
           const packed = loaded.packed(i, typeIndex(type), now);
-          seen?.(i, packed);
+          // The hot path: one increment (a flag's first evaluation makes its counters).
+          if (counts !== undefined) {
+            const a = counts[i];
+            if (a !== undefined) a[at(packed)]++;
+            else seen!(i, packed);
+          }
           return loaded.value(i, packed, fallback);
         },
         all(counted) {

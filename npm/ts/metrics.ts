@@ -59,6 +59,11 @@ export interface Counted {
 
 /** Counts one loaded snapshot's evaluations. */
 export interface Tally {
+  /**
+   * Per flag, its counters, at `outcome(packed)`; the hot path adds one there itself, and
+   * calls `count` when a flag has none yet.
+   */
+  counts: (Float64Array | undefined)[];
   /** One evaluation of flag `i` with packed outcome `packed`. */
   count(i: number, packed: number): void;
   /** One evaluation of every flag: `words` holds `[packed, aux]` per flag. */
@@ -94,7 +99,7 @@ interface Table {
 const ERROR_AT = 7;
 
 /** The counter index of a packed outcome (see ./snapshot.ts). */
-const at = (packed: number) => (packed >>> 28 ? ERROR_AT : ((packed & 0xffffff) << 3) | (packed >>> 24));
+export const at = (packed: number) => (packed >>> 28 ? ERROR_AT : ((packed & 0xffffff) << 3) | (packed >>> 24));
 
 interface Tracked {
   count: number;
@@ -201,6 +206,7 @@ export function metrics(
       (counts[i] = new Float64Array((flags[i].names.length + 1) * 8))[k]++;
     };
     return {
+      counts,
       count(i, packed) {
         const a = counts[i];
         if (a !== undefined) a[at(packed)]++;
