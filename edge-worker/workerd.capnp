@@ -41,6 +41,8 @@ const burgee :Workerd.Worker = (
     (name = "STORE", durableObjectNamespace = (className = "FlagStore", serviceName = "burgee-control")),
     # The relays that carry each version to isolates within about a second.
     (name = "RELAY", durableObjectNamespace = (className = "Relay", serviceName = "burgee-control")),
+    # The usage counts each isolate flushes (the admin API's metrics routes read them).
+    (name = "METRICS", durableObjectNamespace = (className = "Metrics", serviceName = "burgee-control")),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
     # Files in the kv directory are read back every 5 s (there is no propagation delay to wait
     # out; the relays bring the store's own changes sooner).
@@ -48,7 +50,7 @@ const burgee :Workerd.Worker = (
   ],
 );
 
-# The control plane (control-plane/build/): the FlagStore and Relay Durable Objects, reached
+# The control plane (control-plane/build/): the FlagStore, Relay and Metrics Durable Objects, reached
 # only through the edge worker's bindings (no socket of its own).
 const control :Workerd.Worker = (
   modules = [
@@ -60,12 +62,14 @@ const control :Workerd.Worker = (
     (name = "FLAGS", kvNamespace = "kv"),
     (name = "STORE", durableObjectNamespace = "FlagStore"),
     (name = "RELAY", durableObjectNamespace = "Relay"),
+    (name = "METRICS", durableObjectNamespace = "Metrics"),
     (name = "HISTORY_LIMIT", text = "1000"),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
   ],
   durableObjectNamespaces = [
     (className = "FlagStore", uniqueKey = "burgee-flag-store", enableSql = true),
     (className = "Relay", uniqueKey = "burgee-relay", enableSql = true),
+    (className = "Metrics", uniqueKey = "burgee-metrics", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do"),
 );

@@ -34,6 +34,10 @@ pub enum RouteId {
     Audit,
     Evaluate,
     Publication,
+    /// Usage metrics of one flag (the metrics store answers, not the writer).
+    Metrics,
+    /// Every counter in the Prometheus text format.
+    MetricsPrometheus,
     AllOff,
     UndoAllOff,
     /// Test deployments only (`ALLOW_FAULT_INJECTION`): makes the store's KV writes fail.
@@ -123,6 +127,13 @@ const TABLE: &[(RouteId, &str, &str, Role)] = &[
         RouteId::Publication,
         "GET",
         "/api/v1/publication",
+        Role::Viewer,
+    ),
+    (RouteId::Metrics, "GET", "/api/v1/metrics", Role::Viewer),
+    (
+        RouteId::MetricsPrometheus,
+        "GET",
+        "/api/v1/metrics/prometheus",
         Role::Viewer,
     ),
     (
@@ -227,6 +238,11 @@ impl Route {
 }
 
 impl RouteId {
+    /// Whether the metrics store answers this route (the writer answers every other one).
+    pub fn is_metrics(self) -> bool {
+        matches!(self, RouteId::Metrics | RouteId::MetricsPrometheus)
+    }
+
     fn row(self) -> (&'static str, &'static str, Role) {
         TABLE
             .iter()
@@ -259,6 +275,8 @@ impl RouteId {
         RouteId::Audit,
         RouteId::Evaluate,
         RouteId::Publication,
+        RouteId::Metrics,
+        RouteId::MetricsPrometheus,
         RouteId::AllOff,
         RouteId::UndoAllOff,
         RouteId::Faults,

@@ -111,16 +111,27 @@ mod json {
         Some(current)
     }
 
+    /// The value that names a context: `targetingKey`, else its alias `userId` (either may be
+    /// absent or not a string; binding decides what that means).
+    fn key_value(object: &serde_json::Map<alloc::string::String, Value>) -> Option<&Value> {
+        match object.get("targetingKey") {
+            None | Some(Value::Null) => object.get("userId"),
+            some => some,
+        }
+    }
+
+    /// A context's targeting key, when it has one that is a string.
+    pub fn targeting_key(context: &Value) -> Option<&str> {
+        key_value(context.as_object()?)?.as_str()
+    }
+
     impl Snapshot {
         /// Binds an OpenFeature evaluation context (a JSON object) to this snapshot.
         pub fn context(&self, context: &Value) -> Context {
             let Some(object) = context.as_object() else {
                 return Context::invalid(self, "the evaluation context must be a JSON object");
             };
-            let key = match object.get("targetingKey") {
-                None | Some(Value::Null) => object.get("userId"),
-                some => some,
-            };
+            let key = key_value(object);
             let key = match key {
                 None | Some(Value::Null) => Attr::Missing,
                 Some(Value::String(s)) => Attr::Str(Text::new(s)),
@@ -148,3 +159,6 @@ mod json {
         }
     }
 }
+
+#[cfg(feature = "json")]
+pub use json::targeting_key;

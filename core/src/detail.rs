@@ -306,6 +306,17 @@ impl<'s> Detail<'s> {
         self.outcome
     }
 
+    /// The flag's position in its snapshot (sorted by key), when the flag exists: hosts that
+    /// count evaluations index by it instead of comparing keys.
+    pub fn flag_index(&self) -> Option<usize> {
+        self.entry().and(self.flag).map(|i| i as usize)
+    }
+
+    /// The flag's key, when the flag exists.
+    pub fn flag_key(&self) -> Option<&'s str> {
+        self.entry().map(|e| &*e.key)
+    }
+
     pub fn reason(&self) -> Reason {
         self.outcome.reason
     }

@@ -51,6 +51,8 @@ pub mod model;
 mod pointer;
 
 pub use codec::DecodeError;
+#[cfg(feature = "json")]
+pub use context::targeting_key;
 pub use context::{Attr, Context};
 pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
 pub use hash::Text;

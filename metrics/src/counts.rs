@@ -83,6 +83,45 @@ impl Aggregator {
         }
     }
 
+    /// The tally of (environment, flag, variant), created if there is room (`None` past the
+    /// cap on keys). A key seen before is found without allocating.
+    fn tally(
+        &mut self,
+        environment: &str,
+        flag: &str,
+        variant: Option<&str>,
+    ) -> Option<&mut Tally> {
+        let known = self
+            .flags
+            .get(environment)
+            .and_then(|flags| flags.get(flag))
+            .is_some_and(|f| match variant {
+                None => f.none.is_some(),
+                Some(v) => f.variants.contains_key(v),
+            });
+        if known {
+            let f = self.flags.get_mut(environment)?.get_mut(flag)?;
+            return match variant {
+                None => f.none.as_mut(),
+                Some(v) => f.variants.get_mut(v),
+            };
+        }
+        if self.keys >= self.max_keys {
+            return None;
+        }
+        self.keys += 1;
+        let f = self
+            .flags
+            .entry(environment.into())
+            .or_default()
+            .entry(flag.into())
+            .or_default();
+        Some(match variant {
+            None => f.none.get_or_insert_with(Tally::default),
+            Some(v) => f.variants.entry(v.into()).or_default(),
+        })
+    }
+
     /// Counts one evaluation; `context` is the keyed hash of its targeting key, when it has one.
     pub fn record(
         &mut self,
@@ -92,33 +131,9 @@ impl Aggregator {
         reason: Reason,
         context: Option<u64>,
     ) {
-        let known = self
-            .flags
-            .get_mut(environment)
-            .and_then(|flags| flags.get_mut(flag))
-            .and_then(|f| match variant {
-                None => f.none.as_mut(),
-                Some(v) => f.variants.get_mut(v),
-            });
-        let tally = match known {
-            Some(tally) => tally,
-            None if self.keys >= self.max_keys => {
-                self.overflow += 1;
-                return;
-            }
-            None => {
-                self.keys += 1;
-                let f = self
-                    .flags
-                    .entry(environment.into())
-                    .or_default()
-                    .entry(flag.into())
-                    .or_default();
-                match variant {
-                    None => f.none.get_or_insert_with(Tally::default),
-                    Some(v) => f.variants.entry(v.into()).or_default(),
-                }
-            }
+        let Some(tally) = self.tally(environment, flag, variant) else {
+            self.overflow += 1;
+            return;
         };
         if let Some(c) = tally.reasons.get_mut(reason as usize) {
             *c += 1;
@@ -126,6 +141,27 @@ impl Aggregator {
         if let Some(hash) = context {
             tally.contexts.insert(hash);
         }
+    }
+
+    /// Adds `n` evaluations for one reason, and the contexts behind them, at once: what a host
+    /// that counts in its own faster table folds in before a drain. Caps as [`Self::record`].
+    pub fn add(
+        &mut self,
+        environment: &str,
+        flag: &str,
+        variant: Option<&str>,
+        reason: Reason,
+        n: u64,
+        contexts: &Sketch,
+    ) {
+        let Some(tally) = self.tally(environment, flag, variant) else {
+            self.overflow += n;
+            return;
+        };
+        if let Some(c) = tally.reasons.get_mut(reason as usize) {
+            *c = c.saturating_add(n);
+        }
+        tally.contexts.merge(contexts);
     }
 
     /// Counts one custom event, attributed to the `(flag, variant)` pairs this client was
@@ -306,6 +342,29 @@ fn drain_events(events: BTreeMap<String, BTreeMap<String, EventTally>>) -> Vec<E
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+
+    #[test]
+    fn adding_n_at_once_is_recording_n_times() {
+        let mut one_by_one = Aggregator::new(0);
+        let mut sketch = Sketch::new();
+        for i in 0..50u64 {
+            one_by_one.record("prod", "f", Some("on"), Reason::Split, Some(i * 7919));
+            sketch.insert(i * 7919);
+        }
+        one_by_one.record("prod", "f", None, Reason::Error, None);
+        let mut at_once = Aggregator::new(0);
+        at_once.add("prod", "f", Some("on"), Reason::Split, 50, &sketch);
+        at_once.add("prod", "f", None, Reason::Error, 1, &Sketch::new());
+        assert_eq!(at_once.drain(10), one_by_one.drain(10));
+        let mut full = Aggregator::with_max_keys(0, 1);
+        full.add("prod", "f", Some("on"), Reason::Split, 3, &sketch);
+        full.add("prod", "g", Some("on"), Reason::Split, 4, &sketch);
+        assert_eq!(
+            (full.keys(), full.overflow()),
+            (1, 4),
+            "past the cap, counted as overflow"
+        );
+    }
 
     #[test]
     fn counts_by_variant_and_reason_and_drains_to_zero() {

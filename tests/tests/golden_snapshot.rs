@@ -27,7 +27,7 @@ const VERSIONING_RULE: &str = "\
 A snapshot decoder reads exactly one format version, named by the magic's last digit, and \
 refuses every other one with BadMagic; nothing promises that old bytes still decode. So a \
 change to the bytes the codec writes is a format change: bump the digit in the magic \
-(core/src/codec.rs), set FORMAT_VERSION in this test to it, commit the new golden file \
+(core/src/codec/), set FORMAT_VERSION in this test to it, commit the new golden file \
 (tests/golden/snapshot-v<N>.json and .bin, made with BURGEE_BLESS=1), keep the old golden \
 files (this test checks that they are refused cleanly, never misread), and update \
 docs/snapshot-format.md. If the change was not meant to alter the format, undo it.";

@@ -54,6 +54,7 @@ const edge{i} :Workerd.Worker = (
     (name = "FLAGS", kvNamespace = "kv"),
     (name = "STORE", durableObjectNamespace = (className = "FlagStore", serviceName = "control")),
     (name = "RELAY", durableObjectNamespace = (className = "Relay", serviceName = "control")),
+    (name = "METRICS", durableObjectNamespace = (className = "Metrics", serviceName = "control")),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
     (name = "SNAPSHOT_TTL_SECONDS", text = "30"),
     (name = "ADMIN_TOKENS", text = {tokens}),
@@ -74,12 +75,14 @@ const control :Workerd.Worker = (
     (name = "FLAGS", kvNamespace = "kv"),
     (name = "STORE", durableObjectNamespace = "FlagStore"),
     (name = "RELAY", durableObjectNamespace = "Relay"),
+    (name = "METRICS", durableObjectNamespace = "Metrics"),
     (name = "HISTORY_LIMIT", text = "1000"),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
   ],
   durableObjectNamespaces = [
     (className = "FlagStore", uniqueKey = "bench-flag-store", enableSql = true),
     (className = "Relay", uniqueKey = "bench-relay", enableSql = true),
+    (className = "Metrics", uniqueKey = "bench-metrics", enableSql = true),
   ],
   durableObjectStorage = (localDisk = "do"),
 );
@@ -203,7 +206,8 @@ pub fn run() -> Result {
     let text = std::fs::read_to_string(root().join("examples/tasks-app.json"))
         .map_err(|e| Failed(format!("{e}")))?;
     let mut document: Value = serde_json::from_str(&text).map_err(|e| Failed(format!("{e}")))?;
-    document["flags"][FLAG] = json!({"kind": "boolean", "variants": {"on": true, "off": false},
+    // Client-side: the bench asks without a key, and keyless callers see client-side flags only.
+    document["flags"][FLAG] = json!({"kind": "boolean", "clientSide": true, "variants": {"on": true, "off": false},
         "environments": {"production": {"enabled": true, "offVariant": "off", "defaultServe": {"variant": "on"}}}});
     let example = document.to_string().into_bytes();
     server.wait_for(edges[0], "/api/v1/whoami", Duration::from_secs(30), |r| {

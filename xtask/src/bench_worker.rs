@@ -6,7 +6,8 @@
 //! Throughput: wrk, 2 threads, 16 connections, bounded runs alternating between the two
 //! workers (three rounds each, so a noisy neighbour hurts both alike); the best round of each
 //! is compared, with p99 latency from the same round. Cold start: a fresh workerd process per
-//! sample, timed from spawn to the first 200 of a bulk evaluation.
+//! sample, timed from spawn to the first 200 of a bulk evaluation. Usage counting: the same
+//! worker with `USAGE_METRICS=off` in the same rounds, so its cost is a ratio of one run.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -30,18 +31,23 @@ fn config(dir: &Path, burgee: bool, flagd: bool) -> String {
     let mut sockets = Vec::new();
     let mut workers = String::new();
     if burgee {
-        services.push(r#"(name = "burgee", worker = .burgee)"#.to_string());
         services.push(format!(
             r#"(name = "kv", disk = (path = "{}", writable = true))"#,
             dir.join("kv").display()
         ));
-        sockets.push(
-            r#"(name = "burgee", address = "127.0.0.1:0", http = (), service = "burgee")"#
-                .to_string(),
-        );
-        workers.push_str(
-            r#"
-const burgee :Workerd.Worker = (
+        // The same build twice: as deployed, and with usage counting off, to measure what
+        // counting costs.
+        for (name, extra) in [
+            ("burgee", ""),
+            ("uncounted", r#"(name = "USAGE_METRICS", text = "off"),"#),
+        ] {
+            services.push(format!(r#"(name = "{name}", worker = .{name})"#));
+            sockets.push(format!(
+                r#"(name = "{name}", address = "127.0.0.1:0", http = (), service = "{name}")"#
+            ));
+            workers.push_str(&format!(
+                r#"
+const {name} :Workerd.Worker = (
   modules = [
     (name = "index.js", esModule = embed "index.js"),
     (name = "index_bg.wasm", wasm = embed "index_bg.wasm"),
@@ -51,10 +57,12 @@ const burgee :Workerd.Worker = (
     (name = "FLAGS", kvNamespace = "kv"),
     (name = "ENVIRONMENT_DEFAULT", text = "production"),
     (name = "SNAPSHOT_TTL_SECONDS", text = "5"),
+    {extra}
   ],
 );
-"#,
-        );
+"#
+            ));
+        }
     }
     if flagd {
         services.push(r#"(name = "flagd", worker = .flagd)"#.to_string());
@@ -214,7 +222,7 @@ fn wrk(addr: SocketAddr, script: &Path, connections: u32) -> Result<WrkResult> {
         .lines()
         .find(|l| l.contains("Non-2xx") || l.contains("Socket errors"));
     if let Some(line) = errors {
-        return Err(Failed(format!("wrk saw errors: {line}")));
+        return Err(Failed(format!("wrk saw errors on {addr}: {line}")));
     }
     Ok(WrkResult { rps, p99_ms: p99 })
 }
@@ -289,28 +297,81 @@ pub fn run() -> Result {
     let both = dir.0.join("both.capnp");
     std::fs::write(&both, config(&dir.0, true, true)).map_err(|e| Failed(format!("{e}")))?;
     let (p1, p2) = free_ports()?;
+    // A third port, distinct from the first two (each call binds two at once).
+    let p3 = loop {
+        let (a, b) = free_ports()?;
+        if let Some(p) = [a, b].into_iter().find(|p| ![p1, p2].contains(p)) {
+            break p;
+        }
+    };
     let burgee = SocketAddr::from((Ipv4Addr::LOCALHOST, p1));
     let flagd = SocketAddr::from((Ipv4Addr::LOCALHOST, p2));
-    let mut server =
-        Workerd::serve_at(&both, &dir.0, &[], &[("burgee", burgee), ("flagd", flagd)])?;
-    server.wait_for(burgee, "/health", Duration::from_secs(20), |r| {
-        r.status == 200
-    })?;
+    let uncounted = SocketAddr::from((Ipv4Addr::LOCALHOST, p3));
+    let mut server = Workerd::serve_at(
+        &both,
+        &dir.0,
+        &[],
+        &[
+            ("burgee", burgee),
+            ("flagd", flagd),
+            ("uncounted", uncounted),
+        ],
+    )?;
+    for addr in [burgee, uncounted] {
+        server.wait_for(addr, "/health", Duration::from_secs(20), |r| {
+            r.status == 200
+        })?;
+    }
     server.wait_for(flagd, "/health", Duration::from_secs(20), |r| {
         r.status == 200
     })?;
     same_answers(burgee, flagd)?;
+    let measured = measure(burgee, uncounted, flagd, &script).map_err(|Failed(why)| {
+        Failed(format!(
+            "{why} (burgee {burgee}, burgee uncounted {uncounted}, flagd-core {flagd})"
+        ))
+    });
+    server.stop();
+    if measured.is_err() {
+        let log = std::fs::read_to_string(dir.0.join("workerd.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(30).collect();
+        eprintln!(
+            "workerd's log, last lines:\n{}",
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let measured = measured?;
+    report(wasm, &burgee_cold, &flagd_cold, &measured);
+    Ok(())
+}
+
+/// The best wrk rounds of each worker.
+struct Measured {
+    ours_1: Vec<WrkResult>,
+    theirs_1: Vec<WrkResult>,
+    ours: Vec<WrkResult>,
+    off: Vec<WrkResult>,
+    theirs: Vec<WrkResult>,
+}
+
+fn measure(
+    burgee: SocketAddr,
+    uncounted: SocketAddr,
+    flagd: SocketAddr,
+    script: &Path,
+) -> Result<Measured> {
     // One connection: requests/s is 1 / the cost of a request on workerd's thread, which
     // loaded machines distort less than throughput under contention.
     let (mut ours_1, mut theirs_1) = (Vec::new(), Vec::new());
     for _ in 0..ROUNDS {
-        ours_1.push(wrk(burgee, &script, 1)?);
-        theirs_1.push(wrk(flagd, &script, 1)?);
+        ours_1.push(wrk(burgee, script, 1)?);
+        theirs_1.push(wrk(flagd, script, 1)?);
     }
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut off) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..ROUNDS {
-        ours.push(wrk(burgee, &script, 16)?);
-        theirs.push(wrk(flagd, &script, 16)?);
+        ours.push(wrk(burgee, script, 16)?);
+        off.push(wrk(uncounted, script, 16)?);
+        theirs.push(wrk(flagd, script, 16)?);
         eprintln!(
             "round {}: burgee {:.0} req/s (p99 {:.2} ms), flagd-core JS {:.0} req/s (p99 {:.2} ms)",
             round + 1,
@@ -320,16 +381,28 @@ pub fn run() -> Result {
             theirs[round].p99_ms
         );
     }
-    server.stop();
+    Ok(Measured {
+        ours_1,
+        theirs_1,
+        ours,
+        off,
+        theirs,
+    })
+}
+
+fn report(wasm: u64, burgee_cold: &[f64], flagd_cold: &[f64], m: &Measured) {
+    let (ours_1, theirs_1, ours, off, theirs) =
+        (&m.ours_1, &m.theirs_1, &m.ours, &m.off, &m.theirs);
     let best = |v: &[WrkResult]| -> (f64, f64) {
         v.iter()
             .max_by(|a, b| a.rps.total_cmp(&b.rps))
             .map_or((0.0, 0.0), |r| (r.rps, r.p99_ms))
     };
-    let (ours_1_rps, ours_1_p99) = best(&ours_1);
-    let (theirs_1_rps, theirs_1_p99) = best(&theirs_1);
-    let (ours_rps, ours_p99) = best(&ours);
-    let (theirs_rps, theirs_p99) = best(&theirs);
+    let (ours_1_rps, ours_1_p99) = best(ours_1);
+    let (theirs_1_rps, theirs_1_p99) = best(theirs_1);
+    let (ours_rps, ours_p99) = best(ours);
+    let (off_rps, _) = best(off);
+    let (theirs_rps, theirs_p99) = best(theirs);
     let median = |v: &[f64]| v.get(v.len() / 2).copied().unwrap_or(0.0);
     println!(
         "\nedge worker benchmark (bare workerd, loopback, OFREP bulk of 101 flags, wrk -t2 -c16 -d{WRK_SECONDS}s, best of {ROUNDS} alternating rounds)"
@@ -337,8 +410,8 @@ pub fn run() -> Result {
     println!("  worker wasm                {wasm} B raw (gzip: see the build step)");
     println!(
         "  cold start (spawn → first bulk 200), median of {COLD_SAMPLES}: burgee {:.1} ms, flagd-core JS {:.1} ms",
-        median(&burgee_cold),
-        median(&flagd_cold)
+        median(burgee_cold),
+        median(flagd_cold)
     );
     println!(
         "  1 connection burgee {ours_1_rps:>8.0} req/s   flagd-core JS {theirs_1_rps:>8.0} req/s   ratio {:.2}x (per request {:.0} us vs {:.0} us; p99 {ours_1_p99:.2} vs {theirs_1_p99:.2} ms)",
@@ -353,5 +426,8 @@ pub fn run() -> Result {
     println!(
         "  p99          burgee {ours_p99:>8.2} ms      flagd-core JS {theirs_p99:>8.2} ms      (target: no worse)"
     );
-    Ok(())
+    println!(
+        "  usage counting  on {ours_rps:>8.0} req/s   off (USAGE_METRICS=off) {off_rps:>8.0} req/s   cost {:.1} % (target <= 3 %)",
+        (1.0 - ours_rps / off_rps.max(1.0)) * 100.0
+    );
 }

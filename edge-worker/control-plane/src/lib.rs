@@ -7,10 +7,13 @@
 //!   retried until it lands, never older over newer) and to the relays.
 //! - [`relay`]: the `Relay` Durable Object, one per region, which serves the freshness beacon
 //!   and new snapshots to isolates so that the writer handles writes only.
+//! - [`metrics`]: the `Metrics` Durable Object, the usage counts isolates flush and the admin
+//!   API's metrics routes read.
 //!
 //! The script has no route of its own: Durable Objects are reachable only through the data
 //! plane's bindings. It carries the core's compiler; the data plane never does.
 
+pub mod metrics;
 pub mod publish;
 pub mod relay;
 pub mod store;

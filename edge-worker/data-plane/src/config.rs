@@ -28,6 +28,8 @@ pub struct Config {
     pub origin: Option<String>,
     pub gates: Result<Gates, String>,
     pub context_secret: Option<String>,
+    /// Whether evaluations are counted (`USAGE_METRICS` is not `off`).
+    pub usage_metrics: bool,
     /// Where the admin app and the admin API are served, or why the variables are unusable
     /// (then neither is served, and their paths get a `500 misconfigured`).
     pub mounts: Result<burgee_api::Mounts, String>,
@@ -84,6 +86,7 @@ impl Config {
             origin: text(env, bindings::ORIGIN_URL),
             gates: Gates::parse(text(env, bindings::GATES).as_deref()),
             context_secret: text(env, bindings::CONTEXT_SECRET),
+            usage_metrics: text(env, bindings::USAGE_METRICS).is_none_or(|v| v.trim() != "off"),
             mounts: burgee_api::Mounts::parse(
                 text(env, bindings::ADMIN_PATH).as_deref(),
                 text(env, bindings::ADMIN_API_PATH).as_deref(),

@@ -11,6 +11,8 @@
 //! - [`auth`] (admin tokens), [`keys`] (evaluation keys), [`gate`] (edge gating), [`ofrep`]
 //!   (OFREP bodies and statuses): pure decisions, tested natively.
 //! - [`config`]: the deployment's variables, read once per isolate.
+//! - [`usage`]: every evaluation counted in memory, flushed to the metrics store after the
+//!   response.
 //!
 //! The crate also builds natively (as an rlib) so that `cargo clippy/test --workspace` cover
 //! it; the JavaScript-facing parts then compile but are only ever called on wasm32.
@@ -24,11 +26,15 @@ pub mod kv_read;
 pub mod ofrep;
 pub mod routes;
 pub mod snapshots;
+pub mod usage;
 
 use worker::{Context, Env, Request, Response, Result, event};
 
 /// The worker's `fetch` entry point.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    routes::handle(req, env).await
+async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+    usage::enable(config::get(&env).usage_metrics);
+    let response = routes::handle(req, env.clone()).await;
+    usage::after_response(&env, &ctx);
+    response
 }

@@ -139,8 +139,10 @@ pub fn evaluate_one(snapshot: Option<&Snapshot>, key: &str, body: &[u8], now: i6
         reply.retry_after = Some(5);
         return reply;
     };
-    let context: Context = snapshot.context(&context);
-    let detail = snapshot.evaluate(key, &context, now, None);
+    let who = crate::usage::who(&context);
+    let bound: Context = snapshot.context(&context);
+    let detail = snapshot.evaluate(key, &bound, now, None);
+    crate::usage::record(snapshot, &detail, who);
     let status = match detail.error_code() {
         None => 200,
         Some(burgee_core::ErrorCode::FlagNotFound) => 404,
@@ -199,9 +201,11 @@ pub fn evaluate_bulk(
         reply.retry_after = Some(5);
         return reply;
     };
-    let context = snapshot.context(&context);
+    let who = crate::usage::who(&context);
+    let bound = snapshot.context(&context);
     let mut out = String::from("{\"flags\":[");
-    for (i, (key, detail)) in snapshot.evaluate_all(&context, now).enumerate() {
+    for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {
+        crate::usage::record(snapshot, &detail, who);
         if i > 0 {
             out.push(',');
         }

@@ -86,6 +86,18 @@ pub const HISTORY_LIMIT: &str = "HISTORY_LIMIT";
 /// Variable: the project (one Durable Object each); default `default`.
 pub const PROJECT: &str = "PROJECT";
 
+/// Durable Object namespace of the metrics store (in the control-plane script): the usage
+/// counts isolates flush, which the admin API's metrics routes read. Not the writer, so a
+/// traffic spike never queues behind a kill switch.
+pub const METRICS: &str = "METRICS";
+
+/// The Rust type / JavaScript class bound to [`METRICS`].
+pub const METRICS_CLASS: &str = "Metrics";
+
+/// Variable: `off` stops usage counting at the edge (nothing counted, nothing sent); any other
+/// value or none counts.
+pub const USAGE_METRICS: &str = "USAGE_METRICS";
+
 /// Variable: where the admin app is served (default `/admin`), so that a worker fronting a
 /// site leaves the site's own `/admin` alone.
 pub const ADMIN_PATH: &str = "ADMIN_PATH";

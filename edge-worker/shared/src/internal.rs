@@ -75,6 +75,9 @@ pub fn region_for<'a>(
         .map_or("global", String::as_str)
 }
 
+/// The metrics store's path that takes an isolate's batch of counts (`POST`, JSON).
+pub const METRICS_INGEST: &str = "/internal/metrics";
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -25,6 +25,7 @@ use crate::freshness::Location;
 use crate::keys::Audience;
 use crate::ofrep::{self, Reply};
 use crate::snapshots;
+use crate::usage;
 
 /// Epoch milliseconds, from the runtime's clock (the core never reads one).
 pub fn now() -> f64 {
@@ -272,10 +273,12 @@ pub async fn rest_all(
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
-    let context = snapshot.context(&context);
+    let who = usage::who(&context);
+    let bound = snapshot.context(&context);
     let mut flags = String::new();
     let mut details = String::new();
-    for (key, detail) in snapshot.evaluate_all(&context, now() as i64) {
+    for (key, detail) in snapshot.evaluate_all(&bound, now() as i64) {
+        usage::record(&snapshot, &detail, who);
         let name = serde_json::to_string(key).unwrap_or_default();
         for out in [&mut flags, &mut details] {
             if !out.is_empty() {
@@ -318,8 +321,10 @@ pub async fn rest_one(
         Ok(at) => at,
         Err(why) => return cors::allow(error(Code::InvalidRequest, &why)?),
     };
-    let context = snapshot.context(&context);
-    let detail = snapshot.evaluate(key, &context, at, expected);
+    let who = usage::who(&context);
+    let bound = snapshot.context(&context);
+    let detail = snapshot.evaluate(key, &bound, at, expected);
+    usage::record(&snapshot, &detail, who);
     let mut body = String::new();
     detail.write_json_with(&mut body, key, ResultFields::REST, &default.to_string());
     if detail.error_code() == Some(burgee_core::ErrorCode::FlagNotFound) {

@@ -9,7 +9,7 @@
 //! is the store's only caller and vouches for the caller with internal headers, which it
 //! always overwrites (a client cannot send its own).
 
-use burgee_api::{Code, Miss, Route, body_limit};
+use burgee_api::{Code, Miss, Route, RouteId, body_limit};
 use burgee_edge_shared::internal;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
@@ -28,7 +28,7 @@ pub fn matches(method: &Method, path: &str) -> bool {
 async fn forward(
     req: Request,
     env: &Env,
-    route_path: &str,
+    (route, route_path): (RouteId, &str),
     headers: Headers,
     body: Option<Vec<u8>>,
 ) -> Result<Response> {
@@ -40,8 +40,14 @@ async fn forward(
             worker::js_sys::Uint8Array::from(body.as_slice()).into(),
         ));
     }
+    // The metrics routes are the metrics store's; every other one is the writer's.
+    let binding = if route.is_metrics() {
+        burgee_edge_shared::bindings::METRICS
+    } else {
+        burgee_edge_shared::bindings::STORE
+    };
     let stub = env
-        .durable_object(burgee_edge_shared::bindings::STORE)?
+        .durable_object(binding)?
         .get_by_name(&config::get(env).project)?;
     stub.fetch_with_request(Request::new_with_init(&url, &init)?)
         .await
@@ -94,7 +100,7 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
         Ok(c) => c,
         Err(Denied::Unauthenticated) => {
             headers.set(internal::DENIED, "unauthenticated")?;
-            return forward(req, env, route_path, headers, None).await;
+            return forward(req, env, (route.id, route_path), headers, None).await;
         }
         Err(Denied::Forbidden { needed, has }) => {
             let message = format!(
@@ -103,7 +109,7 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
                 has.as_str()
             );
             headers.set(internal::DENIED, &message)?;
-            return forward(req, env, route_path, headers, None).await;
+            return forward(req, env, (route.id, route_path), headers, None).await;
         }
     };
     let limit = body_limit(route.id);
@@ -138,5 +144,5 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
     }
     headers.set(internal::ACTOR, &caller.name)?;
     headers.set(internal::ROLE, caller.role.as_str())?;
-    forward(req, env, route_path, headers, body).await
+    forward(req, env, (route.id, route_path), headers, body).await
 }

@@ -26,7 +26,7 @@ mod stream;
 pub use error::{api_error, error, error_at};
 pub use health::{Health, VERSION};
 
-use burgee_api::{Code, DEFAULT_API_MOUNT, DEFAULT_APP_MOUNT, Mounted};
+use burgee_api::{Code, DEFAULT_API_MOUNT, DEFAULT_APP_MOUNT, Mounted, Mounts};
 use dispatch::{Matched, Route};
 use worker::{Env, Method, Request, Response, Result};
 
@@ -96,8 +96,10 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
 /// The admin API's and app's mounts, the admin shortcuts (`/feature-flags/{key}` writes), a
 /// `405` for a data-plane path asked with the wrong method, then the origin or a `404`.
 async fn admin_or_else(req: Request, env: &Env, method: &Method, path: &str) -> Result<Response> {
-    let mounted = match &config::get(env).mounts {
-        Ok(mounts) => mounts.classify(path),
+    let config = config::get(env);
+    let default = Mounts::default();
+    let (mounts, mounted) = match &config.mounts {
+        Ok(mounts) => (mounts, mounts.classify(path)),
         Err(why)
             if [DEFAULT_APP_MOUNT, DEFAULT_API_MOUNT]
                 .iter()
@@ -109,13 +111,12 @@ async fn admin_or_else(req: Request, env: &Env, method: &Method, path: &str) -> 
                 "the admin mounts are misconfigured (ADMIN_PATH, ADMIN_API_PATH)",
             );
         }
-        Err(_) => Mounted::Other,
+        Err(_) => (&default, Mounted::Other),
     };
-    let mounts = config::get(env).mounts.clone().unwrap_or_default();
     match mounted {
         Mounted::Api(route_path) => forward::handle(req, env, &route_path).await,
-        Mounted::AppRoot => admin_app::redirect_to_root(&req, &mounts),
-        Mounted::App(file) => admin_app::serve(req, env, &mounts, &file).await,
+        Mounted::AppRoot => admin_app::redirect_to_root(&req, mounts),
+        Mounted::App(file) => admin_app::serve(req, env, mounts, &file).await,
         Mounted::Other if mounts.unmounted_api_path(path) => fallback(req, env).await,
         Mounted::Other if forward::matches(method, path) => forward::handle(req, env, path).await,
         Mounted::Other if dispatch::known_path(path) => error(

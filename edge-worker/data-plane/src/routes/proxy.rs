@@ -90,7 +90,9 @@ fn evaluate(
     };
     if let Some(snapshot) = snapshot {
         let bound = snapshot.context(context);
+        let who = crate::usage::who(context);
         for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
+            crate::usage::record(snapshot, &detail, who);
             if gate == Some(key) {
                 out.gate_on = detail.value_json() == Some("true");
             }

@@ -16,6 +16,7 @@ mod history;
 mod import_export;
 mod propagation;
 mod restart;
+mod usage;
 mod writes;
 
 use std::net::SocketAddr;
@@ -56,6 +57,8 @@ const SEGMENT: &str = "beta-testers";
 
 pub struct Fixture {
     addr: SocketAddr,
+    /// The worker's persisted state (the privacy scan reads every file).
+    state: Option<std::path::PathBuf>,
 }
 
 const CHECKS: &[(&str, Check<Fixture>)] = &[
@@ -139,7 +142,23 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         "10 failed sign-ins from one address: each audited, then 429 with Retry-After for anything from it",
         front_door::failed_sign_ins,
     ),
+    (
+        "usage: 400 REST and OFREP evaluations by distinct users are in the metrics API within 20 s, exactly, by variant as served, and Prometheus agrees",
+        usage::counted_exactly,
+    ),
+    (
+        "usage: no stored byte holds a test user's id",
+        stored_bytes_hold_no_user,
+    ),
 ];
+
+fn stored_bytes_hold_no_user(f: &Fixture) -> Result {
+    let dir = f
+        .state
+        .as_deref()
+        .ok_or_else(|| Failed("the worker's state directory is unknown".into()))?;
+    usage::no_user_stored(dir)
+}
 
 const AFTER_RESTART: &[(&str, Check<Restarted>)] = &[
     (
@@ -150,7 +169,21 @@ const AFTER_RESTART: &[(&str, Check<Restarted>)] = &[
         "after a restart: the next write gets the next version and is published",
         writes_after_restart,
     ),
+    (
+        "after a restart: the usage counts are intact",
+        usage_after_restart,
+    ),
 ];
+
+fn usage_after_restart(f: &Restarted) -> Result {
+    let now = get_ok(f.addr, &usage::metrics_path(), ADMIN)?;
+    super::expect(now["totals"] == f.before.usage["totals"], || {
+        format!(
+            "before {}, after {}",
+            f.before.usage["totals"], now["totals"]
+        )
+    })
+}
 
 pub struct Restarted {
     addr: SocketAddr,
@@ -162,6 +195,7 @@ struct Saved {
     document: Value,
     history: Value,
     audit: Value,
+    usage: Value,
 }
 
 impl Saved {
@@ -170,6 +204,7 @@ impl Saved {
             document: get_ok(addr, "/api/v1/document", ADMIN)?,
             history: get_ok(addr, "/api/v1/history?limit=1000", ADMIN)?,
             audit: get_ok(addr, "/api/v1/audit?limit=1000", ADMIN)?,
+            usage: get_ok(addr, &usage::metrics_path(), ADMIN)?,
         })
     }
 }
@@ -211,6 +246,7 @@ pub fn run() -> Result {
     }
     let fixture = Fixture {
         addr: server.addr(),
+        state: server.state_dir(),
     };
     let first = run_checks(&server, &fixture, CHECKS);
 
