@@ -6,7 +6,7 @@
  */
 import type { Client, EvaluatedFlag, EvaluationContext, EvaluationDetails, ValueType } from "./types.js";
 import { message } from "./messages.js";
-import type { Metrics } from "./metrics.js";
+import type { Meter } from "./metrics.js";
 
 /** Something that answers evaluations for the current context. */
 export interface Source {
@@ -15,8 +15,6 @@ export interface Source {
   value<T>(key: string, fallback: T, type: ValueType | undefined): T;
   /** Every flag's answer; `counted`: the app asked (usage metrics count it). */
   all(counted?: boolean): Record<string, EvaluationDetails>;
-  /** Whether the source evaluates here (local mode): usage metrics count it as it answers. */
-  counted?: boolean;
   /** Rebinds to a new context; false when this source cannot (evaluated flags). */
   rebind(context: EvaluationContext): boolean;
   /** The document version of a snapshot. */
@@ -27,7 +25,7 @@ export interface Source {
 /** What local mode adds: turning snapshot bytes into a source, and fetching them. */
 export interface LocalSupport {
   /** Loads a snapshot bound to `context`; throws when the bytes are not a snapshot. */
-  load(bytes: Uint8Array, context: EvaluationContext, now: () => number, metrics?: Metrics): Source;
+  load(bytes: Uint8Array, context: EvaluationContext, now: () => number, meter?: Meter): Source;
   /** Resolves when the wasm is ready (browsers fetch it). */
   ready?: () => Promise<void>;
 }
@@ -42,9 +40,12 @@ export function fail<T>(fallback: T, errorCode: EvaluationDetails["errorCode"], 
   return { value: fallback, variant: null, reason: "ERROR", errorCode, errorMessage };
 }
 
-/** A source of already evaluated flags (a bootstrap, or an OFREP answer of that `version`). */
-export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: number): Source {
-  const details = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
+/**
+ * A source of already evaluated flags (a bootstrap, or an OFREP answer of that `version`).
+ * `served` hears the variants it serves the app (usage metrics attribute events to them).
+ */
+export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: number, served?: Meter[2]): Source {
+  const answer = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
     const f = Object.prototype.hasOwnProperty.call(flags, key) ? flags[key] : undefined;
     if (!f) return fail(fallback, "FLAG_NOT_FOUND", message(0, key));
     if (f.errorCode) return fail(fallback, f.errorCode as EvaluationDetails["errorCode"], f.errorMessage ?? "");
@@ -63,13 +64,18 @@ export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: numb
     }
     return out;
   };
+  const details = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
+    const d = answer(key, fallback, type);
+    if (d.variant !== null) served?.(key, d.variant);
+    return d;
+  };
   return {
     version,
     details,
     value: (key, fallback, type) => details(key, fallback, type).value,
     all() {
       const out: Record<string, EvaluationDetails> = {};
-      for (const key of Object.keys(flags)) out[key] = details(key, null, undefined);
+      for (const key of Object.keys(flags)) out[key] = answer(key, null, undefined);
       return out;
     },
     rebind: () => false,

@@ -12,13 +12,13 @@ import type {
   ClientOptions,
   ClientStatus,
   EventSourceConstructor,
+  EvaluatedFlag,
   EvaluationContext,
   TrackDetails,
-  ValueType,
 } from "./types.js";
 import { allOf, answering, flagsSource, type LocalSupport, same, type Source } from "./answers.js";
 import { events } from "./events.js";
-import { checkEventName, metrics } from "./metrics.js";
+import { checkEvent, metrics } from "./metrics.js";
 import { type Globals, revalidation, watch } from "./revalidate.js";
 import { fromBase64, keeper, readScript } from "./start.js";
 
@@ -43,16 +43,8 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   let status: ClientStatus = "loading";
   let closed = false;
   const meter = metrics(options, base, doFetch, () => context, g);
-  /** A source evaluated elsewhere is not counted, but what it serves is attributed to. */
-  const attributing = (s: Source): Source => {
-    if (!meter || s.counted) return s;
-    const details = <T>(key: string, fallback: T, type: ValueType | undefined) => {
-      const d = s.details(key, fallback, type);
-      if (d.variant !== null) meter.served(key, d.variant);
-      return d;
-    };
-    return { ...s, details, value: (key, fallback, type) => details(key, fallback, type).value };
-  };
+  /** Flags evaluated elsewhere: not counted here, but what they serve is attributed to. */
+  const evaluated = (flags: Record<string, EvaluatedFlag>, version?: number) => flagsSource(flags, version, meter?.[2]);
   let settle: { resolve(): void; reject(e: Error): void } | undefined;
   const readyPromise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   readyPromise.catch(() => undefined);
@@ -68,7 +60,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   const replace = (next: Source) => {
     const before = allOf(source);
     const old = source;
-    source = next = attributing(next);
+    source = next;
     if (old && old !== next) old.free?.();
     const after = allOf(source);
     const flags = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !same(before[k], after[k]));
@@ -94,6 +86,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     setReady,
     replace,
     loadSnapshot,
+    evaluated,
     keep,
     failed,
   ]);
@@ -130,14 +123,14 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   if (!options.context && boot?.context && typeof boot.context === "object") context = boot.context;
   let booted = false;
   if (boot && "flags" in boot && boot.flags) {
-    source = attributing(flagsSource(boot.flags));
+    source = evaluated(boot.flags);
     booted = true;
   } else if (boot && "snapshot" in boot && !remote) {
     booted = startFrom(fromBase64(boot.snapshot));
   }
   const saved = booted ? undefined : restore(context);
   if (saved?.flags) {
-    source = attributing(flagsSource(saved.flags, saved.version));
+    source = evaluated(saved.flags, saved.version);
     setEtag(saved.etag);
   } else if (saved?.bytes) startFrom(saved.bytes, saved.etag);
   if (source) {
@@ -179,16 +172,13 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     on,
     off,
     track(name: string, details?: TrackDetails) {
-      checkEventName(name);
       const value = details?.value;
-      if (value !== undefined && (typeof value !== "number" || !isFinite(value))) {
-        throw new TypeError(`burgee: the value of event ${JSON.stringify(name)} must be a finite number`);
-      }
-      meter?.track(name, value);
+      checkEvent(name, value);
+      meter?.[3](name, value);
     },
     close() {
       closed = true;
-      meter?.close();
+      meter?.[4]();
       abort();
       for (const c of cleanups.splice(0)) c();
     },

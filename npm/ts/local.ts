@@ -4,26 +4,43 @@
  * each evaluation here, where the packed outcome is at hand (./metrics.ts).
  */
 import type { LocalSupport, Source } from "./client.js";
-import { at, type Metrics } from "./metrics.js";
+import { at, type Meter, spread, type Table } from "./metrics.js";
 import { flagSnapshot, Loaded, type Backend, typeIndex } from "./snapshot.js";
 import type { FlagSnapshot } from "./types.js";
 
 export function localSupport(backend: Backend, ready?: () => Promise<void>): LocalSupport {
   return {
     ready,
-    load(bytes, context, now, metrics?: Metrics): Source {
+    load(bytes, context, now, meter?: Meter): Source {
       const loaded = new Loaded(backend, backend.engine(bytes));
       let bound = loaded.marshal(context);
-      const tally = metrics?.tally(loaded.flags);
-      const seen = tally?.count;
-      const seenAll = tally?.all;
-      const counts = tally?.counts;
+      const flags = loaded.flags;
+      const table: Table | undefined = meter && { flags, counts: [], times: 0 };
+      const counts = table?.counts;
+      if (table) meter![0].push(table);
+      /** One evaluation of flag `i`; its first makes its counters (and the client's first loads the sending side). */
+      const count = (i: number, packed: number) => {
+        const a = counts![i];
+        if (a !== undefined) a[at(packed)]++;
+        else {
+          (counts![i] = new Float64Array((flags[i].names.length + 1) * 8))[at(packed)]++;
+          meter![1]();
+        }
+      };
+      /** One evaluation of every flag: counted by repetition while `words` stays the same. */
+      const all = (words: Uint32Array) => {
+        if (words !== table!.words) {
+          spread(table!);
+          table!.words = words;
+          meter![1]();
+        }
+        table!.times++;
+      };
       return {
         version: loaded.version,
-        counted: true,
         details(key, fallback, type) {
           loaded.bind(bound);
-          return loaded.details(key, fallback, typeIndex(type), now, seen);
+          return loaded.details(key, fallback, typeIndex(type), now, counts && count);
         },
         value(key, fallback, type) {
           const i = loaded.index.get(key);
@@ -34,20 +51,20 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
           if (counts !== undefined) {
             const a = counts[i];
             if (a !== undefined) a[at(packed)]++;
-            else seen!(i, packed);
+            else count(i, packed);
           }
           return loaded.value(i, packed, fallback);
         },
         all(counted) {
           loaded.bind(bound);
-          return loaded.all(now(), counted ? seenAll : undefined);
+          return loaded.all(now(), counted && counts ? all : undefined);
         },
         rebind(context) {
           bound = loaded.marshal(context);
           return true;
         },
         free() {
-          tally?.retire();
+          if (table) table.retired = true;
           loaded.engine.free();
         },
       };

@@ -29,13 +29,15 @@ struct Build {
     /// The cargo profile, and `--config` lines that define it when it is not in Cargo.toml.
     profile: &'static str,
     config: &'static [&'static str],
-    /// wasm-opt's optimization level.
-    opt: &'static str,
+    /// wasm-opt's optimization passes.
+    opt: &'static [&'static str],
 }
 
 /// The lean build is built for size: opt-level "z" on top of the workspace's `wasm-release`
-/// profile (root Cargo.toml: LTO, one codegen unit, panic=abort) and `wasm-opt -Oz`; it is what
-/// browsers download, under a budget. The full build is Node's, read from disk, where speed
+/// profile (root Cargo.toml: LTO, one codegen unit, panic=abort) and `wasm-opt -Oz`, after
+/// `--flatten --rereloop` (control flow rebuilt, which `-Oz` then shrinks further) and until
+/// it stops shrinking (`--converge`): 377 B gzip less than one `-Oz`. It is what browsers
+/// download, under a budget. The full build is Node's, read from disk, where speed
 /// matters more than bytes: the same profile at opt-level 3 and `wasm-opt -O3`. Both profiles
 /// are defined here with `--config`, so the workspace's profiles stay as they are and the
 /// edge worker can tune `wasm-release` without moving the browser's budget. Measured: decoding
@@ -52,7 +54,7 @@ const BUILDS: &[Build] = &[
             "--config",
             "profile.npm-lean.opt-level=\"z\"",
         ],
-        opt: "-Oz",
+        opt: &["--flatten", "--rereloop", "-Oz", "--converge"],
     },
     Build {
         name: "full",
@@ -64,7 +66,7 @@ const BUILDS: &[Build] = &[
             "--config",
             "profile.npm-node.opt-level=3",
         ],
-        opt: "-O3",
+        opt: &["-O3"],
     },
 ];
 
@@ -174,7 +176,14 @@ pub fn build_npm() -> Result {
                 .arg(&wasm)
                 .arg("-o")
                 .arg(&optimized)
-                .args([build.opt, "--strip-debug", "--strip-producers"])
+                .args(build.opt)
+                // The custom sections: names, the producing tools, and the wasm features the
+                // linker saw (nothing a runtime reads).
+                .args([
+                    "--strip-debug",
+                    "--strip-producers",
+                    "--strip-target-features",
+                ])
                 .args(WASM_FEATURES),
         )?;
         std::fs::rename(&optimized, &wasm)
