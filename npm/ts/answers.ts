@@ -5,6 +5,7 @@
  * `ERROR`, never a throw.
  */
 import type { Client, EvaluatedFlag, EvaluationContext, EvaluationDetails, ValueType } from "./types.js";
+import { VALUE_TYPES } from "./codes.js";
 import { message } from "./messages.js";
 import type { Meter } from "./metrics.js";
 
@@ -30,10 +31,9 @@ export interface LocalSupport {
   ready?: () => Promise<void>;
 }
 
-const TYPES: Record<string, ValueType> = { boolean: "boolean", string: "string", number: "number", object: "object" };
-
 export function typeOf(value: unknown): ValueType | undefined {
-  return value === null || value === undefined ? undefined : TYPES[typeof value];
+  const t = typeof value as ValueType;
+  return value !== null && VALUE_TYPES.includes(t) ? t : undefined;
 }
 
 export function fail<T>(fallback: T, errorCode: EvaluationDetails["errorCode"], errorMessage: string): EvaluationDetails<T> {

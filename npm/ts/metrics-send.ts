@@ -249,12 +249,13 @@ export function sender(
     e.count++;
     if (value !== undefined) e.value = (e.value ?? 0) + value;
     // Most recently served first, up to the cap.
-    const recent = [...served.values()].reverse();
-    for (const [flag, variant] of recent) {
-      const k = `${flag}\0${variant}`;
+    for (const k of [...served].reverse()) {
       const a = e.attributed.get(k);
       if (a) a.count++;
-      else if (e.attributed.size < MAX_ATTRIBUTED) e.attributed.set(k, { flag, variant, count: 1 });
+      else if (e.attributed.size < MAX_ATTRIBUTED) {
+        const [flag, variant] = k.split("\0");
+        e.attributed.set(k, { flag, variant, count: 1 });
+      }
     }
   };
 

@@ -56,14 +56,14 @@ export function spread(t: Table): void {
 /**
  * What the sending side reads: the tables of the snapshots counted (it drops retired ones
  * once read) and how to read one's `all()` calls, the (flag, variant) pairs served in the
- * order first noticed (the latest 100) and how to note one more, whether the client is
+ * order first noticed (the latest 100; `flag\0variant`) and how to note one more, whether the client is
  * closed, when counting started, and the reasons' names. Handed over rather than imported:
  * a module both sides import would be split into a chunk of its own by bundlers.
  */
 export type Counting = [
   tables: Table[],
   spread: (t: Table) => void,
-  served: Map<string, [string, string]>,
+  served: Set<string>,
   serve: (flag: string, variant: string) => void,
   closed: () => boolean,
   start: number,
@@ -95,7 +95,7 @@ export type Sender = [track: (name: string, value?: number) => void, close: () =
 export function checkEvent(name: unknown, value: unknown): void {
   if (typeof name !== "string" || !/^[!-~](?:[ -~]{0,62}[!-~])?$/.test(name) || (value !== undefined && !Number.isFinite(value))) {
     throw new TypeError(
-      `burgee: event name ${JSON.stringify(name)} must be 1 to 64 printable ASCII characters (no space at either end), and its value a finite number`,
+      `burgee: event name ${JSON.stringify(name)} must be 1 to 64 printable ASCII characters, no space at either end; its value a finite number`,
     );
   }
 }
@@ -113,23 +113,21 @@ export function metrics(
 ): Meter | undefined {
   if (options.metrics === false || !options.url || !doFetch) return undefined;
   const tables: Table[] = [];
-  const served = new Map<string, [string, string]>();
+  const served = new Set<string>();
   const queue: [string, number | undefined][] = [];
   let closed = false;
   let sender: Sender | undefined;
-  let loading = false;
+  let loading: Promise<void> | undefined;
   const start = Date.now();
   const serve = (flag: string, variant: string) => {
     const k = `${flag}\0${variant}`;
     if (served.has(k)) return;
-    served.set(k, [flag, variant]);
-    if (served.size > KEPT_SERVED) served.delete(served.keys().next().value!);
+    served.add(k);
+    if (served.size > KEPT_SERVED) served.delete(served.values().next().value!);
   };
   /** Loads the sending side (once), which then records the queued `track()` calls. */
-  const load = () => {
-    if (loading) return;
-    loading = true;
-    import("./metrics-send.js").then(
+  const load = () =>
+    void (loading ||= import("./metrics-send.js").then(
       (m) => {
         sender = m.sender([tables, spread, served, serve, () => closed, start, REASONS], options, base, doFetch, context, g);
         for (const [name, value] of queue.splice(0)) sender[0](name, value);
@@ -137,8 +135,7 @@ export function metrics(
       },
       // Without it nothing can be sent: what is counted is never read.
       () => void (queue.length = 0),
-    );
-  };
+    ));
   return [
     tables,
     load,

@@ -169,6 +169,7 @@ pub fn build_npm() -> Result {
                         .join("burgee_npm.wasm"),
                 ),
         )?;
+        export_loader_parts(&out)?;
         let wasm = out.join("burgee_npm_bg.wasm");
         let optimized = out.join("burgee_npm_bg.opt.wasm");
         run_cmd(
@@ -216,6 +217,57 @@ pub fn build_npm() -> Result {
         }
     }
     Ok(())
+}
+
+/// The glue's own functions the browser entry instantiates the wasm with (npm/ts/browser.ts):
+/// the imports object the wasm expects, and the step that takes an instance as the glue's.
+/// wasm-bindgen keeps them private to its loader, which handles call forms the package never
+/// uses; exporting them lets a bundler leave that loader out of every page.
+const LOADER_PARTS: &[(&str, &str)] = &[
+    (
+        "__wbg_get_imports",
+        "export function __wbg_get_imports(): WebAssembly.Imports;",
+    ),
+    (
+        "__wbg_finalize_init",
+        "export function __wbg_finalize_init(instance: WebAssembly.Instance, module: WebAssembly.Module): InitOutput;",
+    ),
+];
+
+/// Exports [`LOADER_PARTS`] from the glue in `out` (its JavaScript and its types); fails when
+/// this wasm-bindgen no longer defines them.
+fn export_loader_parts(out: &Path) -> Result {
+    let append = |file: &str, check: &dyn Fn(&str, &str) -> bool, lines: Vec<String>| -> Result {
+        let path = out.join(file);
+        let mut text = std::fs::read_to_string(&path)
+            .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+        for (name, _) in LOADER_PARTS {
+            if !check(&text, name) {
+                return Err(Failed(format!(
+                    "{} has no {name} to export",
+                    path.display()
+                )));
+            }
+        }
+        text.push_str(&lines.join("\n"));
+        text.push('\n');
+        std::fs::write(&path, text)
+            .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))
+    };
+    let names: Vec<&str> = LOADER_PARTS.iter().map(|(name, _)| *name).collect();
+    append(
+        "burgee_npm.js",
+        &|text, name| text.contains(&format!("\nfunction {name}(")),
+        vec![format!("export {{ {} }};", names.join(", "))],
+    )?;
+    append(
+        "burgee_npm.d.ts",
+        &|text, _| text.contains("export interface InitOutput"),
+        LOADER_PARTS
+            .iter()
+            .map(|(_, decl)| decl.to_string())
+            .collect(),
+    )
 }
 
 /// The package's tests (`npm test` in `npm/`: packs the package, installs the tarball into a
