@@ -4,11 +4,12 @@
  *
  * The wasm is instantiated here with the glue's imports (which the build exports from the
  * glue, see xtask/src/npm.rs) rather than by the glue's own loader: that one handles call forms
- * the package never uses, and every page pays for its bytes. Instantiation stays asynchronous
+ * the package never uses, and every page pays for its bytes. The default URL is still the
+ * glue's (`burgee_npm_bg.wasm` beside it, or beside a bundle that inlined it). Instantiation stays asynchronous
  * (`new WebAssembly.Instance` of a module this size is refused on the main thread of older
  * Chromes).
  */
-import { __wbg_finalize_init, __wbg_get_imports, Engine, type InitInput } from "../pkg/lean/burgee_npm.js";
+import { __wbg_finalize_init, __wbg_get_imports, __wbg_wasm_url, Engine, type InitInput } from "../pkg/lean/burgee_npm.js";
 import { makeClient } from "./client.js";
 import { loadWith, localSupport } from "./local.js";
 import type { Backend, WasmEngine } from "./snapshot.js";
@@ -44,7 +45,7 @@ async function instantiate(input: InitInput | Promise<InitInput>): Promise<WebAs
  * awaiting it first lets a client start from a bootstrap snapshot synchronously.
  */
 export function init(input?: InitInput | Promise<InitInput>): Promise<void> {
-  loading ??= instantiate(input ?? new URL("../pkg/lean/burgee_npm_bg.wasm", import.meta.url)).then(
+  loading ??= instantiate(input ?? __wbg_wasm_url()).then(
     (m) => {
       memory = m;
     },

@@ -219,55 +219,60 @@ pub fn build_npm() -> Result {
     Ok(())
 }
 
-/// The glue's own functions the browser entry instantiates the wasm with (npm/ts/browser.ts):
-/// the imports object the wasm expects, and the step that takes an instance as the glue's.
-/// wasm-bindgen keeps them private to its loader, which handles call forms the package never
-/// uses; exporting them lets a bundler leave that loader out of every page.
-const LOADER_PARTS: &[(&str, &str)] = &[
+/// What the browser entry (npm/ts/browser.ts) instantiates the wasm with, exported from the
+/// glue: the imports object the wasm expects, the step that takes an instance as the glue's, and
+/// the wasm's URL beside the glue (the glue's own default). wasm-bindgen keeps these inside its
+/// loader, which handles call forms the package never uses; exported, a bundler can leave that
+/// loader out of every page. Each pair is what the glue must contain, and what is appended.
+const LOADER_JS: &[(&str, &str)] = &[
     (
-        "__wbg_get_imports",
+        "\nfunction __wbg_get_imports(",
+        "export { __wbg_get_imports };",
+    ),
+    (
+        "\nfunction __wbg_finalize_init(",
+        "export { __wbg_finalize_init };",
+    ),
+    (
+        "new URL('burgee_npm_bg.wasm', import.meta.url)",
+        "export const __wbg_wasm_url = () => new URL('burgee_npm_bg.wasm', import.meta.url);",
+    ),
+];
+const LOADER_TS: &[(&str, &str)] = &[
+    (
+        "export interface InitOutput",
         "export function __wbg_get_imports(): WebAssembly.Imports;",
     ),
     (
-        "__wbg_finalize_init",
+        "export interface InitOutput",
         "export function __wbg_finalize_init(instance: WebAssembly.Instance, module: WebAssembly.Module): InitOutput;",
+    ),
+    (
+        "export interface InitOutput",
+        "export function __wbg_wasm_url(): URL;",
     ),
 ];
 
-/// Exports [`LOADER_PARTS`] from the glue in `out` (its JavaScript and its types); fails when
-/// this wasm-bindgen no longer defines them.
+/// Appends [`LOADER_JS`] and [`LOADER_TS`] to the glue in `out`; fails when this wasm-bindgen's
+/// glue no longer has what they name.
 fn export_loader_parts(out: &Path) -> Result {
-    let append = |file: &str, check: &dyn Fn(&str, &str) -> bool, lines: Vec<String>| -> Result {
+    for (file, parts) in [("burgee_npm.js", LOADER_JS), ("burgee_npm.d.ts", LOADER_TS)] {
         let path = out.join(file);
         let mut text = std::fs::read_to_string(&path)
             .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
-        for (name, _) in LOADER_PARTS {
-            if !check(&text, name) {
-                return Err(Failed(format!(
-                    "{} has no {name} to export",
-                    path.display()
-                )));
+        let mut appended = String::new();
+        for (needs, line) in parts {
+            if !text.contains(needs) {
+                return Err(Failed(format!("{} has no `{needs}`", path.display())));
             }
+            appended.push_str(line);
+            appended.push('\n');
         }
-        text.push_str(&lines.join("\n"));
-        text.push('\n');
+        text.push_str(&appended);
         std::fs::write(&path, text)
-            .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))
-    };
-    let names: Vec<&str> = LOADER_PARTS.iter().map(|(name, _)| *name).collect();
-    append(
-        "burgee_npm.js",
-        &|text, name| text.contains(&format!("\nfunction {name}(")),
-        vec![format!("export {{ {} }};", names.join(", "))],
-    )?;
-    append(
-        "burgee_npm.d.ts",
-        &|text, _| text.contains("export interface InitOutput"),
-        LOADER_PARTS
-            .iter()
-            .map(|(_, decl)| decl.to_string())
-            .collect(),
-    )
+            .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// The package's tests (`npm test` in `npm/`: packs the package, installs the tarball into a
