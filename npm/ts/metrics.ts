@@ -133,8 +133,11 @@ export function metrics(
         for (const [name, value] of queue.splice(0)) sender[0](name, value);
         if (closed) sender[1]();
       },
-      // Without it nothing can be sent: what is counted is never read.
-      () => void (queue.length = 0),
+      // Without it nothing can be sent: the client stops recording, as if closed.
+      () => {
+        closed = true;
+        queue.length = 0;
+      },
     ));
   return [
     tables,
