@@ -2,7 +2,8 @@
 // served from 127.0.0.1 by a static file server here: the whole corpus from binary snapshots,
 // a client with the real EventSource and localStorage against the real edge worker on another
 // origin (CORS; test/worker.mjs), hearing a change made through the admin API, then starting
-// offline from localStorage, and a React page with @openfeature/react-sdk bundled by esbuild.
+// offline from localStorage, a React page with @openfeature/react-sdk bundled by esbuild, and
+// the beacon of usage metrics a page sends when it is left (test/capture.mjs).
 
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync, statSync } from "node:fs";
@@ -16,6 +17,7 @@ import * as esbuild from "esbuild";
 import { chromium } from "playwright-core";
 import { loadDocument } from "burgee";
 
+import { DOCUMENT as METRICS_DOCUMENT, assertBatch, startCapture } from "./capture.mjs";
 import { startRelay } from "./relay.mjs";
 import { WORKER, bannerFlag, patchFlag, published, putFlag, uniqueKey, until } from "./worker.mjs";
 import { ARGS, CHROMIUM } from "./chromium.mjs";
@@ -221,4 +223,36 @@ test("a React page with @openfeature/react-sdk renders the right variant and fol
   assert.equal(await p.textContent("#variant"), "variant sale");
   assert.deepEqual(errors, []);
   await p.close();
+});
+
+test("a page being left sends its usage metrics with navigator.sendBeacon, key in the query", async () => {
+  const capture = await startCapture({ snapshot: loadDocument(METRICS_DOCUMENT, "production").encode() });
+  const p = await browser.newPage();
+  const errors = watchConsole(p);
+  try {
+    const url = page("metrics.html", `?edge=${encodeURIComponent(capture.url)}`);
+    assert.notEqual(new URL(url).origin, capture.url, "the page and the edge are different origins");
+    await p.goto(url);
+    await p.waitForFunction(() => window.__ready, null, { timeout: 20_000 });
+    assert.equal(await p.evaluate(() => window.__ready), true);
+    const variant = await p.evaluate(() => window.__variant);
+    assert.equal(capture.posts.length, 0, "nothing is sent before the page is left");
+    await p.goto("about:blank"); // pagehide
+    await until("the beacon", () => capture.posts.length === 1, { timeout: 10_000 });
+    const { query, headers, body } = capture.posts[0];
+    assert.equal(query.key, "ek_beacon");
+    assert.match(headers["content-type"], /^application\/json/);
+    assertBatch(body);
+    assert.deepEqual(
+      body.counts.map((c) => [c.flag, c.variant, c.reason, c.count]).sort(),
+      [["split", variant, "SPLIT", 1], ["static-on", "on", "STATIC", 5]],
+    );
+    assert.equal(body.targetingKey, "u1");
+    assert.equal(body.events[0].name, "purchase");
+    assert.equal(body.events[0].value, 3);
+    assert.deepEqual(errors, []);
+  } finally {
+    await p.close();
+    await capture.close();
+  }
 });

@@ -5,14 +5,17 @@
  * `ERROR`, never a throw.
  */
 import type { Client, EvaluatedFlag, EvaluationContext, EvaluationDetails, ValueType } from "./types.js";
+import { VALUE_TYPES } from "./codes.js";
 import { message } from "./messages.js";
+import type { Meter } from "./metrics.js";
 
 /** Something that answers evaluations for the current context. */
 export interface Source {
   details<T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T>;
   /** Fast path: only the value. */
   value<T>(key: string, fallback: T, type: ValueType | undefined): T;
-  all(): Record<string, EvaluationDetails>;
+  /** Every flag's answer; `counted`: the app asked (usage metrics count it). */
+  all(counted?: boolean): Record<string, EvaluationDetails>;
   /** Rebinds to a new context; false when this source cannot (evaluated flags). */
   rebind(context: EvaluationContext): boolean;
   /** The document version of a snapshot. */
@@ -23,24 +26,26 @@ export interface Source {
 /** What local mode adds: turning snapshot bytes into a source, and fetching them. */
 export interface LocalSupport {
   /** Loads a snapshot bound to `context`; throws when the bytes are not a snapshot. */
-  load(bytes: Uint8Array, context: EvaluationContext, now: () => number): Source;
+  load(bytes: Uint8Array, context: EvaluationContext, now: () => number, meter?: Meter): Source;
   /** Resolves when the wasm is ready (browsers fetch it). */
   ready?: () => Promise<void>;
 }
 
-const TYPES: Record<string, ValueType> = { boolean: "boolean", string: "string", number: "number", object: "object" };
-
 export function typeOf(value: unknown): ValueType | undefined {
-  return value === null || value === undefined ? undefined : TYPES[typeof value];
+  const t = typeof value as ValueType;
+  return value !== null && VALUE_TYPES.includes(t) ? t : undefined;
 }
 
 export function fail<T>(fallback: T, errorCode: EvaluationDetails["errorCode"], errorMessage: string): EvaluationDetails<T> {
   return { value: fallback, variant: null, reason: "ERROR", errorCode, errorMessage };
 }
 
-/** A source of already evaluated flags (a bootstrap, or an OFREP answer of that `version`). */
-export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: number): Source {
-  const details = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
+/**
+ * A source of already evaluated flags (a bootstrap, or an OFREP answer of that `version`).
+ * `served` hears the variants it serves the app (usage metrics attribute events to them).
+ */
+export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: number, served?: Meter[2]): Source {
+  const answer = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
     const f = Object.prototype.hasOwnProperty.call(flags, key) ? flags[key] : undefined;
     if (!f) return fail(fallback, "FLAG_NOT_FOUND", message(0, key));
     if (f.errorCode) return fail(fallback, f.errorCode as EvaluationDetails["errorCode"], f.errorMessage ?? "");
@@ -59,13 +64,18 @@ export function flagsSource(flags: Record<string, EvaluatedFlag>, version?: numb
     }
     return out;
   };
+  const details = <T>(key: string, fallback: T, type: ValueType | undefined): EvaluationDetails<T> => {
+    const d = answer(key, fallback, type);
+    if (d.variant !== null) served?.(key, d.variant);
+    return d;
+  };
   return {
     version,
     details,
     value: (key, fallback, type) => details(key, fallback, type).value,
     all() {
       const out: Record<string, EvaluationDetails> = {};
-      for (const key of Object.keys(flags)) out[key] = details(key, null, undefined);
+      for (const key of Object.keys(flags)) out[key] = answer(key, null, undefined);
       return out;
     },
     rebind: () => false,
@@ -78,9 +88,9 @@ export function same(a: EvaluationDetails | undefined, b: EvaluationDetails | un
 }
 
 /** Every flag's answer from `source`, or none when there is no source or it fails. */
-export function allOf(source: Source | undefined): Record<string, EvaluationDetails> {
+export function allOf(source: Source | undefined, counted?: boolean): Record<string, EvaluationDetails> {
   try {
-    return source ? source.all() : {};
+    return source ? source.all(counted) : {};
   } catch {
     return {};
   }
@@ -111,7 +121,7 @@ export function answering(current: () => Source | undefined): Pick<Client, "isEn
     },
     details: <T>(key: string, fallback?: T) =>
       guard((fallback ?? null) as T, (source) => source.details(key, (fallback ?? null) as T, typeOf(fallback))),
-    all: () => allOf(current()),
+    all: () => allOf(current(), true),
   };
   return answers;
 }

@@ -7,9 +7,18 @@
  * Errors never reach the app: an evaluation that cannot be answered serves the caller's
  * default with reason `ERROR`, and network failures go to `error` listeners.
  */
-import type { Client, ClientOptions, ClientStatus, EventSourceConstructor, EvaluationContext } from "./types.js";
+import type {
+  Client,
+  ClientOptions,
+  ClientStatus,
+  EventSourceConstructor,
+  EvaluatedFlag,
+  EvaluationContext,
+  TrackDetails,
+} from "./types.js";
 import { allOf, answering, flagsSource, type LocalSupport, same, type Source } from "./answers.js";
 import { events } from "./events.js";
+import { checkEvent, metrics } from "./metrics.js";
 import { type Globals, revalidation, watch } from "./revalidate.js";
 import { fromBase64, keeper, readScript } from "./start.js";
 
@@ -33,6 +42,9 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   let source: Source | undefined;
   let status: ClientStatus = "loading";
   let closed = false;
+  const meter = metrics(options, base, doFetch, () => context, g);
+  /** Flags evaluated elsewhere: not counted here, but what they serve is attributed to. */
+  const evaluated = (flags: Record<string, EvaluatedFlag>, version?: number) => flagsSource(flags, version, meter?.[2]);
   let settle: { resolve(): void; reject(e: Error): void } | undefined;
   const readyPromise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   readyPromise.catch(() => undefined);
@@ -65,7 +77,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     emit("error", e);
   };
 
-  const loadSnapshot = (bytes: Uint8Array): Source => local!.load(bytes, context, now);
+  const loadSnapshot = (bytes: Uint8Array): Source => local!.load(bytes, context, now, meter);
 
   const [revalidateOnce, pending, setEtag, abort] = revalidation(options, remote, local, base, env, doFetch, [
     () => context,
@@ -74,6 +86,7 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     setReady,
     replace,
     loadSnapshot,
+    evaluated,
     keep,
     failed,
   ]);
@@ -110,14 +123,14 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
   if (!options.context && boot?.context && typeof boot.context === "object") context = boot.context;
   let booted = false;
   if (boot && "flags" in boot && boot.flags) {
-    source = flagsSource(boot.flags);
+    source = evaluated(boot.flags);
     booted = true;
   } else if (boot && "snapshot" in boot && !remote) {
     booted = startFrom(fromBase64(boot.snapshot));
   }
   const saved = booted ? undefined : restore(context);
   if (saved?.flags) {
-    source = flagsSource(saved.flags, saved.version);
+    source = evaluated(saved.flags, saved.version);
     setEtag(saved.etag);
   } else if (saved?.bytes) startFrom(saved.bytes, saved.etag);
   if (source) {
@@ -158,8 +171,14 @@ export function makeClient(options: ClientOptions, local?: LocalSupport, stream?
     refresh: () => (pending() ?? Promise.resolve()).then(() => revalidateOnce()),
     on,
     off,
+    track(name: string, details?: TrackDetails) {
+      const value = details?.value;
+      checkEvent(name, value);
+      meter?.[3](name, value);
+    },
     close() {
       closed = true;
+      meter?.[4]();
       abort();
       for (const c of cleanups.splice(0)) c();
     },

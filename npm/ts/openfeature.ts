@@ -10,7 +10,8 @@
  * re-evaluates locally, or asks the edge once in remote mode. Flag changes pushed or fetched
  * later are announced as PROVIDER_CONFIGURATION_CHANGED with the changed keys; a failed
  * refresh as PROVIDER_STALE while the last flags keep serving (PROVIDER_ERROR when there are
- * none), and recovery as PROVIDER_READY.
+ * none), and recovery as PROVIDER_READY. `track` records the event with the client's usage
+ * metrics (its `value`; other details are not sent).
  */
 import {
   OpenFeatureEventEmitter,
@@ -20,6 +21,7 @@ import {
   type JsonValue,
   type Provider,
   type ResolutionDetails,
+  type TrackingEventDetails,
 } from "@openfeature/web-sdk";
 import type { Client } from "./types.js";
 
@@ -61,6 +63,10 @@ export class BurgeeProvider implements Provider {
   async onClose(): Promise<void> {
     for (const off of this.unsubscribe) off();
     this.client.close();
+  }
+
+  track(trackingEventName: string, _context: EvaluationContext, trackingEventDetails?: TrackingEventDetails): void {
+    this.client.track(trackingEventName, { value: trackingEventDetails?.value });
   }
 
   resolveBooleanEvaluation(flagKey: string, defaultValue: boolean): ResolutionDetails<boolean> {

@@ -9,7 +9,7 @@
  * shortens the names of destructured elements, never property names, and the package counts
  * its bytes.
  */
-import { flagsSource, type LocalSupport, type Source } from "./answers.js";
+import type { LocalSupport, Source } from "./answers.js";
 import { type Saved, toBase64 } from "./start.js";
 import { follow } from "./stream.js";
 import type { ClientOptions, EvaluatedFlag, EvaluationContext, EventSourceConstructor, RefreshOptions } from "./types.js";
@@ -34,6 +34,8 @@ export type Holder = [
   adopt: (next: Source) => void,
   /** The source of snapshot bytes (local mode). */
   load: (bytes: Uint8Array) => Source,
+  /** The source of flags evaluated by the edge (remote mode). */
+  evaluated: (flags: Record<string, EvaluatedFlag>, version?: number) => Source,
   /** Keeps the last good answer, for offline starts. */
   keep: (copy: Saved) => void,
   failed: (error: unknown) => void,
@@ -68,7 +70,7 @@ export function revalidation(
   doFetch: typeof fetch | undefined,
   holder: Holder,
 ): Revalidation {
-  const [context, source, closed, current, adopt, load, keep, failed] = holder;
+  const [context, source, closed, current, adopt, load, evaluated, keep, failed] = holder;
   let etag: string | undefined;
   let inflight: AbortController | undefined;
   let pending: Promise<void> | undefined;
@@ -119,7 +121,7 @@ export function revalidation(
             : { value: f.value, variant: f.variant, reason: f.reason, ruleId: m.ruleId as string, prerequisite: m.prerequisite as string };
         }
         const version = typeof body.metadata?.version === "number" ? body.metadata.version : undefined;
-        adopt(flagsSource(flags, version));
+        adopt(evaluated(flags, version));
         etag = tag;
         keep({ etag: tag, context: sent, flags, version });
       } else {

@@ -20,6 +20,9 @@ export interface WasmEngine {
   free(): void;
 }
 
+/** Hears the packed outcome of flag `i` (usage metrics). */
+export type Seen = (i: number, packed: number) => void;
+
 /** How an entry point reaches its wasm build. */
 export interface Backend {
   engine(bytes: Uint8Array): WasmEngine;
@@ -158,20 +161,22 @@ export class Loaded {
     return v < 0 ? fallback : (this.flags[i].values[v] as T);
   }
 
-  /** The full result of flag `key` for the bound context. */
-  details<T>(key: string, fallback: T, type: number, now: () => number): EvaluationDetails<T> {
+  /** The full result of flag `key` for the bound context; `seen` hears its outcome. */
+  details<T>(key: string, fallback: T, type: number, now: () => number, seen?: Seen): EvaluationDetails<T> {
     const i = this.index.get(key);
     if (i === undefined) return this.error(key, fallback, 0, -1, NONE);
     const packed = this.packed(i, type, now);
+    seen?.(i, packed);
     return this.result(i, packed, packed === this.flags[i].fixed ? NONE : LAZY, fallback);
   }
 
   /**
    * Every flag's result for the bound context: one wasm call for all of them, and none when
    * the snapshot does not read the clock and the context is the one of the last call (the
-   * outcomes are the same then; the result objects are new every time).
+   * outcomes are the same then; the result objects are new every time). `seen` hears the
+   * outcomes (`[packed, aux]` per flag; the same array as long as they are the same).
    */
-  all(now: number): Record<string, EvaluationDetails> {
+  all(now: number, seen?: (words: Uint32Array) => void): Record<string, EvaluationDetails> {
     const n = this.flags.length;
     let words = this.keptWords;
     if (this.clock || !words || this.kept !== this.bound) {
@@ -185,6 +190,7 @@ export class Loaded {
     // one go, and then stores into existing properties: about twice as fast as adding them.
     const out: Record<string, EvaluationDetails> =
       n < 128 ? { ...(this.shape ??= JSON.parse(`{${this.flags.map((f) => `${JSON.stringify(f.key)}:0`).join()}}`)) } : {};
+    seen?.(words);
     for (let i = 0; i < n; i++) out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null);
     return out;
   }

@@ -99,6 +99,28 @@ export interface ClientOptions {
   storage?: Pick<Storage, "getItem" | "setItem"> | null;
   /** The evaluation time in epoch ms (default `Date.now`). */
   now?: () => number;
+  /**
+   * Usage metrics (default on): local evaluations counted by flag, variant and reason, and
+   * `track`ed events, sent to `POST {url}/v1/metrics` every 10 s, on `close()` and when the
+   * page is hidden. `false`: nothing is counted or sent, and `track` only checks its arguments.
+   */
+  metrics?: MetricsOptions | false;
+}
+
+export interface MetricsOptions {
+  /** Send every this many milliseconds, when there is something to send (default 10 000). */
+  interval?: number;
+  /**
+   * The evaluation key for `/v1/metrics` (default: the one in `headers`, `Authorization:
+   * Bearer` or `X-API-Key`). A beacon, which cannot carry headers, sends it as `?key=`.
+   */
+  key?: string;
+}
+
+/** What `track` records with an event. */
+export interface TrackDetails {
+  /** Summed per event name over a batch (a purchase's amount, say). A finite number. */
+  value?: number;
 }
 
 export type ClientStatus = "loading" | "ready" | "error";
@@ -132,7 +154,16 @@ export interface Client {
   refresh(): Promise<void>;
   on<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void;
   off<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): void;
-  /** Stops timers, the change stream and requests in flight. Evaluations keep answering from the last flags. */
+  /**
+   * Records a custom event (usage metrics), attributed to each flag variant this client was
+   * served this session (the 100 most recently first served). The name is 1 to 64 printable
+   * ASCII characters, not starting or ending with a space; a bad name or value throws.
+   */
+  track(eventName: string, details?: TrackDetails): void;
+  /**
+   * Stops timers, the change stream and requests in flight, and sends the usage metrics not
+   * sent yet. Evaluations keep answering from the last flags.
+   */
   close(): void;
 }
 

@@ -29,13 +29,15 @@ struct Build {
     /// The cargo profile, and `--config` lines that define it when it is not in Cargo.toml.
     profile: &'static str,
     config: &'static [&'static str],
-    /// wasm-opt's optimization level.
-    opt: &'static str,
+    /// wasm-opt's optimization passes.
+    opt: &'static [&'static str],
 }
 
 /// The lean build is built for size: opt-level "z" on top of the workspace's `wasm-release`
-/// profile (root Cargo.toml: LTO, one codegen unit, panic=abort) and `wasm-opt -Oz`; it is what
-/// browsers download, under a budget. The full build is Node's, read from disk, where speed
+/// profile (root Cargo.toml: LTO, one codegen unit, panic=abort) and `wasm-opt -Oz`, after
+/// `--flatten --rereloop` (control flow rebuilt, which `-Oz` then shrinks further) and until
+/// it stops shrinking (`--converge`): with the custom sections stripped, 23,712 B gzip against
+/// 24,089 for one `-Oz` (December 2026). It is what browsers download, under a budget. The full build is Node's, read from disk, where speed
 /// matters more than bytes: the same profile at opt-level 3 and `wasm-opt -O3`. Both profiles
 /// are defined here with `--config`, so the workspace's profiles stay as they are and the
 /// edge worker can tune `wasm-release` without moving the browser's budget. Measured: decoding
@@ -52,7 +54,7 @@ const BUILDS: &[Build] = &[
             "--config",
             "profile.npm-lean.opt-level=\"z\"",
         ],
-        opt: "-Oz",
+        opt: &["--flatten", "--rereloop", "-Oz", "--converge"],
     },
     Build {
         name: "full",
@@ -64,7 +66,7 @@ const BUILDS: &[Build] = &[
             "--config",
             "profile.npm-node.opt-level=3",
         ],
-        opt: "-O3",
+        opt: &["-O3"],
     },
 ];
 
@@ -167,6 +169,7 @@ pub fn build_npm() -> Result {
                         .join("burgee_npm.wasm"),
                 ),
         )?;
+        export_loader_parts(&out)?;
         let wasm = out.join("burgee_npm_bg.wasm");
         let optimized = out.join("burgee_npm_bg.opt.wasm");
         run_cmd(
@@ -174,7 +177,14 @@ pub fn build_npm() -> Result {
                 .arg(&wasm)
                 .arg("-o")
                 .arg(&optimized)
-                .args([build.opt, "--strip-debug", "--strip-producers"])
+                .args(build.opt)
+                // The custom sections: names, the producing tools, and the wasm features the
+                // linker saw (nothing a runtime reads).
+                .args([
+                    "--strip-debug",
+                    "--strip-producers",
+                    "--strip-target-features",
+                ])
                 .args(WASM_FEATURES),
         )?;
         std::fs::rename(&optimized, &wasm)
@@ -205,6 +215,62 @@ pub fn build_npm() -> Result {
             std::fs::copy(&from, to.join(file))
                 .map_err(|e| Failed(format!("cannot copy {}: {e}", from.display())))?;
         }
+    }
+    Ok(())
+}
+
+/// What the browser entry (npm/ts/browser.ts) instantiates the wasm with, exported from the
+/// glue: the imports object the wasm expects, the step that takes an instance as the glue's, and
+/// the wasm's URL beside the glue (the glue's own default). wasm-bindgen keeps these inside its
+/// loader, which handles call forms the package never uses; exported, a bundler can leave that
+/// loader out of every page. Each pair is what the glue must contain, and what is appended.
+const LOADER_JS: &[(&str, &str)] = &[
+    (
+        "\nfunction __wbg_get_imports(",
+        "export { __wbg_get_imports };",
+    ),
+    (
+        "\nfunction __wbg_finalize_init(",
+        "export { __wbg_finalize_init };",
+    ),
+    (
+        "new URL('burgee_npm_bg.wasm', import.meta.url)",
+        "export const __wbg_wasm_url = () => new URL('burgee_npm_bg.wasm', import.meta.url);",
+    ),
+];
+const LOADER_TS: &[(&str, &str)] = &[
+    (
+        "export interface InitOutput",
+        "export function __wbg_get_imports(): WebAssembly.Imports;",
+    ),
+    (
+        "export interface InitOutput",
+        "export function __wbg_finalize_init(instance: WebAssembly.Instance, module: WebAssembly.Module): InitOutput;",
+    ),
+    (
+        "export interface InitOutput",
+        "export function __wbg_wasm_url(): URL;",
+    ),
+];
+
+/// Appends [`LOADER_JS`] and [`LOADER_TS`] to the glue in `out`; fails when this wasm-bindgen's
+/// glue no longer has what they name.
+fn export_loader_parts(out: &Path) -> Result {
+    for (file, parts) in [("burgee_npm.js", LOADER_JS), ("burgee_npm.d.ts", LOADER_TS)] {
+        let path = out.join(file);
+        let mut text = std::fs::read_to_string(&path)
+            .map_err(|e| Failed(format!("cannot read {}: {e}", path.display())))?;
+        let mut appended = String::new();
+        for (needs, line) in parts {
+            if !text.contains(needs) {
+                return Err(Failed(format!("{} has no `{needs}`", path.display())));
+            }
+            appended.push_str(line);
+            appended.push('\n');
+        }
+        text.push_str(&appended);
+        std::fs::write(&path, text)
+            .map_err(|e| Failed(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }
