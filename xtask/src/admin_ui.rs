@@ -295,6 +295,7 @@ pub const FILES: &[&str] = &[
     "variants.test.mjs",
     "perf.test.mjs",
     "oidc.test.mjs",
+    "client-metrics.test.mjs",
     MOUNTS_FILE,
 ];
 

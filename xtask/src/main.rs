@@ -448,6 +448,9 @@ fn main() -> ExitCode {
             let mut steps = Steps { done: Vec::new() };
             let result = setup::all(&mut steps)
                 .and_then(|()| steps.step("npm: Chromium (Debian)", npm::ensure_chromium))
+                // client-metrics.test.mjs serves the npm package's browser build to its pages.
+                .and_then(|()| steps.step("npm: dev dependencies", npm::ensure_npm_deps))
+                .and_then(|()| steps.step("npm: build", npm::build_npm))
                 .and_then(|()| steps.step("admin app: build", admin_ui::build))
                 .and_then(|()| steps.step("edge worker: build", worker::build))
                 .and_then(|()| steps.step("admin app: test deps", admin_ui::ensure_test_deps))

@@ -411,7 +411,50 @@ async fn redeem(
         now_s: now_ms / 1000,
     };
     jwt::check_claims(&token.claims, &expected)?;
-    Ok(token.claims)
+    let mut claims = token.claims;
+    if claims["email"].is_null() {
+        // Many providers put the email in the ID token only when asked for it by claims; the
+        // userinfo endpoint always has it for the `email` scope.
+        let endpoint = doc["userinfo_endpoint"].as_str();
+        let access = tokens["access_token"].as_str();
+        if let (Some(endpoint), Some(access)) = (endpoint, access) {
+            let info = userinfo(endpoint, access).await?;
+            // The userinfo answer must be about the same person (OpenID Connect Core 5.3.2).
+            if info["sub"] != claims["sub"] {
+                return Err("the userinfo endpoint answered for another subject".into());
+            }
+            for name in ["email", "email_verified", "name"] {
+                if claims[name].is_null() && !info[name].is_null() {
+                    claims[name] = info[name].clone();
+                }
+            }
+        }
+    }
+    Ok(claims)
+}
+
+async fn userinfo(endpoint: &str, access_token: &str) -> Result<Value, String> {
+    let headers = worker::Headers::new();
+    headers
+        .set("Authorization", &format!("Bearer {access_token}"))
+        .map_err(|e| e.to_string())?;
+    headers
+        .set("Accept", "application/json")
+        .map_err(|e| e.to_string())?;
+    let mut init = worker::RequestInit::new();
+    init.with_headers(headers);
+    let request = Request::new_with_init(endpoint, &init).map_err(|e| e.to_string())?;
+    let mut answer = worker::Fetch::Request(request)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if answer.status_code() != 200 {
+        return Err(format!(
+            "the userinfo endpoint answered {}",
+            answer.status_code()
+        ));
+    }
+    answer.json().await.map_err(|e| e.to_string())
 }
 
 async fn callback(
