@@ -8,7 +8,7 @@
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-pub use burgee_api::Role;
+pub use burgee_api::{EnvironmentRoles, Role};
 
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
@@ -17,12 +17,15 @@ pub struct TokenEntry {
     pub role: Role,
     /// Lowercase hex SHA-256 of the token.
     pub sha256: String,
+    /// Roles that differ by environment (`{"production": "viewer"}`).
+    #[serde(default)]
+    pub environments: EnvironmentRoles,
 }
 
 /// The configured tokens.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tokens {
-    entries: Vec<([u8; 32], String, Role)>,
+    entries: Vec<([u8; 32], String, Role, EnvironmentRoles)>,
 }
 
 /// An authenticated caller.
@@ -30,6 +33,9 @@ pub struct Tokens {
 pub struct Caller {
     pub name: String,
     pub role: Role,
+    /// Roles that differ by environment; the store checks them for each environment a write
+    /// changes.
+    pub environments: EnvironmentRoles,
 }
 
 /// Why a request is not allowed: `401` or `403`.
@@ -104,7 +110,7 @@ impl Tokens {
                     e.name
                 )
             })?;
-            out.entries.push((hash, e.name, e.role));
+            out.entries.push((hash, e.name, e.role, e.environments));
         }
         Ok(out)
     }
@@ -113,9 +119,10 @@ impl Tokens {
     /// matches. Every entry is compared, whatever matched first.
     pub fn authenticate(&self, authorization: Option<&str>) -> Option<Caller> {
         let token = authorization?.strip_prefix("Bearer ")?.trim();
-        find(&self.entries, token, |e| &e.0).map(|(_, name, role)| Caller {
+        find(&self.entries, token, |e| &e.0).map(|(_, name, role, environments)| Caller {
             name: name.clone(),
             role: *role,
+            environments: environments.clone(),
         })
     }
 
@@ -126,10 +133,11 @@ impl Tokens {
         let caller = self
             .authenticate(authorization)
             .ok_or(Denied::Unauthenticated)?;
-        if caller.role < needed {
+        let highest = burgee_api::highest_role(caller.role, &caller.environments);
+        if highest < needed {
             return Err(Denied::Forbidden {
                 needed,
-                has: caller.role,
+                has: highest,
             });
         }
         Ok(caller)

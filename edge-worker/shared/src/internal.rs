@@ -9,6 +9,8 @@
 pub const ACTOR: &str = "X-Burgee-Actor";
 /// The authenticated caller's role.
 pub const ROLE: &str = "X-Burgee-Role";
+/// The caller's roles that differ by environment (`burgee_api::roles_to_header`).
+pub const ENVIRONMENT_ROLES: &str = "X-Burgee-Environment-Roles";
 /// The environment a shortcut names by header.
 pub const ENVIRONMENT: &str = "X-Burgee-Environment";
 /// The project a forwarded request is for (the store remembers it to name its relays).

@@ -12,7 +12,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use burgee_api::Role;
+use burgee_api::{EnvironmentRoles, Role};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -33,6 +33,9 @@ pub struct Session {
     /// The audit log's name for them: their email, else the provider's subject.
     pub name: String,
     pub role: Role,
+    /// Roles that differ by environment (from `ADMIN_USERS`).
+    #[serde(default, skip_serializing_if = "EnvironmentRoles::is_empty")]
+    pub environments: EnvironmentRoles,
     /// Expiry, epoch milliseconds.
     pub exp: i64,
     /// The CSRF token their writes must send.
@@ -131,6 +134,7 @@ mod tests {
         Session {
             name: "ada@example.com".into(),
             role: Role::Editor,
+            environments: EnvironmentRoles::new(),
             exp,
             csrf: "c5rf".into(),
             via: "oidc".into(),

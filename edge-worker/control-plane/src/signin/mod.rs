@@ -517,7 +517,7 @@ async fn callback(
         .or(claims["sub"].as_str())
         .unwrap_or("unknown")
         .to_string();
-    let Some(role) = people.role_of(&Claimed {
+    let Some((role, environments)) = people.role_of(&Claimed {
         email,
         email_verified: verified,
     }) else {
@@ -535,6 +535,7 @@ async fn callback(
     let session = Session {
         name: name.clone(),
         role,
+        environments,
         exp: now_ms + SESSION_MS,
         csrf: csrf.clone(),
         via: "oidc".into(),

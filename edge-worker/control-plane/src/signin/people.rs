@@ -1,10 +1,11 @@
 //! Who may sign in, and with which role: the `ADMIN_USERS` variable, a JSON list of rules
 //! `{"email": "ada@example.com", "role": "admin"}` or `{"domain": "example.com", "role":
-//! "viewer"}`. A person's role is their email's rule, else their domain's; a domain rule
+//! "viewer"}`, each with optional roles that differ by environment (`"environments":
+//! {"production": "viewer"}`). A person's role is their email's rule, else their domain's; a domain rule
 //! applies only to an email the provider says is verified (anyone can claim an address
 //! otherwise). Nobody matches: the sign-in is refused. Emails compare without case.
 
-use burgee_api::Role;
+use burgee_api::{EnvironmentRoles, Role};
 use serde::Deserialize;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -15,6 +16,9 @@ struct Rule {
     #[serde(default)]
     domain: Option<String>,
     role: Role,
+    /// Roles that differ by environment, e.g. `{"production": "viewer"}`.
+    #[serde(default)]
+    environments: EnvironmentRoles,
 }
 
 /// The configured rules.
@@ -49,8 +53,9 @@ impl People {
         Ok(People { rules })
     }
 
-    /// The role of the person, if any rule admits them.
-    pub fn role_of(&self, who: &Claimed<'_>) -> Option<Role> {
+    /// The role of the person, and their roles that differ by environment, if any rule admits
+    /// them.
+    pub fn role_of(&self, who: &Claimed<'_>) -> Option<(Role, EnvironmentRoles)> {
         let email = who.email?.trim();
         let by_email = self.rules.iter().find(|r| {
             r.email
@@ -58,7 +63,7 @@ impl People {
                 .is_some_and(|e| e.eq_ignore_ascii_case(email))
         });
         if let Some(rule) = by_email {
-            return Some(rule.role);
+            return Some((rule.role, rule.environments.clone()));
         }
         let (_, domain) = email.rsplit_once('@')?;
         self.rules
@@ -69,7 +74,7 @@ impl People {
                     .as_deref()
                     .is_some_and(|d| d.trim_start_matches('@').eq_ignore_ascii_case(domain))
             })
-            .map(|r| r.role)
+            .map(|r| (r.role, r.environments.clone()))
     }
 }
 
@@ -81,21 +86,18 @@ mod tests {
     #[test]
     fn emails_first_then_verified_domains() {
         let people = People::parse(Some(
-            r#"[{"email": "Ada@Example.com", "role": "admin"}, {"domain": "example.com", "role": "viewer"}]"#,
+            r#"[{"email": "Ada@Example.com", "role": "admin"}, {"domain": "example.com", "role": "viewer", "environments": {"staging": "editor"}}]"#,
         ))
         .unwrap();
         let who = |email, email_verified| Claimed {
             email: Some(email),
             email_verified,
         };
-        assert_eq!(
-            people.role_of(&who("ada@example.com", false)),
-            Some(Role::Admin)
-        );
-        assert_eq!(
-            people.role_of(&who("bob@example.com", true)),
-            Some(Role::Viewer)
-        );
+        let role = |email, verified| people.role_of(&who(email, verified)).map(|(r, _)| r);
+        assert_eq!(role("ada@example.com", false), Some(Role::Admin));
+        assert_eq!(role("bob@example.com", true), Some(Role::Viewer));
+        let (_, environments) = people.role_of(&who("bob@example.com", true)).unwrap();
+        assert_eq!(environments.get("staging"), Some(&Role::Editor));
         assert_eq!(
             people.role_of(&who("bob@example.com", false)),
             None,

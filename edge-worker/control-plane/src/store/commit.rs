@@ -19,6 +19,34 @@ use crate::publish::snapshots::{Publication, publication};
 pub struct Caller {
     pub actor: String,
     pub role: burgee_api::Role,
+    /// Roles that differ by environment: a write that changes what an environment serves
+    /// needs the editor role there.
+    pub environments: burgee_api::EnvironmentRoles,
+}
+
+impl Caller {
+    /// `Err` naming the first environment `changes` touch where this caller may not edit.
+    fn may_change<'e>(
+        &self,
+        mut environments: impl Iterator<Item = &'e str>,
+    ) -> Result<(), ApiError> {
+        if self.environments.is_empty() {
+            return Ok(());
+        }
+        match environments
+            .find(|e| !burgee_api::role_in(self.role, &self.environments, e).can_edit())
+        {
+            None => Ok(()),
+            Some(environment) => Err(ApiError::new(
+                Code::Forbidden,
+                format!(
+                    "this changes what `{environment}` serves, and {} is a {} there",
+                    self.actor,
+                    burgee_api::role_in(self.role, &self.environments, environment).as_str()
+                ),
+            )),
+        }
+    }
 }
 
 /// A write that went through.
@@ -153,6 +181,13 @@ pub fn commit<S: Sql>(
             ),
         )
     })?;
+    let touched = publication
+        .changes
+        .iter()
+        .filter(|c| !c.flags.is_empty())
+        .map(|c| c.environment.as_str())
+        .chain(publication.removed.iter().map(|k| k.environment.as_str()));
+    caller.may_change(touched)?;
     after.version = Some(next);
     let at = burgee_core::time::format_rfc3339(now_ms);
     rows.commit(&Commit {

@@ -264,6 +264,9 @@ impl Inner {
             role: header(&req, internal::ROLE)
                 .and_then(|r| Role::parse(&r))
                 .unwrap_or(Role::Viewer),
+            environments: header(&req, internal::ENVIRONMENT_ROLES)
+                .map(|h| burgee_api::roles_from_header(&h))
+                .unwrap_or_default(),
         };
         let query = query::query_pairs(&url);
         let if_match = header(&req, "If-Match");

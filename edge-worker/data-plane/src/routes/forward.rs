@@ -86,11 +86,12 @@ fn session_caller(
     let secret = secret?;
     let cookies = req.headers().get("Cookie").ok().flatten()?;
     let session = Session::from_cookies(&cookies, secret, super::evaluate::now() as i64)?;
-    if session.role < needed {
+    let highest = burgee_api::highest_role(session.role, &session.environments);
+    if highest < needed {
         return Some(Err(format!(
             "this needs the {} role; you are {}",
             needed.as_str(),
-            session.role.as_str()
+            highest.as_str()
         )));
     }
     if !matches!(method, Method::Get | Method::Head) {
@@ -109,6 +110,7 @@ fn session_caller(
     Some(Ok(Caller {
         name: session.name,
         role: session.role,
+        environments: session.environments,
     }))
 }
 
@@ -224,5 +226,11 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
     }
     headers.set(internal::ACTOR, &caller.name)?;
     headers.set(internal::ROLE, caller.role.as_str())?;
+    if !caller.environments.is_empty() {
+        headers.set(
+            internal::ENVIRONMENT_ROLES,
+            &burgee_api::roles_to_header(&caller.environments),
+        )?;
+    }
     forward(req, env, (route.id, route_path), headers, body).await
 }

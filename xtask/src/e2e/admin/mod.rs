@@ -43,6 +43,8 @@ use writes::{crud, if_match, invalid_document};
 const ADMIN: &str = "e2e-admin-7c1d2f0a";
 const EDITOR: &str = "e2e-editor-93b44e1c";
 const VIEWER: &str = "e2e-viewer-51aa08d3";
+/// An editor everywhere but production, where it is a viewer.
+const STAGER: &str = "e2e-stager-2be7c915";
 const WRITERS: usize = 8;
 const EDITS_PER_WRITER: usize = 50;
 
@@ -152,6 +154,10 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         experiment::client_batches_counted,
     ),
     (
+        "a role by environment: an editor who is a viewer in production changes staging, not production (403, nothing changed)",
+        writes::role_by_environment,
+    ),
+    (
         "archive: the flag leaves evaluation and is audited; unarchive brings it back",
         experiment::archive_round_trip,
     ),
@@ -218,6 +224,14 @@ impl Saved {
     }
 }
 
+/// The tokens' configuration with [`STAGER`] added: an entry with roles by environment.
+fn with_stager(config: &str) -> String {
+    let mut entries: Vec<Value> = serde_json::from_str(config).unwrap_or_default();
+    entries.push(serde_json::json!({"name": "sam.stager", "role": "editor",
+        "sha256": crate::admin_api::token_hash(STAGER), "environments": {"production": "viewer"}}));
+    Value::Array(entries).to_string()
+}
+
 pub fn run() -> Result {
     let example = std::fs::read_to_string(root().join("examples/tasks-app.json"))
         .map_err(|e| Failed(format!("cannot read the example: {e}")))?;
@@ -238,7 +252,7 @@ pub fn run() -> Result {
         seed: Vec::new(),
         control_vars: Vec::new(),
         // The TTL is wrangler.toml's, as shipped: the kill-switch check measures it.
-        vars: vec![("ADMIN_TOKENS".into(), tokens_config(&tokens))],
+        vars: vec![("ADMIN_TOKENS".into(), with_stager(&tokens_config(&tokens)))],
     };
     let mut server = Wrangler::ephemeral_with(&options)?;
     server.wait_healthy(READY_TIMEOUT)?;

@@ -272,3 +272,56 @@ pub(super) fn invalid_document(f: &Fixture) -> Result {
     })?;
     unchanged(f.addr, &before, "a refused invalid write")
 }
+
+/// A token whose role differs by environment: it may change staging, not production.
+pub(super) fn role_by_environment(f: &Fixture) -> Result {
+    let toggle =
+        |environment: &str, enabled: bool| json!({"environment": environment, "enabled": enabled});
+    let document = get_ok(f.addr, "/api/v1/document", ADMIN)?;
+    let enabled = |environment: &str| {
+        document["document"]["flags"][BOOLEAN_FLAG]["environments"][environment]["enabled"]
+            .as_bool()
+            .unwrap_or(true)
+    };
+    let path = format!("/api/v1/flags/{BOOLEAN_FLAG}/toggle");
+    let before = state(f.addr)?;
+    let r = call(
+        f.addr,
+        "POST",
+        &path,
+        Some(super::STAGER),
+        Some(&etag(version(f.addr)?)),
+        Some(
+            toggle("production", !enabled("production"))
+                .to_string()
+                .as_bytes(),
+        ),
+    )?;
+    let refused = expect_json(&r, 403)?;
+    expect(refused.to_string().contains("production"), || {
+        format!("{refused}")
+    })?;
+    unchanged(
+        f.addr,
+        &before,
+        "a production toggle by a production viewer",
+    )?;
+    let staging = enabled("staging");
+    write(
+        f.addr,
+        "POST",
+        &path,
+        super::STAGER,
+        &toggle("staging", !staging),
+        200,
+    )?;
+    write(
+        f.addr,
+        "POST",
+        &path,
+        super::STAGER,
+        &toggle("staging", staging),
+        200,
+    )?;
+    Ok(())
+}

@@ -10,6 +10,7 @@ fn caller() -> Caller {
     Caller {
         actor: "ana".into(),
         role: Role::Editor,
+        environments: Default::default(),
     }
 }
 
@@ -153,4 +154,67 @@ fn edits_of_one_write_are_one_version_with_every_summary() {
         c.applied.summary
     );
     assert_eq!(c.applied.flags, vec!["outbound_calling".to_string()]);
+}
+
+#[test]
+fn a_role_that_differs_by_environment_guards_what_that_environment_serves() {
+    let db = memory();
+    let rows = Rows::new(&db);
+    rows.ensure_schema().unwrap();
+    let first = import(&rows);
+    let releaser_only_in_staging = Caller {
+        actor: "sam".into(),
+        role: Role::Editor,
+        environments: [("production".to_string(), Role::Viewer)].into(),
+    };
+    let toggle = |environment: &str| Edit::Toggle {
+        flag: "outbound_calling".into(),
+        environment: environment.into(),
+        enabled: !first.document.flags["outbound_calling"].environments[environment].is_enabled(),
+    };
+    let refused = commit(
+        &rows,
+        (1, &first.document),
+        vec![toggle("production")],
+        &releaser_only_in_staging,
+        10,
+        1000,
+    )
+    .unwrap_err();
+    assert_eq!(refused.status, 403);
+    assert!(
+        refused.message.contains("`production`"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(rows.current().unwrap().0, 1, "nothing was written");
+    let staged = commit(
+        &rows,
+        (1, &first.document),
+        vec![toggle("staging")],
+        &releaser_only_in_staging,
+        10,
+        1000,
+    )
+    .unwrap();
+    assert_eq!(staged.version, 2);
+    // A change to what every environment serves (the flag's variants) needs production too.
+    let mut flag: Flag = staged.document.flags["outbound_calling"].clone();
+    flag.description = Some("only words".into());
+    let words = commit(
+        &rows,
+        (2, &staged.document),
+        vec![Edit::PutFlag {
+            key: "outbound_calling".into(),
+            flag: Box::new(flag),
+        }],
+        &releaser_only_in_staging,
+        20,
+        1000,
+    )
+    .unwrap();
+    assert_eq!(
+        words.version, 3,
+        "a description changes what no environment serves"
+    );
 }

@@ -21,6 +21,7 @@ fn stored() -> (rusqlite::Connection, Document) {
         let caller = Caller {
             actor: "ana".into(),
             role: Role::Admin,
+            environments: Default::default(),
         };
         let edit = Edit::ReplaceDocument {
             document: Box::new(example),
