@@ -73,6 +73,8 @@ codes! {
     LimitExceeded = "limit_exceeded", 422;
     /// Other flags still require the flag.
     FlagInUse = "flag_in_use", 422;
+    /// A change to a protected environment without a reason (`X-Burgee-Reason`).
+    ReasonRequired = "reason_required", 422;
     /// Flags or segments still use the segment.
     SegmentInUse = "segment_in_use", 422;
     /// The operation needs a boolean flag.

@@ -69,6 +69,9 @@ pub struct VersionEntry {
     pub actor: String,
     pub action: String,
     pub summary: String,
+    /// Why, in the author's words (`X-Burgee-Reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `GET /api/v1/history`.
@@ -107,6 +110,9 @@ pub struct AuditEntry {
     /// The flags the change concerns.
     #[serde(default)]
     pub flags: Vec<String>,
+    /// Why, in the author's words (`X-Burgee-Reason`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// `GET /api/v1/audit`.

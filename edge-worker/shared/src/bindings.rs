@@ -128,6 +128,10 @@ pub const OIDC_CLIENT_SECRET: &str = "OIDC_CLIENT_SECRET";
 /// Variable (control plane, optional): the provider's name on the sign-in button.
 pub const OIDC_PROVIDER_NAME: &str = "OIDC_PROVIDER_NAME";
 
+/// Variable (control plane): environments where a change must carry a reason, JSON
+/// `{"production": {"reason": true}}` (see `store::protected`).
+pub const PROTECTED_ENVIRONMENTS: &str = "PROTECTED_ENVIRONMENTS";
+
 /// Variable (control plane): who may sign in and their role, JSON (see `signin::people`).
 pub const ADMIN_USERS: &str = "ADMIN_USERS";
 

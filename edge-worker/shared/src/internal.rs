@@ -9,6 +9,9 @@
 pub const ACTOR: &str = "X-Burgee-Actor";
 /// The authenticated caller's role.
 pub const ROLE: &str = "X-Burgee-Role";
+/// Why the caller makes a write, percent-encoded UTF-8 (a client's `X-Burgee-Reason`, which the
+/// front door passes on).
+pub const REASON: &str = "X-Burgee-Reason";
 /// The caller's roles that differ by environment (`burgee_api::roles_to_header`).
 pub const ENVIRONMENT_ROLES: &str = "X-Burgee-Environment-Roles";
 /// The environment a shortcut names by header.

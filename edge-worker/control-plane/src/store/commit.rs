@@ -22,6 +22,9 @@ pub struct Caller {
     /// Roles that differ by environment: a write that changes what an environment serves
     /// needs the editor role there.
     pub environments: burgee_api::EnvironmentRoles,
+    /// Why they make this request, in their words (`X-Burgee-Reason`), kept with the version
+    /// and its audit entry.
+    pub reason: Option<String>,
 }
 
 impl Caller {
@@ -45,6 +48,24 @@ impl Caller {
                     burgee_api::role_in(self.role, &self.environments, environment).as_str()
                 ),
             )),
+        }
+    }
+}
+
+/// The deployment's rules for writes.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// Versions the history keeps.
+    pub keep: u64,
+    /// Where a change must say why.
+    pub protected: super::protected::Protected,
+}
+
+impl From<u64> for Rules {
+    fn from(keep: u64) -> Rules {
+        Rules {
+            keep,
+            ..Rules::default()
         }
     }
 }
@@ -149,7 +170,7 @@ pub fn commit<S: Sql>(
     edits: Vec<Edit>,
     caller: &Caller,
     now_ms: i64,
-    keep: u64,
+    rules: &Rules,
 ) -> Result<Committed, ApiError> {
     let stamp = Stamp {
         actor: &caller.actor,
@@ -181,13 +202,24 @@ pub fn commit<S: Sql>(
             ),
         )
     })?;
-    let touched = publication
+    let touched: Vec<&str> = publication
         .changes
         .iter()
         .filter(|c| !c.flags.is_empty())
         .map(|c| c.environment.as_str())
-        .chain(publication.removed.iter().map(|k| k.environment.as_str()));
-    caller.may_change(touched)?;
+        .chain(publication.removed.iter().map(|k| k.environment.as_str()))
+        .collect();
+    caller.may_change(touched.iter().copied())?;
+    if caller.reason.is_none()
+        && let Some(environment) = touched.iter().find(|e| rules.protected.needs_reason(e))
+    {
+        return Err(ApiError::new(
+            Code::ReasonRequired,
+            format!(
+                "`{environment}` is protected: say why in X-Burgee-Reason (the admin app asks for it)"
+            ),
+        ));
+    }
     after.version = Some(next);
     let at = burgee_core::time::format_rfc3339(now_ms);
     rows.commit(&Commit {
@@ -198,7 +230,8 @@ pub fn commit<S: Sql>(
         after: &after,
         entries: &entries,
         changes: &publication.changes,
-        keep,
+        reason: caller.reason.as_deref().unwrap_or_default(),
+        keep: rules.keep,
     })
     .map_err(internal)?;
     Ok(Committed {

@@ -11,6 +11,7 @@
 
 pub mod answer;
 pub mod commit;
+mod protected;
 mod publishing;
 pub mod read;
 pub mod rows;
@@ -91,6 +92,9 @@ impl std::fmt::Debug for FlagStore {
 pub fn now() -> f64 {
     worker::Date::now().as_millis() as f64
 }
+
+/// The longest reason kept; a longer one is cut.
+const MAX_REASON_CHARS: usize = 500;
 
 fn to_response(answer: Answer) -> Result<Response> {
     let headers = Headers::new();
@@ -174,6 +178,16 @@ fn header(req: &Request, name: &str) -> Option<String> {
 impl Inner {
     fn rows(&self) -> Rows<'_, DurableSql> {
         Rows::new(&self.sql)
+    }
+
+    /// `PROTECTED_ENVIRONMENTS`; a malformed one refuses writes (`500 misconfigured`) rather
+    /// than let a protected environment be changed without a reason.
+    fn protected(&self) -> std::result::Result<protected::Protected, ApiError> {
+        protected::Protected::parse(self.variable(bindings::PROTECTED_ENVIRONMENTS).as_deref())
+            .map_err(|why| {
+                log_error(&why);
+                ApiError::new(Code::Misconfigured, "PROTECTED_ENVIRONMENTS is malformed")
+            })
     }
 
     fn keep(&self) -> u64 {
@@ -267,6 +281,15 @@ impl Inner {
             environments: header(&req, internal::ENVIRONMENT_ROLES)
                 .map(|h| burgee_api::roles_from_header(&h))
                 .unwrap_or_default(),
+            reason: header(&req, internal::REASON)
+                .map(|r| {
+                    burgee_api::percent_decode(&r)
+                        .trim()
+                        .chars()
+                        .take(MAX_REASON_CHARS)
+                        .collect::<String>()
+                })
+                .filter(|r| !r.is_empty()),
         };
         let query = query::query_pairs(&url);
         let if_match = header(&req, "If-Match");
@@ -358,7 +381,10 @@ impl Inner {
             plan.edits,
             caller,
             now_ms as i64,
-            self.keep(),
+            &commit::Rules {
+                keep: self.keep(),
+                protected: self.protected()?,
+            },
         )?;
         let answer = reply(&plan.reply, &committed)?;
         let wrote = committed.version != version;

@@ -64,6 +64,8 @@ pub struct Commit<'a> {
     pub after: &'a Document,
     pub entries: &'a EntryChanges,
     pub changes: &'a [ChangeEntry],
+    /// Why, in the author's words (empty: none given).
+    pub reason: &'a str,
     /// Versions the history keeps.
     pub keep: u64,
 }
@@ -177,7 +179,13 @@ fn version_entry(row: &Row) -> VersionEntry {
         actor: text(row, "actor"),
         action: text(row, "action"),
         summary: text(row, "summary"),
+        reason: reason(row),
     }
+}
+
+/// A row's reason, `None` when it has none.
+fn reason(row: &Row) -> Option<String> {
+    Some(text(row, "reason")).filter(|r| !r.is_empty())
 }
 
 impl<'s, S: Sql> Rows<'s, S> {
@@ -201,6 +209,19 @@ impl<'s, S: Sql> Rows<'s, S> {
         }
         for statement in SCHEMA {
             self.run(statement, &[])?;
+        }
+        // Stores made before writes had a reason get the column, empty for the old rows.
+        for table in ["versions", "audit"] {
+            let has_reason = self
+                .run(&format!("PRAGMA table_info({table})"), &[])?
+                .iter()
+                .any(|r| text(r, "name") == "reason");
+            if !has_reason {
+                self.run(
+                    &format!("ALTER TABLE {table} ADD COLUMN reason TEXT NOT NULL DEFAULT ''"),
+                    &[],
+                )?;
+            }
         }
         if old_layout {
             self.migrate_v1()?;
@@ -278,7 +299,7 @@ impl<'s, S: Sql> Rows<'s, S> {
     pub fn version_entry(&self, version: u64) -> StoreResult<Option<VersionEntry>> {
         Ok(self
             .run(
-                "SELECT version, at, actor, action, summary FROM versions WHERE version = ?",
+                "SELECT version, at, actor, action, summary, reason FROM versions WHERE version = ?",
                 &[version.into()],
             )?
             .first()
@@ -289,7 +310,7 @@ impl<'s, S: Sql> Rows<'s, S> {
     pub fn history(&self, before: u64, limit: u64) -> StoreResult<Vec<VersionEntry>> {
         Ok(self
             .run(
-                "SELECT version, at, actor, action, summary FROM versions WHERE version < ? ORDER BY version DESC LIMIT ?",
+                "SELECT version, at, actor, action, summary, reason FROM versions WHERE version < ? ORDER BY version DESC LIMIT ?",
                 &[before.into(), limit.into()],
             )?
             .iter()
@@ -363,19 +384,20 @@ impl<'s, S: Sql> Rows<'s, S> {
     /// change log; trims what the history no longer keeps.
     pub fn commit(&self, c: &Commit<'_>) -> StoreResult<()> {
         self.run(
-            "INSERT INTO versions (version, at, actor, action, summary) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO versions (version, at, actor, action, summary, reason) VALUES (?, ?, ?, ?, ?, ?)",
             &[
                 c.version.into(),
                 c.at.into(),
                 c.actor.into(),
                 c.applied.action.as_str().into(),
                 c.applied.summary.as_str().into(),
+                c.reason.into(),
             ],
         )?;
         self.write_entries(c.version, c.after, c.entries)?;
         let flags = serde_json::to_string(&c.applied.flags).map_err(|e| e.to_string())?;
         self.run(
-            "INSERT INTO audit (at, actor, action, target, version, summary, flags) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (at, actor, action, target, version, summary, flags, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 c.at.into(),
                 c.actor.into(),
@@ -384,6 +406,7 @@ impl<'s, S: Sql> Rows<'s, S> {
                 c.version.into(),
                 c.applied.summary.as_str().into(),
                 flags.into(),
+                c.reason.into(),
             ],
         )?;
         for change in c.changes {
@@ -431,7 +454,7 @@ impl<'s, S: Sql> Rows<'s, S> {
     /// Audit entries matching `q`, newest first.
     pub fn audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEntry>> {
         let mut query = String::from(
-            "SELECT id, at, actor, action, target, version, summary, flags FROM audit WHERE id < ?",
+            "SELECT id, at, actor, action, target, version, summary, flags, reason FROM audit WHERE id < ?",
         );
         let mut params = vec![Param::from(q.before)];
         if let Some(flag) = q.flag {
@@ -458,6 +481,7 @@ impl<'s, S: Sql> Rows<'s, S> {
                 version: int(r, "version"),
                 summary: text(r, "summary"),
                 flags: serde_json::from_str(&text(r, "flags")).unwrap_or_default(),
+                reason: reason(r),
             })
             .collect())
     }

@@ -219,7 +219,12 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
         }
         Some(bytes)
     };
-    for name in ["Content-Type", "If-Match", internal::ENVIRONMENT] {
+    for name in [
+        "Content-Type",
+        "If-Match",
+        internal::ENVIRONMENT,
+        internal::REASON,
+    ] {
         if let Ok(Some(value)) = req.headers().get(name) {
             headers.set(name, &value)?;
         }

@@ -158,6 +158,10 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         writes::role_by_environment,
     ),
     (
+        "a write's reason (X-Burgee-Reason, UTF-8) is kept in history and audit",
+        writes::reason_is_kept,
+    ),
+    (
         "archive: the flag leaves evaluation and is audited; unarchive brings it back",
         experiment::archive_round_trip,
     ),

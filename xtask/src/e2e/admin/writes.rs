@@ -325,3 +325,39 @@ pub(super) fn role_by_environment(f: &Fixture) -> Result {
     )?;
     Ok(())
 }
+
+/// A write's reason (`X-Burgee-Reason`, percent-encoded UTF-8) is kept with its version and
+/// audit entry.
+pub(super) fn reason_is_kept(f: &Fixture) -> Result {
+    let document = get_ok(f.addr, "/api/v1/document", ADMIN)?;
+    let enabled = document["document"]["flags"][BOOLEAN_FLAG]["environments"]["staging"]["enabled"]
+        .as_bool()
+        .unwrap_or(true);
+    let current = version(f.addr)?;
+    let body = json!({"environment": "staging", "enabled": !enabled}).to_string();
+    let auth = format!("Bearer {EDITOR}");
+    let if_match = etag(current);
+    let reason = "errors at 25 % — rolling back";
+    let encoded = burgee_api::percent_encode(reason);
+    let r = crate::http::request(
+        f.addr,
+        "POST",
+        &format!("/api/v1/flags/{BOOLEAN_FLAG}/toggle"),
+        &[
+            ("Authorization", auth.as_str()),
+            ("If-Match", if_match.as_str()),
+            ("Content-Type", "application/json"),
+            ("X-Burgee-Reason", encoded.as_str()),
+        ],
+        Some(body.as_bytes()),
+    )?;
+    expect_json(&r, 200)?;
+    let history = get_ok(f.addr, &format!("/api/v1/history/{}", current + 1), ADMIN)?;
+    expect(history.to_string().contains(reason), || {
+        format!("{history}")
+    })?;
+    let audit = get_ok(f.addr, "/api/v1/audit?limit=1", ADMIN)?;
+    expect(audit["entries"][0]["reason"] == reason, || {
+        format!("{audit}")
+    })
+}

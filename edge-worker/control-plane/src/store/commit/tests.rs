@@ -11,6 +11,7 @@ fn caller() -> Caller {
         actor: "ana".into(),
         role: Role::Editor,
         environments: Default::default(),
+        reason: None,
     }
 }
 
@@ -31,7 +32,7 @@ fn import(rows: &Rows<'_, rusqlite::Connection>) -> Committed {
         vec![edit],
         &caller(),
         0,
-        1000,
+        &1000.into(),
     )
     .unwrap()
 }
@@ -61,7 +62,7 @@ fn a_write_is_stored_whole_and_a_repeated_switch_not_at_all() {
         vec![toggle(on)],
         &caller(),
         5,
-        1000,
+        &1000.into(),
     )
     .unwrap();
     assert_eq!(same.version, 1);
@@ -82,7 +83,7 @@ fn a_write_is_stored_whole_and_a_repeated_switch_not_at_all() {
         vec![toggle(!on)],
         &caller(),
         9,
-        1000,
+        &1000.into(),
     )
     .unwrap();
     assert_eq!(flipped.version, 2);
@@ -113,7 +114,15 @@ fn documents_over_the_limits_are_refused_and_store_nothing() {
         document: Box::new(many),
         import: false,
     };
-    let e = commit(&rows, (1, &base.document), vec![edit], &caller(), 0, 1000).unwrap_err();
+    let e = commit(
+        &rows,
+        (1, &base.document),
+        vec![edit],
+        &caller(),
+        0,
+        &1000.into(),
+    )
+    .unwrap_err();
     assert_eq!((e.status, e.code), (422, Code::LimitExceeded));
     let mut big = flag.clone();
     big.description = Some("x".repeat(MAX_ENTRY_BYTES));
@@ -121,7 +130,15 @@ fn documents_over_the_limits_are_refused_and_store_nothing() {
         key: "huge".into(),
         flag: Box::new(big),
     };
-    let e = commit(&rows, (1, &base.document), vec![edit], &caller(), 0, 1000).unwrap_err();
+    let e = commit(
+        &rows,
+        (1, &base.document),
+        vec![edit],
+        &caller(),
+        0,
+        &1000.into(),
+    )
+    .unwrap_err();
     assert_eq!((e.status, e.code), (413, Code::DocumentTooLarge));
     assert_eq!(rows.current().unwrap().0, 1, "nothing was stored");
 }
@@ -144,7 +161,15 @@ fn edits_of_one_write_are_one_version_with_every_summary() {
             enabled: true,
         },
     ];
-    let c = commit(&rows, (1, &base.document), edits, &caller(), 0, 1000).unwrap();
+    let c = commit(
+        &rows,
+        (1, &base.document),
+        edits,
+        &caller(),
+        0,
+        &1000.into(),
+    )
+    .unwrap();
     assert_eq!(c.version, 2);
     assert!(
         c.applied
@@ -166,6 +191,7 @@ fn a_role_that_differs_by_environment_guards_what_that_environment_serves() {
         actor: "sam".into(),
         role: Role::Editor,
         environments: [("production".to_string(), Role::Viewer)].into(),
+        reason: None,
     };
     let toggle = |environment: &str| Edit::Toggle {
         flag: "outbound_calling".into(),
@@ -178,7 +204,7 @@ fn a_role_that_differs_by_environment_guards_what_that_environment_serves() {
         vec![toggle("production")],
         &releaser_only_in_staging,
         10,
-        1000,
+        &1000.into(),
     )
     .unwrap_err();
     assert_eq!(refused.status, 403);
@@ -194,7 +220,7 @@ fn a_role_that_differs_by_environment_guards_what_that_environment_serves() {
         vec![toggle("staging")],
         &releaser_only_in_staging,
         10,
-        1000,
+        &1000.into(),
     )
     .unwrap();
     assert_eq!(staged.version, 2);
@@ -210,11 +236,72 @@ fn a_role_that_differs_by_environment_guards_what_that_environment_serves() {
         }],
         &releaser_only_in_staging,
         20,
-        1000,
+        &1000.into(),
     )
     .unwrap();
     assert_eq!(
         words.version, 3,
         "a description changes what no environment serves"
     );
+}
+
+#[test]
+fn a_protected_environment_needs_a_reason_which_history_and_audit_keep() {
+    let db = memory();
+    let rows = Rows::new(&db);
+    rows.ensure_schema().unwrap();
+    let first = import(&rows);
+    let rules = Rules {
+        keep: 1000,
+        protected: super::super::protected::Protected::parse(Some(
+            r#"{"production": {"reason": true}}"#,
+        ))
+        .unwrap(),
+    };
+    let toggle = |environment: &str| Edit::Toggle {
+        flag: "outbound_calling".into(),
+        environment: environment.into(),
+        enabled: !first.document.flags["outbound_calling"].environments[environment].is_enabled(),
+    };
+    let refused = commit(
+        &rows,
+        (1, &first.document),
+        vec![toggle("production")],
+        &caller(),
+        10,
+        &rules,
+    )
+    .unwrap_err();
+    assert_eq!((refused.status, refused.code), (422, Code::ReasonRequired));
+    assert_eq!(rows.current().unwrap().0, 1, "nothing was written");
+    let staging = commit(
+        &rows,
+        (1, &first.document),
+        vec![toggle("staging")],
+        &caller(),
+        10,
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(staging.version, 2, "staging is not protected");
+    let why = Caller {
+        reason: Some("checkout errors at 25 % — rolling back".into()),
+        ..caller()
+    };
+    let done = commit(
+        &rows,
+        (2, &staging.document),
+        vec![toggle("production")],
+        &why,
+        20,
+        &rules,
+    )
+    .unwrap();
+    assert_eq!(done.version, 3);
+    let entry = rows.version_entry(3).unwrap().unwrap();
+    assert_eq!(
+        entry.reason.as_deref(),
+        Some("checkout errors at 25 % — rolling back")
+    );
+    assert_eq!(rows.version_entry(2).unwrap().unwrap().reason, None);
 }

@@ -22,6 +22,7 @@ fn stored() -> (rusqlite::Connection, Document) {
             actor: "ana".into(),
             role: Role::Admin,
             environments: Default::default(),
+            reason: None,
         };
         let edit = Edit::ReplaceDocument {
             document: Box::new(example),
@@ -33,7 +34,7 @@ fn stored() -> (rusqlite::Connection, Document) {
             vec![edit],
             &caller,
             0,
-            1000,
+            &1000.into(),
         )
         .unwrap();
         let toggle = Edit::Toggle {
@@ -41,9 +42,16 @@ fn stored() -> (rusqlite::Connection, Document) {
             environment: "staging".into(),
             enabled: !first.document.flags["outbound_calling"].environments["staging"].is_enabled(),
         };
-        commit(&rows, (1, &first.document), vec![toggle], &caller, 1, 1000)
-            .unwrap()
-            .document
+        commit(
+            &rows,
+            (1, &first.document),
+            vec![toggle],
+            &caller,
+            1,
+            &1000.into(),
+        )
+        .unwrap()
+        .document
     };
     (db, document)
 }

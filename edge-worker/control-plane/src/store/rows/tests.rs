@@ -35,6 +35,7 @@ fn write(rows: &Rows<'_, rusqlite::Connection>, edit: Edit, keep: u64) -> (u64, 
             environment: "production".into(),
             flags: applied.flags.clone(),
         }],
+        reason: "the test says so",
         keep,
     })
     .unwrap();
