@@ -13,8 +13,9 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use burgee_api::{EnvironmentRoles, Role};
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 /// The session cookie's name.
 pub const SESSION_COOKIE: &str = "burgee_session";
@@ -44,24 +45,15 @@ pub struct Session {
     pub via: String,
 }
 
-/// HMAC-SHA256 (RFC 2104).
+/// HMAC-SHA256 (RFC 2104), with the `hmac` crate the data plane already links for context
+/// tokens.
 pub fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; 64];
-    if key.len() > 64 {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
-    }
-    let pad = |byte: u8| block.map(|b| b ^ byte);
-    let inner = Sha256::new()
-        .chain_update(pad(0x36))
-        .chain_update(message)
-        .finalize();
-    Sha256::new()
-        .chain_update(pad(0x5c))
-        .chain_update(inner)
-        .finalize()
-        .into()
+    // `new_from_slice` takes a key of any length for HMAC: it cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    mac.update(message);
+    mac.finalize().into_bytes().into()
 }
 
 /// Equal in time independent of where they differ.
@@ -86,7 +78,9 @@ pub fn unseal<T: for<'de> Deserialize<'de>>(sealed: &str, secret: &[u8]) -> Opti
     if !same(&mac, &hmac_sha256(secret, payload.as_bytes())) {
         return None;
     }
-    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).ok()?).ok()
+    // `from_str`, as the configuration's JSON is read: one copy of the parser's code.
+    let json = String::from_utf8(URL_SAFE_NO_PAD.decode(payload).ok()?).ok()?;
+    serde_json::from_str(&json).ok()
 }
 
 impl Session {
