@@ -295,6 +295,7 @@ pub const FILES: &[&str] = &[
     "variants.test.mjs",
     "perf.test.mjs",
     "oidc.test.mjs",
+    "access.test.mjs",
     "client-metrics.test.mjs",
     MOUNTS_FILE,
 ];
@@ -340,6 +341,8 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
     // Single sign-on against the provider `oidc.test.mjs` runs on this port (the worker only
     // asks it when someone signs in).
     let oidc_port = free_port()?;
+    // Cloudflare Access's team, which `access.test.mjs` plays on this port.
+    let access_port = free_port()?;
     let options = Options {
         seed: Vec::new(),
         control_vars: vec![
@@ -348,6 +351,8 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             ("OIDC_PROVIDER_NAME".into(), "Test SSO".into()),
             ("ADMIN_USERS".into(), OIDC_PEOPLE.into()),
             ("SESSION_SECRET".into(), session_secret.clone()),
+            ("ACCESS_TEAM_DOMAIN".into(), format!("http://127.0.0.1:{access_port}")),
+            ("ACCESS_AUD".into(), "burgee-e2e-aud".into()),
         ],
         vars: vec![
             ("SESSION_SECRET".into(), session_secret.clone()),
@@ -402,6 +407,7 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             .env("BURGEE_VIEWER_TOKEN", &viewer)
             .env("BURGEE_EVALUATION_KEY", &server_key)
             .env("BURGEE_OIDC_PORT", oidc_port.to_string())
+            .env("BURGEE_ACCESS_PORT", access_port.to_string())
             .env("BURGEE_ADMIN_PATH", app_mount)
             .env("BURGEE_ADMIN_API_PATH", api_mount)
             .env("BURGEE_ARTIFACTS", &artifacts)

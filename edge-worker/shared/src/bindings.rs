@@ -132,6 +132,14 @@ pub const OIDC_PROVIDER_NAME: &str = "OIDC_PROVIDER_NAME";
 /// `{"production": {"reason": true}}` (see `store::protected`).
 pub const PROTECTED_ENVIRONMENTS: &str = "PROTECTED_ENVIRONMENTS";
 
+/// Variable (control plane): the Cloudflare Access team domain the worker sits behind, e.g.
+/// `https://myteam.cloudflareaccess.com`; with [`ACCESS_AUD`], Access's signed assertion is
+/// accepted as the person it names.
+pub const ACCESS_TEAM_DOMAIN: &str = "ACCESS_TEAM_DOMAIN";
+
+/// Variable (control plane): the Access application's audience tag.
+pub const ACCESS_AUD: &str = "ACCESS_AUD";
+
 /// Variable (control plane): who may sign in and their role, JSON (see `signin::people`).
 pub const ADMIN_USERS: &str = "ADMIN_USERS";
 

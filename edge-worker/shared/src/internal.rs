@@ -12,6 +12,10 @@ pub const ROLE: &str = "X-Burgee-Role";
 /// Why the caller makes a write, percent-encoded UTF-8 (a client's `X-Burgee-Reason`, which the
 /// front door passes on).
 pub const REASON: &str = "X-Burgee-Reason";
+/// Cloudflare Access's assertion (`Cf-Access-Jwt-Assertion`) of a request with no token and no
+/// session, for the store to verify; with the request's `Origin`, for writes.
+pub const ACCESS_ASSERTION: &str = "X-Burgee-Access-Assertion";
+pub const ORIGIN: &str = "X-Burgee-Origin";
 /// The caller's roles that differ by environment (`burgee_api::roles_to_header`).
 pub const ENVIRONMENT_ROLES: &str = "X-Burgee-Environment-Roles";
 /// The environment a shortcut names by header.

@@ -15,6 +15,7 @@
 //! app with `?signin=failed` (or `refused`, for a person no rule admits), the reason in the
 //! audit log and the worker's log rather than in the address bar.
 
+pub mod access;
 pub mod jwt;
 pub mod people;
 
@@ -30,8 +31,10 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use worker::{Env, Request};
 
-use crate::store::answer::{Answer, log_error};
-use people::{Claimed, People};
+use crate::store::answer::Answer;
+pub(crate) use crate::store::answer::log_error;
+use people::Claimed;
+pub(crate) use people::People;
 
 /// The cookie that carries a sign-in's `state`, `nonce` and PKCE verifier to the callback.
 const PENDING_COOKIE: &str = "burgee_signin";
@@ -200,7 +203,7 @@ fn secret(env: &Env) -> Result<Vec<u8>, ApiError> {
         .ok_or_else(|| ApiError::new(Code::Misconfigured, "single sign-on needs SESSION_SECRET"))
 }
 
-async fn get_json(url: &str) -> Result<Value, String> {
+pub(crate) async fn get_json(url: &str) -> Result<Value, String> {
     // A request from the string, not `Fetch::Url`: parsing a `Url` links the url crate and
     // its IDNA tables (over 100 KB gzip).
     let request = Request::new(url, worker::Method::Get).map_err(|e| format!("{url}: {e}"))?;

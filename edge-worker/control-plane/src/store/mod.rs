@@ -273,7 +273,7 @@ impl Inner {
         } else {
             req.bytes().await.unwrap_or_default()
         };
-        let caller = Caller {
+        let mut caller = Caller {
             actor: header(&req, internal::ACTOR).unwrap_or_else(|| "unknown".into()),
             role: header(&req, internal::ROLE)
                 .and_then(|r| Role::parse(&r))
@@ -291,6 +291,19 @@ impl Inner {
                 })
                 .filter(|r| !r.is_empty()),
         };
+        if let Some(assertion) = header(&req, internal::ACCESS_ASSERTION) {
+            let origin = header(&req, internal::ORIGIN);
+            match self
+                .access_caller(&assertion, &route, origin.as_deref(), &url)
+                .await
+            {
+                Ok(person) => {
+                    (caller.actor, caller.role, caller.environments) =
+                        (person.name, person.role, person.environments);
+                }
+                Err(e) => return (Err(e), false),
+            }
+        }
         let query = query::query_pairs(&url);
         let if_match = header(&req, "If-Match");
         let environment = header(&req, internal::ENVIRONMENT);
@@ -433,6 +446,49 @@ impl Inner {
     /// the address is throttled, else what the data plane decided (`denied`): `401` for a
     /// token it does not know, counted and audited ([`sign_in`]), or `403` with its message;
     /// `None` lets the request through.
+    /// The person a Cloudflare Access assertion names, if they may call `route` (and, for a
+    /// write, the request comes from its own origin).
+    async fn access_caller(
+        &self,
+        assertion: &str,
+        route: &Route,
+        origin: Option<&str>,
+        url: &str,
+    ) -> std::result::Result<crate::signin::access::Person, ApiError> {
+        use crate::signin::access;
+        let team = access::Team::of(&self.env).ok_or_else(|| {
+            ApiError::new(
+                Code::Unauthenticated,
+                "this deployment does not accept Cloudflare Access",
+            )
+        })?;
+        let people = crate::signin::People::parse(self.variable(bindings::ADMIN_USERS).as_deref())
+            .map_err(|why| {
+                log_error(&why);
+                ApiError::new(Code::Misconfigured, "ADMIN_USERS is malformed")
+            })?;
+        let person = access::person(&team, &people, assertion, now() as i64).await?;
+        let highest = burgee_api::highest_role(person.role, &person.environments);
+        if highest < route.id.min_role() {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                format!(
+                    "this needs the {} role; {} is {}",
+                    route.id.min_role().as_str(),
+                    person.name,
+                    highest.as_str()
+                ),
+            ));
+        }
+        if route.id.writes() && !access::same_origin(origin, url) {
+            return Err(ApiError::new(
+                Code::Forbidden,
+                "a write through Cloudflare Access must come from this site's own pages (Origin)",
+            ));
+        }
+        Ok(person)
+    }
+
     /// A single sign-on route ([`crate::signin`]), audited here.
     async fn sign_in_route(
         &self,

@@ -73,6 +73,9 @@ fn refuse_route(method: &Method, path: &str, miss: Miss) -> Result<Response> {
     }
 }
 
+/// The header Cloudflare Access signs the requests it lets through with.
+const ACCESS_HEADER: &str = "Cf-Access-Jwt-Assertion";
+
 /// The signed-in person a request's session cookie names: `None` without a valid session;
 /// `Some(Err(why))` when the session may not do this (its role is too low, or a write lacks
 /// the session's CSRF token: a page on another origin can make the browser send the cookie,
@@ -164,16 +167,19 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
     let authorization = req.headers().get("Authorization").ok().flatten();
     // A refusal is the store's to answer: it audits failed sign-ins and throttles an address
     // that makes too many, whatever it sends next (so a guess never learns it was right).
+    let access = req.headers().get(ACCESS_HEADER).ok().flatten();
     let caller = match tokens.authorize(authorization.as_deref(), route.id.min_role()) {
-        Ok(c) => c,
+        Ok(c) => Some(c),
         Err(Denied::Unauthenticated) if authorization.is_none() => {
             let secret = config.session_secret.as_deref();
             match session_caller(&req, &method, route.id.min_role(), secret) {
-                Some(Ok(caller)) => caller,
+                Some(Ok(caller)) => Some(caller),
                 Some(Err(refusal)) => {
                     headers.set(internal::DENIED, &refusal)?;
                     return forward(req, env, (route.id, route_path), headers, None).await;
                 }
+                // Behind Cloudflare Access: the store verifies the assertion and decides.
+                None if access.is_some() => None,
                 None => {
                     headers.set(internal::DENIED, "unauthenticated")?;
                     return forward(req, env, (route.id, route_path), headers, None).await;
@@ -229,13 +235,24 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
             headers.set(name, &value)?;
         }
     }
-    headers.set(internal::ACTOR, &caller.name)?;
-    headers.set(internal::ROLE, caller.role.as_str())?;
-    if !caller.environments.is_empty() {
-        headers.set(
-            internal::ENVIRONMENT_ROLES,
-            &burgee_api::roles_to_header(&caller.environments),
-        )?;
+    match (&caller, &access) {
+        (Some(caller), _) => {
+            headers.set(internal::ACTOR, &caller.name)?;
+            headers.set(internal::ROLE, caller.role.as_str())?;
+            if !caller.environments.is_empty() {
+                headers.set(
+                    internal::ENVIRONMENT_ROLES,
+                    &burgee_api::roles_to_header(&caller.environments),
+                )?;
+            }
+        }
+        (None, Some(assertion)) => {
+            headers.set(internal::ACCESS_ASSERTION, assertion)?;
+            if let Ok(Some(origin)) = req.headers().get("Origin") {
+                headers.set(internal::ORIGIN, &origin)?;
+            }
+        }
+        (None, None) => {}
     }
     forward(req, env, (route.id, route_path), headers, body).await
 }
