@@ -18,7 +18,7 @@
 //! sketch is [`Sketch::encode`]'s bytes in standard base64 (a third of the size of a number
 //! array, and one string for the JSON parser).
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 use alloc::vec::Vec;
 use core::fmt;
 
@@ -26,8 +26,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use burgee_core::Reason;
 use burgee_core::key::{valid_event_name, valid_key};
-use serde::de::{self, Deserializer};
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Serialize, Serializer};
+
+mod read;
 
 use crate::sketch::{Sketch, SketchError};
 use crate::{HOUR_MS, MINUTE_MS};
@@ -58,7 +59,7 @@ pub const MAX_SKEW_MS: i64 = 5 * MINUTE_MS;
 pub const MAX_AGE_MS: i64 = 24 * HOUR_MS;
 
 /// One isolate's or client's counts over a window `[start, end]`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Batch {
     /// [`BATCH_VERSION`].
@@ -91,7 +92,7 @@ fn is_zero(n: &u64) -> bool {
 }
 
 /// Evaluations of one flag that served one variant for one reason.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CountEntry {
     /// The environment evaluated in.
@@ -108,7 +109,7 @@ pub struct CountEntry {
 }
 
 /// The contexts one flag served one variant to.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SketchEntry {
     /// The environment evaluated in.
@@ -123,7 +124,7 @@ pub struct SketchEntry {
 }
 
 /// A custom event (`track`), and the variants it is attributed to.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventEntry {
     /// The environment of the client that tracked it.
@@ -142,7 +143,7 @@ pub struct EventEntry {
 
 /// Occurrences of an event by contexts that were served `variant` of `flag`, a flag whose
 /// `experiment.events` names the event.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Attribution {
     /// A flag naming the event in `experiment.events`.
@@ -175,16 +176,6 @@ impl SketchBytes {
 impl Serialize for SketchBytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(&STANDARD.encode(&self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for SketchBytes {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        STANDARD
-            .decode(text.as_bytes())
-            .map(SketchBytes)
-            .map_err(|_| de::Error::custom("a sketch is standard base64"))
     }
 }
 
@@ -319,8 +310,7 @@ pub fn reason_named(name: &str) -> Option<Reason> {
 impl Batch {
     /// Reads and validates a batch received at `now_ms`.
     pub fn from_json(text: &str, now_ms: i64) -> Result<Batch, BatchError> {
-        let batch: Batch =
-            serde_json::from_str(text).map_err(|e| BatchError::Json(e.to_string()))?;
+        let batch = read::batch(text)?;
         batch.validate(now_ms)?;
         Ok(batch)
     }
@@ -447,6 +437,7 @@ fn validate_event(e: &EventEntry) -> Result<(), BatchError> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use alloc::string::ToString;
     use alloc::vec;
     use serde_json::json;
 
@@ -482,8 +473,16 @@ mod tests {
         assert_eq!(again, batch);
         assert!(!batch.is_empty());
         // The module's example sketch: one register (index 1234, value 3).
-        let example: SketchBytes = serde_json::from_str("\"AQ4AAQCDNAE=\"").unwrap();
+        let example = SketchBytes(STANDARD.decode("AQ4AAQCDNAE=").unwrap());
         assert_eq!(example.sketch().unwrap().count(), 1);
+        // Fields of the wrong type are named.
+        let e = with(|v| v["counts"][1]["count"] = json!("12")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the batch does not read: `counts[1].count` must be a whole number"
+        );
+        let e = with(|v| v["events"][0]["attributed"] = json!({})).unwrap_err();
+        assert!(e.to_string().contains("events[0].attributed"), "{e}");
     }
 
     #[test]
