@@ -51,6 +51,8 @@ pub const MAX_ATTRIBUTED: usize = 100;
 pub const MAX_TARGETING_KEY_BYTES: usize = 1_024;
 /// The largest count one entry may carry: far above what an isolate counts in a flush.
 pub const MAX_COUNT: u64 = 1_000_000_000;
+/// The largest count one entry of a client's batch may carry (see [`Batch::validate_client`]).
+pub const MAX_CLIENT_COUNT: u64 = 100_000;
 /// The largest magnitude of an event's summed value.
 pub const MAX_VALUE: f64 = 1e15;
 /// A batch's window may end at most this far in the future (clock skew) ...
@@ -308,6 +310,13 @@ pub fn reason_named(name: &str) -> Option<Reason> {
 }
 
 impl Batch {
+    /// Reads and validates a client's batch received at `now_ms` ([`Self::validate_client`]).
+    pub fn from_client_json(text: &str, now_ms: i64) -> Result<Batch, BatchError> {
+        let batch = read::batch(text)?;
+        batch.validate_client(now_ms)?;
+        Ok(batch)
+    }
+
     /// Reads and validates a batch received at `now_ms`.
     pub fn from_json(text: &str, now_ms: i64) -> Result<Batch, BatchError> {
         let batch = read::batch(text)?;
@@ -326,6 +335,26 @@ impl Batch {
             && self.sketches.is_empty()
             && self.events.is_empty()
             && self.overflow == 0
+    }
+
+    /// [`Self::validate`], and the tighter caps of a client's batch: one context cannot have
+    /// evaluated or tracked more than [`MAX_CLIENT_COUNT`] times per entry, so a visitor who
+    /// forges batches moves the numbers by at most that per request (and requests are
+    /// rate-limited).
+    pub fn validate_client(&self, now_ms: i64) -> Result<(), BatchError> {
+        self.validate(now_ms)?;
+        let largest = self
+            .counts
+            .iter()
+            .map(|c| c.count)
+            .chain(self.events.iter().map(|e| e.count))
+            .chain([self.overflow])
+            .max()
+            .unwrap_or(0);
+        if largest > MAX_CLIENT_COUNT {
+            return Err(BatchError::CountTooLarge(largest));
+        }
+        Ok(())
     }
 
     /// Checks every cap and name; `Ok` means every entry may be counted.
@@ -562,6 +591,14 @@ mod tests {
         assert!(batch.counts.iter().all(|c| c.variant.is_none()));
         assert!(batch.events.iter().all(|e| e.attributed.is_empty()));
         assert_eq!(batch.environment(), Some("production"));
+        // A client's batch has tighter caps than an isolate's.
+        let big = with(|v| v["counts"][0]["count"] = json!(MAX_CLIENT_COUNT + 1)).unwrap();
+        let text = big.to_json();
+        assert!(Batch::from_json(&text, NOW).is_ok());
+        assert_eq!(
+            Batch::from_client_json(&text, NOW).unwrap_err().code(),
+            "count-out-of-range"
+        );
         assert_eq!(vec![reason_named("SPLIT")], vec![Some(Reason::Split)]);
     }
 }

@@ -74,7 +74,7 @@ async fn accept(req: &Request, env: &Env, m: &Matched) -> Result<Response> {
     let now = evaluate::now() as i64;
     let parsed = std::str::from_utf8(&bytes)
         .map_err(|_| "the batch is not UTF-8".to_string())
-        .and_then(|text| Batch::from_json(text, now).map_err(|e| e.to_string()));
+        .and_then(|text| Batch::from_client_json(text, now).map_err(|e| e.to_string()));
     let mut batch = match parsed {
         Ok(batch) => batch,
         Err(why) => return error(Code::InvalidBody, &format!("not a metrics batch: {why}")),

@@ -80,6 +80,11 @@ fn bad_batches_refused(f: &Fixture) -> Result {
         ("not JSON", b"{counts".to_vec(), 400),
         ("version 2", with(&|b| b["version"] = json!(2)), 400),
         (
+            "more evaluations than one client makes",
+            with(&|b| b["counts"][0]["count"] = json!(100_001)),
+            400,
+        ),
+        (
             "a count over the cap",
             with(&|b| b["counts"][0]["count"] = json!(2_000_000_000u64)),
             400,
