@@ -10,7 +10,7 @@ import { createServer } from "node:http";
 import { extname, join, normalize } from "node:path";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, launch, repo, tokens, watchedPage, worker } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, launch, repo, tokens, watchedPage, worker } from "./harness.mjs";
 
 const FLAG = "npm-checkout";
 const EVENT = "npm-purchase";
@@ -74,6 +74,8 @@ before(async () => {
       },
     },
   };
+  // The example's environments (whichever file ran before, or none).
+  await importDocument(example);
   const version = (await api("GET", "/document")).body.version;
   const r = await api("PUT", `/flags/${FLAG}`, { body: flag, ifMatch: version });
   assert.equal(r.status, 201, JSON.stringify(r.body));
