@@ -1,9 +1,12 @@
-//! The flag list: search, filters, sort, counts by state, and every environment's kill switch.
+//! The flag list: search, filters, sort, counts by state, every environment's kill switch and
+//! when the flag was last evaluated there (one usage request for the whole list), and the
+//! archived flags apart.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::archived_list::archived_list;
 use super::flag_row::FlagRow;
 use super::rows::Rows;
 use super::status_counts::StatusCounts;
@@ -11,6 +14,10 @@ use crate::context::{ListPrefs, Session};
 use crate::state::catalog::{self, Filter, Sort, Status};
 use crate::state::document::DocState;
 use crate::state::route::Route;
+use crate::state::usage::LastEvaluated;
+
+/// The days the list's usage request covers (last evaluations are kept whatever the range).
+const USAGE_DAYS: u32 = 30;
 
 #[component]
 pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
@@ -21,6 +28,17 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
     let tags = catalog::tags(&doc.document);
     let counts = catalog::counts(&rows, &envs);
     let total = rows.len();
+    let archived = catalog::archived(&doc.document);
+    let usage = LocalResource::new(move || {
+        let api = session.api();
+        async move { api.usage(USAGE_DAYS).await }
+    });
+    let last: Signal<Option<Arc<LastEvaluated>>> = Signal::derive(move || {
+        usage
+            .get()
+            .and_then(|r| r.ok())
+            .map(|body| Arc::new(LastEvaluated::new(&body)))
+    });
 
     let visible = Memo::new({
         let rows = rows.clone();
@@ -41,7 +59,8 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
             <p class="muted result-count" aria-live="polite" data-testid="result-count">
                 {move || format!("{} of {} flags", visible.with(Vec::len), total)}
             </p>
-            {flag_table(rows, envs, visible, doc.version)}
+            {flag_table(rows, envs, visible, last)}
+            {archived_list(archived)}
         </section>
     }
 }
@@ -139,7 +158,8 @@ fn flag_table(
     envs: Arc<Vec<String>>,
     // The rows that match, in order (indices into `rows`).
     visible: Memo<Vec<usize>>,
-    version: u64,
+    // When each flag was last evaluated, once the usage has come.
+    last: Signal<Option<Arc<LastEvaluated>>>,
 ) -> impl IntoView {
     let total = rows.len();
     let header = envs
@@ -161,7 +181,7 @@ fn flag_table(
                     <Rows keys=Signal::derive(move || visible.get()) row=Callback::new(move |i: usize| {
                             let row = rows.get(i).cloned();
                             let envs = envs.clone();
-                            row.map(|row| view! { <FlagRow row envs version/> }).into_any()
+                            row.map(|row| view! { <FlagRow row envs last/> }).into_any()
                         })/>
                 </tbody>
             </table>

@@ -111,7 +111,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -255,6 +255,88 @@ impl Chart {
     }
 }
 
+/// Text for XML: keys and variant names are plain, but a title is never trusted to be.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+impl Chart {
+    /// The chart as SVG markup, labelled `label`. Colours are the stylesheet's (`.s0`…`.s7`,
+    /// by series), so the legend beside it uses the same. Each step is a group holding an
+    /// invisible full-height target whose `<title>` is what hovering shows.
+    pub fn svg(&self, label: &str) -> String {
+        use std::fmt::Write;
+        let mut out = format!(
+            r#"<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{}">"#,
+            escape(label)
+        );
+        for t in &self.y_ticks {
+            let _ = write!(
+                out,
+                r#"<line class="grid" x1="{l}" x2="{r}" y1="{y:.1}" y2="{y:.1}"/><text class="tick" x="{x}" y="{ty:.1}" text-anchor="end">{}</text>"#,
+                escape(&t.label),
+                l = self.left,
+                r = self.right,
+                y = t.at,
+                x = self.left - 6.0,
+                ty = t.at + 4.0,
+            );
+        }
+        for t in &self.x_ticks {
+            let _ = write!(
+                out,
+                r#"<text class="tick" x="{x:.1}" y="{y}" text-anchor="middle">{}</text>"#,
+                escape(&t.label),
+                x = t.at,
+                y = BASE + 18.0,
+            );
+        }
+        let _ = write!(
+            out,
+            r#"<text class="axis-title" x="{x:.1}" y="{y}" text-anchor="middle">time (UTC)</text><text class="axis-title" x="14" y="{my:.1}" text-anchor="middle" transform="rotate(-90 14 {my:.1})">evaluations</text><line class="axis" x1="{l}" x2="{r}" y1="{BASE}" y2="{BASE}"/>"#,
+            x = (self.left + self.right) / 2.0,
+            y = HEIGHT - 4.0,
+            my = (TOP + BASE) / 2.0,
+            l = self.left,
+            r = self.right,
+        );
+        for bar in &self.bars {
+            let _ = write!(
+                out,
+                r#"<g class="step" data-start="{}" data-evaluations="{}"><title>{}</title><rect class="target" x="{x:.2}" y="{TOP}" width="{w:.2}" height="{h:.1}"/>"#,
+                escape(&bar.start),
+                bar.evaluations,
+                escape(&bar.title),
+                x = bar.x,
+                w = bar.width,
+                h = BASE - TOP,
+            );
+            // A gap between bars, a fifth of the slot at most 8 units.
+            let gap = (bar.width / 5.0).min(8.0);
+            for part in &bar.parts {
+                let name = self.series.get(part.series).map_or("", String::as_str);
+                let _ = write!(
+                    out,
+                    r#"<rect class="part s{}" data-variant="{}" data-count="{}" x="{x:.2}" y="{y:.2}" width="{w:.2}" height="{h:.2}"/>"#,
+                    part.series % 8,
+                    escape(name),
+                    part.count,
+                    x = bar.x + gap / 2.0,
+                    y = part.y,
+                    w = bar.width - gap,
+                    h = part.height,
+                );
+            }
+            out.push_str("</g>");
+        }
+        out.push_str("</svg>");
+        out
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -324,6 +406,16 @@ mod tests {
         // Bars share the plot's width.
         assert!((chart.bars[2].x + chart.bars[2].width - chart.right).abs() < 1e-9);
         assert_eq!(chart.x_ticks[0].label, "00:00");
+    }
+
+    #[test]
+    fn the_svg_carries_each_steps_numbers() {
+        let b = body(vec![point("2026-12-06T00:00:00Z", 3, 1, 0)], 3600);
+        let svg = Chart::new(&b).svg("a <b>");
+        assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));
+        assert!(svg.contains(r#"aria-label="a &lt;b&gt;""#));
+        assert!(svg.contains(r#"<g class="step" data-start="2026-12-06T00:00:00Z" data-evaluations="4"><title>2026-12-06 00:00 UTC: 4 evaluations (off 1, on 3)</title>"#));
+        assert!(svg.contains(r#"class="part s1" data-variant="on" data-count="3""#));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use super::chart::thousands;
 /// What the page says instead of comparing when some arm is below the minimum.
 pub fn too_small_note() -> String {
     format!(
-        "too few users to compare yet: need {MIN_EXPOSURES} exposures and {MIN_OUTCOMES} conversions per variant"
+        "Too few users to compare yet: need {MIN_EXPOSURES} exposures and {MIN_OUTCOMES} conversions per variant."
     )
 }
 
@@ -110,7 +110,7 @@ mod tests {
         assert_eq!(points(0.0001), "0.0 pp");
         assert_eq!(
             too_small_note(),
-            "too few users to compare yet: need 100 exposures and 10 conversions per variant"
+            "Too few users to compare yet: need 100 exposures and 10 conversions per variant."
         );
     }
 
