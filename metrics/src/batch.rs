@@ -46,6 +46,8 @@ pub const MAX_SKETCHES: usize = MAX_KEYS;
 pub const MAX_EVENTS: usize = 1_000;
 /// At most this many attributions per event.
 pub const MAX_ATTRIBUTED: usize = 100;
+/// The longest targeting key a client batch may name.
+pub const MAX_TARGETING_KEY_BYTES: usize = 1_024;
 /// The largest count one entry may carry: far above what an isolate counts in a flush.
 pub const MAX_COUNT: u64 = 1_000_000_000;
 /// The largest magnitude of an event's summed value.
@@ -77,6 +79,11 @@ pub struct Batch {
     /// Evaluations not counted by key because the counter was full.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub overflow: u64,
+    /// A client's batch: the targeting key of the one context it counted for. The edge hashes
+    /// it into the unique-context sketches and sends it no further; isolates' batches have
+    /// none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targeting_key: Option<String>,
 }
 
 fn is_zero(n: &u64) -> bool {
@@ -346,6 +353,8 @@ impl Batch {
                 now: now_ms,
             });
         }
+        let key_len = self.targeting_key.as_ref().map_or(0, String::len);
+        at_most("bytes in targetingKey", key_len, MAX_TARGETING_KEY_BYTES)?;
         at_most("counts", self.counts.len(), MAX_COUNTS)?;
         at_most("sketches", self.sketches.len(), MAX_SKETCHES)?;
         at_most("events", self.events.len(), MAX_EVENTS)?;
@@ -372,19 +381,35 @@ impl Batch {
         self.events.iter().try_for_each(validate_event)
     }
 
-    /// Drops what concerns flags `known(environment, flag)` does not know (deleted, archived,
-    /// never existed), including attributions to them; answers how many entries went.
-    pub fn retain_known(&mut self, known: impl Fn(&str, &str) -> bool) -> usize {
+    /// Drops what concerns flags or variants `known(environment, flag, variant)` does not know
+    /// (deleted, archived, never existed), including attributions to them; answers how many
+    /// entries went. `variant` is `None` for a count that served the caller's default.
+    pub fn retain_known(&mut self, known: impl Fn(&str, &str, Option<&str>) -> bool) -> usize {
         let before = self.counts.len() + self.sketches.len();
-        self.counts.retain(|c| known(&c.environment, &c.flag));
-        self.sketches.retain(|s| known(&s.environment, &s.flag));
+        self.counts
+            .retain(|c| known(&c.environment, &c.flag, c.variant.as_deref()));
+        self.sketches
+            .retain(|s| known(&s.environment, &s.flag, s.variant.as_deref()));
         let mut dropped = before - self.counts.len() - self.sketches.len();
         for e in &mut self.events {
             let before = e.attributed.len();
-            e.attributed.retain(|a| known(&e.environment, &a.flag));
+            e.attributed
+                .retain(|a| known(&e.environment, &a.flag, Some(&a.variant)));
             dropped += before - e.attributed.len();
         }
         dropped
+    }
+
+    /// The one environment every entry names (`None`: the batch is empty, or names several).
+    pub fn environment(&self) -> Option<&str> {
+        let mut names = self
+            .counts
+            .iter()
+            .map(|c| &c.environment)
+            .chain(self.sketches.iter().map(|s| &s.environment))
+            .chain(self.events.iter().map(|e| &e.environment));
+        let first = names.next()?;
+        names.all(|n| n == first).then_some(first.as_str())
     }
 }
 
@@ -528,10 +553,16 @@ mod tests {
     #[test]
     fn unknown_flags_are_dropped() {
         let mut batch = with(|_| {}).unwrap();
-        let dropped = batch.retain_known(|env, flag| env == "production" && flag == "checkout");
+        let dropped = batch.retain_known(|env, flag, _| env == "production" && flag == "checkout");
         assert_eq!(dropped, 2);
         assert_eq!(batch.counts.len(), 1);
         assert_eq!(batch.events[0].attributed.len(), 1);
+        // A variant the flag does not have goes too.
+        let mut batch = with(|_| {}).unwrap();
+        batch.retain_known(|_, _, variant| variant.is_none());
+        assert!(batch.counts.iter().all(|c| c.variant.is_none()));
+        assert!(batch.events.iter().all(|e| e.attributed.is_empty()));
+        assert_eq!(batch.environment(), Some("production"));
         assert_eq!(vec![reason_named("SPLIT")], vec![Some(Reason::Split)]);
     }
 }

@@ -221,8 +221,9 @@ impl Aggregator {
 
     /// Takes in a batch a client sent (already validated, unknown flags already dropped), as
     /// if its evaluations and events had been counted here. `context` is the keyed hash of the
-    /// client's targeting key: the client builds no sketches, so its contexts are counted here,
-    /// and the key itself goes no further. Caps as [`Self::record`].
+    /// client's targeting key: its contexts are counted here, and the key itself goes no
+    /// further. Sketches a client sends are ignored: a client is one context, and a sketch
+    /// from outside could claim any number of users. Caps as [`Self::record`].
     pub fn absorb(&mut self, batch: &Batch, context: Option<u64>) {
         let mut one = Sketch::new();
         if let Some(hash) = context {
@@ -238,14 +239,6 @@ impl Aggregator {
                     c.count,
                     &one,
                 );
-            }
-        }
-        for s in &batch.sketches {
-            if let (Ok(sketch), Some(tally)) = (
-                s.sketch.sketch(),
-                self.tally(&s.environment, &s.flag, s.variant.as_deref()),
-            ) {
-                tally.contexts.merge(&sketch);
             }
         }
         for e in &batch.events {
@@ -294,10 +287,7 @@ impl Aggregator {
                 .entry(a.variant.clone())
                 .or_default();
             *n = n.saturating_add(a.count);
-            match a.contexts.as_ref().map(SketchBytes::sketch) {
-                Some(Ok(sketch)) => contexts.merge(&sketch),
-                _ => contexts.merge(one),
-            }
+            contexts.merge(one);
         }
     }
 

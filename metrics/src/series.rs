@@ -29,6 +29,8 @@ pub const MINUTE_RETENTION_MS: i64 = 48 * HOUR_MS;
 pub const HOUR_RETENTION_MS: i64 = 90 * DAY_MS;
 /// How long the daily sketches (unique contexts, conversions) are kept.
 pub const DAY_RETENTION_MS: i64 = 90 * DAY_MS;
+/// At most this many event names per environment: a new name past it is not counted.
+pub const MAX_EVENT_NAMES: usize = 1_000;
 /// A query answers at most this many points; a finer step is widened to fit.
 pub const MAX_POINTS: i64 = 1_500;
 
@@ -227,6 +229,12 @@ impl Series {
                 environment: e.environment.clone(),
                 event: e.name.clone(),
             };
+            if !self.numbers.contains_key(&total)
+                && self.event_names(&e.environment) >= MAX_EVENT_NAMES
+            {
+                // Names come from clients: a store's rows must not grow with made-up ones.
+                continue;
+            }
             *self.numbers.entry(total.clone()).or_default() += e.count as i64;
             changed.push(total);
             for a in &e.attributed {
@@ -248,6 +256,14 @@ impl Series {
         changed.sort();
         changed.dedup();
         changed
+    }
+
+    /// How many event names `environment` has totals for.
+    fn event_names(&self, environment: &str) -> usize {
+        self.numbers
+            .keys()
+            .filter(|k| matches!(k, RowKey::EventTotal { environment: e, .. } if e == environment))
+            .count()
     }
 
     /// The stored form of one row, if the series has it.

@@ -410,6 +410,13 @@ impl Snapshot {
         self.flags.get(self.find(key)?)?.kind
     }
 
+    /// Whether the flag exists and has a variant of that name (what usage counts may name).
+    pub fn has_variant(&self, key: &str, variant: &str) -> bool {
+        self.find(key)
+            .and_then(|i| self.flags.get(i))
+            .is_some_and(|f| f.variants.iter().any(|v| &*v.name == variant))
+    }
+
     /// Pins a flag to one variant at this deployment (the worker's `FF_<KEY>` variables):
     /// `"true"`/`"false"` pick the variant with that value of a boolean flag, anything else must
     /// name a variant. Evaluation then answers that variant with reason `STATIC`.

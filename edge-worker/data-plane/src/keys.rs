@@ -16,8 +16,8 @@
 //! (a typo), can never reveal a server-only flag.
 //!
 //! A request presents its key as `X-API-Key: <key>` or `Authorization: Bearer <key>` (the two
-//! OFREP security schemes), or, for `GET` routes only, as `?key=<key>` (a browser's
-//! `EventSource` cannot send headers).
+//! OFREP security schemes), or, for `GET` routes and usage beacons only, as `?key=<key>` (a
+//! browser's `EventSource` and `navigator.sendBeacon` cannot send headers).
 
 use serde::Deserialize;
 
@@ -132,17 +132,18 @@ impl EvaluationKeys {
     }
 }
 
-/// The key a request presents: `X-API-Key`, else a bearer token, else (GET only) `?key=`.
+/// The key a request presents: `X-API-Key`, else a bearer token, else (where the route
+/// allows it: `GET`s and usage beacons) `?key=`.
 pub fn presented<'a>(
     api_key: Option<&'a str>,
     authorization: Option<&'a str>,
     query_key: Option<&'a str>,
-    is_get: bool,
+    query_key_allowed: bool,
 ) -> Option<&'a str> {
     api_key
         .filter(|k| !k.trim().is_empty())
         .or_else(|| authorization.and_then(|a| a.strip_prefix("Bearer ")))
-        .or(if is_get { query_key } else { None })
+        .or(if query_key_allowed { query_key } else { None })
 }
 
 #[cfg(test)]

@@ -138,21 +138,31 @@ pub fn who(context: &serde_json::Value) -> Option<u64> {
     burgee_core::targeting_key(context).map(|k| HASHER.hash(k))
 }
 
-/// Counts one evaluation, from `snapshot`, for the context [`who`] hashed. A flag the
-/// snapshot does not have is not counted: anyone can ask for any key, and only flags that
-/// exist have metrics.
-pub fn record(snapshot: &Snapshot, detail: &Detail<'_>, who: Option<u64>) {
-    if !ENABLED.with(std::cell::Cell::get) || detail.flag_index().is_none() {
-        return;
-    }
+/// This isolate's counters, made on first use.
+fn with_counts<T>(f: impl FnOnce(&mut Counts) -> T) -> T {
     COUNTS.with(|c| {
         let mut c = c.borrow_mut();
-        let counts = c.get_or_insert_with(|| Counts {
+        f(c.get_or_insert_with(|| Counts {
             aggregator: Aggregator::new(now_ms()),
             tables: Vec::new(),
             scheduled: false,
             counted: false,
-        });
+        }))
+    })
+}
+
+fn enabled() -> bool {
+    ENABLED.with(std::cell::Cell::get)
+}
+
+/// Counts one evaluation, from `snapshot`, for the context [`who`] hashed. A flag the
+/// snapshot does not have is not counted: anyone can ask for any key, and only flags that
+/// exist have metrics.
+pub fn record(snapshot: &Snapshot, detail: &Detail<'_>, who: Option<u64>) {
+    if !enabled() || detail.flag_index().is_none() {
+        return;
+    }
+    with_counts(|counts| {
         let environment = snapshot.environment();
         let at = match counts
             .tables
@@ -178,6 +188,22 @@ pub fn record(snapshot: &Snapshot, detail: &Detail<'_>, who: Option<u64>) {
         table.count(detail, who);
         counts.counted = true;
     });
+}
+
+/// Takes in a client's batch (validated, its unknown flags and variants dropped) with this
+/// isolate's counts, its targeting key hashed as an evaluation's is; it leaves with the next
+/// flush, so a client's batch costs the metrics store nothing of its own. `false` when
+/// counting is off here.
+pub fn absorb(batch: &burgee_metrics::Batch) -> bool {
+    if !enabled() {
+        return false;
+    }
+    let who = batch.targeting_key.as_deref().map(|k| HASHER.hash(k));
+    with_counts(|counts| {
+        counts.aggregator.absorb(batch, who);
+        counts.counted = true;
+    });
+    true
 }
 
 /// Everything counted since the last flush, as a batch (`None`: nothing).

@@ -332,3 +332,32 @@ fn usage_sums_hour_points_in_range_and_lists_every_flag_counted() {
     assert_eq!(none.len(), 2);
     assert!(none.iter().all(|u| u.evaluations == 0));
 }
+
+#[test]
+fn event_names_are_capped_per_environment() {
+    let mut s = Series::new();
+    let events = |from: usize, to: usize| Batch {
+        events: (from..to)
+            .map(|i| EventEntry {
+                environment: "production".into(),
+                name: format!("e{i}"),
+                value: None,
+                count: 1,
+                attributed: vec![],
+            })
+            .collect(),
+        ..batch(T0, vec![])
+    };
+    s.add(&events(0, 1_000), T0);
+    s.add(&events(999, 1_500), T0);
+    let names: Vec<_> = s.event_totals().collect();
+    assert_eq!(
+        names.len(),
+        MAX_EVENT_NAMES,
+        "new names past the cap are dropped"
+    );
+    assert!(
+        names.iter().any(|(_, n, c)| *n == "e999" && *c == 2),
+        "a known name still counts"
+    );
+}

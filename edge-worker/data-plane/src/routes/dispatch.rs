@@ -26,6 +26,10 @@ pub enum Route {
     },
     /// `OPTIONS` on any of the evaluation routes.
     Preflight,
+    /// `POST /v1/metrics`: a client's usage batch.
+    MetricsIngest,
+    /// `OPTIONS /v1/metrics` (credentialed, for beacons).
+    MetricsPreflight,
 }
 
 /// The route, and the environment named by the path (`/env/{env}/…` or the snapshot's).
@@ -84,6 +88,8 @@ pub fn route(method: &Method, path: &str) -> Option<Matched> {
                 environment: Some(decode(env)),
             });
         }
+        ["v1", "metrics"] if post => Route::MetricsIngest,
+        ["v1", "metrics"] if options => Route::MetricsPreflight,
         ["ofrep", "v1", "evaluate", "flags"] if post => Route::OfrepBulk,
         ["ofrep", "v1", "evaluate", "flags", key] if post && !key.is_empty() => {
             Route::OfrepOne { key: decode(key) }
@@ -109,6 +115,7 @@ pub fn known_path(path: &str) -> bool {
         .filter(|p| !p.is_empty())
         .unwrap_or(path);
     matches!(path, "/health" | "/ofrep/v1/configuration")
+        || path.ends_with("/v1/metrics")
         || path.ends_with("/ofrep/v1/evaluate/flags")
         || path.contains("/ofrep/v1/evaluate/flags/")
 }
@@ -176,6 +183,14 @@ mod tests {
             m(Method::Get, "/ofrep/v1/configuration"),
             Some((Route::OfrepConfiguration, None))
         );
+        assert_eq!(
+            m(Method::Post, "/env/staging/v1/metrics"),
+            Some((Route::MetricsIngest, Some("staging")))
+        );
+        assert_eq!(
+            m(Method::Options, "/v1/metrics"),
+            Some((Route::MetricsPreflight, None))
+        );
     }
 
     #[test]
@@ -190,6 +205,7 @@ mod tests {
             (Method::Get, "/v1/snapshot/"),
             (Method::Get, "/env//feature-flags"),
             (Method::Get, "/calls/dashboard"),
+            (Method::Get, "/v1/metrics"),
         ] {
             assert_eq!(route(&method, path), None, "{method:?} {path}");
         }

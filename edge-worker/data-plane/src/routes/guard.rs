@@ -8,7 +8,7 @@
 //! by every user of an app, so one abuser of it must not get all of them refused.
 
 use burgee_api::Code;
-use worker::{Env, Method, Request, Response, Result};
+use worker::{Env, Request, Response, Result};
 
 use super::{cors, error};
 use crate::keys::{self, Audience, KeyDenied};
@@ -31,11 +31,13 @@ pub fn limit_key(key_name: &str, ip: Option<&str>) -> String {
     format!("{key_name}|{}", ip.unwrap_or("unknown"))
 }
 
-/// `Ok` when the request may go on; else the refusal to send.
+/// `Ok` when the request may go on; else the refusal to send. `query_key`: whether the key may
+/// come as `?key=` (routes a browser calls without headers: `GET`s and usage beacons).
 pub async fn check(
     req: &Request,
     env: &Env,
     environment: &str,
+    query_key_allowed: bool,
 ) -> Result<std::result::Result<Admitted, Response>> {
     let config = config::get(env);
     let keys = match &config.evaluation_keys {
@@ -60,7 +62,7 @@ pub async fn check(
         api_key.as_deref(),
         authorization.as_deref(),
         query_key.as_deref(),
-        req.method() == Method::Get,
+        query_key_allowed,
     );
     let (name, audience) = match keys.check(key, environment) {
         Ok((name, audience)) => (name.to_string(), audience),

@@ -1,7 +1,7 @@
 //! The worker's HTTP surface, one handler module per area: evaluation ([`evaluate`]), the
 //! client-side snapshot ([`snapshot`]), change streams ([`stream`]), `/health` ([`health`]),
-//! the admin API's front door ([`forward`]), the admin app's files ([`admin_app`]) and edge
-//! gating ([`proxy`]).
+//! the admin API's front door ([`forward`]), the admin app's files ([`admin_app`]), clients'
+//! usage batches ([`ingest`]) and edge gating ([`proxy`]).
 //!
 //! Every answer is JSON (the snapshot and stream routes excepted), errors included
 //! ([`error`]). Evaluation routes are CORS-enabled ([`cors`]); each also exists under
@@ -18,6 +18,7 @@ pub mod evaluate;
 mod forward;
 mod guard;
 pub mod health;
+mod ingest;
 mod proxy;
 mod rewrite;
 mod snapshot;
@@ -64,7 +65,8 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
         if let Ok(environment) =
             evaluate::environment(&req, m.environment.as_deref(), &config::get(env))
         {
-            match guard::check(&req, env, &environment).await? {
+            let query_key_allowed = req.method() == Method::Get;
+            match guard::check(&req, env, &environment, query_key_allowed).await? {
                 Ok(admitted) => (key, audience) = (admitted.key, admitted.audience),
                 Err(refusal) => return Ok(refusal),
             }
@@ -90,6 +92,8 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
         Route::RestAll => evaluate::rest_all(req, env, &m, audience).await,
         Route::RestOne { key } => evaluate::rest_one(req, env, key, &m, audience).await,
         Route::Preflight => cors::preflight(req),
+        Route::MetricsIngest => ingest::post(req, env, &m).await,
+        Route::MetricsPreflight => ingest::preflight(&req),
     }
 }
 

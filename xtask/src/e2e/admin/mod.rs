@@ -11,6 +11,7 @@ mod api;
 mod authz;
 mod bad_inputs;
 mod concurrency;
+mod experiment;
 mod front_door;
 mod history;
 mod import_export;
@@ -145,6 +146,14 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
     (
         "usage: 400 REST and OFREP evaluations by distinct users are in the metrics API within 20 s, exactly, by variant as served, and Prometheus agrees",
         usage::counted_exactly,
+    ),
+    (
+        "usage: 240 clients' batches (POST /v1/metrics) counted exactly with the edge's, unknown flags and variants dropped, bad batches 4xx, beacon CORS; the readout counts conversions per variant",
+        experiment::client_batches_counted,
+    ),
+    (
+        "archive: the flag leaves evaluation and is audited; unarchive brings it back",
+        experiment::archive_round_trip,
     ),
     (
         "usage: no stored byte holds a test user's id",

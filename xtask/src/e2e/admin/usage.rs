@@ -16,7 +16,7 @@ use crate::{Failed, Result, http};
 /// The flag the check creates (no other check evaluates it by key).
 pub(super) const PROBE: &str = "usage-probe";
 /// The prefix of the check's users, which must be stored nowhere.
-const USERS: &str = "usage-user-";
+pub(super) const USERS: &str = "usage-user-";
 
 pub(super) fn metrics_path() -> String {
     format!("/api/v1/metrics?flag={PROBE}&environment=production&step=60")
@@ -67,20 +67,7 @@ pub(super) fn counted_exactly(f: &Fixture) -> Result {
             .or_default() += 1;
     }
     let want = 401;
-    let answer = loop {
-        let answer = get_ok(f.addr, &metrics_path(), VIEWER)?;
-        let counted = answer["totals"]["evaluations"].as_u64().unwrap_or(0);
-        expect(counted <= want, || {
-            format!("counted {counted} of {want}: {answer}")
-        })?;
-        if counted == want {
-            break answer;
-        }
-        expect(started.elapsed() < Duration::from_secs(20), || {
-            format!("after 20 s the metrics show {counted} of {want}")
-        })?;
-        std::thread::sleep(Duration::from_millis(250));
-    };
+    let answer = counted_by(f, &metrics_path(), want, started + Duration::from_secs(20))?;
     eprintln!(
         "          {want} evaluations counted after {} ms: {}",
         started.elapsed().as_millis(),
@@ -102,6 +89,25 @@ pub(super) fn counted_exactly(f: &Fixture) -> Result {
     prometheus_agrees(f, &answer)
 }
 
+/// The metrics answer at `path` once it counts exactly `want` evaluations; a failure when it
+/// counts more, or fewer by `deadline`.
+pub(super) fn counted_by(f: &Fixture, path: &str, want: u64, deadline: Instant) -> Result<Value> {
+    loop {
+        let answer = get_ok(f.addr, path, VIEWER)?;
+        let counted = answer["totals"]["evaluations"].as_u64().unwrap_or(0);
+        expect(counted <= want, || {
+            format!("counted {counted} of {want}: {answer}")
+        })?;
+        if counted == want {
+            return Ok(answer);
+        }
+        expect(Instant::now() < deadline, || {
+            format!("by the deadline the metrics show {counted} of {want}")
+        })?;
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 fn prometheus_agrees(f: &Fixture, answer: &Value) -> Result {
     let r = super::api::call(
         f.addr,
@@ -113,6 +119,11 @@ fn prometheus_agrees(f: &Fixture, answer: &Value) -> Result {
     )?;
     expect(r.status == 200, || format!("{} {}", r.status, r.text()))?;
     let text = r.text();
+    expect(
+        text.lines()
+            .any(|l| l.starts_with("burgee_publication_lag_seconds{environment=\"production\"} ")),
+        || format!("no publication lag for production in:\n{text}"),
+    )?;
     let mut by_variant: BTreeMap<String, u64> = BTreeMap::new();
     for line in text.lines().filter(|l| {
         l.starts_with("burgee_evaluations_total{")
