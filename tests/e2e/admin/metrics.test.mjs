@@ -1,0 +1,259 @@
+// Usage metrics in the admin app, end to end: the stale-flags page, the chart of a flag's
+// evaluations, "last evaluated" in the list, the experiment readout, the lifecycle fields, and
+// archive + restore. The counts are real: the test evaluates flags at the worker (OFREP, one
+// targeting key per user), waits until the worker's isolate has flushed them to the metrics
+// store (at most 10 s after the first evaluation), then checks that what the app shows equals
+// what the metrics API answers, so the app cannot pass by only looking right.
+//
+// It runs first on a fresh worker (`FILES` in xtask/src/admin_ui.rs): the stale-flags test
+// needs a store that has counted nothing yet, where the "not evaluated" rule already judges.
+
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, tokens, version } from "./harness.mjs";
+
+let browser;
+let app;
+let page;
+
+const CHART = "e2e-metrics"; // a, b; production 50 / 50
+const NEVER = "e2e-never-used"; // created long ago, never evaluated
+const ARCHIVE = "e2e-archive";
+const NEEDS = "e2e-needs-archive"; // requires ARCHIVE = on
+const USERS = 40;
+const HOUR = 3600 * 1000;
+
+before(async () => {
+  // An import keeps the stamps it is given: the flags of this test are created now, but one.
+  const createdAt = new Date().toISOString();
+  const flags = {
+    ...example.flags,
+    [CHART]: {
+      createdAt,
+      kind: "string",
+      variants: { a: "a", b: "b" },
+      environments: {
+        production: {
+          enabled: true,
+          offVariant: "a",
+          defaultServe: { rollout: { weights: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }] } },
+        },
+      },
+    },
+    [NEVER]: {
+      kind: "boolean",
+      lifecycle: "release",
+      variants: { on: true, off: false },
+      environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
+      createdAt: "2026-01-05T09:00:00Z",
+    },
+    [ARCHIVE]: {
+      createdAt,
+      kind: "boolean",
+      variants: { on: true, off: false },
+      environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
+    },
+    [NEEDS]: {
+      createdAt,
+      kind: "boolean",
+      variants: { on: true, off: false },
+      prerequisites: [{ flag: ARCHIVE, variant: "on" }],
+      environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
+    },
+  };
+  await importDocument({ ...example, flags });
+  ({ app, browser, page } = await signedIn(tokens.admin));
+});
+
+after(async () => {
+  assert.deepEqual(await closeAll(browser, app, page), [], "the page logged errors");
+});
+
+async function openFlag(key, part = "") {
+  await page.goto(`${app.url}#/flags/${key}${part}`);
+  await page.locator("#editor-title").waitFor();
+}
+
+/** Waits for a success notice containing `text`; fails with an error notice's text. */
+async function outcome(text, tone = "success") {
+  const notice = page.locator(`.notice.${tone}:has-text("${text}"), .notice.${tone === "success" ? "error" : "success"}`).last();
+  await notice.waitFor();
+  const shown = await notice.innerText();
+  assert.ok(shown.includes(text), `expected a ${tone} notice with "${text}", got: ${shown}`);
+  return shown;
+}
+
+test("the stale-flags page lists a never-evaluated flag with its reasons, over periods one can change", async () => {
+  const usage = await api("GET", "/metrics/usage?days=30");
+  assert.equal(usage.status, 200, JSON.stringify(usage.body));
+  assert.equal(usage.body.countingSince, null, "nothing may have been counted before this test");
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Stale flags" }).click();
+  const item = page.locator(`.stale-list > li[data-key="${NEVER}"]`);
+  await item.waitFor();
+  const reasons = await item.locator(".reasons li").allInnerTexts();
+  assert.equal(reasons.length, 2, reasons.join("; "));
+  assert.equal(reasons[0], "Not evaluated in any environment for 30 days: never evaluated");
+  // Created 2026-01-05: a release flag is expected to live 40 days.
+  assert.match(reasons[1], /^A temporary flag past its expected lifetime: \d+ days old, expected to live 40 days$/);
+  assert.equal(await page.getByTestId("counting-since").innerText(), "Nothing has been counted yet.");
+  // A flag created today is not stale.
+  assert.equal(await page.locator(`.stale-list > li[data-key="${CHART}"]`).count(), 0);
+  await shot(page, "metrics-01-stale");
+  // The period is the user's: 90 days is taken and said.
+  await page.getByLabel("Not evaluated for (days)").fill("90");
+  await page.getByLabel("Not evaluated for (days)").press("Enter");
+  await eventually(
+    async () => (await item.locator(".reasons li").first().innerText()).includes("for 90 days"),
+    5000,
+    "the period followed",
+  );
+});
+
+test("the chart shows a flag's evaluations by variant, equal to the metrics API", async () => {
+  for (let i = 0; i < USERS; i++) {
+    const r = await ofrep(CHART, { targetingKey: `chart-user-${i}` });
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+  }
+  const query = `/metrics?environment=production&flag=${CHART}`;
+  const metrics = await eventually(
+    async () => {
+      const r = await api("GET", query);
+      return r.status === 200 && r.body.totals.evaluations === USERS && r.body.totals.uniqueContexts > 0 ? r.body : null;
+    },
+    30000,
+    "the evaluations in the metrics API",
+  );
+  await openFlag(CHART, "/metrics");
+  const usage = page.getByTestId("usage");
+  await usage.locator("svg.chart").waitFor();
+  assert.equal(await usage.getByTestId("total-evaluations").innerText(), String(metrics.totals.evaluations));
+  assert.equal(await usage.getByTestId("unique-contexts").innerText(), String(metrics.totals.uniqueContexts));
+  assert.match(await usage.getByTestId("last-evaluated").innerText(), /just now|min ago/);
+  // Every step the API counted is a bar with the same numbers, in its hover text too.
+  const counted = metrics.series.filter((p) => p.evaluations > 0);
+  assert.ok(counted.length >= 1);
+  for (const point of counted) {
+    const step = usage.locator(`g.step[data-start="${point.start}"]`);
+    assert.equal(await step.getAttribute("data-evaluations"), String(point.evaluations), point.start);
+    const title = await step.locator("title").textContent();
+    assert.ok(title.includes(`: ${point.evaluations} evaluations`), title);
+    for (const [variant, n] of Object.entries(point.variants)) {
+      assert.ok(title.includes(`${variant} ${n}`), `${title} lacks ${variant} ${n}`);
+      assert.equal(await step.locator(`rect.part[data-variant="${variant}"]`).getAttribute("data-count"), String(n));
+    }
+  }
+  // The legend's totals by variant are the API's.
+  for (const [variant, n] of Object.entries(metrics.totals.variants)) {
+    assert.equal(await usage.locator(`.legend li[data-variant="${variant}"] [data-testid="variant-total"]`).innerText(), String(n));
+  }
+  await page.mouse.move(0, 0);
+  await usage.locator(`g.step[data-start="${counted[0].start}"]`).hover();
+  await shot(page, "metrics-02-chart");
+  // The 7-day range asks for 6-hour steps: the same totals.
+  await usage.getByRole("button", { name: "7 d" }).click();
+  const now = Date.now();
+  const week = await api(
+    "GET",
+    `${query}&from=${new Date(now - 7 * 24 * HOUR).toISOString()}&to=${new Date(now).toISOString()}&step=21600`,
+  );
+  await eventually(async () => (await usage.locator("g.step").count()) >= 28, 5000, "the week's steps");
+  assert.equal(await usage.getByTestId("total-evaluations").innerText(), String(week.body.totals.evaluations));
+  // The environment is chosen as elsewhere: staging has no evaluations.
+  await page.getByLabel("Environment").selectOption("staging");
+  await eventually(async () => (await usage.getByTestId("total-evaluations").innerText()) === "0", 5000, "staging's totals");
+  assert.equal(await usage.getByTestId("last-evaluated").innerText(), "never");
+});
+
+test("the list says when each flag was last evaluated in each environment", async () => {
+  await page.goto(`${app.url}#/flags`);
+  const row = page.locator(`table.flags tbody tr[data-key="${CHART}"]`);
+  await row.waitFor();
+  const production = row.locator('.last-evaluated[data-env="production"]');
+  await eventually(async () => /just now|min ago/.test(await production.innerText()), 5000, "a last-evaluated time");
+  assert.equal(await row.locator('.last-evaluated[data-env="staging"]').innerText(), "never");
+  assert.equal(await page.locator(`tr[data-key="${NEVER}"] .last-evaluated[data-env="production"]`).innerText(), "never");
+});
+
+test("lifecycle, lifetime and experiment events are edited in the flag's settings", async () => {
+  await openFlag(CHART);
+  await page.getByLabel("Lifecycle", { exact: true }).selectOption("experiment");
+  await page.getByLabel("Expected lifetime (days)").fill("soon");
+  await page.getByTestId("save").click();
+  await outcome("Fix the errors", "error");
+  await page.getByLabel("Expected lifetime (days)").fill("14");
+  await page.getByLabel("Experiment events (comma-separated)").fill("purchase, signup");
+  await page.getByTestId("save").click();
+  await outcome("Saved");
+  const flag = (await api("GET", "/document")).body.document.flags[CHART];
+  assert.equal(flag.lifecycle, "experiment");
+  assert.equal(flag.expectedLifetimeDays, 14);
+  assert.deepEqual(flag.experiment.events, ["purchase", "signup"]);
+});
+
+test("the readout shows each event's arms as the readout API answers them, and says when they are too few", async () => {
+  await openFlag(CHART, "/metrics");
+  for (const event of ["purchase", "signup"]) {
+    const card = page.locator(`.readout-card[data-event="${event}"]`);
+    await card.locator("table.readout tbody tr").first().waitFor();
+    const r = await api("GET", `/metrics/readout?environment=production&flag=${CHART}&event=${event}&control=a`);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const { readout } = r.body;
+    assert.equal(readout.control, "a");
+    assert.equal(await card.locator("tbody tr").count(), readout.arms.length);
+    for (const arm of readout.arms) {
+      const tr = card.locator(`tbody tr[data-variant="${arm.variant}"]`);
+      assert.equal(await tr.locator('[data-col="exposures"]').innerText(), String(arm.exposures));
+      assert.equal(await tr.locator('[data-col="conversions"]').innerText(), String(arm.conversions));
+      assert.equal(await tr.locator('[data-col="rate"]').innerText(), `${(arm.rate * 100).toFixed(1)} %`);
+      assert.equal(await tr.locator('[data-col="verdict"]').innerText(), arm.isControl ? "control" : "too few users to compare");
+    }
+    assert.ok(readout.tooSmall);
+    assert.equal(
+      await card.getByTestId("too-small").innerText(),
+      "Too few users to compare yet: need 100 exposures and 10 conversions per variant.",
+    );
+  }
+  await shot(page, "metrics-03-readout");
+});
+
+test("archive: refused while a live flag requires it, then the flag leaves the list and the edge, and comes back", async () => {
+  await openFlag(ARCHIVE);
+  await page.getByTestId("archive").click();
+  const dialog = page.locator("dialog.confirm");
+  await dialog.waitFor();
+  assert.match(await dialog.locator("#confirm-body").innerText(), new RegExp(`Required by ${NEEDS}`));
+  await dialog.getByRole("button", { name: "Archive" }).click();
+  const refused = await outcome(`${ARCHIVE} was not archived`, "error");
+  assert.match(refused, new RegExp(NEEDS));
+  assert.equal((await ofrep(ARCHIVE, { targetingKey: "u1" })).body.value, true);
+
+  // Once its dependent is archived, it can go.
+  const needs = await api("POST", `/flags/${NEEDS}/archive`, { ifMatch: await version() });
+  assert.equal(needs.status, 200, JSON.stringify(needs.body));
+  await page.getByRole("button", { name: "Reload" }).click();
+  await page.getByTestId("archive").click();
+  await dialog.getByRole("button", { name: "Archive" }).click();
+  await outcome(`Archived ${ARCHIVE}`);
+  await page.locator("table.flags tbody tr").first().waitFor();
+  assert.equal(await page.locator(`table.flags tr[data-key="${ARCHIVE}"]`).count(), 0);
+  const section = page.getByTestId("archived");
+  assert.equal(await section.locator("summary").innerText(), "Archived (2)");
+  await eventually(async () => (await ofrep(ARCHIVE, { targetingKey: "u1" })).body.errorCode === "FLAG_NOT_FOUND", 15000, "the edge to drop it");
+  const stored = (await api("GET", "/document")).body.document.flags[ARCHIVE];
+  assert.equal(stored.archived, true);
+  await section.locator("summary").click();
+  await shot(page, "metrics-04-archived");
+
+  // Restore from the list.
+  await section.getByRole("button", { name: `Restore ${ARCHIVE}` }).click();
+  await outcome(`Restored ${ARCHIVE}`);
+  await page.locator(`table.flags tr[data-key="${ARCHIVE}"]`).waitFor();
+  assert.equal(await page.getByTestId("archived").locator("summary").innerText(), "Archived (1)");
+  await eventually(async () => (await ofrep(ARCHIVE, { targetingKey: "u1" })).body.value === true, 15000, "the edge to serve it again");
+  // An archived flag's page says so and offers Restore.
+  await openFlag(NEEDS);
+  await page.getByTestId("archived-note").waitFor();
+  await page.getByTestId("archive").click();
+  await outcome(`Restored ${NEEDS}`);
+});
