@@ -99,15 +99,13 @@ fn chart_view(body: &MetricsBody) -> impl IntoView {
             }
         })
         .collect_view();
-    let last = body.last_evaluated_at.clone();
-    let last_text = match &last {
-        Some(at) => format!(
-            "{} ({})",
-            ago(crate::now_ms(), burgee_core::time::parse_rfc3339(at)),
-            display_stamp(at)
-        ),
-        None => "never".into(),
-    };
+    // How long ago, its time on hover.
+    let last = body.last_evaluated_at.as_deref();
+    let last_text = ago(
+        crate::now_ms(),
+        last.and_then(burgee_core::time::parse_rfc3339),
+    );
+    let last_stamp = last.map(display_stamp);
     view! {
         <div class="usage-body">
             <div class="chart-wrap" inner_html=svg></div>
@@ -118,7 +116,7 @@ fn chart_view(body: &MetricsBody) -> impl IntoView {
                     <dt>"Unique contexts"</dt>
                     <dd data-testid="unique-contexts">{thousands(totals.unique_contexts)}</dd>
                     <dt>"Last evaluated here"</dt>
-                    <dd data-testid="last-evaluated">{last_text}</dd>
+                    <dd data-testid="last-evaluated" title=last_stamp>{last_text}</dd>
                 </dl>
                 <ul class="legend" aria-label="Variants">{legend}</ul>
                 <p class="hint">{format!("Steps of {}; unique contexts are counted per day.", step_text(body.step))}</p>
