@@ -14,7 +14,7 @@ pub fn FlagRow(
     row: Row,
     envs: Arc<Vec<String>>,
     /// When each flag was last evaluated (`None` until the usage has come).
-    last: Signal<Option<Arc<LastEvaluated>>>,
+    last: RwSignal<Option<Arc<LastEvaluated>>>,
 ) -> impl IntoView {
     let href = Route::Flag(row.key.clone()).href();
     let updated = if row.updated_at.is_empty() {
@@ -38,11 +38,14 @@ pub fn FlagRow(
                 .zip(row.statuses.iter())
                 .map(|(env, status)| {
                     let (key, e) = (row.key.clone(), env.clone());
+                    // `try_with`: a row on its way out during a reload reads nothing.
                     let evaluated = move || {
-                        last.with(|l| match l {
-                            Some(l) => ago(crate::now_ms(), l.get(&e, &key)),
-                            None => String::new(),
+                        last.try_with(|l| {
+                            l.as_ref()
+                                .map(|l| ago(crate::now_ms(), l.get(&e, &key)))
                         })
+                        .flatten()
+                        .unwrap_or_default()
                     };
                     view! {
                         <td class="env-col">

@@ -29,15 +29,14 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
     let counts = catalog::counts(&rows, &envs);
     let total = rows.len();
     let archived = catalog::archived(&doc.document);
-    let usage = LocalResource::new(move || {
-        let api = session.api();
-        async move { api.usage(USAGE_DAYS).await }
-    });
-    let last: Signal<Option<Arc<LastEvaluated>>> = Signal::derive(move || {
-        usage
-            .get()
-            .and_then(|r| r.ok())
-            .map(|body| Arc::new(LastEvaluated::new(&body)))
+    // Filled once the usage has come; the list is on screen meanwhile. Set with `try_set`:
+    // the answer may come after this page has gone (a reload, a link).
+    let last = RwSignal::new(None::<Arc<LastEvaluated>>);
+    let api = session.api();
+    leptos::task::spawn_local(async move {
+        if let Ok(body) = api.usage(USAGE_DAYS).await {
+            last.try_set(Some(Arc::new(LastEvaluated::new(&body))));
+        }
     });
 
     let visible = Memo::new({
@@ -159,7 +158,7 @@ fn flag_table(
     // The rows that match, in order (indices into `rows`).
     visible: Memo<Vec<usize>>,
     // When each flag was last evaluated, once the usage has come.
-    last: Signal<Option<Arc<LastEvaluated>>>,
+    last: RwSignal<Option<Arc<LastEvaluated>>>,
 ) -> impl IntoView {
     let total = rows.len();
     let header = envs
