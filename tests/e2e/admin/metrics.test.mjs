@@ -91,7 +91,7 @@ test("the stale-flags page lists a never-evaluated flag with its reasons, over p
   // counted nothing (this file alone) it is; after other files' evaluations it waits.
   const since = usage.body.countingSince;
   const judged = since === null || Date.parse(since) <= Date.now() - 30 * 24 * HOUR;
-  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Stale flags" }).click();
+  await page.getByRole("navigation", { name: "Sections" }).getByRole("link", { name: "Stale", exact: true }).click();
   const item = page.locator(`.stale-list > li[data-key="${NEVER}"]`);
   await item.waitFor();
   const reasons = await item.locator(".reasons li").allInnerTexts();
