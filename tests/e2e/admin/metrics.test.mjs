@@ -1,14 +1,15 @@
 // Usage metrics in the admin app, end to end: the stale-flags page, the chart of a flag's
 // evaluations, "last evaluated" in the list, the experiment readout, the lifecycle fields, and
 // archive + restore. The counts are real: the test evaluates flags at the worker (OFREP, one
-// targeting key per user), waits until the worker's isolate has flushed them to the metrics
-// store (at most 10 s after the first evaluation), then checks that what the app shows equals
-// what the metrics API answers, so the app cannot pass by only looking right.
+// targeting key per user) and posts clients' batches with conversions (`POST /v1/metrics`),
+// waits until the worker's isolate has flushed them to the metrics store (at most 10 s after
+// the first count), then checks that what the app shows equals what the metrics API answers,
+// so the app cannot pass by only looking right.
 
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, tokens, version, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -18,6 +19,7 @@ const CHART = "e2e-metrics"; // a, b; production 50 / 50
 const NEVER = "e2e-never-used"; // created long ago, never evaluated
 const ARCHIVE = "e2e-archive";
 const NEEDS = "e2e-needs-archive"; // requires ARCHIVE = on
+const EXPERIMENT = "e2e-experiment"; // a (the control), b; measured by "purchase"
 const USERS = 40;
 const HOUR = 3600 * 1000;
 
@@ -44,6 +46,20 @@ before(async () => {
       variants: { on: true, off: false },
       environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
       createdAt: "2026-01-05T09:00:00Z",
+    },
+    [EXPERIMENT]: {
+      createdAt,
+      kind: "string",
+      lifecycle: "experiment",
+      experiment: { events: ["purchase"] },
+      variants: { a: "a", b: "b" },
+      environments: {
+        production: {
+          enabled: true,
+          offVariant: "a",
+          defaultServe: { rollout: { weights: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }] } },
+        },
+      },
     },
     [ARCHIVE]: {
       createdAt,
@@ -227,6 +243,89 @@ test("the readout shows each event's arms as the readout API answers them, and s
     );
   }
   await shot(page, "metrics-03-readout");
+});
+
+/** `0.0312` → `+3.1 pp`, as the app writes a difference of rates. */
+function points(diff) {
+  const pp = diff * 100;
+  if (Math.abs(pp) < 0.05) return "0.0 pp";
+  return `${pp > 0 ? "+" : "\u2212"}${Math.abs(pp).toFixed(1)} pp`;
+}
+
+const VERDICTS = {
+  better: "better than the control",
+  worse: "worse than the control",
+  inconclusive: "no clear difference",
+  tooSmall: "too few users to compare",
+};
+
+test("the readout of clients' batches with conversions compares each arm with the control as the API does", async () => {
+  // 240 clients, one batch each (POST /v1/metrics, their targeting key counted as one
+  // context): even ones served a, odd ones b; 20 of a's and 40 of b's buy.
+  const CLIENTS = 240;
+  for (let i = 0; i < CLIENTS; i++) {
+    const variant = i % 2 === 0 ? "a" : "b";
+    const converts = variant === "a" ? i % 12 === 0 : i % 6 === 1;
+    const end = Date.now();
+    const batch = {
+      version: 1,
+      start: end - 5000,
+      end,
+      targetingKey: `readout-user-${i}`,
+      counts: [{ environment: "production", flag: EXPERIMENT, variant, reason: "SPLIT", count: 1 }],
+      events: converts
+        ? [{ environment: "production", name: "purchase", count: 1, attributed: [{ flag: EXPERIMENT, variant, count: 1 }] }]
+        : [],
+    };
+    const r = await fetch(`${worker}/v1/metrics`, {
+      method: "POST",
+      headers: { "content-type": "text/plain;charset=UTF-8", "x-api-key": process.env.BURGEE_EVALUATION_KEY ?? "" },
+      body: JSON.stringify(batch),
+    });
+    assert.equal(r.status, 202, `${i}: ${r.status} ${await r.text()}`);
+  }
+  const query = `/metrics/readout?environment=production&flag=${EXPERIMENT}&event=purchase&control=a`;
+  const counted = async () => {
+    const r = await api("GET", query);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return r.body.readout;
+  };
+  await eventually(
+    async () => {
+      const r = await counted();
+      return !r.tooSmall && r.arms.reduce((n, a) => n + a.exposures, 0) >= CLIENTS * 0.97 && r.arms.reduce((n, a) => n + a.conversions, 0) >= 58;
+    },
+    30000,
+    "the batches in the readout",
+  );
+  // One more flush period, so that nothing changes while the page and the API are compared.
+  await new Promise((r) => setTimeout(r, 11000));
+  const readout = await counted();
+  await openFlag(EXPERIMENT, "/metrics");
+  const card = page.locator('.readout-card[data-event="purchase"]');
+  await card.locator("table.readout tbody tr").first().waitFor();
+  assert.equal(await card.getByTestId("too-small").count(), 0, "compared: no too-small note");
+  assert.equal(readout.control, "a");
+  for (const arm of readout.arms) {
+    const tr = card.locator(`tbody tr[data-variant="${arm.variant}"]`);
+    const cell = (col) => tr.locator(`[data-col="${col}"]`).innerText();
+    assert.equal(await cell("exposures"), String(arm.exposures), arm.variant);
+    assert.equal(await cell("conversions"), String(arm.conversions), arm.variant);
+    assert.equal(await cell("rate"), `${(arm.rate * 100).toFixed(1)} %`, arm.variant);
+    if (arm.isControl) {
+      assert.equal(await cell("difference"), "control");
+      assert.equal(await cell("verdict"), "control");
+    } else {
+      const d = arm.difference;
+      assert.equal(await cell("difference"), points(d.estimate));
+      assert.equal(await cell("interval"), `${points(d.low)} to ${points(d.high)}`);
+      assert.equal(await cell("verdict"), VERDICTS[arm.verdict]);
+      // b converts about twice as often as a: the interval is above zero.
+      assert.equal(arm.verdict, "better");
+    }
+  }
+  await shot(page, "metrics-05-readout-compared");
+  assert.deepEqual(await counted(), readout, "the counts did not move while they were compared");
 });
 
 test("archive: refused while a live flag requires it, then the flag leaves the list and the edge, and comes back", async () => {
