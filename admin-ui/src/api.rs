@@ -11,10 +11,11 @@ use std::fmt;
 
 use burgee_api::{
     AuditBody, AuditEntry, Code, DiffBody, DocumentBody, EvaluateBody, EvaluateRequest,
-    HistoryBody, Identity, RouteId, ToggleRequest, VersionDocument, VersionEntry, Written,
-    percent_encode,
+    HistoryBody, Identity, MetricsBody, ReadoutBody, RouteId, ToggleRequest, UsageBody,
+    VersionDocument, VersionEntry, Written, percent_encode,
 };
 use burgee_core::model::{Document, Flag, Segment};
+use burgee_core::time::format_rfc3339;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -351,6 +352,72 @@ impl Api {
     pub async fn import(&self, document: &Document, version: u64) -> Result<Written, ApiError> {
         self.write(RouteId::Import, &[], version, Some(to_json(document)?))
             .await
+    }
+
+    /// Archives `key` (`archived: true`) or brings it back.
+    pub async fn archive(
+        &self,
+        key: &str,
+        archived: bool,
+        version: u64,
+    ) -> Result<Written, ApiError> {
+        let route = if archived {
+            RouteId::ArchiveFlag
+        } else {
+            RouteId::UnarchiveFlag
+        };
+        self.write(route, &[key], version, None).await
+    }
+
+    /// `flag`'s evaluations in `environment` from `from_ms` to `to_ms`, in steps of `step`
+    /// seconds.
+    pub async fn metrics(
+        &self,
+        environment: &str,
+        flag: &str,
+        (from_ms, to_ms): (i64, i64),
+        step: u32,
+    ) -> Result<MetricsBody, ApiError> {
+        let route = RouteId::Metrics;
+        let url = format!(
+            "{}?environment={}&flag={}&from={}&to={}&step={step}",
+            route.path(&[]),
+            percent_encode(environment),
+            percent_encode(flag),
+            percent_encode(&format_rfc3339(from_ms)),
+            percent_encode(&format_rfc3339(to_ms)),
+        );
+        self.get(route, &url).await
+    }
+
+    /// The readout of `flag` as measured by `event` in `environment` (the store's default
+    /// range), against `control`.
+    pub async fn readout(
+        &self,
+        environment: &str,
+        flag: &str,
+        event: &str,
+        control: Option<&str>,
+    ) -> Result<ReadoutBody, ApiError> {
+        let route = RouteId::MetricsReadout;
+        let mut url = format!(
+            "{}?environment={}&flag={}&event={}",
+            route.path(&[]),
+            percent_encode(environment),
+            percent_encode(flag),
+            percent_encode(event),
+        );
+        if let Some(c) = control {
+            url.push_str(&format!("&control={}", percent_encode(c)));
+        }
+        self.get(route, &url).await
+    }
+
+    /// Every flag's use over the last `days` days.
+    pub async fn usage(&self, days: u32) -> Result<UsageBody, ApiError> {
+        let route = RouteId::MetricsUsage;
+        let url = format!("{}?days={days}", route.path(&[]));
+        self.get(route, &url).await
     }
 }
 

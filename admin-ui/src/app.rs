@@ -10,6 +10,7 @@ use crate::components::{
     attribute_list::AttributeList, confirm_dialog::ConfirmDialog, evaluate_page::EvaluatePage,
     flag_editor::FlagEditor, flags_page::FlagsPage, history_page::HistoryPage, login::Login,
     notices::NoticeList, segment_editor::SegmentEditor, segments_page::SegmentsPage, shell::Shell,
+    stale_page::StalePage,
 };
 use crate::context::{Confirm, Keep, ListPrefs, Nav, Notices, Session, Store, Unsaved};
 use crate::state::catalog::Filter;
@@ -214,6 +215,11 @@ mod lazy {
     pub fn history(doc: Arc<DocState>) -> Result<AnyView, ApiError> {
         Ok(view! { <HistoryPage doc/> }.into_any())
     }
+
+    #[leptos::wasm_split::wasm_split(stale, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn stale(doc: Arc<DocState>) -> Result<AnyView, ApiError> {
+        Ok(view! { <StalePage doc/> }.into_any())
+    }
 }
 
 async fn page_for(route: Route, doc: Arc<DocState>) -> Result<AnyView, ApiError> {
@@ -226,6 +232,7 @@ async fn page_for(route: Route, doc: Arc<DocState>) -> Result<AnyView, ApiError>
         Route::Segment(key) => lazy::segment_editor(doc, Some(key)).await?,
         Route::Evaluate => lazy::evaluate(doc).await?,
         Route::History => lazy::history(doc).await?,
+        Route::Stale => lazy::stale(doc).await?,
         Route::NotFound(path) => view! {
             <section class="page">
                 <h1>"Not found"</h1>

@@ -291,6 +291,7 @@ pub fn test() -> Result {
 pub const FILES: &[&str] = &[
     "admin.test.mjs",
     "editing.test.mjs",
+    "metrics.test.mjs",
     "navigation.test.mjs",
     "variants.test.mjs",
     "perf.test.mjs",

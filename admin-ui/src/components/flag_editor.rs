@@ -1,18 +1,22 @@
-//! The flag editor: details, variants and prerequisites, then one tab per environment, the
-//! change preview and the audit log. Validation by the core runs on every change and shows at
-//! each field; saving, conflicts and deleting are the editor lifecycle's (`crate::editor`).
+//! The flag editor: details, lifecycle, variants and prerequisites, then one tab per
+//! environment, the change preview, the flag's metrics and the audit log. Validation by the
+//! core runs on every change and shows at each field; saving, conflicts, deleting and
+//! archiving are the editor lifecycle's (`crate::editor`).
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::archive_button::{archive_button, archived_note};
 use super::audit_log::AuditLog;
 use super::change_preview::ChangePreview;
 use super::editor_frame::{EditorFrame, missing_entry};
 use super::env_editor::EnvEditor;
 use super::flag_details::FlagDetails;
+use super::flag_metrics::FlagMetrics;
 use super::flag_tabs::{Tab, Tabs, tab_list};
 use super::focus_pointer;
+use super::lifecycle_fields::LifecycleFields;
 use super::prerequisites_editor::PrerequisitesEditor;
 use super::variants_editor::VariantsEditor;
 use crate::context::Nav;
@@ -56,20 +60,32 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
         Some(k) => doc.document.dependents(k),
         None => Vec::new(),
     };
-    let delete = view! { {delete_flag(life, dependents)} }.into_any();
+    let saved = key.as_ref().and_then(|k| doc.document.flags.get(k));
+    let archived = saved.is_some_and(|f| f.is_archived());
+    let note = saved
+        .filter(|f| f.is_archived())
+        .map(|f| archived_note(f.archived_at.clone(), f.archived_by.clone()));
+    let delete = view! {
+        {archive_button(life, archived, dependents.clone())}
+        {delete_flag(life, dependents)}
+    }
+    .into_any();
 
     view! {
         <EditorFrame life list="Flags" title_id="editor-title" save_id="editor-save" unsaved_note=true delete on_pick=pick>
+            {note}
             {tab_list(tabs, is_new)}
             <div class="tab-panel" role="tabpanel" aria-labelledby=move || tabs.selected.with(|t| tabs.id(t))>
                 {move || match tabs.selected.get() {
                     Tab::Settings => view! {
                         <FlagDetails is_new/>
+                        <LifecycleFields/>
                         <VariantsEditor/>
                         <PrerequisitesEditor/>
                     }.into_any(),
                     Tab::Env(e) => view! { <EnvEditor env=e/> }.into_any(),
                     Tab::Preview => view! { <ChangePreview/> }.into_any(),
+                    Tab::Metrics => view! { <FlagMetrics key=life.key()/> }.into_any(),
                     Tab::Audit => view! { <AuditLog key=life.key()/> }.into_any(),
                 }}
             </div>

@@ -7,16 +7,21 @@ use leptos::prelude::*;
 use super::kill_switch::KillSwitch;
 use crate::state::catalog::Row;
 use crate::state::route::Route;
+use crate::state::usage::{LastEvaluated, ago};
 
 #[component]
-pub fn FlagRow(row: Row, envs: Arc<Vec<String>>, version: u64) -> impl IntoView {
+pub fn FlagRow(
+    row: Row,
+    envs: Arc<Vec<String>>,
+    /// When each flag was last evaluated (`None` until the usage has come).
+    last: RwSignal<Option<Arc<LastEvaluated>>>,
+) -> impl IntoView {
     let href = Route::Flag(row.key.clone()).href();
     let updated = if row.updated_at.is_empty() {
         String::new()
     } else {
         crate::state::values::display_stamp(&row.updated_at)
     };
-    let _ = version;
     view! {
         <tr data-key=row.key.clone()>
             <th scope="row" class="flag-cell">
@@ -32,9 +37,22 @@ pub fn FlagRow(row: Row, envs: Arc<Vec<String>>, version: u64) -> impl IntoView 
                 .iter()
                 .zip(row.statuses.iter())
                 .map(|(env, status)| {
+                    let (key, e) = (row.key.clone(), env.clone());
+                    // `try_with`: a row on its way out during a reload reads nothing.
+                    let evaluated = move || {
+                        last.try_with(|l| {
+                            l.as_ref()
+                                .map(|l| ago(crate::now_ms(), l.get(&e, &key)))
+                        })
+                        .flatten()
+                        .unwrap_or_default()
+                    };
                     view! {
                         <td class="env-col">
                             <KillSwitch key=row.key.clone() env=env.clone() status=*status/>
+                            <span class="last-evaluated muted" data-env=env.clone() title="Last evaluated">
+                                {evaluated}
+                            </span>
                         </td>
                     }
                 })

@@ -1,5 +1,5 @@
 //! The flag editor's tabs: Settings, one per environment, the change preview and (a stored
-//! flag) the audit log. A WAI-ARIA tab list: the arrows move between tabs, Home and End go to
+//! flag) its metrics and the audit log. A WAI-ARIA tab list: the arrows move between tabs, Home and End go to
 //! the ends, and only the selected tab is in the Tab order. The tab on screen is in the address
 //! (`#/flags/x/env/production`), replaced rather than pushed, so a reload or a shared link opens
 //! it again and Back leaves the flag.
@@ -17,6 +17,7 @@ pub enum Tab {
     Settings,
     Env(String),
     Preview,
+    Metrics,
     Audit,
 }
 
@@ -27,6 +28,7 @@ impl Tab {
             Tab::Settings => vec![],
             Tab::Env(e) => vec!["env", e],
             Tab::Preview => vec!["preview"],
+            Tab::Metrics => vec!["metrics"],
             Tab::Audit => vec!["audit"],
         }
     }
@@ -45,6 +47,7 @@ impl Tabs {
         let order = std::iter::once(Tab::Settings)
             .chain(envs.into_iter().map(Tab::Env))
             .chain(std::iter::once(Tab::Preview))
+            .chain((!is_new).then_some(Tab::Metrics))
             .chain((!is_new).then_some(Tab::Audit))
             .collect();
         Tabs {
@@ -185,6 +188,7 @@ pub fn tab_list(tabs: Tabs, is_new: bool) -> impl IntoView {
             {tab_button(tabs, Tab::Settings, "Settings".into(), Some(settings_badge), None)}
             {env_tabs}
             {tab_button(tabs, Tab::Preview, "Preview change".into(), None, None)}
+            {(!is_new).then(|| view! { {tab_button(tabs, Tab::Metrics, "Metrics".into(), None, None)} })}
             {(!is_new).then(|| view! { {tab_button(
                 tabs,
                 Tab::Audit,

@@ -1,9 +1,12 @@
-//! The flag list: search, filters, sort, counts by state, and every environment's kill switch.
+//! The flag list: search, filters, sort, counts by state, every environment's kill switch and
+//! when the flag was last evaluated there (one usage request for the whole list), and the
+//! archived flags apart.
 
 use std::sync::Arc;
 
 use leptos::prelude::*;
 
+use super::archived_list::archived_list;
 use super::flag_row::FlagRow;
 use super::rows::Rows;
 use super::status_counts::StatusCounts;
@@ -11,6 +14,10 @@ use crate::context::{ListPrefs, Session};
 use crate::state::catalog::{self, Filter, Sort, Status};
 use crate::state::document::DocState;
 use crate::state::route::Route;
+use crate::state::usage::LastEvaluated;
+
+/// The days the list's usage request covers (last evaluations are kept whatever the range).
+const USAGE_DAYS: u32 = 30;
 
 #[component]
 pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
@@ -21,6 +28,16 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
     let tags = catalog::tags(&doc.document);
     let counts = catalog::counts(&rows, &envs);
     let total = rows.len();
+    let archived = catalog::archived(&doc.document);
+    // Filled once the usage has come; the list is on screen meanwhile. Set with `try_set`:
+    // the answer may come after this page has gone (a reload, a link).
+    let last = RwSignal::new(None::<Arc<LastEvaluated>>);
+    let api = session.api();
+    leptos::task::spawn_local(async move {
+        if let Ok(body) = api.usage(USAGE_DAYS).await {
+            last.try_set(Some(Arc::new(LastEvaluated::new(&body))));
+        }
+    });
 
     let visible = Memo::new({
         let rows = rows.clone();
@@ -41,7 +58,8 @@ pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
             <p class="muted result-count" aria-live="polite" data-testid="result-count">
                 {move || format!("{} of {} flags", visible.with(Vec::len), total)}
             </p>
-            {flag_table(rows, envs, visible, doc.version)}
+            {flag_table(rows, envs, visible, last)}
+            {archived_list(archived)}
         </section>
     }
 }
@@ -139,7 +157,8 @@ fn flag_table(
     envs: Arc<Vec<String>>,
     // The rows that match, in order (indices into `rows`).
     visible: Memo<Vec<usize>>,
-    version: u64,
+    // When each flag was last evaluated, once the usage has come.
+    last: RwSignal<Option<Arc<LastEvaluated>>>,
 ) -> impl IntoView {
     let total = rows.len();
     let header = envs
@@ -161,7 +180,7 @@ fn flag_table(
                     <Rows keys=Signal::derive(move || visible.get()) row=Callback::new(move |i: usize| {
                             let row = rows.get(i).cloned();
                             let envs = envs.clone();
-                            row.map(|row| view! { <FlagRow row envs version/> }).into_any()
+                            row.map(|row| view! { <FlagRow row envs last/> }).into_any()
                         })/>
                 </tbody>
             </table>

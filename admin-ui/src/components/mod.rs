@@ -4,6 +4,8 @@
 //! each). Pages take the loaded document as a prop; editors keep a draft from
 //! [`crate::state`] in a signal and change it only through its methods.
 
+pub mod archive_button;
+pub mod archived_list;
 pub mod attribute_list;
 pub mod audit_log;
 pub mod change_preview;
@@ -21,16 +23,19 @@ pub mod evaluate_results;
 pub mod field_problems;
 pub mod flag_details;
 pub mod flag_editor;
+pub mod flag_metrics;
 pub mod flag_row;
 pub mod flag_tabs;
 pub mod flags_page;
 pub mod history_page;
 pub mod kill_switch;
+pub mod lifecycle_fields;
 pub mod login;
 pub mod new_entry_conflict;
 pub mod notices;
 pub mod prerequisites_editor;
 pub mod problem_summary;
+pub mod readout_table;
 pub mod rows;
 pub mod rule_card;
 pub mod rule_head;
@@ -42,9 +47,11 @@ pub mod segments_page;
 pub mod serve_editor;
 pub mod shell;
 pub mod split_bar;
+pub mod stale_page;
 pub mod status_counts;
 pub mod targets_editor;
 pub mod transition_chart;
+pub mod usage_chart;
 pub mod variant_field;
 pub mod variants_editor;
 

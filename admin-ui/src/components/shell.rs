@@ -95,6 +95,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 {link(Route::Segments, "Segments")}
                 {link(Route::Evaluate, "Evaluate as")}
                 {link(Route::History, "History")}
+                {link(Route::Stale, "Stale")}
             </nav>
             <div class="session">
                 <span class="version" data-testid="doc-version">

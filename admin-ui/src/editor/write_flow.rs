@@ -108,15 +108,29 @@ impl WriteFlow {
         W: FnOnce(Api, u64) -> F,
         F: Future<Output = Result<Written, ApiError>> + 'static,
     {
+        let failed = format!("{what} was not deleted: ");
+        let done = move |w: &Written| format!("Deleted {what} (version {})", w.version);
+        self.act(failed, done, Some(after), write);
+    }
+
+    /// A write that is no save (delete, archive, restore): `write` gets the API and the base
+    /// version; once the store has it, the notice `done` words, the page `after` (if any) and
+    /// the document reloaded. A failure is a notice starting with `failed`.
+    pub fn act<W, F>(
+        self,
+        failed: String,
+        done: impl FnOnce(&Written) -> String + 'static,
+        after: Option<Route>,
+        write: W,
+    ) where
+        W: FnOnce(Api, u64) -> F,
+        F: Future<Output = Result<Written, ApiError>> + 'static,
+    {
         let version = self.base_version.get_untracked();
         let request = write(self.session.api(), version);
         leptos::task::spawn_local(async move {
-            let prefix = format!("{what} was not deleted: ");
-            if let Some(w) = self.settle(version, request.await, &prefix) {
-                self.done(
-                    format!("Deleted {what} (version {})", w.version),
-                    Some(&after),
-                );
+            if let Some(w) = self.settle(version, request.await, &failed) {
+                self.done(done(&w), after.as_ref());
             }
         });
     }

@@ -135,10 +135,12 @@ pub struct Filter {
     pub sort: Sort,
 }
 
+/// The live flags' rows: archived flags are not in the list (see [`archived`]).
 pub fn rows(document: &Document) -> Vec<Row> {
     document
         .flags
         .iter()
+        .filter(|(_, flag)| !flag.is_archived())
         .map(|(key, flag)| {
             let name = flag.name.clone().unwrap_or_default();
             let description = flag.description.clone().unwrap_or_default();
@@ -255,6 +257,16 @@ pub fn tags(document: &Document) -> Vec<String> {
     sort_with(&mut out, |a, b| a.cmp(b));
     out.dedup();
     out
+}
+
+/// The archived flags' keys and when they were archived, in key order.
+pub fn archived(document: &Document) -> Vec<(String, String)> {
+    document
+        .flags
+        .iter()
+        .filter(|(_, flag)| flag.is_archived())
+        .map(|(key, flag)| (key.clone(), flag.archived_at.clone().unwrap_or_default()))
+        .collect()
 }
 
 /// The environment a page that evaluates starts on: production if there is one, else the
@@ -421,5 +433,24 @@ mod tests {
         assert!(is_production("Production") && !is_production("staging"));
         assert_eq!(Status::parse("rollout"), Some(Status::Rollout));
         assert_eq!(Sort::parse("updated"), Sort::Updated);
+    }
+
+    #[test]
+    fn archived_flags_leave_the_list() {
+        let mut doc = example();
+        let total = rows(&doc).len();
+        let flag = doc.flags.get_mut("daily-planning").unwrap();
+        flag.archived = Some(true);
+        flag.archived_at = Some("2026-12-01T09:00:00Z".into());
+        let live = rows(&doc);
+        assert_eq!(live.len(), total - 1);
+        assert!(live.iter().all(|r| r.key != "daily-planning"));
+        assert_eq!(
+            archived(&doc),
+            [(
+                "daily-planning".to_string(),
+                "2026-12-01T09:00:00Z".to_string()
+            )]
+        );
     }
 }

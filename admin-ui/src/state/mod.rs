@@ -4,6 +4,7 @@
 //! app shows or sends lives here (and, for anything about flags, in burgee-core).
 
 pub mod catalog;
+pub mod chart;
 pub mod document;
 pub mod draft;
 pub mod editable;
@@ -15,8 +16,10 @@ pub mod json_errors;
 pub mod merge;
 pub mod order;
 pub mod preview;
+pub mod readout;
 pub mod route;
 pub mod segment_draft;
+pub mod usage;
 pub mod values;
 pub mod weights;
 

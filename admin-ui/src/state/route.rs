@@ -22,6 +22,7 @@ pub enum Route {
     Segment(String),
     Evaluate,
     History,
+    Stale,
     NotFound(String),
 }
 
@@ -40,6 +41,7 @@ impl Route {
             ["segments", key] => Route::Segment(percent_decode(key)),
             ["evaluate"] => Route::Evaluate,
             ["history"] => Route::History,
+            ["stale"] => Route::Stale,
             _ => Route::NotFound(path.to_string()),
         }
     }
@@ -79,6 +81,7 @@ impl Route {
             Route::Segment(key) => format!("#/segments/{}", percent_encode(key)),
             Route::Evaluate => "#/evaluate".into(),
             Route::History => "#/history".into(),
+            Route::Stale => "#/stale".into(),
             Route::NotFound(path) => format!("#/{path}"),
         }
     }
@@ -90,6 +93,7 @@ impl Route {
             Route::Segments | Route::NewSegment | Route::Segment(_) => "segments",
             Route::Evaluate => "evaluate",
             Route::History => "history",
+            Route::Stale => "stale",
             Route::NotFound(_) => "",
         }
     }
@@ -105,6 +109,7 @@ impl Route {
             Route::Segment(key) => format!("Segment {key}"),
             Route::Evaluate => "Evaluate as".into(),
             Route::History => "History".into(),
+            Route::Stale => "Stale flags".into(),
             Route::NotFound(_) => "Not found".into(),
         }
     }
@@ -129,6 +134,7 @@ mod tests {
             Route::Segment("beta".into()),
             Route::Evaluate,
             Route::History,
+            Route::Stale,
         ] {
             assert_eq!(Route::parse(&route.href()), route, "{}", route.href());
         }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use burgee_core::Code;
 use burgee_core::model::{self, Extra, Flag, Kind, Prerequisite};
 
-use super::{EnvDraft, ServeDraft, VariantDraft};
+use super::{EnvDraft, LifecycleDraft, ServeDraft, VariantDraft};
 use crate::state::fields::{Problem, Problems, flag_pointer, key_pointer, pointer};
 use crate::state::values::{convert_variant, format_variant, optional, parse_variant, zero_value};
 
@@ -29,6 +29,8 @@ pub struct FlagDraft {
     pub variants: Vec<VariantDraft>,
     pub prerequisites: Vec<PrereqDraft>,
     pub environments: Vec<EnvDraft>,
+    /// Lifecycle, expected lifetime and experiment events.
+    pub life: LifecycleDraft,
     /// The flag as loaded: what the editor does not show is written back from here.
     base: Flag,
 }
@@ -66,6 +68,7 @@ impl FlagDraft {
                     ..EnvDraft::from_model(e, None)
                 })
                 .collect(),
+            life: LifecycleDraft::default(),
             base: Flag::default(),
         }
     }
@@ -107,6 +110,7 @@ impl FlagDraft {
                 })
                 .collect(),
             environments: envs,
+            life: LifecycleDraft::from_flag(flag),
             base: flag.clone(),
         }
     }
@@ -174,6 +178,7 @@ impl FlagDraft {
         for e in self.environments.iter().filter(|e| e.present) {
             flag.environments.insert(e.name.clone(), e.to_model());
         }
+        self.life.apply(&mut flag, &self.pointer(), &mut problems);
         (flag, Problems::new(problems))
     }
 
