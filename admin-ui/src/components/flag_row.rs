@@ -30,11 +30,11 @@ pub fn FlagRow(row: Row, envs: Arc<Vec<String>>, version: u64) -> impl IntoView 
             <td class="narrow">{row.kind.clone()}</td>
             {envs
                 .iter()
-                .zip(row.statuses.iter())
-                .map(|(env, status)| {
+                .zip(row.statuses.iter().zip(row.served.iter()))
+                .map(|(env, (status, served))| {
                     view! {
                         <td class="env-col">
-                            <KillSwitch key=row.key.clone() env=env.clone() status=*status/>
+                            <KillSwitch key=row.key.clone() env=env.clone() status=*status served=served.clone()/>
                         </td>
                     }
                 })

@@ -17,6 +17,7 @@ pub mod order;
 pub mod preview;
 pub mod route;
 pub mod segment_draft;
+pub mod served;
 pub mod values;
 pub mod weights;
 
