@@ -206,7 +206,7 @@ fn ramp_helper(lens: EnvLens) -> impl IntoView {
                                 .get()
                                 .into_iter()
                                 .map(|v| {
-                                    let chosen = ramp.with(|f| f.on == v);
+                                    let chosen = ramp.with_untracked(|f| f.on == v);
                                     view! { <option value=v.clone() selected=chosen>{v.clone()}</option> }
                                 })
                                 .collect_view()
