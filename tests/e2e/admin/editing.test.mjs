@@ -66,6 +66,14 @@ async function save() {
   assert.match(text, /Saved|Created/, `the save was refused: ${text}`);
 }
 
+/** The flag list, with the document the store has now (after writes made through the API). */
+async function reloaded() {
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  const current = await version();
+  await eventually(async () => (await page.getByTestId("doc-version").innerText()).trim() === `version ${current}`, 10000, "the app at the store's version");
+}
+
 /** Rule ids as the editor shows them, top to bottom. */
 async function ruleIds() {
   return page.locator("li.rule").evaluateAll((rules) => rules.map((r) => r.querySelector("input")?.value));
@@ -473,6 +481,7 @@ test("defaults serve the flag's on variant: the progressive rollout, new rules a
   // `off` everywhere.
   const key = "e2e-defaults";
   await createBooleanFlag(key, "E2E defaults", {});
+  await reloaded();
   await openFlag(key, /production/);
   const schedule = page.getByRole("region", { name: "Schedule" });
   await schedule.getByText("Progressive rollout…").click();
@@ -508,6 +517,7 @@ test("defaults serve the flag's on variant: the progressive rollout, new rules a
 
 test("a refused save brings the conflict panel into view, with focus", async () => {
   await importDocument(example);
+  await reloaded();
   await openFlag("daily-planning", /production/);
   const renamed = (await api("GET", "/flags/daily-planning")).body.flag;
   const r = await api("PUT", "/flags/daily-planning", { body: { ...renamed, name: "Renamed meanwhile" }, ifMatch: await version() });
@@ -532,6 +542,7 @@ test("a refused save brings the conflict panel into view, with focus", async () 
 test("the kill switch on a flag's page asks before Save writes it, naming the flags that require this one", async () => {
   await importDocument(example);
   const key = "enhanced-task-metadata"; // daily-planning requires it
+  await reloaded();
   await openFlag(key, /production/);
   await page.getByLabel(/Enabled \(the kill switch\)/).uncheck();
   const before = await version();
@@ -547,10 +558,10 @@ test("the kill switch on a flag's page asks before Save writes it, naming the fl
   await page.locator(".notice.success").last().waitFor();
   assert.equal((await api("GET", `/flags/${key}`)).body.flag.environments.production.enabled, false);
   // An edit that leaves the switch alone saves without a question.
-  await openFlag(key);
+  await openFlag(key, /^Settings/);
   await page.getByLabel("Description").fill("Metadata, switched off");
   await page.getByTestId("save").click();
-  await page.locator(".notice.success").last().waitFor();
+  await eventually(async () => (await api("GET", `/flags/${key}`)).body.flag.description === "Metadata, switched off", 10000, "saved without a question");
   assert.equal(await dialog.isVisible(), false);
   await importDocument(example);
 });
@@ -562,15 +573,14 @@ test("the list says what each environment serves, with the next scheduled step",
   const next = new Date(Date.now() + 2 * 24 * 3600 * 1000);
   next.setUTCHours(9, 0, 0, 0);
   await createBooleanFlag(key, "E2E served", { defaultServe: split(25), schedule: [{ at: next.toISOString(), defaultServe: split(50) }] });
-  await page.goto(`${app.url}#/flags`);
+  await reloaded();
   const served = (env) => page.locator(`tr[data-key="${key}"] td.env-col`).filter({ has: page.locator(`[data-env="${env}"]`) }).getByTestId("served");
   const day = `${next.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${next.getUTCDate()}`;
   assert.equal(await served("production").innerText(), `on for 25 %; scheduled: 50 % on ${day}`);
   assert.equal(await served("staging").innerText(), "off for everyone (callers' defaults)");
   // A switched-on flag that gives everyone `false` is not shown as "on".
-  const off = await createBooleanFlag("e2e-served-off", "E2E served off", {});
-  assert.ok(off > 0);
-  await page.getByRole("button", { name: "Reload" }).click();
+  await createBooleanFlag("e2e-served-off", "E2E served off", {});
+  await reloaded();
   const row = page.locator('tr[data-key="e2e-served-off"]');
   await row.waitFor();
   assert.equal(await row.locator('button[data-env="production"]').getAttribute("aria-checked"), "true");
