@@ -178,6 +178,14 @@ fn csrf_token() -> Option<String> {
     cookie_value(&readable_cookies()?, CSRF_COOKIE).map(str::to_string)
 }
 
+/// Whether this browser may have a session: the worker sets the readable CSRF cookie beside
+/// the HttpOnly session cookie, and clears both at sign-out. Without it the app does not ask
+/// the worker at all: an unauthenticated request counts towards the worker's limit on failed
+/// sign-ins from an address, which every visit to the sign-in page would otherwise spend.
+pub fn may_have_session() -> bool {
+    csrf_token().is_some()
+}
+
 /// What `GET {api}/v1/auth` says about single sign-on, for the sign-in page.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -43,14 +43,18 @@ pub struct Session {
 }
 
 impl Session {
-    /// This tab's token if it has one; else the session cookie, to be checked (a person who
-    /// signed in with the provider comes back to the app with it).
+    /// This tab's token if it has one; else the session cookie, to be checked, if the browser
+    /// has one (a person who signed in with the provider comes back to the app with it).
     pub fn restore() -> Session {
         let token = session_storage()
             .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
             .filter(|t| !t.is_empty());
+        let credential = match token {
+            Some(token) => Some(Credential::Token(token)),
+            None => crate::api::may_have_session().then_some(Credential::Cookie),
+        };
         Session {
-            credential: RwSignal::new(Some(token.map_or(Credential::Cookie, Credential::Token))),
+            credential: RwSignal::new(credential),
             identity: RwSignal::new(None),
         }
     }
