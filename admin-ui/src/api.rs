@@ -144,17 +144,88 @@ fn to_json<T: Serialize>(body: &T) -> Result<String, ApiError> {
     serde_json::to_string(body).map_err(|e| ApiError::Decode(e.to_string()))
 }
 
-/// A client for one signed-in token.
+/// The readable cookie that holds a session's CSRF token, and the header every write made with
+/// the session sends it in (double submit: a page on another origin can make the browser send
+/// the session cookie, but can neither read this one nor set the header).
+const CSRF_COOKIE: &str = "burgee_csrf";
+const CSRF_HEADER: &str = "X-Burgee-CSRF";
+
+/// The value of the cookie `name` in `cookies` (`document.cookie`'s `a=1; b=2`).
+pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
+    cookies
+        .split(';')
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// The cookies the page can read (`document.cookie`).
+fn readable_cookies() -> Option<String> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        let document = web_sys::window()?.document()?;
+        js_sys::Reflect::get(&document, &"cookie".into())
+            .ok()?
+            .as_string()
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
+    }
+}
+
+/// The CSRF token of this browser's session, if it has one.
+fn csrf_token() -> Option<String> {
+    cookie_value(&readable_cookies()?, CSRF_COOKIE).map(str::to_string)
+}
+
+/// Whether this browser may have a session: the worker sets the readable CSRF cookie beside
+/// the HttpOnly session cookie, and clears both at sign-out. Without it the app does not ask
+/// the worker at all: an unauthenticated request counts towards the worker's limit on failed
+/// sign-ins from an address, which every visit to the sign-in page would otherwise spend.
+pub fn may_have_session() -> bool {
+    csrf_token().is_some()
+}
+
+/// What `GET {api}/v1/auth` says about single sign-on, for the sign-in page.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SignOn {
+    pub single_sign_on: bool,
+    pub provider: Option<String>,
+    /// The login route's path (under the API's mount).
+    pub login: Option<String>,
+}
+
+impl SignOn {
+    /// Where the browser goes to sign in with the provider, coming back to `back` (a path of
+    /// the app, with its fragment).
+    pub fn login_href(&self, back: &str) -> String {
+        let login = self
+            .login
+            .clone()
+            .unwrap_or_else(|| burgee_api::mounted(&api_mount(), &RouteId::AuthLogin.path(&[])));
+        format!("{login}?return={}", percent_encode(back))
+    }
+}
+
+/// A client for one signed-in caller: a token (for automation), or, without one, the
+/// browser's session cookie (a person signed in with single sign-on).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Api {
-    token: String,
+    token: Option<String>,
 }
 
 impl Api {
     pub fn new(token: impl Into<String>) -> Api {
         Api {
-            token: token.into(),
+            token: Some(token.into()),
         }
+    }
+
+    /// A client authenticated by the session cookie.
+    pub fn cookie() -> Api {
+        Api { token: None }
     }
 
     /// Calls `url` (a route's path, with its query) with the route's method, under the API's
@@ -176,10 +247,16 @@ impl Api {
             _ => Method::GET,
         };
         let url = burgee_api::mounted(&api_mount(), url);
+        let write = method != Method::GET;
         let mut builder = RequestBuilder::new(&url)
             .method(method)
-            .header("Authorization", &format!("Bearer {}", self.token))
             .header("Accept", "application/json");
+        if let Some(token) = &self.token {
+            builder = builder.header("Authorization", &format!("Bearer {token}"));
+        }
+        if write && let Some(csrf) = csrf_token() {
+            builder = builder.header(CSRF_HEADER, &csrf);
+        }
         if let Some(v) = if_match {
             builder = builder.header("If-Match", &format!("\"{v}\""));
         }
@@ -220,6 +297,20 @@ impl Api {
     ) -> Result<Written, ApiError> {
         let url = route.path(params);
         decode(&self.send(route, &url, Some(version), body).await?)
+    }
+
+    /// Whether single sign-on is configured (a public route).
+    pub async fn sign_on(&self) -> Result<SignOn, ApiError> {
+        let route = RouteId::AuthConfig;
+        self.get(route, &route.path(&[])).await
+    }
+
+    /// Ends the session (clears its cookies).
+    pub async fn logout(&self) -> Result<(), ApiError> {
+        let route = RouteId::AuthLogout;
+        self.send(route, &route.path(&[]), None, None)
+            .await
+            .map(drop)
     }
 
     pub async fn whoami(&self) -> Result<Identity, ApiError> {
@@ -474,6 +565,27 @@ mod tests {
         assert!(
             matches!(ApiError::from_answer(500, ""), ApiError::Other { message, .. } if message == "HTTP 500")
         );
+    }
+
+    #[test]
+    fn the_csrf_token_is_read_from_its_cookie() {
+        let cookies = "theme=dark; burgee_csrf=abc.def; other=burgee_csrf=x";
+        assert_eq!(cookie_value(cookies, CSRF_COOKIE), Some("abc.def"));
+        assert_eq!(cookie_value("burgee_csrf_old=1", CSRF_COOKIE), None);
+        assert_eq!(cookie_value("", CSRF_COOKIE), None);
+    }
+
+    #[test]
+    fn the_sign_on_answer_decodes() {
+        let s: SignOn =
+            decode(r#"{"singleSignOn":true,"provider":"Acme","login":"/api/v1/auth/login"}"#)
+                .unwrap();
+        assert_eq!(
+            s.login_href("/admin/#/flags/a b"),
+            "/api/v1/auth/login?return=%2Fadmin%2F%23%2Fflags%2Fa%20b"
+        );
+        let off: SignOn = decode(r#"{"singleSignOn":false}"#).unwrap();
+        assert_eq!(off.provider, None);
     }
 
     #[test]

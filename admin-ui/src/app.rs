@@ -111,30 +111,31 @@ pub fn App() -> impl IntoView {
         });
     }
 
-    // A token from this tab's session: find out who it is (or forget it).
-    if let Some(token) = session.token.get_untracked() {
+    // A token from this tab's session, or else the browser's session cookie: find out who it
+    // is (or forget it).
+    if let Some(credential) = session.credential.get_untracked() {
         let api = session.api();
         leptos::task::spawn_local(async move {
             match api.whoami().await {
-                Ok(identity) => session.sign_in(token, identity),
-                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                Ok(identity) => session.sign_in(credential, identity),
+                Err(ApiError::Unauthenticated(_)) => session.forget(),
                 Err(_) => {} // offline: the page shows the load error and a retry
             }
         });
     }
 
-    // A token revoked while signed in: back to the sign-in form.
+    // A token revoked, or a session expired, while signed in: back to the sign-in page.
     Effect::new(move |_| {
         if let Some(Err(ApiError::Unauthenticated(_))) = store.doc.get()
-            && session.token.get_untracked().is_some()
+            && session.credential.with_untracked(Option::is_some)
             && session.identity.get_untracked().is_some()
         {
-            session.sign_out();
+            session.forget();
         }
     });
 
     let signed_in = move || session.identity.with(Option::is_some);
-    let restoring = move || session.token.with(Option::is_some) && !signed_in();
+    let restoring = move || session.credential.with(Option::is_some) && !signed_in();
 
     view! {
         <Show

@@ -25,50 +25,90 @@ fn session_storage() -> Option<web_sys::Storage> {
     }
 }
 
-/// The token (kept for this tab's session only, in `sessionStorage`) and who it is.
+/// How the app proves who it is: a named token (kept for this tab's session only, in
+/// `sessionStorage`), or the browser's session cookie (a person signed in with single
+/// sign-on; the cookie is HttpOnly, so the app only ever learns that it works).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Credential {
+    Token(String),
+    Cookie,
+}
+
+/// The credential and who it is.
 #[derive(Clone, Copy, Debug)]
 pub struct Session {
-    pub token: RwSignal<Option<String>>,
+    /// `None`: signed out. Set before the identity while the app checks it.
+    pub credential: RwSignal<Option<Credential>>,
     pub identity: RwSignal<Option<Identity>>,
 }
 
 impl Session {
+    /// This tab's token if it has one; else the session cookie, to be checked, if the browser
+    /// has one (a person who signed in with the provider comes back to the app with it).
     pub fn restore() -> Session {
         let token = session_storage()
             .and_then(|s| s.get_item(TOKEN_KEY).ok().flatten())
             .filter(|t| !t.is_empty());
+        let credential = match token {
+            Some(token) => Some(Credential::Token(token)),
+            None => crate::api::may_have_session().then_some(Credential::Cookie),
+        };
         Session {
-            token: RwSignal::new(token),
+            credential: RwSignal::new(credential),
             identity: RwSignal::new(None),
         }
     }
 
-    pub fn sign_in(&self, token: String, identity: Identity) {
-        if let Some(s) = session_storage() {
-            let _ = s.set_item(TOKEN_KEY, &token);
+    pub fn sign_in(&self, credential: Credential, identity: Identity) {
+        if let (Some(s), Credential::Token(token)) = (session_storage(), &credential) {
+            let _ = s.set_item(TOKEN_KEY, token);
         }
         self.identity.set(Some(identity));
-        // The same token again (a reload confirming who it is): the document it already
+        // The same credential again (a reload confirming who it is): the document it already
         // fetched stays; setting it would fetch the document a second time.
         if self
-            .token
-            .with_untracked(|t| t.as_deref() != Some(token.as_str()))
+            .credential
+            .with_untracked(|c| c.as_ref() != Some(&credential))
         {
-            self.token.set(Some(token));
+            self.credential.set(Some(credential));
         }
     }
 
+    /// Forgets the token, or ends the session at the worker (its cookies cleared) first.
     pub fn sign_out(&self) {
+        if self.by_cookie() {
+            let session = *self;
+            leptos::task::spawn_local(async move {
+                // Signed out here whatever the answer: an expired session is gone anyway.
+                let _ = Api::cookie().logout().await;
+                session.forget();
+            });
+        } else {
+            self.forget();
+        }
+    }
+
+    /// Signed out in this tab (the cookie, if any, is left as it is).
+    pub fn forget(&self) {
         if let Some(s) = session_storage() {
             let _ = s.remove_item(TOKEN_KEY);
         }
-        self.identity.set(None);
-        self.token.set(None);
+        self.identity.try_set(None);
+        self.credential.try_set(None);
     }
 
-    /// A client for the current token (not tracked: for event handlers).
+    /// Whether the app is signed in with the session cookie (not tracked).
+    pub fn by_cookie(&self) -> bool {
+        self.credential
+            .with_untracked(|c| c == &Some(Credential::Cookie))
+    }
+
+    /// A client for the current credential (not tracked: for event handlers).
     pub fn api(&self) -> Api {
-        Api::new(self.token.get_untracked().unwrap_or_default())
+        self.credential.with_untracked(|c| match c {
+            Some(Credential::Token(t)) => Api::new(t.clone()),
+            _ => Api::cookie(),
+        })
     }
 
     pub fn can_edit(&self) -> bool {
@@ -103,10 +143,13 @@ pub struct Store {
 impl Store {
     pub fn new(session: Session) -> Store {
         let doc = LocalResource::new(move || {
-            let token = session.token.get();
+            let credential = session.credential.get();
             async move {
-                match token {
-                    Some(token) => Api::new(token).document().await.map(Arc::new),
+                match credential {
+                    Some(Credential::Token(token)) => {
+                        Api::new(token).document().await.map(Arc::new)
+                    }
+                    Some(Credential::Cookie) => Api::cookie().document().await.map(Arc::new),
                     None => Err(ApiError::Unauthenticated("sign in first".into())),
                 }
             }

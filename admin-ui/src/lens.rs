@@ -106,6 +106,17 @@ impl EnvLens {
         })
     }
 
+    /// The variant that turns the flag on in this environment ([`FlagDraft::on_variant`]; not
+    /// tracked: for handlers and defaults).
+    pub fn on_variant(&self) -> String {
+        self.name.with_value(|n| {
+            self.edit.draft.with_untracked(|d| {
+                let off = d.env(n).map(|e| e.off_variant.clone()).unwrap_or_default();
+                d.on_variant(&off)
+            })
+        })
+    }
+
     pub fn at(&self, tokens: &[&str]) -> String {
         let base = self.name.with_value(|n| self.edit.at(&["environments", n]));
         pointer(&base, tokens)

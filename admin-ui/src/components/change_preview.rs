@@ -5,14 +5,49 @@ use leptos::prelude::*;
 
 use super::env_select::env_select;
 use super::transition_chart::TransitionChart;
+use super::transition_chart::pct;
 use crate::lens::FlagEdit;
 use crate::state::catalog::preferred_env;
-use crate::state::preview::{Preview, parse_json_lines, preview, sample_for};
+use crate::state::preview::{Preview, Versions, parse_json_lines, sample_for};
+use crate::state::values::display_time;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Source {
     Generated,
     Pasted,
+}
+
+/// The preview at the time of each later scheduled step.
+type Steps = Vec<(i64, Preview)>;
+
+/// What each later step of the schedule will serve, and to how many it is a change.
+fn scheduled_steps(steps: Steps) -> Option<impl IntoView> {
+    (!steps.is_empty()).then(|| {
+        view! {
+            <div class="preview-steps" data-testid="preview-steps">
+                <h3>"As the scheduled steps start"</h3>
+                <ol>
+                    {steps
+                        .into_iter()
+                        .map(|(at, p)| {
+                            let serves = p
+                                .after
+                                .iter()
+                                .map(|(v, n)| format!("{v} {}", pct(*n, p.total)))
+                                .collect::<Vec<_>>()
+                                .join(", ");
+                            view! {
+                                <li data-testid="preview-step" data-changed=p.changed>
+                                    <strong>{display_time(at)}</strong>
+                                    {format!(": {} of {} would change; serves {serves}", p.changed, p.total)}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ol>
+            </div>
+        }
+    })
 }
 
 #[component]
@@ -23,7 +58,7 @@ pub fn ChangePreview() -> impl IntoView {
     let source = RwSignal::new(Source::Generated);
     let size = RwSignal::new("1000".to_string());
     let pasted = RwSignal::new(String::new());
-    let result = RwSignal::new(None::<Result<Preview, String>>);
+    let result = RwSignal::new(None::<Result<(Preview, Steps), String>>);
 
     let run = move |_| {
         let (flag, _) = edit.draft.with_untracked(|d| d.to_flag());
@@ -51,7 +86,7 @@ pub fn ChangePreview() -> impl IntoView {
                     }
                 }),
             };
-            contexts.map(|c| preview(old, &new, &key, &env, &c, crate::now_ms()))
+            contexts.map(|c| Versions::new(old, &new, &key, &env).over_time(&c, crate::now_ms()))
         });
         result.set(Some(outcome));
     };
@@ -117,7 +152,11 @@ pub fn ChangePreview() -> impl IntoView {
             {move || match result.get() {
                 None => view! { <p class="muted">"No preview yet."</p> }.into_any(),
                 Some(Err(e)) => view! { <p class="form-error" role="alert">{e}</p> }.into_any(),
-                Some(Ok(p)) => view! { <TransitionChart preview=p/> }.into_any(),
+                Some(Ok((p, steps))) => view! {
+                    <TransitionChart preview=p/>
+                    {scheduled_steps(steps)}
+                }
+                .into_any(),
             }}
         </section>
     }

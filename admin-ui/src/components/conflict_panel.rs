@@ -12,6 +12,9 @@ use crate::state::document::DocState;
 use crate::state::history::{op_name, relative, show, touching};
 use crate::state::values::display_stamp;
 
+/// The panel's pseudo-pointer (see [`super::focus_pointer`]).
+const CONFLICT: &str = "#conflict";
+
 #[component]
 pub fn ConflictPanel(
     /// The version the refused save was based on.
@@ -47,8 +50,18 @@ pub fn ConflictPanel(
             Ok::<_, ApiError>((theirs, versions, changes))
         }
     });
+    // It appears where the editor starts, often far above the Save that was refused: brought
+    // into view with focus, so that the save does not look as if it did nothing.
+    super::focus_pointer(CONFLICT.into());
     view! {
-        <section class="conflict" role="alert" aria-labelledby="conflict-title" data-testid="conflict">
+        <section
+            class="conflict"
+            role="alert"
+            aria-labelledby="conflict-title"
+            data-testid="conflict"
+            data-pointer=CONFLICT
+            tabindex="-1"
+        >
             <h2 id="conflict-title">
                 {match current {
                     Some(v) => format!("Someone saved version {v} while you were editing (you started from version {base})"),

@@ -35,8 +35,8 @@ pub fn FlagRow(
             <td class="narrow">{row.kind.clone()}</td>
             {envs
                 .iter()
-                .zip(row.statuses.iter())
-                .map(|(env, status)| {
+                .zip(row.statuses.iter().zip(row.served.iter()))
+                .map(|(env, (status, served))| {
                     let (key, e) = (row.key.clone(), env.clone());
                     // `try_with`: a row on its way out during a reload reads nothing.
                     let evaluated = move || {
@@ -49,7 +49,7 @@ pub fn FlagRow(
                     };
                     view! {
                         <td class="env-col">
-                            <KillSwitch key=row.key.clone() env=env.clone() status=*status/>
+                            <KillSwitch key=row.key.clone() env=env.clone() status=*status served=served.clone()/>
                             <span class="last-evaluated muted" data-env=env.clone() title="Last evaluated">
                                 {evaluated}
                             </span>

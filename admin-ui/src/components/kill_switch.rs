@@ -11,7 +11,13 @@ use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::catalog::{Status, is_production};
 
 #[component]
-pub fn KillSwitch(key: String, env: String, status: Status) -> impl IntoView {
+pub fn KillSwitch(
+    key: String,
+    env: String,
+    status: Status,
+    /// What the environment serves, in words (`state::served`).
+    served: String,
+) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
     let notices = expect_context::<Notices>();
@@ -117,7 +123,7 @@ pub fn KillSwitch(key: String, env: String, status: Status) -> impl IntoView {
             >
                 <span class="knob" aria-hidden="true"></span>
             </button>
-            <span class=format!("status status-{}", status.as_str())>{status.as_str()}</span>
+            <span class=format!("status status-{}", status.as_str()) data-testid="served">{served}</span>
         </span>
     }
 }

@@ -31,7 +31,10 @@ pub fn RulesBuilder(lens: EnvLens) -> impl IntoView {
                     type="button"
                     class="button"
                     id="rules-add"
-                    on:click=move |_| lens.update(|e, vs| e.add_rule(vs.first().map(String::as_str).unwrap_or_default()))
+                    on:click=move |_| {
+                        let on = lens.on_variant();
+                        lens.update(|e, _| e.add_rule(&on))
+                    }
                 >
                     "Add rule"
                 </button>

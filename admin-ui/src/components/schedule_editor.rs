@@ -144,7 +144,7 @@ fn ramp_helper(lens: EnvLens) -> impl IntoView {
         start: at_to_input(&format_rfc3339(tomorrow_morning(crate::now_ms()))),
         every: "24".into(),
         percents: "5, 25, 50, 100".into(),
-        on: String::new(),
+        on: lens.on_variant(),
     });
     let problems = RwSignal::new(Problems::default());
     let apply = move |_| match ramp.with_untracked(|f| f.parse(&variants.get_untracked())) {
@@ -205,7 +205,10 @@ fn ramp_helper(lens: EnvLens) -> impl IntoView {
                             variants
                                 .get()
                                 .into_iter()
-                                .map(|v| view! { <option value=v.clone()>{v.clone()}</option> })
+                                .map(|v| {
+                                    let chosen = ramp.with_untracked(|f| f.on == v);
+                                    view! { <option value=v.clone() selected=chosen>{v.clone()}</option> }
+                                })
                                 .collect_view()
                         }}
                     </select>

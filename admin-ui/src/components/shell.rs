@@ -3,7 +3,7 @@
 use burgee_api::VersionEntry;
 use leptos::prelude::*;
 
-use crate::context::{Confirm, Nav, Session, Store, Unsaved};
+use crate::context::{Confirm, Credential, Nav, Session, Store, Unsaved};
 use crate::state::route::Route;
 use crate::state::values::display_stamp;
 
@@ -107,6 +107,13 @@ pub fn Shell(children: Children) -> impl IntoView {
                 </button>
                 <span class="who" data-testid="who">
                     {move || who().0} " " <span class="role">{move || who().1}</span>
+                    // Named tokens are for automation: say so, so nobody takes one for a person.
+                    {move || {
+                        session
+                            .credential
+                            .with(|c| matches!(c, Some(Credential::Token(_))))
+                            .then(|| view! { " " <span class="muted" title="Signed in with a named admin token">"(token)"</span> })
+                    }}
                 </span>
                 <button type="button" class="button small" on:click=move |_| unsaved.leave(confirm, "Signing out", move || session.sign_out())>
                     "Sign out"

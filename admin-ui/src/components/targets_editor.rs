@@ -17,7 +17,6 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
     let ro = move || !edit.can_edit.get();
     let count = lens.memo(|e| e.targets.len());
     let count = move || count.get().unwrap_or(0);
-    let first_variant = move || edit.variants().first().cloned().unwrap_or_default();
 
     view! {
         <section class="card" aria-labelledby="targets-title">
@@ -101,10 +100,10 @@ pub fn TargetsEditor(lens: EnvLens) -> impl IntoView {
             </ol>
             <Show when=move || edit.can_edit.get()>
                 <div class="row">
-                    <button type="button" class="button" id="targets-add" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("", &v)) }>
+                    <button type="button" class="button" id="targets-add" on:click=move |_| { let v = lens.on_variant(); lens.update(|e, _| e.add_target("", &v)) }>
                         "Add users"
                     </button>
-                    <button type="button" class="button" on:click=move |_| { let v = first_variant(); lens.update(|e, _| e.add_target("orgId", &v)) }>
+                    <button type="button" class="button" on:click=move |_| { let v = lens.on_variant(); lens.update(|e, _| e.add_target("orgId", &v)) }>
                         "Add orgs"
                     </button>
                 </div>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 use crate::state::preview::Preview;
 
-fn pct(n: usize, total: usize) -> String {
+pub fn pct(n: usize, total: usize) -> String {
     if total == 0 {
         return "0 %".into();
     }

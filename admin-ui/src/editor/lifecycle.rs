@@ -149,6 +149,26 @@ impl<D: EditableDraft> EditorLifecycle<D> {
     pub fn save(self) {
         let (entry, _) = self.built.get_untracked();
         let key = self.key();
+        let question = self.original.with_value(|o| {
+            self.doc
+                .with_value(|d| D::save_question(d, &key, o.as_ref(), &entry))
+        });
+        let has_errors = self.problems.with_untracked(Problems::has_errors) || key.is_empty();
+        match question {
+            // An entry with errors is not written anyway: its problems are shown first.
+            Some((title, body)) if !has_errors => self.confirm.ask(Question {
+                title,
+                body,
+                confirm: "Save".into(),
+                danger: true,
+                on_confirm: Callback::new(move |_| self.write(entry.clone())),
+            }),
+            _ => self.write(entry),
+        }
+    }
+
+    fn write(self, entry: D::Entry) {
+        let key = self.key();
         let place = self.place.get_value().map(|p| p.run(()));
         self.keep.remember(D::route(key.clone()), place);
         let has_errors = self.problems.with_untracked(Problems::has_errors) || key.is_empty();

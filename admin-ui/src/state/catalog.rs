@@ -91,6 +91,8 @@ pub struct Row {
     updated_ms: Option<i64>,
     /// One per environment of the document, in its order.
     pub statuses: Vec<Status>,
+    /// What each environment serves, in words ([`super::served::served`]), in the same order.
+    pub served: Vec<String>,
     /// Key, name, description and tags, lowercased, for search.
     haystack: String,
 }
@@ -169,6 +171,11 @@ pub fn rows(document: &Document) -> Vec<Row> {
                     .environments
                     .iter()
                     .map(|e| status(flag, e))
+                    .collect(),
+                served: document
+                    .environments
+                    .iter()
+                    .map(|e| super::served::served(flag, e, crate::now_ms()))
                     .collect(),
                 haystack,
             }

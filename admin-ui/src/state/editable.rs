@@ -58,6 +58,16 @@ pub trait EditableDraft: Clone + PartialEq + Send + Sync + 'static {
     fn named(key: &str) -> String;
     /// What deleting the entry does, said before it is deleted.
     fn delete_warning(key: &str) -> String;
+    /// What Save asks before it writes `entry` where `original` was (`None`: it just saves):
+    /// the question's title and body.
+    fn save_question(
+        _doc: &DocState,
+        _key: &str,
+        _original: Option<&Self::Entry>,
+        _entry: &Self::Entry,
+    ) -> Option<(String, String)> {
+        None
+    }
     /// Stores `entry` under `key` (`None` deletes it), based on `version`.
     fn write(
         api: Api,
@@ -176,6 +186,15 @@ impl EditableDraft for FlagDraft {
         format!(
             "{key} disappears from every environment; callers get their own defaults. History keeps the old versions."
         )
+    }
+
+    fn save_question(
+        doc: &DocState,
+        key: &str,
+        original: Option<&Flag>,
+        entry: &Flag,
+    ) -> Option<(String, String)> {
+        crate::state::graph::kill_switch_question(&doc.document, key, original?, entry)
     }
 
     async fn write(api: Api, key: String, entry: Option<Flag>, version: u64) -> Stored {

@@ -5,7 +5,56 @@
 //! ([`Prerequisites`]); what is shown about each candidate is decided here.
 
 use burgee_core::graph::Prerequisites;
-use burgee_core::model::Document;
+use burgee_core::model::{Document, Flag};
+
+/// What Save asks when the draft of flag `key` flips its kill switch in some environment (its
+/// `enabled`): a checkbox in the editor must not switch production off unseen, nor leave
+/// unsaid which flags require this one and so change with it. `None` when no switch moved.
+pub fn kill_switch_question(
+    document: &Document,
+    key: &str,
+    original: &Flag,
+    entry: &Flag,
+) -> Option<(String, String)> {
+    let moved: Vec<(&String, bool)> = entry
+        .environments
+        .iter()
+        .filter_map(|(env, settings)| {
+            let was = original
+                .environments
+                .get(env)
+                .is_some_and(|s| s.is_enabled());
+            (was != settings.is_enabled()).then_some((env, settings.is_enabled()))
+        })
+        .collect();
+    if moved.is_empty() {
+        return None;
+    }
+    let said: Vec<String> = moved
+        .iter()
+        .map(|(env, on)| format!("{} in {env}", if *on { "on" } else { "off" }))
+        .collect();
+    let title = format!("Turn {key} {}?", said.join(", "));
+    let mut body = String::new();
+    for (env, on) in &moved {
+        body.push_str(&if *on {
+            format!("{env} starts serving {key}'s targeting and default within seconds. ")
+        } else {
+            format!("Every context in {env} gets {key}'s off variant within seconds. ")
+        });
+    }
+    let dependents = document.prerequisites().all_dependents(key);
+    if dependents.is_empty() {
+        body.push_str("No flag requires this one.");
+    } else {
+        let list: Vec<&str> = dependents.iter().map(String::as_str).collect();
+        body.push_str(&format!(
+            "These flags require it and may change too: {}.",
+            list.join(", ")
+        ));
+    }
+    Some((title, body))
+}
 
 /// Whether a flag may be added as a prerequisite, and why not.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -135,5 +184,33 @@ mod tests {
                 .unwrap()
                 .contains("c → a")
         );
+    }
+
+    #[test]
+    fn a_moved_kill_switch_names_the_flags_that_require_it() {
+        let doc = crate::state::fixtures::example();
+        let key = "enhanced-task-metadata";
+        let original = doc.flags[key].clone();
+        assert_eq!(kill_switch_question(&doc, key, &original, &original), None);
+        let mut off = original.clone();
+        if let Some(p) = off.environments.get_mut("production") {
+            p.enabled = Some(false);
+        }
+        let (title, body) = kill_switch_question(&doc, key, &original, &off).unwrap();
+        assert_eq!(title, "Turn enhanced-task-metadata off in production?");
+        assert!(
+            body.contains("require it and may change too: daily-planning."),
+            "{body}"
+        );
+        let (_, body) =
+            kill_switch_question(&doc, "daily-planning", &doc.flags["daily-planning"], &{
+                let mut f = doc.flags["daily-planning"].clone();
+                if let Some(p) = f.environments.get_mut("production") {
+                    p.enabled = Some(false);
+                }
+                f
+            })
+            .unwrap();
+        assert!(body.ends_with("No flag requires this one."), "{body}");
     }
 }

@@ -19,6 +19,7 @@ pub mod preview;
 pub mod readout;
 pub mod route;
 pub mod segment_draft;
+pub mod served;
 pub mod usage;
 pub mod values;
 pub mod weights;

@@ -316,60 +316,108 @@ fn tally(map: BTreeMap<String, usize>) -> Vec<(String, usize)> {
     v
 }
 
-/// Evaluates `key` in `env` over `contexts` with both documents.
-pub fn preview(
-    old: &Document,
-    new: &Document,
-    key: &str,
-    env: &str,
-    contexts: &[Value],
-    now: i64,
-) -> Preview {
-    let before_snapshot = burgee_core::compile(old, env).snapshot;
-    let after_snapshot = burgee_core::compile(new, env).snapshot;
-    let mut dependents: BTreeSet<String> = old.prerequisites().all_dependents(key);
-    dependents.extend(new.prerequisites().all_dependents(key));
-    let mut moves: BTreeMap<(String, String), usize> = BTreeMap::new();
-    let mut before: BTreeMap<String, usize> = BTreeMap::new();
-    let mut after: BTreeMap<String, usize> = BTreeMap::new();
-    let mut dependent_changes: BTreeMap<String, usize> = BTreeMap::new();
-    let mut changed = 0;
-    for context in contexts {
-        let a = before_snapshot.context(context);
-        let b = after_snapshot.context(context);
-        let from = label(before_snapshot.evaluate(key, &a, now, None).variant_name());
-        let to = label(after_snapshot.evaluate(key, &b, now, None).variant_name());
-        *before.entry(from.clone()).or_default() += 1;
-        *after.entry(to.clone()).or_default() += 1;
-        if from != to {
-            changed += 1;
-            *moves.entry((from, to)).or_default() += 1;
-        }
-        for d in &dependents {
-            let x = before_snapshot.evaluate(d, &a, now, None).variant_name();
-            let y = after_snapshot.evaluate(d, &b, now, None).variant_name();
-            if x != y {
-                *dependent_changes.entry(d.clone()).or_default() += 1;
-            }
+/// Both versions of the document compiled for one environment, to compare flag `key` over the
+/// same contexts at any time.
+pub struct Versions<'a> {
+    key: &'a str,
+    before: burgee_core::Snapshot,
+    after: burgee_core::Snapshot,
+    dependents: BTreeSet<String>,
+    /// The times of the new version's scheduled steps of `key` in the environment.
+    steps: Vec<i64>,
+}
+
+impl std::fmt::Debug for Versions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Versions({})", self.key)
+    }
+}
+
+impl<'a> Versions<'a> {
+    pub fn new(old: &Document, new: &Document, key: &'a str, env: &str) -> Versions<'a> {
+        let mut dependents: BTreeSet<String> = old.prerequisites().all_dependents(key);
+        dependents.extend(new.prerequisites().all_dependents(key));
+        let mut steps: Vec<i64> = new
+            .flags
+            .get(key)
+            .and_then(|f| f.environments.get(env))
+            .map(|s| {
+                s.schedule
+                    .iter()
+                    .filter_map(|step| burgee_core::time::parse_rfc3339(&step.at))
+                    .collect()
+            })
+            .unwrap_or_default();
+        steps.sort_unstable();
+        steps.dedup();
+        Versions {
+            key,
+            before: burgee_core::compile(old, env).snapshot,
+            after: burgee_core::compile(new, env).snapshot,
+            dependents,
+            steps,
         }
     }
-    let mut transitions: Vec<Transition> = moves
-        .into_iter()
-        .map(|((from, to), count)| Transition { from, to, count })
-        .collect();
-    sort_with(&mut transitions, |a, b| {
-        b.count
-            .cmp(&a.count)
-            .then_with(|| a.from.cmp(&b.from))
-            .then_with(|| a.to.cmp(&b.to))
-    });
-    Preview {
-        total: contexts.len(),
-        changed,
-        transitions,
-        before: tally(before),
-        after: tally(after),
-        dependents: tally(dependent_changes),
+
+    /// What a draft's schedule will do, step by step: the comparison at `now`, then at the
+    /// time of each later scheduled step (both versions evaluated at that time). A schedule
+    /// changes what is served on its own, so a draft whose steps are all in the future changes
+    /// nobody now and everybody later; each step is shown.
+    pub fn over_time(&self, contexts: &[Value], now: i64) -> (Preview, Vec<(i64, Preview)>) {
+        let steps = self
+            .steps
+            .iter()
+            .filter(|at| **at > now)
+            .map(|at| (*at, self.at(contexts, *at)))
+            .collect();
+        (self.at(contexts, now), steps)
+    }
+
+    /// Evaluates both versions over `contexts` at `now`.
+    pub fn at(&self, contexts: &[Value], now: i64) -> Preview {
+        let (key, before_snapshot, after_snapshot) = (self.key, &self.before, &self.after);
+        let mut moves: BTreeMap<(String, String), usize> = BTreeMap::new();
+        let mut before: BTreeMap<String, usize> = BTreeMap::new();
+        let mut after: BTreeMap<String, usize> = BTreeMap::new();
+        let mut dependent_changes: BTreeMap<String, usize> = BTreeMap::new();
+        let mut changed = 0;
+        for context in contexts {
+            let a = before_snapshot.context(context);
+            let b = after_snapshot.context(context);
+            let from = label(before_snapshot.evaluate(key, &a, now, None).variant_name());
+            let to = label(after_snapshot.evaluate(key, &b, now, None).variant_name());
+            *before.entry(from.clone()).or_default() += 1;
+            *after.entry(to.clone()).or_default() += 1;
+            if from != to {
+                changed += 1;
+                *moves.entry((from, to)).or_default() += 1;
+            }
+            for d in &self.dependents {
+                let x = before_snapshot.evaluate(d, &a, now, None).variant_name();
+                let y = after_snapshot.evaluate(d, &b, now, None).variant_name();
+                if x != y {
+                    *dependent_changes.entry(d.clone()).or_default() += 1;
+                }
+            }
+        }
+        let mut transitions: Vec<Transition> = moves
+            .into_iter()
+            .map(|((from, to), count)| Transition { from, to, count })
+            .collect();
+        sort_with(&mut transitions, |a, b| {
+            b.count
+                .cmp(&a.count)
+                .then_with(|| a.from.cmp(&b.from))
+                .then_with(|| a.to.cmp(&b.to))
+        });
+        Preview {
+            total: contexts.len(),
+            changed,
+            transitions,
+            before: tally(before),
+            after: tally(after),
+            dependents: tally(dependent_changes),
+        }
     }
 }
 
@@ -424,7 +472,7 @@ mod tests {
     fn no_change_no_transitions() {
         let doc = example();
         let contexts = sample_for(&doc, &doc, "daily-planning", "production", 300);
-        let p = preview(&doc, &doc, "daily-planning", "production", &contexts, 0);
+        let p = Versions::new(&doc, &doc, "daily-planning", "production").at(&contexts, 0);
         assert_eq!(p.total, 300);
         assert_eq!(p.changed, 0);
         assert!(p.transitions.is_empty());
@@ -444,7 +492,7 @@ mod tests {
             .unwrap()
             .enabled = Some(false);
         let contexts = sample_for(&doc, &new, key, "production", 400);
-        let p = preview(&doc, &new, key, "production", &contexts, 0);
+        let p = Versions::new(&doc, &new, key, "production").at(&contexts, 0);
         let on_before = p
             .before
             .iter()
@@ -479,7 +527,7 @@ mod tests {
         new.flags.get_mut("f").unwrap().environments.get_mut("p").unwrap().default_serve =
             serde_json::from_value(json!({"rollout": {"weights": [{"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}})).unwrap();
         let contexts = sample_for(&doc, &new, "f", "p", 2000);
-        let p = preview(&doc, &new, "f", "p", &contexts, 0);
+        let p = Versions::new(&doc, &new, "f", "p").at(&contexts, 0);
         // Buckets are sticky: growing "on" only moves people off → on.
         assert_eq!(p.transitions.len(), 1);
         assert_eq!(
@@ -525,7 +573,7 @@ mod tests {
             })
             .count();
         assert_eq!(listed, 250, "every fourth context is a listed user");
-        let p = preview(&old, &new, "f", "p", &contexts, 0);
+        let p = Versions::new(&old, &new, "f", "p").at(&contexts, 0);
         assert!(p.changed > 100, "the rule's change shows: {}", p.changed);
         assert_eq!(p.transitions[0].from, "on");
     }
@@ -553,9 +601,41 @@ mod tests {
                 |s| s["rules"][0]["serve"]["variant"] = json!("on"),
             );
             let contexts = sample_for(&old, &new, "f", "p", 200);
-            let p = preview(&old, &new, "f", "p", &contexts, 0);
+            let p = Versions::new(&old, &new, "f", "p").at(&contexts, 0);
             assert!(p.changed > 0, "{attribute}: some contexts match");
             assert!(p.changed < 200, "{attribute}: some do not");
         }
+    }
+
+    #[test]
+    fn a_schedule_is_previewed_at_each_step() {
+        const DAY: i64 = 86_400_000;
+        let (old, new) = before_after(
+            json!({"enabled": true, "offVariant": "off", "defaultServe": {"variant": "off"}}),
+            |s| {
+                s["schedule"] = json!([
+                    {"at": format_rfc3339(DAY), "defaultServe": {"rollout": {"weights": [
+                        {"variant": "on", "weight": 50}, {"variant": "off", "weight": 50}]}}},
+                    {"at": format_rfc3339(2 * DAY), "defaultServe": {"variant": "on"}},
+                    // A step already started is part of "now".
+                    {"at": format_rfc3339(0), "defaultServe": {"variant": "off"}}
+                ])
+            },
+        );
+        let contexts = sample_for(&old, &new, "f", "p", 1000);
+        let (now, steps) = Versions::new(&old, &new, "f", "p").over_time(&contexts, DAY / 2);
+        assert_eq!(now.changed, 0, "nothing changes before the first step");
+        let times: Vec<i64> = steps.iter().map(|(at, _)| *at).collect();
+        assert_eq!(times, vec![DAY, 2 * DAY]);
+        assert!(
+            (400..=600).contains(&steps[0].1.changed),
+            "{}",
+            steps[0].1.changed
+        );
+        assert_eq!(
+            steps[1].1.changed, 1000,
+            "everyone gets on at the last step"
+        );
+        assert_eq!(steps[1].1.after, vec![("on".to_string(), 1000)]);
     }
 }

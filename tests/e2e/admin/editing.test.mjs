@@ -66,6 +66,14 @@ async function save() {
   assert.match(text, /Saved|Created/, `the save was refused: ${text}`);
 }
 
+/** The flag list, with the document the store has now (after writes made through the API). */
+async function reloaded() {
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  const current = await version();
+  await eventually(async () => (await page.getByTestId("doc-version").innerText()).trim() === `version ${current}`, 10000, "the app at the store's version");
+}
+
 /** Rule ids as the editor shows them, top to bottom. */
 async function ruleIds() {
   return page.locator("li.rule").evaluateAll((rules) => rules.map((r) => r.querySelector("input")?.value));
@@ -465,5 +473,118 @@ test("change preview: generated contexts reach past a long user list and both si
   const total = Number(await result.getAttribute("data-total"));
   assert.ok(changed > 0 && changed < total, `some, not all, move: ${changed} of ${total}`);
   await page.getByRole("button", { name: "Discard changes" }).click();
+  await importDocument(example);
+});
+
+test("defaults serve the flag's on variant: the progressive rollout, new rules and target lists; the preview shows each step", async () => {
+  // A stored boolean flag lists its variants by name, `off` first: "the first variant" would be
+  // `off` everywhere.
+  const key = "e2e-defaults";
+  await createBooleanFlag(key, "E2E defaults", {});
+  await reloaded();
+  await openFlag(key, /production/);
+  const schedule = page.getByRole("region", { name: "Schedule" });
+  await schedule.getByText("Progressive rollout…").click();
+  assert.equal(await schedule.getByLabel("Variant rolled out").inputValue(), "on");
+  // The defaults as they are: from tomorrow morning, a day apart, 5, 25, 50 and 100 %.
+  await schedule.getByRole("button", { name: "Make the steps" }).click();
+  assert.equal(await schedule.locator("li.step").count(), 4);
+
+  await page.getByRole("tab", { name: "Preview change" }).click();
+  await page.getByTestId("run-preview").click();
+  const result = page.getByTestId("preview-result");
+  await result.waitFor();
+  assert.equal(await result.getAttribute("data-changed"), "0", "nothing changes before the first step");
+  const total = Number(await result.getAttribute("data-total"));
+  const steps = page.getByTestId("preview-step");
+  assert.equal(await steps.count(), 4, "each scheduled step is previewed");
+  const changed = await steps.evaluateAll((s) => s.map((li) => Number(li.dataset.changed)));
+  assert.ok(changed[0] > 0 && changed[0] < total / 4, `about 5 % at the first step: ${changed}`);
+  assert.ok(changed[1] < changed[2] && changed[2] < total, `more at each step: ${changed}`);
+  assert.equal(changed[3], total, "everyone gets on at the last step");
+  assert.match(await steps.nth(3).innerText(), /serves on 100 %/);
+  await shot(page, "26-preview-steps");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+
+  await openFlag(key, /production/);
+  await page.getByRole("button", { name: "Add rule" }).click();
+  assert.equal(await page.locator("li.rule").last().getByLabel("Variant", { exact: true }).inputValue(), "on");
+  const targets = page.getByRole("region", { name: "Individual targets" });
+  await targets.getByRole("button", { name: "Add users" }).click();
+  assert.equal(await targets.locator("li.target-row").first().getByLabel("Serve").inputValue(), "on");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+});
+
+test("a refused save brings the conflict panel into view, with focus", async () => {
+  await importDocument(example);
+  await reloaded();
+  await openFlag("daily-planning", /production/);
+  const renamed = (await api("GET", "/flags/daily-planning")).body.flag;
+  const r = await api("PUT", "/flags/daily-planning", { body: { ...renamed, name: "Renamed meanwhile" }, ifMatch: await version() });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  // An edit at the bottom of the page, then Save from there.
+  const schedule = page.getByRole("region", { name: "Schedule" });
+  await schedule.getByRole("button", { name: "Add step" }).click();
+  await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+  await page.getByTestId("save").click();
+  const conflict = page.getByTestId("conflict");
+  await conflict.waitFor();
+  await eventually(async () => (await page.evaluate(() => document.activeElement?.dataset.testid)) === "conflict", 3000, "focus on the conflict panel");
+  const inView = await conflict.evaluate((el) => {
+    const box = el.getBoundingClientRect();
+    return box.top >= 0 && box.top < window.innerHeight;
+  });
+  assert.ok(inView, "the panel's top is on screen");
+  await page.getByRole("button", { name: "Discard changes" }).click();
+  await importDocument(example);
+});
+
+test("the kill switch on a flag's page asks before Save writes it, naming the flags that require this one", async () => {
+  await importDocument(example);
+  const key = "enhanced-task-metadata"; // daily-planning requires it
+  await reloaded();
+  await openFlag(key, /production/);
+  await page.getByLabel(/Enabled \(the kill switch\)/).uncheck();
+  const before = await version();
+  await page.getByTestId("save").click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText(`Turn ${key} off in production?`).waitFor();
+  assert.match(await dialog.innerText(), /require it[^]*daily-planning/);
+  await shot(page, "27-kill-switch-save-confirm");
+  await dialog.getByRole("button", { name: "Cancel" }).click();
+  assert.equal(await version(), before, "cancel writes nothing");
+  await page.getByTestId("save").click();
+  await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.locator(".notice.success").last().waitFor();
+  assert.equal((await api("GET", `/flags/${key}`)).body.flag.environments.production.enabled, false);
+  // An edit that leaves the switch alone saves without a question.
+  await openFlag(key, /^Settings/);
+  await page.getByLabel("Description").fill("Metadata, switched off");
+  await page.getByTestId("save").click();
+  await eventually(async () => (await api("GET", `/flags/${key}`)).body.flag.description === "Metadata, switched off", 10000, "saved without a question");
+  assert.equal(await dialog.isVisible(), false);
+  await importDocument(example);
+});
+
+test("the list says what each environment serves, with the next scheduled step", async () => {
+  await importDocument(example);
+  const key = "e2e-served";
+  const split = (on) => ({ rollout: { weights: [{ variant: "on", weight: on }, { variant: "off", weight: 100 - on }] } });
+  const next = new Date(Date.now() + 2 * 24 * 3600 * 1000);
+  next.setUTCHours(9, 0, 0, 0);
+  await createBooleanFlag(key, "E2E served", { defaultServe: split(25), schedule: [{ at: next.toISOString(), defaultServe: split(50) }] });
+  await reloaded();
+  const served = (env) => page.locator(`tr[data-key="${key}"] td.env-col`).filter({ has: page.locator(`[data-env="${env}"]`) }).getByTestId("served");
+  const day = `${next.toLocaleString("en-US", { month: "short", timeZone: "UTC" })} ${next.getUTCDate()}`;
+  assert.equal(await served("production").innerText(), `on for 25 %; scheduled: 50 % on ${day}`);
+  assert.equal(await served("staging").innerText(), "off for everyone (callers' defaults)");
+  // A switched-on flag that gives everyone `false` is not shown as "on".
+  await createBooleanFlag("e2e-served-off", "E2E served off", {});
+  await reloaded();
+  const row = page.locator('tr[data-key="e2e-served-off"]');
+  await row.waitFor();
+  assert.equal(await row.locator('button[data-env="production"]').getAttribute("aria-checked"), "true");
+  assert.equal(await row.locator("td.env-col").filter({ has: page.locator('[data-env="production"]') }).getByTestId("served").innerText(), "off for everyone");
+  await shot(page, "28-list-served");
   await importDocument(example);
 });

@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 
 import Provider from "oidc-provider";
 
-import { api, closeAll, launch, mounts, watchedPage, worker } from "./harness.mjs";
+import { api, appUrl, closeAll, createBooleanFlag, eventually, example, importDocument, launch, mounts, watchedPage, worker } from "./harness.mjs";
 
 const port = Number(process.env.BURGEE_OIDC_PORT);
 const issuer = `http://127.0.0.1:${port}`;
@@ -59,14 +59,19 @@ async function signInAs(login) {
   const page = await watchedPage(await browser.context());
   pages.push(page);
   await page.goto(`${worker}${mounts.api}/v1/auth/login?return=${encodeURIComponent(`${mounts.app}/`)}`);
+  // The login and consent pages, then back to the worker's callback and on to the app.
+  await atProvider(page, login);
+  await page.waitForURL((url) => url.toString().startsWith(worker), { timeout: 10000 });
+  return page;
+}
+
+/** At the provider's pages: signs in as `login` and consents. */
+async function atProvider(page, login) {
   assert.ok(page.url().startsWith(issuer), `at the provider: ${page.url()}`);
   await page.locator('input[name="login"]').fill(login);
   await page.locator('input[name="password"]').fill("any");
   await page.locator('button[type="submit"]').click();
-  // The consent page, then back to the worker's callback and on to the app.
   await page.locator('button[type="submit"]').click();
-  await page.waitForURL((url) => url.toString().startsWith(worker), { timeout: 10000 });
-  return page;
 }
 
 /** `fetch` from the page (its cookies; `csrf`: the CSRF header from the readable cookie). */
@@ -128,6 +133,9 @@ test("a verified colleague gets the domain's role; a stranger is refused and get
 
   const eve = await signInAs("eve@evil.test");
   assert.equal(new URL(eve.url()).search, "?signin=refused");
+  // The app says so, and offers to try again.
+  assert.match(await eve.getByTestId("signin-problem").innerText(), /not allowed/);
+  await eve.getByRole("link", { name: "Sign in with Test SSO" }).waitFor();
   const cookies = await eve.context().cookies();
   assert.equal(cookies.find((c) => c.name === "burgee_session"), undefined);
   assert.equal((await call(eve, "GET", "/whoami")).status, 401);
@@ -144,4 +152,46 @@ test("a forged or replayed sign-in changes nothing", async () => {
   // A session cookie made up by hand.
   await page.context().addCookies([{ name: "burgee_session", value: "eyJuYW1lIjoiZXZlIn0.AAAA", url: worker }]);
   assert.equal((await call(page, "GET", "/whoami")).status, 401);
+});
+
+test("a person signs in through the app's button, edits with the session, and signs out", async () => {
+  await importDocument(example);
+  const key = "sso-journey";
+  await createBooleanFlag(key, "SSO journey", { enabled: false });
+  const app = await appUrl();
+  const page = await watchedPage(await browser.context());
+  pages.push(page);
+  // A deep link: the provider sends the person back to it.
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("link", { name: "Sign in with Test SSO" }).click();
+  await page.waitForURL((url) => url.toString().startsWith(issuer));
+  await atProvider(page, "ada@example.com");
+  await page.locator("header.topbar").waitFor();
+  assert.equal(new URL(page.url()).hash, "#/flags", "back where the sign-in started");
+  const who = await page.getByTestId("who").innerText();
+  assert.match(who, /ada@example\.com/);
+  assert.match(who, /admin/);
+  assert.doesNotMatch(who, /token/, "a person, not a token");
+
+  // An edit through the app: the kill switch, a write that needs the CSRF header.
+  const before = (await api("GET", "/document")).body.version;
+  const row = page.locator(`tr[data-key="${key}"]`);
+  await row.locator('button[role="switch"][data-env="production"]').click();
+  await page.getByRole("dialog").getByRole("button", { name: "Turn on" }).click();
+  await eventually(async () => (await row.locator('button[role="switch"][data-env="production"]').getAttribute("aria-checked")) === "true", 10000, "the switch on");
+  const audit = (await api("GET", "/audit?limit=5")).body.entries;
+  const write = audit.find((e) => e.version === before + 1);
+  assert.equal(write?.actor, "ada@example.com", JSON.stringify(audit));
+
+  // A reload keeps the person signed in (the cookie, no token in the tab).
+  await page.reload();
+  await page.locator("header.topbar").waitFor();
+  assert.match(await page.getByTestId("who").innerText(), /ada@example\.com/);
+
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.getByLabel("Admin token").waitFor();
+  assert.equal((await call(page, "GET", "/whoami")).status, 401, "the session ended at the worker");
+  await page.reload();
+  await page.getByRole("link", { name: "Sign in with Test SSO" }).waitFor();
+  assert.equal(await page.locator("header.topbar").count(), 0, "still signed out after a reload");
 });

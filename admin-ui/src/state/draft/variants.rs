@@ -62,6 +62,30 @@ impl FlagDraft {
             .collect()
     }
 
+    /// The variant that turns the flag on, which new rules, new target lists and the
+    /// progressive rollout serve unless told otherwise: the one whose value is `true`, else
+    /// the first that is neither `off_variant` (the environment's) nor named `off` (else the
+    /// first). Variants are kept in name order, so "the first" alone would often be `off`.
+    pub fn on_variant(&self, off_variant: &str) -> String {
+        let names = self.variant_names();
+        let is_true = |v: &&VariantDraft| {
+            self.kind == burgee_core::model::Kind::Boolean && v.text.trim() == "true"
+        };
+        self.variants
+            .iter()
+            .filter(|v| !v.key.is_empty())
+            .find(is_true)
+            .map(|v| v.key.clone())
+            .or_else(|| {
+                names
+                    .iter()
+                    .find(|n| n.as_str() != off_variant && n.as_str() != "off")
+                    .cloned()
+            })
+            .or_else(|| names.first().cloned())
+            .unwrap_or_default()
+    }
+
     /// Adds a variant with an unused name; returns its index.
     pub fn add_variant(&mut self) -> usize {
         let mut n = self.variants.len() + 1;
@@ -222,6 +246,31 @@ mod tests {
     use crate::state::document::DocState;
     use burgee_core::model::{Extra, Flag, Kind, Prerequisite};
     use serde_json::json;
+
+    #[test]
+    fn the_on_variant_is_true_or_the_first_that_is_not_off() {
+        // A stored boolean flag lists its variants by name: `off` comes first.
+        let flag: Flag = serde_json::from_value(
+            json!({"kind": "boolean", "variants": {"on": true, "off": false}}),
+        )
+        .unwrap();
+        let draft = FlagDraft::from_flag("f", &flag, &envs());
+        assert_eq!(draft.variant_names()[0], "off");
+        assert_eq!(draft.on_variant("off"), "on");
+        let flag: Flag = serde_json::from_value(
+            json!({"kind": "boolean", "variants": {"disabled": false, "enabled": true}}),
+        )
+        .unwrap();
+        let draft = FlagDraft::from_flag("f", &flag, &envs());
+        assert_eq!(draft.on_variant(""), "enabled");
+        let flag: Flag = serde_json::from_value(
+            json!({"kind": "string", "variants": {"control": "a", "off": "x", "treatment": "b"}}),
+        )
+        .unwrap();
+        let draft = FlagDraft::from_flag("f", &flag, &envs());
+        assert_eq!(draft.on_variant("control"), "treatment");
+        assert_eq!(draft.on_variant(""), "control");
+    }
 
     #[test]
     fn variant_problems_point_at_the_variant() {
