@@ -55,8 +55,21 @@ after(async () => {
 
 async function openFlag(key, tab) {
   await page.goto(`${app.url}#/flags/${key}`);
-  await page.locator("#editor-title").waitFor();
+  try {
+    await page.locator("#editor-title").waitFor({ timeout: 15000 });
+  } catch (e) {
+    // Say where the app was instead, so a failure on a slow machine can be read from the log.
+    const at = await page.evaluate(() => `${location.hash}: ${document.querySelector("main, body")?.innerText.slice(0, 300)}`);
+    throw new Error(`the editor of ${key} did not open; the app was at ${at}`, { cause: e });
+  }
   if (tab) await page.getByRole("tab", { name: tab }).click();
+}
+
+/** After a save: the app on the saved entry's page (`hash`), at the store's version. */
+async function settled(hash) {
+  await page.waitForURL((url) => url.hash === hash, { timeout: 10000 });
+  const current = await version();
+  await eventually(async () => (await page.getByTestId("doc-version").innerText()).trim() === `version ${current}`, 10000, "the app at the store's version");
 }
 
 async function save() {
@@ -195,6 +208,7 @@ test("segments: one built in its editor decides a flag's rule, exclusions first"
   await shot(page, "23-segment-new");
   await page.getByTestId("save").click();
   await page.locator(".notice.success").last().waitFor();
+  await settled(`#/segments/${SEGMENT}`);
   const segment = (await api("GET", "/document")).body.document.segments[SEGMENT];
   assert.ok(segment, "the store has the segment");
   assert.deepEqual(segment.include, ["contractor-1"]);
