@@ -73,8 +73,12 @@ pub enum RouteId {
     ApproveChangeRequest,
     RejectChangeRequest,
     ApplyChangeRequest,
+    /// Copies a flag's settings from one environment to another.
+    PromoteFlag,
     /// The operators' kill switch: `PUT /feature-flags/{key}`.
     ShortcutToggle,
+    /// A pipeline's rollout step: a boolean flag's on share in one environment.
+    ShortcutRollout,
     ShortcutUser,
     ShortcutOrg,
 }
@@ -285,9 +289,21 @@ const TABLE: &[(RouteId, &str, &str, Role)] = &[
         Role::Editor,
     ),
     (
+        RouteId::PromoteFlag,
+        "POST",
+        "/api/v1/flags/{key}/promote",
+        Role::Editor,
+    ),
+    (
         RouteId::ShortcutToggle,
         "PUT",
         "/feature-flags/{key}",
+        Role::Editor,
+    ),
+    (
+        RouteId::ShortcutRollout,
+        "PUT",
+        "/feature-flags/{key}/rollout",
         Role::Editor,
     ),
     (
@@ -466,7 +482,9 @@ impl RouteId {
         RouteId::ApproveChangeRequest,
         RouteId::RejectChangeRequest,
         RouteId::ApplyChangeRequest,
+        RouteId::PromoteFlag,
         RouteId::ShortcutToggle,
+        RouteId::ShortcutRollout,
         RouteId::ShortcutUser,
         RouteId::ShortcutOrg,
     ];

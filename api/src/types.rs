@@ -114,6 +114,9 @@ pub struct AuditEntry {
     /// Why, in the author's words (`X-Burgee-Reason`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// The environments whose service the change reached.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 /// `GET /api/v1/audit`.

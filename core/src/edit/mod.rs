@@ -21,7 +21,7 @@ use entries::{
     applied, archive, delete_flag, delete_segment, on_off, patch_flag, patch_segment, put_applied,
     put_flag, touch, union_of_flag_keys,
 };
-use switches::{all_off, restore_states, rollout, settings_mut, target};
+use switches::{all_off, promote, restore_states, rollout, settings_mut, target};
 
 /// Who makes a change, and when (epoch milliseconds): stamped on the flags it touches.
 #[derive(Clone, Copy, Debug)]
@@ -111,6 +111,13 @@ pub enum Edit {
     Unarchive {
         flag: String,
     },
+    /// Copies a flag's settings in environment `from` (kill switch, targets, rules, default,
+    /// schedule) to environment `to`, replacing what `to` had.
+    Promote {
+        flag: String,
+        from: String,
+        to: String,
+    },
 }
 
 /// What an edit is called in the audit log.
@@ -130,10 +137,11 @@ pub enum Action {
     RestoreStates,
     Archive,
     Unarchive,
+    Promote,
 }
 
 impl Action {
-    pub const ALL: [Action; 14] = [
+    pub const ALL: [Action; 15] = [
         Action::Create,
         Action::Replace,
         Action::Patch,
@@ -148,6 +156,7 @@ impl Action {
         Action::RestoreStates,
         Action::Archive,
         Action::Unarchive,
+        Action::Promote,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -166,6 +175,7 @@ impl Action {
             Action::RestoreStates => "restore-states",
             Action::Archive => "archive",
             Action::Unarchive => "unarchive",
+            Action::Promote => "promote",
         }
     }
 }
@@ -367,6 +377,7 @@ fn apply_in_place(doc: &mut Document, edit: Edit, stamp: Stamp<'_>) -> Result<Ap
         } => restore_states(doc, environment, version, flags, stamp),
         Edit::Archive { flag } => archive(doc, flag, true, stamp),
         Edit::Unarchive { flag } => archive(doc, flag, false, stamp),
+        Edit::Promote { flag, from, to } => promote(doc, flag, from, to, stamp),
     }
 }
 

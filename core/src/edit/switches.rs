@@ -248,3 +248,31 @@ pub(super) fn restore_states(
         summary,
     ))
 }
+
+/// [`Edit::Promote`](super::Edit::Promote): `to` gets `from`'s settings, whole.
+pub(super) fn promote(
+    doc: &mut Document,
+    flag: String,
+    from: String,
+    to: String,
+    stamp: Stamp<'_>,
+) -> Result<Applied, EditError> {
+    if !doc.environments.contains(&from) {
+        return Err(EditError::EnvironmentNotFound(from));
+    }
+    let settings = doc
+        .flags
+        .get(&flag)
+        .and_then(|f| f.environments.get(&from))
+        .cloned()
+        .unwrap_or_default();
+    *settings_mut(doc, &flag, &to)? = settings;
+    touch(doc, &flag, stamp);
+    let summary = format!("promoted `{flag}` from {from} to {to}");
+    Ok(applied(
+        Action::Promote,
+        &format!("flags/{flag}"),
+        [flag],
+        summary,
+    ))
+}

@@ -493,3 +493,35 @@ fn replace_and_patch_keep_the_archive_state() {
     let (d, _) = apply(&d, put, AT).unwrap();
     assert!(!d.flags["fresh"].is_archived());
 }
+
+#[test]
+fn promote_copies_one_environments_settings_whole() {
+    let doc = crate::load(include_str!("../../../examples/tasks-app.json"))
+        .unwrap()
+        .document;
+    let stamp = Stamp {
+        actor: "ana",
+        now_ms: 0,
+    };
+    let promote = |from: &str, to: &str| Edit::Promote {
+        flag: "daily-planning".into(),
+        from: from.into(),
+        to: to.into(),
+    };
+    let (after, applied) = apply(&doc, promote("production", "staging"), stamp).unwrap();
+    let f = &after.flags["daily-planning"];
+    assert_eq!(f.environments["staging"], f.environments["production"]);
+    assert_eq!(applied.action, Action::Promote);
+    assert_eq!(
+        applied.summary,
+        "promoted `daily-planning` from production to staging"
+    );
+    assert_eq!(
+        apply(&doc, promote("prod", "staging"), stamp).unwrap_err(),
+        EditError::EnvironmentNotFound("prod".into())
+    );
+    assert_eq!(
+        apply(&doc, promote("production", "qa"), stamp).unwrap_err(),
+        EditError::EnvironmentNotFound("qa".into())
+    );
+}

@@ -151,9 +151,27 @@ pub fn audit<S: Sql>(
         limit: number(query, "limit")?.unwrap_or(100).clamp(1, 1000),
         flag: param("flag"),
         actor,
+        environment: param("environment"),
+        from: instant(param("from"), "from")?,
+        to: instant(param("to"), "to")?,
     };
     let entries = rows.audit(&q).map_err(internal)?;
     Answer::ok(&AuditBody { entries })
+}
+
+/// An RFC 3339 bound of a filter, in the form the store writes `at` in (so text order is time
+/// order).
+fn instant(text: Option<&str>, name: &str) -> Result<Option<String>, ApiError> {
+    let Some(text) = text else {
+        return Ok(None);
+    };
+    let ms = burgee_core::time::parse_rfc3339(text).ok_or_else(|| {
+        ApiError::new(
+            Code::InvalidParameter,
+            format!("`{name}` must be an RFC 3339 time, not {text:?}"),
+        )
+    })?;
+    Ok(Some(burgee_core::time::format_rfc3339(ms)))
 }
 
 /// `GET /api/v1/publication`: what every key must hold, what Workers KV holds, and the newest

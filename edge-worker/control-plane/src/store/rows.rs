@@ -77,6 +77,11 @@ pub struct AuditQuery<'a> {
     pub limit: u64,
     pub flag: Option<&'a str>,
     pub actor: Option<&'a str>,
+    /// Entries whose change reached this environment (or that concern it, such as its policy).
+    pub environment: Option<&'a str>,
+    /// RFC 3339 bounds of `at`: from (inclusive) and to (exclusive).
+    pub from: Option<String>,
+    pub to: Option<String>,
 }
 
 /// One key's publication state, as stored.
@@ -210,15 +215,22 @@ impl<'s, S: Sql> Rows<'s, S> {
         for statement in SCHEMA {
             self.run(statement, &[])?;
         }
-        // Stores made before writes had a reason get the column, empty for the old rows.
-        for table in ["versions", "audit"] {
-            let has_reason = self
+        // Stores made before writes had a reason (and audit entries their environments) get
+        // the column, empty for the old rows.
+        for (table, column, empty) in [
+            ("versions", "reason", "''"),
+            ("audit", "reason", "''"),
+            ("audit", "environments", "'[]'"),
+        ] {
+            let has_column = self
                 .run(&format!("PRAGMA table_info({table})"), &[])?
                 .iter()
-                .any(|r| text(r, "name") == "reason");
-            if !has_reason {
+                .any(|r| text(r, "name") == column);
+            if !has_column {
                 self.run(
-                    &format!("ALTER TABLE {table} ADD COLUMN reason TEXT NOT NULL DEFAULT ''"),
+                    &format!(
+                        "ALTER TABLE {table} ADD COLUMN {column} TEXT NOT NULL DEFAULT {empty}"
+                    ),
                     &[],
                 )?;
             }
@@ -396,8 +408,12 @@ impl<'s, S: Sql> Rows<'s, S> {
         )?;
         self.write_entries(c.version, c.after, c.entries)?;
         let flags = serde_json::to_string(&c.applied.flags).map_err(|e| e.to_string())?;
+        let mut environments: Vec<&str> =
+            c.changes.iter().map(|c| c.environment.as_str()).collect();
+        environments.dedup();
+        let environments = serde_json::to_string(&environments).map_err(|e| e.to_string())?;
         self.run(
-            "INSERT INTO audit (at, actor, action, target, version, summary, flags, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO audit (at, actor, action, target, version, summary, flags, reason, environments) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             &[
                 c.at.into(),
                 c.actor.into(),
@@ -407,6 +423,7 @@ impl<'s, S: Sql> Rows<'s, S> {
                 c.applied.summary.as_str().into(),
                 flags.into(),
                 c.reason.into(),
+                environments.into(),
             ],
         )?;
         for change in c.changes {
@@ -454,7 +471,7 @@ impl<'s, S: Sql> Rows<'s, S> {
     /// Audit entries matching `q`, newest first.
     pub fn audit(&self, q: &AuditQuery<'_>) -> StoreResult<Vec<AuditEntry>> {
         let mut query = String::from(
-            "SELECT id, at, actor, action, target, version, summary, flags, reason FROM audit WHERE id < ?",
+            "SELECT id, at, actor, action, target, version, summary, flags, reason, environments FROM audit WHERE id < ?",
         );
         let mut params = vec![Param::from(q.before)];
         if let Some(flag) = q.flag {
@@ -466,6 +483,21 @@ impl<'s, S: Sql> Rows<'s, S> {
         if let Some(actor) = q.actor {
             query.push_str(" AND actor = ?");
             params.push(actor.into());
+        }
+        if let Some(environment) = q.environment {
+            query.push_str(
+                " AND (EXISTS (SELECT 1 FROM json_each(audit.environments) WHERE json_each.value = ?) OR target = ?)",
+            );
+            params.push(environment.into());
+            params.push(format!("environments/{environment}").into());
+        }
+        if let Some(from) = &q.from {
+            query.push_str(" AND at >= ?");
+            params.push(from.as_str().into());
+        }
+        if let Some(to) = &q.to {
+            query.push_str(" AND at < ?");
+            params.push(to.as_str().into());
         }
         query.push_str(" ORDER BY id DESC LIMIT ?");
         params.push(q.limit.into());
@@ -482,6 +514,7 @@ impl<'s, S: Sql> Rows<'s, S> {
                 summary: text(r, "summary"),
                 flags: serde_json::from_str(&text(r, "flags")).unwrap_or_default(),
                 reason: reason(r),
+                environments: serde_json::from_str(&text(r, "environments")).unwrap_or_default(),
             })
             .collect())
     }

@@ -102,18 +102,18 @@ fn enabled(body: &Value, message: &str) -> Result<bool, ApiError> {
         .ok_or_else(|| invalid_body(message))
 }
 
-/// `rolloutPercentage` of a shortcut, in basis points: 0 to 100 with at most two decimals.
-fn share(body: &Value) -> Result<Option<u32>, ApiError> {
-    let Some(value) = body.get("rolloutPercentage") else {
+/// The percentage `field` of a shortcut, in basis points: 0 to 100 with at most two decimals.
+fn share(body: &Value, field: &str) -> Result<Option<u32>, ApiError> {
+    let Some(value) = body.get(field) else {
         return Ok(None);
     };
     let percent = value.as_f64().filter(|p| (0.0..=100.0).contains(p));
     let basis = percent.map(|p| (p * 100.0).round());
     match (percent, basis) {
         (Some(p), Some(b)) if (p * 100.0 - b).abs() < 1e-6 => Ok(Some(b as u32)),
-        _ => Err(invalid_body(
-            "`rolloutPercentage` must be a number from 0 to 100 with at most two decimals",
-        )),
+        _ => Err(invalid_body(format!(
+            "`{field}` must be a number from 0 to 100 with at most two decimals"
+        ))),
     }
 }
 
@@ -230,6 +230,37 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
             }
         }
         RouteId::ShortcutToggle => shortcut_toggle(key, &body()?, r)?,
+        RouteId::ShortcutRollout => {
+            let share = share(&body()?, "percentage")?
+                .ok_or_else(|| invalid_body("send {\"percentage\": 0 to 100}"))?;
+            let environment = shortcut_environment(r);
+            let edit = Edit::Rollout {
+                flag: key.clone(),
+                environment: environment.clone(),
+                share,
+            };
+            shortcut(key, environment, edit)
+        }
+        RouteId::PromoteFlag => {
+            let b = body()?;
+            let text = |name: &str| {
+                b.get(name)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| {
+                        invalid_body(
+                            "send {\"from\": \"<environment>\", \"to\": \"<environment>\"}",
+                        )
+                    })
+            };
+            let (from, to) = (text("from")?, text("to")?);
+            let edit = Edit::Promote {
+                flag: key.clone(),
+                from,
+                to: to.clone(),
+            };
+            shortcut(key, to, edit)
+        }
         RouteId::ShortcutUser | RouteId::ShortcutOrg => {
             let b = body()?;
             let environment = shortcut_environment(r);
@@ -273,6 +304,17 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
     Ok(plan)
 }
 
+/// A write without `If-Match` (applied to whatever the current version is), answered with the
+/// flag's settings in `environment`.
+fn shortcut(flag: String, environment: String, edit: Edit) -> Plan {
+    Plan {
+        edits: vec![edit],
+        if_match: false,
+        reply: Reply::Shortcut { flag, environment },
+        label: None,
+    }
+}
+
 fn switched(environment: String, edit: Edit) -> Plan {
     Plan {
         edits: vec![edit],
@@ -287,7 +329,7 @@ fn shortcut_toggle(key: String, body: &Value, r: &Request<'_>) -> Result<Plan, A
     let enabled = enabled(body, "send {\"enabled\": true | false}")?;
     let environment = shortcut_environment(r);
     let mut edits = Vec::new();
-    if let Some(share) = share(body)? {
+    if let Some(share) = share(body, "rolloutPercentage")? {
         edits.push(Edit::Rollout {
             flag: key.clone(),
             environment: environment.clone(),

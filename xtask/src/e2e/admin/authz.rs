@@ -128,6 +128,18 @@ fn review_routes() -> Vec<(&'static str, String, &'static str, Option<Value>)> {
     vec![
         (
             "POST",
+            format!("/api/v1/flags/{MISSING}/promote"),
+            "editor",
+            Some(json!({"from": "staging", "to": "production"})),
+        ),
+        (
+            "PUT",
+            "/feature-flags/no-such-flag/rollout?env=production".into(),
+            "editor",
+            Some(json!({"percentage": 10})),
+        ),
+        (
+            "POST",
             format!("/api/v1/flags/{BOOLEAN_FLAG}/revert"),
             "editor",
             Some(json!({"version": 1})),

@@ -219,5 +219,69 @@ pub(super) fn audit(f: &Fixture) -> Result {
             .as_array()
             .is_some_and(|e| !e.is_empty() && e.iter().all(|x| x["actor"] == json!("eve.editor"))),
         || "audit?actor=eve.editor".into(),
-    )
+    )?;
+    audit_by_environment_and_time(f, &entries)
+}
+
+/// `?environment=` keeps what reached that environment; `?from=&to=` bounds the time.
+fn audit_by_environment_and_time(f: &Fixture, entries: &[Value]) -> Result {
+    let staging = get_ok(
+        f.addr,
+        "/api/v1/audit?environment=staging&limit=1000",
+        VIEWER,
+    )?;
+    let staging = staging["entries"].as_array().cloned().unwrap_or_default();
+    let reached = |e: &Value| {
+        e["environments"]
+            .as_array()
+            .is_some_and(|l| l.contains(&json!("staging")))
+            || e["target"] == json!("environments/staging")
+    };
+    let want = entries.iter().filter(|e| reached(e)).count();
+    expect(
+        !staging.is_empty() && staging.len() == want && staging.iter().all(reached),
+        || {
+            format!(
+                "audit?environment=staging: {} entries, want {want}",
+                staging.len()
+            )
+        },
+    )?;
+    let newest = entries
+        .first()
+        .and_then(|e| e["at"].as_str())
+        .unwrap_or_default();
+    let from = burgee_api::percent_encode(newest);
+    let since = get_ok(
+        f.addr,
+        &format!("/api/v1/audit?from={from}&limit=1000"),
+        VIEWER,
+    )?;
+    let since = since["entries"].as_array().cloned().unwrap_or_default();
+    expect(
+        !since.is_empty() && since.iter().all(|e| e["at"].as_str() >= Some(newest)),
+        || format!("audit?from={newest}: {since:?}"),
+    )?;
+    let before = get_ok(
+        f.addr,
+        &format!("/api/v1/audit?to={from}&limit=1000"),
+        VIEWER,
+    )?;
+    let before = before["entries"].as_array().map_or(0, Vec::len);
+    expect(before + since.len() == entries.len(), || {
+        format!(
+            "from and to split {} entries into {} and {before}",
+            entries.len(),
+            since.len()
+        )
+    })?;
+    let r = call(
+        f.addr,
+        "GET",
+        "/api/v1/audit?from=yesterday",
+        Some(VIEWER),
+        None,
+        None,
+    )?;
+    expect_error(&r, 400, "invalid_parameter")
 }

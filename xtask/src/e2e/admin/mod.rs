@@ -169,6 +169,10 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         experiment::archive_round_trip,
     ),
     (
+        "a pipeline's steps: PUT /feature-flags/{key}/rollout (12.5 %, no If-Match) and promote staging → production, each one audited version; bad percentages 400, unknown environments 404",
+        review::pipeline_steps,
+    ),
+    (
         "per-flag revert: one flag as it was in an older version, as a new version; the rest stays",
         review::revert_one_flag,
     ),

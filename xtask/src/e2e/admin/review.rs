@@ -67,6 +67,59 @@ pub(super) fn revert_one_flag(f: &Fixture) -> Result {
     )
 }
 
+/// A pipeline's steps: `PUT /feature-flags/{key}/rollout` sets the on share in one
+/// environment without `If-Match`, and promote copies staging's settings to production; each
+/// one version, audited, answered with the settings.
+pub(super) fn pipeline_steps(f: &Fixture) -> Result {
+    let before = version(f.addr)?;
+    let rollout = format!("/feature-flags/{BOOLEAN_FLAG}/rollout?env=staging");
+    let r = call(
+        f.addr,
+        "PUT",
+        &rollout,
+        Some(EDITOR),
+        None,
+        Some(br#"{"percentage": 12.5}"#),
+    )?;
+    let answer = expect_json(&r, 200)?;
+    let weights = &answer["settings"]["defaultServe"]["rollout"]["weights"];
+    let share = |i: usize| weights[i]["weight"].as_u64().unwrap_or(0);
+    expect(
+        answer["version"] == before + 1 && share(0) == 1250 && share(1) == 8750,
+        || format!("rollout 12.5 %: {answer}"),
+    )?;
+    for bad in [
+        &br#"{"percentage": 101}"#[..],
+        br#"{"percentage": "10"}"#,
+        br#"{}"#,
+    ] {
+        let r = call(f.addr, "PUT", &rollout, Some(EDITOR), None, Some(bad))?;
+        expect_error(&r, 400, "invalid_body")?;
+    }
+    let promote = format!("/api/v1/flags/{BOOLEAN_FLAG}/promote");
+    let body = br#"{"from": "staging", "to": "production"}"#;
+    let promoted = expect_json(
+        &call(f.addr, "POST", &promote, Some(EDITOR), None, Some(body))?,
+        200,
+    )?;
+    expect(
+        flag_in(f.addr, "production")? == flag_in(f.addr, "staging")?,
+        || format!("production is not staging after promote: {promoted}"),
+    )?;
+    let bad = br#"{"from": "staging", "to": "nowhere"}"#;
+    let r = call(f.addr, "POST", &promote, Some(EDITOR), None, Some(bad))?;
+    expect_error(&r, 404, "environment_not_found")?;
+    let audit = get_ok(f.addr, "/api/v1/audit?limit=2", ADMIN)?;
+    let actions: Vec<&str> = audit["entries"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|x| x["action"].as_str()).collect())
+        .unwrap_or_default();
+    expect(
+        actions == ["promote", "rollout"] && version(f.addr)? == before + 2,
+        || format!("audit {actions:?}"),
+    )
+}
+
 /// `POST /api/v1/change-requests/{id}/{what}` as `token` with `comment`: the answer, which
 /// must be `status`, with the error `code` when it is one.
 fn act(

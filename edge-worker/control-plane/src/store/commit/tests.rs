@@ -95,6 +95,7 @@ fn a_write_is_stored_whole_and_a_repeated_switch_not_at_all() {
             limit: 5,
             flag: None,
             actor: Some("ana"),
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(audit.len(), 2);

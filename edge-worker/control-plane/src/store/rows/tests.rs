@@ -151,10 +151,33 @@ fn audit_filters_and_the_undo_of_all_off() {
             limit: 10,
             flag: Some("outbound_calling"),
             actor: None,
+            ..Default::default()
         })
         .unwrap();
     assert_eq!(by_flag.len(), 2, "the import and the all-off name it");
     assert_eq!(by_flag[0].action, "all-off");
+    let in_env = |environment, from: Option<&str>| {
+        rows.audit(&AuditQuery {
+            before: u64::MAX >> 12,
+            limit: 10,
+            environment: Some(environment),
+            from: from.map(String::from),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    assert_eq!(in_env("production", None)[0].action, "all-off");
+    assert_eq!(in_env("production", None)[0].environments, ["production"]);
+    assert!(
+        in_env("staging", None)
+            .iter()
+            .all(|e| e.action != "all-off"),
+        "all-off of production only"
+    );
+    assert!(
+        in_env("production", Some("2999-01-01T00:00:00Z")).is_empty(),
+        "nothing after"
+    );
     let restore = Edit::RestoreStates {
         environment: "production".into(),
         version: at,
@@ -168,6 +191,7 @@ fn audit_filters_and_the_undo_of_all_off() {
             limit: 10,
             flag: None,
             actor: Some("bob"),
+            ..Default::default()
         })
         .unwrap();
     assert!(nobody.is_empty());
