@@ -87,11 +87,22 @@ impl fmt::Display for ApiError {
                 let errors = problems.iter().filter(|p| p.is_error()).count();
                 write!(f, "{message} ({errors} error(s))")
             }
+            // People read these: the server's own words, never its codes or a body that was not
+            // an error of ours (a proxy's HTML page).
             ApiError::Other {
                 status,
                 code,
                 message,
-            } => write!(f, "{message} ({status} {})", code.as_str()),
+            } => match (*code, message.starts_with("HTTP ")) {
+                (Code::Internal, true) if *status >= 500 => write!(
+                    f,
+                    "The server had a problem ({status}). Try again in a moment."
+                ),
+                (Code::Internal, true) => {
+                    write!(f, "The server refused the request ({status}).")
+                }
+                _ => write!(f, "{message}"),
+            },
             ApiError::Decode(m) => write!(f, "Unexpected answer from the server: {m}"),
         }
     }
@@ -556,7 +567,11 @@ mod tests {
             422,
             r#"{"error":{"code":"flag_in_use","message":"b requires it"}}"#,
         );
-        assert_eq!(in_use.to_string(), "b requires it (422 flag_in_use)");
+        assert_eq!(
+            in_use.to_string(),
+            "b requires it",
+            "no internal code in what people read"
+        );
         // An answer that is not the contract's error shape names its status.
         assert!(matches!(
             ApiError::from_answer(502, "Bad gateway"),
@@ -565,6 +580,14 @@ mod tests {
         assert!(
             matches!(ApiError::from_answer(500, ""), ApiError::Other { message, .. } if message == "HTTP 500")
         );
+        // A proxy's HTML error page is never shown as it is.
+        let html = ApiError::from_answer(502, "<html><body><h1>502 Bad Gateway</h1></body></html>");
+        assert_eq!(
+            html.to_string(),
+            "The server had a problem (502). Try again in a moment."
+        );
+        let refused = ApiError::from_answer(413, "<html>Request Entity Too Large</html>");
+        assert_eq!(refused.to_string(), "The server refused the request (413).");
     }
 
     #[test]

@@ -420,3 +420,28 @@ test("keyboard: the flag list and editor are reachable without a mouse", async (
   await page.keyboard.press("Enter");
   await page.locator("#editor-title").waitFor();
 });
+
+test("text in any script: a name and description with accents, CJK, Arabic and emoji round-trip and use a font stack that has them", async () => {
+  const key = "e2e-text";
+  const name = "Café ✓ 日本語 العربية 🚀";
+  const description = "Für alle Nutzer — 한국어 😀 and हिन्दी";
+  const flag = { name, description, kind: "boolean", variants: { on: true, off: false } };
+  const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  const row = page.locator("table.flags tbody tr", { hasText: key });
+  await eventually(async () => (await row.count()) === 1 && (await row.innerText()).includes(name), 10000, "the flag's row with its name");
+  await openFlag(page, key);
+  assert.equal(await page.getByLabel("Description", { exact: true }).inputValue(), description);
+  const stacks = await page.evaluate(() => [getComputedStyle(document.body).fontFamily, getComputedStyle(document.querySelector("input, textarea")).fontFamily]);
+  for (const stack of stacks) {
+    for (const family of ["Noto Color Emoji", "Apple Color Emoji", "Segoe UI Emoji", "Noto Sans CJK SC", "Noto Sans Arabic"]) {
+      assert.ok(stack.includes(family), `${family} missing from ${stack}`);
+    }
+  }
+  // Nothing the app shows for it is an escape sequence or replacement character.
+  const text = await page.locator("main").innerText();
+  assert.ok(!/\\u[0-9a-f]{4}|\uFFFD|&#/.test(text), "escaped or broken text on the page");
+  await api("DELETE", `/flags/${key}`, { ifMatch: await version() });
+});
