@@ -212,14 +212,16 @@ pub(super) fn change_requests(f: &Fixture) -> Result {
 
 /// Request, refusals, approval, a stale base rebased and approved again, applied.
 fn four_eyes(f: &Fixture) -> Result {
-    // Off first: a kill switch is exempt, written at once and audited as such.
-    if enabled_in(f, "production")? != json!(false) {
-        let off = expect_json(&switch(f, EDITOR, false)?, 200)?;
-        let exempt = off["summary"]
-            .as_str()
-            .is_some_and(|s| s.contains("exempt from approval"));
-        expect(exempt, || format!("{off}"))?;
+    // Off first: a kill switch is exempt, written at once and audited as such (switched on
+    // first by the bypass token when an earlier check left it off).
+    if enabled_in(f, "production")? != json!(true) {
+        expect_json(&switch(f, DEPLOYER, true)?, 200)?;
     }
+    let off = expect_json(&switch(f, EDITOR, false)?, 200)?;
+    let exempt = off["summary"]
+        .as_str()
+        .is_some_and(|s| s.contains("exempt from approval"));
+    expect(exempt, || format!("{off}"))?;
     // On: held as a request; nothing changes.
     let held = version(f.addr)?;
     let id = request_id(&expect_json(&switch(f, EDITOR, true)?, 202)?)?;
