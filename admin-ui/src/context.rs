@@ -238,6 +238,8 @@ impl Default for Notices {
 pub struct Question {
     pub title: String,
     pub body: String,
+    /// Shown as a list under the body (what a restore changes); mostly empty.
+    pub list: Vec<String>,
     pub confirm: String,
     pub danger: bool,
     pub on_confirm: Callback<()>,
@@ -291,6 +293,7 @@ impl Unsaved {
             title: "Drop your unsaved changes?".into(),
             body: format!("You have changes that are not saved. {action} drops them."),
             confirm: "Drop changes".into(),
+            list: Vec::new(),
             danger: true,
             on_confirm: Callback::new(move |_| {
                 edits.set(false);

@@ -93,6 +93,7 @@ pub fn KillSwitch(
                 } else {
                     "Turn on".into()
                 },
+                list: Vec::new(),
                 danger: on,
                 on_confirm: Callback::new({
                     let run = run.clone();
