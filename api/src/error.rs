@@ -81,6 +81,18 @@ codes! {
     NotABooleanFlag = "not_a_boolean_flag", 422;
     /// The boolean flag has no variant with the value asked for.
     NoSuchVariant = "no_such_variant", 422;
+    /// Someone approving their own change request.
+    SelfApproval = "self_approval", 403;
+    ChangeRequestNotFound = "change_request_not_found", 404;
+    /// A change request that was rejected or applied already.
+    ChangeRequestClosed = "change_request_closed", 409;
+    /// A change request applied before it has the approvals its environments require.
+    ApprovalsMissing = "approvals_missing", 409;
+    /// A change request whose base version is no longer current: it was rebased onto the
+    /// current version and needs its approvals again.
+    StaleBase = "stale_base", 409;
+    /// A change request that cannot be rebased: the same fields were changed since.
+    MergeConflict = "merge_conflict", 409;
     /// A write without `If-Match`.
     PreconditionRequired = "precondition_required", 428;
     /// Too many requests (or change streams) from one client.

@@ -9,6 +9,7 @@
 mod error;
 mod metrics;
 mod mount;
+mod review;
 mod role;
 mod routes;
 mod types;
@@ -16,6 +17,10 @@ mod types;
 pub use error::{ApiError, Code, ErrorBody, ErrorDetail};
 pub use metrics::{MetricsBody, MetricsPoint, ReadoutBody, UsageBody, UsageEntry};
 pub use mount::{DEFAULT_API_MOUNT, DEFAULT_APP_MOUNT, Mounted, Mounts, mounted};
+pub use review::{
+    ChangeRequest, ChangeRequestBody, ChangeRequestsBody, MAX_APPROVALS, NewChangeRequest,
+    PoliciesBody, Policy, PolicyBody, RequestStatus, Review, Verdict,
+};
 pub use role::{EnvironmentRoles, Role, highest_role, role_in, roles_from_header, roles_to_header};
 pub use routes::{Miss, Route, RouteId, percent_decode, percent_encode};
 pub use types::*;

@@ -59,6 +59,20 @@ pub enum RouteId {
     AuthCallback,
     /// Public: ends the session (clears its cookies).
     AuthLogout,
+    /// One flag as it was in an older version, as a new version.
+    RevertFlag,
+    RevertSegment,
+    /// Every environment's review policy.
+    Policies,
+    /// One environment's review policy (approvals, reason, kill-switch exemption).
+    Policy,
+    PutPolicy,
+    ChangeRequests,
+    CreateChangeRequest,
+    ChangeRequest,
+    ApproveChangeRequest,
+    RejectChangeRequest,
+    ApplyChangeRequest,
     /// The operators' kill switch: `PUT /feature-flags/{key}`.
     ShortcutToggle,
     ShortcutUser,
@@ -210,6 +224,67 @@ const TABLE: &[(RouteId, &str, &str, Role)] = &[
         Role::Viewer,
     ),
     (
+        RouteId::RevertFlag,
+        "POST",
+        "/api/v1/flags/{key}/revert",
+        Role::Editor,
+    ),
+    (
+        RouteId::RevertSegment,
+        "POST",
+        "/api/v1/segments/{key}/revert",
+        Role::Editor,
+    ),
+    (RouteId::Policies, "GET", "/api/v1/policies", Role::Viewer),
+    (
+        RouteId::Policy,
+        "GET",
+        "/api/v1/environments/{env}/policy",
+        Role::Viewer,
+    ),
+    (
+        RouteId::PutPolicy,
+        "PUT",
+        "/api/v1/environments/{env}/policy",
+        Role::Admin,
+    ),
+    (
+        RouteId::ChangeRequests,
+        "GET",
+        "/api/v1/change-requests",
+        Role::Viewer,
+    ),
+    (
+        RouteId::CreateChangeRequest,
+        "POST",
+        "/api/v1/change-requests",
+        Role::Editor,
+    ),
+    (
+        RouteId::ChangeRequest,
+        "GET",
+        "/api/v1/change-requests/{id}",
+        Role::Viewer,
+    ),
+    (
+        RouteId::ApproveChangeRequest,
+        "POST",
+        "/api/v1/change-requests/{id}/approve",
+        Role::Editor,
+    ),
+    (
+        RouteId::RejectChangeRequest,
+        "POST",
+        "/api/v1/change-requests/{id}/reject",
+        Role::Editor,
+    ),
+    (
+        RouteId::ApplyChangeRequest,
+        "POST",
+        "/api/v1/change-requests/{id}/apply",
+        Role::Editor,
+    ),
+    (
         RouteId::ShortcutToggle,
         "PUT",
         "/feature-flags/{key}",
@@ -309,6 +384,23 @@ impl RouteId {
         )
     }
 
+    /// The environments' review policies and the change requests (the writer answers them
+    /// outside the plan of a write: they hold, review and apply writes).
+    pub fn is_review(self) -> bool {
+        matches!(
+            self,
+            RouteId::Policies
+                | RouteId::Policy
+                | RouteId::PutPolicy
+                | RouteId::ChangeRequests
+                | RouteId::CreateChangeRequest
+                | RouteId::ChangeRequest
+                | RouteId::ApproveChangeRequest
+                | RouteId::RejectChangeRequest
+                | RouteId::ApplyChangeRequest
+        )
+    }
+
     /// The sign-in routes, which anyone may call (their `min_role` is nominal): the front door
     /// forwards them without asking who is calling.
     pub fn is_public(self) -> bool {
@@ -363,6 +455,17 @@ impl RouteId {
         RouteId::AuthLogin,
         RouteId::AuthCallback,
         RouteId::AuthLogout,
+        RouteId::RevertFlag,
+        RouteId::RevertSegment,
+        RouteId::Policies,
+        RouteId::Policy,
+        RouteId::PutPolicy,
+        RouteId::ChangeRequests,
+        RouteId::CreateChangeRequest,
+        RouteId::ChangeRequest,
+        RouteId::ApproveChangeRequest,
+        RouteId::RejectChangeRequest,
+        RouteId::ApplyChangeRequest,
         RouteId::ShortcutToggle,
         RouteId::ShortcutUser,
         RouteId::ShortcutOrg,

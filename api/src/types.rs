@@ -32,9 +32,10 @@ pub const MAX_SNAPSHOT_BYTES: usize = 20 * 1024 * 1024;
 /// The largest body the route takes.
 pub fn body_limit(route: crate::RouteId) -> usize {
     match route {
-        crate::RouteId::ReplaceDocument | crate::RouteId::Import | crate::RouteId::Validate => {
-            MAX_DOCUMENT_BYTES
-        }
+        crate::RouteId::ReplaceDocument
+        | crate::RouteId::Import
+        | crate::RouteId::Validate
+        | crate::RouteId::CreateChangeRequest => MAX_DOCUMENT_BYTES,
         _ => MAX_BODY_BYTES,
     }
 }

@@ -48,6 +48,8 @@ pub mod graph;
 #[cfg(feature = "compile")]
 mod load;
 #[cfg(feature = "compile")]
+pub mod merge;
+#[cfg(feature = "compile")]
 pub mod model;
 #[cfg(feature = "json")]
 mod pointer;

@@ -171,17 +171,9 @@ pub fn is_within(pointer: &str, prefix: &str) -> bool {
     }
 }
 
-/// Appends one escaped reference token (`~` → `~0`, `/` → `~1`).
-pub fn push_token(out: &mut String, token: &str) {
-    out.push('/');
-    for c in token.chars() {
-        match c {
-            '~' => out.push_str("~0"),
-            '/' => out.push_str("~1"),
-            c => out.push(c),
-        }
-    }
-}
+/// Appends one escaped reference token (`~` → `~0`, `/` → `~1`): the core's, which its merge
+/// names fields with.
+pub use burgee_core::merge::push_token;
 
 /// A pointer built from a base and tokens: `pointer("/flags/a", &["rules", "0"])`.
 pub fn pointer(base: &str, tokens: &[&str]) -> String {

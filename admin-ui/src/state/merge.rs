@@ -1,18 +1,11 @@
 //! Putting an editor's changes on top of a version someone else saved meanwhile (after a
-//! `412`): a three-way merge of the JSON of one flag or segment.
-//!
-//! `base` is what the editor started from, `mine` the draft, `theirs` what the store has now.
-//! A field only one side changed takes that side's value, so saving a description never turns
-//! back on an environment someone switched off meanwhile. Objects merge field by field; any
-//! other value (arrays included: rules and weights are ordered wholes) is one field. Where both
-//! sides changed the same field differently, the draft's value is kept and the field is named in
-//! the answer, so the editor can say whose change it replaced.
+//! `412`): the core's three-way merge ([`burgee_core::merge`]), which the store also uses to
+//! rebase change requests, over the editor's typed entries. `base` is what the editor started
+//! from, `mine` the draft, `theirs` what the store has now.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
-
-use super::fields::pointer;
+use serde_json::Value;
 
 /// The merge and the fields (JSON Pointers, relative to the entry) both sides changed.
 #[derive(Clone, Debug, PartialEq)]
@@ -20,9 +13,6 @@ pub struct Merged<T> {
     pub value: T,
     pub both_changed: Vec<String>,
 }
-
-/// Fields the store sets on every write: never a conflict, and the store's value is kept.
-const STAMPS: [&str; 4] = ["createdAt", "createdBy", "updatedAt", "updatedBy"];
 
 /// Merges `mine` onto `theirs` given their common `base`. `None` is an entry that does not
 /// exist (a new draft's base, or one deleted meanwhile): a draft always survives, and a
@@ -39,26 +29,10 @@ pub fn three_way<T: Serialize + DeserializeOwned>(
             .and_then(|text| serde_json::from_str::<Value>(&text))
             .map_err(|e| e.to_string())
     };
-    let mine_v = json(mine)?;
     let base_v = base.map(json).transpose()?;
     let theirs_v = theirs.map(json).transpose()?;
-    let mut both_changed = Vec::new();
-    let merged = match (&base_v, &theirs_v) {
-        (Some(b), Some(t)) => merge(b, &mine_v, t, "", &mut both_changed),
-        // Deleted meanwhile: the draft comes back, which replaces their deletion.
-        (Some(b), None) => {
-            if *b != mine_v {
-                both_changed.push(String::new());
-            }
-            mine_v
-        }
-        // New on both sides: the same key was created meanwhile.
-        (None, Some(t)) => {
-            let empty = Value::Object(Map::new());
-            merge(&empty, &mine_v, t, "", &mut both_changed)
-        }
-        (None, None) => mine_v,
-    };
+    let (merged, both_changed) =
+        burgee_core::merge::three_way(base_v.as_ref(), json(mine)?, theirs_v.as_ref());
     let value = serde_json::to_string(&merged)
         .and_then(|text| serde_json::from_str(&text))
         .map_err(|e| e.to_string())?;
@@ -66,71 +40,6 @@ pub fn three_way<T: Serialize + DeserializeOwned>(
         value,
         both_changed,
     })
-}
-
-fn merge(base: &Value, mine: &Value, theirs: &Value, at: &str, out: &mut Vec<String>) -> Value {
-    if mine == base || mine == theirs {
-        return theirs.clone();
-    }
-    if theirs == base {
-        return mine.clone();
-    }
-    match (base, mine, theirs) {
-        (Value::Object(b), Value::Object(m), Value::Object(t)) => {
-            // Each key once (the result is a map: its order is the map's own).
-            let mut keys: Vec<&String> = Vec::new();
-            for key in m.keys().chain(t.keys()).chain(b.keys()) {
-                if !keys.contains(&key) {
-                    keys.push(key);
-                }
-            }
-            let mut result = Map::new();
-            for key in keys {
-                let here = pointer(at, &[key]);
-                if at.is_empty() && STAMPS.contains(&key.as_str()) {
-                    if let Some(v) = t.get(key) {
-                        result.insert(key.clone(), v.clone());
-                    }
-                    continue;
-                }
-                let merged = field(b.get(key), m.get(key), t.get(key), &here, out);
-                if let Some(v) = merged {
-                    result.insert(key.clone(), v);
-                }
-            }
-            Value::Object(result)
-        }
-        _ => {
-            out.push(at.to_string());
-            mine.clone()
-        }
-    }
-}
-
-/// One field, each side possibly without it.
-fn field(
-    base: Option<&Value>,
-    mine: Option<&Value>,
-    theirs: Option<&Value>,
-    at: &str,
-    out: &mut Vec<String>,
-) -> Option<Value> {
-    if mine == base || mine == theirs {
-        return theirs.cloned();
-    }
-    if theirs == base {
-        return mine.cloned();
-    }
-    match (base, mine, theirs) {
-        (Some(b), Some(m), Some(t)) => Some(merge(b, m, t, at, out)),
-        // Added on both sides, differently: merge what they have in common (nothing).
-        (None, Some(m), Some(t)) => Some(merge(&Value::Object(Map::new()), m, t, at, out)),
-        // One side removed it, the other changed it: the draft wins either way.
-        _ => {
-            out.push(at.to_string());
-            mine.cloned()
-        }
-    }
 }
 
 #[cfg(test)]
@@ -240,19 +149,5 @@ mod tests {
             Some("mine")
         );
         assert_eq!(merged.both_changed, ["/environments/production/rules"]);
-    }
-
-    #[test]
-    fn keys_with_slashes_and_tildes_are_escaped() {
-        let mut out = Vec::new();
-        let b = json!({ "a/b~c": 1 });
-        merge(
-            &b,
-            &json!({ "a/b~c": 2 }),
-            &json!({ "a/b~c": 3 }),
-            "",
-            &mut out,
-        );
-        assert_eq!(out, ["/a~1b~0c"]);
     }
 }

@@ -20,12 +20,15 @@ pub struct TokenEntry {
     /// Roles that differ by environment (`{"production": "viewer"}`).
     #[serde(default)]
     pub environments: EnvironmentRoles,
+    /// Writes without the approvals an environment requires (automation reviewed elsewhere).
+    #[serde(default, rename = "bypassApprovals")]
+    pub bypass_approvals: bool,
 }
 
 /// The configured tokens.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tokens {
-    entries: Vec<([u8; 32], String, Role, EnvironmentRoles)>,
+    entries: Vec<([u8; 32], String, Role, EnvironmentRoles, bool)>,
 }
 
 /// An authenticated caller.
@@ -36,6 +39,8 @@ pub struct Caller {
     /// Roles that differ by environment; the store checks them for each environment a write
     /// changes.
     pub environments: EnvironmentRoles,
+    /// A token that may write without approvals (never a person's session).
+    pub bypass: bool,
 }
 
 /// Why a request is not allowed: `401` or `403`.
@@ -110,7 +115,8 @@ impl Tokens {
                     e.name
                 )
             })?;
-            out.entries.push((hash, e.name, e.role, e.environments));
+            out.entries
+                .push((hash, e.name, e.role, e.environments, e.bypass_approvals));
         }
         Ok(out)
     }
@@ -119,10 +125,11 @@ impl Tokens {
     /// matches. Every entry is compared, whatever matched first.
     pub fn authenticate(&self, authorization: Option<&str>) -> Option<Caller> {
         let token = authorization?.strip_prefix("Bearer ")?.trim();
-        find(&self.entries, token, |e| &e.0).map(|(_, name, role, environments)| Caller {
+        find(&self.entries, token, |e| &e.0).map(|(_, name, role, environments, bypass)| Caller {
             name: name.clone(),
             role: *role,
             environments: environments.clone(),
+            bypass: *bypass,
         })
     }
 

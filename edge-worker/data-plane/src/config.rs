@@ -59,11 +59,7 @@ pub struct Config {
 }
 
 fn text(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.secret(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|v| !v.trim().is_empty())
+    burgee_edge_shared::bindings::setting(env, name)
 }
 
 impl Config {

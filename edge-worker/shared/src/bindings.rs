@@ -3,6 +3,16 @@
 //! Tests below read `wrangler.toml` (the data plane) and `wrangler.control.toml` (the control
 //! plane) and fail when they drift apart or from these names.
 
+/// A variable or secret of the script (`name` either way: a deployment may keep any of them
+/// secret), `None` when it is absent or blank.
+pub fn setting(env: &worker::Env, name: &str) -> Option<String> {
+    env.var(name)
+        .map(|v| v.to_string())
+        .or_else(|_| env.secret(name).map(|v| v.to_string()))
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+}
+
 /// Workers KV namespace that holds the compiled snapshots (`snapshot:<env>`), read by every
 /// isolate.
 pub const FLAGS: &str = "FLAGS";

@@ -18,6 +18,8 @@ pub const ACCESS_ASSERTION: &str = "X-Burgee-Access-Assertion";
 pub const ORIGIN: &str = "X-Burgee-Origin";
 /// The caller's roles that differ by environment (`burgee_api::roles_to_header`).
 pub const ENVIRONMENT_ROLES: &str = "X-Burgee-Environment-Roles";
+/// `1` when the caller's token may write without the approvals an environment requires.
+pub const BYPASS_APPROVALS: &str = "X-Burgee-Bypass-Approvals";
 /// The environment a shortcut names by header.
 pub const ENVIRONMENT: &str = "X-Burgee-Environment";
 /// The project a forwarded request is for (the store remembers it to name its relays).
@@ -40,8 +42,10 @@ pub mod relay {
 /// The writer's path a relay pulls its whole state from when it starts empty.
 pub const RELAY_STATE: &str = "/internal/relay-state";
 
-/// On a forwarded admin request: the data plane refused its token (the store counts and audits
-/// the failed sign-in and answers `401`, or `429` past the limit).
+/// On a forwarded admin request: the data plane refused it. `unauthenticated`: a token or
+/// session that does not verify (the store counts and audits the failed sign-in and answers
+/// `401`, or `429` past the limit); `anonymous`: nothing presented (`401`, not counted); any
+/// other value is the message of a `403`.
 pub const DENIED: &str = "X-Burgee-Denied";
 /// On every forwarded admin request: the client's address (`CF-Connecting-IP`), which failed
 /// sign-ins are counted by.

@@ -40,12 +40,7 @@ pub struct Team {
 
 impl Team {
     pub fn of(env: &worker::Env) -> Option<Team> {
-        let text = |name| {
-            env.var(name)
-                .ok()
-                .map(|v| v.to_string())
-                .filter(|v| !v.trim().is_empty())
-        };
+        let text = |name| bindings::setting(env, name);
         Some(Team {
             domain: text(bindings::ACCESS_TEAM_DOMAIN)?
                 .trim_end_matches('/')

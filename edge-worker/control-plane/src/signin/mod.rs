@@ -63,11 +63,7 @@ struct Pending {
 pub type Audited = Option<(String, &'static str, String)>;
 
 fn text(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.secret(name).map(|v| v.to_string()))
-        .ok()
-        .filter(|v| !v.trim().is_empty())
+    bindings::setting(env, name)
 }
 
 fn provider(env: &Env) -> Option<Provider> {

@@ -9,6 +9,7 @@ use burgee_core::model::Document;
 use serde_json::json;
 
 use super::answer::internal;
+use super::policy::Policies;
 use super::rows::{Commit, Rows};
 use super::sql::Sql;
 use super::write::refusal;
@@ -25,11 +26,14 @@ pub struct Caller {
     /// Why they make this request, in their words (`X-Burgee-Reason`), kept with the version
     /// and its audit entry.
     pub reason: Option<String>,
+    /// A token allowed to write without the approvals an environment requires (automation
+    /// that is reviewed elsewhere); its writes say so in the audit log.
+    pub bypass: bool,
 }
 
 impl Caller {
     /// `Err` naming the first environment `changes` touch where this caller may not edit.
-    fn may_change<'e>(
+    pub fn may_change<'e>(
         &self,
         mut environments: impl Iterator<Item = &'e str>,
     ) -> Result<(), ApiError> {
@@ -57,8 +61,8 @@ impl Caller {
 pub struct Rules {
     /// Versions the history keeps.
     pub keep: u64,
-    /// Where a change must say why.
-    pub protected: super::protected::Protected,
+    /// Where a change must say why, or wait for approvals.
+    pub policies: Policies,
 }
 
 impl From<u64> for Rules {
@@ -163,30 +167,91 @@ fn check_limits(after: &Document, changes: &EntryChanges) -> Result<(), ApiError
     Ok(())
 }
 
-/// Applies, checks and stores one write on top of `(version, before)`.
+/// One write as the store takes it.
+#[derive(Debug)]
+pub struct Write<'a> {
+    pub edits: Vec<Edit>,
+    pub caller: &'a Caller,
+    pub now_ms: i64,
+    /// Says what the write is, before the core's summary ("reverted flag `x` to version 3").
+    pub label: Option<String>,
+    /// An approved change request being applied: its approvals were counted already.
+    pub approved: bool,
+    /// Held as a change request whatever the policies say (one asked for explicitly).
+    pub hold: bool,
+}
+
+/// A write that needs approvals first: what it would make, not stored.
+#[derive(Debug)]
+pub struct Held {
+    pub after: Document,
+    pub summary: String,
+    /// The environments whose service it changes.
+    pub environments: Vec<String>,
+    pub entries: EntryChanges,
+}
+
+/// What became of a write.
+#[derive(Debug)]
+pub enum Outcome {
+    Committed(Committed),
+    Held(Held),
+}
+
+/// Applies, checks and stores one write on top of `(version, before)`, with no approvals
+/// asked (what the policies would hold back is refused): for tests and tools.
 pub fn commit<S: Sql>(
     rows: &Rows<'_, S>,
-    (version, before): (u64, &Document),
+    base: (u64, &Document),
     edits: Vec<Edit>,
     caller: &Caller,
     now_ms: i64,
     rules: &Rules,
 ) -> Result<Committed, ApiError> {
+    let w = Write {
+        edits,
+        caller,
+        now_ms,
+        label: None,
+        approved: false,
+        hold: false,
+    };
+    match write(rows, base, w, rules)? {
+        Outcome::Committed(c) => Ok(c),
+        Outcome::Held(_) => Err(ApiError::new(
+            Code::ApprovalsMissing,
+            "this change needs approvals: make it a change request",
+        )),
+    }
+}
+
+/// Applies and checks one write on top of `(version, before)`; stores it unless an
+/// environment it changes requires approvals, in which case it is held (not stored).
+pub fn write<S: Sql>(
+    rows: &Rows<'_, S>,
+    (version, before): (u64, &Document),
+    w: Write<'_>,
+    rules: &Rules,
+) -> Result<Outcome, ApiError> {
+    let caller = w.caller;
     let stamp = Stamp {
         actor: &caller.actor,
-        now_ms,
+        now_ms: w.now_ms,
     };
-    let (mut after, mut applied) = apply_all(before, edits, stamp)?;
+    let (mut after, mut applied) = apply_all(before, w.edits, stamp)?;
+    if let Some(label) = &w.label {
+        applied.summary = format!("{label} ({})", applied.summary);
+    }
     if !applied.changed {
         applied
             .summary
             .push_str(" (it already was: nothing written)");
-        return Ok(Committed {
+        return Ok(Outcome::Committed(Committed {
             version,
             document: after,
             applied,
             publication: Publication::default(),
-        });
+        }));
     }
     let entries = EntryChanges::between(before, &after);
     check_limits(&after, &entries)?;
@@ -202,16 +267,18 @@ pub fn commit<S: Sql>(
             ),
         )
     })?;
-    let touched: Vec<&str> = publication
+    let mut touched: Vec<String> = publication
         .changes
         .iter()
         .filter(|c| !c.flags.is_empty())
-        .map(|c| c.environment.as_str())
-        .chain(publication.removed.iter().map(|k| k.environment.as_str()))
+        .map(|c| c.environment.clone())
+        .chain(publication.removed.iter().map(|k| k.environment.clone()))
         .collect();
-    caller.may_change(touched.iter().copied())?;
+    touched.sort();
+    touched.dedup();
+    caller.may_change(touched.iter().map(String::as_str))?;
     if caller.reason.is_none()
-        && let Some(environment) = touched.iter().find(|e| rules.protected.needs_reason(e))
+        && let Some(environment) = touched.iter().find(|e| rules.policies.needs_reason(e))
     {
         return Err(ApiError::new(
             Code::ReasonRequired,
@@ -220,8 +287,43 @@ pub fn commit<S: Sql>(
             ),
         ));
     }
+    let gated: Vec<&str> = touched
+        .iter()
+        .map(String::as_str)
+        .filter(|e| rules.policies.of(e).approvals > 0)
+        .collect();
+    let list = gated.join(", ");
+    let held = if w.hold {
+        true
+    } else if w.approved || gated.is_empty() {
+        false
+    } else if caller.bypass {
+        applied.summary = format!(
+            "{} (approvals in {list} bypassed by {}'s token)",
+            applied.summary, caller.actor
+        );
+        false
+    } else if rules.policies.kill_switch_exempt(gated.iter().copied())
+        && only_switched_off(before, &after, &entries)
+    {
+        applied.summary = format!(
+            "{} (a kill switch: exempt from approval in {list})",
+            applied.summary
+        );
+        false
+    } else {
+        true
+    };
+    if held {
+        return Ok(Outcome::Held(Held {
+            after,
+            summary: applied.summary,
+            environments: touched,
+            entries,
+        }));
+    }
     after.version = Some(next);
-    let at = burgee_core::time::format_rfc3339(now_ms);
+    let at = burgee_core::time::format_rfc3339(w.now_ms);
     rows.commit(&Commit {
         version: next,
         at: &at,
@@ -234,12 +336,38 @@ pub fn commit<S: Sql>(
         keep: rules.keep,
     })
     .map_err(internal)?;
-    Ok(Committed {
+    Ok(Outcome::Committed(Committed {
         version: next,
         document: after,
         applied,
         publication,
-    })
+    }))
+}
+
+/// Whether the only change from `before` to `after` is flags switched off (the kill switch,
+/// all-off): no segment, no environment list, no other field of a flag changed.
+fn only_switched_off(before: &Document, after: &Document, entries: &EntryChanges) -> bool {
+    if !entries.segments.is_empty() || entries.top {
+        return false;
+    }
+    entries
+        .flags
+        .iter()
+        .all(|key| match (before.flags.get(key), after.flags.get(key)) {
+            (Some(b), Some(a)) => {
+                let mut a = a.clone();
+                a.updated_at.clone_from(&b.updated_at);
+                a.updated_by.clone_from(&b.updated_by);
+                for (environment, settings) in &mut a.environments {
+                    let was = b.environments.get(environment);
+                    if was.is_some_and(|w| w.is_enabled() && !settings.is_enabled()) {
+                        settings.enabled = was.and_then(|w| w.enabled);
+                    }
+                }
+                a == *b
+            }
+            _ => false,
+        })
 }
 
 /// Whether a committed write created a flag or segment (the API answers `201`).

@@ -11,9 +11,11 @@
 
 pub mod answer;
 pub mod commit;
+mod policy;
 mod protected;
 mod publishing;
 pub mod read;
+pub mod requests;
 pub mod rows;
 pub mod sign_in;
 pub mod sql;
@@ -119,7 +121,11 @@ impl DurableObject for FlagStore {
     fn new(state: State, env: Env) -> Self {
         let storage = state.storage();
         let sql = DurableSql(storage.sql());
-        if let Err(e) = Rows::new(&sql).ensure_schema() {
+        let rows = Rows::new(&sql);
+        if let Err(e) = rows
+            .ensure_schema()
+            .and_then(|()| requests::rows::ensure(&rows))
+        {
             log_error(&format!("FlagStore schema: {e}"));
         }
         let inner = Rc::new(Inner {
@@ -180,14 +186,20 @@ impl Inner {
         Rows::new(&self.sql)
     }
 
-    /// `PROTECTED_ENVIRONMENTS`; a malformed one refuses writes (`500 misconfigured`) rather
-    /// than let a protected environment be changed without a reason.
-    fn protected(&self) -> std::result::Result<protected::Protected, ApiError> {
-        protected::Protected::parse(self.variable(bindings::PROTECTED_ENVIRONMENTS).as_deref())
-            .map_err(|why| {
-                log_error(&why);
-                ApiError::new(Code::Misconfigured, "PROTECTED_ENVIRONMENTS is malformed")
-            })
+    /// The rules of a write: the history's length and the environments' policies, with
+    /// `PROTECTED_ENVIRONMENTS`. A malformed variable refuses writes (`500 misconfigured`)
+    /// rather than let a protected environment be changed without a reason.
+    fn rules(&self) -> std::result::Result<commit::Rules, ApiError> {
+        let protected =
+            protected::Protected::parse(self.variable(bindings::PROTECTED_ENVIRONMENTS).as_deref())
+                .map_err(|why| {
+                    log_error(&why);
+                    ApiError::new(Code::Misconfigured, "PROTECTED_ENVIRONMENTS is malformed")
+                })?;
+        Ok(commit::Rules {
+            keep: self.keep(),
+            policies: policy::Policies::load(&self.rows(), protected).map_err(internal_error)?,
+        })
     }
 
     fn keep(&self) -> u64 {
@@ -200,11 +212,7 @@ impl Inner {
     }
 
     fn variable(&self, name: &str) -> Option<String> {
-        self.env
-            .var(name)
-            .ok()
-            .map(|v| v.to_string())
-            .filter(|v| !v.trim().is_empty())
+        bindings::setting(&self.env, name)
     }
 
     /// The current version and document, loading them on first use.
@@ -290,6 +298,7 @@ impl Inner {
                         .collect::<String>()
                 })
                 .filter(|r| !r.is_empty()),
+            bypass: header(&req, internal::BYPASS_APPROVALS).as_deref() == Some("1"),
         };
         if let Some(assertion) = header(&req, internal::ACCESS_ASSERTION) {
             let origin = header(&req, internal::ORIGIN);
@@ -318,6 +327,12 @@ impl Inner {
         };
         if route.id == RouteId::Faults {
             return (self.set_faults(&body).map(Out::Json), false);
+        }
+        if route.id.is_review() {
+            return match self.review_route(&route, &caller, &body, &query) {
+                Ok((answer, publish)) => (Ok(Out::Json(answer)), publish),
+                Err(e) => (Err(e), false),
+            };
         }
         match write::plan(&route, &request, &self.rows()) {
             Some(Ok(plan)) => match self.write(plan, &caller, if_match.as_deref()) {
@@ -388,23 +403,82 @@ impl Inner {
         }
         let now_ms = now();
         let rows = self.rows();
-        let committed = commit::commit(
-            &rows,
-            (version, &before),
-            plan.edits,
+        let rules = self.rules()?;
+        let w = commit::Write {
+            edits: plan.edits,
             caller,
-            now_ms as i64,
-            &commit::Rules {
-                keep: self.keep(),
-                protected: self.protected()?,
-            },
-        )?;
+            now_ms: now_ms as i64,
+            label: plan.label,
+            approved: false,
+            hold: false,
+        };
+        let committed = match commit::write(&rows, (version, &before), w, &rules)? {
+            commit::Outcome::Committed(c) => c,
+            commit::Outcome::Held(held) => {
+                let ctx = self.review_ctx(&rows, (version, &before), &rules, now_ms);
+                return Ok((
+                    requests::hold(&ctx, (version, &before), caller, held)?,
+                    false,
+                ));
+            }
+        };
         let answer = reply(&plan.reply, &committed)?;
         let wrote = committed.version != version;
         if wrote {
             self.remember(committed, now_ms)?;
         }
         Ok((answer, wrote))
+    }
+
+    fn review_ctx<'a>(
+        &self,
+        rows: &'a Rows<'a, DurableSql>,
+        (version, document): (u64, &'a Document),
+        rules: &'a commit::Rules,
+        now_ms: f64,
+    ) -> requests::Ctx<'a, DurableSql> {
+        requests::Ctx {
+            rows,
+            version,
+            document,
+            rules,
+            now_ms: now_ms as i64,
+        }
+    }
+
+    /// The environments' policies and the change requests; `true` when a request was applied.
+    fn review_route(
+        &self,
+        route: &Route,
+        caller: &Caller,
+        body: &[u8],
+        query: &[(String, String)],
+    ) -> std::result::Result<(Answer, bool), ApiError> {
+        let (version, document) = self.current()?;
+        let rows = self.rows();
+        let mut rules = self.rules()?;
+        let now_ms = now();
+        if let Some(answer) = policy::route(
+            &rows,
+            &mut rules.policies,
+            route,
+            caller,
+            body,
+            &document.environments,
+            (version, now_ms as i64),
+        ) {
+            return answer.map(|a| (a, false));
+        }
+        let ctx = self.review_ctx(&rows, (version, &document), &rules, now_ms);
+        let reply = requests::handle(&ctx, route, caller, body, query)?;
+        let wrote = match reply.committed {
+            Some(c) if c.version != version => {
+                self.remember(c, now_ms)?;
+                true
+            }
+            _ => false,
+        };
+        Ok((reply.answer, wrote))
     }
 
     /// Takes a committed version into memory and publication (still without an `await`).
@@ -524,8 +598,17 @@ impl Inner {
                 Answer::error(&refusal).header("Retry-After", seconds.to_string())
             ));
         }
+        let refusal = ApiError::new(
+            Code::Unauthenticated,
+            "send Authorization: Bearer <token> with a valid admin token",
+        );
         match denied? {
             "unauthenticated" => {}
+            // Nothing presented: no guess to count.
+            "anonymous" => {
+                return Some(Ok(Answer::error(&refusal)
+                    .header("WWW-Authenticate", "Bearer realm=\"burgee\"".into())));
+            }
             message => {
                 return Some(Ok(Answer::error(&ApiError::new(
                     Code::Forbidden,
@@ -547,10 +630,6 @@ impl Inner {
         ) {
             return Some(Err(internal_error(e)));
         }
-        let refusal = ApiError::new(
-            Code::Unauthenticated,
-            "send Authorization: Bearer <token> with a valid admin token",
-        );
         Some(Ok(Answer::error(&refusal).header(
             "WWW-Authenticate",
             "Bearer realm=\"burgee\"".into(),

@@ -193,7 +193,7 @@ impl<'s, S: Sql> Rows<'s, S> {
         Rows { sql }
     }
 
-    fn run(&self, query: &str, params: &[Param]) -> StoreResult<Vec<Row>> {
+    pub(super) fn run(&self, query: &str, params: &[Param]) -> StoreResult<Vec<Row>> {
         self.sql.run(query, params)
     }
 

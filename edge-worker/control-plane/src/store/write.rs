@@ -30,6 +30,8 @@ pub struct Plan {
     pub edits: Vec<Edit>,
     pub if_match: bool,
     pub reply: Reply,
+    /// What the write is, when the edits alone would not say it (a revert).
+    pub label: Option<String>,
 }
 
 /// What a write request carries besides its route.
@@ -85,7 +87,7 @@ pub fn refusal(e: EditError) -> ApiError {
 
 /// A whole document from a body: every entry must read (a flag that does not is refused, not
 /// dropped).
-fn document(value: Value) -> Result<Document, ApiError> {
+pub(super) fn document(value: Value) -> Result<Document, ApiError> {
     let value = object(value, "the document")?;
     let loaded = burgee_core::load_value(value).map_err(|d| invalid(vec![d]))?;
     if !loaded.is_clean() {
@@ -143,6 +145,7 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
         edits,
         if_match: true,
         reply: Reply::Written,
+        label: None,
     };
     let plan = match route.id {
         RouteId::ReplaceDocument | RouteId::Import => written(vec![Edit::ReplaceDocument {
@@ -200,6 +203,32 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
                 document: Box::new(document),
             }])
         }
+        RouteId::RevertFlag | RouteId::RevertSegment => {
+            let flag = route.id == RouteId::RevertFlag;
+            let version = body()?
+                .get("version")
+                .and_then(Value::as_u64)
+                .ok_or_else(|| invalid_body("send {\"version\": N}, the version to go back to"))?;
+            let then = rows.document_at(version).map_err(super::answer::internal)?;
+            let then = then.ok_or_else(|| not_kept(version, r.keep))?;
+            let edit = match (flag, then.flags.get(&key), then.segments.get(&key)) {
+                (true, Some(f), _) => Edit::PutFlag {
+                    key: key.clone(),
+                    flag: Box::new(f.clone()),
+                },
+                (true, None, _) => Edit::DeleteFlag { key: key.clone() },
+                (false, _, Some(s)) => Edit::PutSegment {
+                    key: key.clone(),
+                    segment: Box::new(s.clone()),
+                },
+                (false, _, None) => Edit::DeleteSegment { key: key.clone() },
+            };
+            let what = if flag { "flag" } else { "segment" };
+            Plan {
+                label: Some(format!("reverted {what} `{key}` to version {version}")),
+                ..written(vec![edit])
+            }
+        }
         RouteId::ShortcutToggle => shortcut_toggle(key, &body()?, r)?,
         RouteId::ShortcutUser | RouteId::ShortcutOrg => {
             let b = body()?;
@@ -218,6 +247,7 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
                     flag: key,
                     environment,
                 },
+                label: None,
             }
         }
         RouteId::AllOff => switched(key.clone(), Edit::AllOff { environment: key }),
@@ -248,6 +278,7 @@ fn switched(environment: String, edit: Edit) -> Plan {
         edits: vec![edit],
         if_match: false,
         reply: Reply::Switched { environment },
+        label: None,
     }
 }
 
@@ -275,6 +306,7 @@ fn shortcut_toggle(key: String, body: &Value, r: &Request<'_>) -> Result<Plan, A
             flag: key,
             environment,
         },
+        label: None,
     })
 }
 

@@ -14,7 +14,7 @@ use burgee_edge_shared::internal;
 use worker::{Env, Headers, Method, Request, RequestInit, Response, Result};
 
 use super::error::{api_error, error};
-use burgee_edge_shared::session::{CSRF_HEADER, Session, same};
+use burgee_edge_shared::session::{CSRF_HEADER, SESSION_COOKIE, Session, same};
 
 use crate::auth::{Caller, Denied, Role};
 use crate::config;
@@ -114,6 +114,7 @@ fn session_caller(
         name: session.name,
         role: session.role,
         environments: session.environments,
+        bypass: false,
     }))
 }
 
@@ -180,8 +181,18 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
                 }
                 // Behind Cloudflare Access: the store verifies the assertion and decides.
                 None if access.is_some() => None,
+                // No credential at all (the app asking whether it is signed in) is no guess:
+                // refused, but neither audited nor counted toward the address's throttle. A
+                // session cookie that does not verify is.
                 None => {
-                    headers.set(internal::DENIED, "unauthenticated")?;
+                    let cookies = req.headers().get("Cookie").ok().flatten();
+                    let presented = cookies.is_some_and(|c| c.contains(SESSION_COOKIE));
+                    let denied = if presented {
+                        "unauthenticated"
+                    } else {
+                        "anonymous"
+                    };
+                    headers.set(internal::DENIED, denied)?;
                     return forward(req, env, (route.id, route_path), headers, None).await;
                 }
             }
@@ -239,6 +250,9 @@ pub async fn handle(mut req: Request, env: &Env, route_path: &str) -> Result<Res
         (Some(caller), _) => {
             headers.set(internal::ACTOR, &caller.name)?;
             headers.set(internal::ROLE, caller.role.as_str())?;
+            if caller.bypass {
+                headers.set(internal::BYPASS_APPROVALS, "1")?;
+            }
             if !caller.environments.is_empty() {
                 headers.set(
                     internal::ENVIRONMENT_ROLES,

@@ -117,7 +117,80 @@ pub(super) fn routes() -> Vec<(&'static str, String, &'static str, Option<Value>
             Some(json!({"enabled": true})),
         ),
     ]
+    .into_iter()
+    .chain(review_routes())
+    .collect()
 }
+
+/// The review routes: revert, policies and change requests, each with a version, request or
+/// environment the store does not have.
+fn review_routes() -> Vec<(&'static str, String, &'static str, Option<Value>)> {
+    vec![
+        (
+            "POST",
+            format!("/api/v1/flags/{BOOLEAN_FLAG}/revert"),
+            "editor",
+            Some(json!({"version": 1})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/segments/{SEGMENT}/revert"),
+            "editor",
+            Some(json!({"version": 1})),
+        ),
+        ("GET", "/api/v1/policies".into(), "viewer", None),
+        (
+            "GET",
+            "/api/v1/environments/production/policy".into(),
+            "viewer",
+            None,
+        ),
+        (
+            "PUT",
+            format!("/api/v1/environments/{MISSING_ENVIRONMENT}/policy"),
+            "admin",
+            Some(json!({"approvals": 1})),
+        ),
+        ("GET", "/api/v1/change-requests".into(), "viewer", None),
+        (
+            "POST",
+            "/api/v1/change-requests".into(),
+            "editor",
+            Some(
+                json!({"baseVersion": MISSING, "document": {"environments": ["production"], "flags": {}}}),
+            ),
+        ),
+        (
+            "GET",
+            format!("/api/v1/change-requests/{MISSING}"),
+            "viewer",
+            None,
+        ),
+        (
+            "POST",
+            format!("/api/v1/change-requests/{MISSING}/approve"),
+            "editor",
+            Some(json!({"comment": "authz"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/change-requests/{MISSING}/reject"),
+            "editor",
+            Some(json!({"comment": "authz"})),
+        ),
+        (
+            "POST",
+            format!("/api/v1/change-requests/{MISSING}/apply"),
+            "editor",
+            None,
+        ),
+    ]
+}
+
+/// A version and a change request number the store does not have (the routes that take them
+/// answer `404` and change nothing).
+const MISSING: u64 = 999_999;
+const MISSING_ENVIRONMENT: &str = "no-such-environment";
 
 pub(super) fn rank(role: &str) -> u8 {
     match role {
@@ -154,7 +227,8 @@ pub(super) fn authz_matrix(f: &Fixture) -> Result {
             let what = format!("{method} {path} as {who}");
             cases += 1;
             if token.is_none() || role.is_empty() {
-                failed_sign_ins += 1;
+                // Only a credential that does not verify is a failed sign-in; none at all is not.
+                failed_sign_ins += usize::from(token.is_some());
                 expect_error(&r, 401, "unauthenticated")
                     .map_err(|Failed(w)| Failed(format!("{what}: {w}")))?;
                 expect(r.header("www-authenticate").is_some(), || {
@@ -164,7 +238,13 @@ pub(super) fn authz_matrix(f: &Fixture) -> Result {
                 expect_error(&r, 403, "forbidden")
                     .map_err(|Failed(w)| Failed(format!("{what}: {w}")))?;
             } else {
+                let missing = path.contains(&MISSING.to_string())
+                    || path.contains(MISSING_ENVIRONMENT)
+                    || body
+                        .as_deref()
+                        .is_some_and(|b| b.contains(&MISSING.to_string()));
                 let through = match (method, path.starts_with("/feature-flags")) {
+                    _ if missing => r.status == 404,
                     ("GET", _) => r.status == 200,
                     (_, true) => r.status == 404,
                     ("POST", false)

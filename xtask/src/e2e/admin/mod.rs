@@ -17,6 +17,7 @@ mod history;
 mod import_export;
 mod propagation;
 mod restart;
+mod review;
 mod usage;
 mod writes;
 
@@ -45,6 +46,8 @@ const EDITOR: &str = "e2e-editor-93b44e1c";
 const VIEWER: &str = "e2e-viewer-51aa08d3";
 /// An editor everywhere but production, where it is a viewer.
 const STAGER: &str = "e2e-stager-2be7c915";
+/// An editor whose writes skip the approvals an environment requires (automation).
+const DEPLOYER: &str = "e2e-deployer-6d0e41b2";
 const WRITERS: usize = 8;
 const EDITS_PER_WRITER: usize = 50;
 
@@ -142,7 +145,7 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         front_door::health_details,
     ),
     (
-        "10 failed sign-ins from one address: each audited, then 429 with Retry-After for anything from it",
+        "15 requests with no credential from one address: 401, neither audited nor counted; then 10 failed sign-ins: each audited, then 429 with Retry-After for anything from it",
         front_door::failed_sign_ins,
     ),
     (
@@ -164,6 +167,14 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
     (
         "archive: the flag leaves evaluation and is audited; unarchive brings it back",
         experiment::archive_round_trip,
+    ),
+    (
+        "per-flag revert: one flag as it was in an older version, as a new version; the rest stays",
+        review::revert_one_flag,
+    ),
+    (
+        "four eyes: production needs an approval; a change becomes a request (202), self-approval 403, approved by another, stale base rebased and approved again, applied; a rejected request changes nothing; kill switch exempt and a bypass token, audited",
+        review::change_requests,
     ),
     (
         "usage: no stored byte holds a test user's id",
@@ -233,6 +244,8 @@ fn with_stager(config: &str) -> String {
     let mut entries: Vec<Value> = serde_json::from_str(config).unwrap_or_default();
     entries.push(serde_json::json!({"name": "sam.stager", "role": "editor",
         "sha256": crate::admin_api::token_hash(STAGER), "environments": {"production": "viewer"}}));
+    entries.push(serde_json::json!({"name": "deploy-bot", "role": "editor",
+        "sha256": crate::admin_api::token_hash(DEPLOYER), "bypassApprovals": true}));
     Value::Array(entries).to_string()
 }
 

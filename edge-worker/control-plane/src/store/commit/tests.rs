@@ -12,6 +12,7 @@ fn caller() -> Caller {
         role: Role::Editor,
         environments: Default::default(),
         reason: None,
+        bypass: false,
     }
 }
 
@@ -192,6 +193,7 @@ fn a_role_that_differs_by_environment_guards_what_that_environment_serves() {
         role: Role::Editor,
         environments: [("production".to_string(), Role::Viewer)].into(),
         reason: None,
+        bypass: false,
     };
     let toggle = |environment: &str| Edit::Toggle {
         flag: "outbound_calling".into(),
@@ -253,10 +255,13 @@ fn a_protected_environment_needs_a_reason_which_history_and_audit_keep() {
     let first = import(&rows);
     let rules = Rules {
         keep: 1000,
-        protected: super::super::protected::Protected::parse(Some(
-            r#"{"production": {"reason": true}}"#,
-        ))
-        .unwrap(),
+        policies: Policies {
+            protected: super::super::protected::Protected::parse(Some(
+                r#"{"production": {"reason": true}}"#,
+            ))
+            .unwrap(),
+            ..Policies::default()
+        },
     };
     let toggle = |environment: &str| Edit::Toggle {
         flag: "outbound_calling".into(),

@@ -23,6 +23,7 @@ fn stored() -> (rusqlite::Connection, Document) {
             role: Role::Admin,
             environments: Default::default(),
             reason: None,
+            bypass: false,
         };
         let edit = Edit::ReplaceDocument {
             document: Box::new(example),

@@ -167,3 +167,87 @@ fn refusals_keep_their_details() {
         404
     );
 }
+
+#[test]
+fn a_revert_brings_back_one_entry_as_it_was_and_leaves_the_rest() {
+    use crate::store::commit::{Caller, commit};
+    let db = memory();
+    let rows = Rows::new(&db);
+    rows.ensure_schema().unwrap();
+    let who = Caller {
+        actor: "ana".into(),
+        role: burgee_api::Role::Editor,
+        environments: Default::default(),
+        reason: None,
+        bypass: false,
+    };
+    let example = burgee_core::load(include_str!("../../../../../examples/tasks-app.json"))
+        .unwrap()
+        .document;
+    let import = Edit::ReplaceDocument {
+        document: Box::new(example),
+        import: true,
+    };
+    let v1 = commit(
+        &rows,
+        (0, &Document::default()),
+        vec![import],
+        &who,
+        0,
+        &1000.into(),
+    )
+    .unwrap();
+    let off = |flag: &str| Edit::Toggle {
+        flag: flag.into(),
+        environment: "production".into(),
+        enabled: false,
+    };
+    let v2 = commit(
+        &rows,
+        (1, &v1.document),
+        vec![off("daily-planning"), off("sms_campaigns")],
+        &who,
+        1,
+        &1000.into(),
+    )
+    .unwrap();
+    let revert = |path: &str, body: &str| {
+        let route = Route::parse("POST", path).unwrap();
+        write::plan(&route, &request(body.as_bytes(), &[]), &rows).expect("a write")
+    };
+    let plan = revert("/api/v1/flags/daily-planning/revert", r#"{"version": 1}"#).unwrap();
+    assert_eq!(
+        plan.label.as_deref(),
+        Some("reverted flag `daily-planning` to version 1")
+    );
+    assert!(
+        plan.if_match,
+        "a revert is based on a version, like any edit"
+    );
+    let v3 = commit(&rows, (2, &v2.document), plan.edits, &who, 2, &1000.into()).unwrap();
+    assert!(v3.document.flags["daily-planning"].environments["production"].is_enabled());
+    assert!(
+        !v3.document.flags["sms_campaigns"].environments["production"].is_enabled(),
+        "the other flag stays"
+    );
+    // A segment that did not exist then is deleted; a version the history lacks is a 404.
+    let plan = revert("/api/v1/segments/nobody/revert", r#"{"version": 1}"#).unwrap();
+    assert_eq!(
+        plan.edits,
+        vec![Edit::DeleteSegment {
+            key: "nobody".into()
+        }]
+    );
+    assert_eq!(
+        revert("/api/v1/flags/x/revert", r#"{"version": 9}"#)
+            .unwrap_err()
+            .code,
+        Code::VersionNotFound
+    );
+    assert_eq!(
+        revert("/api/v1/flags/x/revert", r#"{"version": "1"}"#)
+            .unwrap_err()
+            .code,
+        Code::InvalidBody
+    );
+}
