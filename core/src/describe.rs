@@ -183,6 +183,7 @@ fn flag_fields(a: &Flag, b: &Flag) -> Vec<String> {
     };
     let (pa, pb) = (prerequisites(a), prerequisites(b));
     let serves = |v: &String| format!("serves {v}");
+    let start = out.len();
     keyed(
         &mut out,
         "prerequisite",
@@ -192,6 +193,14 @@ fn flag_fields(a: &Flag, b: &Flag) -> Vec<String> {
         &|out, label, x, y| {
             out.push(format!("{label}: {x} → {y}"));
         },
+    );
+    // What the keys do not show (fields this version does not know).
+    unworded(
+        &mut out,
+        start,
+        "prerequisites",
+        &a.prerequisites,
+        &b.prerequisites,
     );
     changed(&mut out, "metadata", &a.metadata, &b.metadata);
     was(&mut out, "lifecycle", &a.lifecycle, &b.lifecycle, |l| {
@@ -279,6 +288,7 @@ fn environment(out: &mut Vec<String>, a: &Environment, b: &Environment) {
         .collect()
     }
     let count = |v: &Vec<Value>| format!("{} ids", v.len());
+    let start = out.len();
     keyed(
         out,
         "target",
@@ -290,6 +300,7 @@ fn environment(out: &mut Vec<String>, a: &Environment, b: &Environment) {
             members(out, label, &text(x), &text(y));
         },
     );
+    unworded(out, start, "targets", &a.targets, &b.targets);
     fn rules(e: &Environment) -> Vec<(String, &Rule)> {
         let r = e.rules.iter().enumerate();
         r.map(|(i, r)| (rule_name(r.id.as_deref(), i), r)).collect()
@@ -505,6 +516,13 @@ fn was<T: PartialEq>(
 ) {
     if a != b {
         out.push(format!("{label} {} → {}", show(a), show(b)));
+    }
+}
+
+/// `label changed` when the field differs but nothing since `start` said how.
+fn unworded<T: PartialEq>(out: &mut Vec<String>, start: usize, label: &str, a: &T, b: &T) {
+    if out.len() == start {
+        changed(out, label, a, b);
     }
 }
 

@@ -119,6 +119,20 @@ fn targets_schedule_and_an_unwritten_environment() {
 }
 
 #[test]
+fn what_the_keys_do_not_show_still_has_a_line() {
+    let mut before = base();
+    before["environments"]["staging"]["targets"] = json!([{"values": ["u1"], "variant": "on"}]);
+    before["prerequisites"] = json!([{"flag": "other", "variant": "on"}]);
+    let mut after = before.clone();
+    after["environments"]["staging"]["targets"][0]["note"] = json!("x");
+    after["prerequisites"][0]["note"] = json!("x");
+    assert_eq!(
+        lines(before, after),
+        ["prerequisites changed", "staging: targets changed"]
+    );
+}
+
+#[test]
 fn stamps_are_no_change_and_a_same_flag_has_no_lines() {
     let mut after = base();
     after["updatedAt"] = json!("2030-01-01T00:00:00Z");
