@@ -419,6 +419,24 @@ impl Api {
         self.get(route, &url).await
     }
 
+    /// Brings one flag (`segment`: one segment) back as it was in version `target`, based on
+    /// `version`; the rest of the document stays as it is.
+    pub async fn revert(
+        &self,
+        segment: bool,
+        key: &str,
+        target: u64,
+        version: u64,
+    ) -> Result<Written, ApiError> {
+        let route = if segment {
+            RouteId::RevertSegment
+        } else {
+            RouteId::RevertFlag
+        };
+        let body = serde_json::json!({ "version": target }).to_string();
+        self.write(route, &[key], version, Some(body)).await
+    }
+
     pub async fn restore(&self, target: u64, version: u64) -> Result<Written, ApiError> {
         self.write(RouteId::Restore, &[&target.to_string()], version, None)
             .await

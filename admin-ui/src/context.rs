@@ -240,6 +240,9 @@ pub struct Question {
     pub body: String,
     /// Shown as a list under the body (what a restore changes); mostly empty.
     pub list: Vec<String>,
+    /// Asks why as well, into this (a restore or revert, which a protected environment refuses
+    /// without a reason).
+    pub reason: Option<RwSignal<String>>,
     pub confirm: String,
     pub danger: bool,
     pub on_confirm: Callback<()>,
@@ -294,6 +297,7 @@ impl Unsaved {
             body: format!("You have changes that are not saved. {action} drops them."),
             confirm: "Drop changes".into(),
             list: Vec::new(),
+            reason: None,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 edits.set(false);

@@ -46,6 +46,7 @@ pub fn archive_button(
             body,
             confirm: "Archive".into(),
             list: Vec::new(),
+            reason: None,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 let failed = format!("{k} was not archived: ");

@@ -60,6 +60,15 @@ pub fn ConfirmDialog() -> impl IntoView {
                     </ul>
                 })
             }}
+            {move || confirm.question.with(|q| q.as_ref().and_then(|q| q.reason)).map(|reason| view! {
+                <label for="confirm-reason">"Reason"</label>
+                <input
+                    id="confirm-reason"
+                    data-testid="confirm-reason"
+                    prop:value=move || reason.get()
+                    on:input=move |ev| reason.set(event_target_value(&ev))
+                />
+            })}
             <div class="actions">
                 <button type="button" class="button" node_ref=cancel_button on:click=move |_| close()>
                     "Cancel"

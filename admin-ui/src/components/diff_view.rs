@@ -9,8 +9,15 @@ use crate::state::history::{group, op_name, relative, show};
 
 /// The diff's changes, each group (a flag, a segment, the document) first in words (`words`,
 /// the core's, when both versions could be loaded), then by pointer.
+/// `on_revert`, for editors: each flag's and segment's "Restore … as it was in version
+/// `from`" button, called with the group's `(noun, key)`.
 #[component]
-pub fn DiffView(diff: DiffBody, words: Option<DocumentChanges>) -> impl IntoView {
+pub fn DiffView(
+    diff: DiffBody,
+    words: Option<DocumentChanges>,
+    on_revert: Option<Callback<(String, String)>>,
+) -> impl IntoView {
+    let from = diff.from;
     let groups = group(&diff.changes);
     let said = move |label: &str| -> Vec<String> {
         let Some(w) = &words else { return Vec::new() };
@@ -33,9 +40,18 @@ pub fn DiffView(diff: DiffBody, words: Option<DocumentChanges>) -> impl IntoView
                 .map(|g| {
                     let prefix = g.prefix.clone();
                     let lines = said(&g.label);
+                    let entry = g.label.split_once(' ').map(|(n, k)| (n.to_string(), k.to_string()));
+                    let revert = on_revert.zip(entry).map(|(run, (noun, key))| {
+                        let label = format!("Restore {noun} {key} as it was in version {from}");
+                        view! {
+                            <button type="button" class="button small" data-testid="revert" on:click=move |_| run.run((noun.clone(), key.clone()))>
+                                {label}
+                            </button>
+                        }
+                    });
                     view! {
                         <section class="diff-group">
-                            <h4>{g.label.clone()}</h4>
+                            <h4>{g.label.clone()} " " {revert}</h4>
                             {(!lines.is_empty()).then(|| view! {
                                 <ul class="diff-words" data-testid="diff-words">
                                     {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}

@@ -9,7 +9,8 @@ use leptos::prelude::*;
 use super::audit_log::summary_cell;
 use super::diff_view::DiffView;
 use super::error_line::error_line;
-use burgee_core::describe::DocumentChanges;
+use burgee_core::describe::{DocumentChanges, flag_changes, segment_changes};
+use burgee_core::model::Document;
 
 use crate::api::{Api, ApiError};
 use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
@@ -41,6 +42,7 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
             }
         }
     });
+    let revert = revert_action(StoredValue::new(doc.clone()));
     let show_diff = Callback::new(move |(a, b): (u64, u64)| {
         form_error.set(None);
         from.set(a.to_string());
@@ -58,7 +60,13 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
                 <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
                     {move || Suspend::new(async move {
                         let d = diff.await?;
-                        Ok::<_, ApiError>(d.map(|(diff, words)| view! { <DiffView diff words/> }))
+                        Ok::<_, ApiError>(d.map(|(diff, words)| {
+                            let from = diff.from;
+                            let on_revert = session.can_edit_untracked().then(|| {
+                                Callback::new(move |(noun, key): (String, String)| revert(noun, key, from))
+                            });
+                            view! { <DiffView diff words on_revert/> }
+                        }))
                     })}
                 </ErrorBoundary>
             </Transition>
@@ -245,7 +253,11 @@ fn restore_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(u64) + Copy + 'sta
                 Ok(old) => restore_list(&DocumentChanges::between(&now.document, &old.document)),
                 Err(e) => vec![format!("What it changes could not be loaded: {e}")],
             };
-            let write = move |_| restore(session.api(), target, current, store, notices);
+            let reason = RwSignal::new(String::new());
+            let write = move |_| {
+                let api = session.api().with_reason(&reason.get_untracked());
+                restore(api, target, current, store, notices)
+            };
             confirm.ask(Question {
                 title: format!("Restore version {target}?"),
                 body: format!(
@@ -253,10 +265,80 @@ fn restore_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(u64) + Copy + 'sta
                 ),
                 list,
                 confirm: format!("Restore version {target}"),
+                reason: Some(reason),
                 danger: true,
                 on_confirm: Callback::new(write),
             });
         });
+    }
+}
+
+/// What "Restore flag x as it was in version N" does: asks, saying what it changes, then brings
+/// that one entry back (`POST …/revert`), as a new version after the current one (`doc`).
+fn revert_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(String, String, u64) + Copy + 'static {
+    let session = expect_context::<Session>();
+    let confirm = expect_context::<Confirm>();
+    let store = expect_context::<Store>();
+    let notices = expect_context::<Notices>();
+    move |noun, key, target| {
+        let api = session.api();
+        let now = doc.get_value();
+        let current = now.version;
+        let segment = noun == "segment";
+        leptos::task::spawn_local(async move {
+            let list = match api.version(target).await {
+                Ok(old) => entry_lines(&now.document, &old.document, segment, &key),
+                Err(e) => vec![format!("What it changes could not be loaded: {e}")],
+            };
+            let named = format!("{noun} {key}");
+            let title = format!("Restore {named} as it was in version {target}?");
+            let body = format!(
+                "Only this {noun} changes, saved as a new version after {current}; the rest of the document stays as it is. It:"
+            );
+            let reason = RwSignal::new(String::new());
+            let write = move |_| {
+                let api = session.api().with_reason(&reason.get_untracked());
+                let (named, key) = (named.clone(), key.clone());
+                leptos::task::spawn_local(async move {
+                    match api.revert(segment, &key, target, current).await {
+                        Ok(w) => {
+                            let message = format!(
+                                "Restored {named} as it was in version {target} (version {})",
+                                w.version
+                            );
+                            notices.push(Tone::Success, message);
+                            store.reload();
+                        }
+                        Err(e) => {
+                            notices.push(Tone::Error, format!("{named} was not restored: {e}"))
+                        }
+                    }
+                });
+            };
+            confirm.ask(Question {
+                title,
+                body,
+                list,
+                confirm: "Restore".into(),
+                reason: Some(reason),
+                danger: true,
+                on_confirm: Callback::new(write),
+            });
+        });
+    }
+}
+
+/// What bringing back entry `key` from `then` changes in `now`, in words.
+fn entry_lines(now: &Document, then: &Document, segment: bool, key: &str) -> Vec<String> {
+    let lines = if segment {
+        segment_changes(now.segments.get(key), then.segments.get(key))
+    } else {
+        flag_changes(now.flags.get(key), then.flags.get(key))
+    };
+    if lines.is_empty() {
+        vec!["changes nothing: it is the same as now".into()]
+    } else {
+        lines
     }
 }
 

@@ -94,6 +94,7 @@ pub fn KillSwitch(
                     "Turn on".into()
                 },
                 list: Vec::new(),
+                reason: None,
                 danger: on,
                 on_confirm: Callback::new({
                     let run = run.clone();

@@ -175,6 +175,7 @@ impl<D: EditableDraft> EditorLifecycle<D> {
                 body,
                 confirm: "Save".into(),
                 list: Vec::new(),
+                reason: None,
                 danger: true,
                 on_confirm: Callback::new(move |_| self.review(&entry, reviewed)),
             }),
@@ -224,6 +225,7 @@ impl<D: EditableDraft> EditorLifecycle<D> {
             body: D::delete_warning(&key),
             confirm: "Delete".into(),
             list: Vec::new(),
+            reason: None,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 let k = key.clone();

@@ -74,6 +74,7 @@ impl WriteFlow {
                 .push(Tone::Error, "Fix the errors listed above before saving.");
             return;
         }
+        self.reason_problem.set(None);
         let version = self.base_version.get_untracked();
         let api = self.session.api().with_reason(&self.reason.get_untracked());
         let request = write(api, version);

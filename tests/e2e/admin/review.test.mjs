@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, example, importDocument, saveReviewed, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, saveReviewed, shot, signedIn, tokens, version } from "./harness.mjs";
 
 let browser;
 let app;
@@ -34,6 +34,15 @@ async function openFlag(key, tab) {
   for (const route of ["#/flags", `#/flags/${key}`]) await page.goto(`${app.url}${route}`);
   await page.locator("#editor-title").waitFor();
   if (tab) await page.getByRole("tab", { name: tab }).click();
+}
+
+/** The history page, with the app at the store's version (so that its Restore buttons are). */
+async function atHistory() {
+  await page.goto(`${app.url}#/history`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  const current = await version();
+  await eventually(async () => (await page.getByTestId("doc-version").innerText()).trim() === `version ${current}`, 10000, "the app at the store's version");
+  await page.locator(`tr[data-version="${current}"]`).waitFor();
 }
 
 /** The lines of the open review. */
@@ -142,8 +151,7 @@ test("history: a version's diff reads in words, with its reason; Restore lists w
   const put = await api("PUT", "/flags/e2e-after", { body: flag, ifMatch: before, reason: "e2e: made after" });
   assert.equal(put.status, 201, JSON.stringify(put.body));
   const made = put.body.version;
-  await page.goto(`${app.url}#/history`);
-  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  await atHistory();
   const row = page.locator(`tr[data-version="${made}"]`);
   await row.getByTestId("reason").getByText("e2e: made after").waitFor();
   await row.getByRole("button", { name: "What changed" }).click();
@@ -163,4 +171,59 @@ test("history: a version's diff reads in words, with its reason; Restore lists w
   await shot(page, "33-restore-lists");
   await dialog.getByRole("button", { name: "Cancel" }).click();
   assert.equal(await version(), made, "cancel restores nothing");
+});
+
+test("per-flag revert: one flag comes back as it was in a version, a flag changed later stays as it is", async () => {
+  // A new flag is in every environment's snapshot, the protected one too: each write says why.
+  const [x, y] = ["e2e-revert-x", "e2e-revert-y"];
+  const put = async (key, description) => {
+    const flag = { kind: "boolean", variants: { on: true, off: false }, description };
+    const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version(), reason: "e2e: revert fixture" });
+    assert.ok([200, 201].includes(r.status), JSON.stringify(r.body));
+    return r.body.version;
+  };
+  await put(x, "one");
+  const kept = await put(y, "first");
+  const changed = await put(x, "two");
+  await put(y, "later");
+
+  await atHistory();
+  await page.locator(`tr[data-version="${changed}"]`).getByRole("button", { name: "What changed" }).click();
+  const diff = page.locator(`[data-testid="diff"][data-to="${changed}"]`);
+  await diff.waitFor();
+  await diff.getByRole("button", { name: `Restore flag ${x} as it was in version ${kept}` }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByText(`Restore flag ${x} as it was in version ${kept}?`).waitFor();
+  assert.deepEqual(await dialog.getByTestId("confirm-list").locator("li").allInnerTexts(), ["description changed"]);
+  await dialog.getByTestId("confirm-reason").fill("e2e: back to one");
+  await shot(page, "34-revert-one-flag");
+  await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+  await page.locator(".notice.success", { hasText: `Restored flag ${x} as it was in version ${kept}` }).waitFor();
+
+  assert.equal((await api("GET", `/flags/${x}`)).body.flag.description, "one", "the flag is back");
+  assert.equal((await api("GET", `/flags/${y}`)).body.flag.description, "later", "the other flag stays");
+  const entry = (await api("GET", "/history")).body.versions[0];
+  assert.match(entry.summary, new RegExp(`^reverted flag \`${x}\` to version ${kept}`));
+  assert.equal(entry.reason, "e2e: back to one");
+});
+
+test("per-segment revert: the segment comes back as it was in a version", async () => {
+  const key = "e2e-revert-s";
+  const put = async (include) => {
+    const r = await api("PUT", `/segments/${key}`, { body: { include }, ifMatch: await version() });
+    assert.ok([200, 201].includes(r.status), JSON.stringify(r.body));
+    return r.body.version;
+  };
+  const kept = await put(["a"]);
+  const changed = await put(["a", "b"]);
+  await atHistory();
+  await page.locator(`tr[data-version="${changed}"]`).getByRole("button", { name: "What changed" }).click();
+  const diff = page.locator(`[data-testid="diff"][data-to="${changed}"]`);
+  await diff.getByRole("button", { name: `Restore segment ${key} as it was in version ${kept}` }).click();
+  const dialog = page.getByRole("dialog");
+  await dialog.getByTestId("confirm-list").waitFor();
+  assert.deepEqual(await dialog.getByTestId("confirm-list").locator("li").allInnerTexts(), ["included: removed b"]);
+  await dialog.getByRole("button", { name: "Restore", exact: true }).click();
+  await page.locator(".notice.success", { hasText: `Restored segment ${key} as it was in version ${kept}` }).waitFor();
+  assert.deepEqual((await api("GET", "/document")).body.document.segments[key].include, ["a"]);
 });
