@@ -160,6 +160,8 @@ fn to_json<T: Serialize>(body: &T) -> Result<String, ApiError> {
 /// the session cookie, but can neither read this one nor set the header).
 const CSRF_COOKIE: &str = "burgee_csrf";
 const CSRF_HEADER: &str = "X-Burgee-CSRF";
+/// Why a write is made, percent-encoded UTF-8 (a header carries no other text safely).
+const REASON_HEADER: &str = "X-Burgee-Reason";
 
 /// The value of the cookie `name` in `cookies` (`document.cookie`'s `a=1; b=2`).
 pub fn cookie_value<'a>(cookies: &'a str, name: &str) -> Option<&'a str> {
@@ -225,18 +227,31 @@ impl SignOn {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Api {
     token: Option<String>,
+    /// Why the caller writes (`X-Burgee-Reason`), sent with every write when not blank.
+    reason: Option<String>,
 }
 
 impl Api {
     pub fn new(token: impl Into<String>) -> Api {
         Api {
             token: Some(token.into()),
+            reason: None,
         }
     }
 
     /// A client authenticated by the session cookie.
     pub fn cookie() -> Api {
-        Api { token: None }
+        Api {
+            token: None,
+            reason: None,
+        }
+    }
+
+    /// The same client, saying why it writes (a blank reason says nothing).
+    pub fn with_reason(mut self, reason: &str) -> Api {
+        let reason = reason.trim();
+        self.reason = (!reason.is_empty()).then(|| reason.to_string());
+        self
     }
 
     /// Calls `url` (a route's path, with its query) with the route's method, under the API's
@@ -267,6 +282,9 @@ impl Api {
         }
         if write && let Some(csrf) = csrf_token() {
             builder = builder.header(CSRF_HEADER, &csrf);
+        }
+        if write && let Some(reason) = &self.reason {
+            builder = builder.header(REASON_HEADER, &burgee_api::percent_encode(reason));
         }
         if let Some(v) = if_match {
             builder = builder.header("If-Match", &format!("\"{v}\""));
@@ -410,6 +428,24 @@ impl Api {
         let route = RouteId::Diff;
         let url = format!("{}?from={from}&to={to}", route.path(&[]));
         self.get(route, &url).await
+    }
+
+    /// Brings one flag (`segment`: one segment) back as it was in version `target`, based on
+    /// `version`; the rest of the document stays as it is.
+    pub async fn revert(
+        &self,
+        segment: bool,
+        key: &str,
+        target: u64,
+        version: u64,
+    ) -> Result<Written, ApiError> {
+        let route = if segment {
+            RouteId::RevertSegment
+        } else {
+            RouteId::RevertFlag
+        };
+        let body = serde_json::json!({ "version": target }).to_string();
+        self.write(route, &[key], version, Some(body)).await
     }
 
     pub async fn restore(&self, target: u64, version: u64) -> Result<Written, ApiError> {

@@ -238,6 +238,11 @@ impl Default for Notices {
 pub struct Question {
     pub title: String,
     pub body: String,
+    /// Shown as a list under the body (what a restore changes); mostly empty.
+    pub list: Vec<String>,
+    /// Asks why as well, into this (a restore or revert, which a protected environment refuses
+    /// without a reason).
+    pub reason: Option<RwSignal<String>>,
     pub confirm: String,
     pub danger: bool,
     pub on_confirm: Callback<()>,
@@ -291,6 +296,8 @@ impl Unsaved {
             title: "Drop your unsaved changes?".into(),
             body: format!("You have changes that are not saved. {action} drops them."),
             confirm: "Drop changes".into(),
+            list: Vec::new(),
+            reason: None,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 edits.set(false);

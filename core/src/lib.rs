@@ -38,6 +38,8 @@ pub mod json;
 #[cfg(feature = "compile")]
 mod compile;
 #[cfg(feature = "compile")]
+pub mod describe;
+#[cfg(feature = "compile")]
 mod diagnostic;
 #[cfg(feature = "compile")]
 pub mod edit;

@@ -294,6 +294,7 @@ pub const FILES: &[&str] = &[
     "metrics.test.mjs",
     "navigation.test.mjs",
     "variants.test.mjs",
+    "review.test.mjs",
     "perf.test.mjs",
     "oidc.test.mjs",
     "access.test.mjs",
@@ -354,6 +355,11 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             ("SESSION_SECRET".into(), session_secret.clone()),
             ("ACCESS_TEAM_DOMAIN".into(), format!("http://127.0.0.1:{access_port}")),
             ("ACCESS_AUD".into(), "burgee-e2e-aud".into()),
+            // Only review.test.mjs's document has this environment.
+            (
+                "PROTECTED_ENVIRONMENTS".into(),
+                r#"{"e2e-protected": {"reason": true}}"#.into(),
+            ),
         ],
         vars: vec![
             ("SESSION_SECRET".into(), session_secret.clone()),

@@ -45,6 +45,8 @@ pub fn archive_button(
             title: format!("Archive {k}?"),
             body,
             confirm: "Archive".into(),
+            list: Vec::new(),
+            reason: None,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 let failed = format!("{k} was not archived: ");

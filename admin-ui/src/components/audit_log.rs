@@ -43,7 +43,7 @@ pub fn AuditLog(key: String) -> impl IntoView {
                 <td>{display_stamp(&e.at)}</td>
                 <td>{e.actor.clone()}</td>
                 <td><span class="tag">{e.action.clone()}</span></td>
-                <td>{e.summary.clone()}</td>
+                <td>{summary_cell(e.summary.clone(), e.reason.clone())}</td>
                 <td class="num">{e.version}</td>
             </tr>
         }
@@ -82,5 +82,13 @@ pub fn AuditLog(key: String) -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
+    }
+}
+
+/// What a change did (the core's words) and, when its author said, why.
+pub fn summary_cell(summary: String, reason: Option<String>) -> impl IntoView {
+    view! {
+        {summary}
+        {reason.map(|r| view! { <p class="reason" data-testid="reason">"Why: " {r}</p> })}
     }
 }

@@ -52,6 +52,23 @@ pub fn ConfirmDialog() -> impl IntoView {
         >
             <h2 id="confirm-title">{move || text(|q| q.title.clone())}</h2>
             <p id="confirm-body">{move || text(|q| q.body.clone())}</p>
+            {move || {
+                let list = confirm.question.with(|q| q.as_ref().map(|q| q.list.clone()).unwrap_or_default());
+                (!list.is_empty()).then(|| view! {
+                    <ul class="confirm-list" data-testid="confirm-list">
+                        {list.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+                    </ul>
+                })
+            }}
+            {move || confirm.question.with(|q| q.as_ref().and_then(|q| q.reason)).map(|reason| view! {
+                <label for="confirm-reason">"Reason"</label>
+                <input
+                    id="confirm-reason"
+                    data-testid="confirm-reason"
+                    prop:value=move || reason.get()
+                    on:input=move |ev| reason.set(event_target_value(&ev))
+                />
+            })}
             <div class="actions">
                 <button type="button" class="button" node_ref=cancel_button on:click=move |_| close()>
                     "Cancel"

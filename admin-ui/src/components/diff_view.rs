@@ -1,13 +1,35 @@
-//! A structural diff between two versions, grouped by flag and segment.
+//! A diff between two versions, grouped by flag and segment: in words, with the pointers the
+//! store's diff names under them.
 
 use burgee_api::DiffBody;
+use burgee_core::describe::DocumentChanges;
 use leptos::prelude::*;
 
 use crate::state::history::{group, op_name, relative, show};
 
+/// The diff's changes, each group (a flag, a segment, the document) first in words (`words`,
+/// the core's, when both versions could be loaded), then by pointer.
+/// `on_revert`, for editors: each flag's and segment's "Restore … as it was in version
+/// `from`" button, called with the group's `(noun, key)`.
 #[component]
-pub fn DiffView(diff: DiffBody) -> impl IntoView {
+pub fn DiffView(
+    diff: DiffBody,
+    words: Option<DocumentChanges>,
+    on_revert: Option<Callback<(String, String)>>,
+) -> impl IntoView {
+    let from = diff.from;
     let groups = group(&diff.changes);
+    let said = move |label: &str| -> Vec<String> {
+        let Some(w) = &words else { return Vec::new() };
+        if label == "document" {
+            return w.document.clone();
+        }
+        w.entries
+            .iter()
+            .find(|e| label == format!("{} {}", e.noun, e.key))
+            .map(|e| e.lines.clone())
+            .unwrap_or_default()
+    };
     let empty = groups.is_empty();
     view! {
         <div class="diff-view" data-testid="diff" data-from=diff.from data-to=diff.to>
@@ -17,9 +39,24 @@ pub fn DiffView(diff: DiffBody) -> impl IntoView {
                 .into_iter()
                 .map(|g| {
                     let prefix = g.prefix.clone();
+                    let lines = said(&g.label);
+                    let entry = g.label.split_once(' ').map(|(n, k)| (n.to_string(), k.to_string()));
+                    let revert = on_revert.zip(entry).map(|(run, (noun, key))| {
+                        let label = format!("Restore {noun} {key} as it was in version {from}");
+                        view! {
+                            <button type="button" class="button small" data-testid="revert" on:click=move |_| run.run((noun.clone(), key.clone()))>
+                                {label}
+                            </button>
+                        }
+                    });
                     view! {
                         <section class="diff-group">
-                            <h4>{g.label.clone()}</h4>
+                            <h4>{g.label.clone()} " " {revert}</h4>
+                            {(!lines.is_empty()).then(|| view! {
+                                <ul class="diff-words" data-testid="diff-words">
+                                    {lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}
+                                </ul>
+                            })}
                             <table class="diff">
                                 <thead>
                                     <tr>

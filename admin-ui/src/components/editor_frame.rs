@@ -9,6 +9,7 @@ use leptos::prelude::*;
 use super::conflict_panel::ConflictPanel;
 use super::new_entry_conflict::NewEntryConflict;
 use super::problem_summary::ProblemSummary;
+use super::review::review;
 use crate::editor::EditorLifecycle;
 use crate::state::document::DocState;
 use crate::state::editable::EditableDraft;
@@ -28,6 +29,9 @@ pub fn EditorFrame<D: EditableDraft>(
     delete: AnyView,
     /// Shows the field of a problem picked in the list of problems.
     on_pick: Callback<String>,
+    /// The impact preview the review before a save shows (a flag's).
+    #[prop(optional)]
+    impact: Option<ViewFn>,
     children: Children,
 ) -> impl IntoView {
     let title = if life.is_new {
@@ -45,6 +49,7 @@ pub fn EditorFrame<D: EditableDraft>(
                 </div>
                 {editor_actions(life, save_id, unsaved_note, delete)}
             </div>
+            {review(life, impact)}
             {editor_conflict(life)}
             <ProblemSummary problems=life.problems prefix on_pick/>
             {children()}

@@ -72,7 +72,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
     .into_any();
 
     view! {
-        <EditorFrame life list="Flags" title_id="editor-title" save_id="editor-save" unsaved_note=true delete on_pick=pick>
+        <EditorFrame life list="Flags" title_id="editor-title" save_id="editor-save" unsaved_note=true delete on_pick=pick impact=ViewFn::from(|| view! { <ChangePreview/> })>
             {note}
             {tab_list(tabs, is_new)}
             <div class="tab-panel" role="tabpanel" aria-labelledby=move || tabs.selected.with(|t| tabs.id(t))>

@@ -6,11 +6,16 @@ use std::sync::Arc;
 use burgee_api::VersionEntry;
 use leptos::prelude::*;
 
+use super::audit_log::summary_cell;
 use super::diff_view::DiffView;
 use super::error_line::error_line;
-use crate::api::ApiError;
+use burgee_core::describe::{DocumentChanges, flag_changes, segment_changes};
+use burgee_core::model::Document;
+
+use crate::api::{Api, ApiError};
 use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::document::DocState;
+use crate::state::history::restore_list;
 use crate::state::values::display_stamp;
 
 const PAGE: u32 = 50;
@@ -29,11 +34,15 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
         let pair = shown.get();
         async move {
             match pair {
-                Some((a, b)) => api.diff(a, b).await.map(Some),
+                Some((a, b)) => {
+                    let diff = api.diff(a, b).await?;
+                    Ok::<_, ApiError>(Some((diff, words_between(&api, a, b).await)))
+                }
                 None => Ok(None),
             }
         }
     });
+    let revert = revert_action(StoredValue::new(doc.clone()));
     let show_diff = Callback::new(move |(a, b): (u64, u64)| {
         form_error.set(None);
         from.set(a.to_string());
@@ -51,12 +60,18 @@ pub fn HistoryPage(doc: Arc<DocState>) -> impl IntoView {
                 <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
                     {move || Suspend::new(async move {
                         let d = diff.await?;
-                        Ok::<_, ApiError>(d.map(|d| view! { <DiffView diff=d/> }))
+                        Ok::<_, ApiError>(d.map(|(diff, words)| {
+                            let from = diff.from;
+                            let on_revert = session.can_edit_untracked().then(|| {
+                                Callback::new(move |(noun, key): (String, String)| revert(noun, key, from))
+                            });
+                            view! { <DiffView diff words on_revert/> }
+                        }))
                     })}
                 </ErrorBoundary>
             </Transition>
             <h2>"Versions"</h2>
-            {versions(current, show_diff)}
+            {versions(doc, show_diff)}
         </section>
     }
 }
@@ -116,8 +131,17 @@ fn diff_form(
     }
 }
 
+/// What changed from version `a` to `b` in words (the core's, as in the review before a save);
+/// `None` when either document is not kept, and the diff's pointers are all there is.
+async fn words_between(api: &Api, a: u64, b: u64) -> Option<DocumentChanges> {
+    let before = api.version(a).await.ok()?;
+    let after = api.version(b).await.ok()?;
+    Some(DocumentChanges::between(&before.document, &after.document))
+}
+
 /// The versions, newest first, a page at a time.
-fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+fn versions(doc: Arc<DocState>, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+    let doc = StoredValue::new(doc);
     let session = expect_context::<Session>();
     let versions = LocalResource::new(move || {
         let api = session.api();
@@ -140,7 +164,7 @@ fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
             }
         });
     };
-    let row = move |v: VersionEntry| version_row(v, current, show_diff);
+    let row = move |v: VersionEntry| version_row(v, doc, show_diff);
     view! {
         <Transition fallback=|| view! { <p class="loading" role="status">"Loading the history…"</p> }>
             <ErrorBoundary fallback=|errors| view! { {error_line(errors)} }>
@@ -175,9 +199,14 @@ fn versions(current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
 }
 
 /// One version, and what can be done from it: its own change, a diff to now, a restore.
-fn version_row(v: VersionEntry, current: u64, show_diff: Callback<(u64, u64)>) -> impl IntoView {
+fn version_row(
+    v: VersionEntry,
+    doc: StoredValue<Arc<DocState>>,
+    show_diff: Callback<(u64, u64)>,
+) -> impl IntoView {
     let session = expect_context::<Session>();
-    let restore = restore_action(current);
+    let current = doc.with_value(|d| d.version);
+    let restore = restore_action(doc);
     let n = v.version;
     view! {
         <tr data-version=n class:current=n == current>
@@ -185,7 +214,7 @@ fn version_row(v: VersionEntry, current: u64, show_diff: Callback<(u64, u64)>) -
             <td>{display_stamp(&v.at)}</td>
             <td>{v.actor.clone()}</td>
             <td><span class="tag">{v.action.clone()}</span></td>
-            <td>{v.summary.clone()}</td>
+            <td>{summary_cell(v.summary.clone(), v.reason.clone())}</td>
             <td class="row-actions">
                 {(n > 1).then(|| view! {
                     <button type="button" class="button small" on:click=move |_| show_diff.run((n - 1, n))>
@@ -207,43 +236,130 @@ fn version_row(v: VersionEntry, current: u64, show_diff: Callback<(u64, u64)>) -
     }
 }
 
-/// What Restore does: asks, then makes version `target` the document again, as a new version
-/// after `current`.
-fn restore_action(current: u64) -> impl Fn(u64) + Copy + 'static {
+/// What Restore does: loads version `target`, asks, listing every flag and segment the restore
+/// creates, removes or changes, then makes it the document again, as a new version after the
+/// current one (`doc`).
+fn restore_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(u64) + Copy + 'static {
     let session = expect_context::<Session>();
+    let confirm = expect_context::<Confirm>();
     let store = expect_context::<Store>();
     let notices = expect_context::<Notices>();
-    let confirm = expect_context::<Confirm>();
     move |target| {
-        confirm.ask(Question {
-        title: format!("Restore version {target}?"),
-        body: format!(
-            "The document becomes what it was in version {target}, saved as a new version after {current}. Changes made since then are undone (they stay in the history)."
-        ),
-        confirm: format!("Restore version {target}"),
-        danger: true,
-        on_confirm: Callback::new(move |_| {
-            let api = session.api();
-            leptos::task::spawn_local(async move {
-                match api.restore(target, current).await {
-                    Ok(w) => {
-                        notices.push(Tone::Success, format!("Restored version {target} as version {}", w.version));
-                        store.reload();
-                    }
-                    Err(ApiError::Conflict { current: now, .. }) => {
-                        notices.push(
-                            Tone::Error,
-                            format!(
-                                "Someone saved version {} meanwhile; reloaded. Review it, then restore again.",
-                                now.map(|v| v.to_string()).unwrap_or_else(|| "?".into())
-                            ),
-                        );
-                        store.reload();
-                    }
-                    Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
-                }
+        let api = session.api();
+        let now = doc.get_value();
+        let current = now.version;
+        leptos::task::spawn_local(async move {
+            let list = match api.version(target).await {
+                Ok(old) => restore_list(&DocumentChanges::between(&now.document, &old.document)),
+                Err(e) => vec![format!("What it changes could not be loaded: {e}")],
+            };
+            let reason = RwSignal::new(String::new());
+            let write = move |_| {
+                let api = session.api().with_reason(&reason.get_untracked());
+                restore(api, target, current, store, notices)
+            };
+            confirm.ask(Question {
+                title: format!("Restore version {target}?"),
+                body: format!(
+                    "The document becomes what it was in version {target}, saved as a new version after {current}. Changes made since then are undone (they stay in the history). It:"
+                ),
+                list,
+                confirm: format!("Restore version {target}"),
+                reason: Some(reason),
+                danger: true,
+                on_confirm: Callback::new(write),
             });
-        }),
-    })
+        });
     }
+}
+
+/// What "Restore flag x as it was in version N" does: asks, saying what it changes, then brings
+/// that one entry back (`POST …/revert`), as a new version after the current one (`doc`).
+fn revert_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(String, String, u64) + Copy + 'static {
+    let session = expect_context::<Session>();
+    let confirm = expect_context::<Confirm>();
+    let store = expect_context::<Store>();
+    let notices = expect_context::<Notices>();
+    move |noun, key, target| {
+        let api = session.api();
+        let now = doc.get_value();
+        let current = now.version;
+        let segment = noun == "segment";
+        leptos::task::spawn_local(async move {
+            let list = match api.version(target).await {
+                Ok(old) => entry_lines(&now.document, &old.document, segment, &key),
+                Err(e) => vec![format!("What it changes could not be loaded: {e}")],
+            };
+            let named = format!("{noun} {key}");
+            let title = format!("Restore {named} as it was in version {target}?");
+            let body = format!(
+                "Only this {noun} changes, saved as a new version after {current}; the rest of the document stays as it is. It:"
+            );
+            let reason = RwSignal::new(String::new());
+            let write = move |_| {
+                let api = session.api().with_reason(&reason.get_untracked());
+                let (named, key) = (named.clone(), key.clone());
+                leptos::task::spawn_local(async move {
+                    match api.revert(segment, &key, target, current).await {
+                        Ok(w) => {
+                            let message = format!(
+                                "Restored {named} as it was in version {target} (version {})",
+                                w.version
+                            );
+                            notices.push(Tone::Success, message);
+                            store.reload();
+                        }
+                        Err(e) => {
+                            notices.push(Tone::Error, format!("{named} was not restored: {e}"))
+                        }
+                    }
+                });
+            };
+            confirm.ask(Question {
+                title,
+                body,
+                list,
+                confirm: "Restore".into(),
+                reason: Some(reason),
+                danger: true,
+                on_confirm: Callback::new(write),
+            });
+        });
+    }
+}
+
+/// What bringing back entry `key` from `then` changes in `now`, in words.
+fn entry_lines(now: &Document, then: &Document, segment: bool, key: &str) -> Vec<String> {
+    let lines = if segment {
+        segment_changes(now.segments.get(key), then.segments.get(key))
+    } else {
+        flag_changes(now.flags.get(key), then.flags.get(key))
+    };
+    if lines.is_empty() {
+        vec!["changes nothing: it is the same as now".into()]
+    } else {
+        lines
+    }
+}
+
+/// Makes version `target` the document again, based on `current`.
+fn restore(api: Api, target: u64, current: u64, store: Store, notices: Notices) {
+    leptos::task::spawn_local(async move {
+        match api.restore(target, current).await {
+            Ok(w) => {
+                let message = format!("Restored version {target} as version {}", w.version);
+                notices.push(Tone::Success, message);
+                store.reload();
+            }
+            Err(ApiError::Conflict { current: now, .. }) => {
+                let now = now.map(|v| v.to_string()).unwrap_or_else(|| "?".into());
+                notices.push(
+                    Tone::Error,
+                    format!("Someone saved version {now} meanwhile; reloaded. Review it, then restore again."),
+                );
+                store.reload();
+            }
+            Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
+        }
+    });
 }

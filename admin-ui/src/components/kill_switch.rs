@@ -93,6 +93,8 @@ pub fn KillSwitch(
                 } else {
                     "Turn on".into()
                 },
+                list: Vec::new(),
+                reason: None,
                 danger: on,
                 on_confirm: Callback::new({
                     let run = run.clone();

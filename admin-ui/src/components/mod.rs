@@ -36,6 +36,7 @@ pub mod notices;
 pub mod prerequisites_editor;
 pub mod problem_summary;
 pub mod readout_table;
+pub mod review;
 pub mod rows;
 pub mod rule_card;
 pub mod rule_head;

@@ -72,6 +72,8 @@ impl<D: EditableDraft> EditorLifecycle<D> {
             draft.track();
             if prev.is_some() {
                 flow.server_problems.set(Problems::default());
+                // The review words the draft it was opened for.
+                flow.review.set(None);
             }
         });
         let problems = Memo::new(move |_| {
@@ -147,30 +149,57 @@ impl<D: EditableDraft> EditorLifecycle<D> {
     /// be notified (the document reload under `<Transition>`), so the views read the editor's
     /// own signals with `try_get` (a disposed signal would abort the app).
     pub fn save(self) {
+        self.save_after(false);
+    }
+
+    /// Save, with its review unless the changes were `reviewed` already (the conflict panel's
+    /// "on top of theirs" after a review).
+    fn save_after(self, reviewed: bool) {
         let (entry, _) = self.built.get_untracked();
         let key = self.key();
+        // Where the page is now, not where the review (which takes the focus) brings it.
+        let place = self.place.get_value().map(|p| p.run(()));
+        self.keep.remember(D::route(key.clone()), place);
         let question = self.original.with_value(|o| {
             self.doc
                 .with_value(|d| D::save_question(d, &key, o.as_ref(), &entry))
         });
         let has_errors = self.problems.with_untracked(Problems::has_errors) || key.is_empty();
+        // An entry with errors is not written anyway: its problems are shown first.
+        if has_errors {
+            return self.write(entry);
+        }
         match question {
-            // An entry with errors is not written anyway: its problems are shown first.
-            Some((title, body)) if !has_errors => self.confirm.ask(Question {
+            Some((title, body)) => self.confirm.ask(Question {
                 title,
                 body,
                 confirm: "Save".into(),
+                list: Vec::new(),
+                reason: None,
                 danger: true,
-                on_confirm: Callback::new(move |_| self.write(entry.clone())),
+                on_confirm: Callback::new(move |_| self.review(&entry, reviewed)),
             }),
-            _ => self.write(entry),
+            None => self.review(&entry, reviewed),
         }
+    }
+
+    /// Before it writes, a save shows what it changes (see `components::review`).
+    fn review(self, entry: &D::Entry, reviewed: bool) {
+        if reviewed {
+            return self.write(entry.clone());
+        }
+        let lines = self.original.with_value(|o| D::changes(o.as_ref(), entry));
+        self.flow.open_review(lines);
+    }
+
+    /// The review accepted: writes the draft as it is now, with the reason typed.
+    pub fn confirm_review(self) {
+        let (entry, _) = self.built.get_untracked();
+        self.write(entry);
     }
 
     fn write(self, entry: D::Entry) {
         let key = self.key();
-        let place = self.place.get_value().map(|p| p.run(()));
-        self.keep.remember(D::route(key.clone()), place);
         let has_errors = self.problems.with_untracked(Problems::has_errors) || key.is_empty();
         let k = key.clone();
         self.flow.save(
@@ -195,6 +224,8 @@ impl<D: EditableDraft> EditorLifecycle<D> {
             title: format!("Delete {}?", D::named(&key)),
             body: D::delete_warning(&key),
             confirm: "Delete".into(),
+            list: Vec::new(),
+            reason: None,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 let k = key.clone();
@@ -222,7 +253,7 @@ impl<D: EditableDraft> EditorLifecycle<D> {
     pub fn overwrite(self, theirs: Arc<DocState>) {
         self.flow.conflict.set(None);
         self.rebase(theirs);
-        self.save();
+        self.save_after(true);
     }
 
     /// The editor continues from their version: it is what the draft is now based on,
@@ -254,7 +285,8 @@ impl<D: EditableDraft> EditorLifecycle<D> {
             &format!("a {} called `{key}`", D::NOUN),
             taken,
             version,
-            || self.save(),
+            // Reviewed already: it writes at once.
+            || self.confirm_review(),
             || {
                 // The problems read the document (not a signal): recompute them.
                 draft.update(|_| {});

@@ -4,7 +4,7 @@
 
 use leptos::prelude::*;
 
-use burgee_api::Written;
+use burgee_api::{Code, Written};
 
 use crate::api::{Api, ApiError};
 use crate::context::{Nav, Notices, Session, Store, Tone};
@@ -24,6 +24,12 @@ pub struct WriteFlow {
     /// Whether a save was tried: problems a blank form has from the start (a new flag's
     /// missing key) show only from then on, not before the user has typed anything.
     pub tried: RwSignal<bool>,
+    /// The review before a save: what it changes, in words (`None`: no review is open).
+    pub review: RwSignal<Option<Vec<String>>>,
+    /// Why, as typed in the review; sent with the save.
+    pub reason: RwSignal<String>,
+    /// The store's refusal of a save without a reason (a protected environment), shown at it.
+    pub reason_problem: RwSignal<Option<String>>,
     session: Session,
     notices: Notices,
     nav: Nav,
@@ -38,6 +44,9 @@ impl WriteFlow {
             conflict: RwSignal::new(None),
             saving: RwSignal::new(false),
             tried: RwSignal::new(false),
+            review: RwSignal::new(None),
+            reason: RwSignal::new(String::new()),
+            reason_problem: RwSignal::new(None),
             session: expect_context::<Session>(),
             notices: expect_context::<Notices>(),
             nav: expect_context::<Nav>(),
@@ -65,16 +74,36 @@ impl WriteFlow {
                 .push(Tone::Error, "Fix the errors listed above before saving.");
             return;
         }
+        self.reason_problem.set(None);
         let version = self.base_version.get_untracked();
-        let request = write(self.session.api(), version);
+        let api = self.session.api().with_reason(&self.reason.get_untracked());
+        let request = write(api, version);
         self.saving.set(true);
         leptos::task::spawn_local(async move {
-            if let Some(w) = self.settle(version, request.await, "") {
-                let message = format!("Saved {what} as version {}", w.version);
-                self.done(message, created.as_ref());
+            let result = request.await;
+            if let Err(ApiError::Other {
+                code: Code::ReasonRequired,
+                message,
+                ..
+            }) = &result
+            {
+                self.reason_problem.try_set(Some(message.clone()));
+            } else {
+                self.review.try_set(None);
+                if let Some(w) = self.settle(version, result, "") {
+                    self.reason.try_set(String::new());
+                    let message = format!("Saved {what} as version {}", w.version);
+                    self.done(message, created.as_ref());
+                }
             }
             self.saving.try_set(false);
         });
+    }
+
+    /// Opens the review of a save that changes what `lines` say.
+    pub fn open_review(self, lines: Vec<String>) {
+        self.reason_problem.set(None);
+        self.review.set(Some(lines));
     }
 
     /// A new flag's or segment's save met a newer version (`version`): the draft is now based on

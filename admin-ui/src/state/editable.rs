@@ -68,6 +68,8 @@ pub trait EditableDraft: Clone + PartialEq + Send + Sync + 'static {
     ) -> Option<(String, String)> {
         None
     }
+    /// What saving `entry` where `original` was changes, in words (the core's).
+    fn changes(original: Option<&Self::Entry>, entry: &Self::Entry) -> Vec<String>;
     /// Stores `entry` under `key` (`None` deletes it), based on `version`.
     fn write(
         api: Api,
@@ -197,6 +199,10 @@ impl EditableDraft for FlagDraft {
         crate::state::graph::kill_switch_question(&doc.document, key, original?, entry)
     }
 
+    fn changes(original: Option<&Flag>, entry: &Flag) -> Vec<String> {
+        burgee_core::describe::flag_changes(original, Some(entry))
+    }
+
     async fn write(api: Api, key: String, entry: Option<Flag>, version: u64) -> Stored {
         match entry {
             Some(flag) => api.put_flag(&key, &flag, version).await,
@@ -253,6 +259,10 @@ impl EditableDraft for SegmentDraft {
     fn delete_warning(_: &str) -> String {
         "Rules that use it would be left pointing at nothing, so the store refuses while any does."
             .into()
+    }
+
+    fn changes(original: Option<&Segment>, entry: &Segment) -> Vec<String> {
+        burgee_core::describe::segment_changes(original, Some(entry))
     }
 
     async fn write(api: Api, key: String, entry: Option<Segment>, version: u64) -> Stored {

@@ -2,6 +2,7 @@
 //! relative to their entry. The versions, diffs and audit entries themselves are the admin API's
 //! contract (`burgee-api`) and the core's [`JsonChange`].
 
+use burgee_core::describe::{DocumentChanges, Fate, summarize};
 use burgee_core::json::{DiffOp, JsonChange};
 use serde_json::Value;
 
@@ -86,6 +87,36 @@ pub fn show(value: &Option<Value>) -> String {
     }
 }
 
+/// A restore's list: `creates flag x`, `removes segment y`, `changes flag z: …`.
+pub fn restore_list(changes: &DocumentChanges) -> Vec<String> {
+    let mut list: Vec<String> = changes
+        .entries
+        .iter()
+        .map(|e| {
+            let verb = match e.fate {
+                Fate::Created => "creates",
+                Fate::Removed => "removes",
+                Fate::Changed => "changes",
+            };
+            let what = format!("{verb} {} {}", e.noun, e.key);
+            match e.fate {
+                Fate::Changed => format!("{what}: {}", summarize(&e.lines, 3)),
+                _ => what,
+            }
+        })
+        .collect();
+    if !changes.document.is_empty() {
+        list.push(format!(
+            "changes the document: {}",
+            summarize(&changes.document, 3)
+        ));
+    }
+    if list.is_empty() {
+        list.push("changes nothing: it is the same as now".into());
+    }
+    list
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +172,29 @@ mod tests {
         for op in [DiffOp::Add, DiffOp::Remove, DiffOp::Replace] {
             assert_eq!(json!(op_name(op)), serde_json::to_value(op).unwrap());
         }
+    }
+
+    #[test]
+    fn a_restore_lists_what_it_creates_removes_and_changes() {
+        let now = crate::state::fixtures::example();
+        let mut old = now.clone();
+        old.flags.remove("daily-planning");
+        old.segments.clear();
+        if let Some(f) = old.flags.get_mut("max-upload-mb") {
+            f.description = Some("as it was".into());
+        }
+        let list = restore_list(&DocumentChanges::between(&now, &old));
+        assert_eq!(
+            list,
+            [
+                "removes segment beta-testers",
+                "removes flag daily-planning",
+                "changes flag max-upload-mb: description changed",
+            ]
+        );
+        assert_eq!(
+            restore_list(&DocumentChanges::between(&now, &now)),
+            ["changes nothing: it is the same as now"]
+        );
     }
 }

@@ -9,6 +9,7 @@ use alloc::vec::Vec;
 use serde_json::Value;
 
 use super::{Action, Applied, EditError, Stamp};
+use crate::describe::{flag_changes, segment_changes};
 use crate::diagnostic::Diagnostic;
 use crate::json::merge_patch;
 use crate::load::{read_flag, read_segment};
@@ -34,12 +35,15 @@ pub(super) fn applied(
     }
 }
 
+/// `flags` is the flag's own key, empty for a segment. `lines` say what changed
+/// ([`crate::describe`]), empty for a new entry.
 pub(super) fn put_applied(
     noun: &str,
     member: &str,
     key: &str,
     created: bool,
     flags: Vec<String>,
+    lines: &[String],
 ) -> Applied {
     Applied {
         action: if created {
@@ -49,13 +53,32 @@ pub(super) fn put_applied(
         },
         target: format!("{member}/{key}"),
         flags,
-        summary: format!(
-            "{} {noun} `{key}`",
-            if created { "created" } else { "replaced" }
-        ),
+        summary: if created {
+            format!("created {noun} `{key}`")
+        } else {
+            updated(noun, key, lines, "saved unchanged")
+        },
         created,
         changed: true,
     }
+}
+
+/// How many lines of what changed a summary carries before "and N more".
+const SUMMARY_LINES: usize = 3;
+
+/// `updated flag `x`: production: kill switch on → off`; `otherwise` when nothing but the
+/// stamps changed.
+fn updated(noun: &str, key: &str, lines: &[String], otherwise: &str) -> String {
+    if lines.is_empty() {
+        return format!("{otherwise} {noun} `{key}`");
+    }
+    let words = crate::describe::summarize(lines, SUMMARY_LINES);
+    format!("updated {noun} `{key}`: {words}")
+}
+
+/// What a patch that changed nothing wrote: `patched (description, tags) of`.
+fn unchanged_by(fields: &[String]) -> String {
+    format!("patched ({}) of", fields.join(", "))
 }
 
 pub(super) fn union_of_flag_keys(a: &Document, b: &Document) -> Vec<String> {
@@ -105,8 +128,16 @@ pub(super) fn put_flag(
     let previous = doc.flags.get(&key);
     stamp_flag(&mut flag, previous, stamp);
     let created = previous.is_none();
+    let lines = previous.map_or_else(Vec::new, |p| flag_changes(Some(p), Some(&flag)));
     doc.flags.insert(key.clone(), flag);
-    put_applied("flag", "flags", &key, created, alloc::vec![key.clone()])
+    put_applied(
+        "flag",
+        "flags",
+        &key,
+        created,
+        alloc::vec![key.clone()],
+        &lines,
+    )
 }
 
 /// The patched entry, read back as the loader would (a wrong-typed field is a diagnostic at its
@@ -138,8 +169,9 @@ pub(super) fn patch_flag(
         .ok_or_else(|| EditError::FlagNotFound(key.clone()))?;
     let (mut flag, fields) = patched(previous, patch, |v| read_flag(&key, v))?;
     stamp_flag(&mut flag, Some(previous), stamp);
+    let lines = flag_changes(Some(previous), Some(&flag));
     doc.flags.insert(key.clone(), flag);
-    let summary = format!("patched flag `{key}` ({})", fields.join(", "));
+    let summary = updated("flag", &key, &lines, &unchanged_by(&fields));
     Ok(applied(
         Action::Patch,
         &format!("flags/{key}"),
@@ -158,8 +190,9 @@ pub(super) fn patch_segment(
         .get(&key)
         .ok_or_else(|| EditError::SegmentNotFound(key.clone()))?;
     let (segment, fields) = patched(previous, patch, |v| read_segment(&key, v))?;
+    let lines = segment_changes(Some(previous), Some(&segment));
     doc.segments.insert(key.clone(), segment);
-    let summary = format!("patched segment `{key}` ({})", fields.join(", "));
+    let summary = updated("segment", &key, &lines, &unchanged_by(&fields));
     Ok(applied(
         Action::Patch,
         &format!("segments/{key}"),

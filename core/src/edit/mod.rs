@@ -331,13 +331,18 @@ fn apply_in_place(doc: &mut Document, edit: Edit, stamp: Stamp<'_>) -> Result<Ap
         Edit::PatchFlag { key, patch } => patch_flag(doc, key, &patch, stamp),
         Edit::DeleteFlag { key } => delete_flag(doc, key),
         Edit::PutSegment { key, segment } => {
-            let created = doc.segments.insert(key.clone(), *segment).is_none();
+            let previous = doc.segments.insert(key.clone(), (*segment).clone());
+            let lines = previous.as_ref().map_or_else(Vec::new, |p| {
+                crate::describe::segment_changes(Some(p), Some(&segment))
+            });
+            let created = previous.is_none();
             Ok(put_applied(
                 "segment",
                 "segments",
                 &key,
                 created,
                 Vec::new(),
+                &lines,
             ))
         }
         Edit::PatchSegment { key, patch } => patch_segment(doc, key, &patch),

@@ -52,6 +52,7 @@ fn flag_writes_stamp_and_summarize() {
     };
     let (d, a) = apply(&d, replaced, later).unwrap();
     assert_eq!(a.action, Action::Replace);
+    assert_eq!(a.summary, "updated flag `new-one`: variant \"off\" removed");
     assert_eq!(d.flags["new-one"].created_by.as_deref(), Some("ana"));
     assert_eq!(d.flags["new-one"].updated_by.as_deref(), Some("ed"));
 }
@@ -66,7 +67,7 @@ fn patches_merge_and_point_at_what_does_not_read() {
     let (d, a) = apply(&current, edit, AT).unwrap();
     assert_eq!(
         a.summary,
-        "patched flag `outbound_calling` (description, tags)"
+        "updated flag `outbound_calling`: description changed; tags \"communications, paid\" → none"
     );
     assert_eq!(
         d.flags["outbound_calling"].description.as_deref(),
@@ -523,5 +524,60 @@ fn promote_copies_one_environments_settings_whole() {
     assert_eq!(
         apply(&doc, promote("production", "qa"), stamp).unwrap_err(),
         EditError::EnvironmentNotFound("qa".into())
+    );
+}
+
+#[test]
+fn summaries_say_what_changed_at_most_three_lines_then_how_many_more() {
+    let current = doc();
+    let mut flag = current.flags["daily-planning"].clone();
+    for env in ["development", "staging", "production"] {
+        let settings = flag.environments.get_mut(env).unwrap();
+        settings.enabled = Some(!settings.is_enabled());
+    }
+    flag.description = Some("new words".into());
+    let edit = Edit::PutFlag {
+        key: "daily-planning".into(),
+        flag: Box::new(flag),
+    };
+    let (_, a) = apply(&current, edit, AT).unwrap();
+    assert!(
+        a.summary.starts_with(
+            "updated flag `daily-planning`: description changed; development: kill switch"
+        ),
+        "{}",
+        a.summary
+    );
+    assert!(a.summary.ends_with(" and 1 more"), "{}", a.summary);
+
+    let same = Edit::PutFlag {
+        key: "daily-planning".into(),
+        flag: Box::new(current.flags["daily-planning"].clone()),
+    };
+    let (_, a) = apply(&current, same, AT).unwrap();
+    assert_eq!(a.summary, "saved unchanged flag `daily-planning`");
+
+    let patch = Edit::PatchSegment {
+        key: "beta-testers".into(),
+        patch: json!({"include": ["someone-new"], "description": "testers"}),
+    };
+    let (d, a) = apply(&current, patch, AT).unwrap();
+    assert!(
+        a.summary.starts_with(
+            "updated segment `beta-testers`: description changed; included: added someone-new"
+        ),
+        "{}",
+        a.summary
+    );
+    let mut segment = d.segments["beta-testers"].clone();
+    segment.include.clear();
+    let put = Edit::PutSegment {
+        key: "beta-testers".into(),
+        segment: Box::new(segment),
+    };
+    let (_, a) = apply(&d, put, AT).unwrap();
+    assert_eq!(
+        a.summary,
+        "updated segment `beta-testers`: included: removed someone-new"
     );
 }

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, appUrl, closeAll, eventually, example, importDocument, launch, ofrep, record, shot, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
+import { api, appUrl, closeAll, eventually, example, importDocument, launch, ofrep, record, saveReviewed, shot, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -46,7 +46,7 @@ function section(p, name) {
 }
 
 async function saved(p) {
-  await p.getByTestId("save").click();
+  await saveReviewed(p);
   await p.locator(".notice.success").last().waitFor();
   return p.locator(".notice.success").last().innerText();
 }
@@ -188,7 +188,7 @@ test("a conflicting save from a second page shows who changed what and offers to
   await page.getByLabel("Description").fill("Changed from the first page");
   await other.getByLabel("Description").fill("Changed from the second page");
   await saved(page);
-  await other.getByTestId("save").click();
+  await saveReviewed(other);
   const conflict = other.getByTestId("conflict");
   await conflict.waitFor();
   await conflict.getByText("by e2e-admin").first().waitFor();
@@ -218,7 +218,7 @@ test("a save the store refuses shows its problems, by pointer", async () => {
   // Anything that still served it now points at nothing: the core says so before saving.
   const localErrors = await page.locator(".summary li.problem.error").count();
   if (localErrors === 0) {
-    await page.getByTestId("save").click();
+    await saveReviewed(page);
     await page.getByTestId("conflict").getByRole("button", { name: "Save my changes on top of theirs" }).click();
     const item = page.locator(".summary li", { hasText: "/flags/e2e-dependent/prerequisites/0" });
     await item.first().waitFor();
@@ -350,7 +350,7 @@ test("the change preview counts what the core counts", async () => {
     ),
   };
   await shot(page, "13-change-preview");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await outcome(page, "Saved");
   const after = await variants();
   const moves = {};

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, createBooleanFlag, eventually, example, importDocument, ofrep, shot, signedIn, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
+import { api, closeAll, createBooleanFlag, eventually, example, importDocument, ofrep, saveReviewed, shot, signedIn, signIn, tokens, version, watchedPage, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -73,7 +73,7 @@ async function settled(hash) {
 }
 
 async function save() {
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await page.locator(".notice.success, .notice.error").last().waitFor();
   const text = await page.locator(".notice").last().innerText();
   assert.match(text, /Saved|Created/, `the save was refused: ${text}`);
@@ -206,7 +206,7 @@ test("segments: one built in its editor decides a flag's rule, exclusions first"
   await rule.getByLabel("Operator").selectOption("endsWith");
   await rule.getByLabel("Values").fill("@staff.example");
   await shot(page, "23-segment-new");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await page.locator(".notice.success").last().waitFor();
   await settled(`#/segments/${SEGMENT}`);
   const segment = (await api("GET", "/document")).body.document.segments[SEGMENT];
@@ -341,7 +341,7 @@ test("a conflict saved on top of theirs keeps their kill switch and names what w
   const renamed = await api("PUT", "/flags/daily-planning", { body: { ...current, name: "Daily planning (theirs)" }, ifMatch: await version() });
   assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
 
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   const conflict = page.getByTestId("conflict");
   await conflict.waitFor();
   const note = conflict.getByTestId("merge-note");
@@ -540,7 +540,7 @@ test("a refused save brings the conflict panel into view, with focus", async () 
   const schedule = page.getByRole("region", { name: "Schedule" });
   await schedule.getByRole("button", { name: "Add step" }).click();
   await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   const conflict = page.getByTestId("conflict");
   await conflict.waitFor();
   await eventually(async () => (await page.evaluate(() => document.activeElement?.dataset.testid)) === "conflict", 3000, "focus on the conflict panel");
@@ -569,12 +569,13 @@ test("the kill switch on a flag's page asks before Save writes it, naming the fl
   assert.equal(await version(), before, "cancel writes nothing");
   await page.getByTestId("save").click();
   await dialog.getByRole("button", { name: "Save", exact: true }).click();
+  await page.getByTestId("review-confirm").click();
   await page.locator(".notice.success").last().waitFor();
   assert.equal((await api("GET", `/flags/${key}`)).body.flag.environments.production.enabled, false);
   // An edit that leaves the switch alone saves without a question.
   await openFlag(key, /^Settings/);
   await page.getByLabel("Description").fill("Metadata, switched off");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await eventually(async () => (await api("GET", `/flags/${key}`)).body.flag.description === "Metadata, switched off", 10000, "saved without a question");
   assert.equal(await dialog.isVisible(), false);
   await importDocument(example);

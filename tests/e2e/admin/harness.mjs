@@ -34,11 +34,12 @@ export const example = JSON.parse(readFileSync(process.env.BURGEE_EXAMPLE ?? joi
 mkdirSync(artifacts, { recursive: true });
 
 
-/** Calls the admin API: `{ status, body, etag }`. */
-export async function api(method, path, { token = tokens.admin, body, ifMatch } = {}) {
+/** Calls the admin API: `{ status, body, etag }`; `reason` is the write's `X-Burgee-Reason`. */
+export async function api(method, path, { token = tokens.admin, body, ifMatch, reason } = {}) {
   const headers = { authorization: `Bearer ${token}` };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (ifMatch !== undefined) headers["if-match"] = `"${ifMatch}"`;
+  if (reason !== undefined) headers["x-burgee-reason"] = encodeURIComponent(reason);
   const r = await fetch(`${worker}${mounts.api}/v1${path}`, {
     method,
     headers,
@@ -61,8 +62,8 @@ export async function version() {
 }
 
 /** Replaces the store's document (an audited import), whatever version it is at. */
-export async function importDocument(document) {
-  const r = await api("POST", "/import", { body: document, ifMatch: await version() });
+export async function importDocument(document, { reason } = {}) {
+  const r = await api("POST", "/import", { body: document, ifMatch: await version(), reason });
   if (r.status !== 200) throw new Error(`import: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.version;
 }
@@ -110,6 +111,27 @@ export async function ofrep(key, context) {
     }
     return { status: r.status, body: await r.json() };
   }
+}
+
+/**
+ * Confirms the review a save opens before it writes, typing `reason` first; returns whether
+ * one opened (a draft with errors opens none: a notice says so instead). Notices on screen
+ * before the save should be marked `data-seen` (see `saveReviewed`).
+ */
+export async function confirmReview(page, { reason } = {}) {
+  const review = page.getByTestId("review");
+  await review.or(page.locator(".notice:not([data-seen])")).first().waitFor();
+  if (!(await review.isVisible())) return false;
+  if (reason !== undefined) await review.getByTestId("review-reason").fill(reason);
+  await review.getByTestId("review-confirm").click();
+  return true;
+}
+
+/** Clicks the editor's Save (or Create), then confirms the review it opens. */
+export async function saveReviewed(page, options = {}) {
+  await page.locator(".notice").evaluateAll((els) => els.forEach((e) => e.setAttribute("data-seen", "")));
+  await page.getByTestId("save").click();
+  return confirmReview(page, options);
 }
 
 /** Polls `check` (async, returns truthy when done) for up to `ms`. */

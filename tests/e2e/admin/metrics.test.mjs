@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, example, importDocument, ofrep, shot, signedIn, tokens, version, worker } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, ofrep, saveReviewed, shot, signedIn, tokens, version, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -211,7 +211,7 @@ test("lifecycle, lifetime and experiment events are edited in the flag's setting
   await outcome("Fix the errors", "error");
   await page.getByLabel("Expected lifetime (days)").fill("14");
   await page.getByLabel("Experiment events (comma-separated)").fill("purchase, signup");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await outcome("Saved");
   const flag = (await api("GET", "/document")).body.document.flags[CHART];
   assert.equal(flag.lifecycle, "experiment");

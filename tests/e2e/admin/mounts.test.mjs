@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, appUrl, closeAll, example, importDocument, launch, mounts, signIn, tokens, watchedPage, worker } from "./harness.mjs";
+import { api, appUrl, closeAll, example, importDocument, launch, mounts, saveReviewed, signIn, tokens, watchedPage, worker } from "./harness.mjs";
 
 let browser;
 let app;
@@ -51,7 +51,7 @@ test("signed in at the mount, the app lists the flags and switches one through t
   await page.goto(`${app.url}#/flags/${key}`);
   await page.locator("#editor-title").waitFor();
   await page.getByLabel("Description").fill("moved mounts");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await page.locator(".notice.success").last().waitFor();
   const after = (await api("GET", `/flags/${key}`)).body.flag;
   assert.equal(after.description, "moved mounts", JSON.stringify(before));

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, createBooleanFlag, eventually, example, importDocument, signedIn, signIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, createBooleanFlag, eventually, example, importDocument, saveReviewed, signedIn, signIn, tokens, version } from "./harness.mjs";
 
 let browser;
 let app;
@@ -94,7 +94,7 @@ test("unsaved edits: Back, Reload and Sign out ask too; a saved edit leaves free
   assert.equal(await page.locator("header.topbar").count(), 1, "still signed in");
 
   // Saved: nothing is lost by leaving, so nothing asks.
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await page.locator(".notice.success").last().waitFor();
   await page.getByText("Unsaved changes").waitFor({ state: "hidden" });
   await page.getByRole("link", { name: "Segments" }).click();
@@ -244,7 +244,7 @@ test("targets: a user listed again (in a later list or twice) is a warning from 
   // A warning, not an error: saving works, and the first list decides at the edge.
   await page.getByRole("tab", { name: "Settings" }).click();
   await page.locator("#flag-tags").fill("planning, planning, ai");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await page.locator(".notice.success").last().waitFor();
   const stored = (await api("GET", "/flags/daily-planning")).body.flag;
   assert.deepEqual(stored.tags, ["planning", "ai"], "each tag once");
@@ -264,7 +264,7 @@ test("a save brings the editor back on the same tab, scrolled where it was, focu
   await page.getByRole("button", { name: "Add step" }).click();
   const y = await page.evaluate(() => window.scrollY);
   assert.ok(y > 100, `scrolled down: ${y}`);
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   await page.locator(".notice.success").last().waitFor();
   // Save is disabled once saved: focus goes to the editor's title, not to the page's start.
   await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === "editor-title", 5000, "focus on the editor");
@@ -304,13 +304,13 @@ test("a new flag whose key someone creates meanwhile says so at the key; another
   await page.getByLabel("Key", { exact: true }).fill("e2e-race");
   await page.locator("#flag-name").fill("Mine");
   await createBooleanFlag("e2e-race", "Theirs", {});
-  await page.getByRole("button", { name: "Create flag" }).click();
+  await saveReviewed(page);
   await page.locator(".notice.error", { hasText: "Someone created a flag called `e2e-race` meanwhile" }).waitFor();
   await page.locator(".summary li.problem", { hasText: "exists already" }).waitFor();
   assert.equal(await page.getByTestId("conflict").count(), 0, "nothing to merge for a new flag");
   assert.equal((await api("GET", "/flags/e2e-race")).body.flag.name, "Theirs", "theirs untouched");
   await page.getByLabel("Key", { exact: true }).fill("e2e-race-2");
-  await page.getByRole("button", { name: "Create flag" }).click();
+  await saveReviewed(page);
   await page.locator(".notice.success", { hasText: "Saved e2e-race-2" }).waitFor();
   assert.equal((await api("GET", "/flags/e2e-race-2")).body.flag.name, "Mine");
   // And a new flag whose save merely met a newer version saves at once.
@@ -318,7 +318,7 @@ test("a new flag whose key someone creates meanwhile says so at the key; another
   await page.getByRole("link", { name: "New flag" }).click();
   await page.getByLabel("Key", { exact: true }).fill("e2e-race-3");
   await createBooleanFlag("e2e-elsewhere", "Unrelated", {});
-  await page.getByRole("button", { name: "Create flag" }).click();
+  await saveReviewed(page);
   await page.locator(".notice.success", { hasText: "Saved e2e-race-3" }).waitFor();
   await importDocument(example);
 });

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, eventually, example, importDocument, ofrep, rateLimited, record, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, confirmReview, eventually, example, importDocument, ofrep, rateLimited, record, shot, signedIn, tokens, version } from "./harness.mjs";
 
 let browser;
 let app;
@@ -91,6 +91,7 @@ async function clickSave() {
   // Notices come and go (at most four, for seconds): the new one is the one not marked.
   await page.locator(".notice").evaluateAll((els) => els.forEach((e) => e.setAttribute("data-seen", "")));
   await page.getByTestId("save").click();
+  await confirmReview(page);
   const notice = page.locator(".notice:not([data-seen])").last();
   await notice.waitFor();
   return { notice: await notice.innerText(), written: (await version()) !== at };
