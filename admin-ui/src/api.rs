@@ -23,6 +23,8 @@ use serde_json::Value;
 use crate::state::document::DocState;
 use crate::state::fields::Problem;
 
+mod review;
+
 /// Where the admin API is mounted: the page's `<meta name="burgee-api">`, which the worker
 /// writes (the deployment's `ADMIN_API_PATH`); the default mount without one.
 fn api_mount() -> String {
@@ -64,6 +66,16 @@ pub enum ApiError {
     },
     /// A `2xx` whose body was not what the contract promises.
     Decode(String),
+    /// The write was not written: it is held as a change request (`202`) until others approve
+    /// it.
+    Held(Box<burgee_api::ChangeRequestBody>),
+    /// A change request's review or apply was refused; the request's page words it from the
+    /// code and details (`state::review::Refusal`).
+    Refused {
+        code: Code,
+        message: String,
+        details: Option<Value>,
+    },
 }
 
 impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
@@ -93,6 +105,8 @@ impl fmt::Display for ApiError {
                 message,
             } => write!(f, "{message} ({status} {})", code.as_str()),
             ApiError::Decode(m) => write!(f, "Unexpected answer from the server: {m}"),
+            ApiError::Held(body) => f.write_str(&crate::state::review::held_words(body)),
+            ApiError::Refused { message, .. } => f.write_str(message),
         }
     }
 }
@@ -119,6 +133,15 @@ impl From<burgee_api::ApiError> for ApiError {
                     .and_then(|d| serde_json::from_value(d.clone()).ok())
                     .unwrap_or_default(),
                 message: e.message,
+            },
+            Code::SelfApproval
+            | Code::ApprovalsMissing
+            | Code::StaleBase
+            | Code::MergeConflict
+            | Code::ChangeRequestClosed => ApiError::Refused {
+                code: e.code,
+                message: e.message,
+                details: e.details,
             },
             code => ApiError::Other {
                 status: e.status,
@@ -276,7 +299,11 @@ impl Api {
             .text()
             .await
             .map_err(|e| ApiError::Network(e.to_string()))?;
-        if (200..300).contains(&status) {
+        if status == 202 {
+            // Held for approval: not written, whatever the route.
+            Err(decode::<burgee_api::ChangeRequestBody>(&text)
+                .map_or_else(|e| e, |body| ApiError::Held(Box::new(body))))
+        } else if (200..300).contains(&status) {
             Ok(text)
         } else {
             Err(ApiError::from_answer(status, &text))

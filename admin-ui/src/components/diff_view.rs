@@ -6,12 +6,17 @@ use leptos::prelude::*;
 use crate::state::history::{group, op_name, relative, show};
 
 #[component]
-pub fn DiffView(diff: DiffBody) -> impl IntoView {
+pub fn DiffView(
+    diff: DiffBody,
+    /// The heading, when the diff is not between two versions (a change request's).
+    #[prop(optional)]
+    title: Option<String>,
+) -> impl IntoView {
     let groups = group(&diff.changes);
     let empty = groups.is_empty();
     view! {
         <div class="diff-view" data-testid="diff" data-from=diff.from data-to=diff.to>
-            <h3>{format!("From version {} to version {}", diff.from, diff.to)}</h3>
+            <h3>{title.unwrap_or_else(|| format!("From version {} to version {}", diff.from, diff.to))}</h3>
             {empty.then(|| view! { <p class="muted">"No differences."</p> })}
             {groups
                 .into_iter()

@@ -240,7 +240,7 @@ fn restore_action(current: u64) -> impl Fn(u64) + Copy + 'static {
                         );
                         store.reload();
                     }
-                    Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
+                    Err(e) => notices.failed("Not restored: ", e),
                 }
             });
         }),
