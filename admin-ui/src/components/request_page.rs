@@ -75,6 +75,9 @@ struct Actions {
     busy: RwSignal<bool>,
     /// Bumped to load the request again.
     tick: RwSignal<u64>,
+    session: Session,
+    notices: Notices,
+    store: Store,
 }
 
 #[component]
@@ -88,6 +91,9 @@ pub fn RequestPage(doc: Arc<DocState>, id: u64) -> impl IntoView {
         apply_error: RwSignal::new(None),
         busy: RwSignal::new(false),
         tick: RwSignal::new(0),
+        session,
+        notices: expect_context::<Notices>(),
+        store: expect_context::<Store>(),
     };
     let loaded = LocalResource::new(move || {
         actions.tick.track();
@@ -206,9 +212,12 @@ enum Act {
 
 /// Runs `act` on request `r`; its refusal goes beside its button.
 fn run(act: Act, r: ChangeRequest, a: Actions) {
-    let session = expect_context::<Session>();
-    let notices = expect_context::<Notices>();
-    let store = expect_context::<Store>();
+    let Actions {
+        session,
+        notices,
+        store,
+        ..
+    } = a;
     let (error, comment) = match act {
         Act::Approve => (a.approve_error, a.approve_comment.get_untracked()),
         Act::Reject => (a.reject_error, a.reject_comment.get_untracked()),
@@ -265,7 +274,7 @@ fn run(act: Act, r: ChangeRequest, a: Actions) {
 
 /// Approve, Reject and Apply, for an open request; why one is not possible is said beside it.
 fn action_forms(r: ChangeRequest, a: Actions) -> impl IntoView {
-    let session = expect_context::<Session>();
+    let session = a.session;
     if r.status != RequestStatus::Open {
         return ().into_any();
     }
