@@ -595,6 +595,27 @@ mod tests {
     }
 
     #[test]
+    fn review_refusals_keep_their_details_and_a_held_write_says_so() {
+        let stale = ApiError::from_answer(
+            409,
+            r#"{"error":{"code":"stale_base","message":"rebased","details":{"version":5}}}"#,
+        );
+        assert!(
+            matches!(&stale, ApiError::Refused { code: Code::StaleBase, details: Some(d), .. } if d["version"] == 5),
+            "{stale:?}"
+        );
+        assert_eq!(stale.to_string(), "rebased", "no code in the words");
+        let held: burgee_api::ChangeRequestBody = decode(
+            r#"{"request":{"id":7,"status":"open","author":"ada","createdAt":"2026-12-07T04:00:00Z","baseVersion":3,"summary":"s","environments":["production"],"flags":["a"],"segments":[],"approvalsRequired":2,"reviews":[]},"version":3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ApiError::Held(Box::new(held)).to_string(),
+            "Change request #7 created: needs 2 approvals"
+        );
+    }
+
+    #[test]
     fn the_csrf_token_is_read_from_its_cookie() {
         let cookies = "theme=dark; burgee_csrf=abc.def; other=burgee_csrf=x";
         assert_eq!(cookie_value(cookies, CSRF_COOKIE), Some("abc.def"));
