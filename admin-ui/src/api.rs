@@ -23,6 +23,8 @@ use serde_json::Value;
 use crate::state::document::DocState;
 use crate::state::fields::Problem;
 
+mod review;
+
 /// Where the admin API is mounted: the page's `<meta name="burgee-api">`, which the worker
 /// writes (the deployment's `ADMIN_API_PATH`); the default mount without one.
 fn api_mount() -> String {
@@ -64,6 +66,16 @@ pub enum ApiError {
     },
     /// A `2xx` whose body was not what the contract promises.
     Decode(String),
+    /// The write was not written: it is held as a change request (`202`) until others approve
+    /// it.
+    Held(Box<burgee_api::ChangeRequestBody>),
+    /// A change request's review or apply was refused; the request's page words it from the
+    /// code and details (`state::review::Refusal`).
+    Refused {
+        code: Code,
+        message: String,
+        details: Option<Value>,
+    },
 }
 
 impl From<leptos::wasm_split::SplitLoaderError> for ApiError {
@@ -104,6 +116,8 @@ impl fmt::Display for ApiError {
                 _ => write!(f, "{message}"),
             },
             ApiError::Decode(m) => write!(f, "Unexpected answer from the server: {m}"),
+            ApiError::Held(body) => f.write_str(&crate::state::review::held_words(body)),
+            ApiError::Refused { message, .. } => f.write_str(message),
         }
     }
 }
@@ -130,6 +144,15 @@ impl From<burgee_api::ApiError> for ApiError {
                     .and_then(|d| serde_json::from_value(d.clone()).ok())
                     .unwrap_or_default(),
                 message: e.message,
+            },
+            Code::SelfApproval
+            | Code::ApprovalsMissing
+            | Code::StaleBase
+            | Code::MergeConflict
+            | Code::ChangeRequestClosed => ApiError::Refused {
+                code: e.code,
+                message: e.message,
+                details: e.details,
             },
             code => ApiError::Other {
                 status: e.status,
@@ -305,7 +328,11 @@ impl Api {
             .text()
             .await
             .map_err(|e| ApiError::Network(e.to_string()))?;
-        if (200..300).contains(&status) {
+        if status == 202 {
+            // Held for approval: not written, whatever the route.
+            Err(decode::<burgee_api::ChangeRequestBody>(&text)
+                .map_or_else(|e| e, |body| ApiError::Held(Box::new(body))))
+        } else if (200..300).contains(&status) {
             Ok(text)
         } else {
             Err(ApiError::from_answer(status, &text))
@@ -624,6 +651,27 @@ mod tests {
         );
         let refused = ApiError::from_answer(413, "<html>Request Entity Too Large</html>");
         assert_eq!(refused.to_string(), "The server refused the request (413).");
+    }
+
+    #[test]
+    fn review_refusals_keep_their_details_and_a_held_write_says_so() {
+        let stale = ApiError::from_answer(
+            409,
+            r#"{"error":{"code":"stale_base","message":"rebased","details":{"version":5}}}"#,
+        );
+        assert!(
+            matches!(&stale, ApiError::Refused { code: Code::StaleBase, details: Some(d), .. } if d["version"] == 5),
+            "{stale:?}"
+        );
+        assert_eq!(stale.to_string(), "rebased", "no code in the words");
+        let held: burgee_api::ChangeRequestBody = decode(
+            r#"{"request":{"id":7,"status":"open","author":"ada","createdAt":"2026-12-07T04:00:00Z","baseVersion":3,"summary":"s","environments":["production"],"flags":["a"],"segments":[],"approvalsRequired":2,"reviews":[]},"version":3}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            ApiError::Held(Box::new(held)).to_string(),
+            "Change request #7 created: needs 2 approvals"
+        );
     }
 
     #[test]

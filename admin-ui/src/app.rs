@@ -15,6 +15,7 @@ use crate::components::{
 use crate::context::{Confirm, Keep, ListPrefs, Nav, Notices, Session, Store, Unsaved};
 use crate::state::catalog::Filter;
 use crate::state::document::DocState;
+use crate::state::review::RequestQuery;
 use crate::state::route::Route;
 
 fn current_route() -> Route {
@@ -217,6 +218,20 @@ mod lazy {
         Ok(view! { <HistoryPage doc/> }.into_any())
     }
 
+    /// The change requests (`id: None`: the list, filtered by `query`) and one request.
+    #[leptos::wasm_split::wasm_split(requests, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn requests(
+        doc: Arc<DocState>,
+        id: Option<u64>,
+        query: RequestQuery,
+    ) -> Result<AnyView, ApiError> {
+        use crate::components::{request_page::RequestPage, requests_page::RequestsPage};
+        Ok(match id {
+            Some(id) => view! { <RequestPage doc id/> }.into_any(),
+            None => view! { <RequestsPage doc query/> }.into_any(),
+        })
+    }
+
     #[leptos::wasm_split::wasm_split(stale, wasm_split_path = ::leptos::wasm_split, fallible)]
     pub fn stale(doc: Arc<DocState>) -> Result<AnyView, ApiError> {
         Ok(view! { <StalePage doc/> }.into_any())
@@ -234,6 +249,8 @@ async fn page_for(route: Route, doc: Arc<DocState>) -> Result<AnyView, ApiError>
         Route::Evaluate => lazy::evaluate(doc).await?,
         Route::History => lazy::history(doc).await?,
         Route::Stale => lazy::stale(doc).await?,
+        Route::Requests(query) => lazy::requests(doc, None, query).await?,
+        Route::Request(id) => lazy::requests(doc, Some(id), RequestQuery::default()).await?,
         Route::NotFound(path) => view! {
             <section class="page">
                 <h1>"Not found"</h1>

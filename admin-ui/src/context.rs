@@ -182,6 +182,8 @@ pub struct Notice {
     pub id: u64,
     pub tone: Tone,
     pub text: String,
+    /// A page the notice is about (`href`, label).
+    pub link: Option<(String, String)>,
 }
 
 /// Short messages after actions ("Saved as version 12"), announced politely.
@@ -202,12 +204,33 @@ impl Notices {
     /// Shows `text` for a few seconds (errors longer). The same message again replaces the
     /// one on screen instead of stacking a copy, and starts its time anew.
     pub fn push(&self, tone: Tone, text: impl Into<String>) {
-        let text = text.into();
+        self.push_with_link(tone, text.into(), None);
+    }
+
+    /// A failed write's notice, starting with `prefix`; a write held as a change request is no
+    /// failure: it says so, with a link to the request.
+    pub fn failed(&self, prefix: &str, e: ApiError) {
+        match e {
+            ApiError::Held(ref body) => {
+                let href = Route::Request(body.request.id).href();
+                let label = format!("Open change request #{}", body.request.id);
+                self.push_with_link(Tone::Info, e.to_string(), Some((href, label)));
+            }
+            e => self.push(Tone::Error, format!("{prefix}{e}")),
+        }
+    }
+
+    fn push_with_link(&self, tone: Tone, text: String, link: Option<(String, String)>) {
         let id = self.next.get_untracked();
         self.next.set(id + 1);
         self.list.update(|l| {
             l.retain(|n| n.text != text);
-            l.push(Notice { id, tone, text });
+            l.push(Notice {
+                id,
+                tone,
+                text,
+                link,
+            });
             if l.len() > 4 {
                 l.remove(0);
             }

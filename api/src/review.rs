@@ -25,6 +25,24 @@ pub struct Policy {
     pub kill_switch_exempt: bool,
 }
 
+impl Policy {
+    /// The policy in words: "1 approval, a reason required, kill switches exempt".
+    pub fn describe(&self) -> String {
+        let mut parts = vec![match self.approvals {
+            0 => "no approvals".to_string(),
+            1 => "1 approval".to_string(),
+            n => format!("{n} approvals"),
+        }];
+        if self.reason_required {
+            parts.push("a reason required".into());
+        }
+        if self.kill_switch_exempt {
+            parts.push("kill switches exempt".into());
+        }
+        parts.join(", ")
+    }
+}
+
 /// `GET /api/v1/environments/{env}/policy`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -112,6 +130,21 @@ pub struct ChangeRequest {
     pub applied_version: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub document: Option<serde_json::Value>,
+}
+
+impl ChangeRequest {
+    /// Approvals by people other than the author in the current round (each person once).
+    pub fn approvals(&self) -> usize {
+        let mut people: Vec<&str> = self
+            .reviews
+            .iter()
+            .filter(|v| v.verdict == "approve" && v.actor != self.author)
+            .map(|v| v.actor.as_str())
+            .collect();
+        people.sort_unstable();
+        people.dedup();
+        people.len()
+    }
 }
 
 /// `GET /api/v1/change-requests`.

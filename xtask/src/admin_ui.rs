@@ -299,6 +299,7 @@ pub const FILES: &[&str] = &[
     "oidc.test.mjs",
     "access.test.mjs",
     "client-metrics.test.mjs",
+    "requests.test.mjs",
     MOUNTS_FILE,
 ];
 

@@ -29,7 +29,7 @@ pub fn archived_list(archived: Vec<(String, String)>) -> impl IntoView {
                     store.reload();
                 }
                 Err(ApiError::Unauthenticated(_)) => session.sign_out(),
-                Err(e) => notices.push(Tone::Error, format!("{key} was not restored: {e}")),
+                Err(e) => notices.failed(&format!("{key} was not restored: "), e),
             }
         });
     };

@@ -16,6 +16,9 @@ pub fn DiffView(
     diff: DiffBody,
     words: Option<DocumentChanges>,
     on_revert: Option<Callback<(String, String)>>,
+    /// The heading, when the diff is not between two versions (a change request's).
+    #[prop(optional)]
+    title: Option<String>,
 ) -> impl IntoView {
     let from = diff.from;
     let groups = group(&diff.changes);
@@ -33,7 +36,7 @@ pub fn DiffView(
     let empty = groups.is_empty();
     view! {
         <div class="diff-view" data-testid="diff" data-from=diff.from data-to=diff.to>
-            <h3>{format!("From version {} to version {}", diff.from, diff.to)}</h3>
+            <h3>{title.unwrap_or_else(|| format!("From version {} to version {}", diff.from, diff.to))}</h3>
             {empty.then(|| view! { <p class="muted">"No differences."</p> })}
             {groups
                 .into_iter()

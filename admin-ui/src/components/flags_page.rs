@@ -121,15 +121,15 @@ fn flag_filters(filter: RwSignal<Filter>, tags: Vec<String>, envs: Vec<String>) 
     }
 }
 
-/// One choice of the filter: `options` are `(value, label)`; `current` is the filter's value
-/// of it, `set` changes it.
-fn filter_choice(
+/// One choice of a filter (this list's, or another list's): `options` are `(value, label)`;
+/// `current` is the filter's value of it, `set` changes it.
+pub(super) fn filter_choice<F: Send + Sync + 'static>(
     id: &'static str,
     label: &'static str,
-    filter: RwSignal<Filter>,
+    filter: RwSignal<F>,
     options: Vec<(String, String)>,
-    current: fn(&Filter) -> String,
-    set: fn(&mut Filter, String),
+    current: fn(&F) -> String,
+    set: fn(&mut F, String),
 ) -> impl IntoView {
     view! {
         <div class="field">

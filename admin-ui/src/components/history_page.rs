@@ -309,9 +309,7 @@ fn revert_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(String, String, u64
                             notices.push(Tone::Success, message);
                             store.reload();
                         }
-                        Err(e) => {
-                            notices.push(Tone::Error, format!("{named} was not restored: {e}"))
-                        }
+                        Err(e) => notices.failed(&format!("{named} was not restored: "), e),
                     }
                 });
             };
@@ -359,7 +357,7 @@ fn restore(api: Api, target: u64, current: u64, store: Store, notices: Notices) 
                 );
                 store.reload();
             }
-            Err(e) => notices.push(Tone::Error, format!("Not restored: {e}")),
+            Err(e) => notices.failed("Not restored: ", e),
         }
     });
 }

@@ -67,7 +67,7 @@ pub fn KillSwitch(
                         store.reload();
                     }
                     Err(ApiError::Unauthenticated(_)) => session.sign_out(),
-                    Err(e) => notices.push(Tone::Error, format!("{key} in {env}: {e}")),
+                    Err(e) => notices.failed(&format!("{key} in {env}: "), e),
                 }
                 busy.try_set(false);
             });

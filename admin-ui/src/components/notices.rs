@@ -22,6 +22,7 @@ pub fn NoticeList() -> impl IntoView {
                     view! {
                         <div class=class>
                             <span>{n.text.clone()}</span>
+                            {n.link.clone().map(|(href, label)| view! { <a href=href>{label}</a> })}
                             <button
                                 type="button"
                                 class="icon"

@@ -96,6 +96,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 {link(Route::Evaluate, "Evaluate as")}
                 {link(Route::History, "History")}
                 {link(Route::Stale, "Stale")}
+                {link(Route::Requests(Default::default()), "Requests")}
             </nav>
             <div class="session">
                 <span class="version" data-testid="doc-version">

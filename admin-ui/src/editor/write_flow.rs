@@ -194,7 +194,7 @@ impl WriteFlow {
                 self.server_problems.try_set(Problems::new(problems));
             }
             Err(ApiError::Unauthenticated(_)) => self.session.sign_out(),
-            Err(e) => self.notices.push(Tone::Error, format!("{prefix}{e}")),
+            Err(e) => self.notices.failed(prefix, e),
         }
         None
     }

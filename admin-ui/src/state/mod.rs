@@ -17,6 +17,7 @@ pub mod merge;
 pub mod order;
 pub mod preview;
 pub mod readout;
+pub mod review;
 pub mod route;
 pub mod segment_draft;
 pub mod served;

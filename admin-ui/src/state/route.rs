@@ -12,6 +12,8 @@
 
 use burgee_api::{percent_decode, percent_encode};
 
+use super::review::RequestQuery;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Flags,
@@ -23,6 +25,10 @@ pub enum Route {
     Evaluate,
     History,
     Stale,
+    /// The change requests, filtered (`#/requests?status=open`).
+    Requests(RequestQuery),
+    /// One change request (`#/requests/4`).
+    Request(u64),
     NotFound(String),
 }
 
@@ -30,10 +36,15 @@ impl Route {
     /// Reads `#/flags/x` (or `/flags/x`, or nothing for the start page).
     pub fn parse(hash: &str) -> Route {
         let path = hash.trim_start_matches('#').trim_start_matches('/');
-        let path = path.split('?').next().unwrap_or_default();
+        let (path, query) = path.split_once('?').unwrap_or((path, ""));
         let parts: Vec<&str> = path.split('/').filter(|p| !p.is_empty()).collect();
         match parts.as_slice() {
             [] | ["flags"] => Route::Flags,
+            ["requests"] => Route::Requests(RequestQuery::parse(query)),
+            ["requests", id] => match id.parse() {
+                Ok(id) => Route::Request(id),
+                Err(_) => Route::NotFound(path.to_string()),
+            },
             ["new", "flag"] => Route::NewFlag,
             ["flags", key, ..] => Route::Flag(percent_decode(key)),
             ["segments"] => Route::Segments,
@@ -82,6 +93,8 @@ impl Route {
             Route::Evaluate => "#/evaluate".into(),
             Route::History => "#/history".into(),
             Route::Stale => "#/stale".into(),
+            Route::Requests(query) => format!("#/requests{}", query.to_query()),
+            Route::Request(id) => format!("#/requests/{id}"),
             Route::NotFound(path) => format!("#/{path}"),
         }
     }
@@ -94,6 +107,7 @@ impl Route {
             Route::Evaluate => "evaluate",
             Route::History => "history",
             Route::Stale => "stale",
+            Route::Requests(_) | Route::Request(_) => "requests",
             Route::NotFound(_) => "",
         }
     }
@@ -110,6 +124,8 @@ impl Route {
             Route::Evaluate => "Evaluate as".into(),
             Route::History => "History".into(),
             Route::Stale => "Stale flags".into(),
+            Route::Requests(_) => "Change requests".into(),
+            Route::Request(id) => format!("Change request #{id}"),
             Route::NotFound(_) => "Not found".into(),
         }
     }
@@ -135,6 +151,9 @@ mod tests {
             Route::Evaluate,
             Route::History,
             Route::Stale,
+            Route::Requests(RequestQuery::default()),
+            Route::Requests(RequestQuery::parse("status=open&flag=a%20b")),
+            Route::Request(4),
         ] {
             assert_eq!(Route::parse(&route.href()), route, "{}", route.href());
         }

@@ -131,7 +131,7 @@ pub fn route<S: Sql>(
             let policy = parse(&parse_body(body, burgee_api::MAX_BODY_BYTES)?)?;
             save(rows, policies, environment, policy).map_err(internal)?;
             let at = burgee_core::time::format_rfc3339(now_ms);
-            let summary = format!("policy of `{environment}`: {}", describe(&policy));
+            let summary = format!("policy of `{environment}`: {}", policy.describe());
             let target = format!("environments/{environment}");
             rows.audit_event(&at, &caller.actor, "policy", &target, version, &summary)
                 .map_err(internal)?;
@@ -139,22 +139,6 @@ pub fn route<S: Sql>(
         })()),
         _ => None,
     }
-}
-
-/// The words of a policy, for the audit log.
-pub fn describe(policy: &Policy) -> String {
-    let mut parts = vec![match policy.approvals {
-        0 => "no approvals".to_string(),
-        1 => "1 approval".to_string(),
-        n => format!("{n} approvals"),
-    }];
-    if policy.reason_required {
-        parts.push("a reason required".into());
-    }
-    if policy.kill_switch_exempt {
-        parts.push("kill switches exempt".into());
-    }
-    parts.join(", ")
 }
 
 #[cfg(test)]
@@ -181,7 +165,7 @@ mod tests {
             "the deployment's protection stays"
         );
         assert!(!p.needs_reason("production"));
-        assert_eq!(describe(&two), "2 approvals, kill switches exempt");
+        assert_eq!(two.describe(), "2 approvals, kill switches exempt");
     }
 
     #[test]

@@ -328,19 +328,6 @@ fn open(r: &ChangeRequest) -> Result<(), ApiError> {
     ))
 }
 
-/// Approvals from people other than the author in the current round.
-fn approvals(r: &ChangeRequest) -> usize {
-    let mut people: Vec<&str> = r
-        .reviews
-        .iter()
-        .filter(|v| v.verdict == "approve" && v.actor != r.author)
-        .map(|v| v.actor.as_str())
-        .collect();
-    people.sort_unstable();
-    people.dedup();
-    people.len()
-}
-
 /// Applies request `id`: on its own base, as one version; on an older base, rebased and
 /// asked again (`409 stale_base`), or refused where both sides changed a field
 /// (`409 merge_conflict`).
@@ -349,7 +336,7 @@ fn apply<S: Sql>(ctx: &Ctx<'_, S>, id: u64, caller: &Caller) -> Result<Reply, Ap
     let r = &s.request;
     open(r)?;
     caller.may_change(r.environments.iter().map(String::as_str))?;
-    let have = approvals(r);
+    let have = r.approvals();
     let need = usize::from(r.approvals_required);
     if have < need {
         return Err(ApiError::new(
