@@ -204,30 +204,7 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
             }])
         }
         RouteId::RevertFlag | RouteId::RevertSegment => {
-            let flag = route.id == RouteId::RevertFlag;
-            let version = body()?
-                .get("version")
-                .and_then(Value::as_u64)
-                .ok_or_else(|| invalid_body("send {\"version\": N}, the version to go back to"))?;
-            let then = rows.document_at(version).map_err(super::answer::internal)?;
-            let then = then.ok_or_else(|| not_kept(version, r.keep))?;
-            let edit = match (flag, then.flags.get(&key), then.segments.get(&key)) {
-                (true, Some(f), _) => Edit::PutFlag {
-                    key: key.clone(),
-                    flag: Box::new(f.clone()),
-                },
-                (true, None, _) => Edit::DeleteFlag { key: key.clone() },
-                (false, _, Some(s)) => Edit::PutSegment {
-                    key: key.clone(),
-                    segment: Box::new(s.clone()),
-                },
-                (false, _, None) => Edit::DeleteSegment { key: key.clone() },
-            };
-            let what = if flag { "flag" } else { "segment" };
-            Plan {
-                label: Some(format!("reverted {what} `{key}` to version {version}")),
-                ..written(vec![edit])
-            }
+            revert(route.id == RouteId::RevertFlag, key, &body()?, rows, r)?
         }
         RouteId::ShortcutToggle => shortcut_toggle(key, &body()?, r)?,
         RouteId::ShortcutRollout => {
@@ -241,26 +218,7 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
             };
             shortcut(key, environment, edit)
         }
-        RouteId::PromoteFlag => {
-            let b = body()?;
-            let text = |name: &str| {
-                b.get(name)
-                    .and_then(Value::as_str)
-                    .map(str::to_string)
-                    .ok_or_else(|| {
-                        invalid_body(
-                            "send {\"from\": \"<environment>\", \"to\": \"<environment>\"}",
-                        )
-                    })
-            };
-            let (from, to) = (text("from")?, text("to")?);
-            let edit = Edit::Promote {
-                flag: key.clone(),
-                from,
-                to: to.clone(),
-            };
-            shortcut(key, to, edit)
-        }
+        RouteId::PromoteFlag => promote(key, &body()?)?,
         RouteId::ShortcutUser | RouteId::ShortcutOrg => {
             let b = body()?;
             let environment = shortcut_environment(r);
@@ -302,6 +260,61 @@ fn read_plan<S: Sql>(route: &Route, r: &Request<'_>, rows: &Rows<'_, S>) -> Resu
         _ => return Err(ApiError::new(Code::NotFound, "not a write")),
     };
     Ok(plan)
+}
+
+/// `POST …/{key}/revert`: the flag (`flag`) or segment `key` as it was in the body's version
+/// (deleted when it did not exist then).
+fn revert<S: Sql>(
+    flag: bool,
+    key: String,
+    body: &Value,
+    rows: &Rows<'_, S>,
+    r: &Request<'_>,
+) -> Result<Plan, ApiError> {
+    let version = body
+        .get("version")
+        .and_then(Value::as_u64)
+        .ok_or_else(|| invalid_body("send {\"version\": N}, the version to go back to"))?;
+    let then = rows.document_at(version).map_err(super::answer::internal)?;
+    let then = then.ok_or_else(|| not_kept(version, r.keep))?;
+    let edit = match (flag, then.flags.get(&key), then.segments.get(&key)) {
+        (true, Some(f), _) => Edit::PutFlag {
+            key: key.clone(),
+            flag: Box::new(f.clone()),
+        },
+        (true, None, _) => Edit::DeleteFlag { key: key.clone() },
+        (false, _, Some(s)) => Edit::PutSegment {
+            key: key.clone(),
+            segment: Box::new(s.clone()),
+        },
+        (false, _, None) => Edit::DeleteSegment { key: key.clone() },
+    };
+    let what = if flag { "flag" } else { "segment" };
+    Ok(Plan {
+        edits: vec![edit],
+        if_match: true,
+        reply: Reply::Written,
+        label: Some(format!("reverted {what} `{key}` to version {version}")),
+    })
+}
+
+/// `POST /api/v1/flags/{key}/promote`: `{"from", "to"}`.
+fn promote(key: String, body: &Value) -> Result<Plan, ApiError> {
+    let text = |name: &str| {
+        body.get(name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .ok_or_else(|| {
+                invalid_body("send {\"from\": \"<environment>\", \"to\": \"<environment>\"}")
+            })
+    };
+    let (from, to) = (text("from")?, text("to")?);
+    let edit = Edit::Promote {
+        flag: key.clone(),
+        from,
+        to: to.clone(),
+    };
+    Ok(shortcut(key, to, edit))
 }
 
 /// A write without `If-Match` (applied to whatever the current version is), answered with the
