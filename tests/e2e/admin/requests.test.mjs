@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, createBooleanFlag, eventually, example, importDocument, ofrep, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, createBooleanFlag, eventually, example, importDocument, ofrep, saveReviewed, shot, signedIn, tokens, version } from "./harness.mjs";
 
 const FLAG = "e2e-four-eyes";
 const OTHER = "e2e-four-eyes-other";
@@ -64,7 +64,7 @@ test("a save in an environment that requires approval becomes a change request; 
   await page.locator("#editor-title").waitFor();
   await page.getByRole("tab", { name: /production/ }).click();
   await page.getByRole("region", { name: "Everyone else" }).getByLabel("Variant", { exact: true }).selectOption("on");
-  await page.getByTestId("save").click();
+  await saveReviewed(page);
   const notice = page.locator(".notice.info").filter({ hasText: "Change request" });
   await notice.waitFor();
   const text = await notice.innerText();
