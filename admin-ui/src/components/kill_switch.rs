@@ -30,11 +30,14 @@ pub fn KillSwitch(
     // The handlers hold their own copies of the key and environment rather than values owned by
     // this component: a reload of the document re-renders the list, and a click that lands on
     // the outgoing row while that happens must not touch a disposed value (it aborts the app).
+    // `ask` is the question before the write, with a reason field; the write asks it when the
+    // store says the environment needs a reason.
+    let ask: StoredValue<Option<Callback<()>>> = StoredValue::new(None);
     let run = {
         let (key, env) = (key.clone(), env.clone());
-        move || {
+        move |reason: String| {
             let (key, env) = (key.clone(), env.clone());
-            let api = session.api();
+            let api = session.api().with_reason(&reason);
             let Some(version) = store.current().map(|d| d.version) else {
                 return;
             };
@@ -67,16 +70,25 @@ pub fn KillSwitch(
                         store.reload();
                     }
                     Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                    Err(ApiError::Other {
+                        code: burgee_api::Code::ReasonRequired,
+                        ..
+                    }) if reason.trim().is_empty() => {
+                        if let Some(question) = ask.try_get_value().flatten() {
+                            question.run(());
+                        }
+                    }
                     Err(e) => notices.failed(&format!("{key} in {env}: "), e),
                 }
                 busy.try_set(false);
             });
         }
     };
-
-    let click = move |_| {
-        if is_production(&env) {
-            let (k, e) = (key.clone(), env.clone());
+    let question = {
+        let (k, e, run) = (key.clone(), env.clone(), run.clone());
+        move || {
+            let reason = RwSignal::new(String::new());
+            let run = run.clone();
             confirm.ask(Question {
                 title: if on {
                     format!("Turn {k} off in {e}?")
@@ -94,15 +106,22 @@ pub fn KillSwitch(
                     "Turn on".into()
                 },
                 list: Vec::new(),
-                reason: None,
+                reason: Some(reason),
                 danger: on,
-                on_confirm: Callback::new({
-                    let run = run.clone();
-                    move |_| run()
-                }),
+                on_confirm: Callback::new(move |_| run(reason.get_untracked())),
             });
+        }
+    };
+    ask.set_value(Some(Callback::new({
+        let question = question.clone();
+        move |()| question()
+    })));
+
+    let click = move |_| {
+        if is_production(&env) {
+            question();
         } else {
-            run();
+            run(String::new());
         }
     };
 

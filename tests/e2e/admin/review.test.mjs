@@ -128,6 +128,26 @@ test("a protected environment's change is refused without a reason, at the reaso
   assert.equal(audit.body.entries[0].reason, "e2e: switched on where it is protected");
 });
 
+test("the list's kill switch in a protected environment asks for the reason the store requires, and keeps it", async () => {
+  await page.goto(`${app.url}#/flags`);
+  await page.getByRole("button", { name: "Reload", exact: true }).click();
+  const from = await version();
+  await eventually(async () => (await page.getByTestId("doc-version").innerText()).trim() === `version ${from}`, 10000, "the app at the store's version");
+  const toggle = page.getByRole("switch", { name: `${FLAG} in ${PROTECTED}` });
+  assert.equal(await toggle.getAttribute("aria-checked"), "true", "switched on by the test before");
+  await toggle.click();
+  // Refused without a reason: the question comes, with a reason field, and nothing is written.
+  const dialog = page.getByRole("dialog");
+  await dialog.getByTestId("confirm-reason").waitFor();
+  assert.equal(await version(), from, "nothing written without a reason");
+  await dialog.getByTestId("confirm-reason").fill("e2e: off again from the list");
+  await dialog.getByRole("button", { name: "Turn off", exact: true }).click();
+  await eventually(async () => (await version()) === from + 1, 10000, "the switch written with its reason");
+  const audit = await api("GET", `/audit?flag=${FLAG}&limit=1`);
+  assert.equal(audit.body.entries[0].reason, "e2e: off again from the list");
+  assert.equal((await api("GET", `/flags/${FLAG}`)).body.flag.environments[PROTECTED].enabled, false);
+});
+
 test("a segment's save is reviewed too, and an edit closes the review", async () => {
   const segment = Object.keys(example.segments)[0];
   await page.goto(`${app.url}#/segments/${segment}`);
