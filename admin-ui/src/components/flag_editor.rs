@@ -12,6 +12,7 @@ use super::audit_log::AuditLog;
 use super::change_preview::ChangePreview;
 use super::editor_frame::{EditorFrame, missing_entry};
 use super::env_editor::EnvEditor;
+use super::flag_code::FlagCode;
 use super::flag_details::FlagDetails;
 use super::flag_metrics::FlagMetrics;
 use super::flag_tabs::{Tab, Tabs, tab_list};
@@ -87,6 +88,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                     Tab::Preview => view! { <ChangePreview/> }.into_any(),
                     Tab::Metrics => view! { <FlagMetrics key=life.key()/> }.into_any(),
                     Tab::Audit => view! { <AuditLog key=life.key()/> }.into_any(),
+                    Tab::Code => view! { <FlagCode key=life.key() doc=doc.clone()/> }.into_any(),
                 }}
             </div>
         </EditorFrame>

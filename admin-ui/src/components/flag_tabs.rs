@@ -19,6 +19,8 @@ pub enum Tab {
     Preview,
     Metrics,
     Audit,
+    /// Code that reads the flag (npm, OpenFeature, REST).
+    Code,
 }
 
 impl Tab {
@@ -30,6 +32,7 @@ impl Tab {
             Tab::Preview => vec!["preview"],
             Tab::Metrics => vec!["metrics"],
             Tab::Audit => vec!["audit"],
+            Tab::Code => vec!["code"],
         }
     }
 }
@@ -49,6 +52,7 @@ impl Tabs {
             .chain(std::iter::once(Tab::Preview))
             .chain((!is_new).then_some(Tab::Metrics))
             .chain((!is_new).then_some(Tab::Audit))
+            .chain((!is_new).then_some(Tab::Code))
             .collect();
         Tabs {
             selected: RwSignal::new(Tab::Settings),
@@ -196,6 +200,7 @@ pub fn tab_list(tabs: Tabs, is_new: bool) -> impl IntoView {
                 None,
                 None)} },
             )}
+            {(!is_new).then(|| view! { {tab_button(tabs, Tab::Code, "Use in code".into(), None, None)} })}
         </div>
     }
 }

@@ -22,6 +22,7 @@ pub mod error_line;
 pub mod evaluate_page;
 pub mod evaluate_results;
 pub mod field_problems;
+pub mod flag_code;
 pub mod flag_details;
 pub mod flag_editor;
 pub mod flag_metrics;

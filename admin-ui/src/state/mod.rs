@@ -21,6 +21,7 @@ pub mod review;
 pub mod route;
 pub mod segment_draft;
 pub mod served;
+pub mod snippets;
 pub mod usage;
 pub mod values;
 pub mod weights;

@@ -445,3 +445,25 @@ test("text in any script: a name and description with accents, CJK, Arabic and e
   assert.ok(!/\\u[0-9a-f]{4}|\uFFFD|&#/.test(text), "escaped or broken text on the page");
   await api("DELETE", `/flags/${key}`, { ifMatch: await version() });
 });
+
+test("use in code: snippets for the npm package, OpenFeature and REST read the flag with its type, and the REST one answers at the edge", async () => {
+  await openFlag(page, "checkout-button-color", "Use in code");
+  const snippets = page.getByTestId("snippet");
+  await snippets.first().waitFor();
+  const [npm, openfeature, rest] = await snippets.locator("code").allInnerTexts();
+  assert.match(npm, /flags\.value\("checkout-button-color", "/, npm);
+  assert.match(openfeature, /getStringValue\("checkout-button-color", "/, openfeature);
+  assert.match(rest, /\/env\/production\/ofrep\/v1\/evaluate\/flags\/checkout-button-color/, rest);
+  // The REST snippet's request, made as written, is answered by the worker.
+  const url = rest.match(/(http\S+)/)[1];
+  assert.match(rest, /Authorization: Bearer \$BURGEE_EVALUATION_KEY/);
+  const headers = { "content-type": "application/json", authorization: `Bearer ${process.env.BURGEE_EVALUATION_KEY ?? ""}` };
+  const r = await fetch(url, { method: "POST", headers, body: JSON.stringify({ context: { targetingKey: "user-1" } }) });
+  const body = await r.json();
+  assert.equal(r.status, 200, JSON.stringify(body));
+  assert.equal(body.key, "checkout-button-color");
+  // Another environment: the snippets follow it.
+  await page.getByLabel("Environment").selectOption("staging");
+  assert.match(await snippets.nth(2).locator("code").innerText(), /\/env\/staging\//);
+  assert.match(page.url(), /#\/flags\/checkout-button-color\/code$/);
+});
