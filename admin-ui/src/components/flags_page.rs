@@ -10,7 +10,7 @@ use super::archived_list::archived_list;
 use super::flag_row::FlagRow;
 use super::rows::Rows;
 use super::status_counts::StatusCounts;
-use crate::context::{ListPrefs, Session};
+use crate::context::{ListPrefs, Nav, Session};
 use crate::state::catalog::{self, Filter, Sort, Status};
 use crate::state::document::DocState;
 use crate::state::route::Route;
@@ -23,6 +23,18 @@ const USAGE_DAYS: u32 = 30;
 pub fn FlagsPage(doc: Arc<DocState>) -> impl IntoView {
     let session = expect_context::<Session>();
     let filter = expect_context::<ListPrefs>().filter;
+    // The filter is in the address, so a filtered list can be shared and survives a reload: a
+    // link's filter wins; otherwise the list keeps the one it had, and the address follows it.
+    let hash = Nav::hash();
+    if let Some((_, query)) = hash.split_once('?') {
+        filter.set(Filter::parse(query));
+    }
+    Effect::new(move |_| {
+        let query = filter.with(Filter::to_query);
+        if matches!(Route::parse(&Nav::hash()), Route::Flags) {
+            Nav::replace(&format!("#/flags{query}"));
+        }
+    });
     let envs: Arc<Vec<String>> = Arc::new(doc.document.environments.clone());
     let rows: Arc<Vec<catalog::Row>> = Arc::new(catalog::rows(&doc.document));
     let tags = catalog::tags(&doc.document);

@@ -137,6 +137,45 @@ pub struct Filter {
     pub sort: Sort,
 }
 
+impl Filter {
+    /// Reads the list's address (`#/flags?q=checkout&tag=web&env=production&status=off&sort=name`).
+    pub fn parse(query: &str) -> Filter {
+        let mut f = Filter::default();
+        for (name, value) in super::route::query_pairs(query) {
+            match name.as_str() {
+                "q" => f.query = value,
+                "tag" => f.tag = value,
+                "env" => f.env = value,
+                "status" => f.status = Status::parse(&value),
+                "sort" => f.sort = Sort::parse(&value),
+                _ => {}
+            }
+        }
+        f
+    }
+
+    /// The filter as the part after `#/flags` (nothing for the default list).
+    pub fn to_query(&self) -> String {
+        let sort = if self.sort == Sort::default() {
+            String::new()
+        } else {
+            self.sort.as_str().to_string()
+        };
+        super::route::query_string(&[
+            ("q", self.query.clone()),
+            ("tag", self.tag.clone()),
+            ("env", self.env.clone()),
+            (
+                "status",
+                self.status
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("sort", sort),
+        ])
+    }
+}
+
 /// The live flags' rows: archived flags are not in the list (see [`archived`]).
 pub fn rows(document: &Document) -> Vec<Row> {
     document
@@ -298,6 +337,33 @@ pub fn is_production(env: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_filter_goes_into_the_address_and_back() {
+        let f = Filter {
+            query: "new checkout".into(),
+            tag: "web&mobile".into(),
+            env: "production".into(),
+            status: Some(Status::Off),
+            sort: Sort::Updated,
+        };
+        let q = f.to_query();
+        assert_eq!(
+            q,
+            "?q=new%20checkout&tag=web%26mobile&env=production&status=off&sort=updated"
+        );
+        assert_eq!(Filter::parse(q.trim_start_matches('?')), f);
+        assert_eq!(
+            Filter::default().to_query(),
+            "",
+            "the default list has a plain address"
+        );
+        let odd = Filter::parse("status=nonsense&sort=sideways&q=+a+&unknown=1");
+        assert_eq!(
+            (odd.status, odd.sort, odd.query.as_str()),
+            (None, Sort::Key, "a")
+        );
+    }
     use crate::state::fixtures::example;
 
     #[test]

@@ -2,12 +2,10 @@
 //! filtered list can be shared), the approvals a request has, who may approve it, and every
 //! refusal of the store in words that say what to do, never a code.
 
-use burgee_api::{
-    ChangeRequest, ChangeRequestBody, Code, MAX_APPROVALS, RequestStatus, percent_decode,
-    percent_encode,
-};
+use burgee_api::{ChangeRequest, ChangeRequestBody, Code, MAX_APPROVALS, RequestStatus};
 use serde_json::Value;
 
+use super::route::{query_pairs, query_string};
 use crate::api::ApiError;
 
 /// The list's filter: `#/requests?status=open&flag=x&environment=production&author=ada`.
@@ -23,10 +21,8 @@ impl RequestQuery {
     /// Reads the part after `?` (unknown names and a status that is none are ignored).
     pub fn parse(query: &str) -> RequestQuery {
         let mut q = RequestQuery::default();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            let value = percent_decode(&value.replace('+', " ")).trim().to_string();
-            match name {
+        for (name, value) in query_pairs(query) {
+            match name.as_str() {
                 "status" => q.status = RequestStatus::parse(&value),
                 "flag" => q.flag = value,
                 "environment" => q.environment = value,
@@ -37,36 +33,19 @@ impl RequestQuery {
         q
     }
 
-    /// The fields that are set, as `name=value` pairs in a fixed order.
-    fn pairs(&self) -> Vec<(&'static str, String)> {
-        let mut pairs = Vec::new();
-        if let Some(s) = self.status {
-            pairs.push(("status", s.as_str().to_string()));
-        }
-        for (name, value) in [
-            ("flag", &self.flag),
-            ("environment", &self.environment),
-            ("author", &self.author),
-        ] {
-            let value = value.trim();
-            if !value.is_empty() {
-                pairs.push((name, value.to_string()));
-            }
-        }
-        pairs
-    }
-
     /// `?status=open&flag=x`, or nothing when no field is set: the address's and the API's.
     pub fn to_query(&self) -> String {
-        let pairs = self.pairs();
-        if pairs.is_empty() {
-            return String::new();
-        }
-        let joined: Vec<String> = pairs
-            .into_iter()
-            .map(|(n, v)| format!("{n}={}", percent_encode(&v)))
-            .collect();
-        format!("?{}", joined.join("&"))
+        query_string(&[
+            (
+                "status",
+                self.status
+                    .map(|s| s.as_str().to_string())
+                    .unwrap_or_default(),
+            ),
+            ("flag", self.flag.clone()),
+            ("environment", self.environment.clone()),
+            ("author", self.author.clone()),
+        ])
     }
 }
 

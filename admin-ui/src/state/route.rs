@@ -14,6 +14,33 @@ use burgee_api::{percent_decode, percent_encode};
 
 use super::review::RequestQuery;
 
+/// The `name=value` pairs of the part after `?` in an address, decoded and trimmed.
+pub fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let value = percent_decode(&value.replace('+', " ")).trim().to_string();
+            (name.to_string(), value)
+        })
+        .collect()
+}
+
+/// `?a=1&b=2` from the pairs whose value is not empty, or nothing when none is.
+pub fn query_string(pairs: &[(&str, String)]) -> String {
+    let joined: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(n, v)| format!("{n}={}", percent_encode(v.trim())))
+        .collect();
+    if joined.is_empty() {
+        String::new()
+    } else {
+        format!("?{}", joined.join("&"))
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Route {
     Flags,

@@ -478,3 +478,31 @@ test("unsaved edits: Cancel leaves the history as it was, and Drop makes the mov
   assert.match(page.url(), /#\/flags\/daily-planning\/env\/staging$/);
   assert.equal(await selected(), "staging");
 });
+
+test("the flag list's search and filters are in the address: a reload or a shared link opens the same list", async () => {
+  await page.goto(`${app.url}#/flags`);
+  await page.locator("table.flags").waitFor();
+  await page.locator("#flag-search").fill("daily");
+  await page.waitForURL(/#\/flags\?q=daily$/);
+  const count = await page.getByTestId("result-count").innerText();
+  await page.reload();
+  await page.locator("table.flags").waitFor();
+  assert.equal(await page.locator("#flag-search").inputValue(), "daily");
+  assert.equal(await page.getByTestId("result-count").innerText(), count);
+  // A link with filters, opened in another page, shows that list.
+  const other = await page.context().newPage();
+  await signIn(other, `${app.url}#/flags?q=voice&status=off&env=production`, tokens.admin);
+  await other.locator("table.flags").waitFor();
+  assert.equal(await other.locator("#flag-search").inputValue(), "voice");
+  assert.equal(await other.locator("select#flag-status").inputValue(), "off");
+  const rows = await other.locator("table.flags tbody tr a.flag-key").allInnerTexts();
+  const all = await api("GET", "/document");
+  const mentions = (k, f) => [k, f.name ?? "", f.description ?? ""].join(" ").toLowerCase().includes("voice");
+  const off = Object.entries(all.body.document.flags).filter(([k, f]) => mentions(k, f) && !f.archived && f.environments?.production?.enabled !== true).map(([k]) => k);
+  assert.ok(off.length > 0, "the example has a voice flag that is off in production");
+  assert.deepEqual(rows.slice().sort(), off.sort(), "the link's filters applied");
+  await other.close();
+  // Cleared, the address is the plain list again.
+  await page.locator("#flag-search").fill("");
+  await page.waitForURL(/#\/flags$/);
+});
