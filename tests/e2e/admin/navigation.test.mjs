@@ -219,9 +219,12 @@ test("keyboard: the editor's tabs are one tab stop, moved through with the arrow
   const selected = () => page.evaluate(() => [document.activeElement?.textContent.trim(), document.querySelector('[role=tab][aria-selected="true"]')?.textContent.trim()]);
   assert.deepEqual(await selected(), [names[1].trim(), names[1].trim()]);
   await page.keyboard.press("End");
-  assert.deepEqual(await selected(), ["Audit log", "Audit log"]);
+  assert.deepEqual(await selected(), ["Use in code", "Use in code"]);
   await page.keyboard.press("ArrowRight");
   assert.deepEqual(await selected(), ["Settings", "Settings"], "wraps around");
+  await page.keyboard.press("ArrowLeft");
+  assert.deepEqual(await selected(), ["Use in code", "Use in code"]);
+  await page.getByRole("tabpanel").getByTestId("snippet").first().waitFor();
   await page.keyboard.press("ArrowLeft");
   assert.deepEqual(await selected(), ["Audit log", "Audit log"]);
   await page.getByRole("tabpanel").getByTestId("audit").waitFor();
