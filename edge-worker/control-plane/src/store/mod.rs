@@ -416,10 +416,7 @@ impl Inner {
             commit::Outcome::Committed(c) => c,
             commit::Outcome::Held(held) => {
                 let ctx = self.review_ctx(&rows, (version, &before), &rules, now_ms);
-                return Ok((
-                    requests::hold(&ctx, (version, &before), caller, held)?,
-                    false,
-                ));
+                return Ok((requests::hold(&ctx, version, caller, held)?, false));
             }
         };
         let answer = reply(&plan.reply, &committed)?;

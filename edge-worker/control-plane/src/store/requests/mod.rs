@@ -82,15 +82,15 @@ impl<S: Sql> Ctx<'_, S> {
     }
 }
 
-/// Stores a write that was held for approval as a request of `caller`'s on `base` (a version
-/// and its document), and answers `202` with it.
+/// Stores a write that was held for approval as a request of `caller`'s on `base_version`, and
+/// answers `202` with it.
 pub fn hold<S: Sql>(
     ctx: &Ctx<'_, S>,
-    (base_version, base): (u64, &Document),
+    base_version: u64,
     caller: &Caller,
     held: Held,
 ) -> Result<Answer, ApiError> {
-    let changes = changes_between(base, &held.after, &held.entries);
+    let changes = changes_of(&held.after, &held.entries);
     let mut request = ChangeRequest {
         id: 0,
         status: RequestStatus::Open,
@@ -232,7 +232,7 @@ fn create<S: Sql>(ctx: &Ctx<'_, S>, caller: &Caller, body: &[u8]) -> Result<Answ
         hold: true,
     };
     match commit::write(ctx.rows, (new.base_version, &base), w, ctx.rules)? {
-        Outcome::Held(held) => hold(ctx, (new.base_version, &base), &caller, held),
+        Outcome::Held(held) => hold(ctx, new.base_version, &caller, held),
         Outcome::Committed(_) => Err(ApiError::new(
             Code::InvalidBody,
             "the document is the same as the base version: there is nothing to request",
@@ -436,9 +436,8 @@ fn check_size(changes: &Changes) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The entries `after` changes from `before`, as they become.
-pub fn changes_between(before: &Document, after: &Document, entries: &EntryChanges) -> Changes {
-    let _ = before;
+/// The changed `entries` as they are in `after`.
+pub fn changes_of(after: &Document, entries: &EntryChanges) -> Changes {
     Changes {
         flags: entries
             .flags

@@ -89,7 +89,7 @@ impl Store {
             Outcome::Committed(c) => Ok(Ok(c.version)),
             Outcome::Held(held) => {
                 let ctx = self.ctx(&rows, version, &document);
-                let answer = hold(&ctx, (version, &document), who, held)?;
+                let answer = hold(&ctx, version, who, held)?;
                 assert_eq!(answer.status, 202);
                 let body: ChangeRequestBody = serde_json::from_str(&answer.body).unwrap();
                 Ok(Err(body.request.id))
