@@ -46,6 +46,11 @@ impl Context {
         }
     }
 
+    /// The slot values back, for a binding that reuses their room for the next context.
+    pub fn into_slots(self) -> Vec<Attr> {
+        self.slots
+    }
+
     /// A context that makes every evaluation answer `INVALID_CONTEXT` with this message.
     pub fn invalid(snapshot: &Snapshot, why: &str) -> Context {
         Context {

@@ -40,7 +40,8 @@ pub(crate) fn hash_str(s: &str) -> u64 {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Text {
     hash: u64,
-    text: alloc::boxed::Box<str>,
+    /// A `String`, not a boxed `str`, so that [`Text::assign`] can reuse its room.
+    text: alloc::string::String,
 }
 
 impl Text {
@@ -49,6 +50,14 @@ impl Text {
             hash: hash_str(text),
             text: text.into(),
         }
+    }
+
+    /// Makes this `text`, in the room it has when that is enough: a binding that reads one
+    /// context after another allocates nothing once its strings have grown to size.
+    pub fn assign(&mut self, text: &str) {
+        self.text.clear();
+        self.text.push_str(text);
+        self.hash = hash_str(text);
     }
 
     pub fn as_str(&self) -> &str {

@@ -28,6 +28,7 @@ mod hash;
 pub mod key;
 pub mod murmur3;
 mod overrides;
+mod search;
 pub mod semver;
 mod snapshot;
 pub mod time;

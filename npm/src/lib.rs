@@ -43,21 +43,22 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 
-/// Slot kinds in [`Engine::set_context`]'s `kinds` array. Mirrored in `ts/context.ts`.
+/// A context as JavaScript writes it into wasm memory: per attribute slot, a kind byte and
+/// its payload; numbers, lengths and counts are little-endian `f64`s. Mirrored in
+/// `ts/context.ts`.
 pub mod kind {
     pub const MISSING: u8 = 0;
     pub const FALSE: u8 = 1;
     pub const TRUE: u8 = 2;
-    /// The value is the next entry of `nums`.
+    /// An `f64` follows.
     pub const NUMBER: u8 = 3;
-    /// The next entry of `nums` is its length `n` in bytes; the next `n` entries of `kinds`
-    /// are its UTF-8 (what `TextEncoder` makes of it).
+    /// A length `n` follows, then `n` bytes of UTF-8 (what `TextEncoder` makes of it).
     pub const STRING: u8 = 4;
     /// Present, but of a type no operator compares (an object, a nested array).
     pub const OTHER: u8 = 5;
-    /// The next entry of `nums` is the element count; that many scalar kinds follow.
+    /// An element count follows, then that many scalars.
     pub const LIST: u8 = 6;
-    /// Alone in `kinds`: the context is unusable, every evaluation answers `INVALID_CONTEXT`
+    /// Alone: the context is unusable, every evaluation answers `INVALID_CONTEXT`
     /// (JavaScript found it invalid and keeps the message).
     pub const INVALID: u8 = 7;
 }
@@ -96,54 +97,107 @@ fn decode_error(e: &DecodeError) -> String {
     out
 }
 
-/// Reads [`Engine::set_context`]'s flat arrays back into slot values.
+/// Reads a context JavaScript wrote ([`kind`]) back into slot values.
 struct Slots<'a> {
-    kinds: core::slice::Iter<'a, u8>,
-    nums: core::slice::Iter<'a, f64>,
+    bytes: &'a [u8],
 }
 
 impl Slots<'_> {
-    fn num(&mut self) -> f64 {
-        self.nums.next().copied().unwrap_or(0.0)
+    fn take<const N: usize>(&mut self) -> [u8; N] {
+        let mut out = [0; N];
+        if let Some((head, rest)) = self.bytes.split_first_chunk::<N>() {
+            out = *head;
+            self.bytes = rest;
+        } else {
+            self.bytes = &[];
+        }
+        out
     }
 
-    /// A string of `len` bytes of UTF-8, from `kinds`.
-    fn text(&mut self, len: usize) -> Text {
-        let rest = self.kinds.as_slice();
-        let (bytes, rest) = rest.split_at_checked(len).unwrap_or((rest, &[]));
-        self.kinds = rest.iter();
-        Text::new(core::str::from_utf8(bytes).unwrap_or_default())
+    fn byte(&mut self) -> Option<u8> {
+        let (&first, rest) = self.bytes.split_first()?;
+        self.bytes = rest;
+        Some(first)
     }
 
-    fn scalar(&mut self, kind: u8) -> Attr {
-        match kind {
+    fn number(&mut self) -> f64 {
+        f64::from_le_bytes(self.take())
+    }
+
+    fn count(&mut self) -> usize {
+        self.number() as usize
+    }
+
+    /// A string of UTF-8, after its length.
+    fn text(&mut self) -> &str {
+        let len = self.count();
+        let (bytes, rest) = self
+            .bytes
+            .split_at_checked(len)
+            .unwrap_or((self.bytes, &[]));
+        self.bytes = rest;
+        core::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    /// Reads one scalar of `kind` into `slot`, reusing the room of a string already there.
+    fn scalar(&mut self, kind: u8, slot: &mut Attr) {
+        *slot = match kind {
             kind::FALSE => Attr::Bool(false),
             kind::TRUE => Attr::Bool(true),
-            kind::NUMBER => Attr::Num(self.num()),
+            kind::NUMBER => Attr::Num(self.number()),
             kind::STRING => {
-                let len = self.num() as usize;
-                Attr::Str(self.text(len))
+                let text = self.text();
+                if let Attr::Str(old) = slot {
+                    old.assign(text);
+                    return;
+                }
+                Attr::Str(Text::new(text))
             }
             kind::OTHER => Attr::Other,
             _ => Attr::Missing,
         }
     }
 
-    fn next(&mut self) -> Option<Attr> {
-        let kind = *self.kinds.next()?;
+    /// Reads a value of `kind` into `slot`: a list's elements into the list already there.
+    fn value(&mut self, kind: u8, slot: &mut Attr) {
         if kind != kind::LIST {
-            return Some(self.scalar(kind));
+            return self.scalar(kind, slot);
         }
-        let count = self.num() as usize;
-        let mut items = Vec::with_capacity(count.min(self.kinds.len()));
-        for _ in 0..count {
-            let Some(&kind) = self.kinds.next() else {
-                break;
-            };
-            items.push(self.scalar(kind));
+        let count = self.count().min(self.bytes.len());
+        if !matches!(slot, Attr::List(_)) {
+            *slot = Attr::List(Vec::with_capacity(count));
         }
-        Some(Attr::List(items))
+        if let Attr::List(items) = slot {
+            let mut used = 0;
+            while used < count {
+                let Some(kind) = self.byte() else {
+                    break;
+                };
+                self.scalar(kind, at(items, used));
+                used += 1;
+            }
+            items.truncate(used);
+        }
     }
+
+    /// Reads every value, in slot order, over the ones `values` had (reusing their room).
+    fn read_into(&mut self, values: &mut Vec<Attr>) {
+        let mut used = 0;
+        while let Some(kind) = self.byte() {
+            self.value(kind, at(values, used));
+            used += 1;
+        }
+        values.truncate(used);
+    }
+}
+
+/// The value at `i`, where `i` is at most one past the end (a new value then).
+fn at(values: &mut Vec<Attr>, i: usize) -> &mut Attr {
+    if i >= values.len() {
+        values.push(Attr::Missing);
+    }
+    let last = values.len() - 1;
+    &mut values[i.min(last)]
 }
 
 /// One loaded snapshot and the context bound to it.
@@ -160,6 +214,9 @@ pub struct Engine {
     /// `[packed, aux]` per flag, filled by [`Engine::evaluate_all`] and read by JavaScript
     /// through a view of wasm memory.
     bulk: Vec<u32>,
+    /// Where JavaScript writes a context before [`Engine::set_context`]: straight into wasm
+    /// memory, so binding allocates nothing on either side of the boundary.
+    scratch: Vec<u8>,
     #[cfg(feature = "full")]
     diagnostics: String,
 }
@@ -176,6 +233,7 @@ impl Engine {
             aux: Outcome::NONE,
             outcomes: Vec::new(),
             bulk: Vec::new(),
+            scratch: Vec::new(),
             #[cfg(feature = "full")]
             diagnostics: String::from("[]"),
         }
@@ -204,26 +262,33 @@ impl Engine {
         }
     }
 
-    /// Binds a context: one value per attribute the manifest lists, in its order (see [`kind`]
-    /// for the encoding), or an invalid one (`[kind::INVALID]`). Evaluations use it until the
-    /// next call.
+    /// Makes room for a context of `len` bytes and returns where it goes in wasm memory
+    /// (valid until the next call of this method).
+    pub fn scratch(&mut self, len: u32) -> u32 {
+        self.scratch.resize(len as usize, 0);
+        self.scratch.as_ptr() as usize as u32
+    }
+
+    /// Binds the context JavaScript wrote at [`Engine::scratch`], its first `len` bytes: one
+    /// value per attribute the manifest lists, in its order (see [`kind`]), or an invalid one
+    /// (`[kind::INVALID]`). Evaluations use it until the next call.
     #[wasm_bindgen(js_name = setContext)]
-    pub fn set_context(&mut self, kinds: &[u8], nums: &[f64]) {
+    pub fn set_context(&mut self, len: u32) {
         let Ok(snapshot) = &self.snapshot else {
             return;
         };
-        if kinds == [kind::INVALID] {
+        let bytes = self.scratch.get(..len as usize).unwrap_or_default();
+        if bytes == [kind::INVALID] {
             self.context = Some(Context::invalid(snapshot, ""));
             return;
         }
-        let mut slots = Slots {
-            kinds: kinds.iter(),
-            nums: nums.iter(),
+        let mut slots = Slots { bytes };
+        // The last context's values are overwritten in place, reusing their strings' room.
+        let mut values = match self.context.take() {
+            Some(context) => context.into_slots(),
+            None => Vec::new(),
         };
-        let mut values = Vec::with_capacity(kinds.len());
-        while let Some(attr) = slots.next() {
-            values.push(attr);
-        }
+        slots.read_into(&mut values);
         self.context = Some(Context::from_slots(snapshot, values));
     }
 
@@ -290,11 +355,13 @@ mod full {
 
     #[wasm_bindgen]
     impl Engine {
-        /// Loads and compiles one environment of a flag document given as JSON text. Flags
-        /// with errors evaluate to `PARSE_ERROR`; the diagnostics say why.
+        /// Loads and compiles one environment of a flag document given as JSON text, in UTF-8
+        /// (bytes, because JavaScript copies them into wasm memory natively, and a string
+        /// character by character). Flags with errors evaluate to `PARSE_ERROR`; the
+        /// diagnostics say why.
         #[wasm_bindgen(js_name = fromJson)]
-        pub fn from_json(json: &str, environment: &str) -> Result<Engine, JsError> {
-            let loaded = burgee_core::load(json).map_err(|d| not_a_document(&d))?;
+        pub fn from_json(json: &[u8], environment: &str) -> Result<Engine, JsError> {
+            let loaded = burgee_core::load(text(json)?).map_err(|d| not_a_document(&d))?;
             compile(loaded, environment)
         }
 
@@ -321,14 +388,19 @@ mod full {
         }
     }
 
-    /// Validates a flag document (JSON text): every diagnostic, as JSON.
+    /// JSON text that JavaScript encoded (so always UTF-8; checked all the same).
+    fn text(json: &[u8]) -> Result<&str, JsError> {
+        core::str::from_utf8(json).map_err(|_| JsError::new("the document is not UTF-8 text"))
+    }
+
+    /// Validates a flag document (JSON text in UTF-8): every diagnostic, as JSON.
     #[wasm_bindgen]
-    pub fn validate(json: &str) -> String {
-        let diagnostics = match burgee_core::load(json) {
+    pub fn validate(json: &[u8]) -> Result<String, JsError> {
+        let diagnostics = match burgee_core::load(text(json)?) {
             Ok(loaded) => loaded.validate(),
             Err(d) => vec![d],
         };
-        serde_json::to_string(&diagnostics).unwrap_or_else(|_| "[]".into())
+        Ok(serde_json::to_string(&diagnostics).unwrap_or_else(|_| "[]".into()))
     }
 }
 
@@ -438,28 +510,46 @@ export type ValueType = (typeof VALUE_TYPES)[number];
 
     #[test]
     fn reads_flat_slots() {
-        let mut kinds = vec![kind::STRING];
-        kinds.extend("u-ü1".bytes());
-        kinds.extend([kind::NUMBER, kind::LIST, kind::STRING]);
-        kinds.extend("a😀".bytes());
-        kinds.extend([kind::TRUE, kind::OTHER, kind::STRING]);
-        let nums = [5.0, 1.5, 2.0, 5.0, 0.0];
-        let mut slots = Slots {
-            kinds: kinds.iter(),
-            nums: nums.iter(),
+        let mut bytes = Vec::new();
+        let string = |bytes: &mut Vec<u8>, s: &str| {
+            bytes.push(kind::STRING);
+            bytes.extend((s.len() as f64).to_le_bytes());
+            bytes.extend(s.bytes());
         };
-        assert_eq!(slots.next(), Some(Attr::Str(Text::new("u-ü1"))));
-        assert_eq!(slots.next(), Some(Attr::Num(1.5)));
-        assert_eq!(
-            slots.next(),
-            Some(Attr::List(vec![
-                Attr::Str(Text::new("a😀")),
-                Attr::Bool(true)
-            ]))
-        );
-        assert_eq!(slots.next(), Some(Attr::Other));
-        assert_eq!(slots.next(), Some(Attr::Str(Text::new(""))));
-        assert_eq!(slots.next(), None);
+        string(&mut bytes, "u-ü1");
+        bytes.push(kind::NUMBER);
+        bytes.extend(1.5f64.to_le_bytes());
+        bytes.push(kind::LIST);
+        bytes.extend(2f64.to_le_bytes());
+        string(&mut bytes, "a😀");
+        bytes.extend([kind::TRUE, kind::OTHER]);
+        string(&mut bytes, "");
+        let read = |values: &mut Vec<Attr>| {
+            let mut slots = Slots { bytes: &bytes };
+            slots.read_into(values);
+        };
+        let want = vec![
+            Attr::Str(Text::new("u-ü1")),
+            Attr::Num(1.5),
+            Attr::List(vec![Attr::Str(Text::new("a😀")), Attr::Bool(true)]),
+            Attr::Other,
+            Attr::Str(Text::new("")),
+        ];
+        let mut fresh = Vec::new();
+        read(&mut fresh);
+        assert_eq!(fresh, want);
+        // Over another context's values: longer, other types, a longer list, a string where
+        // a number goes; nothing of them is left.
+        let mut reused = vec![
+            Attr::Str(Text::new("a much longer string than before")),
+            Attr::Str(Text::new("x")),
+            Attr::List(vec![Attr::Num(1.0), Attr::Str(Text::new("y")), Attr::Other]),
+            Attr::Bool(true),
+            Attr::Missing,
+            Attr::Num(7.0),
+        ];
+        read(&mut reused);
+        assert_eq!(reused, want);
     }
 
     /// An array of string literals `export const NAME = [...]` in a TypeScript file.

@@ -13,7 +13,7 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
     ready,
     load(bytes, context, now, meter?: Meter): Source {
       const loaded = new Loaded(backend, backend.engine(bytes));
-      let bound = loaded.marshal(context);
+      loaded.use(context);
       const flags = loaded.flags;
       const table: Table | undefined = meter && { flags, counts: [], times: 0 };
       const counts = table?.counts;
@@ -39,13 +39,11 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
       return {
         version: loaded.version,
         details(key, fallback, type) {
-          loaded.bind(bound);
           return loaded.details(key, fallback, typeIndex(type), now, counts && count);
         },
         value(key, fallback, type) {
           const i = loaded.index.get(key);
           if (i === undefined) return fallback;
-          loaded.bind(bound);
           const packed = loaded.packed(i, typeIndex(type), now);
           // The hot path: one increment (a flag's first evaluation makes its counters).
           if (counts !== undefined) {
@@ -56,11 +54,10 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
           return loaded.value(i, packed, fallback);
         },
         all(counted) {
-          loaded.bind(bound);
           return loaded.all(now(), counted && counts ? all : undefined);
         },
         rebind(context) {
-          bound = loaded.marshal(context);
+          loaded.use(context);
           return true;
         },
         free() {

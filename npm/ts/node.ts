@@ -16,6 +16,9 @@ export * from "./types.js";
 
 const { memory } = initSync({ module: readFileSync(new URL("../pkg/full/burgee_npm_bg.wasm", import.meta.url)) });
 
+/** Documents go across as UTF-8 bytes: encoding is native, a string's glue copies it in JavaScript. */
+const encoder = new TextEncoder();
+
 const backend: Backend = {
   engine: (bytes) => new Engine(bytes) as WasmEngine,
   memory: () => memory,
@@ -57,7 +60,7 @@ export interface CompiledSnapshot extends FlagSnapshot {
  */
 export function loadDocument(document: string | object, environment: string): CompiledSnapshot {
   const engine =
-    typeof document === "string" ? Engine.fromJson(document, environment) : Engine.fromObject(document, environment);
+    typeof document === "string" ? Engine.fromJson(encoder.encode(document), environment) : Engine.fromObject(document, environment);
   const snapshot = flagSnapshot(new Loaded(backend, engine as WasmEngine));
   const diagnostics = JSON.parse(engine.diagnostics()) as Diagnostic[];
   return { ...snapshot, diagnostics, encode: () => engine.encode() };
@@ -65,5 +68,6 @@ export function loadDocument(document: string | object, environment: string): Co
 
 /** Validates a flag document: every diagnostic (an empty list for a clean document). */
 export function validate(document: string | object): Diagnostic[] {
-  return JSON.parse(validateJson(typeof document === "string" ? document : JSON.stringify(document))) as Diagnostic[];
+  const text = typeof document === "string" ? document : JSON.stringify(document);
+  return JSON.parse(validateJson(encoder.encode(text))) as Diagnostic[];
 }

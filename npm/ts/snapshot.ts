@@ -7,17 +7,28 @@
  */
 import { ERROR_CODES, GENERAL, REASONS, VALUE_TYPES } from "./codes.js";
 import { message } from "./messages.js";
-import { marshal, type Marshalled } from "./context.js";
+import { type Attribute, attributes, problem, type Scratch, write } from "./context.js";
 import type { BoundContext, EvaluateOptions, EvaluationDetails, FlagSnapshot, ValueType } from "./types.js";
 
 /** The wasm exports this file uses (the lean and full builds both have them). */
 export interface WasmEngine {
   manifest(): string;
-  setContext(kinds: Uint8Array, nums: Float64Array): void;
+  scratch(len: number): number;
+  setContext(len: number): void;
   evaluate(index: number, expected: number, now: number): number;
   aux(): number;
   evaluateAll(now: number): number;
   free(): void;
+}
+
+/**
+ * A context read once and kept (`bind()`'s), to bind again whenever another one was bound
+ * since: its bytes, why it is unusable (if it is), and its binding token.
+ */
+interface Kept {
+  bytes: Uint8Array;
+  invalid: string | undefined;
+  token: object;
 }
 
 /** Hears the packed outcome of flag `i` (usage metrics). */
@@ -93,15 +104,23 @@ export class Loaded {
   readonly version: number;
   readonly environment: string;
   readonly attributes: string[];
+  /** The same, split once for reading contexts. */
+  private readonly paths: Attribute[];
   readonly flags: Flag[];
   readonly index = new Map<string, number>();
   /** Whether outcomes can depend on the time; if not, `all()` keeps them per context. */
   readonly clock: boolean;
-  /** The marshalled context the engine holds now. */
-  private bound: Marshalled | undefined;
+  /** A token for the context the engine holds: a new object for each binding. */
+  bound: object | undefined;
+  /** Why the context the engine holds is unusable, if it is. */
+  invalid: string | undefined;
+  /** Views of the engine's context scratch in wasm memory (made at the first binding). */
+  readonly scratch: Scratch = { bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), k: 0 };
+  private at = 0;
+  private cap = 0;
   private view: Uint32Array | undefined;
   /** The last `all()`'s outcomes (`[packed, aux]` per flag) and the context they are for. */
-  private kept: Marshalled | undefined;
+  private kept: object | undefined;
   private keptWords: Uint32Array | undefined;
   /** An object with every key (see `all()`). */
   private shape: object | undefined;
@@ -119,6 +138,7 @@ export class Loaded {
     this.environment = m.environment;
     this.clock = m.clock;
     this.attributes = m.attributes;
+    this.paths = attributes(m.attributes);
     this.flags = m.flags.map(([key, type, names, values, rules, s, broken], i) => {
       this.index.set(key, i);
       values.forEach(freeze);
@@ -134,25 +154,51 @@ export class Loaded {
     });
   }
 
-  /** Reads a context for this snapshot's attributes. */
-  marshal(context: unknown): Marshalled {
-    return marshal(this.attributes, context === undefined ? {} : context);
+  /** Makes `context` the engine's context for the calls that follow. */
+  use(context: unknown): void {
+    this.invalid = this.write(context);
+    this.engine.setContext(this.scratch.k);
+    this.bound = {};
   }
 
-  /** Makes `m` the engine's context (a no-op when it already is). */
-  bind(m: Marshalled): void {
-    if (this.bound === m) return;
-    this.engine.setContext(m.kinds, m.nums);
-    this.bound = m;
+  /** Writes `context` into the engine's scratch, making room until it fits (first 256 bytes). */
+  write(context: unknown): string | undefined {
+    const s = this.scratch;
+    for (;;) {
+      this.views();
+      const why = write(this.paths, context === undefined ? {} : context, s);
+      if (s.k <= this.cap) return why;
+      this.at = this.engine.scratch((this.cap = Math.max(256, 2 * s.k)));
+      s.bytes = new Uint8Array(0);
+    }
+  }
+
+  /**
+   * Makes the scratch's views again when wasm memory has grown: its old buffer is then gone,
+   * and views of it have length 0 (asking the memory for its buffer costs more than this).
+   */
+  views(): void {
+    const s = this.scratch;
+    if (s.bytes.length || !this.cap) return;
+    const buffer = this.backend.memory().buffer;
+    s.bytes = new Uint8Array(buffer, this.at, this.cap);
+    s.view = new DataView(buffer, this.at, this.cap);
+  }
+
+  /** Whether flag `f`'s fixed outcome answers a caller expecting `type`. */
+  typed(f: Flag, type: number): boolean {
+    return type === NO_TYPE || f.type < 0 || f.type === type;
   }
 
   /** The packed outcome of flag `i` for the bound context; `now` is only read when needed. */
   packed(i: number, type: number, now: () => number): number {
     const f = this.flags[i];
-    if (f.fixed >= 0 && this.bound?.invalid === undefined && (type === NO_TYPE || f.type < 0 || f.type === type)) {
+    if (f.fixed >= 0 && this.invalid === undefined && this.typed(f, type)) {
       return f.fixed;
     }
-    return this.engine.evaluate(i, type, now());
+    // The clock is only read (`Date.now()` costs about as much as an evaluation) when an
+    // outcome can depend on it.
+    return this.engine.evaluate(i, type, this.clock ? now() : 0);
   }
 
   /** The value for a packed outcome: the variant's, or the caller's default. */
@@ -199,14 +245,14 @@ export class Loaded {
    * An error result, with the core's message (`ts/codes.ts`): `i` is the flag's index (-1
    * when there is no such flag), `aux` the outcome's auxiliary field.
    */
-  private error<T>(key: string, fallback: T, code: number, i: number, aux: number): EvaluationDetails<T> {
+  error<T>(key: string, fallback: T, code: number, i: number, aux: number): EvaluationDetails<T> {
     const f = this.flags[i];
     const detail = [
       undefined,
       VALUE_TYPES[f?.type] ?? "object",
       f?.broken ?? "the flag could not be read",
       this.attributes[aux] ?? "targetingKey",
-      this.bound?.invalid ?? "invalid context",
+      this.invalid ?? "invalid context",
       GENERAL[aux] ?? GENERAL[3],
     ][code];
     return {
@@ -219,7 +265,7 @@ export class Loaded {
   }
 
   /** `aux` is the outcome's auxiliary field, or `LAZY` to ask the engine (last evaluate). */
-  private result<T>(i: number, packed: number, aux: number, fallback: T): EvaluationDetails<T> {
+  result<T>(i: number, packed: number, aux: number, fallback: T): EvaluationDetails<T> {
     const f = this.flags[i];
     const error = packed >>> 28;
     const reason = (packed >>> 24) & 15;
@@ -242,17 +288,53 @@ export class Loaded {
   }
 }
 
+/**
+ * Reads `context` and keeps it, to bind it now and again later. Functions, not methods, from
+ * here on: a client holds one context per snapshot, so a bundle with only the client leaves
+ * them out.
+ */
+function keep(loaded: Loaded, context: unknown): Kept {
+  loaded.use(context);
+  return { bytes: loaded.scratch.bytes.slice(0, loaded.scratch.k), invalid: loaded.invalid, token: loaded.bound! };
+}
+
+/** Makes a kept context the engine's again (a no-op when it still is); the scratch fits it. */
+function bind(loaded: Loaded, m: Kept): void {
+  if (loaded.bound === m.token) return;
+  loaded.views();
+  loaded.scratch.bytes.set(m.bytes);
+  loaded.engine.setContext(m.bytes.length);
+  loaded.bound = m.token;
+  loaded.invalid = m.invalid;
+}
+
+/**
+ * The full result of flag `key` for a context read for this call only. A flag whose outcome
+ * is fixed answers without reading it, once it is known to be a usable context.
+ */
+function detailsOnce<T>(loaded: Loaded, key: string, context: unknown, fallback: T, type: number, now: () => number): EvaluationDetails<T> {
+  const i = loaded.index.get(key);
+  if (i === undefined) return loaded.error(key, fallback, 0, -1, NONE);
+  const f = loaded.flags[i];
+  if (f.fixed >= 0 && loaded.typed(f, type) && problem(context === undefined ? {} : context) === undefined) {
+    return loaded.result(i, f.fixed, NONE, fallback);
+  }
+  loaded.use(context);
+  const packed = loaded.packed(i, type, now);
+  return loaded.result(i, packed, packed === f.fixed ? NONE : LAZY, fallback);
+}
+
 /** The pure API over a loaded snapshot. */
 export function flagSnapshot(loaded: Loaded): FlagSnapshot {
-  const bound = (m: Marshalled): BoundContext => ({
+  const bound = (m: Kept): BoundContext => ({
     evaluate<T>(key: string, options: EvaluateOptions<T> = {}) {
-      loaded.bind(m);
+      bind(loaded, m);
       const fallback = (options.default === undefined ? null : options.default) as T;
       const now = toMillis(options.now);
       return loaded.details(key, fallback, typeIndex(options.type), () => now);
     },
     evaluateAll(options: { now?: number | Date | string } = {}) {
-      loaded.bind(m);
+      bind(loaded, m);
       return loaded.all(toMillis(options.now));
     },
   });
@@ -260,9 +342,16 @@ export function flagSnapshot(loaded: Loaded): FlagSnapshot {
     version: loaded.version,
     environment: loaded.environment,
     keys: loaded.flags.map((f) => f.key),
-    evaluate: (key, context, options) => bound(loaded.marshal(context)).evaluate(key, options),
-    evaluateAll: (context, options) => bound(loaded.marshal(context)).evaluateAll(options),
-    bind: (context) => bound(loaded.marshal(context)),
+    evaluate<T>(key: string, context: unknown, options: EvaluateOptions<T> = {}) {
+      const fallback = (options.default === undefined ? null : options.default) as T;
+      const now = options.now;
+      return detailsOnce(loaded, key, context, fallback, typeIndex(options.type), () => toMillis(now));
+    },
+    evaluateAll(context, options = {}) {
+      loaded.use(context);
+      return loaded.all(toMillis(options.now));
+    },
+    bind: (context) => bound(keep(loaded, context)),
     free: () => loaded.engine.free(),
   };
 }

@@ -207,34 +207,35 @@ impl<'d> Compiler<'d> {
     /// wins, so the same value again (in a later target on the same attribute, or twice in
     /// one) is dead, and usually a mistake (a user in "on" and in "off").
     fn shadowed_targets(&mut self, targets: &[model::Target], at: &Path<'_>) {
-        #[derive(PartialEq, Eq, PartialOrd, Ord)]
-        enum Id<'v> {
-            Str(&'v str),
-            /// The bits of the number as an `f64` (`1` and `1.0` are one value; `-0` is `0`).
-            Num(u64),
-            Bool(bool),
-        }
-        let mut first: BTreeMap<(&str, Id<'_>), usize> = BTreeMap::new();
+        use crate::hash::hash_str;
+        // Keyed by hashes, so that a long target list costs integer comparisons (this runs on
+        // every load); a hit is confirmed on the values, so a collision only misses a warning.
+        let mut first: BTreeMap<(u64, u8, u64), (usize, &Value)> = BTreeMap::new();
         for (i, target) in targets.iter().enumerate() {
-            let attribute = target.attribute.as_deref().unwrap_or("targetingKey");
+            let attribute = hash_str(target.attribute.as_deref().unwrap_or("targetingKey"));
             let values_at = at.index(i);
             let values_at = values_at.key("values");
             for (j, value) in target.values.iter().enumerate() {
                 let id = match value {
-                    Value::String(s) => Id::Str(s),
+                    Value::String(s) => (0, hash_str(s)),
                     Value::Number(n) => {
+                        // The bits of the number as an `f64` (`1` and `1.0` are one value; `-0`
+                        // is `0`).
                         let f = n.as_f64().unwrap_or(f64::NAN);
-                        Id::Num(if f == 0.0 { 0 } else { f.to_bits() })
+                        (1, if f == 0.0 { 0 } else { f.to_bits() })
                     }
-                    Value::Bool(b) => Id::Bool(*b),
+                    Value::Bool(b) => (2, u64::from(*b)),
                     _ => continue,
                 };
-                match first.entry((attribute, id)) {
+                match first.entry((attribute, id.0, id.1)) {
                     alloc::collections::btree_map::Entry::Vacant(e) => {
-                        e.insert(i);
+                        e.insert((i, value));
                     }
                     alloc::collections::btree_map::Entry::Occupied(e) => {
-                        let k = *e.get();
+                        let (k, seen) = *e.get();
+                        if id.0 == 0 && seen != value {
+                            continue;
+                        }
                         let shown = match value {
                             Value::String(s) => s.clone(),
                             other => other.to_string(),

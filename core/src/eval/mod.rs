@@ -130,7 +130,7 @@ impl Test {
                 Test::In(set) => Some(set.contains_str(s)),
                 Test::StartsWith(vs) => Some(any_str(vs, |v| s.as_str().starts_with(v))),
                 Test::EndsWith(vs) => Some(any_str(vs, |v| s.as_str().ends_with(v))),
-                Test::Contains(vs) => Some(any_str(vs, |v| s.as_str().contains(v))),
+                Test::Contains(vs) => Some(any_str(vs, |v| crate::search::contains(s.as_str(), v))),
                 Test::Semver(cmp, vs) => {
                     let version = crate::semver::Version::parse(s.as_str())?;
                     Some(vs.iter().any(|v| cmp.holds(version.precedence(&v.view()))))

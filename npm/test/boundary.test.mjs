@@ -1,0 +1,121 @@
+// How a context crosses into wasm (ts/context.ts, written straight into wasm memory): contexts
+// larger than the first scratch, non-ASCII past its end, wasm memory growing between bindings,
+// kept contexts bound again after another, inherited and polluted keys, and the flags whose
+// outcome is fixed answering without reading the context. Each case is checked against what
+// the document says the answer must be, in the full build (Node) and the lean one (workers and
+// browsers).
+
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { test } from "node:test";
+
+import { loadDocument, loadSnapshot } from "burgee";
+import * as lean from "burgee/worker";
+
+const require = createRequire(import.meta.url);
+lean.init(new WebAssembly.Module(readFileSync(require.resolve("burgee/burgee.wasm"))));
+
+const on = (id, clauses) => ({
+  kind: "boolean",
+  variants: { on: true, off: false },
+  environments: { prod: { enabled: true, offVariant: "off", rules: [{ id, clauses, serve: { variant: "on" } }], defaultServe: { variant: "off" } } },
+});
+const DOCUMENT = {
+  environments: ["prod"],
+  flags: {
+    email: on("email", [{ attribute: "email", op: "endsWith", values: ["@exämple.com"] }]),
+    note: on("note", [{ attribute: "note", op: "contains", values: ["needle-ß"] }]),
+    plan: on("plan", [{ attribute: "org.plan", op: "in", values: ["enterprise"] }]),
+    groups: on("groups", [{ attribute: "groups", op: "in", values: ["beta"] }]),
+    seats: on("seats", [{ attribute: "seats", op: "gt", values: [10] }]),
+    role: on("role", [{ attribute: "role", op: "in", values: ["admin"] }]),
+    fixed: { kind: "boolean", variants: { on: true, off: false }, environments: { prod: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } } },
+  },
+};
+const compiled = loadDocument(DOCUMENT, "prod");
+assert.deepEqual(compiled.diagnostics.filter((d) => d.severity === "error"), []);
+const builds = [
+  ["full", compiled],
+  ["lean", lean.loadSnapshot(compiled.encode())],
+];
+
+const variants = (snapshot, context) =>
+  Object.fromEntries(Object.entries(snapshot.evaluateAll(context)).map(([k, r]) => [k, r.variant ?? r.errorCode]));
+
+for (const [build, snapshot] of builds) {
+  test(`${build}: a context far larger than the first scratch, with non-ASCII past its end`, () => {
+    const context = {
+      targetingKey: "u-1",
+      note: `${"x".repeat(70_000)}needle-ß${"ü".repeat(30_000)}`,
+      email: `${"é".repeat(5_000)}@exämple.com`,
+      org: { plan: "enterprise" },
+      groups: ["alpha", "beta"],
+      seats: 11,
+      role: "admin",
+    };
+    const want = { email: "on", note: "on", plan: "on", groups: "on", seats: "on", role: "on", fixed: "on" };
+    assert.deepEqual(variants(snapshot, context), want);
+    for (const key of Object.keys(want)) assert.equal(snapshot.evaluate(key, context).variant, want[key], key);
+    // The same keys with values that miss: nothing of the large context is left over.
+    const small = { targetingKey: "u-2", note: "needle", email: "a@example.com", org: { plan: "pro" }, groups: ["alpha"], seats: 10, role: "viewer" };
+    assert.deepEqual(variants(snapshot, small), { email: "off", note: "off", plan: "off", groups: "off", seats: "off", role: "off", fixed: "on" });
+  });
+
+  test(`${build}: kept contexts bound again after other contexts, and after wasm memory grew`, () => {
+    const admin = snapshot.bind({ targetingKey: "a", role: "admin", seats: 50 });
+    const viewer = snapshot.bind({ targetingKey: "v", role: "viewer", seats: 1 });
+    for (let i = 0; i < 3; i++) {
+      assert.equal(admin.evaluate("role").variant, "on");
+      assert.equal(viewer.evaluate("role").variant, "off");
+      assert.equal(snapshot.evaluate("seats", { targetingKey: "x", seats: 99 }).variant, "on");
+      assert.equal(admin.evaluate("seats").variant, "on");
+      assert.equal(viewer.evaluateAll().seats.variant, "off");
+    }
+    // Many large documents loaded and kept make wasm memory grow, which detaches every view of
+    // it; the kept contexts and the scratch must still be read right.
+    const big = { environments: ["prod"], flags: {} };
+    for (let i = 0; i < 400; i++) big.flags[`f-${i}`] = on(`r-${i}`, [{ attribute: "role", op: "in", values: Array.from({ length: 50 }, (_, j) => `v-${i}-${j}`) }]);
+    const kept = [];
+    for (let i = 0; i < 6; i++) kept.push(build === "full" ? loadDocument(big, "prod") : lean.loadSnapshot(loadDocument(big, "prod").encode()));
+    assert.equal(admin.evaluate("role").variant, "on");
+    assert.equal(viewer.evaluate("role").variant, "off");
+    assert.equal(snapshot.evaluate("email", { targetingKey: "x", email: "z@exämple.com" }).variant, "on");
+    for (const s of kept) s.free();
+  });
+
+  test(`${build}: only own keys are read; a polluted Object.prototype changes nothing`, () => {
+    class User {
+      get role() {
+        return "admin";
+      }
+    }
+    const user = Object.assign(new User(), { targetingKey: "u" });
+    assert.equal(snapshot.evaluate("role", user).variant, "off");
+    Object.prototype.role = "admin";
+    try {
+      assert.equal(snapshot.evaluate("role", { targetingKey: "u" }).variant, "off");
+      assert.equal(snapshot.bind({ targetingKey: "u" }).evaluate("role").variant, "off");
+    } finally {
+      delete Object.prototype.role;
+    }
+    assert.equal(snapshot.evaluate("role", { targetingKey: "u", role: "admin" }).variant, "on");
+  });
+
+  test(`${build}: a fixed flag answers without reading the context, but not for an unusable one`, () => {
+    let reads = 0;
+    const watched = new Proxy({ targetingKey: "u" }, { get: (t, k) => (reads++, t[k]) });
+    assert.equal(snapshot.evaluate("fixed", watched).variant, "on");
+    const fixedReads = reads;
+    assert.equal(snapshot.evaluate("role", watched).variant, "off");
+    assert.ok(reads > fixedReads, "an evaluated flag reads the context");
+    assert.ok(fixedReads <= 2, `the fixed flag read ${fixedReads} properties (the targeting key only)`);
+    for (const bad of [null, "u", [1], { targetingKey: 5 }]) {
+      const r = snapshot.evaluate("fixed", bad, { default: false });
+      assert.equal(r.errorCode, "INVALID_CONTEXT", JSON.stringify(bad));
+      assert.equal(r.value, false);
+    }
+    // A valid context after an invalid one is read afresh.
+    assert.equal(snapshot.evaluate("role", { targetingKey: "u", role: "admin" }).variant, "on");
+  });
+}
