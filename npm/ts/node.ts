@@ -24,8 +24,40 @@ const backend: Backend = {
   memory: () => memory,
 };
 
-/** Nothing to wait for in Node; here so that code shared with browsers can `await init()`. */
+/**
+ * A small document that takes a load through every part of the compiler: V8 compiles wasm
+ * functions on their first call, and a server's first `loadDocument` would otherwise pay for
+ * compiling all of them (about half of its time).
+ */
+const WARM = JSON.stringify({
+  environments: ["w"],
+  segments: { s: { rules: [{ clauses: [{ attribute: "plan", op: "in", values: ["a"] }] }] } },
+  flags: {
+    f: {
+      kind: "string",
+      variants: { a: "a", b: "b" },
+      environments: {
+        w: {
+          enabled: true,
+          offVariant: "a",
+          targets: [{ values: ["u", "v"], variant: "b" }],
+          rules: [
+            { id: "r", clauses: [{ attribute: "e", op: "endsWith", values: ["@x"] }, { attribute: "s", op: "inSegment", values: ["s"] }], serve: { variant: "b" } },
+          ],
+          defaultServe: { rollout: { weights: [{ variant: "a", weight: 1 }, { variant: "b", weight: 1 }] } },
+        },
+      },
+    },
+  },
+});
+
+/**
+ * Nothing to wait for in Node (the wasm is ready at import), so code shared with browsers can
+ * `await init()`; a server that calls it at start has the compiler warm for its first
+ * `loadDocument` (about 20 ms spent here instead).
+ */
 export function init(): Promise<void> {
+  Engine.fromJson(encoder.encode(WARM), "w").free();
   return Promise.resolve();
 }
 
