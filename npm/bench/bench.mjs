@@ -30,6 +30,8 @@ import { readFileSync } from "node:fs";
 
 import { createClient, loadDocument, loadSnapshot } from "../dist/js/node.js";
 import * as lean from "../dist/js/worker.js";
+import { cases, flat, measure as measureWith, nested, TARGETED as targeted, USERS, users } from "./cases.mjs";
+import { inChromium, inWorkerd } from "./hosts.mjs";
 
 const FLAGS = 100;
 
@@ -146,61 +148,13 @@ function flagdDocument() {
 }
 
 // Server code evaluates once per request with a context it has just built, so every case
-// below builds a new context object per call from one of 10,000 user records (the same for
-// both libraries). The flat context is tests/src/lib.rs `benchmark_context`'s shape: in no list
-// and no rule for most users, so targeted flags run to the rollout.
-const USERS = 10_000;
-const users = Array.from({ length: USERS }, (_, i) => ({
-  id: `user-${100000 + i}`,
-  wide: `usér-${i}-ü`,
-  role: i % 50 === 0 ? "beta" : "member",
-  env: i % 40 === 0 ? "staging" : "production",
-  plan: i % 7 === 0 ? "enterprise" : "pro",
-  email: `someone-${i}@example.com`,
-  groups: i % 9 === 0 ? ["beta-testers", "staff"] : ["customers"],
-}));
-let cursor = 0;
-const user = () => users[(cursor = cursor + 1 === USERS ? 0 : cursor + 1)];
-/** A flat, ASCII context. */
-const flat = (u = user()) => ({ targetingKey: u.id, role: u.role, environment: u.env, plan: u.plan, email: u.email });
-/** The same user with a nested object, an array and non-ASCII strings. */
-const nested = (u = user()) => ({
-  targetingKey: u.wide,
-  role: u.role,
-  environment: u.env,
-  email: u.email,
-  org: { id: `org-${u.id}`, plan: u.plan, name: "Zürich Ärzte 株式会社 🚀" },
-  groups: u.groups,
-});
+// builds a new context object per call from one of 10,000 user records (./cases.mjs, the same
+// for both libraries and every host).
 const CONTEXT = flat(users[0]);
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
 
-function measure(fn) {
-  const now = () => Number(process.hrtime.bigint());
-  const warmEnd = now() + 100e6;
-  let calls = 0;
-  let sink = 0;
-  while (now() < warmEnd && calls < 200_000) {
-    sink ^= fn() ? 1 : 0;
-    calls++;
-  }
-  // Size batches to ~2 ms each from the warm-up's pace.
-  const perCall = 100e6 / Math.max(calls, 1);
-  const batch = Math.max(1, Math.min(100_000, Math.round(2e6 / perCall)));
-  const samples = [];
-  const end = now() + 400e6;
-  let total = 0;
-  while (now() < end && total < 2_000_000 && samples.length < 500) {
-    const t0 = now();
-    for (let i = 0; i < batch; i++) sink ^= fn() ? 1 : 0;
-    samples.push((now() - t0) / batch);
-    total += batch;
-  }
-  samples.sort((a, b) => a - b);
-  globalThis.__sink = sink;
-  return { min: samples[0], median: samples[samples.length >> 1] };
-}
+const measure = (fn) => measureWith(fn, () => performance.now());
 
 const burgeeDoc = burgeeDocument();
 const burgeeJson = JSON.stringify(burgeeDoc);
@@ -276,7 +230,6 @@ for (const ctx of samples) {
 }
 if (!flipped) throw new Error("the nested flag is never on: the nested contexts are not read");
 
-const targeted = "flag-042";
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : ns >= 10_000 ? `${(ns / 1000).toFixed(1)} µs` : `${ns.toFixed(0)} ns`);
 const both = (m) => `${fmt(m.min)} (${fmt(m.median)})`;
 let allOk = true;
@@ -409,6 +362,35 @@ for (const [name, fn, target] of extras) {
   const met = target === undefined ? "" : `${`≤ ${fmt(target)}`.padStart(11)}  ${verdict(m.min <= target)}`;
   console.log(`${name.padEnd(72)}${both(m).padStart(22)}${met}`);
 }
+// The same calls in every host the package runs in, with the build each gets.
+{
+  const names = Object.keys(cases(loadSnapshot, bytes));
+  const hosts = [
+    ["node (full)", () => mapCases(cases(loadSnapshot, bytes))],
+    ["node (lean)", () => mapCases(cases(lean.loadSnapshot, bytes))],
+    ["chromium (lean)", () => inChromium(bytes)],
+    ["workerd (lean)", () => inWorkerd(bytes, names)],
+  ];
+  const results = [];
+  for (const [host, run] of hosts) {
+    try {
+      results.push([host, await run()]);
+    } catch (e) {
+      console.error(`${host}: not measured: ${e.message.split("\n")[0]}`);
+      results.push([host, {}]);
+    }
+  }
+  const chromium = results.find(([h]) => h.startsWith("chromium"))[1].agent;
+  console.log(`\nthe same calls in each host, a new context per call: fastest (median)${chromium ? `; Chromium ${chromium}` : ""}`);
+  console.log(`${"case".padEnd(28)}${results.map(([h]) => h.padStart(24)).join("")}`);
+  for (const name of names) {
+    console.log(`${name.padEnd(28)}${results.map(([, r]) => (r[name] ? both(r[name]) : "—").padStart(24)).join("")}`);
+  }
+}
+function mapCases(c) {
+  return Object.fromEntries(Object.entries(c).map(([name, fn]) => [name, measure(fn)]));
+}
+
 console.log(`\nusage metrics: the same evaluations with metrics off and on (fastest of ten alternating runs of ~20 ms)`);
 console.log(`${"case".padEnd(40)}${"off".padStart(12)}${"on".padStart(12)}${"change".padStart(10)}${"target".padStart(10)}  met`);
 // Each case is one loop, compiled apart for each client (`new Function`), so neither client's
