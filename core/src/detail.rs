@@ -464,7 +464,7 @@ impl<'s> Detail<'s> {
 
 /// Appends `s` as a JSON string literal. Runs without anything to escape are copied whole
 /// (escapes are ASCII, so every cut falls on a character boundary).
-pub(crate) fn write_json_string(out: &mut String, s: &str) {
+pub fn write_json_string(out: &mut String, s: &str) {
     out.push('"');
     let mut start = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {

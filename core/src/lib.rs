@@ -59,7 +59,7 @@ pub use codec::DecodeError;
 #[cfg(feature = "json")]
 pub use context::targeting_key;
 pub use context::{Attr, Context};
-pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType};
+pub use detail::{Detail, ErrorCode, EvalError, Outcome, Reason, ValueType, write_json_string};
 pub use hash::Text;
 pub use key::{valid_event_name, valid_key};
 pub use overrides::Off;

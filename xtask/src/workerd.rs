@@ -28,6 +28,11 @@ pub struct Scratch(pub PathBuf);
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        // `BURGEE_KEEP=1` keeps it, to look at or to run its workerd config again by hand.
+        if std::env::var_os("BURGEE_KEEP").is_some() {
+            eprintln!("kept {}", self.0.display());
+            return;
+        }
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }

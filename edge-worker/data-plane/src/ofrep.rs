@@ -36,8 +36,9 @@ impl Reply {
     }
 }
 
+/// A JSON string literal, written in place (the core's writer: no value built per string).
 fn string(out: &mut String, s: &str) {
-    out.push_str(&Value::String(s.to_owned()).to_string());
+    burgee_core::write_json_string(out, s);
 }
 
 /// Parses `{"context": {...}}` (an empty body is an empty context). `Err` is the
@@ -203,7 +204,9 @@ pub fn evaluate_bulk(
     };
     let who = crate::usage::who(&context);
     let bound = snapshot.context(&context);
-    let mut out = String::from("{\"flags\":[");
+    // About what a flag's entry takes, so the answer is not copied as it grows.
+    let mut out = String::with_capacity(128 + 96 * snapshot.len());
+    out.push_str("{\"flags\":[");
     for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {
         crate::usage::record(snapshot, &detail, who);
         if i > 0 {
