@@ -68,11 +68,32 @@ fn the_entry_fields_variants_and_prerequisites_each_have_a_line() {
             "tags none → \"team-a\"",
             "variant \"maybe\" added (true)",
             "prerequisite \"other\" added (serves on)",
-            "metadata changed",
+            "owner none → \"x\"",
             "lifecycle release (unset) → permission",
             "futureField changed",
         ]
     );
+}
+
+#[test]
+fn metadata_reads_key_by_key_with_the_owner_and_ticket_by_name() {
+    let mut before = base();
+    before["metadata"] = json!({"owner": "alice", "ticket": "T-1", "team": "a", "cost": 3});
+    let mut after = base();
+    after["metadata"] = json!({"owner": "bob", "team": "a", "cost": {"eur": 4}, "slack": "#f"});
+    assert_eq!(
+        lines(before, after),
+        [
+            "metadata \"cost\" 3 → {\"eur\":4}",
+            "owner \"alice\" → \"bob\"",
+            "metadata \"slack\" none → \"#f\"",
+            "ticket \"T-1\" → none",
+        ]
+    );
+    // Written empty where there was none: said, though no key changed.
+    let mut empty = base();
+    empty["metadata"] = json!({});
+    assert_eq!(lines(base(), empty), ["metadata changed"]);
 }
 
 #[test]
