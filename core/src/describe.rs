@@ -3,7 +3,7 @@
 //! so the review before a save and the history after it never say it differently.
 //!
 //! Every field of the model is compared. A field without a sentence of its own still gets one
-//! ("metadata changed"): a change is never left out. The one exception is the stamps the store
+//! ("experiment changed"): a change is never left out. The one exception is the stamps the store
 //! puts on every write (`createdAt`, `createdBy`, `updatedAt`, `updatedBy`, `archivedAt`,
 //! `archivedBy`): nobody made them, so they would only hide the change that was made. Lines
 //! come in a fixed order: the entry's own fields, variants, prerequisites, then each

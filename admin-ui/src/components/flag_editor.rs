@@ -18,6 +18,7 @@ use super::flag_metrics::FlagMetrics;
 use super::flag_tabs::{Tab, Tabs, tab_list};
 use super::focus_pointer;
 use super::lifecycle_fields::LifecycleFields;
+use super::metadata_fields::MetadataFields;
 use super::prerequisites_editor::PrerequisitesEditor;
 use super::variants_editor::VariantsEditor;
 use crate::context::Nav;
@@ -80,6 +81,7 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                 {move || match tabs.selected.get() {
                     Tab::Settings => view! {
                         <FlagDetails is_new/>
+                        <MetadataFields/>
                         <LifecycleFields/>
                         <VariantsEditor/>
                         <PrerequisitesEditor/>
