@@ -18,6 +18,9 @@ use serde_json::{Map, Value};
 
 use crate::model::{Clause, Document, Environment, Extra, Flag, Rollout, Rule, Segment, Serve};
 
+mod settings;
+pub use settings::{SideBySide, copy_changes, side_by_side};
+
 /// What became of one flag or segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fate {

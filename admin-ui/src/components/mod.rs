@@ -15,6 +15,7 @@ pub mod conflict_panel;
 pub mod context_fields;
 pub mod diff_view;
 pub mod editor_frame;
+pub mod env_compare;
 pub mod env_editor;
 pub mod env_select;
 pub mod environment_policies;
