@@ -96,6 +96,9 @@ test("owner, ticket and a note: saved under the flag's metadata, shown after a r
   await page.locator(".notice.success").last().waitFor();
   const entry = (await api("GET", "/history")).body.versions[0];
   assert.match(entry.summary, /owner "alice" → "bob"/);
+  // The list names the owner under the flag.
+  await page.goto(`${app.url}#/flags`);
+  await page.locator(`tr[data-key="${key}"] [data-testid="owner"]`).getByText("owner: bob").waitFor();
 });
 
 test("compare: staging and production side by side with the differences marked; copying staging over production makes them equal", async () => {
