@@ -13,9 +13,9 @@ let app;
 let page;
 
 before(async () => {
+  await importDocument(example, { reason: "e2e: the teams tests start from the example" });
   // Written at once, without approvals or reasons, but where a test asks for them.
   for (const env of ["staging", "production"]) await setPolicy(env, {});
-  await importDocument(example, { reason: "e2e: the teams tests start from the example" });
   ({ app, browser, page } = await signedIn(tokens.admin));
 });
 
