@@ -60,7 +60,7 @@ test("owner, ticket and a note: saved under the flag's metadata, shown after a r
 
   await openFlag(key);
   const kept = page.getByTestId("metadata-kept");
-  assert.match(await kept.innerText(), /cost\s+\{"eur":3\}/);
+  assert.match(await kept.innerText(), /cost\s*\{"eur":3\}/);
   await page.getByLabel("Owner").fill("alice");
   await page.getByLabel("Ticket").fill("https://tickets.example/T-42");
   await page.getByRole("button", { name: "Add a note" }).click();
