@@ -61,8 +61,8 @@ test("owner, ticket and a note: saved under the flag's metadata, shown after a r
   await openFlag(key);
   const kept = page.getByTestId("metadata-kept");
   assert.match(await kept.innerText(), /cost\s*\{"eur":3\}/);
-  await page.getByLabel("Owner").fill("alice");
-  await page.getByLabel("Ticket").fill("https://tickets.example/T-42");
+  await page.getByLabel("Owner", { exact: true }).fill("alice");
+  await page.getByLabel("Ticket", { exact: true }).fill("https://tickets.example/T-42");
   await page.getByRole("button", { name: "Add a note" }).click();
   await page.getByLabel("Note 1 key").fill("team");
   await page.getByLabel("Note 1 value").fill("payments");
@@ -81,18 +81,18 @@ test("owner, ticket and a note: saved under the flag's metadata, shown after a r
 
   await page.reload();
   await page.locator("#editor-title").waitFor();
-  assert.equal(await page.getByLabel("Owner").inputValue(), "alice");
-  assert.equal(await page.getByLabel("Ticket").inputValue(), "https://tickets.example/T-42");
+  assert.equal(await page.getByLabel("Owner", { exact: true }).inputValue(), "alice");
+  assert.equal(await page.getByLabel("Ticket", { exact: true }).inputValue(), "https://tickets.example/T-42");
   assert.equal(await page.getByLabel("Note 1 key").inputValue(), "team");
   assert.equal(await page.getByLabel("Note 1 value").inputValue(), "payments");
   assert.equal(await page.getByTestId("ticket-link").getAttribute("href"), "https://tickets.example/T-42");
   await shot(page, "teams-02-metadata-shown");
 
   // Another scheme is never a link; the owner's change reads as what it was and is.
-  await page.getByLabel("Ticket").fill("javascript:alert(1)");
+  await page.getByLabel("Ticket", { exact: true }).fill("javascript:alert(1)");
   assert.equal(await page.getByTestId("ticket-link").count(), 0);
-  await page.getByLabel("Ticket").fill("T-42");
-  await page.getByLabel("Owner").fill("bob");
+  await page.getByLabel("Ticket", { exact: true }).fill("T-42");
+  await page.getByLabel("Owner", { exact: true }).fill("bob");
   assert.deepEqual(await reviewAfterSave(), ['owner "alice" → "bob"', 'ticket "https://tickets.example/T-42" → "T-42"']);
   await confirmReview(page);
   await page.locator(".notice.success").last().waitFor();
