@@ -29,7 +29,7 @@ pub fn ask_why(
         }
         if !needing.is_empty() {
             question.body = format!(
-                "{} {} requires a reason.",
+                "{} A reason is required in {}.",
                 question.body,
                 needing.join(", ")
             );

@@ -162,7 +162,7 @@ test("archive in an environment that requires a reason: the confirmation asks fo
   await page.getByTestId("archive").click();
   const dialog = page.getByRole("dialog");
   await dialog.getByTestId("confirm-reason").waitFor();
-  assert.match(await dialog.locator("#confirm-body").innerText(), /staging requires a reason/);
+  assert.match(await dialog.locator("#confirm-body").innerText(), /A reason is required in staging\./);
   const archive = dialog.getByRole("button", { name: "Archive", exact: true });
   assert.equal(await archive.isDisabled(), true, "no reason, no archive");
   await dialog.getByTestId("confirm-reason").fill("e2e: nobody uses it");
