@@ -534,6 +534,18 @@ impl Api {
         self.write(route, &[key], version, None).await
     }
 
+    /// Makes `key`'s settings in `to` exactly its settings in `from` (applied to the current
+    /// version: the route takes no `If-Match`).
+    pub async fn promote(&self, key: &str, from: &str, to: &str) -> Result<Written, ApiError> {
+        let route = RouteId::PromoteFlag;
+        let body = serde_json::json!({ "from": from, "to": to }).to_string();
+        decode(
+            &self
+                .send(route, &route.path(&[key]), None, Some(body))
+                .await?,
+        )
+    }
+
     /// `flag`'s evaluations in `environment` from `from_ms` to `to_ms`, in steps of `step`
     /// seconds.
     pub async fn metrics(

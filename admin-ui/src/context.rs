@@ -266,6 +266,8 @@ pub struct Question {
     /// Asks why as well, into this (a restore or revert, which a protected environment refuses
     /// without a reason).
     pub reason: Option<RwSignal<String>>,
+    /// The confirm button waits for a reason (an environment the write touches requires one).
+    pub reason_required: bool,
     pub confirm: String,
     pub danger: bool,
     pub on_confirm: Callback<()>,
@@ -321,6 +323,7 @@ impl Unsaved {
             confirm: "Drop changes".into(),
             list: Vec::new(),
             reason: None,
+            reason_required: false,
             danger: true,
             on_confirm: Callback::new(move |_| {
                 edits.set(false);

@@ -3,7 +3,7 @@
 //! so the review before a save and the history after it never say it differently.
 //!
 //! Every field of the model is compared. A field without a sentence of its own still gets one
-//! ("metadata changed"): a change is never left out. The one exception is the stamps the store
+//! ("experiment changed"): a change is never left out. The one exception is the stamps the store
 //! puts on every write (`createdAt`, `createdBy`, `updatedAt`, `updatedBy`, `archivedAt`,
 //! `archivedBy`): nobody made them, so they would only hide the change that was made. Lines
 //! come in a fixed order: the entry's own fields, variants, prerequisites, then each
@@ -14,9 +14,12 @@ use alloc::format;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::model::{Clause, Document, Environment, Extra, Flag, Rollout, Rule, Segment, Serve};
+
+mod settings;
+pub use settings::{SideBySide, copy_changes, side_by_side};
 
 /// What became of one flag or segment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +205,7 @@ fn flag_fields(a: &Flag, b: &Flag) -> Vec<String> {
         &a.prerequisites,
         &b.prerequisites,
     );
-    changed(&mut out, "metadata", &a.metadata, &b.metadata);
+    metadata(&mut out, a.metadata.as_ref(), b.metadata.as_ref());
     was(&mut out, "lifecycle", &a.lifecycle, &b.lifecycle, |l| {
         l.as_ref().map_or("release (unset)", |l| l.as_str()).into()
     });
@@ -268,6 +271,29 @@ fn segment_fields(a: &Segment, b: &Segment) -> Vec<String> {
     );
     extra(&mut out, &a.extra, &b.extra);
     out
+}
+
+/// Each metadata key that changed, by name: `owner "alice" → "bob"`, `metadata "team" none →
+/// "payments"` (the owner and the ticket are the keys the admin app names; a value that is no
+/// string reads as compact JSON).
+fn metadata(out: &mut Vec<String>, a: Option<&Map<String, Value>>, b: Option<&Map<String, Value>>) {
+    let start = out.len();
+    let keys = a.into_iter().chain(b).flat_map(|m| m.keys());
+    let names: alloc::collections::BTreeSet<&String> = keys.collect();
+    let get = |m: Option<&Map<String, Value>>, name: &str| m.and_then(|m| m.get(name)).cloned();
+    for name in names {
+        let label = match name.as_str() {
+            "owner" | "ticket" => name.clone(),
+            _ => format!("metadata \"{name}\""),
+        };
+        was(out, &label, &get(a, name), &get(b, name), |v| match v {
+            Some(Value::String(s)) => shown(Some(s)),
+            Some(v) => compact(v),
+            None => "none".into(),
+        });
+    }
+    // An empty map written or dropped: no key says it.
+    unworded(out, start, "metadata", &a, &b);
 }
 
 /// The lines of one environment's settings, without its name.

@@ -300,6 +300,7 @@ pub const FILES: &[&str] = &[
     "access.test.mjs",
     "client-metrics.test.mjs",
     "requests.test.mjs",
+    "teams.test.mjs",
     MOUNTS_FILE,
 ];
 

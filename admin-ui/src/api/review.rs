@@ -59,6 +59,27 @@ impl Api {
         self.get(route, &route.path(&[])).await
     }
 
+    /// Environment `environment`'s policy, and whether the deployment requires a reason there.
+    pub async fn policy(&self, environment: &str) -> Result<PolicyBody, ApiError> {
+        let route = RouteId::Policy;
+        self.get(route, &route.path(&[environment])).await
+    }
+
+    /// Those of `environments` where a write must say why (their policy or the deployment
+    /// requires it). One that cannot be asked counts as not requiring it: the store still
+    /// refuses the write without a reason, and that refusal is shown.
+    pub async fn needing_reason(&self, environments: &[String]) -> Vec<String> {
+        let mut needing = Vec::new();
+        for env in environments {
+            if let Ok(p) = self.policy(env).await
+                && (p.policy.reason_required || p.reason_required_by_deployment)
+            {
+                needing.push(env.clone());
+            }
+        }
+        needing
+    }
+
     pub async fn put_policy(
         &self,
         environment: &str,

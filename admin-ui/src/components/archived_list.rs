@@ -1,10 +1,12 @@
 //! The flag list's Archived section: archived flags are out of the list (and of every
-//! snapshot) but not gone; each can be opened or restored from here.
+//! snapshot) but not gone; each can be opened or restored from here (with a reason where an
+//! environment requires one).
 
 use leptos::prelude::*;
 
+use super::reason_question::ask_why;
 use crate::api::ApiError;
-use crate::context::{Notices, Session, Store, Tone};
+use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::route::Route;
 use crate::state::values::display_stamp;
 
@@ -14,22 +16,41 @@ pub fn archived_list(archived: Vec<(String, String)>) -> impl IntoView {
     let store = expect_context::<Store>();
     let notices = expect_context::<Notices>();
     let count = archived.len();
+    let confirm = expect_context::<Confirm>();
     let restore = move |key: String| {
-        let Some(version) = store.current().map(|d| d.version) else {
+        let Some(doc) = store.current() else {
             return;
         };
-        let api = session.api();
-        leptos::task::spawn_local(async move {
-            match api.archive(&key, false, version).await {
-                Ok(w) => {
-                    notices.push(
-                        Tone::Success,
-                        format!("Restored {key} (version {})", w.version),
-                    );
-                    store.reload();
-                }
-                Err(ApiError::Unauthenticated(_)) => session.sign_out(),
-                Err(e) => notices.failed(&format!("{key} was not restored: "), e),
+        let (version, environments) = (doc.version, doc.document.environments.clone());
+        let k = key.clone();
+        ask_why(confirm, session.api(), environments, false, move |reason| {
+            Question {
+                title: format!("Restore {k}?"),
+                body: format!(
+                    "{k} is served again in every environment, as it was before it was archived."
+                ),
+                confirm: "Restore".into(),
+                list: Vec::new(),
+                reason: None,
+                reason_required: false,
+                danger: false,
+                on_confirm: Callback::new(move |_| {
+                    let api = session.api().with_reason(&reason.get_untracked());
+                    let key = key.clone();
+                    leptos::task::spawn_local(async move {
+                        match api.archive(&key, false, version).await {
+                            Ok(w) => {
+                                notices.push(
+                                    Tone::Success,
+                                    format!("Restored {key} (version {})", w.version),
+                                );
+                                store.reload();
+                            }
+                            Err(ApiError::Unauthenticated(_)) => session.sign_out(),
+                            Err(e) => notices.failed(&format!("{key} was not restored: "), e),
+                        }
+                    });
+                }),
             }
         });
     };

@@ -36,6 +36,19 @@ pub fn ConfirmDialog() -> impl IntoView {
             .question
             .with(|q| q.as_ref().map(f).unwrap_or_default())
     };
+    // A required reason not yet typed: the confirm button waits for it.
+    let waiting = move || {
+        confirm.question.with(|q| {
+            q.as_ref().is_some_and(|q| {
+                q.reason_required && q.reason.is_some_and(|r| r.with(|r| r.trim().is_empty()))
+            })
+        })
+    };
+    let required = move || {
+        confirm
+            .question
+            .with(|q| q.as_ref().is_some_and(|q| q.reason_required))
+    };
     let danger = move || {
         confirm
             .question
@@ -61,10 +74,12 @@ pub fn ConfirmDialog() -> impl IntoView {
                 })
             }}
             {move || confirm.question.with(|q| q.as_ref().and_then(|q| q.reason)).map(|reason| view! {
-                <label for="confirm-reason">"Reason"</label>
+                <label for="confirm-reason">{move || if required() { "Reason (required)" } else { "Reason" }}</label>
                 <input
                     id="confirm-reason"
                     data-testid="confirm-reason"
+                    required=required
+                    aria-required=move || required().to_string()
                     prop:value=move || reason.get()
                     on:input=move |ev| reason.set(event_target_value(&ev))
                 />
@@ -76,6 +91,7 @@ pub fn ConfirmDialog() -> impl IntoView {
                 <button
                     type="button"
                     class=move || if danger() { "button danger" } else { "button primary" }
+                    disabled=waiting
                     on:click=move |_| accept()
                 >
                     {move || text(|q| q.confirm.clone())}

@@ -11,6 +11,7 @@ use super::archive_button::{archive_button, archived_note};
 use super::audit_log::AuditLog;
 use super::change_preview::ChangePreview;
 use super::editor_frame::{EditorFrame, missing_entry};
+use super::env_compare::EnvCompare;
 use super::env_editor::EnvEditor;
 use super::flag_code::FlagCode;
 use super::flag_details::FlagDetails;
@@ -18,6 +19,7 @@ use super::flag_metrics::FlagMetrics;
 use super::flag_tabs::{Tab, Tabs, tab_list};
 use super::focus_pointer;
 use super::lifecycle_fields::LifecycleFields;
+use super::metadata_fields::MetadataFields;
 use super::prerequisites_editor::PrerequisitesEditor;
 use super::variants_editor::VariantsEditor;
 use crate::context::Nav;
@@ -80,12 +82,14 @@ pub fn FlagEditor(doc: Arc<DocState>, key: Option<String>) -> impl IntoView {
                 {move || match tabs.selected.get() {
                     Tab::Settings => view! {
                         <FlagDetails is_new/>
+                        <MetadataFields/>
                         <LifecycleFields/>
                         <VariantsEditor/>
                         <PrerequisitesEditor/>
                     }.into_any(),
                     Tab::Env(e) => view! { <EnvEditor env=e/> }.into_any(),
                     Tab::Preview => view! { <ChangePreview/> }.into_any(),
+                    Tab::Compare => view! { <EnvCompare key=life.key() doc=doc.clone()/> }.into_any(),
                     Tab::Metrics => view! { <FlagMetrics key=life.key()/> }.into_any(),
                     Tab::Audit => view! { <AuditLog key=life.key()/> }.into_any(),
                     Tab::Code => view! { <FlagCode key=life.key() doc=doc.clone()/> }.into_any(),

@@ -27,6 +27,7 @@ pub fn FlagRow(
             <th scope="row" class="flag-cell">
                 <a href=href class="flag-key">{row.key.clone()}</a>
                 {(!row.name.is_empty()).then(|| view! { <span class="flag-name">{row.name.clone()}</span> })}
+                {(!row.owner.is_empty()).then(|| view! { <span class="muted owner" data-testid="owner">{format!("owner: {}", row.owner)}</span> })}
                 <span class="tags">
                     {row.tags.iter().map(|t| view! { <span class="tag">{t.clone()}</span> }).collect_view()}
                     {row.client_side.then(|| view! { <span class="tag client">"client-side"</span> })}

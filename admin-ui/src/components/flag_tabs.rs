@@ -1,5 +1,5 @@
 //! The flag editor's tabs: Settings, one per environment, the change preview and (a stored
-//! flag) its metrics and the audit log. A WAI-ARIA tab list: the arrows move between tabs, Home and End go to
+//! flag) the environments compared, its metrics, the audit log and code that reads it. A WAI-ARIA tab list: the arrows move between tabs, Home and End go to
 //! the ends, and only the selected tab is in the Tab order. The tab on screen is in the address
 //! (`#/flags/x/env/production`), replaced rather than pushed, so a reload or a shared link opens
 //! it again and Back leaves the flag.
@@ -17,6 +17,8 @@ pub enum Tab {
     Settings,
     Env(String),
     Preview,
+    /// Two environments side by side, and copying one over the other.
+    Compare,
     Metrics,
     Audit,
     /// Code that reads the flag (npm, OpenFeature, REST).
@@ -30,6 +32,7 @@ impl Tab {
             Tab::Settings => vec![],
             Tab::Env(e) => vec!["env", e],
             Tab::Preview => vec!["preview"],
+            Tab::Compare => vec!["compare"],
             Tab::Metrics => vec!["metrics"],
             Tab::Audit => vec!["audit"],
             Tab::Code => vec!["code"],
@@ -50,6 +53,7 @@ impl Tabs {
         let order = std::iter::once(Tab::Settings)
             .chain(envs.into_iter().map(Tab::Env))
             .chain(std::iter::once(Tab::Preview))
+            .chain((!is_new).then_some(Tab::Compare))
             .chain((!is_new).then_some(Tab::Metrics))
             .chain((!is_new).then_some(Tab::Audit))
             .chain((!is_new).then_some(Tab::Code))
@@ -192,6 +196,7 @@ pub fn tab_list(tabs: Tabs, is_new: bool) -> impl IntoView {
             {tab_button(tabs, Tab::Settings, "Settings".into(), Some(settings_badge), None)}
             {env_tabs}
             {tab_button(tabs, Tab::Preview, "Preview change".into(), None, None)}
+            {(!is_new).then(|| view! { {tab_button(tabs, Tab::Compare, "Compare environments".into(), None, None)} })}
             {(!is_new).then(|| view! { {tab_button(tabs, Tab::Metrics, "Metrics".into(), None, None)} })}
             {(!is_new).then(|| view! { {tab_button(
                 tabs,

@@ -266,6 +266,7 @@ fn restore_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(u64) + Copy + 'sta
                 list,
                 confirm: format!("Restore version {target}"),
                 reason: Some(reason),
+                reason_required: false,
                 danger: true,
                 on_confirm: Callback::new(write),
             });
@@ -319,6 +320,7 @@ fn revert_action(doc: StoredValue<Arc<DocState>>) -> impl Fn(String, String, u64
                 list,
                 confirm: "Restore".into(),
                 reason: Some(reason),
+                reason_required: false,
                 danger: true,
                 on_confirm: Callback::new(write),
             });

@@ -107,6 +107,7 @@ pub fn KillSwitch(
                 },
                 list: Vec::new(),
                 reason: Some(reason),
+                reason_required: false,
                 danger: on,
                 on_confirm: Callback::new(move |_| run(reason.get_untracked())),
             });

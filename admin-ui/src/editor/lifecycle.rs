@@ -8,6 +8,7 @@ use leptos::prelude::*;
 
 use super::write_flow::WriteFlow;
 use crate::components::focus_pointer;
+use crate::components::reason_question::ask_why;
 use crate::context::{Confirm, Keep, Kept, Question, Session, Store, Unsaved};
 use crate::state::document::DocState;
 use crate::state::editable::{self, EditableDraft, Progress};
@@ -39,6 +40,7 @@ pub struct EditorLifecycle<D: EditableDraft> {
     place: StoredValue<Option<Callback<(), String>>>,
     keep: Keep,
     confirm: Confirm,
+    session: Session,
     store: Store,
 }
 
@@ -116,6 +118,7 @@ impl<D: EditableDraft> EditorLifecycle<D> {
             place: StoredValue::new(None),
             keep: expect_context::<Keep>(),
             confirm: expect_context::<Confirm>(),
+            session: expect_context::<Session>(),
             store: expect_context::<Store>(),
         })
     }
@@ -176,6 +179,7 @@ impl<D: EditableDraft> EditorLifecycle<D> {
                 confirm: "Save".into(),
                 list: Vec::new(),
                 reason: None,
+                reason_required: false,
                 danger: true,
                 on_confirm: Callback::new(move |_| self.review(&entry, reviewed)),
             }),
@@ -216,23 +220,29 @@ impl<D: EditableDraft> EditorLifecycle<D> {
         self.flow.server_problems.set(Problems::default());
     }
 
-    /// Asks, then deletes the entry and goes to its list.
+    /// Asks, with a reason (see `components::reason_question`), then deletes the entry and goes
+    /// to its list.
     pub fn delete(self) {
         let key = self.key();
         let flow = self.flow;
-        self.confirm.ask(Question {
-            title: format!("Delete {}?", D::named(&key)),
-            body: D::delete_warning(&key),
-            confirm: "Delete".into(),
-            list: Vec::new(),
-            reason: None,
-            danger: true,
-            on_confirm: Callback::new(move |_| {
-                let k = key.clone();
-                flow.delete(D::named(&key), D::LIST, move |api, version| {
-                    D::write(api, k, None, version)
-                });
-            }),
+        let environments = self.doc.with_value(|d| d.document.environments.clone());
+        let api = self.session.api();
+        ask_why(self.confirm, api, environments, true, move |reason| {
+            Question {
+                title: format!("Delete {}?", D::named(&key)),
+                body: D::delete_warning(&key),
+                confirm: "Delete".into(),
+                list: Vec::new(),
+                reason: None,
+                reason_required: false,
+                danger: true,
+                on_confirm: Callback::new(move |_| {
+                    let (k, why) = (key.clone(), reason.get_untracked());
+                    flow.delete(D::named(&key), D::LIST, move |api, version| {
+                        D::write(api.with_reason(&why), k, None, version)
+                    });
+                }),
+            }
         });
     }
 

@@ -84,6 +84,8 @@ pub struct Row {
     pub tags: Vec<String>,
     pub kind: String,
     pub client_side: bool,
+    /// `metadata.owner` when it is text, else empty.
+    pub owner: String,
     pub updated_at: String,
     pub updated_by: String,
     /// `updated_at` as epoch milliseconds, for sorting: the text does not sort by time (the core
@@ -93,7 +95,7 @@ pub struct Row {
     pub statuses: Vec<Status>,
     /// What each environment serves, in words ([`super::served::served`]), in the same order.
     pub served: Vec<String>,
-    /// Key, name, description and tags, lowercased, for search.
+    /// Key, name, description, owner and tags, lowercased, for search.
     haystack: String,
 }
 
@@ -191,8 +193,15 @@ pub fn rows(document: &Document) -> Vec<Row> {
             } else {
                 ""
             };
+            let owner = flag
+                .metadata
+                .as_ref()
+                .and_then(|m| m.get("owner"))
+                .and_then(|o| o.as_str())
+                .unwrap_or_default()
+                .to_string();
             let haystack = format!(
-                "{key}\n{name}\n{description}\n{}{client}",
+                "{key}\n{name}\n{description}\n{owner}\n{}{client}",
                 flag.tags.join("\n")
             )
             .to_lowercase();
@@ -203,6 +212,7 @@ pub fn rows(document: &Document) -> Vec<Row> {
                 tags: flag.tags.clone(),
                 kind: flag.kind.as_str().to_string(),
                 client_side: flag.is_client_side(),
+                owner,
                 updated_at: flag.updated_at.clone().unwrap_or_default(),
                 updated_ms: flag.updated_at.as_deref().and_then(parse_rfc3339),
                 updated_by: flag.updated_by.clone().unwrap_or_default(),

@@ -68,11 +68,32 @@ fn the_entry_fields_variants_and_prerequisites_each_have_a_line() {
             "tags none → \"team-a\"",
             "variant \"maybe\" added (true)",
             "prerequisite \"other\" added (serves on)",
-            "metadata changed",
+            "owner none → \"x\"",
             "lifecycle release (unset) → permission",
             "futureField changed",
         ]
     );
+}
+
+#[test]
+fn metadata_reads_key_by_key_with_the_owner_and_ticket_by_name() {
+    let mut before = base();
+    before["metadata"] = json!({"owner": "alice", "ticket": "T-1", "team": "a", "cost": 3});
+    let mut after = base();
+    after["metadata"] = json!({"owner": "bob", "team": "a", "cost": {"eur": 4}, "slack": "#f"});
+    assert_eq!(
+        lines(before, after),
+        [
+            "metadata \"cost\" 3 → {\"eur\":4}",
+            "owner \"alice\" → \"bob\"",
+            "metadata \"slack\" none → \"#f\"",
+            "ticket \"T-1\" → none",
+        ]
+    );
+    // Written empty where there was none: said, though no key changed.
+    let mut empty = base();
+    empty["metadata"] = json!({});
+    assert_eq!(lines(base(), empty), ["metadata changed"]);
 }
 
 #[test]
@@ -200,4 +221,44 @@ fn a_summary_keeps_the_first_lines_and_counts_the_rest() {
         .collect();
     assert_eq!(summarize(&lines, 3), "a; b; c and 2 more");
     assert_eq!(summarize(&lines[..2], 3), "a; b");
+}
+
+#[test]
+fn two_environments_side_by_side_and_what_a_copy_changes() {
+    let mut before = base();
+    before["environments"]["staging"]["targets"] =
+        json!([{"values": ["u1", "u2"], "variant": "on"}]);
+    before["environments"]["staging"]["offVariant"] = json!("off");
+    let f = flag(before);
+    let (staging, production) = (
+        f.environments.get("staging"),
+        f.environments.get("production"),
+    );
+    let rows = side_by_side(staging, production);
+    let words: Vec<(&str, &str, &str, bool)> = rows
+        .iter()
+        .map(|r| (r.field, r.left.as_str(), r.right.as_str(), r.differs))
+        .collect();
+    assert_eq!(
+        words,
+        [
+            ("kill switch", "on", "on", false),
+            ("off variant", "\"off\"", "none", true),
+            ("default", "serves on", "serves on 10 % / off 90 %", true),
+            ("targets", "key → on: \"u1\", \"u2\"", "none", true),
+            ("rules", "none", "none", false),
+            ("schedule", "none", "none", false),
+        ]
+    );
+    assert_eq!(
+        copy_changes(staging, production),
+        [
+            "off variant none → \"off\"",
+            "target key → on added (2 ids)",
+            "default serves on 10 % / off 90 % → on",
+        ]
+    );
+    // No settings on one side reads as the defaults; copying equal settings changes nothing.
+    assert_eq!(side_by_side(None, None)[0].left, "off (unset)");
+    assert!(copy_changes(staging, staging).is_empty());
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use burgee_core::Code;
 use burgee_core::model::{self, Extra, Flag, Kind, Prerequisite};
 
-use super::{EnvDraft, LifecycleDraft, ServeDraft, VariantDraft};
+use super::{EnvDraft, LifecycleDraft, MetadataDraft, ServeDraft, VariantDraft};
 use crate::state::fields::{Problem, Problems, flag_pointer, key_pointer, pointer};
 use crate::state::values::{convert_variant, format_variant, optional, parse_variant, zero_value};
 
@@ -31,6 +31,8 @@ pub struct FlagDraft {
     pub environments: Vec<EnvDraft>,
     /// Lifecycle, expected lifetime and experiment events.
     pub life: LifecycleDraft,
+    /// Owner, ticket and notes.
+    pub metadata: MetadataDraft,
     /// The flag as loaded: what the editor does not show is written back from here.
     base: Flag,
 }
@@ -69,6 +71,7 @@ impl FlagDraft {
                 })
                 .collect(),
             life: LifecycleDraft::default(),
+            metadata: MetadataDraft::default(),
             base: Flag::default(),
         }
     }
@@ -111,6 +114,7 @@ impl FlagDraft {
                 .collect(),
             environments: envs,
             life: LifecycleDraft::from_flag(flag),
+            metadata: MetadataDraft::from_model(flag.metadata.as_ref()),
             base: flag.clone(),
         }
     }
@@ -179,6 +183,7 @@ impl FlagDraft {
             flag.environments.insert(e.name.clone(), e.to_model());
         }
         self.life.apply(&mut flag, &self.pointer(), &mut problems);
+        flag.metadata = self.metadata.to_model(&self.pointer(), &mut problems);
         (flag, Problems::new(problems))
     }
 

@@ -5,7 +5,7 @@
 //! the wire model from it on demand ([`FlagDraft::to_flag`]). Every list in the draft has the
 //! same order and indices as the model it becomes, so a JSON Pointer from the validator
 //! (`…/rules/2/clauses/0/values/1`) names exactly one input. Anything the editor does not
-//! show (metadata, timestamps, fields of a newer version) is carried over untouched.
+//! show (timestamps, fields of a newer version) is carried over untouched.
 //!
 //! Variants are referred to by name all over a flag (off variants, targets, serves), so each
 //! variant draft has a key, its identity for those references, which follows its typed name
@@ -22,6 +22,7 @@ mod clause;
 mod environment;
 mod flag;
 mod lifecycle;
+mod metadata;
 mod rule;
 mod schedule;
 mod serve;
@@ -34,6 +35,7 @@ pub use clause::{ClauseDraft, ClauseEdit};
 pub use environment::EnvDraft;
 pub use flag::{FlagDraft, PrereqDraft, kinds};
 pub use lifecycle::{LIFECYCLES, LifecycleDraft};
+pub use metadata::{MetadataDraft, OWNER, TICKET, ticket_link};
 pub use rule::{RuleDraft, TargetDraft};
 pub use schedule::{RAMP_EVERY, RAMP_ON, RAMP_PERCENTS, RAMP_START, Ramp, RampForm, StepDraft};
 pub use serve::{RolloutDraft, ServeDraft, ServeEdit, ServeMode, WeightDraft};
