@@ -36,13 +36,13 @@
 //!
 //! The browser tests (`tests/e2e/admin/`, node:test + playwright-core driving Debian's
 //! Chromium) load the app from the real worker's `/admin/` in workerd, started here with admin,
-//! editor and viewer tokens in `ADMIN_TOKENS`; they import `examples/tasks-app.json` through
+//! editor and viewer tokens in `ADMIN_TOKENS` (and an editor who is a viewer in production); they import `examples/tasks-app.json` through
 //! the API first. Screenshots and measurements go to `target/admin-ui-e2e/`. Sizes and
 //! timings are printed, not asserted.
 
 use std::path::{Path, PathBuf};
 
-use crate::admin_api::{random_token, tokens_config};
+use crate::admin_api::{random_token, token_entry};
 use crate::setup::{wasm_bindgen_bin, wasm_split_bin};
 use crate::worker::{sizes, wasm_opt_in_place};
 use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
@@ -300,6 +300,8 @@ pub const FILES: &[&str] = &[
     "access.test.mjs",
     "client-metrics.test.mjs",
     "requests.test.mjs",
+    "teams.test.mjs",
+    "audit.test.mjs",
     MOUNTS_FILE,
 ];
 
@@ -339,6 +341,8 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
     let admin = random_token()?;
     let editor = random_token()?;
     let viewer = random_token()?;
+    // An editor who is only a viewer in production (`teams.test.mjs`).
+    let prod_viewer = random_token()?;
     let server_key = random_token()?;
     let session_secret = random_token()?;
     // Single sign-on against the provider `oidc.test.mjs` runs on this port (the worker only
@@ -366,11 +370,17 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             ("SESSION_SECRET".into(), session_secret.clone()),
             (
                 "ADMIN_TOKENS".into(),
-                tokens_config(&[
-                    ("e2e-admin", "admin", &admin),
-                    ("e2e-editor", "editor", &editor),
-                    ("e2e-viewer", "viewer", &viewer),
-                ]),
+                serde_json::Value::Array(vec![
+                    token_entry("e2e-admin", "admin", &admin),
+                    token_entry("e2e-editor", "editor", &editor),
+                    token_entry("e2e-viewer", "viewer", &viewer),
+                    {
+                        let mut entry = token_entry("e2e-prod-viewer", "editor", &prod_viewer);
+                        entry["environments"] = serde_json::json!({"production": "viewer"});
+                        entry
+                    },
+                ])
+                .to_string(),
             ),
             // The tests check the edge's answers for flags they create, which are not
             // client-side: they ask with a server key.
@@ -413,6 +423,7 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             .env("BURGEE_ADMIN_TOKEN", &admin)
             .env("BURGEE_EDITOR_TOKEN", &editor)
             .env("BURGEE_VIEWER_TOKEN", &viewer)
+            .env("BURGEE_PROD_VIEWER_TOKEN", &prod_viewer)
             .env("BURGEE_EVALUATION_KEY", &server_key)
             .env("BURGEE_OIDC_PORT", oidc_port.to_string())
             .env("BURGEE_ACCESS_PORT", access_port.to_string())
