@@ -25,7 +25,7 @@
 //! The app is split: `wasm-split-cli` (installed by `setup`) cuts the linked wasm (built with
 //! `--emit-relocs`, which it needs to see the call graph) into the main module, one module per
 //! page that `admin-ui/src/app.rs` marks `wasm_split` (the flag editor, the segment editor,
-//! evaluate-as, history) and `chunk_<n>.wasm` for code several of them share, plus
+//! evaluate-as, history, the change requests, the audit log, the stale flags) and `chunk_<n>.wasm` for code several of them share, plus
 //! `__wasm_split.js`, which fetches them. Only the main module goes through wasm-bindgen
 //! (`--keep-lld-exports`: the pages call through its function table); every module is then
 //! wasm-opt'ed. The budget applies to the main module, which is all a visit to the flag list

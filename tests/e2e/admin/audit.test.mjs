@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, createBooleanFlag, eventually, example, importDocument, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, eventually, example, importDocument, shot, signedIn, tokens, version } from "./harness.mjs";
 
 const EDITED = "e2e-audit-editor";
 const ADMINED = "e2e-audit-admin";
@@ -25,8 +25,12 @@ async function toggle(key, environment, enabled, token, reason) {
 before(async () => {
   await importDocument(example);
   minute = new Date().toISOString().slice(0, 16);
-  await createBooleanFlag(EDITED, "E2E audit, the editor's", {});
-  await createBooleanFlag(ADMINED, "E2E audit, the admin's", {});
+  for (const [key, name] of [[EDITED, "E2E audit, the editor's"], [ADMINED, "E2E audit, the admin's"]]) {
+    const settings = { enabled: false, offVariant: "off", defaultServe: { variant: "on" } };
+    const flag = { name, kind: "boolean", variants: { on: true, off: false }, environments: { staging: settings, production: { ...settings, enabled: true } } };
+    const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+  }
   // The editor switches one flag on in staging; the admin switches the other off in production.
   await toggle(EDITED, "staging", true, tokens.editor);
   await toggle(ADMINED, "production", false, tokens.admin, REASON);
@@ -100,18 +104,20 @@ test("the audit page filters the whole log by person, environment and flag, in t
   const flag = await rowsUntil(page, (r) => r.length === 2, "the flag's two entries");
   assert.deepEqual(flag.map((r) => [r.action, r.actor]), [["toggle", "e2e-editor"], ["create", "e2e-admin"]]);
 
-  // And time: until the minute of the changes, neither is there; from it, both.
+  // And time: until the minute of the changes, neither is there; from it, until an hour later,
+  // both.
+  const later = new Date(Date.parse(`${minute}:00Z`) + 3600e3).toISOString().slice(0, 16);
   await typeFilter(page, "Until (UTC)", minute);
   await hashIs(page, `#/audit?flag=${EDITED}&to=${encodeURIComponent(minute)}`);
   await page.getByTestId("no-audit").waitFor();
-  await typeFilter(page, "Until (UTC)", "");
   await typeFilter(page, "From (UTC)", minute);
-  await rowsUntil(page, (r) => r.length === 2, "the flag's entries from that minute");
+  await typeFilter(page, "Until (UTC)", later);
+  await rowsUntil(page, (r) => r.length === 2, "the flag's entries within the hour");
   await shot(page, "70-audit-filtered");
 
   // The address is the list: a reload (or a shared link) shows the same.
   const hash = await page.evaluate(() => location.hash);
-  assert.equal(hash, `#/audit?flag=${EDITED}&from=${encodeURIComponent(minute)}`);
+  assert.equal(hash, `#/audit?flag=${EDITED}&from=${encodeURIComponent(minute)}&to=${encodeURIComponent(later)}`);
   await page.reload();
   const again = await rowsUntil(page, (r) => r.length === 2, "the same list after a reload");
   assert.deepEqual(again, flag);
