@@ -44,7 +44,13 @@ after(async () => {
 
 /** The rows on screen: `{ actor, action, target, text }`. */
 async function rows(page) {
-  await page.getByTestId("audit").or(page.getByTestId("no-audit")).first().waitFor();
+  try {
+    // A cold page fetches the app and the page's module first.
+    await page.getByTestId("audit").or(page.getByTestId("no-audit")).first().waitFor({ timeout: 20000 });
+  } catch (e) {
+    await shot(page, "70-audit-missing");
+    throw new Error(`${e.message}\nOn screen: ${await page.locator("body").innerText()}`);
+  }
   return page.getByTestId("audit").locator("tbody tr").evaluateAll((trs) =>
     trs.map((tr) => ({ actor: tr.dataset.actor, action: tr.dataset.action, target: tr.dataset.target, text: tr.innerText })),
   );
@@ -59,7 +65,7 @@ async function rowsUntil(page, check, what) {
   return eventually(async () => {
     const now = await rows(page);
     return check(now) ? now : null;
-  }, 10000, what);
+  }, 25000, what);
 }
 
 async function typeFilter(page, label, value) {
@@ -136,6 +142,8 @@ test("the audit page filters the whole log by person, environment and flag, in t
 test("someone who is not an admin reads the log but cannot filter it by person", async () => {
   const v = await signedIn(tokens.viewer);
   try {
+    // The start page settled (the flag list keeps its filter in the address) before moving on.
+    await v.page.locator("table.flags").waitFor();
     await v.page.goto(`${v.app.url}#/audit?env=staging`);
     await v.page.reload();
     const staging = await rowsUntil(v.page, (r) => r.some((e) => e.target === `flags/${EDITED}`), "the viewer's list");

@@ -20,6 +20,9 @@ const sessions = [];
 async function session(token) {
   const s = await signedIn(token);
   sessions.push(s);
+  // The start page settled (the flag list keeps its filter in the address) before a test
+  // moves elsewhere.
+  await s.page.locator("table.flags").waitFor();
   return s;
 }
 
