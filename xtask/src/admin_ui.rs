@@ -300,7 +300,7 @@ pub const FILES: &[&str] = &[
     "access.test.mjs",
     "client-metrics.test.mjs",
     "requests.test.mjs",
-    "teams.test.mjs",
+    "approvals.test.mjs",
     "audit.test.mjs",
     MOUNTS_FILE,
 ];
@@ -341,7 +341,7 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
     let admin = random_token()?;
     let editor = random_token()?;
     let viewer = random_token()?;
-    // An editor who is only a viewer in production (`teams.test.mjs`).
+    // An editor who is only a viewer in production (`approvals.test.mjs`).
     let prod_viewer = random_token()?;
     let server_key = random_token()?;
     let session_secret = random_token()?;
