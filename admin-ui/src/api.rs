@@ -20,6 +20,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::state::audit::AuditQuery;
 use crate::state::document::DocState;
 use crate::state::fields::Problem;
 
@@ -480,19 +481,15 @@ impl Api {
             .await
     }
 
-    /// The newest `limit` audit entries about `flag` (or all), or those before the entry
-    /// `before`.
+    /// The newest `limit` audit entries that `query` keeps, or those before the entry `before`.
     pub async fn audit(
         &self,
-        flag: Option<&str>,
+        query: &AuditQuery,
         limit: u32,
         before: Option<u64>,
     ) -> Result<Vec<AuditEntry>, ApiError> {
         let route = RouteId::Audit;
-        let mut url = format!("{}?limit={limit}", route.path(&[]));
-        if let Some(f) = flag {
-            url.push_str(&format!("&flag={}", percent_encode(f)));
-        }
+        let mut url = format!("{}?limit={limit}{}", route.path(&[]), query.to_api());
         if let Some(b) = before {
             url.push_str(&format!("&before={b}"));
         }

@@ -13,6 +13,7 @@ use crate::components::{
     stale_page::StalePage,
 };
 use crate::context::{Confirm, Keep, ListPrefs, Nav, Notices, Session, Store, Unsaved};
+use crate::state::audit::AuditQuery;
 use crate::state::catalog::Filter;
 use crate::state::document::DocState;
 use crate::state::review::RequestQuery;
@@ -232,6 +233,13 @@ mod lazy {
         })
     }
 
+    /// The store's audit log, filtered by `query`.
+    #[leptos::wasm_split::wasm_split(audit, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub fn audit(doc: Arc<DocState>, query: AuditQuery) -> Result<AnyView, ApiError> {
+        use crate::components::audit_page::AuditPage;
+        Ok(view! { <AuditPage doc query/> }.into_any())
+    }
+
     #[leptos::wasm_split::wasm_split(stale, wasm_split_path = ::leptos::wasm_split, fallible)]
     pub fn stale(doc: Arc<DocState>) -> Result<AnyView, ApiError> {
         Ok(view! { <StalePage doc/> }.into_any())
@@ -251,6 +259,7 @@ async fn page_for(route: Route, doc: Arc<DocState>) -> Result<AnyView, ApiError>
         Route::Stale => lazy::stale(doc).await?,
         Route::Requests(query) => lazy::requests(doc, None, query).await?,
         Route::Request(id) => lazy::requests(doc, Some(id), RequestQuery::default()).await?,
+        Route::Audit(query) => lazy::audit(doc, query).await?,
         Route::NotFound(path) => view! {
             <section class="page">
                 <h1>"Not found"</h1>

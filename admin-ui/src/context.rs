@@ -431,6 +431,14 @@ impl Nav {
         self.route.set(route.clone());
     }
 
+    /// The address and the route become `route` in place: no new history entry, and no new
+    /// page (the route is updated without notifying), so a list whose filter lives in the
+    /// address keeps its focus while the address follows it.
+    pub fn follow(&self, route: Route) {
+        Nav::replace(&route.href());
+        self.route.update_untracked(|r| *r = route);
+    }
+
     /// Changes the address without a `hashchange` event or a new history entry (`href` is a
     /// fragment such as `#/flags/x/preview`, or a whole URL). The entry keeps its number.
     pub fn replace(href: &str) {

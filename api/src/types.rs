@@ -45,6 +45,17 @@ pub fn body_limit(route: crate::RouteId) -> usize {
 pub struct Identity {
     pub name: String,
     pub role: Role,
+    /// Roles that differ by environment (`{"production": "viewer"}`): what the caller may do
+    /// there, as the store checks it, so that an app can say so before asking.
+    #[serde(default, skip_serializing_if = "crate::EnvironmentRoles::is_empty")]
+    pub environments: crate::EnvironmentRoles,
+}
+
+impl Identity {
+    /// The caller's role in `environment` ([`crate::role_in`]).
+    pub fn role_in(&self, environment: &str) -> Role {
+        crate::role_in(self.role, &self.environments, environment)
+    }
 }
 
 /// The answer of a write: the version it made (or the current one, when it changed nothing).

@@ -26,10 +26,15 @@ pub fn tokens_config(tokens: &[(&str, &str, &str)]) -> String {
     Value::Array(
         tokens
             .iter()
-            .map(|(name, role, token)| json!({"name": name, "role": role, "sha256": token_hash(token)}))
+            .map(|(name, role, token)| token_entry(name, role, token))
             .collect(),
     )
     .to_string()
+}
+
+/// One entry of `ADMIN_TOKENS`: the token `token`, called `name`, with `role`.
+pub fn token_entry(name: &str, role: &str, token: &str) -> Value {
+    json!({"name": name, "role": role, "sha256": token_hash(token)})
 }
 
 /// The `--var`s that make a worker accept `token` as the admin token called `name`.

@@ -25,7 +25,7 @@
 //! The app is split: `wasm-split-cli` (installed by `setup`) cuts the linked wasm (built with
 //! `--emit-relocs`, which it needs to see the call graph) into the main module, one module per
 //! page that `admin-ui/src/app.rs` marks `wasm_split` (the flag editor, the segment editor,
-//! evaluate-as, history) and `chunk_<n>.wasm` for code several of them share, plus
+//! evaluate-as, history, the change requests, the audit log, the stale flags) and `chunk_<n>.wasm` for code several of them share, plus
 //! `__wasm_split.js`, which fetches them. Only the main module goes through wasm-bindgen
 //! (`--keep-lld-exports`: the pages call through its function table); every module is then
 //! wasm-opt'ed. The budget applies to the main module, which is all a visit to the flag list
@@ -36,13 +36,13 @@
 //!
 //! The browser tests (`tests/e2e/admin/`, node:test + playwright-core driving Debian's
 //! Chromium) load the app from the real worker's `/admin/` in workerd, started here with admin,
-//! editor and viewer tokens in `ADMIN_TOKENS`; they import `examples/tasks-app.json` through
+//! editor and viewer tokens in `ADMIN_TOKENS` (and an editor who is a viewer in production); they import `examples/tasks-app.json` through
 //! the API first. Screenshots and measurements go to `target/admin-ui-e2e/`. Sizes and
 //! timings are printed, not asserted.
 
 use std::path::{Path, PathBuf};
 
-use crate::admin_api::{random_token, tokens_config};
+use crate::admin_api::{random_token, token_entry};
 use crate::setup::{wasm_bindgen_bin, wasm_split_bin};
 use crate::worker::{sizes, wasm_opt_in_place};
 use crate::wrangler::{Options, READY_TIMEOUT, Wrangler};
@@ -301,6 +301,8 @@ pub const FILES: &[&str] = &[
     "client-metrics.test.mjs",
     "requests.test.mjs",
     "teams.test.mjs",
+    "approvals.test.mjs",
+    "audit.test.mjs",
     MOUNTS_FILE,
 ];
 
@@ -340,6 +342,8 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
     let admin = random_token()?;
     let editor = random_token()?;
     let viewer = random_token()?;
+    // An editor who is only a viewer in production (`approvals.test.mjs`).
+    let prod_viewer = random_token()?;
     let server_key = random_token()?;
     let session_secret = random_token()?;
     // Single sign-on against the provider `oidc.test.mjs` runs on this port (the worker only
@@ -367,11 +371,17 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             ("SESSION_SECRET".into(), session_secret.clone()),
             (
                 "ADMIN_TOKENS".into(),
-                tokens_config(&[
-                    ("e2e-admin", "admin", &admin),
-                    ("e2e-editor", "editor", &editor),
-                    ("e2e-viewer", "viewer", &viewer),
-                ]),
+                serde_json::Value::Array(vec![
+                    token_entry("e2e-admin", "admin", &admin),
+                    token_entry("e2e-editor", "editor", &editor),
+                    token_entry("e2e-viewer", "viewer", &viewer),
+                    {
+                        let mut entry = token_entry("e2e-prod-viewer", "editor", &prod_viewer);
+                        entry["environments"] = serde_json::json!({"production": "viewer"});
+                        entry
+                    },
+                ])
+                .to_string(),
             ),
             // The tests check the edge's answers for flags they create, which are not
             // client-side: they ask with a server key.
@@ -414,6 +424,7 @@ fn run_files(files: &[&str], mounts: Option<(&str, &str)>) -> Result {
             .env("BURGEE_ADMIN_TOKEN", &admin)
             .env("BURGEE_EDITOR_TOKEN", &editor)
             .env("BURGEE_VIEWER_TOKEN", &viewer)
+            .env("BURGEE_PROD_VIEWER_TOKEN", &prod_viewer)
             .env("BURGEE_EVALUATION_KEY", &server_key)
             .env("BURGEE_OIDC_PORT", oidc_port.to_string())
             .env("BURGEE_ACCESS_PORT", access_port.to_string())

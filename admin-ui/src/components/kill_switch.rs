@@ -9,14 +9,15 @@ use leptos::prelude::*;
 use crate::api::ApiError;
 use crate::context::{Confirm, Notices, Question, Session, Store, Tone};
 use crate::state::catalog::{Status, is_production};
+use crate::state::served::Served;
 
 #[component]
 pub fn KillSwitch(
     key: String,
     env: String,
     status: Status,
-    /// What the environment serves, in words (`state::served`).
-    served: String,
+    /// What the environment serves, in words and colour (`state::served`).
+    served: Served,
 ) -> impl IntoView {
     let session = expect_context::<Session>();
     let store = expect_context::<Store>();
@@ -127,7 +128,8 @@ pub fn KillSwitch(
     };
 
     view! {
-        <span class="switch-cell">
+        // The colour, of the switch as of the words, is what people get (`Tone`).
+        <span class="switch-cell" data-served=served.tone.as_str()>
             <button
                 type="button"
                 role="switch"
@@ -145,7 +147,7 @@ pub fn KillSwitch(
             >
                 <span class="knob" aria-hidden="true"></span>
             </button>
-            <span class=format!("status status-{}", status.as_str()) data-testid="served">{served}</span>
+            <span class="status" data-testid="served">{served.words}</span>
         </span>
     }
 }

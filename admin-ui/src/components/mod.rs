@@ -8,6 +8,7 @@ pub mod archive_button;
 pub mod archived_list;
 pub mod attribute_list;
 pub mod audit_log;
+pub mod audit_page;
 pub mod change_preview;
 pub mod clause_editor;
 pub mod confirm_dialog;

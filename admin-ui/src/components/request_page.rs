@@ -16,7 +16,7 @@ use super::error_line::error_line;
 use crate::api::{Api, ApiError};
 use crate::context::{Notices, Session, Store, Tone};
 use crate::state::document::DocState;
-use crate::state::review::{Refusal, approvals_words, cannot_apply, cannot_approve};
+use crate::state::review::{Refusal, approvals_words, cannot_apply, cannot_approve, cannot_reject};
 use crate::state::route::Route;
 use crate::state::values::display_stamp;
 
@@ -104,6 +104,8 @@ pub fn RequestPage(doc: Arc<DocState>, id: u64) -> impl IntoView {
         actions.tick.track();
         load(session.api(), doc.clone(), id)
     });
+    #[cfg(target_arch = "wasm32")]
+    follow(loaded, actions, id);
     view! {
         <section class="page request-page">
             <div class="page-head">
@@ -131,6 +133,45 @@ pub fn RequestPage(doc: Arc<DocState>, id: u64) -> impl IntoView {
             </Transition>
         </section>
     }
+}
+
+/// How often an open request page asks whether someone else acted on it.
+#[cfg(target_arch = "wasm32")]
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Someone else may approve, reject, apply or rebase the request while it is on screen: it is
+/// read again every few seconds while the tab is visible, and at once when the tab or window
+/// comes back, until the page is left. The page is drawn again only when the request changed,
+/// so a comment being typed keeps its focus.
+#[cfg(target_arch = "wasm32")]
+fn follow(loaded: LocalResource<Result<Loaded, ApiError>>, a: Actions, id: u64) {
+    let check = move || {
+        if document().hidden() || a.busy.get_untracked() {
+            return;
+        }
+        let Some(Ok(shown)) = loaded.get_untracked() else {
+            return;
+        };
+        let api = a.session.api();
+        leptos::task::spawn_local(async move {
+            if let Ok(mut body) = api.change_request(id).await {
+                body.request.document = None;
+                if body.request != shown.request {
+                    a.tick.try_update(|t| *t += 1);
+                }
+            }
+        });
+    };
+    let every = set_interval_with_handle(check, FOLLOW_EVERY).ok();
+    let focus = window_event_listener_untyped("focus", move |_| check());
+    let visible = window_event_listener_untyped("visibilitychange", move |_| check());
+    on_cleanup(move || {
+        if let Some(every) = every {
+            every.clear();
+        }
+        focus.remove();
+        visible.remove();
+    });
 }
 
 fn facts(r: &ChangeRequest) -> impl IntoView + use<> {
@@ -283,13 +324,15 @@ fn action_forms(r: ChangeRequest, a: Actions) -> impl IntoView {
     if r.status != RequestStatus::Open {
         return ().into_any();
     }
-    let me = session
-        .identity
-        .with_untracked(|i| i.as_ref().map(|i| i.name.clone()).unwrap_or_default());
-    let can_edit = session.can_edit_untracked();
-    let no_approve = cannot_approve(&r, &me, can_edit);
-    let no_apply = cannot_apply(&r, can_edit);
+    // The role as of the page's loading: signing in again mounts every page anew.
+    let Some(me) = session.identity.get_untracked() else {
+        return ().into_any();
+    };
+    let no_approve = cannot_approve(&r, &me);
+    let no_reject = cannot_reject(&r, &me);
+    let no_apply = cannot_apply(&r, &me);
     let approve_disabled = no_approve.is_some();
+    let reject_disabled = no_reject.is_some();
     let apply_disabled = no_apply.is_some();
     let busy = move || a.busy.try_get().unwrap_or(true);
     let (r1, r2, r3) = (r.clone(), r.clone(), r);
@@ -308,9 +351,10 @@ fn action_forms(r: ChangeRequest, a: Actions) -> impl IntoView {
             <form class="card" aria-label="Reject" on:submit=move |ev| { ev.prevent_default(); run(Act::Reject, r2.clone(), a); }>
                 <div class="field">
                     <label for="reject-comment">"Why reject it (required)"</label>
-                    <textarea id="reject-comment" rows="2" disabled=!can_edit prop:value=move || a.reject_comment.get() on:input=move |ev| a.reject_comment.set(event_target_value(&ev))></textarea>
+                    <textarea id="reject-comment" rows="2" disabled=reject_disabled prop:value=move || a.reject_comment.get() on:input=move |ev| a.reject_comment.set(event_target_value(&ev))></textarea>
                 </div>
-                <button type="submit" class="button danger" disabled=move || !can_edit || busy()>"Reject"</button>
+                <button type="submit" class="button danger" disabled=move || reject_disabled || busy()>"Reject"</button>
+                {no_reject.map(|why| view! { <p class="hint" data-testid="reject-why">{why}</p> })}
                 <p class="form-error" role="alert" data-testid="reject-error">{move || a.reject_error.get()}</p>
             </form>
         </div>

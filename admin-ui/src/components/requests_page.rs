@@ -22,13 +22,8 @@ pub fn RequestsPage(doc: Arc<DocState>, query: RequestQuery) -> impl IntoView {
     let session = expect_context::<Session>();
     let nav = expect_context::<Nav>();
     let filter = RwSignal::new(query);
-    // The address follows the filter, in place: no new history entry, and no new page (the
-    // route is updated without notifying, so the list keeps its focus).
-    Effect::new(move |_| {
-        let route = Route::Requests(filter.get());
-        Nav::replace(&route.href());
-        nav.route.update_untracked(|r| *r = route);
-    });
+    // The address follows the filter, in place.
+    Effect::new(move |_| nav.follow(Route::Requests(filter.get())));
     let list = LocalResource::new(move || {
         let api = session.api();
         let query = filter.get();
@@ -79,7 +74,7 @@ fn filters(filter: RwSignal<RequestQuery>, environments: Vec<String>) -> impl In
                 |f| f.status.map(RequestStatus::as_str).unwrap_or_default().to_string(),
                 |f, v| f.status = RequestStatus::parse(&v),
             )}
-            {typed(("requests-flag", "Flag"), filter, |f| f.flag.clone(), |f, v| f.flag = v)}
+            {typed(("requests-flag", "Flag", "search"), filter, |f| f.flag.clone(), |f, v| f.flag = v)}
             {filter_choice(
                 "requests-environment",
                 "Environment",
@@ -88,24 +83,25 @@ fn filters(filter: RwSignal<RequestQuery>, environments: Vec<String>) -> impl In
                 |f| f.environment.clone(),
                 |f, v| f.environment = v,
             )}
-            {typed(("requests-author", "Author"), filter, |f| f.author.clone(), |f, v| f.author = v)}
+            {typed(("requests-author", "Author", "search"), filter, |f| f.author.clone(), |f, v| f.author = v)}
         </form>
     }
 }
 
-/// A name typed into the filter, applied when complete.
-fn typed(
-    (id, label): (&'static str, &'static str),
-    filter: RwSignal<RequestQuery>,
-    current: fn(&RequestQuery) -> String,
-    set: fn(&mut RequestQuery, String),
+/// A value typed into a filter (this list's, or another list's), applied when complete; `kind`
+/// is the input's type (`search`, `datetime-local`).
+pub(super) fn typed<F: Send + Sync + 'static>(
+    (id, label, kind): (&'static str, &'static str, &'static str),
+    filter: RwSignal<F>,
+    current: fn(&F) -> String,
+    set: fn(&mut F, String),
 ) -> impl IntoView {
     view! {
         <div class="field grow">
             <label for=id>{label}</label>
             <input
                 id=id
-                type="search"
+                type=kind
                 prop:value=move || filter.with(current)
                 on:change=move |ev| {
                     let value = event_target_value(&ev).trim().to_string();

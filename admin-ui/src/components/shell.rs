@@ -97,6 +97,7 @@ pub fn Shell(children: Children) -> impl IntoView {
                 {link(Route::History, "History")}
                 {link(Route::Stale, "Stale")}
                 {link(Route::Requests(Default::default()), "Requests")}
+                {link(Route::Audit(Default::default()), "Audit")}
             </nav>
             <div class="session">
                 <span class="version" data-testid="doc-version">

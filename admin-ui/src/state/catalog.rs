@@ -93,8 +93,9 @@ pub struct Row {
     updated_ms: Option<i64>,
     /// One per environment of the document, in its order.
     pub statuses: Vec<Status>,
-    /// What each environment serves, in words ([`super::served::served`]), in the same order.
-    pub served: Vec<String>,
+    /// What each environment serves, in words and colour ([`super::served::served`]), in the
+    /// same order.
+    pub served: Vec<super::served::Served>,
     /// Key, name, description, owner and tags, lowercased, for search.
     haystack: String,
 }

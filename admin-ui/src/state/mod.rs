@@ -3,6 +3,7 @@
 //! Components hold these in signals and call their methods; everything that decides what the
 //! app shows or sends lives here (and, for anything about flags, in burgee-core).
 
+pub mod audit;
 pub mod catalog;
 pub mod chart;
 pub mod document;

@@ -2,7 +2,9 @@
 //! filtered list can be shared), the approvals a request has, who may approve it, and every
 //! refusal of the store in words that say what to do, never a code.
 
-use burgee_api::{ChangeRequest, ChangeRequestBody, Code, MAX_APPROVALS, RequestStatus};
+use burgee_api::{
+    ChangeRequest, ChangeRequestBody, Code, Identity, MAX_APPROVALS, RequestStatus, highest_role,
+};
 use serde_json::Value;
 
 use super::route::{query_pairs, query_string};
@@ -59,27 +61,56 @@ pub fn approvals_words(r: &ChangeRequest) -> String {
     )
 }
 
-/// Why `me` (with `can_edit`) may not approve `r`, or `None` when they may.
-pub fn cannot_approve(r: &ChangeRequest, me: &str, can_edit: bool) -> Option<String> {
-    if r.status != RequestStatus::Open {
-        return Some(format!("This request was {} already.", r.status.as_str()));
+/// Why `me` may not review (`verb`) request `r` at all, from their roles as the store checks
+/// them: the general role, or, for someone whose role differs by environment, their role in
+/// each environment the request changes.
+fn may_not(r: &ChangeRequest, me: &Identity, verb: &str) -> Option<String> {
+    let general = if me.environments.is_empty() {
+        me.role
+    } else {
+        highest_role(me.role, &me.environments)
+    };
+    if !general.can_edit() {
+        return Some(format!(
+            "Viewers cannot {verb} change requests: an editor or admin must."
+        ));
     }
-    if !can_edit {
-        return Some("Viewers cannot review change requests: an editor or admin must.".into());
+    if me.environments.is_empty() {
+        return None;
     }
-    if r.author == me {
-        return Some(SELF_APPROVAL.into());
-    }
-    None
+    r.environments.iter().find_map(|e| {
+        let role = me.role_in(e);
+        (!role.can_edit()).then(|| {
+            format!(
+                "You are a {} in {e}: someone who may change {e} must {verb} this request.",
+                role.as_str()
+            )
+        })
+    })
 }
 
-/// Why `r` cannot be applied yet, or `None` when it can be tried.
-pub fn cannot_apply(r: &ChangeRequest, can_edit: bool) -> Option<String> {
-    if r.status != RequestStatus::Open {
-        return Some(format!("This request was {} already.", r.status.as_str()));
-    }
-    if !can_edit {
-        return Some("Viewers cannot apply change requests.".into());
+/// Why `r` is no longer open, or `None` when it is.
+fn closed(r: &ChangeRequest) -> Option<String> {
+    (r.status != RequestStatus::Open)
+        .then(|| format!("This request was {} already.", r.status.as_str()))
+}
+
+/// Why `me` may not approve `r`, or `None` when they may.
+pub fn cannot_approve(r: &ChangeRequest, me: &Identity) -> Option<String> {
+    closed(r)
+        .or_else(|| may_not(r, me, "review"))
+        .or_else(|| (r.author == me.name).then(|| SELF_APPROVAL.to_string()))
+}
+
+/// Why `me` may not reject `r`, or `None` when they may (its author may: that withdraws it).
+pub fn cannot_reject(r: &ChangeRequest, me: &Identity) -> Option<String> {
+    closed(r).or_else(|| may_not(r, me, "review"))
+}
+
+/// Why `r` cannot be applied by `me` yet, or `None` when it can be tried.
+pub fn cannot_apply(r: &ChangeRequest, me: &Identity) -> Option<String> {
+    if let Some(why) = closed(r).or_else(|| may_not(r, me, "apply")) {
+        return Some(why);
     }
     let missing = usize::from(r.approvals_required).saturating_sub(r.approvals());
     (missing > 0).then(|| {
@@ -202,7 +233,7 @@ impl Refusal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use burgee_api::{Policy, Review};
+    use burgee_api::{Policy, Review, Role};
     use serde_json::json;
 
     fn request() -> ChangeRequest {
@@ -221,6 +252,14 @@ mod tests {
             reviews: vec![],
             applied_version: None,
             document: None,
+        }
+    }
+
+    fn person(name: &str, role: Role) -> Identity {
+        Identity {
+            name: name.into(),
+            role,
+            environments: Default::default(),
         }
     }
 
@@ -263,10 +302,10 @@ mod tests {
         ];
         assert_eq!(r.approvals(), 1);
         assert_eq!(approvals_words(&r), "1 of 1 approval");
-        assert_eq!(cannot_apply(&r, true), None);
+        assert_eq!(cannot_apply(&r, &person("ada", Role::Editor)), None);
         r.approvals_required = 2;
         assert_eq!(
-            cannot_apply(&r, true).as_deref(),
+            cannot_apply(&r, &person("ada", Role::Editor)).as_deref(),
             Some("It needs 1 more approval by someone other than ada.")
         );
     }
@@ -274,23 +313,50 @@ mod tests {
     #[test]
     fn who_may_approve() {
         let r = request();
-        assert_eq!(cannot_approve(&r, "bo", true), None);
+        let bo = person("bo", Role::Editor);
+        assert_eq!(cannot_approve(&r, &bo), None);
         assert_eq!(
-            cannot_approve(&r, "ada", true).as_deref(),
+            cannot_approve(&r, &person("ada", Role::Admin)).as_deref(),
             Some(SELF_APPROVAL)
         );
-        assert!(
-            cannot_approve(&r, "bo", false)
-                .unwrap()
-                .starts_with("Viewers")
-        );
+        // The author may withdraw it: rejecting is not approving.
+        assert_eq!(cannot_reject(&r, &person("ada", Role::Editor)), None);
+        let viewer = person("bo", Role::Viewer);
+        assert!(cannot_approve(&r, &viewer).unwrap().starts_with("Viewers"));
+        assert!(cannot_reject(&r, &viewer).is_some());
         let mut done = r.clone();
         done.status = RequestStatus::Applied;
         assert_eq!(
-            cannot_approve(&done, "bo", true).as_deref(),
+            cannot_approve(&done, &bo).as_deref(),
             Some("This request was applied already.")
         );
-        assert!(cannot_apply(&done, true).is_some());
+        assert!(cannot_apply(&done, &bo).is_some());
+    }
+
+    #[test]
+    fn a_role_in_one_of_its_environments_decides() {
+        let mut r = request();
+        r.environments = vec!["staging".into(), "production".into()];
+        let mut cy = person("cy", Role::Editor);
+        cy.environments = [("production".to_string(), Role::Viewer)].into();
+        let said = "You are a viewer in production: someone who may change production must review this request.";
+        assert_eq!(cannot_approve(&r, &cy).as_deref(), Some(said));
+        assert_eq!(cannot_reject(&r, &cy).as_deref(), Some(said));
+        assert!(cannot_apply(&r, &cy).unwrap().contains("must apply"));
+        // Only in staging: production is not theirs to hold back.
+        r.environments = vec!["staging".into()];
+        assert_eq!(cannot_approve(&r, &cy), None);
+        // A viewer in general who edits production may review a production request.
+        let mut dee = person("dee", Role::Viewer);
+        dee.environments = [("production".to_string(), Role::Editor)].into();
+        r.environments = vec!["production".into()];
+        assert_eq!(cannot_approve(&r, &dee), None);
+        r.environments = vec!["staging".into()];
+        assert!(
+            cannot_approve(&r, &dee)
+                .unwrap()
+                .contains("viewer in staging")
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 
 use burgee_api::{percent_decode, percent_encode};
 
+use super::audit::AuditQuery;
 use super::review::RequestQuery;
 
 /// The `name=value` pairs of the part after `?` in an address, decoded and trimmed.
@@ -56,6 +57,8 @@ pub enum Route {
     Requests(RequestQuery),
     /// One change request (`#/requests/4`).
     Request(u64),
+    /// The store's audit log, filtered (`#/audit?actor=ada&env=production`).
+    Audit(AuditQuery),
     NotFound(String),
 }
 
@@ -80,6 +83,7 @@ impl Route {
             ["evaluate"] => Route::Evaluate,
             ["history"] => Route::History,
             ["stale"] => Route::Stale,
+            ["audit"] => Route::Audit(AuditQuery::parse(query)),
             _ => Route::NotFound(path.to_string()),
         }
     }
@@ -122,6 +126,7 @@ impl Route {
             Route::Stale => "#/stale".into(),
             Route::Requests(query) => format!("#/requests{}", query.to_query()),
             Route::Request(id) => format!("#/requests/{id}"),
+            Route::Audit(query) => format!("#/audit{}", query.to_query()),
             Route::NotFound(path) => format!("#/{path}"),
         }
     }
@@ -135,6 +140,7 @@ impl Route {
             Route::History => "history",
             Route::Stale => "stale",
             Route::Requests(_) | Route::Request(_) => "requests",
+            Route::Audit(_) => "audit",
             Route::NotFound(_) => "",
         }
     }
@@ -153,6 +159,7 @@ impl Route {
             Route::Stale => "Stale flags".into(),
             Route::Requests(_) => "Change requests".into(),
             Route::Request(id) => format!("Change request #{id}"),
+            Route::Audit(_) => "Audit log".into(),
             Route::NotFound(_) => "Not found".into(),
         }
     }
@@ -181,6 +188,8 @@ mod tests {
             Route::Requests(RequestQuery::default()),
             Route::Requests(RequestQuery::parse("status=open&flag=a%20b")),
             Route::Request(4),
+            Route::Audit(AuditQuery::default()),
+            Route::Audit(AuditQuery::parse("actor=ada&env=production&flag=a%20b")),
         ] {
             assert_eq!(Route::parse(&route.href()), route, "{}", route.href());
         }

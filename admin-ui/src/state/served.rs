@@ -1,14 +1,43 @@
 //! What a flag serves in one environment, in words, for the flag list: "on for 25 %", "off for
 //! everyone", "scheduled: 50 % on Dec 8". A status that names the configuration ("rollout",
-//! a green "on") can hide that everyone gets `false`; this says what people get. The wording
-//! is decided here and nowhere else.
+//! a green "on") can hide that everyone gets `false`; this says what people get. The wording,
+//! and the colour the list shows it in ([`Tone`]), are decided here and nowhere else.
 
 use burgee_core::model::{Environment, Flag, Kind, Serve};
 use burgee_core::time::{format_rfc3339, parse_rfc3339};
 use serde_json::Value;
 
+/// How what is served is coloured: by what people get, never by the kill switch alone (an
+/// enabled flag whose default serves the off variant is no green "on").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// Everyone gets the on variant (or, for other kinds, one variant that is not the off one).
+    On,
+    /// Some get it: a rollout, a split, targeting first, or a scheduled step to come.
+    Partial,
+    /// Everyone gets the off variant, or the callers' defaults.
+    Off,
+}
+
+impl Tone {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tone::On => "on",
+            Tone::Partial => "partial",
+            Tone::Off => "off",
+        }
+    }
+}
+
+/// What one environment serves: in words, and its colour.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Served {
+    pub words: String,
+    pub tone: Tone,
+}
+
 /// What `flag` serves in `env` at `now_ms`, and its next scheduled step if there is one.
-pub fn served(flag: &Flag, env: &str, now_ms: i64) -> String {
+pub fn served(flag: &Flag, env: &str, now_ms: i64) -> Served {
     let Some(settings) = flag.environments.get(env).filter(|s| s.is_enabled()) else {
         return switched_off(flag, flag.environments.get(env));
     };
@@ -30,12 +59,16 @@ pub fn served(flag: &Flag, env: &str, now_ms: i64) -> String {
         .find(|(at, _)| *at <= now_ms)
         .map(|(_, serve)| *serve)
         .or(settings.default_serve.as_ref());
-    let mut text = match current {
-        Some(serve) => serving(flag, serve, everyone),
-        None => format!("callers' defaults for {everyone}"),
+    let (mut text, mut tone) = match current {
+        Some(serve) => (
+            serving(flag, serve, everyone),
+            serve_tone(flag, serve, settings.off_variant.as_deref()),
+        ),
+        None => (format!("callers' defaults for {everyone}"), Tone::Off),
     };
     if !targeting.is_empty() {
         text.push_str(&format!(" ({targeting} first)"));
+        tone = Tone::Partial;
     }
     if let Some((at, serve)) = steps.iter().find(|(at, _)| *at > now_ms) {
         text.push_str(&format!(
@@ -43,18 +76,45 @@ pub fn served(flag: &Flag, env: &str, now_ms: i64) -> String {
             step_words(flag, serve),
             short_date(*at)
         ));
+        tone = Tone::Partial;
     }
-    text
+    Served { words: text, tone }
+}
+
+/// Who gets the on variant under `serve`, alone (no targeting, no schedule).
+fn serve_tone(flag: &Flag, serve: &Serve, off_variant: Option<&str>) -> Tone {
+    if let Some(v) = &serve.variant {
+        return match boolean(flag, v) {
+            Some(true) => Tone::On,
+            Some(false) => Tone::Off,
+            None if Some(v.as_str()) == off_variant => Tone::Off,
+            None => Tone::On,
+        };
+    }
+    match on_share(flag, serve) {
+        Some(p) if p <= 0.0 => Tone::Off,
+        Some(p) if p >= 100.0 => Tone::On,
+        Some(_) => Tone::Partial,
+        None if shares(serve).is_empty() => Tone::Off,
+        None => Tone::Partial,
+    }
 }
 
 /// A disabled environment (or none): everyone gets the off variant.
-fn switched_off(flag: &Flag, settings: Option<&Environment>) -> String {
+fn switched_off(flag: &Flag, settings: Option<&Environment>) -> Served {
+    let off = |words: String| Served {
+        words,
+        tone: Tone::Off,
+    };
     match settings.and_then(|s| s.off_variant.as_deref()) {
-        None => "off for everyone (callers' defaults)".into(),
+        None => off("off for everyone (callers' defaults)".into()),
         Some(v) => match boolean(flag, v) {
-            Some(false) => "off for everyone".into(),
-            Some(true) => "switched off, yet on for everyone".into(),
-            None => format!("switched off: {v} for everyone"),
+            Some(false) => off("off for everyone".into()),
+            Some(true) => Served {
+                words: "switched off, yet on for everyone".into(),
+                tone: Tone::On,
+            },
+            None => off(format!("switched off: {v} for everyone")),
         },
     }
 }
@@ -212,7 +272,7 @@ mod tests {
 
     #[test]
     fn what_people_get_not_how_it_is_configured() {
-        let said = |production: Value| served(&flag(production), "production", now());
+        let said = |production: Value| served(&flag(production), "production", now()).words;
         // A green "on" that gives everyone `false`.
         assert_eq!(
             said(json!({"enabled": true, "defaultServe": {"variant": "off"}})),
@@ -246,9 +306,48 @@ mod tests {
             "on for 10 % of the rest (2 rules first)"
         );
         assert_eq!(
-            served(&flag(json!({})), "staging", now()),
+            served(&flag(json!({})), "staging", now()).words,
             "off for everyone (callers' defaults)"
         );
+    }
+
+    #[test]
+    fn the_colour_is_what_people_get() {
+        let tone = |production: Value| served(&flag(production), "production", now()).tone;
+        // Enabled, yet everyone gets the off variant: not green.
+        assert_eq!(
+            tone(json!({"enabled": true, "defaultServe": {"variant": "off"}})),
+            Tone::Off
+        );
+        assert_eq!(
+            tone(json!({"enabled": true, "defaultServe": {"variant": "on"}})),
+            Tone::On
+        );
+        assert_eq!(
+            tone(json!({"enabled": true, "defaultServe": rollout(25)})),
+            Tone::Partial
+        );
+        assert_eq!(
+            tone(json!({"enabled": true, "defaultServe": rollout(100)})),
+            Tone::On
+        );
+        assert_eq!(
+            tone(json!({"enabled": true, "defaultServe": {"variant": "off"},
+                "rules": [{"clauses": [], "serve": {"variant": "on"}}]})),
+            Tone::Partial
+        );
+        assert_eq!(
+            tone(
+                json!({"enabled": true, "defaultServe": {"variant": "off"}, "schedule": [
+                {"at": "2026-12-08T09:00:00Z", "defaultServe": {"variant": "on"}}]})
+            ),
+            Tone::Partial
+        );
+        assert_eq!(
+            tone(json!({"enabled": false, "offVariant": "off"})),
+            Tone::Off
+        );
+        assert_eq!(tone(json!({"enabled": true})), Tone::Off);
     }
 
     #[test]
@@ -261,16 +360,16 @@ mod tests {
             ]}),
         );
         assert_eq!(
-            served(&f, "production", now()),
+            served(&f, "production", now()).words,
             "on for 25 %; scheduled: 50 % on Dec 8"
         );
         let before = parse_rfc3339("2026-12-01T00:00:00Z").unwrap();
         assert_eq!(
-            served(&f, "production", before),
+            served(&f, "production", before).words,
             "off for everyone; scheduled: 25 % on Dec 6"
         );
         let after = parse_rfc3339("2026-12-10T00:00:00Z").unwrap();
-        assert_eq!(served(&f, "production", after), "on for everyone");
+        assert_eq!(served(&f, "production", after).words, "on for everyone");
     }
 
     #[test]
@@ -282,11 +381,11 @@ mod tests {
                 "staging": {"enabled": false, "offVariant": "blue"}}}))
         .unwrap();
         assert_eq!(
-            served(&f, "production", now()),
+            served(&f, "production", now()).words,
             "split: blue 25 %, green 75 %"
         );
         assert_eq!(
-            served(&f, "staging", now()),
+            served(&f, "staging", now()).words,
             "switched off: blue for everyone"
         );
         assert_eq!(percent(33.333), "33.33 %");

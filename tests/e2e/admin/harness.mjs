@@ -4,6 +4,7 @@
 // Environment (set by `cargo xtask`, xtask/src/admin_ui.rs):
 //   BURGEE_URL            the worker (wrangler dev on 127.0.0.1)
 //   BURGEE_ADMIN_TOKEN, BURGEE_EDITOR_TOKEN, BURGEE_VIEWER_TOKEN
+//   BURGEE_PROD_VIEWER_TOKEN   an editor who is a viewer in production (e2e-prod-viewer)
 //   BURGEE_ARTIFACTS      where screenshots and measurements go (target/admin-ui-e2e)
 //   BURGEE_EXAMPLE        examples/tasks-app.json
 //   BURGEE_ADMIN_PATH, BURGEE_ADMIN_API_PATH   the worker's mounts (default /admin and /api)
@@ -28,6 +29,7 @@ export const tokens = {
   admin: process.env.BURGEE_ADMIN_TOKEN ?? "",
   editor: process.env.BURGEE_EDITOR_TOKEN ?? "",
   viewer: process.env.BURGEE_VIEWER_TOKEN ?? "",
+  prodViewer: process.env.BURGEE_PROD_VIEWER_TOKEN ?? "",
 };
 export const artifacts = process.env.BURGEE_ARTIFACTS ?? join(repo, "target/admin-ui-e2e");
 export const example = JSON.parse(readFileSync(process.env.BURGEE_EXAMPLE ?? join(repo, "examples/tasks-app.json"), "utf8"));
@@ -82,6 +84,12 @@ export async function createBooleanFlag(key, name, production) {
   const r = await api("PUT", `/flags/${key}`, { body: flag, ifMatch: await version() });
   if (r.status !== 201) throw new Error(`PUT /flags/${key}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body.version;
+}
+
+/** Sets production's review policy (`{}`: none); fails unless the store took it. */
+export async function setPolicy(policy) {
+  const r = await api("PUT", "/environments/production/policy", { body: policy });
+  if (r.status !== 200) throw new Error(`PUT /environments/production/policy: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
 /** How many times the worker's rate limit made `ofrep` wait (printed at the end of a file). */

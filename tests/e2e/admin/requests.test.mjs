@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, createBooleanFlag, eventually, example, importDocument, ofrep, saveReviewed, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, createBooleanFlag, eventually, example, importDocument, setPolicy, ofrep, saveReviewed, shot, signedIn, tokens, version } from "./harness.mjs";
 
 const FLAG = "e2e-four-eyes";
 const OTHER = "e2e-four-eyes-other";
@@ -19,11 +19,6 @@ let b;
 /** The request A's save made, and the second one, which B rejects. */
 let first;
 let second;
-
-async function setPolicy(policy) {
-  const r = await api("PUT", "/environments/production/policy", { body: policy });
-  assert.equal(r.status, 200, JSON.stringify(r.body));
-}
 
 before(async () => {
   await importDocument(example);

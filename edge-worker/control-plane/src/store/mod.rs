@@ -371,6 +371,7 @@ impl Inner {
             RouteId::Whoami => Answer::ok(&burgee_api::Identity {
                 name: caller.actor.clone(),
                 role: caller.role,
+                environments: caller.environments.clone(),
             }),
             RouteId::Validate => read::validate(body),
             RouteId::Evaluate => {
