@@ -102,6 +102,17 @@ for (const [build, snapshot] of builds) {
     assert.equal(snapshot.evaluate("role", { targetingKey: "u", role: "admin" }).variant, "on");
   });
 
+  test(`${build}: evaluating one flag reads only the attributes that flag can read`, () => {
+    const seen = new Set();
+    const watched = new Proxy({ targetingKey: "u", role: "admin", email: "x@exämple.com", seats: 50 }, { get: (t, k) => (seen.add(k), t[k]) });
+    assert.equal(snapshot.evaluate("role", watched).variant, "on");
+    for (const other of ["email", "note", "org", "org.plan", "groups", "seats"]) assert.ok(!seen.has(other), `read ${other}: ${[...seen]}`);
+    assert.ok(seen.has("role"));
+    // The next flag on another attribute, and all of them, still read what they need.
+    assert.equal(snapshot.evaluate("seats", watched).variant, "on");
+    assert.deepEqual(variants(snapshot, watched), { email: "on", note: "off", plan: "off", groups: "off", seats: "on", role: "on", fixed: "on" });
+  });
+
   test(`${build}: a fixed flag answers without reading the context, but not for an unusable one`, () => {
     let reads = 0;
     const watched = new Proxy({ targetingKey: "u" }, { get: (t, k) => (reads++, t[k]) });

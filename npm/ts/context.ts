@@ -144,10 +144,11 @@ function scalar(v: unknown, top: boolean): void {
 
 /**
  * Writes `context` for the attribute slots `attributes` (slot 0 is the targeting key) into
- * `into`, and returns why the context is unusable (written as `[INVALID]`), or `undefined`.
+ * `into`, only the slots marked in `only` when given, and returns why the context is unusable
+ * (written as `[INVALID]`), or `undefined`.
  * When `into.k` comes back past the end of `into.bytes`, that is the room it needs.
  */
-export function write(attributes: readonly Attribute[], context: unknown, into: Scratch): string | undefined {
+export function write(attributes: readonly Attribute[], context: unknown, into: Scratch, only?: Uint8Array): string | undefined {
   bytes = into.bytes;
   view = into.view;
   k = 0;
@@ -157,8 +158,13 @@ export function write(attributes: readonly Attribute[], context: unknown, into: 
     const v = targetingKey(context);
     if (v != null && typeof v !== "string") why = BAD_KEY;
     else {
-      scalar(v, true);
-      for (let a = 1; a < attributes.length; a++) scalar(lookup(context, attributes[a]), true);
+      // With `only`, the slots one flag does not read are left missing, unread.
+      if (only && !only[0]) kind(MISSING);
+      else scalar(v, true);
+      for (let a = 1; a < attributes.length; a++) {
+        if (only && !only[a]) kind(MISSING);
+        else scalar(lookup(context, attributes[a]), true);
+      }
     }
   }
   if (why !== undefined) {

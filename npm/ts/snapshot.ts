@@ -51,6 +51,8 @@ interface Flag {
   fixed: number;
   /** What is wrong with a flag that has a document error. */
   broken?: string;
+  /** The context slots its evaluation reads (1), when that is not all of them. */
+  reads?: Uint8Array;
 }
 
 /** One flag in the manifest (`Snapshot::write_manifest`). */
@@ -62,6 +64,7 @@ type ManifestFlag = [
   rules: (string | null)[],
   fixed: [number, number, number] | null,
   broken: string | null,
+  reads: number[],
 ];
 
 interface Manifest {
@@ -139,9 +142,15 @@ export class Loaded {
     this.clock = m.clock;
     this.attributes = m.attributes;
     this.paths = attributes(m.attributes);
-    this.flags = m.flags.map(([key, type, names, values, rules, s, broken], i) => {
+    const slots = m.attributes.length;
+    this.flags = m.flags.map(([key, type, names, values, rules, s, broken, reads], i) => {
       this.index.set(key, i);
       values.forEach(freeze);
+      let mask: Uint8Array | undefined;
+      if (reads.length < slots) {
+        mask = new Uint8Array(slots);
+        for (const slot of reads) mask[slot] = 1;
+      }
       return {
         key,
         type,
@@ -150,23 +159,27 @@ export class Loaded {
         rules,
         fixed: s ? (((s[0] + 1) & 0xffffff) | (s[1] << 24) | ((s[2] + 1) << 28)) >>> 0 : -1,
         broken: broken ?? undefined,
+        reads: mask,
       };
     });
   }
 
-  /** Makes `context` the engine's context for the calls that follow. */
-  use(context: unknown): void {
-    this.invalid = this.write(context);
+  /**
+   * Makes `context` the engine's context for the calls that follow; with `only` (a flag's
+   * `reads`), for that flag's evaluation alone.
+   */
+  use(context: unknown, only?: Uint8Array): void {
+    this.invalid = this.write(context, only);
     this.engine.setContext(this.scratch.k);
-    this.bound = {};
+    this.bound = only ? undefined : {};
   }
 
   /** Writes `context` into the engine's scratch, making room until it fits (first 256 bytes). */
-  write(context: unknown): string | undefined {
+  write(context: unknown, only?: Uint8Array): string | undefined {
     const s = this.scratch;
     for (;;) {
       this.views();
-      const why = write(this.paths, context === undefined ? {} : context, s);
+      const why = write(this.paths, context === undefined ? {} : context, s, only);
       if (s.k <= this.cap) return why;
       this.at = this.engine.scratch((this.cap = Math.max(256, 2 * s.k)));
       s.bytes = new Uint8Array(0);
@@ -225,7 +238,7 @@ export class Loaded {
   all(now: number, seen?: (words: Uint32Array) => void): Record<string, EvaluationDetails> {
     const n = this.flags.length;
     let words = this.keptWords;
-    if (this.clock || !words || this.kept !== this.bound) {
+    if (this.clock || !words || !this.bound || this.kept !== this.bound) {
       const at = this.engine.evaluateAll(now) >>> 2;
       const buffer = this.backend.memory().buffer;
       if (this.view?.buffer !== buffer) this.view = new Uint32Array(buffer);
@@ -319,7 +332,7 @@ function detailsOnce<T>(loaded: Loaded, key: string, context: unknown, fallback:
   if (f.fixed >= 0 && loaded.typed(f, type) && problem(context === undefined ? {} : context) === undefined) {
     return loaded.result(i, f.fixed, NONE, fallback);
   }
-  loaded.use(context);
+  loaded.use(context, f.reads);
   const packed = loaded.packed(i, type, now);
   return loaded.result(i, packed, packed === f.fixed ? NONE : LAZY, fallback);
 }

@@ -68,13 +68,13 @@ impl Snapshot {
     /// their side of a boundary:
     /// `{"version","environment","clock","attributes":[…],"flags":[[…]…]}` (`clock` is
     /// [`Snapshot::reads_clock`]) where each flag is an array
-    /// (arrays parse faster than objects) of seven entries: the key; the type
+    /// (arrays parse faster than objects) of eight entries: the key; the type
     /// of its variants as a [`crate::ValueType`] index (a `json` flag is `3`, object), or `-1`
     /// when the flag could not be loaded; the variants' names; their values (the variants' JSON
     /// verbatim); the rules' ids (`null` for a rule without one); [`Snapshot::static_outcome`]
     /// as `[variant, reason, error]` integers (see [`crate::Outcome`]; `-1` for none) or `null`;
-    /// and, for a flag with a document error, what is wrong (the `PARSE_ERROR` message says
-    /// it), else `null`.
+    /// for a flag with a document error, what is wrong (the `PARSE_ERROR` message says it),
+    /// else `null`; and the context slots its evaluation can read ([`Snapshot::slots_read`]).
     pub fn write_manifest(&self, out: &mut alloc::string::String) {
         use crate::detail::write_json_string;
         out.reserve(256 + 96 * self.flags.len());
@@ -147,7 +147,14 @@ impl Snapshot {
                 Body::Broken(why) => write_json_string(out, why),
                 _ => out.push_str("null"),
             }
-            out.push(']');
+            out.push_str(",[");
+            for (j, slot) in self.slots_read(i).into_iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                push_int(out, u64::from(slot));
+            }
+            out.push_str("]]");
         }
         out.push_str("]}");
     }

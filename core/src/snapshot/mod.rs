@@ -7,6 +7,7 @@
 
 mod lit_set;
 mod manifest;
+mod reads;
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
