@@ -207,7 +207,7 @@ test("segments: one built in its editor decides a flag's rule, exclusions first"
   await rule.getByLabel("Values").fill("@staff.example");
   await shot(page, "23-segment-new");
   await saveReviewed(page);
-  await page.locator(".notice.success").last().waitFor();
+  await page.locator(".notice.success:not([data-seen])").last().waitFor();
   await settled(`#/segments/${SEGMENT}`);
   const segment = (await api("GET", "/document")).body.document.segments[SEGMENT];
   assert.ok(segment, "the store has the segment");

@@ -52,7 +52,7 @@ test("signed in at the mount, the app lists the flags and switches one through t
   await page.locator("#editor-title").waitFor();
   await page.getByLabel("Description").fill("moved mounts");
   await saveReviewed(page);
-  await page.locator(".notice.success").last().waitFor();
+  await page.locator(".notice.success:not([data-seen])").last().waitFor();
   const after = (await api("GET", `/flags/${key}`)).body.flag;
   assert.equal(after.description, "moved mounts", JSON.stringify(before));
   const apiCalls = calls.filter((p) => p.includes("/v1/"));

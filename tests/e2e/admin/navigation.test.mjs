@@ -95,7 +95,7 @@ test("unsaved edits: Back, Reload and Sign out ask too; a saved edit leaves free
 
   // Saved: nothing is lost by leaving, so nothing asks.
   await saveReviewed(page);
-  await page.locator(".notice.success").last().waitFor();
+  await page.locator(".notice.success:not([data-seen])").last().waitFor();
   await page.getByText("Unsaved changes").waitFor({ state: "hidden" });
   await page.getByRole("link", { name: "Segments" }).click();
   await page.locator("table.segments").waitFor();
@@ -248,7 +248,7 @@ test("targets: a user listed again (in a later list or twice) is a warning from 
   await page.getByRole("tab", { name: "Settings" }).click();
   await page.locator("#flag-tags").fill("planning, planning, ai");
   await saveReviewed(page);
-  await page.locator(".notice.success").last().waitFor();
+  await page.locator(".notice.success:not([data-seen])").last().waitFor();
   const stored = (await api("GET", "/flags/daily-planning")).body.flag;
   assert.deepEqual(stored.tags, ["planning", "ai"], "each tag once");
   assert.deepEqual(stored.environments.production.targets.map((t) => t.values), [["user-1", "user-2"], ["user-3", "user-1"]]);
@@ -268,7 +268,7 @@ test("a save brings the editor back on the same tab, scrolled where it was, focu
   const y = await page.evaluate(() => window.scrollY);
   assert.ok(y > 100, `scrolled down: ${y}`);
   await saveReviewed(page);
-  await page.locator(".notice.success").last().waitFor();
+  await page.locator(".notice.success:not([data-seen])").last().waitFor();
   // Save is disabled once saved: focus goes to the editor's title, not to the page's start.
   await eventually(async () => (await page.evaluate(() => document.activeElement?.id)) === "editor-title", 5000, "focus on the editor");
   const selected = await page.locator('[role=tab][aria-selected="true"]').innerText();

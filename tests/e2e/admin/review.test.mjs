@@ -159,7 +159,7 @@ test("a segment's save is reviewed too, and an edit closes the review", async ()
   await page.getByLabel("Description").fill("Reviewed segment");
   await page.getByTestId("review").waitFor({ state: "hidden" });
   await saveReviewed(page, { reason: "e2e: segment words" });
-  await page.locator(".notice.success").last().waitFor();
+  await page.locator(".notice.success:not([data-seen])").last().waitFor();
   const entry = (await api("GET", "/history")).body.versions[0];
   assert.equal(entry.summary, `updated segment \`${segment}\`: description changed`);
   assert.equal(entry.reason, "e2e: segment words");
