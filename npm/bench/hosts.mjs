@@ -6,8 +6,8 @@
 // Chromium times itself with performance.now(), which is precise to 5 µs on a cross-origin
 // isolated page (the server sends COOP and COEP for that); batches are 5 ms. workerd's clock
 // does not move while a request computes (as on Cloudflare), so Node times requests from
-// outside: a request runs a case n times, and the cost per call is (time − the time of an
-// empty request) / n, the best of several rounds.
+// outside: a request runs a case n times (about 150 ms of calls), and the cost per call is
+// (time − the time of an empty request) / n, the best of five rounds.
 
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
@@ -125,13 +125,14 @@ export async function inWorkerd(bytes, names) {
     for (const name of names) {
       let empty = Infinity;
       for (let i = 0; i < 5; i++) empty = Math.min(empty, await time(name, 0));
-      // Size a request to about 30 ms of calls, from a first one.
-      const probe = await time(name, 2000);
-      const n = Math.max(100, Math.min(2_000_000, Math.round((2000 * 30) / Math.max(probe - empty, 0.01))));
+      // Size a request to about 150 ms of calls, from a first one: the empty request's jitter
+      // (about a millisecond) must be small beside it, or the cheapest calls read as 0 ns.
+      const probe = await time(name, 20_000);
+      const n = Math.max(1000, Math.min(20_000_000, Math.round((20_000 * 150) / Math.max(probe - empty, 0.01))));
       const samples = [];
-      for (let round = 0; round < 7; round++) samples.push((((await time(name, n)) - empty) * 1e6) / n);
+      for (let round = 0; round < 5; round++) samples.push((((await time(name, n)) - empty) * 1e6) / n);
       samples.sort((a, b) => a - b);
-      out[name] = { min: samples[0], median: samples[3] };
+      out[name] = { min: samples[0], median: samples[2] };
     }
     return out;
   } finally {
