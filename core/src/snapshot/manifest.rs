@@ -94,6 +94,7 @@ impl Snapshot {
             write_json_string(out, a.name());
         }
         out.push_str("],\"flags\":[");
+        let mut walk = super::reads::Walk::new(self);
         for (i, f) in self.flags.iter().enumerate() {
             out.push_str(if i > 0 { ",[" } else { "[" });
             write_json_string(out, &f.key);
@@ -148,7 +149,7 @@ impl Snapshot {
                 _ => out.push_str("null"),
             }
             out.push_str(",[");
-            for (j, slot) in self.slots_read(i).into_iter().enumerate() {
+            for (j, slot) in walk.slots(i).into_iter().enumerate() {
                 if j > 0 {
                     out.push(',');
                 }

@@ -13,31 +13,48 @@ impl Snapshot {
     /// Past the graph limits evaluation stops with an error anyway, so this walk stops there
     /// too, and says every slot (a safe answer).
     pub fn slots_read(&self, index: usize) -> Vec<u32> {
-        let mut walk = Walk {
-            snapshot: self,
-            read: vec![false; self.attributes.len()],
-            flags: vec![false; self.flags.len()],
-            segments: vec![false; self.segments.len()],
-            steps: 0,
-        };
-        if !walk.flag(index) {
-            return (0..self.attributes.len() as u32).collect();
-        }
-        (0..walk.read.len() as u32)
-            .filter(|&s| walk.read.get(s as usize).copied().unwrap_or(false))
-            .collect()
+        Walk::new(self).slots(index)
     }
 }
 
 /// A bound on the entries one walk visits, far above any real document's.
 const MAX_STEPS: usize = 100_000;
 
-struct Walk<'a> {
+/// One walk per flag; its marks are stamped with the walk's number, so a manifest that walks
+/// every flag reuses them without clearing (clearing per flag would cost flags² at load).
+pub(super) struct Walk<'a> {
     snapshot: &'a Snapshot,
-    read: Vec<bool>,
-    flags: Vec<bool>,
-    segments: Vec<bool>,
+    stamp: u32,
+    read: Vec<u32>,
+    flags: Vec<u32>,
+    segments: Vec<u32>,
     steps: usize,
+}
+
+impl<'a> Walk<'a> {
+    pub(super) fn new(snapshot: &'a Snapshot) -> Walk<'a> {
+        Walk {
+            snapshot,
+            stamp: 0,
+            read: vec![0; snapshot.attributes.len()],
+            flags: vec![0; snapshot.flags.len()],
+            segments: vec![0; snapshot.segments.len()],
+            steps: 0,
+        }
+    }
+
+    /// The slots flag `index` can read ([`Snapshot::slots_read`]).
+    pub(super) fn slots(&mut self, index: usize) -> Vec<u32> {
+        self.stamp += 1;
+        self.steps = 0;
+        if !self.flag(index) {
+            return (0..self.read.len() as u32).collect();
+        }
+        let stamp = self.stamp;
+        (0..self.read.len() as u32)
+            .filter(|&s| self.read.get(s as usize) == Some(&stamp))
+            .collect()
+    }
 }
 
 impl Walk<'_> {
@@ -45,7 +62,7 @@ impl Walk<'_> {
         if slot != NOW
             && let Some(r) = self.read.get_mut(slot as usize)
         {
-            *r = true;
+            *r = self.stamp;
         }
     }
 
@@ -63,7 +80,7 @@ impl Walk<'_> {
 
     fn flag(&mut self, index: usize) -> bool {
         match self.flags.get_mut(index) {
-            Some(seen) if !*seen => *seen = true,
+            Some(seen) if *seen != self.stamp => *seen = self.stamp,
             _ => return true,
         }
         let snapshot = self.snapshot;
@@ -111,7 +128,7 @@ impl Walk<'_> {
 
     fn segment(&mut self, index: usize) -> bool {
         match self.segments.get_mut(index) {
-            Some(seen) if !*seen => *seen = true,
+            Some(seen) if *seen != self.stamp => *seen = self.stamp,
             _ => return true,
         }
         let snapshot = self.snapshot;
@@ -149,6 +166,16 @@ mod tests {
             let loaded = crate::load_value(file["document"].clone()).unwrap();
             for env in loaded.document.environments.clone() {
                 let snapshot = loaded.compile(&env).snapshot;
+                // One walker reused over every flag (as the manifest does) says what a
+                // fresh walk says.
+                let mut walk = super::Walk::new(&snapshot);
+                for index in 0..snapshot.flags.len() {
+                    assert_eq!(
+                        walk.slots(index),
+                        snapshot.slots_read(index),
+                        "{name} {env}"
+                    );
+                }
                 for case in file["cases"].as_array().unwrap() {
                     let whole = snapshot.context(&case["context"]);
                     for index in 0..snapshot.flags.len() {
