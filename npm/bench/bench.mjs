@@ -122,22 +122,6 @@ function flagdDocument() {
     targeting: { fractional: [["a", 34], ["b", 33], ["c", 33]] },
   };
   flags.nested = {
-    kind: "boolean",
-    clientSide: true,
-    variants: { on: true, off: false },
-    environments: {
-      production: {
-        enabled: true,
-        offVariant: "off",
-        rules: [
-          { id: "plan", clauses: [{ attribute: "org.plan", op: "in", values: ["enterprise"] }], serve: { variant: "on" } },
-          { id: "group", clauses: [{ attribute: "groups", op: "in", values: ["beta-testers"] }], serve: { variant: "on" } },
-        ],
-        defaultServe: { variant: "off" },
-      },
-    },
-  };
-  flags.nested = {
     state: "ENABLED",
     variants: { on: true, off: false },
     defaultVariant: "off",

@@ -46,12 +46,15 @@ export function attributes(names: readonly string[]): Attribute[] {
  * The value of attribute `a` in `object`: own keys only, so that an inherited one (a class's
  * getter, or a polluted `Object.prototype`) is absent, as JSON would carry it.
  */
-function lookup(object: Record<string, unknown>, { name, path }: Attribute): unknown {
+function lookup(object: Record<string, unknown>, a: Attribute): unknown {
+  const name = a.name;
   const v = object[name];
-  if (v !== undefined ? hasOwn(object, name) : path === undefined || hasOwn(object, name)) return v;
-  if (path === undefined) return undefined;
+  if (v !== undefined) return hasOwn(object, name) ? v : undefined;
+  const path = a.path;
+  if (path === undefined || hasOwn(object, name)) return undefined;
   let current: unknown = object;
-  for (const part of path) {
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i];
     if (!isObject(current) || !hasOwn(current, part)) return undefined;
     current = current[part];
   }
@@ -76,70 +79,70 @@ export function problem(context: unknown): string | undefined {
   return key != null && typeof key !== "string" ? BAD_KEY : undefined;
 }
 
-// The scratch being written (module state, so that writing makes no closures). Writing past
-// its end is ignored by the typed array and only moves `k` on: the caller then sees that `k`
-// is past the end, makes room and writes again.
-let bytes: Uint8Array = new Uint8Array(0);
-let view: DataView;
-let k = 0;
-
-function kind(b: number): void {
-  bytes[k++] = b;
-}
+// The writers below take the scratch's bytes and view and the position `k`, and return the
+// position after what they wrote. Writing past the end writes nothing and only moves `k` on:
+// the caller then sees that `k` is past the end, makes room and writes again.
 
 /** A kind and its number (a value, a length or a count), little-endian as wasm reads it. */
-function counted(b: number, x: number): void {
-  const at = k;
-  k = at + 9;
-  if (k > bytes.length) return;
-  bytes[at] = b;
-  view.setFloat64(at + 1, x, true);
+function counted(out: Uint8Array, view: DataView, k: number, b: number, x: number): number {
+  if (k + 9 <= out.length) {
+    out[k] = b;
+    view.setFloat64(k + 1, x, true);
+  }
+  return k + 9;
 }
 
-function string(v: string): void {
-  const out = bytes;
+function string(out: Uint8Array, view: DataView, k: number, v: string): number {
   const at = k + 9;
   const length = v.length;
-  let written = length;
-  // ASCII is its own UTF-8 (and encoding costs more than the copy): copy it as it is, in
-  // locals (module variables are not kept in registers).
-  for (let i = 0; i < length; i++) {
-    const c = v.charCodeAt(i);
-    if (c > 127) {
-      const r = encoder.encodeInto(v, out.subarray(at));
-      // Out of room: ask for the most its UTF-8 can take.
-      written = r.read! < length ? 3 * length : r.written!;
-      break;
+  // Out of room: ask for the most its UTF-8 can take.
+  let written = 3 * length;
+  if (at + length <= out.length) {
+    written = length;
+    // ASCII is its own UTF-8 (and encoding costs more than the copy): copy it as it is.
+    for (let i = 0; i < length; i++) {
+      const c = v.charCodeAt(i);
+      if (c > 127) {
+        const r = encoder.encodeInto(v, out.subarray(at));
+        written = r.read! < length ? 3 * length : r.written!;
+        break;
+      }
+      out[at + i] = c;
     }
-    out[at + i] = c;
   }
-  counted(STRING, written);
-  k = at + written;
+  counted(out, view, k, STRING, written);
+  return at + written;
 }
 
-function scalar(v: unknown, top: boolean): void {
+function scalar(out: Uint8Array, view: DataView, k: number, v: unknown, top: boolean): number {
+  if (typeof v === "string") return string(out, view, k, v);
   if (typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function") {
     v = (v as { toJSON(): unknown }).toJSON();
   }
+  let b = MISSING;
   switch (typeof v) {
     case "string":
-      return string(v);
+      return string(out, view, k, v);
     case "boolean":
-      return kind(v ? TRUE : FALSE);
+      b = v ? TRUE : FALSE;
+      break;
     case "number":
-      return isFinite(v) ? counted(NUMBER, v) : kind(MISSING);
+      if (isFinite(v)) return counted(out, view, k, NUMBER, v);
+      break;
     case "object":
       if (v === null) break;
       if (top && Array.isArray(v)) {
-        counted(LIST, v.length);
-        for (const item of v) scalar(item, false);
-        return;
+        k = counted(out, view, k, LIST, v.length);
+        for (let i = 0; i < v.length; i++) k = scalar(out, view, k, v[i], false);
+        return k;
       }
-      return kind(OTHER);
+      b = OTHER;
+      break;
     case "bigint":
-      return kind(OTHER);
+      b = OTHER;
   }
-  kind(MISSING);
+  if (k < out.length) out[k] = b;
+  return k + 1;
 }
 
 /**
@@ -149,27 +152,25 @@ function scalar(v: unknown, top: boolean): void {
  * When `into.k` comes back past the end of `into.bytes`, that is the room it needs.
  */
 export function write(attributes: readonly Attribute[], context: unknown, into: Scratch, only?: Uint8Array): string | undefined {
-  bytes = into.bytes;
-  view = into.view;
-  k = 0;
+  const out = into.bytes;
+  const view = into.view;
+  let k = 0;
   let why: string | undefined;
   if (!isObject(context)) why = NOT_AN_OBJECT;
   else {
-    const v = targetingKey(context);
-    if (v != null && typeof v !== "string") why = BAD_KEY;
+    const key = targetingKey(context);
+    if (key != null && typeof key !== "string") why = BAD_KEY;
+    // With `only`, the slots one flag does not read are left missing, unread.
     else {
-      // With `only`, the slots one flag does not read are left missing, unread.
-      if (only && !only[0]) kind(MISSING);
-      else scalar(v, true);
-      for (let a = 1; a < attributes.length; a++) {
-        if (only && !only[a]) kind(MISSING);
-        else scalar(lookup(context, attributes[a]), true);
+      for (let a = 0; a < attributes.length; a++) {
+        if (only !== undefined && only[a] === 0) k = scalar(out, view, k, undefined, true);
+        else k = scalar(out, view, k, a === 0 ? key : lookup(context, attributes[a]), true);
       }
     }
   }
   if (why !== undefined) {
-    k = 0;
-    kind(INVALID);
+    if (out.length) out[0] = INVALID;
+    k = 1;
   }
   into.k = k;
   return why;

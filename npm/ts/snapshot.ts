@@ -53,6 +53,8 @@ interface Flag {
   broken?: string;
   /** The context slots its evaluation reads (1), when that is not all of them. */
   reads?: Uint8Array;
+  /** Results already made, frozen, as `packed, aux, result` triples (see `answer`). */
+  answers: unknown[];
 }
 
 /** One flag in the manifest (`Snapshot::write_manifest`). */
@@ -125,8 +127,9 @@ export class Loaded {
   /** The last `all()`'s outcomes (`[packed, aux]` per flag) and the context they are for. */
   private kept: object | undefined;
   private keptWords: Uint32Array | undefined;
-  /** An object with every key (see `all()`). */
-  private shape: object | undefined;
+  /** Makes `all()`'s answer from the results in flag order (see `keyed`). */
+  private byKey: ((results: EvaluationDetails[]) => Record<string, EvaluationDetails>) | undefined;
+  private results: EvaluationDetails[] = [];
 
   constructor(
     private readonly backend: Backend,
@@ -160,6 +163,7 @@ export class Loaded {
         fixed: s ? (((s[0] + 1) & 0xffffff) | (s[1] << 24) | ((s[2] + 1) << 28)) >>> 0 : -1,
         broken: broken ?? undefined,
         reads: mask,
+        answers: [],
       };
     });
   }
@@ -245,13 +249,10 @@ export class Loaded {
       words = this.keptWords = this.view.slice(at, at + 2 * n);
       this.kept = this.bound;
     }
-    // V8 copies an object that JSON.parse made with fewer than 128 properties (fast mode) in
-    // one go, and then stores into existing properties: about twice as fast as adding them.
-    const out: Record<string, EvaluationDetails> =
-      n < 128 ? { ...(this.shape ??= JSON.parse(`{${this.flags.map((f) => `${JSON.stringify(f.key)}:0`).join()}}`)) } : {};
     seen?.(words);
-    for (let i = 0; i < n; i++) out[this.flags[i].key] = this.result(i, words[2 * i], words[2 * i + 1], null);
-    return out;
+    const results = this.results;
+    for (let i = 0; i < n; i++) results[i] = this.result(i, words[2 * i], words[2 * i + 1], null);
+    return (this.byKey ??= keyed(this.flags.map((f) => f.key)))(results);
   }
 
   /**
@@ -277,15 +278,29 @@ export class Loaded {
     };
   }
 
-  /** `aux` is the outcome's auxiliary field, or `LAZY` to ask the engine (last evaluate). */
+  /**
+   * `aux` is the outcome's auxiliary field, or `LAZY` to ask the engine (last evaluate).
+   * Results are frozen and shared: a flag answers with the same object whenever the outcome
+   * (and so every field) is the same, which makes `all()` mostly lookups.
+   */
   result<T>(i: number, packed: number, aux: number, fallback: T): EvaluationDetails<T> {
     const f = this.flags[i];
     const error = packed >>> 28;
     const reason = (packed >>> 24) & 15;
     // Only errors, rules and prerequisites need the auxiliary field.
-    if (aux === LAZY && (error || reason === 2 || reason === 3 || reason === 5)) aux = this.engine.aux();
+    const auxed = error || reason === 2 || reason === 3 || reason === 5;
+    if (aux === LAZY && auxed) aux = this.engine.aux();
     if (error) return this.error(f.key, fallback, error - 1, i, aux);
     const v = (packed & 0xffffff) - 1;
+    // The caller's default is theirs: only a variant's answer (or a default of null) is kept.
+    const keep = v >= 0 || fallback === null;
+    if (!auxed) aux = 0;
+    const answers = f.answers;
+    if (keep) {
+      for (let j = 0; j < answers.length; j += 3) {
+        if (answers[j] === packed && answers[j + 1] === aux) return answers[j + 2] as EvaluationDetails<T>;
+      }
+    }
     const out: EvaluationDetails<T> = {
       value: v < 0 ? fallback : (f.values[v] as T),
       variant: v < 0 ? null : f.names[v],
@@ -297,8 +312,29 @@ export class Loaded {
     } else if (reason === 5) {
       if (aux < this.flags.length) out.prerequisite = this.flags[aux].key;
     }
+    if (keep) {
+      Object.freeze(out);
+      if (answers.length < 3 * KEPT) answers.push(packed, aux, out);
+    }
     return out;
   }
+}
+
+/** The most results a flag keeps (a flag has a few outcomes; rules and variants bound them). */
+const KEPT = 8;
+
+/** A function making the object of every flag's result from the results in flag order. */
+function keyed(keys: string[]): (results: EvaluationDetails[]) => Record<string, EvaluationDetails> {
+  // V8 copies an object that JSON.parse made with fewer than 128 properties (fast mode) in
+  // one go, and then stores into existing properties: about twice as fast as adding them.
+  // (No code made from text, such as one object literal, which would be faster still: pages'
+  // CSP and workers forbid it.)
+  const shape = keys.length < 128 ? JSON.parse(`{${keys.map((k) => `${JSON.stringify(k)}:0`).join()}}`) : {};
+  return (results) => {
+    const out: Record<string, EvaluationDetails> = { ...shape };
+    for (let i = 0; i < keys.length; i++) out[keys[i]] = results[i];
+    return out;
+  };
 }
 
 /**

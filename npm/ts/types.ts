@@ -10,7 +10,9 @@ export type EvaluationContext = Record<string, unknown>;
 
 /**
  * One evaluation, in the shape every Burgee host returns (the CLI, the edge worker, this
- * package). `variant` is `null` when the caller's default is served.
+ * package). `variant` is `null` when the caller's default is served. Results of local
+ * evaluation are frozen, and a flag may answer later calls with the same object when the
+ * outcome is the same: copy one (`{ ...details }`) to change it.
  */
 export interface EvaluationDetails<T = unknown> {
   value: T;
