@@ -46,6 +46,15 @@ impl Context {
         }
     }
 
+    /// Makes this a usable context for `snapshot` again and hands out its slot values, to be
+    /// overwritten in place with the next context's (reusing their strings' room). The values
+    /// must end up in slot order; missing trailing slots count as [`Attr::Missing`].
+    pub fn refill(&mut self, snapshot: &Snapshot) -> &mut Vec<Attr> {
+        self.layout = snapshot.layout;
+        self.invalid = None;
+        &mut self.slots
+    }
+
     /// The slot values back, for a binding that reuses their room for the next context.
     pub fn into_slots(self) -> Vec<Attr> {
         self.slots

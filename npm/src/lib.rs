@@ -284,12 +284,22 @@ impl Engine {
         }
         let mut slots = Slots { bytes };
         // The last context's values are overwritten in place, reusing their strings' room.
-        let mut values = match self.context.take() {
-            Some(context) => context.into_slots(),
-            None => Vec::new(),
-        };
-        slots.read_into(&mut values);
-        self.context = Some(Context::from_slots(snapshot, values));
+        match &mut self.context {
+            Some(context) => slots.read_into(context.refill(snapshot)),
+            None => {
+                let mut values = Vec::new();
+                slots.read_into(&mut values);
+                self.context = Some(Context::from_slots(snapshot, values));
+            }
+        }
+    }
+
+    /// [`Engine::set_context`] then [`Engine::evaluate`], in one call: what evaluating one
+    /// flag for a context read for that call costs is mostly crossings.
+    #[wasm_bindgen(js_name = evaluateWith)]
+    pub fn evaluate_with(&mut self, len: u32, index: u32, expected: u32, now: f64) -> u32 {
+        self.set_context(len);
+        self.evaluate(index, expected, now)
     }
 
     /// The packed outcome ([`pack`]) of the flag at `index` for the bound context. `expected`

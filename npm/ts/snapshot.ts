@@ -16,6 +16,7 @@ export interface WasmEngine {
   scratch(len: number): number;
   setContext(len: number): void;
   evaluate(index: number, expected: number, now: number): number;
+  evaluateWith(len: number, index: number, expected: number, now: number): number;
   aux(): number;
   evaluateAll(now: number): number;
   free(): void;
@@ -168,14 +169,21 @@ export class Loaded {
     });
   }
 
-  /**
-   * Makes `context` the engine's context for the calls that follow; with `only` (a flag's
-   * `reads`), for that flag's evaluation alone.
-   */
-  use(context: unknown, only?: Uint8Array): void {
-    this.invalid = this.write(context, only);
+  /** Makes `context` the engine's context for the calls that follow. */
+  use(context: unknown): void {
+    this.invalid = this.write(context);
     this.engine.setContext(this.scratch.k);
-    this.bound = only ? undefined : {};
+    this.bound = {};
+  }
+
+  /**
+   * The packed outcome of flag `i` for `context`, read for this evaluation alone: only the
+   * slots the flag reads, bound and evaluated in one call.
+   */
+  once(i: number, context: unknown, type: number, now: () => number): number {
+    this.invalid = this.write(context, this.flags[i].reads);
+    this.bound = undefined;
+    return this.engine.evaluateWith(this.scratch.k, i, type, this.clock ? now() : 0);
   }
 
   /** Writes `context` into the engine's scratch, making room until it fits (first 256 bytes). */
@@ -368,8 +376,7 @@ function detailsOnce<T>(loaded: Loaded, key: string, context: unknown, fallback:
   if (f.fixed >= 0 && loaded.typed(f, type) && problem(context === undefined ? {} : context) === undefined) {
     return loaded.result(i, f.fixed, NONE, fallback);
   }
-  loaded.use(context, f.reads);
-  const packed = loaded.packed(i, type, now);
+  const packed = loaded.once(i, context, type, now);
   return loaded.result(i, packed, packed === f.fixed ? NONE : LAZY, fallback);
 }
 
