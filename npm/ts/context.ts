@@ -114,6 +114,11 @@ function string(out: Uint8Array, view: DataView, k: number, v: string): number {
   return at + written;
 }
 
+function missing(out: Uint8Array, k: number): number {
+  if (k < out.length) out[k] = MISSING;
+  return k + 1;
+}
+
 function scalar(out: Uint8Array, view: DataView, k: number, v: unknown, top: boolean): number {
   if (typeof v === "string") return string(out, view, k, v);
   if (typeof v === "object" && v !== null && typeof (v as { toJSON?: unknown }).toJSON === "function") {
@@ -162,9 +167,9 @@ export function write(attributes: readonly Attribute[], context: unknown, into: 
     if (key != null && typeof key !== "string") why = BAD_KEY;
     // With `only`, the slots one flag does not read are left missing, unread.
     else {
-      for (let a = 0; a < attributes.length; a++) {
-        if (only !== undefined && only[a] === 0) k = scalar(out, view, k, undefined, true);
-        else k = scalar(out, view, k, a === 0 ? key : lookup(context, attributes[a]), true);
+      k = only !== undefined && only[0] === 0 ? missing(out, k) : scalar(out, view, k, key, true);
+      for (let a = 1; a < attributes.length; a++) {
+        k = only !== undefined && only[a] === 0 ? missing(out, k) : scalar(out, view, k, lookup(context, attributes[a]), true);
       }
     }
   }

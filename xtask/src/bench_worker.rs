@@ -183,7 +183,7 @@ struct WrkResult {
 
 fn wrk(addr: SocketAddr, script: &Path, connections: u32) -> Result<WrkResult> {
     let threads = connections.min(2);
-    let output = Command::new("wrk")
+    let output = Command::new("/usr/bin/wrk")
         .args([
             &format!("-t{threads}"),
             &format!("-c{connections}"),
@@ -196,7 +196,7 @@ fn wrk(addr: SocketAddr, script: &Path, connections: u32) -> Result<WrkResult> {
         .arg(script)
         .arg(format!("http://{addr}/ofrep/v1/evaluate/flags"))
         .output()
-        .map_err(|e| Failed(format!("cannot run wrk (apt-get install wrk): {e}")))?;
+        .map_err(|e| Failed(format!("cannot run /usr/bin/wrk: {e}")))?;
     let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let rps = text
         .lines()
@@ -268,6 +268,7 @@ fn cold_start(dir: &Path, burgee: bool) -> Result<Vec<f64>> {
 }
 
 pub fn run() -> Result {
+    crate::npm::ensure_debian_package("wrk", "/usr/bin/wrk", "seconds")?;
     let dir = scratch("bench-worker")?;
     let snapshot_text = benchmark_document(100).to_string();
     put_files(

@@ -96,22 +96,27 @@ const GLUE_FILES: &[&str] = &["burgee_npm.js", "burgee_npm.d.ts", "burgee_npm_bg
 /// Installs Debian's chromium when `/usr/bin/chromium` is missing (root on these machines;
 /// `apt-get update` first, since a fresh machine's package lists may be empty or old).
 pub fn ensure_chromium() -> Result {
-    if Path::new(CHROMIUM).exists() {
-        eprintln!("{CHROMIUM} already installed");
+    ensure_debian_package("chromium", CHROMIUM, "about a minute")
+}
+
+/// Installs Debian's `package` unless `binary` exists (apt-get, as the machine's root user).
+pub fn ensure_debian_package(package: &str, binary: &str, takes: &str) -> Result {
+    if Path::new(binary).exists() {
+        eprintln!("{binary} already installed");
         return Ok(());
     }
-    eprintln!("{CHROMIUM} is missing: installing Debian's chromium (about a minute)");
+    eprintln!("{binary} is missing: installing Debian's {package} ({takes})");
     run_cmd(Command::new("apt-get").args(["update", "-qq"]))?;
     run_cmd(
         Command::new("apt-get")
-            .args(["install", "-y", "-qq", "chromium"])
+            .args(["install", "-y", "-qq", package])
             .env("DEBIAN_FRONTEND", "noninteractive"),
     )?;
-    if Path::new(CHROMIUM).exists() {
+    if Path::new(binary).exists() {
         Ok(())
     } else {
         Err(Failed(format!(
-            "apt-get installed chromium but {CHROMIUM} is missing"
+            "apt-get installed {package} but {binary} is missing"
         )))
     }
 }
