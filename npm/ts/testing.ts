@@ -19,7 +19,7 @@ import { events } from "./events.js";
 import { checkEvent } from "./metrics.js";
 
 /** A flag of a test client: its value, or its value for a context. */
-export type TestFlag = unknown | ((context: EvaluationContext) => unknown);
+export type TestFlag = boolean | string | number | object | null | ((context: EvaluationContext) => unknown);
 
 export interface TestClientOptions {
   /** The flags by key. */
@@ -39,20 +39,20 @@ export interface TestClient extends Client {
    * Sets flag `key` (a value or a function of the context; `undefined` removes it). Listeners
    * hear `change` with the key when its answer changed, as from a real client.
    */
-  set(key: string, flag: TestFlag): void;
+  set(key: string, flag: TestFlag | undefined): void;
   /** Sets several flags at once: one `change` event naming every flag whose answer changed. */
-  set(flags: Record<string, TestFlag>): void;
+  set(flags: Record<string, TestFlag | undefined>): void;
   /** The events `track` recorded, oldest first. */
   readonly tracked: TrackedEvent[];
 }
 
 /** The answer a test flag gives for `context`. */
 function evaluate(key: string, flag: TestFlag, context: EvaluationContext): EvaluatedFlag {
-  let value = flag;
+  let value: unknown = flag;
   let reason = "STATIC";
   if (typeof flag === "function") {
     try {
-      value = (flag as (context: EvaluationContext) => unknown)(context);
+      value = flag(context);
     } catch (e) {
       const message = `flag \`${key}\`: ${(e as Error)?.message ?? e}`;
       return { value: null, errorCode: "GENERAL", errorMessage: message };
@@ -106,8 +106,8 @@ export function createTestClient(options: TestClientOptions = {}): TestClient {
       tracked.push(value === undefined ? { name } : { name, value });
     },
     close() {},
-    set(keyOrFlags: string | Record<string, TestFlag>, flag?: TestFlag) {
-      const changes = typeof keyOrFlags === "string" ? { [keyOrFlags]: flag } : keyOrFlags;
+    set(keyOrFlags: string | Record<string, TestFlag | undefined>, flag?: TestFlag) {
+      const changes: Record<string, TestFlag | undefined> = typeof keyOrFlags === "string" ? { [keyOrFlags]: flag } : keyOrFlags;
       for (const [key, f] of Object.entries(changes)) {
         if (f === undefined) delete flags[key];
         else flags[key] = f;
