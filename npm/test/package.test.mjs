@@ -41,6 +41,7 @@ test("an application in TypeScript type-checks against the package", () => {
     `import { init, createClient, type EvaluationDetails } from "burgee";
 import { createClient as remote } from "burgee/remote";
 import { BurgeeProvider } from "burgee/openfeature";
+import { createTestClient } from "burgee/testing";
 await init();
 const client = createClient({ url: "https://flags.example.com", environment: "production", context: { targetingKey: "u1" } });
 const on: boolean = client.isEnabled("new-checkout");
@@ -49,7 +50,12 @@ const d: EvaluationDetails<string> = client.details("banner", "hi");
 const off = client.on("change", (e) => e.flags.length);
 off();
 new BurgeeProvider(remote({ environment: "production" }));
-export { on, limit, d };
+const fake = createTestClient({ flags: { "new-checkout": true, plan: (c) => (c.pro ? "pro" : undefined) } });
+fake.set("new-checkout", false);
+fake.set({ theme: "dark" });
+const tracked: { name: string; value?: number }[] = fake.tracked;
+new BurgeeProvider(fake);
+export { on, limit, d, tracked };
 `,
   );
   writeFileSync(

@@ -13,6 +13,7 @@ import { FetchEventSource } from "./sse.js";
 import type { Client, ClientOptions, FlagSnapshot } from "./types.js";
 
 export * from "./types.js";
+export { createTestClient, type TestClient, type TestClientOptions, type TestFlag, type TrackedEvent } from "./testing.js";
 
 const { memory } = initSync({ module: readFileSync(new URL("../pkg/full/burgee_npm_bg.wasm", import.meta.url)) });
 

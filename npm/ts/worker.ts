@@ -10,6 +10,7 @@ import type { Backend, WasmEngine } from "./snapshot.js";
 import type { Client, ClientOptions, FlagSnapshot } from "./types.js";
 
 export * from "./types.js";
+export { createTestClient, type TestClient, type TestClientOptions, type TestFlag, type TrackedEvent } from "./testing.js";
 
 let memory: WebAssembly.Memory | undefined;
 

@@ -309,6 +309,11 @@ fn promote(key: String, body: &Value) -> Result<Plan, ApiError> {
             })
     };
     let (from, to) = (text("from")?, text("to")?);
+    if from == to {
+        return Err(invalid_body(format!(
+            "`from` and `to` are both `{to}`: promote copies one environment's settings to another"
+        )));
+    }
     let edit = Edit::Promote {
         flag: key.clone(),
         from,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::api::{call, etag, get_ok, last_audit_id, version};
+use super::api::{call, call_retrying_proxy, etag, get_ok, last_audit_id, version};
 use super::{ADMIN, BOOLEAN_FLAG, EDITS_PER_WRITER, Fixture, VIEWER, WRITERS, writer_token};
 use crate::e2e::expect;
 use crate::{Failed, Result};
@@ -143,30 +143,14 @@ pub(super) fn concurrent_shortcuts(f: &Fixture) -> Result {
                     let mut retried = 0u64;
                     for n in 0..10 {
                         let path = format!("/feature-flags/{flag}/user/op{i}-u{n}?env=staging");
-                        // wrangler dev's proxy (not the worker) answers 503 "Your worker
-                        // restarted mid-request" when it loses a POST in flight, and never
-                        // retries one itself; seen in 2 of 5 local runs. Retry that answer
-                        // only (at most 3 times), and count it for the version check below.
-                        let mut attempt = 0;
-                        let r = loop {
-                            let r = call(
-                                f.addr,
-                                "POST",
-                                &path,
-                                Some(&writer_token(i)),
-                                None,
-                                Some(br#"{"enabled": true}"#),
-                            )?;
-                            if r.status == 503
-                                && r.text().contains("restarted mid-request")
-                                && attempt < 3
-                            {
-                                attempt += 1;
-                                retried += 1;
-                                continue;
-                            }
-                            break r;
-                        };
+                        let (r, again) = call_retrying_proxy(
+                            f.addr,
+                            "POST",
+                            &path,
+                            &writer_token(i),
+                            br#"{"enabled": true}"#,
+                        )?;
+                        retried += again;
                         expect(r.status == 200, || {
                             format!("{path}: {} {}", r.status, r.text())
                         })?;

@@ -15,6 +15,7 @@ mod experiment;
 mod front_door;
 mod history;
 mod import_export;
+mod pipeline;
 mod propagation;
 mod restart;
 mod review;
@@ -171,6 +172,22 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
     (
         "a pipeline's steps: PUT /feature-flags/{key}/rollout (12.5 %, no If-Match) and promote staging → production, each one audited version; bad percentages 400, unknown environments 404",
         review::pipeline_steps,
+    ),
+    (
+        "8 rollouts at once (no If-Match): 8 versions, one each, the last one's share kept, 8 rollout audit entries",
+        pipeline::concurrent_rollouts,
+    ),
+    (
+        "rollout refused (400 for negative, over 100, strings, null, three decimals, NaN text, no field, not JSON; 422 non-boolean; 404 unknown flag or environment): nothing changed",
+        pipeline::rollout_refusals,
+    ),
+    (
+        "promote refused (404 unknown flag or environment; 400 from == to, missing or non-string fields, not JSON): nothing changed",
+        pipeline::promote_refusals,
+    ),
+    (
+        "8 promotes at once both ways: 8 versions, 8 promote audit entries, the environments equal after",
+        pipeline::concurrent_promotes,
     ),
     (
         "per-flag revert: one flag as it was in an older version, as a new version; the rest stays",
