@@ -54,7 +54,12 @@ impl Text {
 
     /// Makes this `text`, in the room it has when that is enough: a binding that reads one
     /// context after another allocates nothing once its strings have grown to size.
+    /// A slot often gets the value the last context had (a role, a plan, a region): that is
+    /// neither copied nor hashed again.
     pub fn assign(&mut self, text: &str) {
+        if self.text == text {
+            return;
+        }
         self.text.clear();
         self.text.push_str(text);
         self.hash = hash_str(text);
