@@ -11,8 +11,8 @@
 //     workerd as ADMIN_TOKENS with one more entry: a random token of this process's own, with
 //     which the mounted document is imported (never stored anywhere);
 // and stops workerd cleanly on SIGTERM or SIGINT. `entrypoint.mjs health` is the image's health
-// check: status 0 when the running instance answers `/health`. Settings are described in the README's
-// "Self-hosting in a container". The end-to-end suite `container` (xtask/src/e2e/container.rs)
+// check: status 0 when the running instance's worker answers `/health`. Settings are described
+// in the README's "Self-hosting in a container". The end-to-end suite `container` (xtask/src/e2e/container.rs)
 // runs this file exactly as the image does.
 
 import { spawn } from "node:child_process";
@@ -124,14 +124,20 @@ function startWorkerd(s, tokens) {
   });
 }
 
-/// Resolves once `/health` answers 200; rejects when workerd exits first or time runs out.
+/// Whether the edge worker answers `/health`: 200, or 503 while no environment has flags
+/// published yet (an empty store), which is still a worker serving.
+function answers(status) {
+  return status === 200 || status === 503;
+}
+
+/// Resolves once the worker answers `/health`; rejects when workerd exits first or time runs out.
 async function waitReady(base, exited) {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
     if (exited()) throw new Error("workerd exited before it was ready");
     try {
       const r = await fetch(`${base}/health`, { signal: AbortSignal.timeout(2000) });
-      if (r.status === 200) return;
+      if (answers(r.status)) return;
     } catch {
       // Not listening yet.
     }
@@ -199,10 +205,11 @@ async function main() {
   await poll();
 }
 
-/// `entrypoint.mjs health`: whether the instance these settings describe answers `/health`.
+/// `entrypoint.mjs health`: whether the instance these settings describe answers `/health`
+/// (whether it serves flags yet is `/health`'s own status, for a readiness probe).
 async function health() {
   const r = await fetch(`${settings(process.env).base}/health`, { signal: AbortSignal.timeout(4000) });
-  process.exit(r.status === 200 ? 0 : 1);
+  process.exit(answers(r.status) ? 0 : 1);
 }
 
 (process.argv[2] === "health" ? health() : main()).catch((e) => {

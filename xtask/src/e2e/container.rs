@@ -136,7 +136,7 @@ fn start(f: &Fixture) -> Result<Workerd> {
         .env("BURGEE_DOCUMENT_POLL_SECONDS", POLL_SECONDS);
     let mut server = Workerd::launch(cmd, &f.dir, f.addr)?;
     let ready = server.wait_for(f.addr, "/health", Duration::from_secs(60), |r| {
-        r.status == 200
+        matches!(r.status, 200 | 503)
     })?;
     eprintln!(
         "the container's entrypoint is ready after {:.2} s",
@@ -274,8 +274,17 @@ fn logged(f: &Fixture, skip: usize, text: &str) -> Result<String> {
 }
 
 fn dockerfile_paths(_: &Fixture) -> Result {
-    let text = std::fs::read_to_string(root().join("Dockerfile"))
-        .map_err(|e| Failed(format!("cannot read the Dockerfile: {e}")))?;
+    let read = |name: &str| {
+        std::fs::read_to_string(root().join(name))
+            .map_err(|e| Failed(format!("cannot read {name}: {e}")))
+    };
+    let text = read("Dockerfile")?;
+    let ignored = read(".dockerignore")?;
+    let ignored: Vec<&str> = ignored
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .collect();
     let mut checked = 0;
     for line in text.lines().filter(|l| l.starts_with("COPY ")) {
         let words: Vec<&str> = line.split_whitespace().skip(1).collect();
@@ -297,6 +306,13 @@ fn dockerfile_paths(_: &Fixture) -> Result {
                     None => return Err(Failed(format!("{line}: from outside /src"))),
                 }
             } else {
+                let source = source.trim_end_matches('/');
+                let excluded = ignored
+                    .iter()
+                    .find(|p| source == **p || source.starts_with(&format!("{p}/")));
+                expect(excluded.is_none(), || {
+                    format!("{line}: .dockerignore leaves {source} out ({excluded:?})")
+                })?;
                 source
             };
             expect(root().join(in_repo).exists(), || {
