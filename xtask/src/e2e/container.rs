@@ -92,6 +92,10 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         unchanged_content,
     ),
     (
+        "the image's health check passes; a malformed setting stops the start (status 2)",
+        health_and_settings,
+    ),
+    (
         "SIGTERM stops workerd; a restart keeps the data and writes nothing",
         restart,
     ),
@@ -493,6 +497,34 @@ fn unchanged_content(f: &Fixture) -> Result {
     let v = version(f)?;
     expect(v == before, || {
         format!("version {v}, want {before}: re-written")
+    })
+}
+
+fn health_and_settings(f: &Fixture) -> Result {
+    let entrypoint = root().join("deploy/container/entrypoint.mjs");
+    let health = Command::new("node")
+        .arg(&entrypoint)
+        .arg("health")
+        .env("BURGEE_LISTEN", f.addr.to_string())
+        .output()
+        .map_err(|e| Failed(format!("cannot run node: {e}")))?;
+    expect(health.status.success(), || {
+        format!("health check: {}", health.status)
+    })?;
+    let scratch = f.dir.join("misconfigured");
+    let bad = Command::new("node")
+        .arg(&entrypoint)
+        .env("BURGEE_DATA_DIR", &scratch)
+        .env("BURGEE_ADMIN_TOKENS", "{not json")
+        .output()
+        .map_err(|e| Failed(format!("cannot run node: {e}")))?;
+    let said = String::from_utf8_lossy(&bad.stderr);
+    expect(
+        bad.status.code() == Some(2) && said.contains("BURGEE_ADMIN_TOKENS is not JSON"),
+        || format!("a malformed BURGEE_ADMIN_TOKENS: {} {said}", bad.status),
+    )?;
+    expect(!scratch.exists(), || {
+        "the misconfigured start created its data directory".into()
     })
 }
 
