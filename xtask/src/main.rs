@@ -36,6 +36,8 @@ const USAGE: &str = "\
 cargo xtask <command>
 
   dev     set up and run Burgee locally
+  build   set up and build the edge worker and the admin app, nothing else (what the
+          container image ships: Dockerfile)
   test    set up and run every check and test (what CI runs)
   bench   run the benchmarks and print their numbers (or one: core, npm, worker, kill)
   e2e     build the edge worker and run only its end-to-end suites
@@ -482,6 +484,14 @@ fn main() -> ExitCode {
                 .and_then(|()| steps.step("admin app: build", admin_ui::build))
                 .and_then(|()| steps.step("edge worker: build", worker::build))
                 .and_then(|()| steps.step("deploy: wrangler's dry run", deploy::dry_run));
+            steps.summary();
+            result
+        }
+        Some("build") => {
+            let mut steps = Steps { done: Vec::new() };
+            let result = setup::all(&mut steps)
+                .and_then(|()| steps.step("admin app: build", admin_ui::build))
+                .and_then(|()| steps.step("edge worker: build", worker::build));
             steps.summary();
             result
         }

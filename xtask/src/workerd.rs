@@ -94,17 +94,26 @@ impl Workerd {
                 bin.display()
             )));
         }
+        let mut cmd = Command::new(&bin);
+        cmd.arg("serve").arg(config).args(args);
+        for (name, addr) in sockets {
+            cmd.arg("--socket-addr").arg(format!("{name}={addr}"));
+        }
+        let addr = sockets
+            .first()
+            .map_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), |s| s.1);
+        Self::launch(cmd, dir, addr)
+    }
+
+    /// Starts `cmd` (workerd, or the container's entrypoint, which runs workerd) in `dir` as
+    /// the leader of a new process group, its output into `dir/workerd.log`.
+    pub fn launch(mut cmd: Command, dir: &Path, addr: SocketAddr) -> Result<Workerd> {
         let log = dir.join("workerd.log");
         let out = File::create(&log)
             .map_err(|e| Failed(format!("cannot create {}: {e}", log.display())))?;
         let err = out
             .try_clone()
             .map_err(|e| Failed(format!("cannot reopen {}: {e}", log.display())))?;
-        let mut cmd = Command::new(&bin);
-        cmd.arg("serve").arg(config).args(args);
-        for (name, addr) in sockets {
-            cmd.arg("--socket-addr").arg(format!("{name}={addr}"));
-        }
         cmd.current_dir(dir)
             .stdin(Stdio::null())
             .stdout(out)
@@ -112,16 +121,39 @@ impl Workerd {
             .process_group(0);
         let child = cmd
             .spawn()
-            .map_err(|e| Failed(format!("cannot start workerd: {e}")))?;
+            .map_err(|e| Failed(format!("cannot start {:?}: {e}", cmd.get_program())))?;
         register(child.id(), None);
         Ok(Workerd {
             child,
-            addr: sockets
-                .first()
-                .map_or(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)), |s| s.1),
+            addr,
             dir: dir.to_path_buf(),
             stopped: false,
         })
+    }
+
+    /// Everything the process wrote so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("workerd.log")).unwrap_or_default()
+    }
+
+    /// Sends SIGTERM to the leader alone (not its group) and waits up to `timeout` for it to
+    /// exit: how a container runtime stops the entrypoint, which must stop workerd itself.
+    pub fn terminate_leader(&mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return Err(Failed("cannot send SIGTERM".into()));
+        }
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Ok(status);
+            }
+            sleep(Duration::from_millis(50));
+        }
+        Err(self.failed(&format!("still running {timeout:?} after SIGTERM")))
     }
 
     /// Waits until `check` accepts an answer to `GET path` on `addr`; returns how long it took.
@@ -151,7 +183,7 @@ impl Workerd {
 
     /// A failure that carries the end of workerd's log.
     pub fn failed(&self, why: &str) -> Failed {
-        let log = std::fs::read_to_string(self.dir.join("workerd.log")).unwrap_or_default();
+        let log = self.log();
         let tail: Vec<&str> = log.lines().rev().take(30).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         Failed(format!(

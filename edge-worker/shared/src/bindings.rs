@@ -4,12 +4,13 @@
 //! plane) and fail when they drift apart or from these names.
 
 /// A variable or secret of the script (`name` either way: a deployment may keep any of them
-/// secret), `None` when it is absent or blank.
+/// secret; both are strings), `None` when it is absent, blank or not text. Read as a plain
+/// property: a self-hosted workerd binds a `fromEnvironment` variable that is unset as `null`,
+/// which `Env::var` cannot take (the lookup throws, and the isolate's request hangs).
 pub fn setting(env: &worker::Env, name: &str) -> Option<String> {
-    env.var(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.secret(name).map(|v| v.to_string()))
-        .ok()
+    worker::js_sys::Reflect::get(env, &name.into())
+        .ok()?
+        .as_string()
         .filter(|v| !v.trim().is_empty())
 }
 

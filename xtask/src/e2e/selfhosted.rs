@@ -1,5 +1,6 @@
 //! The self-hosted configuration (`edge-worker/workerd.capnp`) on a bare workerd, exactly as
-//! the README tells users to run it: KV as a directory of files, the Durable Object on disk.
+//! the README tells users to run it: KV as a directory of files, the Durable Object on disk,
+//! and an empty directory of admin app files (the container suite serves the app).
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -17,7 +18,7 @@ pub struct Fixture {
 
 const CHECKS: &[(&str, Check<Fixture>)] = &[
     (
-        "health and OFREP answer from the snapshot files; no admin app without assets",
+        "health and OFREP answer from the snapshot files; no admin app without its files",
         evaluates,
     ),
     ("the client-side snapshot is served from its file", public),
@@ -36,7 +37,10 @@ pub fn run() -> Result {
         &seed::snapshots(&example, 1, str::to_string)?,
     )?;
     let config = root().join("edge-worker/workerd.capnp");
-    let args: Vec<String> = ["kv", "do"]
+    let admin_files = dir.0.join("admin-files");
+    std::fs::create_dir_all(&admin_files)
+        .map_err(|e| Failed(format!("cannot create {}: {e}", admin_files.display())))?;
+    let args: Vec<String> = ["kv", "do", "admin-files"]
         .iter()
         .flat_map(|d| {
             [
@@ -76,7 +80,7 @@ fn evaluates(f: &Fixture) -> Result {
         || format!("{body}"),
     )?;
     // Without evaluation keys every caller is a client: the 9 client-side flags of 13.
-    // No static assets here: the admin app's mount is a JSON 404, not a 500.
+    // No admin app files here: the app's mount is a JSON 404, not a 500.
     expect_error(&http::get(f.addr, "/admin/")?, 404, "not_found")?;
     let bulk = http::request(f.addr, "POST", "/ofrep/v1/evaluate/flags", &[], Some(b"{}"))?;
     let body = expect_json(&bulk, 200)?;
