@@ -52,6 +52,8 @@ mod load;
 pub mod merge;
 #[cfg(feature = "compile")]
 pub mod model;
+#[cfg(feature = "compile")]
+pub mod preview;
 #[cfg(feature = "json")]
 mod pointer;
 
