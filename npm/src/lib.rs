@@ -326,6 +326,9 @@ impl Engine {
 }
 
 #[cfg(feature = "full")]
+mod cli;
+
+#[cfg(feature = "full")]
 mod full {
     use super::*;
 
