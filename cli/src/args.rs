@@ -22,6 +22,7 @@ pub struct Args {
     pub sample: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    pub reason: Option<String>,
     pub client_side: bool,
     pub dry_run: bool,
 }
@@ -76,6 +77,7 @@ pub fn parse(raw: &[String]) -> Result<Args, Fail> {
             "--sample" => &mut args.sample,
             "--from" => &mut args.from,
             "--to" => &mut args.to,
+            "--reason" => &mut args.reason,
             "--client-side" => {
                 args.client_side = true;
                 continue;

@@ -31,6 +31,7 @@ USAGE:
                      [--contexts FILE.jsonl | --sample N]
     burgee rollout KEY PERCENT --env ENV --url URL
     burgee promote KEY --from ENV --to ENV --url URL
+    (push, rollout and promote also take --reason TEXT: why, kept in history and audit)
 
 FILE may be `-` for standard input.
 

@@ -12,10 +12,11 @@ use crate::{Fail, Io, Request, Response, Result, count, say};
 
 pub use crate::push::push;
 
-/// A running Burgee: its origin and the caller's token.
+/// A running Burgee: its origin, the caller's token, and the reason its writes give.
 pub struct Store {
     pub url: String,
     token: Option<String>,
+    reason: Option<String>,
 }
 
 /// The store's document and its version.
@@ -38,6 +39,7 @@ impl Store {
         Ok(Store {
             url: url.trim_end_matches('/').to_string(),
             token,
+            reason: args.reason.clone(),
         })
     }
 
@@ -56,6 +58,9 @@ impl Store {
         }
         if body.is_some() {
             headers.push(("content-type".into(), "application/json".into()));
+        }
+        if let Some(reason) = self.reason.as_deref().filter(|_| method != "GET") {
+            headers.push(("x-burgee-reason".into(), encode(reason)));
         }
         if let Some(version) = if_match {
             headers.push(("if-match".into(), format!("\"{version}\"")));

@@ -5,7 +5,8 @@
 //! the whole corpus over HTTP, the stock OpenFeature OFREP provider in Node), [`gating`]
 //! (the worker in front of a real local origin), [`gating_attacks`] (the same, attacked: a
 //! table of hostile requests), [`selfhosted`] (`edge-worker/workerd.capnp` on a bare workerd,
-//! as users self-host it), [`admin`] (the control plane), [`access`] (evaluation keys and rate
+//! as users self-host it), [`admin`] (the control plane), [`cli`] (the `burgee` command's pull, diff, push, rollout and
+//! promote against it), [`access`] (evaluation keys and rate
 //! limits), [`leaks`] (server-only flags never reach a client) and [`publication`] (faults,
 //! freshness, streams, limits). Each check is a named function; all of them run, each is
 //! reported, and the suite fails if any did.
@@ -13,6 +14,7 @@
 mod access;
 mod admin;
 mod basics;
+mod cli;
 mod evaluation;
 mod gating;
 mod gating_attacks;
@@ -57,6 +59,7 @@ pub fn run() -> Result {
         ),
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
+        ("the burgee CLI against the store (native and npm)", cli::run),
         ("evaluation keys and rate limit", access::run),
         ("leak scan (server-only flags)", leaks::run),
         (
