@@ -34,8 +34,8 @@ fn sample(args: &Args, io: &mut dyn Io) -> Result<Sample> {
         }
         let text = read_text(io, path)?;
         let describe = |e: &serde_json::Error| format!("not valid JSON: {e}");
-        let contexts = parse_json_lines(&text, &describe)
-            .map_err(|e| Fail::usage(format!("{path}: {e}")))?;
+        let contexts =
+            parse_json_lines(&text, &describe).map_err(|e| Fail::usage(format!("{path}: {e}")))?;
         if contexts.is_empty() {
             return Err(Fail::usage(format!(
                 "{path} has no contexts (one JSON object per line)"

@@ -105,7 +105,11 @@ pub fn answer(io: &mut dyn Io, response: &Response) -> Result<Value> {
     let error = &body["error"];
     let code = error["code"].as_str().unwrap_or("");
     let message = error["message"].as_str().unwrap_or(&response.body);
-    for d in error["details"]["diagnostics"].as_array().into_iter().flatten() {
+    for d in error["details"]["diagnostics"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
         let text = |k: &str| d[k].as_str().unwrap_or("").to_string();
         io.write_stderr(&format!(
             "{}[{}] {}: {}\n",
@@ -248,11 +252,7 @@ pub fn rollout(args: &Args, io: &mut dyn Io) -> Result<u8> {
         .map_err(|_| Fail::usage(format!("PERCENT {percent:?} is not a number")))?;
     let store = Store::new(args, io)?;
     let body = json!({ "percentage": percentage }).to_string();
-    let path = format!(
-        "/feature-flags/{}/rollout?env={}",
-        encode(key),
-        encode(env)
-    );
+    let path = format!("/feature-flags/{}/rollout?env={}", encode(key), encode(env));
     let response = store.call(io, "PUT", &path, Some(body), None)?;
     let answer = answer(io, &response)?;
     say(

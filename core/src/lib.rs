@@ -52,10 +52,10 @@ mod load;
 pub mod merge;
 #[cfg(feature = "compile")]
 pub mod model;
-#[cfg(feature = "compile")]
-pub mod preview;
 #[cfg(feature = "json")]
 mod pointer;
+#[cfg(feature = "compile")]
+pub mod preview;
 
 pub use codec::DecodeError;
 #[cfg(feature = "json")]

@@ -83,8 +83,7 @@ impl Io for &CliHost {
             "body": request.body,
         });
         let answer = CliHost::http(self, &json.to_string()).map_err(message)?;
-        let answer: serde_json::Value =
-            serde_json::from_str(&answer).map_err(|e| e.to_string())?;
+        let answer: serde_json::Value = serde_json::from_str(&answer).map_err(|e| e.to_string())?;
         let headers = answer["headers"]
             .as_array()
             .into_iter()

@@ -59,7 +59,10 @@ pub fn run() -> Result {
         ),
         ("self-hosted workerd", selfhosted::run),
         ("control plane (admin API, Durable Object)", admin::run),
-        ("the burgee CLI against the store (native and npm)", cli::run),
+        (
+            "the burgee CLI against the store (native and npm)",
+            cli::run,
+        ),
         ("evaluation keys and rate limit", access::run),
         ("leak scan (server-only flags)", leaks::run),
         (

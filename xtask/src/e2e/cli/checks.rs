@@ -58,17 +58,25 @@ pub fn pull_then_push_unchanged(f: &Fixture) -> Result {
         let before = f.version()?;
         let (path, pulled) = pull(f, host, &format!("{}-pulled.json", host.name))?;
         expect(pulled["version"] == json!(before), || {
-            format!("{}: the pulled file says version {}, the store {before}", host.name, pulled["version"])
+            format!(
+                "{}: the pulled file says version {}, the store {before}",
+                host.name, pulled["version"]
+            )
         })?;
         let live = f.live()?;
         let mut document = live["document"].clone();
         document["version"] = json!(before);
-        expect(pulled == document, || format!("{}: the pulled file is not the store's document", host.name))?;
-        let out = f.burgee(host, &["push", &path, "--url", &f.url], Some(EDITOR))?;
-        expect(code(&out) == Some(0) && stdout(&out).contains("no changes against version"), || {
-            format!("{}: push unchanged: {}", host.name, shown(&out))
+        expect(pulled == document, || {
+            format!("{}: the pulled file is not the store's document", host.name)
         })?;
-        expect(f.version()? == before, || format!("{}: an unchanged push made a version", host.name))?;
+        let out = f.burgee(host, &["push", &path, "--url", &f.url], Some(EDITOR))?;
+        expect(
+            code(&out) == Some(0) && stdout(&out).contains("no changes against version"),
+            || format!("{}: push unchanged: {}", host.name, shown(&out)),
+        )?;
+        expect(f.version()? == before, || {
+            format!("{}: an unchanged push made a version", host.name)
+        })?;
     }
     Ok(())
 }
@@ -83,19 +91,25 @@ pub fn diff_in_words(f: &Fixture) -> Result {
         expect(
             code(&out) == Some(0)
                 && text.contains(&format!("  flag {ROLLOUT_FLAG} changed\n"))
-                && text.contains("    production: default serves on 10 % / off 90 % → on 50 % / off 50 %\n"),
+                && text.contains(
+                    "    production: default serves on 10 % / off 90 % → on 50 % / off 50 %\n",
+                ),
             || format!("{}: diff: {}", host.name, shown(&out)),
         )?;
-        expect(f.version()? == before, || format!("{}: diff wrote", host.name))?;
+        expect(f.version()? == before, || {
+            format!("{}: diff wrote", host.name)
+        })?;
     }
     Ok(())
 }
 
 /// The production weights of `ROLLOUT_FLAG` in the store.
 fn live_weights(f: &Fixture) -> Result<Value> {
-    Ok(f.live()?["document"]["flags"][ROLLOUT_FLAG]["environments"]["production"]["defaultServe"]
-        ["rollout"]["weights"]
-        .clone())
+    Ok(
+        f.live()?["document"]["flags"][ROLLOUT_FLAG]["environments"]["production"]["defaultServe"]
+            ["rollout"]["weights"]
+            .clone(),
+    )
 }
 
 pub fn dry_run_then_push(f: &Fixture) -> Result {
@@ -105,25 +119,36 @@ pub fn dry_run_then_push(f: &Fixture) -> Result {
         let old_weights = live_weights(f)?;
         let on = 20 + 10 * i as u64;
         write_json(&path, &with_rollout(&pulled, on))?;
-        let out = f.burgee(host, &["push", &path, "--url", &f.url, "--dry-run"], Some(EDITOR))?;
+        let out = f.burgee(
+            host,
+            &["push", &path, "--url", &f.url, "--dry-run"],
+            Some(EDITOR),
+        )?;
         expect(
             code(&out) == Some(0)
                 && stdout(&out).contains(&format!("  flag {ROLLOUT_FLAG}, production: "))
                 && stdout(&out).ends_with("dry run: nothing pushed\n"),
             || format!("{}: push --dry-run: {}", host.name, shown(&out)),
         )?;
-        expect(f.version()? == before && live_weights(f)? == old_weights, || {
-            format!("{}: a dry run wrote", host.name)
-        })?;
+        expect(
+            f.version()? == before && live_weights(f)? == old_weights,
+            || format!("{}: a dry run wrote", host.name),
+        )?;
         let out = f.burgee(host, &["push", &path, "--url", &f.url], Some(EDITOR))?;
         expect(
-            code(&out) == Some(0) && stdout(&out).ends_with(&format!("pushed {path}: version {}\n", before + 1)),
+            code(&out) == Some(0)
+                && stdout(&out).ends_with(&format!("pushed {path}: version {}\n", before + 1)),
             || format!("{}: push: {}", host.name, shown(&out)),
         )?;
-        expect(f.version()? == before + 1, || format!("{}: push made no version", host.name))?;
+        expect(f.version()? == before + 1, || {
+            format!("{}: push made no version", host.name)
+        })?;
         let weights = live_weights(f)?;
         expect(weights[0]["weight"] == json!(on), || {
-            format!("{}: the store has {weights} after pushing {on} %", host.name)
+            format!(
+                "{}: the store has {weights} after pushing {on} %",
+                host.name
+            )
         })?;
     }
     Ok(())
@@ -143,22 +168,34 @@ pub fn concurrent_edit_conflict(f: &Fixture) -> Result {
             f.addr,
             "POST",
             &staging,
-            &[("Authorization", &auth), ("If-Match", &etag), ("Content-Type", "application/json")],
+            &[
+                ("Authorization", &auth),
+                ("If-Match", &etag),
+                ("Content-Type", "application/json"),
+            ],
             Some(body.as_bytes()),
         )?;
-        expect(r.status == 200, || format!("the admin's toggle: {} {}", r.status, r.text()))?;
+        expect(r.status == 200, || {
+            format!("the admin's toggle: {} {}", r.status, r.text())
+        })?;
         let after_admin = f.live()?;
         let out = f.burgee(host, &["push", &path, "--url", &f.url], Some(EDITOR))?;
         let err = stderr(&out);
         expect(
             code(&out) == Some(1)
-                && err.contains(&format!("is based on version {pulled_version}, but the store is at version {}", pulled_version + 1))
+                && err.contains(&format!(
+                    "is based on version {pulled_version}, but the store is at version {}",
+                    pulled_version + 1
+                ))
                 && err.contains("Pull again"),
             || format!("{}: push over an admin's edit: {}", host.name, shown(&out)),
         )?;
-        expect(f.live()? == after_admin, || format!("{}: the conflicting push wrote", host.name))?;
+        expect(f.live()? == after_admin, || {
+            format!("{}: the conflicting push wrote", host.name)
+        })?;
         expect(
-            after_admin["document"]["flags"][OTHER_FLAG]["environments"]["staging"]["enabled"] == json!(false),
+            after_admin["document"]["flags"][OTHER_FLAG]["environments"]["staging"]["enabled"]
+                == json!(false),
             || "the admin's edit is not in the store".into(),
         )?;
         // Put the flag back for the next host.
@@ -168,7 +205,11 @@ pub fn concurrent_edit_conflict(f: &Fixture) -> Result {
             f.addr,
             "POST",
             &staging,
-            &[("Authorization", &auth), ("If-Match", &etag), ("Content-Type", "application/json")],
+            &[
+                ("Authorization", &auth),
+                ("If-Match", &etag),
+                ("Content-Type", "application/json"),
+            ],
             Some(back.as_bytes()),
         )?;
     }
@@ -179,17 +220,27 @@ pub fn max_flip_refuses(f: &Fixture) -> Result {
     for host in &f.hosts {
         let (path, pulled) = pull(f, host, &format!("{}-flip.json", host.name))?;
         let before = f.live()?;
-        let now_on = pulled["flags"][ROLLOUT_FLAG]["environments"]["production"]["defaultServe"]["rollout"]
-            ["weights"][0]["weight"]
-            .as_u64()
-            .unwrap_or(0);
-        write_json(&path, &with_rollout(&pulled, if now_on > 50 { 5 } else { 95 }))?;
-        let out = f.burgee(host, &["push", &path, "--url", &f.url, "--max-flip", "5"], Some(EDITOR))?;
+        let now_on =
+            pulled["flags"][ROLLOUT_FLAG]["environments"]["production"]["defaultServe"]["rollout"]
+                ["weights"][0]["weight"]
+                .as_u64()
+                .unwrap_or(0);
+        write_json(
+            &path,
+            &with_rollout(&pulled, if now_on > 50 { 5 } else { 95 }),
+        )?;
+        let out = f.burgee(
+            host,
+            &["push", &path, "--url", &f.url, "--max-flip", "5"],
+            Some(EDITOR),
+        )?;
         expect(
             code(&out) == Some(1) && stderr(&out).contains("over --max-flip 5; nothing pushed"),
             || format!("{}: push --max-flip 5: {}", host.name, shown(&out)),
         )?;
-        expect(f.live()? == before, || format!("{}: a refused push wrote", host.name))?;
+        expect(f.live()? == before, || {
+            format!("{}: a refused push wrote", host.name)
+        })?;
     }
     Ok(())
 }
@@ -225,7 +276,9 @@ pub fn preview_numbers(f: &Fixture) -> Result {
     let versions = Versions::new(&old, &new, ROLLOUT_FLAG, "production");
     let from_file = versions.at(&contexts, 0);
     let generated = versions.at(&sample_for(&old, &new, ROLLOUT_FLAG, "production", 700), 0);
-    expect(from_file.changed > 0 && generated.changed > 0, || "the edit changes nobody".into())?;
+    expect(from_file.changed > 0 && generated.changed > 0, || {
+        "the edit changes nobody".into()
+    })?;
     for host in &f.hosts {
         for (args, want) in [
             (vec!["--contexts", contexts_path.as_str()], &from_file),
@@ -235,15 +288,18 @@ pub fn preview_numbers(f: &Fixture) -> Result {
             all.extend(args.iter().copied());
             let out = f.burgee(host, &all, Some(EDITOR))?;
             let got = printed(&stdout(&out), ROLLOUT_FLAG, "production");
-            expect(code(&out) == Some(0) && got == Some((want.changed, want.total)), || {
-                format!(
-                    "{} {args:?}: printed {got:?}, burgee_core::preview says {} of {}: {}",
-                    host.name,
-                    want.changed,
-                    want.total,
-                    shown(&out)
-                )
-            })?;
+            expect(
+                code(&out) == Some(0) && got == Some((want.changed, want.total)),
+                || {
+                    format!(
+                        "{} {args:?}: printed {got:?}, burgee_core::preview says {} of {}: {}",
+                        host.name,
+                        want.changed,
+                        want.total,
+                        shown(&out)
+                    )
+                },
+            )?;
         }
     }
     Ok(())
@@ -252,7 +308,10 @@ pub fn preview_numbers(f: &Fixture) -> Result {
 /// The newest audit entry's action.
 fn last_action(f: &Fixture) -> Result<String> {
     let r = f.call("GET", "/api/v1/audit?limit=1", None)?;
-    Ok(r.json()?["entries"][0]["action"].as_str().unwrap_or("").to_string())
+    Ok(r.json()?["entries"][0]["action"]
+        .as_str()
+        .unwrap_or("")
+        .to_string())
 }
 
 pub fn rollout_and_promote(f: &Fixture) -> Result {
@@ -261,30 +320,61 @@ pub fn rollout_and_promote(f: &Fixture) -> Result {
         let percent = format!("{}.5", 20 + i);
         let out = f.burgee(
             host,
-            &["rollout", OTHER_FLAG, &percent, "--env", "staging", "--url", &f.url],
+            &[
+                "rollout", OTHER_FLAG, &percent, "--env", "staging", "--url", &f.url,
+            ],
             Some(EDITOR),
         )?;
         expect(
             code(&out) == Some(0)
-                && stdout(&out) == format!("{OTHER_FLAG}: {percent} % of staging on: version {}\n", before + 1),
+                && stdout(&out)
+                    == format!(
+                        "{OTHER_FLAG}: {percent} % of staging on: version {}\n",
+                        before + 1
+                    ),
             || format!("{}: rollout: {}", host.name, shown(&out)),
         )?;
-        expect(f.version()? == before + 1, || format!("{}: rollout: not one version", host.name))?;
-        expect(last_action(f)? == "rollout", || format!("{}: rollout not audited", host.name))?;
-        let promote = ["promote", OTHER_FLAG, "--from", "staging", "--to", "production", "--url", &f.url];
+        expect(f.version()? == before + 1, || {
+            format!("{}: rollout: not one version", host.name)
+        })?;
+        expect(last_action(f)? == "rollout", || {
+            format!("{}: rollout not audited", host.name)
+        })?;
+        let promote = [
+            "promote",
+            OTHER_FLAG,
+            "--from",
+            "staging",
+            "--to",
+            "production",
+            "--url",
+            &f.url,
+        ];
         let out = f.burgee(host, &promote, Some(EDITOR))?;
-        expect(code(&out) == Some(0), || format!("{}: promote: {}", host.name, shown(&out)))?;
-        expect(f.version()? == before + 2, || format!("{}: promote: not one version", host.name))?;
-        expect(last_action(f)? == "promote", || format!("{}: promote not audited", host.name))?;
+        expect(code(&out) == Some(0), || {
+            format!("{}: promote: {}", host.name, shown(&out))
+        })?;
+        expect(f.version()? == before + 2, || {
+            format!("{}: promote: not one version", host.name)
+        })?;
+        expect(last_action(f)? == "promote", || {
+            format!("{}: promote not audited", host.name)
+        })?;
         let envs = &f.live()?["document"]["flags"][OTHER_FLAG]["environments"];
         expect(envs["staging"] == envs["production"], || {
-            format!("{}: production is not staging after promote: {envs}", host.name)
+            format!(
+                "{}: production is not staging after promote: {envs}",
+                host.name
+            )
         })?;
         let out = f.burgee(host, &promote, Some(EDITOR))?;
-        expect(code(&out) == Some(0) && stdout(&out).contains("nothing to do"), || {
-            format!("{}: promote again: {}", host.name, shown(&out))
+        expect(
+            code(&out) == Some(0) && stdout(&out).contains("nothing to do"),
+            || format!("{}: promote again: {}", host.name, shown(&out)),
+        )?;
+        expect(f.version()? == before + 2, || {
+            format!("{}: promoting again wrote", host.name)
         })?;
-        expect(f.version()? == before + 2, || format!("{}: promoting again wrote", host.name))?;
     }
     Ok(())
 }
@@ -294,26 +384,109 @@ pub fn store_refusals(f: &Fixture) -> Result {
         let before = f.version()?;
         let out = f.burgee(host, &["pull", "--url", &f.url], None)?;
         expect(
-            code(&out) == Some(1) && stderr(&out).contains("401") && stderr(&out).contains("BURGEE_TOKEN"),
+            code(&out) == Some(1)
+                && stderr(&out).contains("401")
+                && stderr(&out).contains("BURGEE_TOKEN"),
             || format!("{}: pull without a token: {}", host.name, shown(&out)),
         )?;
         let out = f.burgee(
             host,
-            &["rollout", "checkout-button-color", "10", "--env", "staging", "--url", &f.url],
+            &[
+                "rollout",
+                "checkout-button-color",
+                "10",
+                "--env",
+                "staging",
+                "--url",
+                &f.url,
+            ],
             Some(EDITOR),
         )?;
-        expect(code(&out) == Some(1) && stderr(&out).contains("422"), || {
-            format!("{}: rollout of a string flag: {}", host.name, shown(&out))
-        })?;
+        expect(
+            code(&out) == Some(1) && stderr(&out).contains("422"),
+            || format!("{}: rollout of a string flag: {}", host.name, shown(&out)),
+        )?;
         let out = f.burgee(
             host,
-            &["rollout", OTHER_FLAG, "101", "--env", "staging", "--url", &f.url],
+            &[
+                "rollout", OTHER_FLAG, "101", "--env", "staging", "--url", &f.url,
+            ],
             Some(EDITOR),
         )?;
-        expect(code(&out) == Some(1) && stderr(&out).contains("400"), || {
-            format!("{}: rollout of 101 %: {}", host.name, shown(&out))
+        expect(
+            code(&out) == Some(1) && stderr(&out).contains("400"),
+            || format!("{}: rollout of 101 %: {}", host.name, shown(&out)),
+        )?;
+        expect(f.version()? == before, || {
+            format!("{}: a refusal wrote", host.name)
         })?;
-        expect(f.version()? == before, || format!("{}: a refusal wrote", host.name))?;
+    }
+    Ok(())
+}
+
+/// examples/ci/burgee-ci.sh `check` then `deploy` with `BURGEE` set to `host`.
+fn ci_script(
+    f: &Fixture,
+    host: &Host,
+    step: &str,
+    file: &str,
+    max_flip: &str,
+) -> Result<std::process::Output> {
+    let script = crate::root().join("examples/ci/burgee-ci.sh");
+    let mut burgee = host.program.to_string_lossy().into_owned();
+    for p in &host.prefix {
+        burgee.push(' ');
+        burgee.push_str(p);
+    }
+    std::process::Command::new("sh")
+        .arg(&script)
+        .arg(step)
+        .current_dir(&f.dir)
+        .env("BURGEE", burgee)
+        .env("FLAGS_FILE", file)
+        .env("BURGEE_URL", &f.url)
+        .env("BURGEE_TOKEN", EDITOR)
+        .env("BURGEE_MAX_FLIP", max_flip)
+        .output()
+        .map_err(|e| Failed(format!("cannot run {}: {e}", script.display())))
+}
+
+/// The CI recipe's shell steps against the worker: a file kept in a repository (no version),
+/// checked, deployed (one version), deployed again (nothing to do); a large change refused.
+pub fn ci_recipe(f: &Fixture) -> Result {
+    for host in &f.hosts {
+        let (path, mut kept) = pull(f, host, &format!("{}-repo.json", host.name))?;
+        if let Some(object) = kept.as_object_mut() {
+            object.remove("version");
+        }
+        let now_on = kept["flags"][ROLLOUT_FLAG]["environments"]["production"]["defaultServe"]["rollout"]
+            ["weights"][0]["weight"]
+            .as_u64()
+            .unwrap_or(0);
+        let small = if now_on >= 50 { now_on - 1 } else { now_on + 1 };
+        write_json(&path, &with_rollout(&kept, small))?;
+        let out = ci_script(f, host, "check", &path, "10")?;
+        expect(
+            code(&out) == Some(0) && stdout(&out).contains(&format!("flag {ROLLOUT_FLAG} changed")),
+            || format!("{}: check: {}", host.name, shown(&out)),
+        )?;
+        let before = f.version()?;
+        let out = ci_script(f, host, "deploy", &path, "10")?;
+        expect(code(&out) == Some(0) && f.version()? == before + 1, || {
+            format!("{}: deploy of a 1 % step: {}", host.name, shown(&out))
+        })?;
+        let out = ci_script(f, host, "deploy", &path, "10")?;
+        expect(
+            code(&out) == Some(0)
+                && f.version()? == before + 1
+                && stdout(&out).contains("nothing to push"),
+            || format!("{}: deploy again: {}", host.name, shown(&out)),
+        )?;
+        write_json(&path, &with_rollout(&kept, if small > 50 { 2 } else { 98 }))?;
+        let out = ci_script(f, host, "deploy", &path, "10")?;
+        expect(code(&out) == Some(1) && f.version()? == before + 1, || {
+            format!("{}: deploy of a large change: {}", host.name, shown(&out))
+        })?;
     }
     Ok(())
 }

@@ -132,6 +132,10 @@ const CHECKS: &[(&str, Check<Fixture>)] = &[
         "refusals by the store exit 1 (no token: 401; a rollout of a string flag: 422), nothing written",
         checks::store_refusals,
     ),
+    (
+        "examples/ci/burgee-ci.sh: check, deploy (one version), deploy again (nothing to do), a large change refused",
+        checks::ci_recipe,
+    ),
 ];
 
 /// The hosts to run: the native binary always; the npm bin when the package's full build is
@@ -151,7 +155,9 @@ fn hosts() -> Result<Vec<Host>> {
             prefix: vec![npm.join("bin/burgee.mjs").to_string_lossy().into_owned()],
         });
     } else {
-        eprintln!("  (npm/dist is not built: the npm CLI's checks run with `cargo xtask npm` first)");
+        eprintln!(
+            "  (npm/dist is not built: the npm CLI's checks run with `cargo xtask npm` first)"
+        );
     }
     Ok(hosts)
 }
