@@ -92,7 +92,7 @@ pub fn diff_in_words(f: &Fixture) -> Result {
             code(&out) == Some(0)
                 && text.contains(&format!("  flag {ROLLOUT_FLAG} changed\n"))
                 && text.contains(
-                    "    production: default serves on 10 % / off 90 % → on 50 % / off 50 %\n",
+                    "    production: rollout of on 10 % → 50 %\n    production: rollout of off 90 % → 50 %\n",
                 ),
             || format!("{}: diff: {}", host.name, shown(&out)),
         )?;
