@@ -52,8 +52,9 @@ environment variable, never from the command line):
 pull      the store's document, with the version it came from as its \"version\" field, to
           -o FILE (or standard output).
 diff      what pushing FILE would change, per flag and environment, in the admin app's words.
-push      validates FILE, prints the same summary and a change preview (per changed flag and
-          environment, the share of a sample of contexts whose variant flips: generated from
+push      validates FILE, prints the same summary and a change preview (per flag and
+          environment whose evaluation may change, the share of a sample of contexts whose
+          variant flips: generated from
           what the flag reads, --sample N of them (default 1000), or read from --contexts, one
           JSON object per line), then writes it with If-Match: FILE's \"version\" (a file
           without one is written onto the version just compared). --dry-run writes nothing;

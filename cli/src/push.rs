@@ -1,10 +1,10 @@
 //! `burgee push`: validate, summarize, preview, then write with `If-Match`.
 //!
-//! The preview is the admin app's (`burgee_core::preview`): for every changed flag and every
-//! environment of the pushed document, both versions are evaluated over the same sample of
-//! contexts, generated from what the flag reads or read from `--contexts`.
+//! The preview is the admin app's (`burgee_core::preview`): for every flag whose evaluation may
+//! change in an environment of the pushed document, both versions are evaluated over the same
+//! sample of contexts, generated from what the flag reads or read from `--contexts`.
 
-use burgee_core::describe::DocumentChanges;
+use burgee_core::graph::changed_flags;
 use burgee_core::model::Document;
 use burgee_core::preview::{Preview, Versions, parse_json_lines, sample_for};
 use burgee_core::time::format_rfc3339;
@@ -89,41 +89,33 @@ fn moves(p: &Preview) -> String {
     }
 }
 
-/// Prints the preview of every changed flag in every environment of `after`; answers the
-/// largest share flipped.
-fn preview(
-    io: &mut dyn Io,
-    sample: &Sample,
-    live: &Document,
-    after: &Document,
-    changes: &DocumentChanges,
-) -> Result<Largest> {
+/// Prints the preview of every flag whose evaluation may change (the core's
+/// `graph::changed_flags`: its own settings, a segment it uses, a flag it requires) in every
+/// environment of `after`; answers the largest share flipped.
+fn preview(io: &mut dyn Io, sample: &Sample, live: &Document, after: &Document) -> Result<Largest> {
     let mut largest = Largest {
         percent: 0.0,
         at: String::new(),
     };
-    let flags: Vec<&str> = changes
-        .entries
-        .iter()
-        .filter(|e| e.noun == "flag")
-        .map(|e| e.key.as_str())
-        .collect();
-    if flags.is_empty() {
-        return Ok(largest);
-    }
     let source = match sample {
         Sample::Generated(n) => format!("{n} contexts generated from what each flag reads"),
         Sample::Given(path, c) => format!("the {} contexts of {path}", c.len()),
     };
     say(io, &format!("preview over {source}:"))?;
     let now = io.now_millis();
-    for key in flags {
-        for env in &after.environments {
-            let contexts = match sample {
-                Sample::Generated(n) => sample_for(live, after, key, env, *n),
-                Sample::Given(_, c) => c.clone(),
+    let mut any = false;
+    for env in &after.environments {
+        for key in changed_flags(live, after, env) {
+            any = true;
+            let generated;
+            let contexts: &[Value] = match sample {
+                Sample::Generated(n) => {
+                    generated = sample_for(live, after, &key, env, *n);
+                    &generated
+                }
+                Sample::Given(_, c) => c,
             };
-            let (at_now, steps) = Versions::new(live, after, key, env).over_time(&contexts, now);
+            let (at_now, steps) = Versions::new(live, after, &key, env).over_time(contexts, now);
             let mut report = |when: String, p: &Preview| -> Result<()> {
                 let (percent, text) = share(p);
                 if percent > largest.percent {
@@ -147,6 +139,9 @@ fn preview(
                 report(format!(" from {}", format_rfc3339(*at)), p)?;
             }
         }
+    }
+    if !any {
+        say(io, "  no flag evaluates differently")?;
     }
     Ok(largest)
 }
@@ -176,7 +171,7 @@ pub fn push(args: &Args, io: &mut dyn Io) -> Result<u8> {
             ),
         )?;
     }
-    let largest = preview(io, &sample, &live.document, after, &changes)?;
+    let largest = preview(io, &sample, &live.document, after)?;
     if let Some(limit) = limit
         && largest.percent > limit
     {
