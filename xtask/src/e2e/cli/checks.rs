@@ -379,44 +379,44 @@ pub fn rollout_and_promote(f: &Fixture) -> Result {
     Ok(())
 }
 
+/// Runs `args` on `host`; fails unless it exits 1 (refused) with `says` on standard error.
+fn refused(f: &Fixture, host: &Host, args: &[&str], token: Option<&str>, says: &str) -> Result {
+    let out = f.burgee(host, args, token)?;
+    expect(code(&out) == Some(1) && stderr(&out).contains(says), || {
+        format!(
+            "{}: {args:?} should be refused with {says:?}: {}",
+            host.name,
+            shown(&out)
+        )
+    })
+}
+
 pub fn store_refusals(f: &Fixture) -> Result {
     for host in &f.hosts {
         let before = f.version()?;
-        let out = f.burgee(host, &["pull", "--url", &f.url], None)?;
-        expect(
-            code(&out) == Some(1)
-                && stderr(&out).contains("401")
-                && stderr(&out).contains("BURGEE_TOKEN"),
-            || format!("{}: pull without a token: {}", host.name, shown(&out)),
-        )?;
-        let out = f.burgee(
+        let url = f.url.as_str();
+        refused(
+            f,
             host,
-            &[
-                "rollout",
-                "checkout-button-color",
-                "10",
-                "--env",
-                "staging",
-                "--url",
-                &f.url,
-            ],
-            Some(EDITOR),
+            &["pull", "--url", url],
+            None,
+            "401 unauthenticated",
         )?;
-        expect(
-            code(&out) == Some(1) && stderr(&out).contains("422"),
-            || format!("{}: rollout of a string flag: {}", host.name, shown(&out)),
-        )?;
-        let out = f.burgee(
-            host,
-            &[
-                "rollout", OTHER_FLAG, "101", "--env", "staging", "--url", &f.url,
-            ],
-            Some(EDITOR),
-        )?;
-        expect(
-            code(&out) == Some(1) && stderr(&out).contains("400"),
-            || format!("{}: rollout of 101 %: {}", host.name, shown(&out)),
-        )?;
+        refused(f, host, &["pull", "--url", url], None, "set BURGEE_TOKEN")?;
+        let string_flag = [
+            "rollout",
+            "checkout-button-color",
+            "10",
+            "--env",
+            "staging",
+            "--url",
+            url,
+        ];
+        refused(f, host, &string_flag, Some(EDITOR), "422")?;
+        let too_much = [
+            "rollout", OTHER_FLAG, "101", "--env", "staging", "--url", url,
+        ];
+        refused(f, host, &too_much, Some(EDITOR), "400")?;
         expect(f.version()? == before, || {
             format!("{}: a refusal wrote", host.name)
         })?;
