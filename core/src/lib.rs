@@ -54,6 +54,8 @@ pub mod merge;
 pub mod model;
 #[cfg(feature = "json")]
 mod pointer;
+#[cfg(feature = "compile")]
+pub mod preview;
 
 pub use codec::DecodeError;
 #[cfg(feature = "json")]

@@ -336,6 +336,9 @@ impl Engine {
 }
 
 #[cfg(feature = "full")]
+mod cli;
+
+#[cfg(feature = "full")]
 mod full {
     use super::*;
 

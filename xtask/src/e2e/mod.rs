@@ -6,7 +6,9 @@
 //! (the worker in front of a real local origin), [`gating_attacks`] (the same, attacked: a
 //! table of hostile requests), [`selfhosted`] (`edge-worker/workerd.capnp` on a bare workerd,
 //! as users self-host it), [`container`] (the container image's entrypoint, run directly: the
-//! admin app on the same origin, tokens from the environment, a mounted document), [`admin`] (the control plane), [`access`] (evaluation keys and rate
+//! admin app on the same origin, tokens from the environment, a mounted document), [`admin`]
+//! (the control plane), [`cli`] (the `burgee` command's pull, diff, push, rollout and promote
+//! against it), [`access`] (evaluation keys and rate
 //! limits), [`leaks`] (server-only flags never reach a client) and [`publication`] (faults,
 //! freshness, streams, limits). Each check is a named function; all of them run, each is
 //! reported, and the suite fails if any did.
@@ -14,6 +16,7 @@
 mod access;
 mod admin;
 mod basics;
+mod cli;
 mod container;
 mod evaluation;
 mod gating;
@@ -63,6 +66,10 @@ pub fn run() -> Result {
             container::run,
         ),
         ("control plane (admin API, Durable Object)", admin::run),
+        (
+            "the burgee CLI against the store (native and npm)",
+            cli::run,
+        ),
         ("evaluation keys and rate limit", access::run),
         ("leak scan (server-only flags)", leaks::run),
         (
