@@ -55,11 +55,6 @@ impl Context {
         &mut self.slots
     }
 
-    /// The slot values back, for a binding that reuses their room for the next context.
-    pub fn into_slots(self) -> Vec<Attr> {
-        self.slots
-    }
-
     /// A context that makes every evaluation answer `INVALID_CONTEXT` with this message.
     pub fn invalid(snapshot: &Snapshot, why: &str) -> Context {
         Context {

@@ -284,14 +284,10 @@ impl Engine {
         }
         let mut slots = Slots { bytes };
         // The last context's values are overwritten in place, reusing their strings' room.
-        match &mut self.context {
-            Some(context) => slots.read_into(context.refill(snapshot)),
-            None => {
-                let mut values = Vec::new();
-                slots.read_into(&mut values);
-                self.context = Some(Context::from_slots(snapshot, values));
-            }
-        }
+        let context = self
+            .context
+            .get_or_insert_with(|| Context::from_slots(snapshot, Vec::new()));
+        slots.read_into(context.refill(snapshot));
     }
 
     /// [`Engine::set_context`] then [`Engine::evaluate`], in one call: what evaluating one

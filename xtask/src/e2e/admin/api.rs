@@ -201,3 +201,16 @@ pub(super) fn evaluations(addr: SocketAddr) -> Result<Vec<Value>> {
         .map(|c| store_evaluate(addr, "production", c).map(|mut e| e["results"].take()))
         .collect()
 }
+
+/// Joins scoped threads in order: each one's result, a panic as a failure.
+pub(super) fn join_all<T>(
+    handles: Vec<std::thread::ScopedJoinHandle<'_, Result<T>>>,
+) -> Vec<Result<T>> {
+    handles
+        .into_iter()
+        .map(|h| {
+            h.join()
+                .unwrap_or_else(|_| Err(Failed("an operator panicked".into())))
+        })
+        .collect()
+}

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use super::api::{call, call_retrying_proxy, etag, get_ok, last_audit_id, version};
+use super::api::{call, call_retrying_proxy, etag, get_ok, join_all, last_audit_id, version};
 use super::{ADMIN, BOOLEAN_FLAG, EDITS_PER_WRITER, Fixture, VIEWER, WRITERS, writer_token};
 use crate::e2e::expect;
 use crate::{Failed, Result};
@@ -159,13 +159,7 @@ pub(super) fn concurrent_shortcuts(f: &Fixture) -> Result {
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Failed("an operator panicked".into())))
-            })
-            .collect()
+        join_all(handles)
     });
     let retried: u64 = results
         .into_iter()

@@ -4,7 +4,7 @@
 
 use std::net::SocketAddr;
 
-use super::api::{call, call_retrying_proxy, get_ok, state, unchanged, version};
+use super::api::{call, call_retrying_proxy, get_ok, join_all, state, unchanged, version};
 use super::{ADMIN, BOOLEAN_FLAG, EDITOR, Fixture, STRING_FLAG, VIEWER, WRITERS, writer_token};
 use crate::e2e::{expect, expect_error, expect_json};
 use crate::{Failed, Result};
@@ -58,13 +58,7 @@ fn at_once(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err(Failed("an operator panicked".into())))
-            })
-            .collect()
+        join_all(handles)
     });
     let answered = results.into_iter().collect::<Result<Vec<(u64, u64)>>>()?;
     Ok((
