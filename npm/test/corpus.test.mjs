@@ -156,6 +156,37 @@ test("bulk results kept per context are never stale", () => {
   assert.ok(compared > 1000, `only ${compared} comparisons`);
 });
 
+// evaluateAll builds each answer from a template of every flag's usual result, learnt over
+// earlier calls. Over many users of the rollout cases (so that the usual results change), every
+// answer must hold what a single evaluation gives, and what a caller does to an answer must not
+// reach the next one.
+test("bulk answers equal single evaluations as the usual results change", () => {
+  let compared = 0;
+  const failures = [];
+  for (const [name, file] of Object.entries(files)) {
+    for (const d of file.distributions ?? []) {
+      const snapshot = loadDocument(file.document, d.env);
+      const now = d.now ?? DEFAULT_NOW;
+      for (let i = 0; i < 300; i++) {
+        const context = { ...(d.context ?? {}), targetingKey: `${d.idPrefix}${i % 150}` };
+        const all = snapshot.evaluateAll(context, { now });
+        for (const key of snapshot.keys) {
+          const one = snapshot.evaluate(key, context, { now });
+          if (JSON.stringify(all[key]) !== JSON.stringify(one)) failures.push(`${name} ${d.id} #${i} ${key}: ${JSON.stringify(all[key])} != ${JSON.stringify(one)}`);
+          compared++;
+        }
+        if (Object.keys(all).join() !== snapshot.keys.join()) failures.push(`${name} ${d.id} #${i}: keys ${Object.keys(all)}`);
+        // A caller's changes stay in its own answer.
+        for (const key of snapshot.keys) all[key] = "changed by the caller";
+        delete all[snapshot.keys[0]];
+      }
+      snapshot.free();
+    }
+  }
+  assert.deepEqual(failures.slice(0, 5), []);
+  assert.ok(compared > 1000, `only ${compared} comparisons`);
+});
+
 test("distributions hold", () => {
   let checked = 0;
   for (const [name, file] of Object.entries(files)) {
