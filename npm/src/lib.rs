@@ -4,8 +4,8 @@
 //! export ~0.2 µs), so the design keeps every hot call to a few integers: one [`Engine`] holds one decoded snapshot and one bound context; JavaScript reads
 //! the snapshot's manifest once (flag keys, variant values, rule ids, static outcomes), hands a
 //! context across once as flat typed arrays of only the attributes the snapshot reads, and then
-//! asks for outcomes by flag index. An outcome comes back as one packed `u32`
-//! ([`pack`]); the auxiliary field (rule, prerequisite) only when asked for. Names, values,
+//! asks for outcomes by flag index. An outcome comes back as one number: the packed `u32`
+//! ([`pack`]) and the auxiliary field (rule, prerequisite) above it ([`with_aux`]). Names, values,
 //! result objects and error messages are built on the JavaScript side from the manifest and
 //! `ts/codes.ts`, the core's code tables and message templates, which a test below renders
 //! from the core and compares with the committed file.
@@ -61,6 +61,9 @@ pub mod kind {
     /// Alone: the context is unusable, every evaluation answers `INVALID_CONTEXT`
     /// (JavaScript found it invalid and keeps the message).
     pub const INVALID: u8 = 7;
+    /// The slot keeps the value it has: JavaScript sent that string for it in the last
+    /// context and nothing has replaced it since (a role, a plan, a region repeat).
+    pub const SAME: u8 = 8;
 }
 
 /// An outcome in one `u32`: `variant + 1` in bits 0–23 (0: the caller's default), the reason
@@ -70,6 +73,17 @@ pub fn pack(outcome: Outcome) -> u32 {
     let reason = u32::from(outcome.reason as u8 & 0x0f) << 24;
     let error = outcome.error.map_or(0, |e| u32::from(e as u8) + 1) << 28;
     variant | reason | error
+}
+
+/// The auxiliary field as [`with_aux`] carries "none" ([`Outcome::NONE`]) and anything as
+/// large: the fields that matter are indexes of rules, flags and attributes.
+pub const AUX_NONE: u32 = (1 << 21) - 1;
+
+/// An outcome in one `f64`, so that one call answers everything: [`pack`] in the low 32 bits,
+/// the auxiliary field (at most [`AUX_NONE`]) in the 21 above, exact in a double's 53.
+pub fn with_aux(outcome: Outcome) -> f64 {
+    let aux = outcome.aux.min(AUX_NONE);
+    f64::from(pack(outcome)) + f64::from(aux) * 4_294_967_296.0
 }
 
 /// The type a caller expects, as JavaScript passes it: `ValueType as u8`, anything else none.
@@ -184,7 +198,10 @@ impl Slots<'_> {
     fn read_into(&mut self, values: &mut Vec<Attr>) {
         let mut used = 0;
         while let Some(kind) = self.byte() {
-            self.value(kind, at(values, used));
+            let slot = at(values, used);
+            if kind != kind::SAME {
+                self.value(kind, slot);
+            }
             used += 1;
         }
         values.truncate(used);
@@ -208,8 +225,6 @@ pub struct Engine {
     snapshot: Result<Snapshot, DecodeError>,
     /// The bound context (`None` only when there is no snapshot).
     context: Option<Context>,
-    /// The auxiliary field of the last [`Engine::evaluate`].
-    aux: u32,
     outcomes: Vec<Outcome>,
     /// `[packed, aux]` per flag, filled by [`Engine::evaluate_all`] and read by JavaScript
     /// through a view of wasm memory.
@@ -230,7 +245,6 @@ impl Engine {
         Engine {
             snapshot,
             context,
-            aux: Outcome::NONE,
             outcomes: Vec::new(),
             bulk: Vec::new(),
             scratch: Vec::new(),
@@ -293,26 +307,18 @@ impl Engine {
     /// [`Engine::set_context`] then [`Engine::evaluate`], in one call: what evaluating one
     /// flag for a context read for that call costs is mostly crossings.
     #[wasm_bindgen(js_name = evaluateWith)]
-    pub fn evaluate_with(&mut self, len: u32, index: u32, expected: u32, now: f64) -> u32 {
+    pub fn evaluate_with(&mut self, len: u32, index: u32, expected: u32, now: f64) -> f64 {
         self.set_context(len);
         self.evaluate(index, expected, now)
     }
 
-    /// The packed outcome ([`pack`]) of the flag at `index` for the bound context. `expected`
+    /// The outcome ([`with_aux`]) of the flag at `index` for the bound context. `expected`
     /// is `ValueType as u8`, or anything larger for "no type expected"; `now` is epoch ms.
-    pub fn evaluate(&mut self, index: u32, expected: u32, now: f64) -> u32 {
+    pub fn evaluate(&mut self, index: u32, expected: u32, now: f64) -> f64 {
         let (Ok(snapshot), Some(context)) = (&self.snapshot, &self.context) else {
-            return 0;
+            return 0.0;
         };
-        let outcome = snapshot.outcome(index as usize, context, now as i64, value_type(expected));
-        self.aux = outcome.aux;
-        pack(outcome)
-    }
-
-    /// The auxiliary field of the last [`Engine::evaluate`] (rule index, prerequisite flag
-    /// index, …; `u32::MAX` for none).
-    pub fn aux(&self) -> u32 {
-        self.aux
+        with_aux(snapshot.outcome(index as usize, context, now as i64, value_type(expected)))
     }
 
     /// Evaluates every flag and returns the address of `[packed, aux]` × flag count in wasm
@@ -508,6 +514,21 @@ export type ValueType = (typeof VALUE_TYPES)[number];
     }
 
     #[test]
+    fn carries_the_auxiliary_field_above_the_packed_outcome() {
+        let mut rule = Outcome::served(Some(1), Reason::TargetingMatch);
+        rule.aux = 3;
+        assert_eq!(
+            with_aux(rule),
+            f64::from(pack(rule)) + 3.0 * 4_294_967_296.0
+        );
+        let none = Outcome::served(Some(0), Reason::Split);
+        assert_eq!(none.aux, Outcome::NONE);
+        let carried = with_aux(none);
+        assert_eq!(carried as u64 & 0xffff_ffff, u64::from(pack(none)));
+        assert_eq!(carried as u64 >> 32, u64::from(AUX_NONE));
+    }
+
+    #[test]
     fn packs_outcomes() {
         let none = Outcome::error(ErrorCode::FlagNotFound, Outcome::NONE);
         assert_eq!(pack(none), (6 << 24) | (1 << 28));
@@ -559,6 +580,25 @@ export type ValueType = (typeof VALUE_TYPES)[number];
         ];
         read(&mut reused);
         assert_eq!(reused, want);
+    }
+
+    #[test]
+    fn same_keeps_a_slots_value() {
+        let mut values = vec![Attr::Str(Text::new("member")), Attr::Num(2.0)];
+        let mut bytes = vec![kind::SAME, kind::SAME, kind::SAME];
+        Slots { bytes: &bytes }.read_into(&mut values);
+        // A slot that had no value before stays missing.
+        assert_eq!(
+            values,
+            vec![
+                Attr::Str(Text::new("member")),
+                Attr::Num(2.0),
+                Attr::Missing
+            ]
+        );
+        bytes = vec![kind::MISSING, kind::SAME];
+        Slots { bytes: &bytes }.read_into(&mut values);
+        assert_eq!(values, vec![Attr::Missing, Attr::Num(2.0)]);
     }
 
     /// An array of string literals `export const NAME = [...]` in a TypeScript file.

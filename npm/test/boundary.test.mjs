@@ -130,3 +130,68 @@ for (const [build, snapshot] of builds) {
     assert.equal(snapshot.evaluate("role", { targetingKey: "u", role: "admin" }).variant, "on");
   });
 }
+
+// A string the engine holds from the last single-flag evaluation is not sent again (`SAME`).
+// Interleaved with everything else that replaces the engine's context (bulk evaluations, kept
+// contexts, unusable contexts, a scratch that must grow, values of other types), every answer
+// must still be the one a context bound afresh gives.
+for (const [build, snapshot] of builds) {
+  test(`${build}: strings held from the last evaluation are never stale`, () => {
+    const reference = build === "full" ? loadDocument(DOCUMENT, "prod") : lean.loadSnapshot(compiled.encode());
+    let seed = 7;
+    const random = (n) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    const pick = (values) => values[random(values.length)];
+    const long = `${"x".repeat(3_000)}needle-ß`;
+    const pools = {
+      targetingKey: ["u-1", "u-2", "ü-3", undefined],
+      role: ["admin", "viewer", "admin", 7, null, ["admin"], undefined],
+      email: ["a@exämple.com", "b@example.com", 5, undefined],
+      note: ["needle-ß", "hay", long, undefined],
+      seats: [11, 3, "11", undefined],
+      org: [{ plan: "enterprise" }, { plan: "pro" }, undefined],
+      groups: [["beta"], ["alpha"], "beta", undefined],
+    };
+    const context = () => {
+      if (random(25) === 0) return pick([null, "u", { targetingKey: 5 }]);
+      const c = {};
+      for (const [name, pool] of Object.entries(pools)) {
+        const v = pick(pool);
+        if (v !== undefined) c[name] = v;
+      }
+      return c;
+    };
+    const keys = Object.keys(DOCUMENT.flags);
+    const summary = (r) => `${r.variant}/${r.reason}/${r.errorCode ?? ""}`;
+    const kept = [];
+    const failures = [];
+    for (let step = 0; step < 3000 && failures.length < 5; step++) {
+      const c = context();
+      const key = pick(keys);
+      const want = summary(reference.bind(c).evaluate(key));
+      const what = random(10);
+      let got;
+      if (what < 6) got = summary(snapshot.evaluate(key, c));
+      else if (what < 8) got = summary(snapshot.evaluateAll(c)[key]);
+      else if (what === 8) {
+        const bound = snapshot.bind(c);
+        if (kept.length < 20 && typeof c === "object" && c !== null) kept.push([c, bound]);
+        got = summary(bound.evaluate(key));
+      } else if (kept.length) {
+        const [old, bound] = pick(kept);
+        got = summary(bound.evaluate(key));
+        const expected = summary(reference.bind(old).evaluate(key));
+        if (got !== expected) failures.push(`step ${step}: kept ${JSON.stringify(old)} ${key}: ${got} != ${expected}`);
+        continue;
+      } else continue;
+      if (got !== want) failures.push(`step ${step}: ${JSON.stringify(c)?.slice(0, 200)} ${key}: ${got} != ${want}`);
+    }
+    reference.free();
+    assert.deepEqual(failures, []);
+    // A new string that does not fit the scratch: it is written again once there is room, and
+    // must then be sent, not taken for the one the engine holds.
+    const fresh = build === "full" ? loadDocument(DOCUMENT, "prod") : lean.loadSnapshot(compiled.encode());
+    assert.equal(fresh.evaluate("note", { targetingKey: "u", note: "needle-ß" }).variant, "on");
+    assert.equal(fresh.evaluate("note", { targetingKey: "u", note: `${"x".repeat(5_000)}hay` }).variant, "off");
+    fresh.free();
+  });
+}

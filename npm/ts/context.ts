@@ -17,6 +17,7 @@ const STRING = 4;
 const OTHER = 5;
 const LIST = 6;
 const INVALID = 7;
+const SAME = 8;
 
 const encoder = new TextEncoder();
 
@@ -30,6 +31,16 @@ export interface Scratch {
 const hasOwn = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
 const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The strings the engine's context holds by slot, as the last `write` with them sent them
+ * (`undefined` for anything else), and whether the engine still holds them: only then can a
+ * slot whose next value is the same string be written as `SAME` and not copied again.
+ */
+export interface Held {
+  values: unknown[];
+  valid: boolean;
+}
 
 /** An attribute the snapshot reads: its name, and its parts when the name is dotted. */
 export interface Attribute {
@@ -150,13 +161,35 @@ function scalar(out: Uint8Array, view: DataView, k: number, v: unknown, top: boo
   return k + 1;
 }
 
+/** Slot `a`'s value `v`, or `SAME` when `held` says the engine has that string there already. */
+function slot(out: Uint8Array, view: DataView, k: number, v: unknown, a: number, held: Held | undefined): number {
+  if (held !== undefined) {
+    if (typeof v === "string") {
+      if (held.valid && held.values[a] === v) {
+        if (k < out.length) out[k] = SAME;
+        return k + 1;
+      }
+      held.values[a] = v;
+    } else held.values[a] = undefined;
+  }
+  return scalar(out, view, k, v, true);
+}
+
 /**
  * Writes `context` for the attribute slots `attributes` (slot 0 is the targeting key) into
  * `into`, only the slots marked in `only` when given, and returns why the context is unusable
- * (written as `[INVALID]`), or `undefined`.
+ * (written as `[INVALID]`), or `undefined`. With `held`, strings the engine holds already are
+ * written as `SAME`, and `held.values` is brought up to date (the caller says whether it is
+ * valid afterwards).
  * When `into.k` comes back past the end of `into.bytes`, that is the room it needs.
  */
-export function write(attributes: readonly Attribute[], context: unknown, into: Scratch, only?: Uint8Array): string | undefined {
+export function write(
+  attributes: readonly Attribute[],
+  context: unknown,
+  into: Scratch,
+  only?: Uint8Array,
+  held?: Held,
+): string | undefined {
   const out = into.bytes;
   const view = into.view;
   let k = 0;
@@ -167,9 +200,13 @@ export function write(attributes: readonly Attribute[], context: unknown, into: 
     if (key != null && typeof key !== "string") why = BAD_KEY;
     // With `only`, the slots one flag does not read are left missing, unread.
     else {
-      k = only !== undefined && only[0] === 0 ? missing(out, k) : scalar(out, view, k, key, true);
-      for (let a = 1; a < attributes.length; a++) {
-        k = only !== undefined && only[a] === 0 ? missing(out, k) : scalar(out, view, k, lookup(context, attributes[a]), true);
+      for (let a = 0; a < attributes.length; a++) {
+        if (only !== undefined && only[a] === 0) {
+          k = missing(out, k);
+          if (held !== undefined) held.values[a] = undefined;
+        } else {
+          k = slot(out, view, k, a === 0 ? key : lookup(context, attributes[a]), a, held);
+        }
       }
     }
   }

@@ -7,7 +7,7 @@
  */
 import { ERROR_CODES, GENERAL, REASONS, VALUE_TYPES } from "./codes.js";
 import { message } from "./messages.js";
-import { type Attribute, attributes, problem, type Scratch, write } from "./context.js";
+import { type Attribute, attributes, type Held, problem, type Scratch, write } from "./context.js";
 import type { BoundContext, EvaluateOptions, EvaluationDetails, FlagSnapshot, ValueType } from "./types.js";
 
 /** The wasm exports this file uses (the lean and full builds both have them). */
@@ -15,9 +15,9 @@ export interface WasmEngine {
   manifest(): string;
   scratch(len: number): number;
   setContext(len: number): void;
+  /** The packed outcome and, above its 32 bits, the auxiliary field (`AUX_NONE`: none). */
   evaluate(index: number, expected: number, now: number): number;
   evaluateWith(len: number, index: number, expected: number, now: number): number;
-  aux(): number;
   evaluateAll(now: number): number;
   free(): void;
 }
@@ -85,6 +85,9 @@ const NO_TYPE = 4;
 /** Auxiliary-field markers: none (`u32::MAX`), or not fetched yet. */
 const NONE = 0xffffffff;
 const LAZY = -1;
+/** Where `evaluate` carries the auxiliary field: above 2³², `AUX_NONE` for none (npm/src/lib.rs). */
+const AUX = 2 ** 32;
+const AUX_NONE = 2 ** 21 - 1;
 
 function freeze<T>(v: T): T {
   if (typeof v === "object" && v !== null && !Object.isFrozen(v)) {
@@ -122,6 +125,10 @@ export class Loaded {
   invalid: string | undefined;
   /** Views of the engine's context scratch in wasm memory (made at the first binding). */
   readonly scratch: Scratch = { bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), k: 0 };
+  /** The strings the engine's context holds from the last `once()` (see `Held`). */
+  readonly held: Held = { values: [], valid: false };
+  /** The last evaluation's answer, packed outcome and auxiliary field (see `WasmEngine`). */
+  private carried = 0;
   private at = 0;
   private cap = 0;
   private view: Uint32Array | undefined;
@@ -170,6 +177,7 @@ export class Loaded {
 
   /** Makes `context` the engine's context for the calls that follow. */
   use(context: unknown): void {
+    this.held.valid = false;
     this.invalid = this.write(context);
     this.engine.setContext(this.scratch.k);
     this.bound = {};
@@ -180,18 +188,23 @@ export class Loaded {
    * slots the flag reads, bound and evaluated in one call.
    */
   once(i: number, context: unknown, type: number, now: () => number): number {
-    this.invalid = this.write(context, this.flags[i].reads);
+    const held = this.held;
+    this.invalid = this.write(context, this.flags[i].reads, held);
+    // An unusable context replaces every slot.
+    held.valid = this.invalid === undefined;
     this.bound = undefined;
-    return this.engine.evaluateWith(this.scratch.k, i, type, this.clock ? now() : 0);
+    return (this.carried = this.engine.evaluateWith(this.scratch.k, i, type, this.clock ? now() : 0)) >>> 0;
   }
 
   /** Writes `context` into the engine's scratch, making room until it fits (first 256 bytes). */
-  write(context: unknown, only?: Uint8Array): string | undefined {
+  write(context: unknown, only?: Uint8Array, held?: Held): string | undefined {
     const s = this.scratch;
     for (;;) {
       this.views();
-      const why = write(this.paths, context === undefined ? {} : context, s, only);
+      const why = write(this.paths, context === undefined ? {} : context, s, only, held);
       if (s.k <= this.cap) return why;
+      // Nothing was sent: `held` has this context's strings now, not the engine's.
+      if (held !== undefined) held.valid = false;
       this.at = this.engine.scratch((this.cap = Math.max(256, 2 * s.k)));
       s.bytes = new Uint8Array(0);
     }
@@ -222,7 +235,7 @@ export class Loaded {
     }
     // The clock is only read (`Date.now()` costs about as much as an evaluation) when an
     // outcome can depend on it.
-    return this.engine.evaluate(i, type, this.clock ? now() : 0);
+    return (this.carried = this.engine.evaluate(i, type, this.clock ? now() : 0)) >>> 0;
   }
 
   /** The value for a packed outcome: the variant's, or the caller's default. */
@@ -287,7 +300,7 @@ export class Loaded {
   }
 
   /**
-   * `aux` is the outcome's auxiliary field, or `LAZY` to ask the engine (last evaluate).
+   * `aux` is the outcome's auxiliary field, or `LAZY` for the one the last evaluation carried.
    * Results are frozen and shared: a flag answers with the same object whenever the outcome
    * (and so every field) is the same, which makes `all()` mostly lookups.
    */
@@ -297,7 +310,11 @@ export class Loaded {
     const reason = (packed >>> 24) & 15;
     // Only errors, rules and prerequisites need the auxiliary field.
     const auxed = error || reason === 2 || reason === 3 || reason === 5;
-    if (aux === LAZY && auxed) aux = this.engine.aux();
+    if (aux === LAZY && auxed) {
+      const carried = this.carried;
+      aux = (carried - (carried >>> 0)) / AUX;
+      if (aux === AUX_NONE) aux = NONE;
+    }
     if (error) return this.error(f.key, fallback, error - 1, i, aux);
     const v = (packed & 0xffffff) - 1;
     // The caller's default is theirs: only a variant's answer (or a default of null) is kept.
@@ -400,6 +417,7 @@ function keep(loaded: Loaded, context: unknown): Kept {
 function bind(loaded: Loaded, m: Kept): void {
   if (loaded.bound === m.token) return;
   loaded.views();
+  loaded.held.valid = false;
   loaded.scratch.bytes.set(m.bytes);
   loaded.engine.setContext(m.bytes.length);
   loaded.bound = m.token;
