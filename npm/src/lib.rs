@@ -328,9 +328,9 @@ impl Engine {
         self.bulk.clear();
         if let (Ok(snapshot), Some(context)) = (&self.snapshot, &self.context) {
             snapshot.outcomes(context, now as i64, &mut self.outcomes);
-            for outcome in &self.outcomes {
-                self.bulk.push(pack(*outcome));
-                self.bulk.push(outcome.aux);
+            self.bulk.resize(2 * self.outcomes.len(), 0);
+            for (pair, outcome) in self.bulk.chunks_exact_mut(2).zip(&self.outcomes) {
+                pair.copy_from_slice(&[pack(*outcome), outcome.aux]);
             }
         }
         self.bulk.as_ptr() as usize as u32

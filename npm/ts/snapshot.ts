@@ -135,6 +135,8 @@ export class Loaded {
   /** The last `all()`'s outcomes (`[packed, aux]` per flag) and the context they are for. */
   private kept: object | undefined;
   private keptWords: Uint32Array | undefined;
+  /** The array `all()` reuses for outcomes no caller has seen. */
+  private spare: Uint32Array | undefined;
   /** Makes `all()`'s answers (at the first call). */
   private answers: Answers | undefined;
 
@@ -260,20 +262,25 @@ export class Loaded {
    * outcomes (`[packed, aux]` per flag; the same array as long as they are the same).
    */
   all(now: number, seen?: (words: Uint32Array) => void): Record<string, EvaluationDetails> {
-    const n = this.flags.length;
+    const size = 2 * this.flags.length;
     let words = this.keptWords;
     if (this.clock || !words || !this.bound || this.kept !== this.bound) {
       const at = this.engine.evaluateAll(now) >>> 2;
-      const buffer = this.backend.memory().buffer;
-      if (this.view?.buffer !== buffer) this.view = new Uint32Array(buffer);
-      words = this.keptWords = this.view.slice(at, at + 2 * n);
+      // A view of memory that has grown since has length 0 (cheaper to ask than the buffer).
+      let view = this.view;
+      if (view === undefined || view.length === 0) view = this.view = new Uint32Array(this.backend.memory().buffer);
+      const from = view.subarray(at, at + size);
+      // `seen` tells outcomes apart by identity, so it gets a new array; else one is reused
+      // (a copy into it costs an eighth of a new one).
+      if (seen) words = from.slice();
+      else (words = this.spare ??= new Uint32Array(size)).set(from);
+      this.keptWords = words;
       this.kept = this.bound;
+    } else if (seen && words === this.spare) {
+      words = this.keptWords = words.slice();
     }
     seen?.(words);
-    const answers = (this.answers ??= new Answers(this.flags.map((f) => f.key)));
-    const out = answers.start();
-    for (let i = 0; i < n; i++) answers.put(out, i, this.result(i, words[2 * i], words[2 * i + 1], null));
-    return out;
+    return (this.answers ??= new Answers(this.flags.map((f) => f.key))).make(this, words);
   }
 
   /**
@@ -320,11 +327,9 @@ export class Loaded {
     // The caller's default is theirs: only a variant's answer (or a default of null) is kept.
     const keep = v >= 0 || fallback === null;
     if (!auxed) aux = 0;
-    const answers = f.answers;
     if (keep) {
-      for (let j = 0; j < answers.length; j += 3) {
-        if (answers[j] === packed && answers[j + 1] === aux) return answers[j + 2] as EvaluationDetails<T>;
-      }
+      const made = kept(f, packed, aux);
+      if (made !== undefined) return made as EvaluationDetails<T>;
     }
     const out: EvaluationDetails<T> = {
       value: v < 0 ? fallback : (f.values[v] as T),
@@ -337,12 +342,23 @@ export class Loaded {
     } else if (reason === 5) {
       if (aux < this.flags.length) out.prerequisite = this.flags[aux].key;
     }
-    if (keep) {
-      Object.freeze(out);
-      if (answers.length < 3 * KEPT) answers.push(packed, aux, out);
-    }
+    if (keep && f.answers.length < 3 * KEPT) f.answers.push(packed, aux, Object.freeze(out));
     return out;
   }
+}
+
+/**
+ * The result flag `f` made before for this outcome, if it kept one. `aux` matters only where
+ * `result` keeps it (rules, splits, prerequisites); elsewhere it is kept as 0.
+ */
+function kept(f: Flag, packed: number, aux: number): EvaluationDetails | undefined {
+  const reason = (packed >>> 24) & 15;
+  if (reason !== 2 && reason !== 3 && reason !== 5) aux = 0;
+  const answers = f.answers;
+  for (let j = 0; j < answers.length; j += 3) {
+    if (answers[j] === packed && answers[j + 1] === aux) return answers[j + 2] as EvaluationDetails;
+  }
+  return undefined;
 }
 
 /** The most results a flag keeps (a flag has a few outcomes; rules and variants bound them). */
@@ -380,26 +396,35 @@ class Answers {
     this.misses = new Uint8Array(keys.length);
   }
 
-  /** A new answer with every flag's usual result, to `put` the others into. */
-  start(): Record<string, EvaluationDetails> {
-    return (this.template === undefined ? {} : { ...this.template }) as Record<string, EvaluationDetails>;
+  /**
+   * A new answer for `words` (`[packed, aux]` per flag): a copy of the template, and the
+   * results that differ from it stored. One loop, so that V8 compiles it as one function.
+   */
+  make(loaded: Loaded, words: Uint32Array): Record<string, EvaluationDetails> {
+    const out = (this.template === undefined ? {} : { ...this.template }) as Record<string, EvaluationDetails>;
+    const { flags } = loaded;
+    const { usual, misses, keys } = this;
+    for (let i = 0; i < keys.length; i++) {
+      const packed = words[2 * i];
+      const aux = words[2 * i + 1];
+      const result = kept(flags[i], packed, aux) ?? loaded.result(i, packed, aux, null);
+      if (result === usual[i]) {
+        if (misses[i] > 0) misses[i]--;
+        continue;
+      }
+      out[keys[i]] = result;
+      if (misses[i] < ADOPT) misses[i]++;
+      if (misses[i] === ADOPT) this.adopt(i, result);
+    }
+    return out;
   }
 
-  /** Puts flag `i`'s result into `out` unless the template already holds it. */
-  put(out: Record<string, EvaluationDetails>, i: number, result: EvaluationDetails): void {
-    const misses = this.misses;
-    if (result === this.usual[i]) {
-      if (misses[i] > 0) misses[i]--;
-      return;
-    }
-    const key = this.keys[i];
-    out[key] = result;
-    if (misses[i] < ADOPT) misses[i]++;
-    if (misses[i] === ADOPT && this.template !== undefined && Object.isFrozen(result)) {
-      this.usual[i] = result;
-      this.template[key] = result;
-      misses[i] = 0;
-    }
+  /** Makes `result` flag `i`'s usual one, if it is shared (frozen). */
+  private adopt(i: number, result: EvaluationDetails): void {
+    if (this.template === undefined || !Object.isFrozen(result)) return;
+    this.usual[i] = result;
+    this.template[this.keys[i]] = result;
+    this.misses[i] = 0;
   }
 }
 
