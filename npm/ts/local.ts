@@ -54,7 +54,7 @@ export function localSupport(backend: Backend, ready?: () => Promise<void>): Loc
           return loaded.value(i, packed, fallback);
         },
         all(counted) {
-          return loaded.all(now(), counted && counts ? all : undefined);
+          return loaded.all(now, counted && counts ? all : undefined);
         },
         rebind(context) {
           loaded.use(context);

@@ -102,6 +102,13 @@ export function typeIndex(type: ValueType | undefined): number {
   return i < 0 ? NO_TYPE : i;
 }
 
+/** A clock for one call's `now` option: the wall clock when there is none. */
+function clockFor(now: number | Date | string | undefined): () => number {
+  return now === undefined ? wallClock : () => toMillis(now);
+}
+
+const wallClock = () => Date.now();
+
 export function toMillis(now: number | Date | string | undefined): number {
   if (now === undefined) return Date.now();
   if (typeof now === "number") return now;
@@ -258,14 +265,15 @@ export class Loaded {
   /**
    * Every flag's result for the bound context: one wasm call for all of them, and none when
    * the snapshot does not read the clock and the context is the one of the last call (the
-   * outcomes are the same then; the result objects are new every time). `seen` hears the
-   * outcomes (`[packed, aux]` per flag; the same array as long as they are the same).
+   * outcomes are the same then; the answer object is new every time). `seen` hears the
+   * outcomes (`[packed, aux]` per flag; the same array as long as they are the same). `now`
+   * is only read when an outcome can depend on it.
    */
-  all(now: number, seen?: (words: Uint32Array) => void): Record<string, EvaluationDetails> {
+  all(now: () => number, seen?: (words: Uint32Array) => void): Record<string, EvaluationDetails> {
     const size = 2 * this.flags.length;
     let words = this.keptWords;
     if (this.clock || !words || !this.bound || this.kept !== this.bound) {
-      const at = this.engine.evaluateAll(now) >>> 2;
+      const at = this.engine.evaluateAll(this.clock ? now() : 0) >>> 2;
       // A view of memory that has grown since has length 0 (cheaper to ask than the buffer).
       let view = this.view;
       if (view === undefined || view.length === 0) view = this.view = new Uint32Array(this.backend.memory().buffer);
@@ -470,12 +478,11 @@ export function flagSnapshot(loaded: Loaded): FlagSnapshot {
     evaluate<T>(key: string, options: EvaluateOptions<T> = {}) {
       bind(loaded, m);
       const fallback = (options.default === undefined ? null : options.default) as T;
-      const now = toMillis(options.now);
-      return loaded.details(key, fallback, typeIndex(options.type), () => now);
+      return loaded.details(key, fallback, typeIndex(options.type), clockFor(options.now));
     },
     evaluateAll(options: { now?: number | Date | string } = {}) {
       bind(loaded, m);
-      return loaded.all(toMillis(options.now));
+      return loaded.all(clockFor(options.now));
     },
   });
   return {
@@ -484,12 +491,11 @@ export function flagSnapshot(loaded: Loaded): FlagSnapshot {
     keys: loaded.flags.map((f) => f.key),
     evaluate<T>(key: string, context: unknown, options: EvaluateOptions<T> = {}) {
       const fallback = (options.default === undefined ? null : options.default) as T;
-      const now = options.now;
-      return detailsOnce(loaded, key, context, fallback, typeIndex(options.type), () => toMillis(now));
+      return detailsOnce(loaded, key, context, fallback, typeIndex(options.type), clockFor(options.now));
     },
     evaluateAll(context, options = {}) {
       loaded.use(context);
-      return loaded.all(toMillis(options.now));
+      return loaded.all(clockFor(options.now));
     },
     bind: (context) => bound(keep(loaded, context)),
     free: () => loaded.engine.free(),
