@@ -195,3 +195,28 @@ for (const [build, snapshot] of builds) {
     fresh.free();
   });
 }
+
+// Short strings are encoded to UTF-8 by the package itself, long ones by `encodeInto`: both
+// must give the bytes `TextEncoder` gives (a lone surrogate is U+FFFD), so that a flag matching
+// the string as text matches it either way.
+test("strings are encoded as TextEncoder encodes them, short or long", () => {
+  const samples = ["ü", "€uro", "a😀b", "😀", "x\ud800y", "x\udc00y", "end\ud83d", "\udc00\ud800", "日本語テキスト", "mixed ASCII then é"];
+  const all = [...samples, ...samples.map((s) => s.repeat(12))];
+  const decoded = (s) => new TextDecoder().decode(new TextEncoder().encode(s));
+  const document = {
+    environments: ["prod"],
+    flags: Object.fromEntries(all.map((s, i) => [`f${i}`, on(`r${i}`, [{ attribute: "text", op: "in", values: [decoded(s)] }])])),
+  };
+  for (const [build, snapshot] of [
+    ["full", loadDocument(document, "prod")],
+    ["lean", lean.loadSnapshot(loadDocument(document, "prod").encode())],
+  ]) {
+    all.forEach((s, i) => {
+      // Once after an ASCII prefix, once alone: the encoder starts mid-string or at its start.
+      assert.equal(snapshot.evaluate(`f${i}`, { targetingKey: "u", text: s }).variant, "on", `${build} ${JSON.stringify(s)}`);
+      assert.equal(snapshot.evaluate(`f${i}`, { targetingKey: "u", text: `${s}!` }).variant, "off", `${build} ${JSON.stringify(s)}!`);
+      assert.equal(snapshot.evaluateAll({ targetingKey: "u", text: s })[`f${i}`].variant, "on", `${build} all ${JSON.stringify(s)}`);
+    });
+    snapshot.free();
+  }
+});

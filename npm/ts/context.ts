@@ -103,6 +103,53 @@ function counted(out: Uint8Array, view: DataView, k: number, b: number, x: numbe
   return k + 9;
 }
 
+/** Strings up to this long are encoded here rather than by `encodeInto` (see `utf8`). */
+const SHORT = 64;
+
+/**
+ * `v` as UTF-8 at `at`, the first `i` characters being ASCII and written already; the bytes
+ * written, or `3 * v.length` when out of room. A short string is encoded here: a call out to
+ * `encodeInto` costs more than encoding a few dozen characters (in browsers several times
+ * more). As `encodeInto` does, a lone surrogate becomes U+FFFD.
+ */
+function utf8(out: Uint8Array, at: number, v: string, i: number): number {
+  const length = v.length;
+  if (length > SHORT || at + 3 * length > out.length) {
+    const r = encoder.encodeInto(v, out.subarray(at));
+    return r.read! < length ? 3 * length : r.written!;
+  }
+  let j = at + i;
+  for (; i < length; i++) {
+    let c = v.charCodeAt(i);
+    if (c < 0x80) {
+      out[j++] = c;
+      continue;
+    }
+    if (c < 0x800) {
+      out[j++] = 0xc0 | (c >> 6);
+      out[j++] = 0x80 | (c & 63);
+      continue;
+    }
+    if (c >= 0xd800 && c < 0xe000) {
+      const d = i + 1 < length ? v.charCodeAt(i + 1) : 0;
+      if (c < 0xdc00 && d >= 0xdc00 && d < 0xe000) {
+        c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+        i++;
+        out[j++] = 0xf0 | (c >> 18);
+        out[j++] = 0x80 | ((c >> 12) & 63);
+        out[j++] = 0x80 | ((c >> 6) & 63);
+        out[j++] = 0x80 | (c & 63);
+        continue;
+      }
+      c = 0xfffd;
+    }
+    out[j++] = 0xe0 | (c >> 12);
+    out[j++] = 0x80 | ((c >> 6) & 63);
+    out[j++] = 0x80 | (c & 63);
+  }
+  return j - at;
+}
+
 function string(out: Uint8Array, view: DataView, k: number, v: string): number {
   const at = k + 9;
   const length = v.length;
@@ -114,8 +161,7 @@ function string(out: Uint8Array, view: DataView, k: number, v: string): number {
     for (let i = 0; i < length; i++) {
       const c = v.charCodeAt(i);
       if (c > 127) {
-        const r = encoder.encodeInto(v, out.subarray(at));
-        written = r.read! < length ? 3 * length : r.written!;
+        written = utf8(out, at, v, i);
         break;
       }
       out[at + i] = c;
