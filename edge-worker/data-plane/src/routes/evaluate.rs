@@ -28,9 +28,10 @@ use crate::ofrep::{self, Reply};
 use crate::snapshots;
 use crate::usage;
 
-/// Epoch milliseconds, from the runtime's clock (the core never reads one).
+/// Epoch milliseconds, from the runtime's clock (the core never reads one): `Date.now()`, which
+/// makes no `Date` object (`worker::Date::now` makes one per call, several a request).
 pub fn now() -> f64 {
-    worker::Date::now().as_millis() as f64
+    worker::js_sys::Date::now()
 }
 
 /// The environment a request evaluates in: the path's (`/env/{env}/…`), else the
@@ -95,10 +96,11 @@ thread_local! {
     static REPLY_HEADERS: RefCell<Option<web_sys::Headers>> = const { RefCell::new(None) };
 }
 
-/// A fresh copy of the headers every OFREP reply has (JSON, never cached by others, CORS): one
-/// call into the runtime rather than one per header.
-fn reply_headers() -> Result<Headers> {
-    let template = REPLY_HEADERS.with(|held| -> Result<web_sys::Headers> {
+/// The headers every OFREP reply has (JSON, never cached by others, CORS), made once per
+/// isolate: a response copies the headers it is given, so one template serves every reply,
+/// and a reply costs no call into the runtime per header.
+fn reply_headers() -> Result<web_sys::Headers> {
+    REPLY_HEADERS.with(|held| {
         if let Some(template) = held.borrow().as_ref() {
             return Ok(template.clone());
         }
@@ -108,28 +110,30 @@ fn reply_headers() -> Result<Headers> {
         cors::add_to(&headers)?;
         *held.borrow_mut() = Some(headers.0.clone());
         Ok(headers.0)
-    })?;
-    Ok(Headers(web_sys::Headers::new_with_headers(&template)?))
+    })
 }
 
 /// An OFREP reply as the runtime's own response, its body handed over as a string (the
 /// `worker::Response` path copies every body into a new `Uint8Array` first).
 fn reply(reply: Reply) -> Result<web_sys::Response> {
-    let headers = reply_headers()?;
-    if reply.status == 304 {
-        headers.delete("Content-Type")?;
-    }
-    if let Some(etag) = &reply.etag {
-        headers.set("ETag", etag)?;
-    }
-    if let Some(seconds) = reply.retry_after {
-        headers.set("Retry-After", &seconds.to_string())?;
-    }
     let init = web_sys::ResponseInit::new();
     init.set_status(reply.status);
-    init.set_headers_headers(&headers.0);
+    init.set_headers_headers(&reply_headers()?);
     let body = (!reply.body.is_empty()).then_some(reply.body.as_str());
-    Ok(web_sys::Response::new_with_opt_str_and_init(body, &init)?)
+    let response = web_sys::Response::new_with_opt_str_and_init(body, &init)?;
+    if reply.status == 304 || reply.etag.is_some() || reply.retry_after.is_some() {
+        let headers = Headers(response.headers());
+        if reply.status == 304 {
+            headers.delete("Content-Type")?;
+        }
+        if let Some(etag) = &reply.etag {
+            headers.set("ETag", etag)?;
+        }
+        if let Some(seconds) = reply.retry_after {
+            headers.set("Retry-After", &seconds.to_string())?;
+        }
+    }
+    Ok(response)
 }
 
 /// An error answer of an evaluation route, with the CORS headers.
