@@ -3,31 +3,57 @@
 //! and per isolate, and the relay it fetches a newer snapshot from. Workers KV is not on this
 //! path: it takes up to a minute to propagate and its reads are cached 30 to 60 s a location.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 
 use burgee_edge_shared::beacon::{BEACON_INTERVAL_MS, Beacon, Changes};
 use burgee_edge_shared::bindings;
 use burgee_edge_shared::internal::{self, region_for, relay_name};
 use burgee_edge_shared::kv::SnapshotKey;
+use worker::web_sys;
+use worker::worker_sys::ext::RequestExt;
 use worker::{Cache, Env, Headers, Request, Response, Stub};
 
 use crate::config;
 
-/// Where the request came from (Cloudflare's `request.cf`), which picks the relay.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Where the request came from (Cloudflare's `request.cf`), which picks the relay. It is read
+/// only when a relay is asked (about once a second per isolate, not on every request): the
+/// runtime builds a new `cf` object on every read, which was a measurable part of an
+/// evaluation and of the garbage each request left.
+#[derive(Clone, Debug, Default)]
 pub struct Location {
-    pub continent: Option<String>,
-    pub longitude: Option<f32>,
+    request: Option<web_sys::Request>,
+    place: OnceCell<Place>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Place {
+    continent: Option<String>,
+    longitude: Option<f32>,
 }
 
 impl Location {
-    pub fn of(req: &Request) -> Location {
-        req.cf()
-            .map(|cf| Location {
-                continent: cf.continent(),
-                longitude: cf.coordinates().map(|(_, lon)| lon),
-            })
-            .unwrap_or_default()
+    pub fn of(req: &web_sys::Request) -> Location {
+        Location {
+            // `Clone::clone`: a handle to the same request (its own `clone` copies the request).
+            request: Some(Clone::clone(req)),
+            place: OnceCell::new(),
+        }
+    }
+
+    fn place(&self) -> &Place {
+        self.place.get_or_init(|| {
+            self.request
+                .as_ref()
+                .and_then(RequestExt::cf)
+                .map(|cf| {
+                    let cf = worker::Cf::from(cf);
+                    Place {
+                        continent: cf.continent(),
+                        longitude: cf.coordinates().map(|(_, lon)| lon),
+                    }
+                })
+                .unwrap_or_default()
+        })
     }
 }
 
@@ -72,10 +98,11 @@ fn claim(known: &mut Known, now: f64) -> bool {
 
 fn relay(env: &Env, location: &Location) -> worker::Result<(String, Stub)> {
     let config = config::get(env);
+    let place = location.place();
     let region = region_for(
         &config.relay_regions,
-        location.continent.as_deref(),
-        location.longitude,
+        place.continent.as_deref(),
+        place.longitude,
     );
     let name = relay_name(&config.project, region);
     let namespace = env.durable_object(bindings::RELAY)?;

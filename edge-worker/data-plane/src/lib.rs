@@ -28,11 +28,13 @@ pub mod routes;
 pub mod snapshots;
 pub mod usage;
 
-use worker::{Context, Env, Request, Response, Result, event};
+use worker::{Context, Env, Result, event, web_sys};
 
-/// The worker's `fetch` entry point.
+/// The worker's `fetch` entry point. It takes and gives the runtime's own request and response:
+/// `worker::Request` would read the method, URL, headers and `request.cf` of every request up
+/// front, and the evaluation routes need less (see [`routes::handle`]).
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, ctx: Context) -> Result<Response> {
+async fn fetch(req: web_sys::Request, env: Env, ctx: Context) -> Result<web_sys::Response> {
     usage::enable(config::get(&env).usage_metrics);
     let response = routes::handle(req, env.clone()).await;
     usage::after_response(&env, &ctx);

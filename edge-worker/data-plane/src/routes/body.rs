@@ -7,11 +7,10 @@
 //! JavaScript reader directly: the Rust stream adapter would cost the data plane's size budget
 //! more than these lines.
 
-use worker::Request;
 use worker::js_sys::{IteratorNext, Uint8Array};
 use worker::wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
-use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader};
+use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader, Request};
 
 /// Whether a declared `Content-Length` is over `limit` (an unparsable one is left to the read).
 pub fn declared_over(content_length: Option<&str>, limit: usize) -> bool {
@@ -23,18 +22,18 @@ pub fn declared_over(content_length: Option<&str>, limit: usize) -> bool {
 /// The body, or `None` when it is longer than `limit` bytes. A body that cannot be read is
 /// an empty one, as it always was for evaluation.
 pub async fn read(req: &Request, limit: usize) -> Option<Vec<u8>> {
-    let declared = req.inner().headers().get("Content-Length").ok().flatten();
+    let declared = req.headers().get("Content-Length").ok().flatten();
     if declared_over(declared.as_deref(), limit) {
         return None;
     }
     if declared.is_some_and(|l| l.parse::<u64>().is_ok()) {
-        let whole = match req.inner().array_buffer() {
+        let whole = match req.array_buffer() {
             Ok(promise) => JsFuture::from(promise).await.ok(),
             Err(_) => None,
         };
         return Some(whole.map_or_else(Vec::new, |b| Uint8Array::new(&b).to_vec()));
     }
-    match req.inner().body() {
+    match req.body() {
         Some(stream) => read_stream(stream, limit).await.unwrap_or(Some(Vec::new())),
         None => Some(Vec::new()),
     }

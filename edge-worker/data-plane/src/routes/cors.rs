@@ -7,12 +7,16 @@ use worker::{Headers, Request, Response, Result};
 const ALLOW_HEADERS: &str =
     "Content-Type, If-None-Match, X-Burgee-Environment, Authorization, X-API-Key";
 
-/// Adds the CORS headers to an evaluation response.
-pub fn allow(mut response: Response) -> Result<Response> {
-    let headers = response.headers_mut();
+/// Adds the CORS headers of an evaluation response to `headers`.
+pub fn add_to(headers: &Headers) -> Result<()> {
     headers.set("Access-Control-Allow-Origin", "*")?;
     headers.set("Access-Control-Expose-Headers", "ETag, Retry-After")?;
-    headers.append("Vary", "Origin")?;
+    headers.append("Vary", "Origin")
+}
+
+/// Adds the CORS headers to an evaluation response.
+pub fn allow(mut response: Response) -> Result<Response> {
+    add_to(response.headers_mut())?;
     Ok(response)
 }
 

@@ -43,6 +43,20 @@ fn decode(segment: &str) -> String {
     burgee_api::percent_decode(segment)
 }
 
+/// The path of a request's URL as the runtime serialised it (scheme, host, then a path that
+/// always starts with `/`), without its query or fragment, still percent-encoded.
+pub fn path_of(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |i| i + 3);
+    let rest = url.get(after_scheme..).unwrap_or_default();
+    // The host ends at the first `/`, `?` or `#`; only a `/` starts a path.
+    let path = match rest.find(['/', '?', '#']) {
+        Some(i) if rest.get(i..i + 1) == Some("/") => rest.get(i..).unwrap_or("/"),
+        _ => "/",
+    };
+    let end = path.find(['?', '#']).unwrap_or(path.len());
+    path.get(..end).unwrap_or(path).to_string()
+}
+
 /// Matches a data-plane route; `None` for anything else.
 pub fn route(method: &Method, path: &str) -> Option<Matched> {
     let path = path
@@ -129,6 +143,26 @@ mod tests {
             let env: Option<&'static str> = m.environment.map(|e| &*Box::leak(e.into_boxed_str()));
             (m.route, env)
         })
+    }
+
+    #[test]
+    fn paths_of_urls() {
+        for (url, path) in [
+            ("https://example.com/", "/"),
+            ("https://example.com", "/"),
+            (
+                "http://127.0.0.1:8787/ofrep/v1/evaluate/flags",
+                "/ofrep/v1/evaluate/flags",
+            ),
+            (
+                "https://example.com/feature-flags?userId=a/b",
+                "/feature-flags",
+            ),
+            ("https://example.com/a%3F%23b#/frag?x", "/a%3F%23b"),
+            ("https://example.com?q=/x", "/"),
+        ] {
+            assert_eq!(path_of(url), path, "{url}");
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! `clientSide` flags: a server-only flag does not exist for them (`FLAG_NOT_FOUND`), so its
 //! values, variants and rules never leave the edge ([`crate::keys`]).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use burgee_api::Code;
@@ -15,7 +16,7 @@ use burgee_core::Snapshot;
 use burgee_core::json::ResultFields;
 use burgee_edge_shared::query::query_pairs;
 use serde_json::{Map, Value};
-use worker::{Env, Headers, Request, Response, Result};
+use worker::{Env, Headers, Response, Result, web_sys};
 
 use super::body;
 use super::dispatch::Matched;
@@ -27,16 +28,17 @@ use crate::ofrep::{self, Reply};
 use crate::snapshots;
 use crate::usage;
 
-/// Epoch milliseconds, from the runtime's clock (the core never reads one).
+/// Epoch milliseconds, from the runtime's clock (the core never reads one): `Date.now()`, which
+/// makes no `Date` object (`worker::Date::now` makes one per call, several a request).
 pub fn now() -> f64 {
-    worker::Date::now().as_millis() as f64
+    worker::js_sys::Date::now()
 }
 
 /// The environment a request evaluates in: the path's (`/env/{env}/…`), else the
 /// `X-Burgee-Environment` header, else the deployment's default; or the `400` that says why
 /// the name is not acceptable.
 pub fn environment(
-    req: &Request,
+    req: &web_sys::Request,
     from_path: Option<&str>,
     config: &Config,
 ) -> std::result::Result<String, Result<Response>> {
@@ -62,7 +64,7 @@ pub fn environment(
 /// The snapshot `audience` evaluates `environment` on, brought up to date with the store
 /// first: the full one for server keys, the public one for everyone else.
 pub async fn snapshot(
-    req: &Request,
+    req: &web_sys::Request,
     env: &Env,
     environment: &str,
     audience: Audience,
@@ -79,7 +81,7 @@ pub async fn snapshot(
 }
 
 /// The `413` for an OFREP body over [`ofrep::MAX_BODY_BYTES`] (the admin API's error shape).
-fn too_large() -> Result<Response> {
+fn too_large() -> Result<web_sys::Response> {
     reply(Reply {
         status: 413,
         body: r#"{"error":{"code":"payload_too_large","message":"evaluation bodies are limited to 64 KiB"}}"#
@@ -89,42 +91,72 @@ fn too_large() -> Result<Response> {
     })
 }
 
-fn reply(reply: Reply) -> Result<Response> {
-    let headers = Headers::new();
-    if reply.status != 304 {
+thread_local! {
+    /// The headers every OFREP reply starts from, made once per isolate.
+    static REPLY_HEADERS: RefCell<Option<web_sys::Headers>> = const { RefCell::new(None) };
+}
+
+/// The headers every OFREP reply has (JSON, never cached by others, CORS), made once per
+/// isolate: a response copies the headers it is given, so one template serves every reply,
+/// and a reply costs no call into the runtime per header.
+fn reply_headers() -> Result<web_sys::Headers> {
+    REPLY_HEADERS.with(|held| {
+        if let Some(template) = held.borrow().as_ref() {
+            return Ok(template.clone());
+        }
+        let headers = Headers::new();
         headers.set("Content-Type", "application/json")?;
+        headers.set("Cache-Control", "private, no-cache")?;
+        cors::add_to(&headers)?;
+        *held.borrow_mut() = Some(headers.0.clone());
+        Ok(headers.0)
+    })
+}
+
+/// An OFREP reply as the runtime's own response, its body handed over as a string (the
+/// `worker::Response` path copies every body into a new `Uint8Array` first).
+fn reply(reply: Reply) -> Result<web_sys::Response> {
+    let init = web_sys::ResponseInit::new();
+    init.set_status(reply.status);
+    init.set_headers_headers(&reply_headers()?);
+    let body = (!reply.body.is_empty()).then_some(reply.body.as_str());
+    let response = web_sys::Response::new_with_opt_str_and_init(body, &init)?;
+    if reply.status == 304 || reply.etag.is_some() || reply.retry_after.is_some() {
+        let headers = Headers(response.headers());
+        if reply.status == 304 {
+            headers.delete("Content-Type")?;
+        }
+        if let Some(etag) = &reply.etag {
+            headers.set("ETag", etag)?;
+        }
+        if let Some(seconds) = reply.retry_after {
+            headers.set("Retry-After", &seconds.to_string())?;
+        }
     }
-    headers.set("Cache-Control", "private, no-cache")?;
-    if let Some(etag) = &reply.etag {
-        headers.set("ETag", etag)?;
-    }
-    if let Some(seconds) = reply.retry_after {
-        headers.set("Retry-After", &seconds.to_string())?;
-    }
-    let response = if reply.body.is_empty() {
-        Response::empty()?
-    } else {
-        Response::ok(reply.body)?
-    };
-    cors::allow(response.with_status(reply.status).with_headers(headers))
+    Ok(response)
+}
+
+/// An error answer of an evaluation route, with the CORS headers.
+fn refused(response: Result<Response>) -> Result<web_sys::Response> {
+    cors::allow(response?).map(Into::into)
 }
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags/{key}`
 pub async fn ofrep_one(
-    req: Request,
+    req: &web_sys::Request,
     env: &Env,
     key: &str,
     m: &Matched,
     audience: Audience,
-) -> Result<Response> {
-    let environment = match environment(&req, m.environment.as_deref(), &config::get(env)) {
+) -> Result<web_sys::Response> {
+    let environment = match environment(req, m.environment.as_deref(), &config::get(env)) {
         Ok(e) => e,
-        Err(response) => return cors::allow(response?),
+        Err(response) => return refused(response),
     };
-    let Some(body) = body::read(&req, ofrep::MAX_BODY_BYTES).await else {
+    let Some(body) = body::read(req, ofrep::MAX_BODY_BYTES).await else {
         return too_large();
     };
-    let snapshot = snapshot(&req, env, &environment, audience).await;
+    let snapshot = snapshot(req, env, &environment, audience).await;
     reply(ofrep::evaluate_one(
         snapshot.as_deref(),
         key,
@@ -135,20 +167,20 @@ pub async fn ofrep_one(
 
 /// `POST [/env/{env}]/ofrep/v1/evaluate/flags`
 pub async fn ofrep_bulk(
-    req: Request,
+    req: &web_sys::Request,
     env: &Env,
     m: &Matched,
     audience: Audience,
-) -> Result<Response> {
-    let environment = match environment(&req, m.environment.as_deref(), &config::get(env)) {
+) -> Result<web_sys::Response> {
+    let environment = match environment(req, m.environment.as_deref(), &config::get(env)) {
         Ok(e) => e,
-        Err(response) => return cors::allow(response?),
+        Err(response) => return refused(response),
     };
     let if_none_match = req.headers().get("If-None-Match").ok().flatten();
-    let Some(body) = body::read(&req, ofrep::MAX_BODY_BYTES).await else {
+    let Some(body) = body::read(req, ofrep::MAX_BODY_BYTES).await else {
         return too_large();
     };
-    let snapshot = snapshot(&req, env, &environment, audience).await;
+    let snapshot = snapshot(req, env, &environment, audience).await;
     let stream = format!("/v1/stream/{environment}");
     reply(ofrep::evaluate_bulk(
         snapshot.as_deref(),
@@ -244,13 +276,13 @@ fn requested_now(config: &Config, pairs: &[(String, String)]) -> std::result::Re
 type Setup = (String, Value, Vec<(String, String)>, Rc<Snapshot>);
 
 async fn rest_setup(
-    req: &Request,
+    req: &web_sys::Request,
     env: &Env,
     m: &Matched,
     audience: Audience,
 ) -> std::result::Result<Setup, Result<Response>> {
     let environment = environment(req, m.environment.as_deref(), &config::get(env))?;
-    let pairs = query_pairs(&req.inner().url());
+    let pairs = query_pairs(&req.url());
     let context = query_context(&pairs).map_err(|why| error(Code::InvalidContext, &why))?;
     match snapshot(req, env, &environment, audience).await {
         Some(s) => Ok((environment, context, pairs, s)),
@@ -264,12 +296,12 @@ async fn rest_setup(
 /// `GET [/env/{env}]/feature-flags?userId=…`: every flag for one user, in the core's result
 /// shape with `enabled` for booleans (`ResultFields::REST`).
 pub async fn rest_all(
-    req: Request,
+    req: &web_sys::Request,
     env: &Env,
     m: &Matched,
     audience: Audience,
 ) -> Result<Response> {
-    let (environment, context, _, snapshot) = match rest_setup(&req, env, m, audience).await {
+    let (environment, context, _, snapshot) = match rest_setup(req, env, m, audience).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
@@ -303,13 +335,13 @@ pub async fn rest_all(
 /// `GET [/env/{env}]/feature-flags/{KEY}?userId=…`: one flag for one user (`default`, `type`
 /// and, where allowed, `now` parameters as the CLI has them).
 pub async fn rest_one(
-    req: Request,
+    req: &web_sys::Request,
     env: &Env,
     key: &str,
     m: &Matched,
     audience: Audience,
 ) -> Result<Response> {
-    let (_, context, pairs, snapshot) = match rest_setup(&req, env, m, audience).await {
+    let (_, context, pairs, snapshot) = match rest_setup(req, env, m, audience).await {
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };

@@ -8,7 +8,8 @@
 //! by every user of an app, so one abuser of it must not get all of them refused.
 
 use burgee_api::Code;
-use worker::{Env, Request, Response, Result};
+use worker::web_sys;
+use worker::{Env, Headers, Response, Result};
 
 use super::{cors, error};
 use crate::keys::{self, Audience, KeyDenied};
@@ -34,7 +35,7 @@ pub fn limit_key(key_name: &str, ip: Option<&str>) -> String {
 /// `Ok` when the request may go on; else the refusal to send. `query_key`: whether the key may
 /// come as `?key=` (routes a browser calls without headers: `GET`s and usage beacons).
 pub async fn check(
-    req: &Request,
+    req: &web_sys::Request,
     env: &Env,
     environment: &str,
     query_key_allowed: bool,
@@ -50,12 +51,12 @@ pub async fn check(
             ));
         }
     };
-    let headers = req.headers();
+    let headers = Headers(req.headers());
     let api_key = headers.get("X-API-Key").ok().flatten();
     let authorization = headers.get("Authorization").ok().flatten();
     // The raw URL string, not `req.url()`: parsing a `Url` links the `url` crate's IDNA tables
     // into the data plane (measured: +95 KB gzip).
-    let query_key = burgee_edge_shared::query::query_pairs(&req.inner().url())
+    let query_key = burgee_edge_shared::query::query_pairs(&req.url())
         .into_iter()
         .find_map(|(k, v)| (k == "key").then_some(v));
     let key = keys::presented(

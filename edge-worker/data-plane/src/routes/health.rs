@@ -163,12 +163,12 @@ pub fn public(mut h: Health) -> Health {
 
 pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     let config = crate::config::get(env);
-    let environment = match environment(&req, m.environment.as_deref(), &config) {
+    let environment = match environment(req.inner(), m.environment.as_deref(), &config) {
         Ok(e) => e,
         Err(response) => return response,
     };
     let now = now();
-    let location = Location::of(&req);
+    let location = Location::of(req.inner());
     snapshots::full(env, &location, &environment, now).await;
     let known = freshness::known();
     let body = health(

@@ -65,7 +65,7 @@ fn allow(mut response: Response, origin: Option<&str>) -> Result<Response> {
 }
 
 async fn accept(req: &Request, env: &Env, m: &Matched) -> Result<Response> {
-    let Some(bytes) = body::read(req, MAX_BATCH_BYTES).await else {
+    let Some(bytes) = body::read(req.inner(), MAX_BATCH_BYTES).await else {
         return error(
             Code::PayloadTooLarge,
             &format!("a metrics batch is at most {MAX_BATCH_BYTES} bytes"),
@@ -80,7 +80,7 @@ async fn accept(req: &Request, env: &Env, m: &Matched) -> Result<Response> {
         Err(why) => return error(Code::InvalidBody, &format!("not a metrics batch: {why}")),
     };
     let config = config::get(env);
-    let asked = match evaluate::environment(req, m.environment.as_deref(), &config) {
+    let asked = match evaluate::environment(req.inner(), m.environment.as_deref(), &config) {
         Ok(asked) => asked,
         Err(response) => return response,
     };
@@ -98,15 +98,17 @@ async fn accept(req: &Request, env: &Env, m: &Matched) -> Result<Response> {
             );
         }
     };
-    let admitted = match guard::check(req, env, &environment, true).await? {
+    let admitted = match guard::check(req.inner(), env, &environment, true).await? {
         Ok(admitted) => admitted,
         Err(refusal) => return Ok(refusal),
     };
-    let location = freshness::Location::of(req);
+    let location = freshness::Location::of(req.inner());
     if !freshness::listed(env, &location, &environment, evaluate::now()).await {
         return error(Code::EnvironmentNotFound, "no such environment");
     }
-    let Some(snapshot) = evaluate::snapshot(req, env, &environment, admitted.audience).await else {
+    let Some(snapshot) =
+        evaluate::snapshot(req.inner(), env, &environment, admitted.audience).await
+    else {
         return error(
             Code::NoSnapshot,
             "the environment's flags could not be read; retry later",

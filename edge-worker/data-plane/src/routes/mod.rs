@@ -29,6 +29,7 @@ pub use health::{Health, VERSION};
 
 use burgee_api::{Code, DEFAULT_API_MOUNT, DEFAULT_APP_MOUNT, Mounted, Mounts};
 use dispatch::{Matched, Route};
+use worker::web_sys;
 use worker::{Env, Method, Request, Response, Result};
 
 use crate::config;
@@ -48,7 +49,11 @@ async fn fallback(req: Request, env: &Env) -> Result<Response> {
     }
 }
 
-async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
+/// The data-plane routes. They get the runtime's own request: the evaluation routes read it
+/// directly and answer with the runtime's own response (what every user request touches, so no
+/// copy or wrapper more than needed); the others go through `worker::Request` and
+/// `worker::Response` as everything else does.
+async fn data_plane(req: web_sys::Request, env: &Env, m: Matched) -> Result<web_sys::Response> {
     let guarded = matches!(
         m.route,
         Route::Snapshot
@@ -65,35 +70,42 @@ async fn data_plane(req: Request, env: &Env, m: Matched) -> Result<Response> {
         if let Ok(environment) =
             evaluate::environment(&req, m.environment.as_deref(), &config::get(env))
         {
-            let query_key_allowed = req.method() == Method::Get;
+            let query_key_allowed = req.method() == "GET";
             match guard::check(&req, env, &environment, query_key_allowed).await? {
                 Ok(admitted) => (key, audience) = (admitted.key, admitted.audience),
-                Err(refusal) => return Ok(refusal),
+                Err(refusal) => return Ok(refusal.into()),
             }
             let location = freshness::Location::of(&req);
             if !freshness::listed(env, &location, &environment, evaluate::now()).await {
-                return cors::allow(error(Code::EnvironmentNotFound, "no such environment")?);
+                return cors::allow(error(Code::EnvironmentNotFound, "no such environment")?)
+                    .map(Into::into);
             }
         }
     }
+    let raw = Into::<web_sys::Response>::into;
     match &m.route {
-        Route::Health => health::get(req, env, &m).await,
-        Route::OfrepConfiguration => evaluate::ofrep_configuration(env),
-        Route::Snapshot => snapshot::get(req, env, &m).await,
+        Route::OfrepBulk => evaluate::ofrep_bulk(&req, env, &m, audience).await,
+        Route::OfrepOne { key } => evaluate::ofrep_one(&req, env, key, &m, audience).await,
+        Route::RestAll => evaluate::rest_all(&req, env, &m, audience).await.map(raw),
+        Route::RestOne { key } => evaluate::rest_one(&req, env, key, &m, audience)
+            .await
+            .map(raw),
         Route::Stream => {
             let config = config::get(env);
             match evaluate::environment(&req, m.environment.as_deref(), &config) {
-                Ok(environment) => stream::handle(req, env, &environment, &key, audience).await,
+                Ok(environment) => {
+                    stream::handle(Request::from(req), env, &environment, &key, audience).await
+                }
                 Err(response) => cors::allow(response?),
             }
+            .map(raw)
         }
-        Route::OfrepBulk => evaluate::ofrep_bulk(req, env, &m, audience).await,
-        Route::OfrepOne { key } => evaluate::ofrep_one(req, env, key, &m, audience).await,
-        Route::RestAll => evaluate::rest_all(req, env, &m, audience).await,
-        Route::RestOne { key } => evaluate::rest_one(req, env, key, &m, audience).await,
-        Route::Preflight => cors::preflight(req),
-        Route::MetricsIngest => ingest::post(req, env, &m).await,
-        Route::MetricsPreflight => ingest::preflight(&req),
+        Route::Health => health::get(Request::from(req), env, &m).await.map(raw),
+        Route::OfrepConfiguration => evaluate::ofrep_configuration(env).map(raw),
+        Route::Snapshot => snapshot::get(Request::from(req), env, &m).await.map(raw),
+        Route::Preflight => cors::preflight(Request::from(req)).map(raw),
+        Route::MetricsIngest => ingest::post(Request::from(req), env, &m).await.map(raw),
+        Route::MetricsPreflight => ingest::preflight(&Request::from(req)).map(raw),
     }
 }
 
@@ -135,18 +147,20 @@ async fn admin_or_else(req: Request, env: &Env, method: &Method, path: &str) -> 
 /// request, and cost more than an evaluation): the data-plane routes, then the admin API's
 /// front door, then the origin or a 404. A handler error becomes a JSON `500 internal` (and is
 /// logged); only a failure to build a response at all is left to the `#[event(fetch)]` glue.
-pub async fn handle(req: Request, env: Env) -> Result<Response> {
-    let method = req.method();
-    let path = req.path();
+pub async fn handle(req: web_sys::Request, env: Env) -> Result<web_sys::Response> {
+    let method = Method::from(req.method());
+    let path = dispatch::path_of(&req.url());
     let result = match dispatch::route(&method, &path) {
         Some(m) => data_plane(req, &env, m).await,
-        None => admin_or_else(req, &env, &method, &path).await,
+        None => admin_or_else(Request::from(req), &env, &method, &path)
+            .await
+            .map(Into::into),
     };
     match result {
         Ok(response) => Ok(response),
         Err(e) => {
             worker::console_error!("{method} {path}: {e}");
-            error(Code::Internal, "internal error")
+            error(Code::Internal, "internal error").map(Into::into)
         }
     }
 }

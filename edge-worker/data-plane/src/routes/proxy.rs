@@ -164,7 +164,7 @@ pub async fn handle(mut req: Request, env: &Env) -> Result<Response> {
         (now / 1000.0) as i64,
     );
 
-    let location = Location::of(&req);
+    let location = Location::of(req.inner());
     let loaded = snapshots::full(env, &location, &environment, now).await;
     let gate = gates.gate_for(&path);
     let keys = match &loaded {

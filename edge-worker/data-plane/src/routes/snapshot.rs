@@ -18,11 +18,12 @@ use crate::{config, ofrep, snapshots};
 
 pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     let config = config::get(env);
-    let environment = match super::evaluate::environment(&req, m.environment.as_deref(), &config) {
-        Ok(e) => e,
-        Err(response) => return cors::allow(response?),
-    };
-    let location = Location::of(&req);
+    let environment =
+        match super::evaluate::environment(req.inner(), m.environment.as_deref(), &config) {
+            Ok(e) => e,
+            Err(response) => return cors::allow(response?),
+        };
+    let location = Location::of(req.inner());
     let Some(public) = snapshots::public(env, &location, &environment, now()).await else {
         return cors::allow(error_at(
             404,

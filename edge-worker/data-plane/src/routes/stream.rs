@@ -229,7 +229,7 @@ pub async fn handle(
             return cors::allow(r);
         }
     };
-    let location = Location::of(&req);
+    let location = Location::of(req.inner());
     let now = crate::routes::evaluate::now();
     let announced = freshness::beacon(env, &location, now)
         .await
