@@ -208,13 +208,15 @@ pub fn evaluate_bulk(
     // About what a flag's entry takes, so the answer is not copied as it grows.
     let mut out = String::with_capacity(128 + 96 * snapshot.len());
     out.push_str("{\"flags\":[");
-    for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {
-        crate::usage::record(snapshot, &detail, who);
-        if i > 0 {
-            out.push(',');
+    crate::usage::counting(snapshot, who, |tally| {
+        for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {
+            tally.add(&detail);
+            if i > 0 {
+                out.push(',');
+            }
+            write_evaluation(&mut out, key, &detail, false);
         }
-        write_evaluation(&mut out, key, &detail, false);
-    }
+    });
     out.push(']');
     if let Some(uri) = stream_uri {
         out.push_str(",\"eventStreams\":[{\"type\":\"sse\",\"endpoint\":{\"requestUri\":");

@@ -159,8 +159,53 @@ fn enabled() -> bool {
 /// snapshot does not have is not counted: anyone can ask for any key, and only flags that
 /// exist have metrics.
 pub fn record(snapshot: &Snapshot, detail: &Detail<'_>, who: Option<u64>) {
-    if !enabled() || detail.flag_index().is_none() {
-        return;
+    counting(snapshot, who, |tally| tally.add(detail));
+}
+
+/// The counters of one snapshot's environment, found once for the evaluations of a request
+/// ([`counting`]), each of which [`Tally::add`] counts as [`record`] would.
+pub struct Tally<'a> {
+    table: Option<&'a mut Table>,
+    who: Option<u64>,
+    counted: bool,
+}
+
+impl std::fmt::Debug for Tally<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tally")
+            .field("counting", &self.table.is_some())
+            .field("counted", &self.counted)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Tally<'_> {
+    /// Counts one evaluation (not a flag the snapshot does not have; nothing when counting is
+    /// off).
+    pub fn add(&mut self, detail: &Detail<'_>) {
+        if let Some(table) = self.table.as_deref_mut()
+            && detail.flag_index().is_some()
+        {
+            table.count(detail, self.who);
+            self.counted = true;
+        }
+    }
+}
+
+/// Runs `f` with the counters of `snapshot`'s environment for the context [`who`] hashed:
+/// a request that evaluates many flags looks its environment's table up once. `f` must not
+/// count through [`record`] itself (the counters are held while it runs).
+pub fn counting<T>(
+    snapshot: &Snapshot,
+    who: Option<u64>,
+    f: impl FnOnce(&mut Tally<'_>) -> T,
+) -> T {
+    if !enabled() {
+        return f(&mut Tally {
+            table: None,
+            who,
+            counted: false,
+        });
     }
     with_counts(|counts| {
         let environment = snapshot.environment();
@@ -177,17 +222,25 @@ pub fn record(snapshot: &Snapshot, detail: &Detail<'_>, who: Option<u64>) {
                 counts.tables.len() - 1
             }
         };
-        let Some(table) = counts.tables.get_mut(at) else {
-            return;
-        };
-        if table.version != snapshot.version() {
+        let mut table = counts.tables.get_mut(at);
+        if let Some(table) = table.as_deref_mut()
+            && table.version != snapshot.version()
+        {
             // Indices belong to one snapshot: what the old one counted goes in by name.
             table.fold_into(&mut counts.aggregator);
             table.version = snapshot.version();
         }
-        table.count(detail, who);
-        counts.counted = true;
-    });
+        let mut tally = Tally {
+            table,
+            who,
+            counted: false,
+        };
+        let out = f(&mut tally);
+        if tally.counted {
+            counts.counted = true;
+        }
+        out
+    })
 }
 
 /// Takes in a client's batch (validated, its unknown flags and variants dropped) with this
@@ -304,10 +357,20 @@ mod tests {
             for i in users {
                 let context = json!({"targetingKey": format!("u{i}")});
                 let bound = s.context(&context);
-                for (key, detail) in s.evaluate_all(&bound, 0) {
-                    record(&s, &detail, who(&context));
-                    let name = format!("{key}/{}", detail.variant_name().unwrap_or("-"));
-                    *served.entry(name).or_default() += 1;
+                // One request through a tally, the next flag by flag: the same counts.
+                counting(&s, who(&context), |tally| {
+                    for (key, detail) in s.evaluate_all(&bound, 0) {
+                        if i % 2 == 0 {
+                            tally.add(&detail);
+                        }
+                        let name = format!("{key}/{}", detail.variant_name().unwrap_or("-"));
+                        *served.entry(name).or_default() += 1;
+                    }
+                });
+                if i % 2 == 1 {
+                    for (_, detail) in s.evaluate_all(&bound, 0) {
+                        record(&s, &detail, who(&context));
+                    }
                 }
                 let missing = s.evaluate("nope", &bound, 0, None);
                 record(&s, &missing, who(&context));
