@@ -113,14 +113,16 @@ fn reply_headers() -> Result<web_sys::Headers> {
     })
 }
 
-/// An OFREP reply as the runtime's own response, its body handed over as a string (the
-/// `worker::Response` path copies every body into a new `Uint8Array` first).
+/// An OFREP reply as the runtime's own response, its body handed over as bytes of the wasm
+/// memory (the constructor copies them): no JavaScript string is decoded from it and encoded
+/// back (the `worker::Response` path copies every body into a new `Uint8Array` first).
 fn reply(reply: Reply) -> Result<web_sys::Response> {
     let init = web_sys::ResponseInit::new();
     init.set_status(reply.status);
     init.set_headers_headers(&reply_headers()?);
-    let body = (!reply.body.is_empty()).then_some(reply.body.as_str());
-    let response = web_sys::Response::new_with_opt_str_and_init(body, &init)?;
+    let mut body = reply.body.into_bytes();
+    let body = (!body.is_empty()).then_some(body.as_mut_slice());
+    let response = web_sys::Response::new_with_opt_u8_array_and_init(body, &init)?;
     if reply.status == 304 || reply.etag.is_some() || reply.retry_after.is_some() {
         let headers = Headers(response.headers());
         if reply.status == 304 {
