@@ -139,6 +139,10 @@ fn assemble(
 }
 
 /// Deserializes every entry of an object member on its own: `(read, broken)`.
+// Not inlined, here and in `read`: inlined, every path of every reader (text and parsed, with
+// path tracking) became one function of about 100 KB of wasm, which a JavaScript engine
+// compiles whole the first time a document loads, even the paths that load never takes.
+#[inline(never)]
 fn read_entries<T: DeserializeOwned>(
     member: Member<'_>,
     at: &str,
@@ -227,17 +231,24 @@ fn strip_position(message: &str) -> &str {
 /// Path tracking costs on every field and is only needed to explain a failure, so parse
 /// plainly first and track the path only when that fails.
 fn read_text<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Diagnostic> {
-    serde_json::from_str(text).or_else(|_| {
-        let mut deserializer = serde_json::Deserializer::from_str(text);
-        serde_path_to_error::deserialize(&mut deserializer).map_err(|e| diagnose(e, base))
-    })
+    serde_json::from_str(text).or_else(|_| read_text_tracked(text, base))
 }
 
+#[cold]
+#[inline(never)]
+fn read_text_tracked<T: DeserializeOwned>(text: &str, base: &str) -> Result<T, Diagnostic> {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut deserializer).map_err(|e| diagnose(e, base))
+}
+
+#[inline(never)]
 fn read<T: DeserializeOwned>(value: Value, base: &str) -> Result<T, Diagnostic> {
     serde_path_to_error::deserialize(value).map_err(|e| diagnose(e, base))
 }
 
 /// Turns a deserialization failure into a diagnostic that points at the bad field.
+#[cold]
+#[inline(never)]
 fn diagnose(error: serde_path_to_error::Error<serde_json::Error>, base: &str) -> Diagnostic {
     let mut pointer = String::from(base);
     for segment in error.path().iter() {

@@ -105,6 +105,7 @@ impl<'d> Compiler<'d> {
 
     /// Warns about every field this version does not know (they are kept, not used); fields
     /// that change evaluation and sit one level off are errors.
+    #[inline(never)]
     pub(super) fn unknown_fields(&mut self) {
         let doc = self.doc;
         let root = Path::ROOT;

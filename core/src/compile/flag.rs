@@ -13,6 +13,7 @@ use crate::pointer::Path;
 use crate::snapshot::{Body, FlagEntry, Kind, Prerequisite, Settings, Variant};
 
 impl<'d> Compiler<'d> {
+    #[inline(never)]
     pub(super) fn flag(
         &mut self,
         flag: &'d model::Flag,

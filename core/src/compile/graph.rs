@@ -120,6 +120,7 @@ pub(super) fn heights(edges: &[Vec<usize>]) -> (Vec<bool>, Vec<usize>) {
 
 impl<'d> Compiler<'d> {
     /// Cycles and depth of prerequisite chains: flag index → why it is broken.
+    #[inline(never)]
     pub(super) fn prerequisite_graph(&mut self) -> BTreeMap<usize, String> {
         let doc = self.doc;
         let keys = self.flag_keys.clone();

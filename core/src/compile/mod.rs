@@ -289,6 +289,9 @@ impl<'d> Compiler<'d> {
         }
     }
 
+    // The phases `run` calls are not inlined into it (`#[inline(never)]` on each): as one
+    // function of tens of KB of wasm, a JavaScript engine spent over 200 ms optimizing it on
+    // a second thread while the first document loaded, and compiled it whole first.
     fn run(mut self, environment: Option<&'d str>) -> Compilation {
         let doc = self.doc;
         self.document_checks(environment);
@@ -338,6 +341,7 @@ impl<'d> Compiler<'d> {
         }
     }
 
+    #[inline(never)]
     fn document_checks(&mut self, environment: Option<&str>) {
         let doc = self.doc;
         let root = Path::ROOT;

@@ -22,6 +22,7 @@ enum Node {
 
 impl Compiler<'_> {
     /// Breaks every flag that reaches more than [`MAX_GRAPH`] segments and prerequisites.
+    #[inline(never)]
     pub(super) fn bound_reach(&mut self, flags: &mut [FlagEntry], segments: &[SegmentEntry]) {
         let mut too_large = Vec::new();
         // Which root last counted a node, so no set is cleared between roots.

@@ -14,6 +14,7 @@ use crate::pointer::Path;
 use crate::snapshot::{Lit, LitSet, SegmentEntry};
 
 impl<'d> Compiler<'d> {
+    #[inline(never)]
     pub(super) fn segments(&mut self) -> Vec<SegmentEntry> {
         let doc = self.doc;
         let keys = self.segment_keys.clone();
