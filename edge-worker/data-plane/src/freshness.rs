@@ -4,6 +4,7 @@
 //! path: it takes up to a minute to propagate and its reads are cached 30 to 60 s a location.
 
 use std::cell::{OnceCell, RefCell};
+use std::rc::Rc;
 
 use burgee_edge_shared::beacon::{BEACON_INTERVAL_MS, Beacon, Changes};
 use burgee_edge_shared::bindings;
@@ -60,7 +61,8 @@ impl Location {
 /// What this isolate knows of the beacon.
 #[derive(Clone, Debug, Default)]
 pub struct Known {
-    pub beacon: Option<Beacon>,
+    /// Shared, not copied: every request reads it, some twice.
+    pub beacon: Option<Rc<Beacon>>,
     /// Epoch ms this isolate last asked (whatever the answer).
     pub asked_at: f64,
     /// Why the last ask failed, if it did.
@@ -181,9 +183,9 @@ async fn from_relay_beacon(env: &Env, location: &Location, now: f64) -> Result<B
 
 /// The beacon: this isolate's copy when it is under a second old, else the location's, else
 /// the relay's. `None` only when no beacon was ever had.
-pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Beacon> {
+pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Rc<Beacon>> {
     if !KNOWN.with(|k| claim(&mut k.borrow_mut(), now)) {
-        return known().beacon;
+        return KNOWN.with(|k| k.borrow().beacon.clone());
     }
     let fresh = match from_cache(env, now).await {
         Some(beacon) => Ok(beacon),
@@ -201,7 +203,7 @@ pub async fn beacon(env: &Env, location: &Location, now: f64) -> Option<Beacon> 
                     .as_ref()
                     .is_none_or(|b| beacon.version >= b.version)
                 {
-                    k.beacon = Some(beacon);
+                    k.beacon = Some(Rc::new(beacon));
                 }
                 k.problem = None;
             }
@@ -229,7 +231,7 @@ pub fn lists(beacon: Option<&Beacon>, environment: &str) -> bool {
 /// as for every request: an environment added since is found, and a flood of made-up names
 /// costs no more beacons than any other requests, and no KV reads).
 pub async fn listed(env: &Env, location: &Location, environment: &str, now: f64) -> bool {
-    lists(beacon(env, location, now).await.as_ref(), environment)
+    lists(beacon(env, location, now).await.as_deref(), environment)
 }
 
 /// The location-wide copy of a snapshot at one revision (immutable, so kept an hour): the

@@ -237,7 +237,7 @@ async fn refresh(
     let slots = &SLOTS;
     let name = key.to_string();
     let beacon = freshness::beacon(env, location, now).await;
-    if !freshness::lists(beacon.as_ref(), &key.environment) {
+    if !freshness::lists(beacon.as_deref(), &key.environment) {
         return None;
     }
     let wanted = beacon.as_ref().and_then(|b| b.key(key)).map(|p| p.revision);

@@ -174,7 +174,7 @@ pub async fn get(req: Request, env: &Env, m: &Matched) -> Result<Response> {
     let body = health(
         &environment,
         &snapshots::served(),
-        known.beacon.as_ref(),
+        known.beacon.as_deref(),
         known.problem,
         now,
     );
