@@ -91,7 +91,7 @@ macro_rules! wire_struct {
                         let mut extra = Extra::new();
                         while let Some(key) = map.next_key::<String>()? {
                             match key.as_str() {
-                                $( $json => $field = Some(map.next_value()?), )*
+                                $( $json => $field = Some(field_value(&mut map)?), )*
                                 _ => {
                                     let value: Value = map.next_value()?;
                                     extra.insert(key, value);
@@ -114,6 +114,15 @@ macro_rules! wire_struct {
         $field.ok_or_else(|| <$A::Error as de::Error>::missing_field($json))?
     };
     (@finish opt, $field:ident, $json:literal, $A:ident) => { $field.unwrap_or_default() };
+}
+
+/// One field's value. Not inlined: inlined, every field's reader became part of its struct's
+/// `visit_map` (16 to 22 KB of wasm each for flags and environments), which a JavaScript engine
+/// compiles whole and optimizes, at more than linear cost in its size, while the first
+/// document loads. Apart, a type's reader is also shared by every struct with a field of it.
+#[inline(never)]
+fn field_value<'de, A: MapAccess<'de>, T: Deserialize<'de>>(map: &mut A) -> Result<T, A::Error> {
+    map.next_value()
 }
 
 /// A name-valued enum that tolerates names it does not know (they are validation errors, not

@@ -315,7 +315,7 @@ console.log(`${"p90".padEnd(44)}${fmt(pct(90)).padStart(22)}${"≤ 3 ms".padStar
 console.log(`${"max".padEnd(44)}${fmt(loads[loads.length - 1]).padStart(22)}`);
 const grew = (rss[2] - rss[1]) / 1048576;
 const mb = (x) => (x / 1048576).toFixed(1);
-console.log(`${"resident memory after 300, 600 and 900 loads".padEnd(44)}${`${mb(rss[0])} → ${mb(rss[1])} → ${mb(rss[2])} MB`.padStart(22)}${"≤ +1 MB (600 → 900)".padStart(20)}  ${verdict(grew <= 1)}`);
+console.log(`${"resident memory, 300 / 600 / 900 loads".padEnd(44)}${`${mb(rss[0])} → ${mb(rss[1])} → ${mb(rss[2])} MB`.padStart(22)}${"≤ +1 MB (600 → 900)".padStart(20)}  ${verdict(grew <= 1)}`);
 previous.free();
 
 console.log("\nother Burgee paths");

@@ -13,6 +13,7 @@ use crate::pointer::Path;
 use crate::snapshot::{Body, FlagEntry, Kind, Prerequisite, Settings, Variant};
 
 impl<'d> Compiler<'d> {
+    // Its parts stay out of line too (`variants`, `prerequisites`, `settings`): see `run`.
     #[inline(never)]
     pub(super) fn flag(
         &mut self,
@@ -87,6 +88,7 @@ impl<'d> Compiler<'d> {
     }
 
     /// The variants in name order, each value checked against the flag's kind.
+    #[inline(never)]
     fn variants(
         &mut self,
         flag: &model::Flag,
@@ -135,6 +137,7 @@ impl<'d> Compiler<'d> {
     }
 
     /// The prerequisites that name a flag and one of its variants, as indices.
+    #[inline(never)]
     fn prerequisites(
         &mut self,
         flag: &model::Flag,

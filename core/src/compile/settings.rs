@@ -17,6 +17,7 @@ use crate::snapshot::{Lit, LitSet, Prerequisite, Rollout, Rule, Serve, Settings,
 use crate::time::parse_rfc3339;
 
 impl<'d> Compiler<'d> {
+    #[inline(never)]
     pub(super) fn settings(
         &mut self,
         settings: &'d model::Environment,
