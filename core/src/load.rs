@@ -139,9 +139,10 @@ fn assemble(
 }
 
 /// Deserializes every entry of an object member on its own: `(read, broken)`.
-// Not inlined, here and in `read`: inlined, every path of every reader (text and parsed, with
-// path tracking) became one function of about 100 KB of wasm, which a JavaScript engine
-// compiles whole the first time a document loads, even the paths that load never takes.
+// Not inlined, here and in `read`: merged into `assemble`, every path of every reader (text
+// and parsed, with path tracking) made one function of about 100 KB of wasm, which a
+// JavaScript engine compiles whole the first time a document loads, even the paths that load
+// never takes.
 #[inline(never)]
 fn read_entries<T: DeserializeOwned>(
     member: Member<'_>,
