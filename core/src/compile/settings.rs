@@ -17,6 +17,8 @@ use crate::snapshot::{Lit, LitSet, Prerequisite, Rollout, Rule, Serve, Settings,
 use crate::time::parse_rfc3339;
 
 impl<'d> Compiler<'d> {
+    // Its parts stay out of line too (`targets`, `rules`, `schedule`, `shadowed_targets`): see
+    // `Compiler::run`.
     #[inline(never)]
     pub(super) fn settings(
         &mut self,
@@ -81,6 +83,7 @@ impl<'d> Compiler<'d> {
         }
     }
 
+    #[inline(never)]
     fn targets(
         &mut self,
         settings: &'d model::Environment,
@@ -125,6 +128,7 @@ impl<'d> Compiler<'d> {
         targets
     }
 
+    #[inline(never)]
     fn rules(
         &mut self,
         settings: &'d model::Environment,
@@ -164,6 +168,7 @@ impl<'d> Compiler<'d> {
     }
 
     /// The schedule's steps, sorted by time; each time at most once.
+    #[inline(never)]
     fn schedule(
         &mut self,
         settings: &'d model::Environment,
@@ -207,6 +212,7 @@ impl<'d> Compiler<'d> {
     /// Warns about target entries that can never apply: the first target that lists a value
     /// wins, so the same value again (in a later target on the same attribute, or twice in
     /// one) is dead, and usually a mistake (a user in "on" and in "off").
+    #[inline(never)]
     fn shadowed_targets(&mut self, targets: &[model::Target], at: &Path<'_>) {
         use crate::hash::hash_str;
         // Keyed by hashes, so that a long target list costs integer comparisons (this runs on
