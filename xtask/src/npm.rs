@@ -48,8 +48,10 @@ struct Build {
 /// function is over 100 bytes (`-ocimfs=100`; by default any size). V8 compiles each wasm
 /// function on its first call and optimizes it on a second thread once it is hot, and both cost
 /// more than linearly in the function's size: merged, the loader made one function of 101 KB
-/// and the compiler one of 46 KB, and a process's first `loadDocument` took a median of 55 ms
-/// (of 8 runs) against 28 ms without, with the evaluations and later loads unchanged.
+/// and the compiler one of 46 KB. Apart (with the `#[inline(never)]` seams in the core), a
+/// process's first `loadDocument` spends a median of about 230 ms of CPU compiling on all
+/// threads against 645, and takes 34 ms against 58 (December 2026, this 2-core machine),
+/// with the evaluations and later loads unchanged.
 const BUILDS: &[Build] = &[
     Build {
         name: "lean",

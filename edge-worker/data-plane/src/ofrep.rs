@@ -203,19 +203,14 @@ pub fn evaluate_bulk(
         reply.retry_after = Some(5);
         return reply;
     };
-    let who = crate::usage::who(&context);
-    let bound = snapshot.context(&context);
     // About what a flag's entry takes, so the answer is not copied as it grows.
     let mut out = String::with_capacity(128 + 96 * snapshot.len());
     out.push_str("{\"flags\":[");
-    crate::usage::counting(snapshot, who, |tally| {
-        for (i, (key, detail)) in snapshot.evaluate_all(&bound, now).enumerate() {
-            tally.add(&detail);
-            if i > 0 {
-                out.push(',');
-            }
-            write_evaluation(&mut out, key, &detail, false);
+    crate::usage::evaluate_all(snapshot, &context, now, |key, detail| {
+        if !out.ends_with('[') {
+            out.push(',');
         }
+        write_evaluation(&mut out, key, detail, false);
     });
     out.push(']');
     if let Some(uri) = stream_uri {

@@ -164,7 +164,7 @@ pub fn record(snapshot: &Snapshot, detail: &Detail<'_>, who: Option<u64>) {
 
 /// The counters of one snapshot's environment, found once for the evaluations of a request
 /// ([`counting`]), each of which [`Tally::add`] counts as [`record`] would.
-pub struct Tally<'a> {
+struct Tally<'a> {
     table: Option<&'a mut Table>,
     who: Option<u64>,
     counted: bool,
@@ -182,7 +182,7 @@ impl std::fmt::Debug for Tally<'_> {
 impl Tally<'_> {
     /// Counts one evaluation (not a flag the snapshot does not have; nothing when counting is
     /// off).
-    pub fn add(&mut self, detail: &Detail<'_>) {
+    fn add(&mut self, detail: &Detail<'_>) {
         if let Some(table) = self.table.as_deref_mut()
             && detail.flag_index().is_some()
         {
@@ -192,14 +192,28 @@ impl Tally<'_> {
     }
 }
 
+/// Every flag of `snapshot` for `context`, in key order: each is counted as [`record`] would
+/// count it, then `each` gets its key and result. The environment's counters are looked up
+/// once for all of them.
+pub fn evaluate_all(
+    snapshot: &Snapshot,
+    context: &serde_json::Value,
+    now: i64,
+    mut each: impl FnMut(&str, &Detail<'_>),
+) {
+    let bound = snapshot.context(context);
+    counting(snapshot, who(context), |tally| {
+        for (key, detail) in snapshot.evaluate_all(&bound, now) {
+            tally.add(&detail);
+            each(key, &detail);
+        }
+    });
+}
+
 /// Runs `f` with the counters of `snapshot`'s environment for the context [`who`] hashed:
 /// a request that evaluates many flags looks its environment's table up once. `f` must not
 /// count through [`record`] itself (the counters are held while it runs).
-pub fn counting<T>(
-    snapshot: &Snapshot,
-    who: Option<u64>,
-    f: impl FnOnce(&mut Tally<'_>) -> T,
-) -> T {
+fn counting<T>(snapshot: &Snapshot, who: Option<u64>, f: impl FnOnce(&mut Tally<'_>) -> T) -> T {
     if !enabled() {
         return f(&mut Tally {
             table: None,

@@ -307,24 +307,19 @@ pub async fn rest_all(
         Ok(s) => s,
         Err(response) => return cors::allow(response?),
     };
-    let who = usage::who(&context);
-    let bound = snapshot.context(&context);
     let mut flags = String::new();
     let mut details = String::new();
-    usage::counting(&snapshot, who, |tally| {
-        for (key, detail) in snapshot.evaluate_all(&bound, now() as i64) {
-            tally.add(&detail);
-            let name = serde_json::to_string(key).unwrap_or_default();
-            for out in [&mut flags, &mut details] {
-                if !out.is_empty() {
-                    out.push(',');
-                }
-                out.push_str(&name);
-                out.push(':');
+    usage::evaluate_all(&snapshot, &context, now() as i64, |key, detail| {
+        let name = serde_json::to_string(key).unwrap_or_default();
+        for out in [&mut flags, &mut details] {
+            if !out.is_empty() {
+                out.push(',');
             }
-            flags.push_str(detail.value_json().unwrap_or("null"));
-            detail.write_json_with(&mut details, key, ResultFields::REST, "null");
+            out.push_str(&name);
+            out.push(':');
         }
+        flags.push_str(detail.value_json().unwrap_or("null"));
+        detail.write_json_with(&mut details, key, ResultFields::REST, "null");
     });
     let environment = serde_json::to_string(&environment).unwrap_or_default();
     let version = snapshot.version();

@@ -89,33 +89,28 @@ fn evaluate(
         values: "{".into(),
     };
     if let Some(snapshot) = snapshot {
-        let bound = snapshot.context(context);
-        let who = crate::usage::who(context);
-        crate::usage::counting(snapshot, who, |tally| {
-            for (key, detail) in snapshot.evaluate_all(&bound, now as i64) {
-                tally.add(&detail);
-                if gate == Some(key) {
-                    out.gate_on = detail.value_json() == Some("true");
-                }
-                if client_side
-                    .binary_search_by(|k| k.as_str().cmp(key))
-                    .is_err()
-                {
-                    continue;
-                }
-                // Flag keys are letters, digits, `.`, `_` and `-`: nothing to escape.
-                for text in [&mut out.results, &mut out.values] {
-                    if text.len() > 1 {
-                        text.push(',');
-                    }
-                    text.push('"');
-                    text.push_str(key);
-                    text.push_str("\":");
-                }
-                // The core's one result shape, as the npm package reads it.
-                detail.write_json(&mut out.results, key, false, "null");
-                out.values.push_str(detail.value_json().unwrap_or("null"));
+        crate::usage::evaluate_all(snapshot, context, now as i64, |key, detail| {
+            if gate == Some(key) {
+                out.gate_on = detail.value_json() == Some("true");
             }
+            if client_side
+                .binary_search_by(|k| k.as_str().cmp(key))
+                .is_err()
+            {
+                return;
+            }
+            // Flag keys are letters, digits, `.`, `_` and `-`: nothing to escape.
+            for text in [&mut out.results, &mut out.values] {
+                if text.len() > 1 {
+                    text.push(',');
+                }
+                text.push('"');
+                text.push_str(key);
+                text.push_str("\":");
+            }
+            // The core's one result shape, as the npm package reads it.
+            detail.write_json(&mut out.results, key, false, "null");
+            out.values.push_str(detail.value_json().unwrap_or("null"));
         });
     }
     out.results.push('}');
