@@ -12,6 +12,8 @@
 //! itself, and so the best ratio this machine allows. Cold start: a fresh workerd process per
 //! sample, timed from spawn to the first 200 of a bulk evaluation. Usage counting: the same
 //! worker with `USAGE_METRICS=off` in the same rounds, so its cost is a ratio of one run.
+//! Latency: wrk's percentiles count the requests a pause would have delayed, so the bench also
+//! times each request at one connection (`bench_latency`) and prints the pauses beside them.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
@@ -23,7 +25,7 @@ use serde_json::{Value, json};
 
 use crate::workerd::{Workerd, put_files, scratch};
 use crate::wrangler::free_ports;
-use crate::{Failed, Result, http, root, seed};
+use crate::{Failed, Result, bench_latency, http, root, seed};
 
 const ROUNDS: usize = 5;
 const WRK_SECONDS: u32 = 6;
@@ -417,8 +419,9 @@ pub fn run() -> Result {
         return Err(Failed("the floor does not answer Burgee's bytes".into()));
     }
     let load_before = load_average();
-    let measured =
-        measure(addrs, &script).map_err(|Failed(why)| Failed(format!("{why} ({addrs:?})")));
+    let measured = measure(addrs, &script)
+        .and_then(|rounds| Ok((rounds, each_request(addrs)?)))
+        .map_err(|Failed(why)| Failed(format!("{why} ({addrs:?})")));
     server.stop();
     if measured.is_err() {
         let log = std::fs::read_to_string(dir.0.join("workerd.log")).unwrap_or_default();
@@ -428,7 +431,7 @@ pub fn run() -> Result {
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         );
     }
-    let rounds = measured?;
+    let (rounds, probed) = measured?;
     println!(
         "\nedge worker benchmark (bare workerd, loopback, OFREP bulk of 101 flags, {} B answers, wrk -d{WRK_SECONDS}s, {ROUNDS} alternating rounds; load average {load_before} before, {} after)",
         answer.body.len(),
@@ -444,7 +447,68 @@ pub fn run() -> Result {
         summary(connections, &rounds);
     }
     usage_cost(&rounds);
+    report_each_request(&probed);
     Ok(())
+}
+
+/// Rounds of the per-request latency probe (`bench_latency`), the workers in turn.
+const PROBE_ROUNDS: usize = 3;
+const PROBE_SECONDS: u64 = 2;
+
+/// Each worker's per-request latencies over the probe's rounds.
+type Probed = Vec<(&'static str, Vec<bench_latency::Latencies>)>;
+
+/// Times each request at one connection, beside wrk's corrected percentiles: the same workers
+/// in turn for [`PROBE_ROUNDS`] rounds, each round printed as it ends.
+fn each_request(addrs: Addrs) -> Result<Probed> {
+    let body = bulk_body();
+    let request = format!(
+        "POST /ofrep/v1/evaluate/flags HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let workers = [
+        ("burgee", addrs.burgee),
+        ("flagd-core", addrs.flagd),
+        ("floor", addrs.floor),
+    ];
+    let mut probed: Probed = workers
+        .iter()
+        .map(|(name, _)| (*name, Vec::new()))
+        .collect();
+    for round in 1..=PROBE_ROUNDS {
+        for ((name, runs), (_, addr)) in probed.iter_mut().zip(workers) {
+            let l = bench_latency::probe(
+                addr,
+                request.as_bytes(),
+                Duration::from_secs(PROBE_SECONDS),
+                100_000,
+            )?;
+            eprintln!("probe {round}/{PROBE_ROUNDS} {name:<10} {}", l.line());
+            runs.push(l);
+        }
+    }
+    Ok(probed)
+}
+
+/// The probe's medians, after wrk's summary.
+fn report_each_request(probed: &Probed) {
+    println!(
+        "  each request timed at 1 connection ({PROBE_ROUNDS} rounds of {PROBE_SECONDS} s; wrk's p99 above also counts the requests a pause would have delayed), medians:"
+    );
+    for (name, runs) in probed {
+        let of = |f: &dyn Fn(&bench_latency::Latencies) -> f64| {
+            median(&runs.iter().map(f).collect::<Vec<_>>())
+        };
+        println!(
+            "    {name:<10} p50 {:>4.0} us  p99 {:>5.0} us  p99.9 {:>6.0} us  max {:>5.1} ms  requests over 10 ms: {:>2.0}, {:>3.0} ms per second",
+            of(&|l| l.quantile_us(0.5)),
+            of(&|l| l.quantile_us(0.99)),
+            of(&|l| l.quantile_us(0.999)),
+            of(&|l| l.max_us()) / 1e3,
+            of(&|l| l.pauses().0 as f64),
+            of(&|l| l.pauses().1),
+        );
+    }
 }
 
 /// wrk's connection counts: one (requests/s is then 1 / the cost of a request on workerd's

@@ -14,6 +14,7 @@
 mod admin_api;
 mod admin_ui;
 mod bench_kill;
+mod bench_latency;
 mod bench_worker;
 mod deploy;
 mod e2e;

@@ -1,0 +1,178 @@
+//! Per-request latency at one connection, each request timed by itself: the edge bench's check
+//! on wrk's percentiles.
+//!
+//! wrk corrects its latency histogram for coordinated omission: after a run it adds, for every
+//! request slower than the run's mean interval, the requests that would have arrived while it
+//! waited (one every mean interval). At one connection a 50 ms pause in a run of 4,000 requests
+//! a second so counts as about 200 late requests, and a few pauses decide the p99. That is a
+//! fair model of an edge under steady traffic, and the bench keeps it for its goal. This probe
+//! prints what each request took, so a report can tell a slow request path (every request
+//! slower) from pauses (a few requests much slower), and how much time the pauses add up to.
+//!
+//! One keep-alive connection, one request after another, bounded in count and in time.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use crate::{Failed, Result};
+
+/// A request slower than this counts as a pause (the worker's own requests take well under a
+/// millisecond on loopback).
+const PAUSE: Duration = Duration::from_millis(10);
+const MAX_RESPONSE: usize = 1 << 20;
+
+/// What one probe measured, in microseconds.
+#[derive(Debug)]
+pub struct Latencies {
+    sorted_us: Vec<f64>,
+    seconds: f64,
+}
+
+impl Latencies {
+    pub fn requests(&self) -> usize {
+        self.sorted_us.len()
+    }
+
+    /// The `q` quantile (0..=1), nearest rank.
+    pub fn quantile_us(&self, q: f64) -> f64 {
+        let n = self.sorted_us.len();
+        if n == 0 {
+            return 0.0;
+        }
+        let rank = ((q * n as f64).ceil() as usize).clamp(1, n);
+        self.sorted_us[rank - 1]
+    }
+
+    pub fn max_us(&self) -> f64 {
+        self.sorted_us.last().copied().unwrap_or(0.0)
+    }
+
+    /// How many requests took longer than [`PAUSE`], and the time they took together, per
+    /// second of the run.
+    pub fn pauses(&self) -> (usize, f64) {
+        let limit = PAUSE.as_secs_f64() * 1e6;
+        let slow: Vec<f64> = self
+            .sorted_us
+            .iter()
+            .copied()
+            .filter(|&us| us > limit)
+            .collect();
+        // An empty `f64` sum is -0.0; start from 0.0 so that no pause prints as "0", not "-0".
+        let total_us = slow.iter().fold(0.0, |sum, us| sum + us);
+        let ms_per_second = total_us / 1e3 / self.seconds.max(1e-9);
+        (slow.len(), ms_per_second)
+    }
+
+    /// One line: percentiles, the slowest request and the pauses.
+    pub fn line(&self) -> String {
+        let (count, ms_per_second) = self.pauses();
+        format!(
+            "p50 {:>6.0} us  p99 {:>6.0} us  p99.9 {:>6.0} us  max {:>6.1} ms  over {} ms: {count:>2} ({ms_per_second:.0} ms per second)  [{} requests]",
+            self.quantile_us(0.5),
+            self.quantile_us(0.99),
+            self.quantile_us(0.999),
+            self.max_us() / 1e3,
+            PAUSE.as_millis(),
+            self.requests(),
+        )
+    }
+}
+
+/// Sends `request` (a whole HTTP/1.1 request with a `Content-Length`) to `addr` over one
+/// connection until `duration` or `max_requests` is reached, timing each exchange. Every
+/// answer must be a `200` with a `Content-Length`.
+pub fn probe(
+    addr: SocketAddr,
+    request: &[u8],
+    duration: Duration,
+    max_requests: usize,
+) -> Result<Latencies> {
+    let fail = |e: std::io::Error| Failed(format!("latency probe on {addr}: {e}"));
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).map_err(fail)?;
+    stream.set_nodelay(true).map_err(fail)?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .map_err(fail)?;
+    let mut buffer = Vec::with_capacity(64 * 1024);
+    let mut sorted_us = Vec::with_capacity(max_requests.min(100_000));
+    let start = Instant::now();
+    while sorted_us.len() < max_requests && start.elapsed() < duration {
+        let sent = Instant::now();
+        stream.write_all(request).map_err(fail)?;
+        read_response(&mut stream, &mut buffer).map_err(|why| Failed(format!("{addr}: {why}")))?;
+        sorted_us.push(sent.elapsed().as_secs_f64() * 1e6);
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    sorted_us.sort_by(f64::total_cmp);
+    Ok(Latencies { sorted_us, seconds })
+}
+
+/// Reads one whole response (head and `Content-Length` body) from `stream`, keeping any bytes
+/// that follow it in `buffer`.
+fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::result::Result<(), String> {
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        if let Some(end) = find(buffer, b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+            if !head.starts_with("http/1.1 200") {
+                return Err(format!("expected a 200, got {:?}", head.lines().next()));
+            }
+            let length = head
+                .lines()
+                .find_map(|l| l.strip_prefix("content-length:"))
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .ok_or("the answer has no Content-Length")?;
+            let total = end + 4 + length;
+            if total > MAX_RESPONSE {
+                return Err(format!("an answer of {total} B is too large"));
+            }
+            if buffer.len() >= total {
+                buffer.drain(..total);
+                return Ok(());
+            }
+        }
+        let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
+        if n == 0 {
+            return Err("the connection closed mid-answer".into());
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(us: &[f64]) -> Latencies {
+        let mut sorted_us = us.to_vec();
+        sorted_us.sort_by(f64::total_cmp);
+        Latencies {
+            sorted_us,
+            seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn quantiles_are_nearest_rank() {
+        let l = of(&(1..=1000).map(f64::from).collect::<Vec<_>>());
+        assert_eq!(l.quantile_us(0.5), 500.0);
+        assert_eq!(l.quantile_us(0.99), 990.0);
+        assert_eq!(l.quantile_us(0.999), 999.0);
+        assert_eq!(l.max_us(), 1000.0);
+    }
+
+    #[test]
+    fn pauses_count_only_requests_over_the_limit() {
+        let l = of(&[200.0, 300.0, 9_000.0, 40_000.0, 60_000.0]);
+        let (count, ms_per_second) = l.pauses();
+        assert_eq!(count, 2);
+        assert_eq!(ms_per_second, 50.0);
+        let (none, zero) = of(&[200.0, 300.0]).pauses();
+        assert_eq!((none, format!("{zero:.0}")), (0, "0".to_string()));
+    }
+}
