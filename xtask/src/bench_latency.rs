@@ -147,6 +147,61 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::net::TcpListener;
+
+    /// A loopback server that answers each request on one connection with `answer(n)` (the
+    /// n-th, from 0), written in two parts 20 ms apart, so that a response arrives in pieces.
+    fn serve(answer: fn(usize) -> String) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            let Ok((mut stream, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 4096];
+            for n in 0.. {
+                match stream.read(&mut buf) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {}
+                }
+                let text = answer(n);
+                let (head, body) = text.split_at(text.len() - 3);
+                if stream.write_all(head.as_bytes()).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+                if stream.write_all(body.as_bytes()).is_err() {
+                    return;
+                }
+            }
+        });
+        addr
+    }
+
+    const REQUEST: &[u8] = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}";
+
+    #[test]
+    fn probe_times_each_whole_answer_on_one_connection() {
+        let addr = serve(|_| "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world".into());
+        let l = probe(addr, REQUEST, Duration::from_secs(5), 4).expect("probe");
+        assert_eq!(l.requests(), 4);
+        // Each answer's last bytes came 20 ms after its head: the probe waited for them.
+        assert!(l.quantile_us(0.0) >= 19_000.0, "{l:?}");
+        assert_eq!(l.pauses().0, 4);
+    }
+
+    #[test]
+    fn probe_refuses_answers_it_cannot_time() {
+        let not_ok = serve(|n| {
+            let status = if n == 1 { "503 Busy" } else { "200 OK" };
+            format!("HTTP/1.1 {status}\r\nContent-Length: 2\r\n\r\nno")
+        });
+        let e = probe(not_ok, REQUEST, Duration::from_secs(5), 3).expect_err("a 503");
+        assert!(e.0.contains("expected a 200"), "{}", e.0);
+        let no_length = serve(|_| "HTTP/1.1 200 OK\r\nConnection: keep-alive\r\n\r\nabc".into());
+        let e = probe(no_length, REQUEST, Duration::from_secs(5), 1).expect_err("no length");
+        assert!(e.0.contains("no Content-Length"), "{}", e.0);
+    }
 
     fn of(us: &[f64]) -> Latencies {
         let mut sorted_us = us.to_vec();
