@@ -396,7 +396,7 @@ costRuns[0][1].forEach(([name], c) => {
   const pct = (x) => `${x >= 0 ? "+" : ""}${x.toFixed(1)} %`;
   allOk &&= mean <= 3;
   console.log(
-    `${(name === "all flags" ? `all ${FLAGS + 3} flags` : name).padEnd(40)}${fmt(off).padStart(12)}${fmt(on).padStart(12)}${pct(mean).padStart(10)}${"≤ +3 %".padStart(10)}  ${mean <= 3 ? "yes" : "NO "}  (${pct(offFirst)} / ${pct(onFirst)})`,
+    `${name.padEnd(40)}${fmt(off).padStart(12)}${fmt(on).padStart(12)}${pct(mean).padStart(10)}${"≤ +3 %".padStart(10)}  ${mean <= 3 ? "yes" : "NO "}  (${pct(offFirst)} / ${pct(onFirst)})`,
   );
 });
 

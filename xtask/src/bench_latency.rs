@@ -52,31 +52,74 @@ impl Latencies {
     /// second of the run.
     pub fn pauses(&self) -> (usize, f64) {
         let limit = PAUSE.as_secs_f64() * 1e6;
-        let slow: Vec<f64> = self
+        // Folded from 0.0: an empty `f64` sum is -0.0, which would print as "-0".
+        let (count, total_us) = self
             .sorted_us
             .iter()
-            .copied()
-            .filter(|&us| us > limit)
-            .collect();
-        // An empty `f64` sum is -0.0; start from 0.0 so that no pause prints as "0", not "-0".
-        let total_us = slow.iter().fold(0.0, |sum, us| sum + us);
-        let ms_per_second = total_us / 1e3 / self.seconds.max(1e-9);
-        (slow.len(), ms_per_second)
+            .filter(|&&us| us > limit)
+            .fold((0, 0.0), |(n, sum), us| (n + 1, sum + us));
+        (count, total_us / 1e3 / self.seconds.max(1e-9))
+    }
+
+    pub fn summary(&self) -> Summary {
+        let (pauses, paused_ms_per_second) = self.pauses();
+        Summary {
+            p50_us: self.quantile_us(0.5),
+            p99_us: self.quantile_us(0.99),
+            p999_us: self.quantile_us(0.999),
+            max_us: self.max_us(),
+            pauses: pauses as f64,
+            paused_ms_per_second,
+        }
+    }
+}
+
+/// The figures the bench prints of a probe, or the medians of several.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary {
+    p50_us: f64,
+    p99_us: f64,
+    p999_us: f64,
+    max_us: f64,
+    /// Requests over [`PAUSE`] (a median of counts may fall between two).
+    pauses: f64,
+    paused_ms_per_second: f64,
+}
+
+impl Summary {
+    /// Each figure's median over `runs` (the upper one of an even count).
+    pub fn median(runs: &[Summary]) -> Summary {
+        let of = |f: fn(&Summary) -> f64| median(&runs.iter().map(f).collect::<Vec<_>>());
+        Summary {
+            p50_us: of(|s| s.p50_us),
+            p99_us: of(|s| s.p99_us),
+            p999_us: of(|s| s.p999_us),
+            max_us: of(|s| s.max_us),
+            pauses: of(|s| s.pauses),
+            paused_ms_per_second: of(|s| s.paused_ms_per_second),
+        }
     }
 
     /// One line: percentiles, the slowest request and the pauses.
     pub fn line(&self) -> String {
-        let (count, ms_per_second) = self.pauses();
         format!(
-            "p50 {:>6.0} us  p99 {:>6.0} us  p99.9 {:>6.0} us  max {:>6.1} ms  over {} ms: {count:>2} ({ms_per_second:.0} ms per second)  [{} requests]",
-            self.quantile_us(0.5),
-            self.quantile_us(0.99),
-            self.quantile_us(0.999),
-            self.max_us() / 1e3,
+            "p50 {:>5.0} us  p99 {:>5.0} us  p99.9 {:>6.0} us  max {:>5.1} ms  requests over {} ms: {:>2.0}, {:>3.0} ms per second",
+            self.p50_us,
+            self.p99_us,
+            self.p999_us,
+            self.max_us / 1e3,
             PAUSE.as_millis(),
-            self.requests(),
+            self.pauses,
+            self.paused_ms_per_second,
         )
     }
+}
+
+/// The median (the upper one of an even count).
+pub fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 /// Sends `request` (a whole HTTP/1.1 request with a `Content-Length`) to `addr` over one
@@ -112,32 +155,38 @@ pub fn probe(
 /// that follow it in `buffer`.
 fn read_response(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> std::result::Result<(), String> {
     let mut chunk = [0u8; 16 * 1024];
-    loop {
-        if let Some(end) = find(buffer, b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
-            if !head.starts_with("http/1.1 200") {
-                return Err(format!("expected a 200, got {:?}", head.lines().next()));
-            }
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:"))
-                .and_then(|v| v.trim().parse::<usize>().ok())
-                .ok_or("the answer has no Content-Length")?;
-            let total = end + 4 + length;
-            if total > MAX_RESPONSE {
-                return Err(format!("an answer of {total} B is too large"));
-            }
-            if buffer.len() >= total {
-                buffer.drain(..total);
-                return Ok(());
-            }
-        }
+    let mut more = |buffer: &mut Vec<u8>| -> std::result::Result<(), String> {
         let n = stream.read(&mut chunk).map_err(|e| e.to_string())?;
         if n == 0 {
             return Err("the connection closed mid-answer".into());
         }
         buffer.extend_from_slice(&chunk[..n]);
+        Ok(())
+    };
+    let end = loop {
+        match find(buffer, b"\r\n\r\n") {
+            Some(end) => break end,
+            None => more(buffer)?,
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..end]).to_ascii_lowercase();
+    if !head.starts_with("http/1.1 200") {
+        return Err(format!("expected a 200, got {:?}", head.lines().next()));
     }
+    let length = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .ok_or("the answer has no Content-Length")?;
+    let total = end + 4 + length;
+    if total > MAX_RESPONSE {
+        return Err(format!("an answer of {total} B is too large"));
+    }
+    while buffer.len() < total {
+        more(buffer)?;
+    }
+    buffer.drain(..total);
+    Ok(())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {

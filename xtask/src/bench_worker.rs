@@ -23,9 +23,10 @@ use std::time::Duration;
 use burgee_tests::{benchmark_context, benchmark_document, benchmark_document_flagd};
 use serde_json::{Value, json};
 
+use crate::bench_latency::{self, median};
 use crate::workerd::{Workerd, put_files, scratch};
 use crate::wrangler::free_ports;
-use crate::{Failed, Result, bench_latency, http, root, seed};
+use crate::{Failed, Result, http, root, seed};
 
 const ROUNDS: usize = 5;
 const WRK_SECONDS: u32 = 6;
@@ -483,7 +484,11 @@ fn each_request(addrs: Addrs) -> Result<Probed> {
                 Duration::from_secs(PROBE_SECONDS),
                 100_000,
             )?;
-            eprintln!("probe {round}/{PROBE_ROUNDS} {name:<10} {}", l.line());
+            eprintln!(
+                "probe {round}/{PROBE_ROUNDS} {name:<10} {}  [{} requests]",
+                l.summary().line(),
+                l.requests()
+            );
             runs.push(l);
         }
     }
@@ -496,17 +501,10 @@ fn report_each_request(probed: &Probed) {
         "  each request timed at 1 connection ({PROBE_ROUNDS} rounds of {PROBE_SECONDS} s; wrk's p99 above also counts the requests a pause would have delayed), medians:"
     );
     for (name, runs) in probed {
-        let of = |f: &dyn Fn(&bench_latency::Latencies) -> f64| {
-            median(&runs.iter().map(f).collect::<Vec<_>>())
-        };
+        let summaries: Vec<_> = runs.iter().map(bench_latency::Latencies::summary).collect();
         println!(
-            "    {name:<10} p50 {:>4.0} us  p99 {:>5.0} us  p99.9 {:>6.0} us  max {:>5.1} ms  requests over 10 ms: {:>2.0}, {:>3.0} ms per second",
-            of(&|l| l.quantile_us(0.5)),
-            of(&|l| l.quantile_us(0.99)),
-            of(&|l| l.quantile_us(0.999)),
-            of(&|l| l.max_us()) / 1e3,
-            of(&|l| l.pauses().0 as f64),
-            of(&|l| l.pauses().1),
+            "    {name:<10} {}",
+            bench_latency::Summary::median(&summaries).line()
         );
     }
 }
@@ -565,13 +563,6 @@ fn measure(addrs: Addrs, script: &Path) -> Result<Vec<Round>> {
         }
     }
     Ok(rounds)
-}
-
-/// The median (the upper one of an even count).
-fn median(values: &[f64]) -> f64 {
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    v.get(v.len() / 2).copied().unwrap_or(0.0)
 }
 
 fn summary(connections: u32, rounds: &[Round]) {
