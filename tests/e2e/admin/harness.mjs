@@ -92,14 +92,23 @@ export async function setPolicy(policy) {
   if (r.status !== 200) throw new Error(`PUT /environments/production/policy: ${r.status} ${JSON.stringify(r.body)}`);
 }
 
-/** How many times the worker's rate limit made `ofrep` wait (printed at the end of a file). */
-export const rateLimited = { waits: 0 };
+/**
+ * How many times the worker's rate limit made `ofrep` wait, and how many requests wrangler
+ * dev's proxy lost (both printed at the end of a file).
+ */
+export const ofrepRetries = { rateLimited: 0, proxyLost: 0 };
+
+/** wrangler dev's own answer (its proxy, not the worker) when it loses a request in flight. */
+const PROXY_LOST = "Your worker restarted mid-request";
 
 /**
  * The worker's OFREP answer for one flag (production, the default environment). Tests that
  * check hundreds of users meet the worker's own rate limit (2,000 evaluations per 10 s per
  * client): a `429` is waited out as its `Retry-After` says, as a well-behaved client would, at
- * most twice per call.
+ * most twice per call. wrangler dev's proxy in front of the worker sometimes loses a request
+ * between itself and the worker and answers a `503` text of its own, which it retries for GET
+ * only; an evaluation changes nothing, so that answer alone is retried, at most twice per call
+ * and counted. The worker's own `503` is JSON and is returned as it is.
  */
 export async function ofrep(key, context) {
   for (let attempt = 0; ; attempt++) {
@@ -112,12 +121,17 @@ export async function ofrep(key, context) {
     });
     if (r.status === 429 && attempt < 2) {
       await r.text();
-      rateLimited.waits += 1;
+      ofrepRetries.rateLimited += 1;
       const seconds = Math.min(Number(r.headers.get("retry-after")) || 10, 11);
       await new Promise((resolve) => setTimeout(resolve, seconds * 1000));
       continue;
     }
-    return { status: r.status, body: await r.json() };
+    const text = await r.text();
+    if (r.status === 503 && text.startsWith(PROXY_LOST) && attempt < 2) {
+      ofrepRetries.proxyLost += 1;
+      continue;
+    }
+    return { status: r.status, body: JSON.parse(text) };
   }
 }
 

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import { api, closeAll, confirmReview, eventually, example, importDocument, ofrep, rateLimited, record, shot, signedIn, tokens, version } from "./harness.mjs";
+import { api, closeAll, confirmReview, eventually, example, importDocument, ofrep, ofrepRetries, record, shot, signedIn, tokens, version } from "./harness.mjs";
 
 let browser;
 let app;
@@ -74,7 +74,7 @@ before(async () => {
 });
 
 after(async () => {
-  record(`variants: the worker's evaluation rate limit made these checks wait ${rateLimited.waits} time(s)`);
+  record(`variants: the worker's evaluation rate limit made these checks wait ${ofrepRetries.rateLimited} time(s); wrangler dev's proxy lost ${ofrepRetries.proxyLost} evaluation(s), retried`);
   assert.deepEqual(await closeAll(browser, app, page), [], "the page logged errors");
 });
 
