@@ -1,18 +1,13 @@
-// `npm run bench`: Burgee's npm package side by side with @openfeature/flagd-core, in one
-// process, on the same logical flags, the way server code calls them: once per request, with
-// a context built for that request from one of 10,000 user records. Prints ns per call, the
-// ratio, and the goal beside each row.
+// `npm run bench`: Burgee's npm package side by side with @openfeature/flagd-core, on the same
+// logical flags (./documents.mjs), the way server code calls them: once per request, with a
+// context built for that request from one of 10,000 user records. Prints ns per call, the
+// ratio, and the goal beside each row. Before it measures, the script checks that both
+// libraries give the same variant for every flag and a few hundred users.
 //
-// The Burgee document is tests/src/lib.rs `benchmark_document(100)`, replicated here in
-// JavaScript (same keys, ids, rules and weights), plus `split` (34/33/33), `nested` (rules on
-// `org.plan` and the array `groups`) and `static-on` (no rules). The flagd document says the same
-// in flagd's JSON Logic: `in` for the target list and the rules, `fractional` for the rollouts
-// (flagd's default bucketing, flag key ++ targetingKey, is Burgee's). The script checks that
-// both give the same variant for every flag and a few hundred users before it measures.
-//
-// The main table is the package as Node loads it (the full wasm build, opt-level 3); the lean
-// build that browsers and workers load is under "other Burgee paths". Loading a document is
-// timed per call (wall clock), the first in the process apart.
+// The head-to-head table runs each library in processes of its own (./head-to-head.mjs says
+// why), with the package as Node loads it (the full wasm build, opt-level 3); the lean build
+// that browsers and workers load is under "other Burgee paths". Loading a document is timed
+// per call (wall clock), the first in a fresh process apart.
 //
 // Usage metrics: the client counts each local evaluation (ts/metrics.ts). The last table runs
 // the same evaluations on two clients, metrics off and on (sending to a stub `fetch`, so no
@@ -32,112 +27,14 @@ import { readFileSync } from "node:fs";
 import { createClient, loadDocument, loadSnapshot } from "../dist/js/node.js";
 import * as lean from "../dist/js/worker.js";
 import { cases, flat, measure as measureWith, nested, TARGETED as targeted, USERS, users } from "./cases.mjs";
+import { burgeeDocument, FLAGS, flagdDocument } from "./documents.mjs";
+import { ROWS, silent } from "./head-to-head.mjs";
 import { inChromium, inWorkerd } from "./hosts.mjs";
-
-const FLAGS = 100;
-
-function burgeeDocument() {
-  const flags = {};
-  for (let i = 0; i < FLAGS; i++) {
-    const key = `flag-${String(i).padStart(3, "0")}`;
-    flags[key] = {
-      name: `Targeted flag ${i}`,
-      kind: "boolean",
-      clientSide: true,
-      variants: { on: true, off: false },
-      environments: {
-        production: {
-          enabled: true,
-          offVariant: "off",
-          targets: [{ values: Array.from({ length: 20 }, (_, j) => `vip-${i}-${j}`), variant: "on" }],
-          rules: [
-            { id: "roles", clauses: [{ attribute: "role", op: "in", values: ["admin", "beta"] }], serve: { variant: "on" } },
-            { id: "environment", clauses: [{ attribute: "environment", op: "in", values: ["staging", "development"] }], serve: { variant: "on" } },
-          ],
-          defaultServe: { rollout: { weights: [{ variant: "on", weight: 25 }, { variant: "off", weight: 75 }] } },
-        },
-      },
-    };
-  }
-  flags.split = {
-    kind: "string",
-    clientSide: true,
-    variants: { a: "control", b: "treatment-1", c: "treatment-2" },
-    environments: {
-      production: {
-        enabled: true,
-        offVariant: "a",
-        defaultServe: { rollout: { weights: [{ variant: "a", weight: 34 }, { variant: "b", weight: 33 }, { variant: "c", weight: 33 }] } },
-      },
-    },
-  };
-  flags.nested = {
-    kind: "boolean",
-    clientSide: true,
-    variants: { on: true, off: false },
-    environments: {
-      production: {
-        enabled: true,
-        offVariant: "off",
-        rules: [
-          { id: "plan", clauses: [{ attribute: "org.plan", op: "in", values: ["enterprise"] }], serve: { variant: "on" } },
-          { id: "group", clauses: [{ attribute: "groups", op: "in", values: ["beta-testers"] }], serve: { variant: "on" } },
-        ],
-        defaultServe: { variant: "off" },
-      },
-    },
-  };
-  flags["static-on"] = {
-    kind: "boolean",
-    clientSide: true,
-    variants: { on: true, off: false },
-    environments: { production: { enabled: true, offVariant: "off", defaultServe: { variant: "on" } } },
-  };
-  return { environments: ["production"], flags };
-}
-
-function flagdDocument() {
-  const flags = {};
-  for (let i = 0; i < FLAGS; i++) {
-    flags[`flag-${String(i).padStart(3, "0")}`] = {
-      state: "ENABLED",
-      variants: { on: true, off: false },
-      defaultVariant: "off",
-      targeting: {
-        if: [
-          { in: [{ var: "targetingKey" }, Array.from({ length: 20 }, (_, j) => `vip-${i}-${j}`)] },
-          "on",
-          { in: [{ var: "role" }, ["admin", "beta"]] },
-          "on",
-          { in: [{ var: "environment" }, ["staging", "development"]] },
-          "on",
-          { fractional: [["on", 25], ["off", 75]] },
-        ],
-      },
-    };
-  }
-  flags.split = {
-    state: "ENABLED",
-    variants: { a: "control", b: "treatment-1", c: "treatment-2" },
-    defaultVariant: "a",
-    targeting: { fractional: [["a", 34], ["b", 33], ["c", 33]] },
-  };
-  flags.nested = {
-    state: "ENABLED",
-    variants: { on: true, off: false },
-    defaultVariant: "off",
-    targeting: { if: [{ in: [{ var: "org.plan" }, ["enterprise"]] }, "on", { in: ["beta-testers", { var: "groups" }] }, "on", "off"] },
-  };
-  flags["static-on"] = { state: "ENABLED", variants: { on: true, off: false }, defaultVariant: "on" };
-  return { flags };
-}
 
 // Server code evaluates once per request with a context it has just built, so every case
 // builds a new context object per call from one of 10,000 user records (./cases.mjs, the same
 // for both libraries and every host).
 const CONTEXT = flat(users[0]);
-
-const silent = { error() {}, warn() {}, info() {}, debug() {} };
 
 const measure = (fn) => measureWith(fn, () => performance.now());
 
@@ -213,41 +110,29 @@ const verdict = (ok) => {
 
 console.log(`burgee npm vs @openfeature/flagd-core, node ${process.version}, a new context per call from ${USERS} users`);
 console.log(`time per call: fastest batch (median)\n`);
-console.log(`${"case".padEnd(44)}${"burgee".padStart(22)}${"flagd-core".padStart(22)}${"ratio".padStart(8)}${"goal".padStart(20)}  met`);
-const rows = [
-  {
-    name: "static flag: evaluate(key, context)",
-    target: 60,
-    burgee: () => snapshot.evaluate("static-on", flat(), { default: false }).value,
-    flagd: () => flagd.resolveBooleanEvaluation("static-on", false, flat(), silent).value,
-  },
-  {
-    name: "targeted flag (20 ids, role, env, 25 %)",
-    target: 250,
-    faster: 2,
-    burgee: () => snapshot.evaluate(targeted, flat(), { default: false }).value,
-    flagd: () => flagd.resolveBooleanEvaluation(targeted, false, flat(), silent).value,
-  },
-  {
-    name: "3-way split 34/33/33",
-    target: 250,
-    burgee: () => snapshot.evaluate("split", flat(), { default: "control" }).value !== "",
-    flagd: () => flagd.resolveStringEvaluation("split", "control", flat(), silent).value !== "",
-  },
-  {
-    name: `evaluateAll(context), ${FLAGS + 3} flags`,
-    target: 5000,
-    burgee: () => snapshot.evaluateAll(flat())[targeted].value,
-    flagd: () => flagd.resolveAll(flat(), silent).length > 0,
-  },
-];
-for (const row of rows) {
-  const b = measure(row.burgee);
-  const f = measure(row.flagd);
+console.log(`${"case".padEnd(44)}${"burgee".padStart(22)}${"flagd-core".padStart(22)}${"ratio".padStart(8)}${"goal".padStart(20)}  met  (burgee, each process)`);
+// The head-to-head rows, each library in processes of its own (./head-to-head.mjs), three
+// each, alternating: the figure is the fastest batch of any of them, the median the median of
+// theirs, and Burgee's fastest per process is printed beside the verdict.
+const RUNS = ["burgee", "flagd", "flagd", "burgee", "burgee", "flagd"];
+const runs = { burgee: [], flagd: [] };
+for (const library of RUNS) {
+  const child = execFileSync(process.execPath, [new URL("./head-to-head.mjs", import.meta.url).pathname, library], { timeout: 60_000 });
+  runs[library].push(JSON.parse(child.toString()));
+}
+const middle = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1];
+const across = (library, row) => ({
+  min: Math.min(...runs[library].map((r) => r[row].min)),
+  median: middle(runs[library].map((r) => r[row].median)),
+});
+for (const row of ROWS) {
+  const b = across("burgee", row.name);
+  const f = across("flagd", row.name);
   const ratio = f.min / b.min;
   const ok = b.min <= row.target && ratio >= (row.faster ?? 0);
   const goal = `≤ ${fmt(row.target)}${row.faster ? `, ≥ ${row.faster}×` : ""}`;
-  console.log(`${row.name.padEnd(44)}${both(b).padStart(22)}${both(f).padStart(22)}${`${ratio.toFixed(1)}×`.padStart(8)}${goal.padStart(20)}  ${verdict(ok)}`);
+  const each = runs.burgee.map((r) => fmt(r[row.name].min)).join(", ");
+  console.log(`${row.name.padEnd(44)}${both(b).padStart(22)}${both(f).padStart(22)}${`${ratio.toFixed(1)}×`.padStart(8)}${goal.padStart(20)}  ${verdict(ok)}  (${each})`);
 }
 
 // A nested, non-ASCII context against a flat ASCII one, measured alternately three times.
