@@ -55,14 +55,17 @@ impl Text {
     /// Makes this `text`, in the room it has when that is enough: a binding that reads one
     /// context after another allocates nothing once its strings have grown to size.
     /// A slot often gets the value the last context had (a role, a plan, a region): that is
-    /// neither copied nor hashed again.
+    /// not copied again. The hash is compared first: it is needed anyway when the text
+    /// differs, and comparing bytes costs a call in wasm, where a different id of the same
+    /// length (the usual targeting key) would be compared to its last byte.
     pub fn assign(&mut self, text: &str) {
-        if self.text == text {
+        let hash = hash_str(text);
+        if hash == self.hash && self.text == text {
             return;
         }
         self.text.clear();
         self.text.push_str(text);
-        self.hash = hash_str(text);
+        self.hash = hash;
     }
 
     pub fn as_str(&self) -> &str {
@@ -95,6 +98,23 @@ mod tests {
             for b in words.iter().skip(i + 1) {
                 assert_ne!(hash_str(a), hash_str(b), "{a:?} vs {b:?}");
             }
+        }
+    }
+
+    #[test]
+    fn assign_leaves_text_and_hash_as_new_would() {
+        let mut t = Text::new("user-100001");
+        // Another id of the same length, a shorter and a longer one, the same one, and back.
+        for next in [
+            "user-100002",
+            "u",
+            "user-1000020",
+            "user-1000020",
+            "",
+            "user-100001",
+        ] {
+            t.assign(next);
+            assert_eq!(t, Text::new(next), "after assigning {next:?}");
         }
     }
 }

@@ -52,15 +52,20 @@ export function cases(loadSnapshot, bytes) {
 }
 
 /**
- * Nanoseconds per call of `fn`, timed with `clock` (milliseconds): a warm-up, then batches of
- * about `batchMs` until `totalMs` or 2M calls; the fastest batch (the least disturbed) and the
- * median.
+ * Nanoseconds per call of `fn`, timed with `clock` (milliseconds): a warm-up of 400 ms (or 10M
+ * calls), then batches of about `batchMs` until `totalMs` or 2M calls; the fastest batch (the
+ * least disturbed) and the median.
+ *
+ * The warm-up is long because V8 optimizes on a background thread, which on this shared 2-core
+ * machine can take a few hundred milliseconds to get its turn. With 200,000 calls (50 ms of
+ * the targeted flag), the fastest batch of the first case measured in a process ranged over
+ * 246–433 ns from one process to the next; after 400 ms, over 247–269 ns.
  */
 export function measure(fn, clock, batchMs = 2, totalMs = 400) {
   let calls = 0;
   let sink = 0;
-  const warmEnd = clock() + 100;
-  while (clock() < warmEnd && calls < 200_000) {
+  const warmEnd = clock() + 400;
+  while (clock() < warmEnd && calls < 10_000_000) {
     sink ^= fn() ? 1 : 0;
     calls++;
   }

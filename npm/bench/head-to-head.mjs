@@ -4,9 +4,10 @@
 // Why apart: code that runs in one process shares V8's type feedback, and a server loads one
 // flag library, in one build. What ran before changes what is measured: two Burgee clients in
 // one process measured 6–23 % apart with identical settings, depending on which was made first
-// (./metrics-cost.mjs). And one process is one draw on this shared machine: the same calls
-// measured 245–432 ns per call (the fastest batch) from one process to the next. Alternating
-// processes make both effects the same for both libraries, and the spread visible.
+// (./metrics-cost.mjs). And one process is one draw on this shared machine: even after the
+// warm-up, the fastest batch of the same calls measured 247–269 ns from one process to the
+// next. Alternating processes make both effects the same for both libraries, and the spread
+// visible.
 //
 // Usage: node head-to-head.mjs burgee|flagd. stdout: JSON, `{ row: { min, median } }` in ns.
 
