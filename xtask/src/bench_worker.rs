@@ -11,7 +11,8 @@
 //! bytes, same headers) from a constant, so the report shows what a request costs workerd
 //! itself, and so the best ratio this machine allows. Cold start: a fresh workerd process per
 //! sample, timed from spawn to the first 200 of a bulk evaluation. Usage counting: the same
-//! worker with `USAGE_METRICS=off` in the same rounds, so its cost is a ratio of one run.
+//! worker with `USAGE_METRICS=off` in the same rounds, run next to it and first in every other
+//! round, so its cost is a ratio of one run.
 //! Latency: wrk's percentiles count the requests a pause would have delayed, so the bench also
 //! times each request at one connection (`bench_latency`) and prints the pauses beside them.
 
@@ -534,14 +535,21 @@ fn measure(addrs: Addrs, script: &Path) -> Result<Vec<Round>> {
     let mut rounds = Vec::new();
     for round in 1..=ROUNDS {
         for connections in CONNECTIONS {
-            let ours = wrk(addrs.burgee, script, connections)?;
+            // Counting on and off run one after the other, in turns first, so neither gains
+            // from its place in the round.
+            let (ours, off) = match (connections > 1, round % 2 == 1) {
+                (false, _) => (wrk(addrs.burgee, script, connections)?, None),
+                (true, true) => {
+                    let ours = wrk(addrs.burgee, script, connections)?;
+                    (ours, Some(wrk(addrs.uncounted, script, connections)?))
+                }
+                (true, false) => {
+                    let off = wrk(addrs.uncounted, script, connections)?;
+                    (wrk(addrs.burgee, script, connections)?, Some(off))
+                }
+            };
             let theirs = wrk(addrs.flagd, script, connections)?;
             let floor = wrk(addrs.floor, script, connections)?;
-            let off = if connections > 1 {
-                Some(wrk(addrs.uncounted, script, connections)?)
-            } else {
-                None
-            };
             let r = Round {
                 connections,
                 ours,
@@ -550,7 +558,7 @@ fn measure(addrs: Addrs, script: &Path) -> Result<Vec<Round>> {
                 off,
             };
             eprintln!(
-                "round {round}/{ROUNDS} {connections:>2} conn: burgee {:>6.0} req/s p99 {:>6.2} ms | flagd-core {:>6.0} req/s p99 {:>6.2} ms | ratio {:.2}x | floor {:>6.0} req/s p99 {:>5.2} ms",
+                "round {round}/{ROUNDS} {connections:>2} conn: burgee {:>6.0} req/s p99 {:>6.2} ms | flagd-core {:>6.0} req/s p99 {:>6.2} ms | ratio {:.2}x | floor {:>6.0} req/s p99 {:>5.2} ms{}",
                 r.ours.rps,
                 r.ours.p99_ms,
                 r.theirs.rps,
@@ -558,6 +566,10 @@ fn measure(addrs: Addrs, script: &Path) -> Result<Vec<Round>> {
                 r.ratio(),
                 r.floor.rps,
                 r.floor.p99_ms,
+                r.off
+                    .as_ref()
+                    .map(|off| format!(" | counting off {:>6.0} req/s", off.rps))
+                    .unwrap_or_default(),
             );
             rounds.push(r);
         }
