@@ -38,6 +38,12 @@ const CONTEXT = flat(users[0]);
 
 const measure = (fn) => measureWith(fn, () => performance.now());
 
+/** Runs node with `args` (and `input` on stdin) and parses the JSON it prints. */
+const child = (args, input, timeout = 60_000) => JSON.parse(execFileSync(process.execPath, args, { input, timeout }).toString());
+const here = (file) => new URL(`./${file}`, import.meta.url).pathname;
+/** The middle value (the upper one of an even count). */
+const middle = (xs) => [...xs].sort((x, y) => x - y)[xs.length >> 1];
+
 const burgeeDoc = burgeeDocument();
 const burgeeJson = JSON.stringify(burgeeDoc);
 const flagdJson = JSON.stringify(flagdDocument());
@@ -47,8 +53,7 @@ const flagdJson = JSON.stringify(flagdDocument());
 // itself cost).
 function firstLoads(warm) {
   const script = `
-    import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+    import { readFileSync } from "node:fs";
     const { init, loadDocument } = await import(${JSON.stringify(new URL("../dist/js/node.js", import.meta.url).href)});
     const json = readFileSync(0, "utf8");
     let initMs = 0;
@@ -58,12 +63,8 @@ import { readFileSync } from "node:fs";
     loadDocument(json, "production").free();
     console.log(JSON.stringify({ wall: performance.now() - t, cpu: process.cpuUsage(c).user / 1000, init: initMs }));
   `;
-  const runs = [];
-  for (let i = 0; i < 5; i++) {
-    const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { input: burgeeJson, timeout: 30_000 });
-    runs.push(JSON.parse(out.toString()));
-  }
-  const median = (f) => runs.map(f).sort((x, y) => x - y)[2];
+  const runs = Array.from({ length: 5 }, () => child(["--input-type=module", "-e", script], burgeeJson, 30_000));
+  const median = (f) => middle(runs.map(f));
   return { wall: median((r) => r.wall) * 1e6, cpu: median((r) => r.cpu) * 1e6, init: median((r) => r.init) * 1e6 };
 }
 const [coldLoad, warmLoad] = [firstLoads(false), firstLoads(true)];
@@ -116,11 +117,7 @@ console.log(`${"case".padEnd(44)}${"burgee".padStart(22)}${"flagd-core".padStart
 // theirs, and Burgee's fastest per process is printed beside the verdict.
 const RUNS = ["burgee", "flagd", "flagd", "burgee", "burgee", "flagd"];
 const runs = { burgee: [], flagd: [] };
-for (const library of RUNS) {
-  const child = execFileSync(process.execPath, [new URL("./head-to-head.mjs", import.meta.url).pathname, library], { timeout: 60_000 });
-  runs[library].push(JSON.parse(child.toString()));
-}
-const middle = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1];
+for (const library of RUNS) runs[library].push(child([here("head-to-head.mjs"), library]));
 const across = (library, row) => ({
   min: Math.min(...runs[library].map((r) => r[row].min)),
   median: middle(runs[library].map((r) => r[row].median)),
@@ -258,15 +255,7 @@ function mapCases(c) {
 // their code and its type feedback, which makes the one made second slower by more than the
 // budget, so the two orders alternate and the change is their mean.
 const ORDERS = ["off-first", "on-first", "off-first", "on-first"];
-const costRuns = ORDERS.map((order) => [
-  order,
-  JSON.parse(
-    execFileSync(process.execPath, [new URL("./metrics-cost.mjs", import.meta.url).pathname, order], {
-      input: Buffer.from(bytes).toString("base64"),
-      timeout: 60_000,
-    }).toString(),
-  ),
-]);
+const costRuns = ORDERS.map((order) => [order, child([here("metrics-cost.mjs"), order], Buffer.from(bytes).toString("base64"))]);
 console.log(`\nusage metrics: the same evaluations with metrics off and on (fastest of ten alternating runs of ~20 ms, in ${ORDERS.length} processes, either client made first in half of them)`);
 console.log(`${"case".padEnd(40)}${"off".padStart(12)}${"on".padStart(12)}${"change".padStart(10)}${"target".padStart(10)}  met  (off made first / on made first)`);
 costRuns[0][1].forEach(([name], c) => {
